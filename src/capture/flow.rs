@@ -1,0 +1,319 @@
+//! TCP connection tracking: Wireshark-compatible `tcp.stream` numbering, client/server
+//! orientation, connection outcome (answered, unanswered, refused, reset, closed), and the
+//! hand-off of reassembled bytes to the protocol found by content.
+
+use super::reassembly::Reassembler;
+use crate::model::{Endpoint, EventKind, Side, TcpOutcome, Transport};
+use crate::proto::sip::{self, SipStreamDirection};
+use crate::proto::tls::{self, TlsStream};
+use crate::proto::xmpp::{self, XmppStream};
+use crate::proto::{Emit, dns};
+use std::collections::HashMap;
+
+use super::packet::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment};
+
+/// Ports whose owner is the server when a connection's SYN was not captured.
+const SERVER_PORTS: [u16; 9] = [53, 443, 5060, 5061, 5222, 5269, 7400, 8443, 7001];
+
+enum App {
+    Unknown,
+    Tls(TlsStream),
+    Xmpp(XmppStream),
+    Sip([SipStreamDirection; 2]),
+    Dns([Vec<u8>; 2]),
+    Opaque,
+}
+
+struct Conn {
+    stream: u64,
+    client: Endpoint,
+    server: Endpoint,
+    first_frame: u64,
+    first_ts: i64,
+    last_frame: u64,
+    syn_count: u32,
+    client_isn: Option<u32>,
+    syn_ack: bool,
+    first_rst: Option<Side>,
+    first_fin: Option<Side>,
+    icmp: bool,
+    bytes: [u64; 2],
+    reassembly: [Reassembler; 2],
+    app: App,
+}
+
+impl Conn {
+    fn side_of(&self, src: Endpoint) -> Side {
+        if src == self.client { Side::Client } else { Side::Server }
+    }
+
+    fn closed(&self) -> bool {
+        self.first_rst.is_some() || self.first_fin.is_some()
+    }
+}
+
+#[derive(Default)]
+pub struct FlowTable {
+    by_key: HashMap<(Endpoint, Endpoint), usize>,
+    conns: Vec<Conn>,
+}
+
+fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+impl FlowTable {
+    pub fn on_segment(&mut self, src: Endpoint, dst: Endpoint, seg: &TcpSegment<'_>, payload_ok: bool, out: &mut Emit<'_>) {
+        let syn = seg.flags & TCP_SYN != 0;
+        let ack = seg.flags & TCP_ACK != 0;
+        let k = key(src, dst);
+        let existing = self.by_key.get(&k).copied();
+        let reuse = match existing {
+            // A new SYN on a finished conversation with a different ISN starts a new stream,
+            // as Wireshark numbers them.
+            Some(i) => {
+                let c = &self.conns[i];
+                syn && !ack && c.closed() && c.client_isn.is_some_and(|isn| isn != seg.seq)
+            }
+            None => true,
+        };
+        let index = if reuse {
+            let (client, server) = orient(src, dst, seg.flags);
+            let stream = self.conns.len() as u64;
+            self.conns.push(Conn {
+                stream,
+                client,
+                server,
+                first_frame: out.frame,
+                first_ts: out.ts,
+                last_frame: out.frame,
+                syn_count: 0,
+                client_isn: None,
+                syn_ack: false,
+                first_rst: None,
+                first_fin: None,
+                icmp: false,
+                bytes: [0, 0],
+                reassembly: Default::default(),
+                app: App::Unknown,
+            });
+            self.by_key.insert(k, self.conns.len() - 1);
+            self.conns.len() - 1
+        } else {
+            existing.expect("checked")
+        };
+        let conn = &mut self.conns[index];
+        conn.last_frame = out.frame;
+        let side = conn.side_of(src);
+        let stream = conn.stream;
+        if syn && !ack {
+            let retransmission = conn.syn_count > 0;
+            conn.syn_count += 1;
+            conn.client_isn.get_or_insert(seg.seq);
+            conn.reassembly[0].start_at(seg.seq.wrapping_add(1));
+            out.push(EventKind::TcpSyn { stream, client: conn.client, server: conn.server, retransmission });
+        } else if syn && ack {
+            if !conn.syn_ack {
+                out.push(EventKind::TcpSynAck { stream });
+            }
+            conn.syn_ack = true;
+            conn.reassembly[1].start_at(seg.seq.wrapping_add(1));
+        }
+        if seg.flags & TCP_RST != 0 {
+            conn.first_rst.get_or_insert(side);
+            out.push(EventKind::TcpRst { stream, from: side });
+        }
+        if seg.flags & TCP_FIN != 0 && conn.first_fin.is_none() {
+            conn.first_fin = Some(side);
+            out.push(EventKind::TcpFin { stream, from: side });
+        }
+        if !seg.payload.is_empty() && !syn && payload_ok {
+            conn.bytes[side as usize] += seg.payload.len() as u64;
+            let Conn { reassembly, app, client, server, .. } = conn;
+            let ends = Ends { stream, client: *client, server: *server };
+            let skipped = reassembly[side as usize].push(seg.seq, out.frame, seg.payload, &mut |_, bytes| {
+                feed_app(app, &ends, side, bytes, out);
+            });
+            if skipped > 0 {
+                out.anomaly(
+                    "tcp_gap",
+                    format!("{skipped} bytes from the {side:?} never arrived; decoding resumed after the hole"),
+                    Some(stream),
+                );
+                if matches!(app, App::Tls(_) | App::Xmpp(_) | App::Dns(_)) {
+                    *app = App::Opaque;
+                }
+            }
+        }
+    }
+
+    pub fn on_icmp(&mut self, client: Endpoint, server: Endpoint) {
+        if let Some(&i) = self.by_key.get(&key(client, server)) {
+            self.conns[i].icmp = true;
+        }
+    }
+
+    /// One summary event per connection, at its first frame, and anomalies for holes left.
+    pub fn finish(self, events: &mut Vec<crate::model::Event>) {
+        for c in self.conns {
+            let outcome = if c.syn_ack || c.syn_count == 0 {
+                TcpOutcome::Established
+            } else if c.first_rst == Some(Side::Server) {
+                TcpOutcome::Refused
+            } else if c.icmp {
+                TcpOutcome::IcmpUnreachable
+            } else {
+                TcpOutcome::Unanswered
+            };
+            for (side, r) in [(Side::Client, &c.reassembly[0]), (Side::Server, &c.reassembly[1])] {
+                if r.pending_bytes() > 0 {
+                    events.push(crate::model::Event {
+                        frame: c.last_frame,
+                        ts: c.first_ts,
+                        kind: EventKind::Anomaly {
+                            what: "tcp_gap".into(),
+                            detail: format!(
+                                "{} bytes from the {side:?} wait behind a hole that never filled",
+                                r.pending_bytes()
+                            ),
+                            offset: None,
+                            stream: Some(c.stream),
+                        },
+                    });
+                }
+            }
+            events.push(crate::model::Event {
+                frame: c.first_frame,
+                ts: c.first_ts,
+                kind: EventKind::TcpConnection {
+                    stream: c.stream,
+                    client: c.client,
+                    server: c.server,
+                    outcome,
+                    syn_count: c.syn_count,
+                    first_rst: c.first_rst,
+                    first_fin: c.first_fin,
+                    bytes_client: c.bytes[0],
+                    bytes_server: c.bytes[1],
+                    last_frame: c.last_frame,
+                },
+            });
+        }
+    }
+}
+
+/// Which end is the client: the SYN's sender, the SYN-ACK's receiver, else the side not on a
+/// well-known server port.
+fn orient(src: Endpoint, dst: Endpoint, flags: u8) -> (Endpoint, Endpoint) {
+    let syn = flags & TCP_SYN != 0;
+    let ack = flags & TCP_ACK != 0;
+    if syn && !ack {
+        return (src, dst);
+    }
+    if syn && ack {
+        return (dst, src);
+    }
+    let src_server = SERVER_PORTS.contains(&src.port);
+    let dst_server = SERVER_PORTS.contains(&dst.port);
+    if src_server && !dst_server || (src_server == dst_server && src.port < dst.port) {
+        (dst, src)
+    } else {
+        (src, dst)
+    }
+}
+
+/// The connection as the protocol decoders need to name it.
+struct Ends {
+    stream: u64,
+    client: Endpoint,
+    server: Endpoint,
+}
+
+fn feed_app(app: &mut App, ends: &Ends, side: Side, bytes: &[u8], out: &mut Emit<'_>) {
+    let stream = ends.stream;
+    if let App::Unknown = app {
+        *app = if ends.server.port == 53 {
+            App::Dns(Default::default())
+        } else if tls::probe(bytes) {
+            App::Tls(TlsStream::new(stream))
+        } else if xmpp::probe(bytes) {
+            App::Xmpp(XmppStream::new(stream))
+        } else if sip::probe(bytes) {
+            App::Sip(Default::default())
+        } else {
+            App::Opaque
+        };
+    }
+    match app {
+        App::Tls(t) => t.feed(side, bytes, out),
+        App::Xmpp(x) => {
+            if let xmpp::Next::StartTls(rest) = x.feed(side, bytes, out) {
+                let mut t = TlsStream::new(stream);
+                t.feed(side, &rest, out);
+                *app = App::Tls(t);
+            }
+        }
+        App::Sip(dirs) => match dirs[side as usize].feed(bytes) {
+            Ok(msgs) => {
+                for m in msgs {
+                    out.push(sip_event(m, Transport::Tcp, Some(stream), ends.client, ends.server));
+                }
+            }
+            Err(e) => {
+                out.anomaly("sip_desync", e, Some(stream));
+                *app = App::Opaque;
+            }
+        },
+        App::Dns(dirs) => {
+            let buf = &mut dirs[side as usize];
+            buf.extend_from_slice(bytes);
+            while buf.len() >= 2 {
+                let len = u16::from_be_bytes([buf[0], buf[1]]) as usize;
+                if buf.len() < 2 + len {
+                    break;
+                }
+                let msg: Vec<u8> = buf.drain(..2 + len).skip(2).collect();
+                let (src, dst) = match side {
+                    Side::Client => (ends.client, ends.server),
+                    Side::Server => (ends.server, ends.client),
+                };
+                match dns::decode(&msg, Transport::Tcp, src, dst) {
+                    Ok(ev) => out.push(ev),
+                    Err(e) => out.anomaly("dns_malformed", e, Some(stream)),
+                }
+            }
+        }
+        App::Unknown | App::Opaque => {}
+    }
+}
+
+pub(super) fn sip_event(
+    m: sip::Message,
+    transport: Transport,
+    stream: Option<u64>,
+    client: Endpoint,
+    server: Endpoint,
+) -> EventKind {
+    match m.start {
+        sip::StartLine::Request { method, uri } => EventKind::SipRequest {
+            transport,
+            stream,
+            client,
+            server,
+            method,
+            uri,
+            call_id: m.call_id,
+            cseq: m.cseq,
+        },
+        sip::StartLine::Response { code, reason } => EventKind::SipResponse {
+            transport,
+            stream,
+            client,
+            server,
+            code,
+            reason,
+            call_id: m.call_id,
+            cseq: m.cseq,
+        },
+    }
+}

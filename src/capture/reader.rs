@@ -1,0 +1,283 @@
+//! Streaming pcap / pcapng reader on top of pcap-parser: one frame at a time, constant memory,
+//! per-interface timestamp resolution, and a truncated file still yields its complete frames.
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::{PcapBlockOwned, PcapError, create_reader};
+use std::io::Read;
+
+/// One captured frame, borrowed from the reader's buffer.
+pub struct Frame<'a> {
+    /// 1-based, as Wireshark counts.
+    pub number: u64,
+    pub ts_ns: i64,
+    pub linktype: i32,
+    pub interface: u32,
+    pub orig_len: u32,
+    pub data: &'a [u8],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureFormat {
+    Pcap,
+    PcapNanosecond,
+    Pcapng,
+}
+
+/// What the reader learned about the file itself.
+#[derive(Debug, Default)]
+pub struct ReadSummary {
+    pub format: Option<CaptureFormat>,
+    pub linktypes: Vec<i32>,
+    pub frames: u64,
+    /// Problems with the file structure: (byte offset, description).
+    pub problems: Vec<(u64, String)>,
+}
+
+struct Interface {
+    linktype: i32,
+    /// Units per second.
+    resolution: u64,
+    offset_s: i64,
+    snaplen: u32,
+}
+
+const INITIAL_BUFFER: usize = 1 << 16;
+const MAX_BUFFER: usize = 1 << 26;
+
+/// Read every frame of a pcap or pcapng stream, calling `on_frame` for each.
+pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_>)) -> ReadSummary {
+    let mut summary = ReadSummary::default();
+    let mut reader = match create_reader(INITIAL_BUFFER, source) {
+        Ok(r) => r,
+        Err(PcapError::Eof) => {
+            summary.problems.push((0, "empty file".into()));
+            return summary;
+        }
+        Err(e) => {
+            summary.problems.push((0, format!("not a pcap or pcapng file ({e:?})")));
+            return summary;
+        }
+    };
+    let mut interfaces: Vec<Interface> = Vec::new();
+    let mut legacy_linktype = 0i32;
+    let mut legacy_nanos = false;
+    let mut buffer_size = INITIAL_BUFFER;
+    let mut offset: u64 = 0;
+    loop {
+        match reader.next() {
+            Ok((len, block)) => {
+                match block {
+                    PcapBlockOwned::LegacyHeader(h) => {
+                        legacy_linktype = h.network.0;
+                        legacy_nanos = h.is_nanosecond_precision();
+                        summary.format = Some(if legacy_nanos {
+                            CaptureFormat::PcapNanosecond
+                        } else {
+                            CaptureFormat::Pcap
+                        });
+                        push_linktype(&mut summary.linktypes, legacy_linktype);
+                    }
+                    PcapBlockOwned::Legacy(b) => {
+                        summary.frames += 1;
+                        let frac = if legacy_nanos { b.ts_usec as i64 } else { b.ts_usec as i64 * 1000 };
+                        let caplen = (b.caplen as usize).min(b.data.len());
+                        on_frame(&Frame {
+                            number: summary.frames,
+                            ts_ns: b.ts_sec as i64 * 1_000_000_000 + frac,
+                            linktype: legacy_linktype,
+                            interface: 0,
+                            orig_len: b.origlen,
+                            data: &b.data[..caplen],
+                        });
+                    }
+                    PcapBlockOwned::NG(block) => {
+                        summary.format = Some(CaptureFormat::Pcapng);
+                        match block {
+                            // A new section starts a new interface numbering.
+                            Block::SectionHeader(_) => interfaces.clear(),
+                            Block::InterfaceDescription(idb) => {
+                                let resolution = idb.ts_resolution().unwrap_or(1_000_000).max(1);
+                                push_linktype(&mut summary.linktypes, idb.linktype.0);
+                                interfaces.push(Interface {
+                                    linktype: idb.linktype.0,
+                                    resolution,
+                                    offset_s: idb.ts_offset(),
+                                    snaplen: idb.snaplen,
+                                });
+                            }
+                            Block::EnhancedPacket(epb) => {
+                                summary.frames += 1;
+                                match interfaces.get(epb.if_id as usize) {
+                                    Some(iface) => {
+                                        let ts = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                                        let caplen = (epb.caplen as usize).min(epb.data.len());
+                                        on_frame(&Frame {
+                                            number: summary.frames,
+                                            ts_ns: ts_to_ns(ts, iface.resolution, iface.offset_s),
+                                            linktype: iface.linktype,
+                                            interface: epb.if_id,
+                                            orig_len: epb.origlen,
+                                            data: &epb.data[..caplen],
+                                        });
+                                    }
+                                    None => summary.problems.push((
+                                        offset,
+                                        format!(
+                                            "frame {} names interface {} that was never described",
+                                            summary.frames, epb.if_id
+                                        ),
+                                    )),
+                                }
+                            }
+                            Block::SimplePacket(spb) => {
+                                summary.frames += 1;
+                                if let Some(iface) = interfaces.first() {
+                                    let mut caplen = (spb.origlen as usize).min(spb.data.len());
+                                    if iface.snaplen > 0 {
+                                        caplen = caplen.min(iface.snaplen as usize);
+                                    }
+                                    on_frame(&Frame {
+                                        number: summary.frames,
+                                        ts_ns: 0,
+                                        linktype: iface.linktype,
+                                        interface: 0,
+                                        orig_len: spb.origlen,
+                                        data: &spb.data[..caplen],
+                                    });
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                offset += len as u64;
+                reader.consume(len);
+            }
+            Err(PcapError::Eof) => break,
+            Err(PcapError::Incomplete(_)) => {
+                if reader.reader_exhausted() {
+                    let left = reader.data().len();
+                    summary.problems.push((
+                        offset,
+                        format!("file ends inside a record ({left} bytes of an incomplete record after the last complete frame)"),
+                    ));
+                    break;
+                }
+                if reader.refill().is_err() {
+                    summary.problems.push((offset, "read error".into()));
+                    break;
+                }
+            }
+            Err(PcapError::BufferTooSmall) => {
+                if buffer_size >= MAX_BUFFER || !reader.grow(buffer_size * 2) {
+                    summary.problems.push((offset, format!("record larger than {MAX_BUFFER} bytes")));
+                    break;
+                }
+                buffer_size *= 2;
+            }
+            Err(PcapError::UnexpectedEof) => {
+                summary.problems.push((offset, "file ends inside a record".into()));
+                break;
+            }
+            Err(e) => {
+                summary.problems.push((offset, format!("cannot parse the block at this offset ({})", describe(&e))));
+                break;
+            }
+        }
+    }
+    summary
+}
+
+fn describe(e: &PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::NomError(_, kind) => format!("{kind:?}"),
+        PcapError::OwnedNomError(_, kind) => format!("{kind:?}"),
+        PcapError::HeaderNotRecognized => "header not recognized".into(),
+        PcapError::ReadError => "read error".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn push_linktype(list: &mut Vec<i32>, lt: i32) {
+    if !list.contains(&lt) {
+        list.push(lt);
+    }
+}
+
+fn ts_to_ns(ts: u64, resolution: u64, offset_s: i64) -> i64 {
+    let secs = (ts / resolution) as i64 + offset_s;
+    let frac = ts % resolution;
+    let nanos = (frac as u128 * 1_000_000_000 / resolution as u128) as i64;
+    secs.saturating_mul(1_000_000_000).saturating_add(nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pcap_header(le: bool, nanos: bool, linktype: u32) -> Vec<u8> {
+        let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
+        let mut v = Vec::new();
+        let put32 = |v: &mut Vec<u8>, x: u32| {
+            if le { v.extend_from_slice(&x.to_le_bytes()) } else { v.extend_from_slice(&x.to_be_bytes()) }
+        };
+        put32(&mut v, magic);
+        let (maj, min) = if le { (2u16.to_le_bytes(), 4u16.to_le_bytes()) } else { (2u16.to_be_bytes(), 4u16.to_be_bytes()) };
+        v.extend_from_slice(&maj);
+        v.extend_from_slice(&min);
+        put32(&mut v, 0);
+        put32(&mut v, 0);
+        put32(&mut v, 65535);
+        put32(&mut v, linktype);
+        v
+    }
+
+    fn pcap_record(le: bool, sec: u32, frac: u32, data: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        for x in [sec, frac, data.len() as u32, data.len() as u32] {
+            if le { v.extend_from_slice(&x.to_le_bytes()) } else { v.extend_from_slice(&x.to_be_bytes()) }
+        }
+        v.extend_from_slice(data);
+        v
+    }
+
+    #[test]
+    fn reads_both_byte_orders_and_nanoseconds() {
+        for (le, nanos) in [(true, false), (false, false), (true, true), (false, true)] {
+            let mut file = pcap_header(le, nanos, 101);
+            file.extend(pcap_record(le, 10, 500, &[0x45, 0, 0, 20]));
+            file.extend(pcap_record(le, 11, 0, &[0x60; 8]));
+            let mut seen = Vec::new();
+            let summary = read_frames(&file[..], |f| seen.push((f.number, f.ts_ns, f.linktype, f.data.len())));
+            let frac = if nanos { 500 } else { 500_000 };
+            assert_eq!(seen, vec![(1, 10_000_000_000 + frac, 101, 4), (2, 11_000_000_000, 101, 8)], "le={le} nanos={nanos}");
+            assert!(summary.problems.is_empty());
+        }
+    }
+
+    #[test]
+    fn truncated_file_keeps_complete_frames_and_names_the_offset() {
+        let mut file = pcap_header(true, false, 1);
+        file.extend(pcap_record(true, 1, 0, &[1; 60]));
+        file.extend(pcap_record(true, 2, 0, &[2; 60]));
+        let cut = file.len() - 30;
+        let mut count = 0;
+        let summary = read_frames(&file[..cut], |_| count += 1);
+        assert_eq!(count, 1);
+        assert_eq!(summary.problems.len(), 1);
+        assert_eq!(summary.problems[0].0, 24 + 16 + 60);
+    }
+
+    #[test]
+    fn empty_and_garbage_inputs_are_problems_not_panics() {
+        assert_eq!(read_frames(&b""[..], |_| {}).problems.len(), 1);
+        assert_eq!(read_frames(&b"hello world, not a capture"[..], |_| {}).problems.len(), 1);
+    }
+
+    #[test]
+    fn timestamp_resolution_is_applied() {
+        assert_eq!(ts_to_ns(1_500_000, 1_000_000, 0), 1_500_000_000);
+        assert_eq!(ts_to_ns(1_500_000_001, 1_000_000_000, 10), 11_500_000_001);
+    }
+}

@@ -1,0 +1,368 @@
+//! Our own event model: every decoder speaks only these types, so parser crates never leak
+//! into the correlation, the verdict or the JSON.
+
+use serde::Serialize;
+use std::fmt;
+use std::net::IpAddr;
+
+/// An IP address and port, printed as Wireshark does (`[v6]:port` for IPv6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ip {
+            IpAddr::V4(ip) => write!(f, "{ip}:{}", self.port),
+            IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
+        }
+    }
+}
+
+impl Serialize for Endpoint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Which end of a TCP connection sent something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// One observed fact, located in its input by a 1-based frame number.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    pub frame: u64,
+    /// Nanoseconds since the Unix epoch, UTC.
+    #[serde(serialize_with = "crate::time::serialize_ns")]
+    pub ts: i64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// A DNS resource record from an answer section, reduced to what MRA needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "UPPERCASE")]
+pub enum DnsRecord {
+    Srv {
+        name: String,
+        priority: u16,
+        weight: u16,
+        port: u16,
+        target: String,
+    },
+    A {
+        name: String,
+        addr: IpAddr,
+    },
+    Aaaa {
+        name: String,
+        addr: IpAddr,
+    },
+    Cname {
+        name: String,
+        target: String,
+    },
+    Other {
+        name: String,
+        rtype: u16,
+    },
+}
+
+/// How a TCP connection attempt ended, as far as the capture shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpOutcome {
+    /// SYN sent, nothing came back.
+    Unanswered,
+    /// The server (or something on its path) answered the SYN with RST.
+    Refused,
+    /// An ICMP destination-unreachable came back for the SYN.
+    IcmpUnreachable,
+    /// SYN-ACK seen (or the connection was already running when the capture began).
+    Established,
+}
+
+/// A summary of one X.509 certificate, taken from a TLS Certificate message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CertSummary {
+    pub subject: String,
+    pub issuer: String,
+    pub common_name: Option<String>,
+    pub san_dns: Vec<String>,
+    pub san_ip: Vec<IpAddr>,
+    /// Validity bounds, seconds since the Unix epoch.
+    pub not_before: i64,
+    pub not_after: i64,
+    pub sha256: String,
+    pub self_signed: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    DnsQuery {
+        transport: Transport,
+        client: Endpoint,
+        server: Endpoint,
+        id: u16,
+        name: String,
+        qtype: u16,
+    },
+    DnsResponse {
+        transport: Transport,
+        client: Endpoint,
+        server: Endpoint,
+        id: u16,
+        name: String,
+        qtype: u16,
+        rcode: u8,
+        truncated: bool,
+        answers: Vec<DnsRecord>,
+    },
+    /// An ICMP/ICMPv6 destination-unreachable quoting a packet we can name.
+    IcmpUnreachable {
+        reporter: IpAddr,
+        transport: Transport,
+        client: Endpoint,
+        server: Endpoint,
+        reason: String,
+    },
+    TcpSyn {
+        stream: u64,
+        client: Endpoint,
+        server: Endpoint,
+        retransmission: bool,
+    },
+    TcpSynAck {
+        stream: u64,
+    },
+    TcpRst {
+        stream: u64,
+        from: Side,
+    },
+    TcpFin {
+        stream: u64,
+        from: Side,
+    },
+    /// Emitted once per connection when the capture ends; `frame` is its first frame.
+    TcpConnection {
+        stream: u64,
+        client: Endpoint,
+        server: Endpoint,
+        outcome: TcpOutcome,
+        syn_count: u32,
+        first_rst: Option<Side>,
+        first_fin: Option<Side>,
+        bytes_client: u64,
+        bytes_server: u64,
+        last_frame: u64,
+    },
+    TlsClientHello {
+        stream: u64,
+        sni: Option<String>,
+        legacy_version: u16,
+        supported_versions: Vec<u16>,
+        alpn: Vec<String>,
+    },
+    TlsServerHello {
+        stream: u64,
+        legacy_version: u16,
+        /// The negotiated version, from supported_versions when present (TLS 1.3).
+        version: u16,
+        cipher: u16,
+    },
+    TlsCertificate {
+        stream: u64,
+        chain: Vec<CertSummary>,
+    },
+    TlsAlert {
+        stream: u64,
+        from: Side,
+        level: u8,
+        description: u8,
+    },
+    /// A record that is most likely an alert, but encrypted (TLS 1.3, or after ChangeCipherSpec).
+    TlsEncryptedAlert {
+        stream: u64,
+        from: Side,
+    },
+    /// Both sides finished the handshake (TLS 1.2: both ChangeCipherSpec; TLS 1.3: the client's
+    /// encrypted Finished).
+    TlsHandshakeDone {
+        stream: u64,
+        version: u16,
+    },
+    XmppStreamOpen {
+        stream: u64,
+        from: Side,
+        to: Option<String>,
+    },
+    XmppFeatures {
+        stream: u64,
+        starttls: bool,
+    },
+    XmppStartTls {
+        stream: u64,
+    },
+    XmppProceed {
+        stream: u64,
+    },
+    XmppFailure {
+        stream: u64,
+    },
+    XmppStreamError {
+        stream: u64,
+        from: Side,
+        condition: String,
+    },
+    SipRequest {
+        transport: Transport,
+        stream: Option<u64>,
+        client: Endpoint,
+        server: Endpoint,
+        method: String,
+        uri: String,
+        call_id: Option<String>,
+        cseq: Option<String>,
+    },
+    SipResponse {
+        transport: Transport,
+        stream: Option<u64>,
+        client: Endpoint,
+        server: Endpoint,
+        code: u16,
+        reason: String,
+        call_id: Option<String>,
+        cseq: Option<String>,
+    },
+    /// Something odd in the data: decoding went on around it.
+    Anomaly {
+        what: String,
+        detail: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        offset: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream: Option<u64>,
+    },
+}
+
+impl EventKind {
+    /// The Wireshark `tcp.stream` index the event belongs to, if any.
+    pub fn stream(&self) -> Option<u64> {
+        use EventKind::*;
+        match self {
+            TcpSyn { stream, .. }
+            | TcpSynAck { stream }
+            | TcpRst { stream, .. }
+            | TcpFin { stream, .. }
+            | TcpConnection { stream, .. }
+            | TlsClientHello { stream, .. }
+            | TlsServerHello { stream, .. }
+            | TlsCertificate { stream, .. }
+            | TlsAlert { stream, .. }
+            | TlsEncryptedAlert { stream, .. }
+            | TlsHandshakeDone { stream, .. }
+            | XmppStreamOpen { stream, .. }
+            | XmppFeatures { stream, .. }
+            | XmppStartTls { stream }
+            | XmppProceed { stream }
+            | XmppFailure { stream }
+            | XmppStreamError { stream, .. } => Some(*stream),
+            SipRequest { stream, .. } | SipResponse { stream, .. } | Anomaly { stream, .. } => {
+                *stream
+            }
+            DnsQuery { .. } | DnsResponse { .. } | IcmpUnreachable { .. } => None,
+        }
+    }
+}
+
+/// DNS type numbers we name in text output.
+pub fn qtype_name(t: u16) -> String {
+    match t {
+        1 => "A".into(),
+        5 => "CNAME".into(),
+        6 => "SOA".into(),
+        28 => "AAAA".into(),
+        33 => "SRV".into(),
+        65 => "HTTPS".into(),
+        other => format!("TYPE{other}"),
+    }
+}
+
+pub fn rcode_name(r: u8) -> String {
+    match r {
+        0 => "NOERROR".into(),
+        1 => "FORMERR".into(),
+        2 => "SERVFAIL".into(),
+        3 => "NXDOMAIN".into(),
+        4 => "NOTIMP".into(),
+        5 => "REFUSED".into(),
+        other => format!("RCODE{other}"),
+    }
+}
+
+pub fn tls_version_name(v: u16) -> String {
+    match v {
+        0x0300 => "SSL 3.0".into(),
+        0x0301 => "TLS 1.0".into(),
+        0x0302 => "TLS 1.1".into(),
+        0x0303 => "TLS 1.2".into(),
+        0x0304 => "TLS 1.3".into(),
+        other => format!("0x{other:04x}"),
+    }
+}
+
+pub fn alert_name(d: u8) -> String {
+    let name = match d {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        22 => "record_overflow",
+        40 => "handshake_failure",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        112 => "unrecognized_name",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        _ => return format!("alert_{d}"),
+    };
+    name.into()
+}

@@ -1,0 +1,157 @@
+//! DNS messages (RFC 1035) over UDP or TCP: questions, rcode and the answers MRA cares about
+//! (SRV, A, AAAA, CNAME). simple-dns parses; when it refuses a message (unknown question type,
+//! truncation) the header and first question are still read by hand.
+
+use crate::model::{DnsRecord, Endpoint, EventKind, Transport};
+use simple_dns::Packet;
+use simple_dns::rdata::RData;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Decode one DNS message. `src`/`dst` are the packet's addresses; client and server are
+/// derived from the QR bit.
+pub fn decode(bytes: &[u8], transport: Transport, src: Endpoint, dst: Endpoint) -> Result<EventKind, String> {
+    if bytes.len() < 12 {
+        return Err(format!("DNS message of {} bytes is shorter than its 12-byte header", bytes.len()));
+    }
+    let id = u16::from_be_bytes([bytes[0], bytes[1]]);
+    let is_response = bytes[2] & 0x80 != 0;
+    let truncated = bytes[2] & 0x02 != 0;
+    let rcode = bytes[3] & 0x0f;
+    let (client, server) = if is_response { (dst, src) } else { (src, dst) };
+    let (name, qtype, answers) = match Packet::parse(bytes) {
+        Ok(packet) => {
+            let (name, qtype) = match packet.questions.first() {
+                Some(q) => (q.qname.to_string(), u16::from(q.qtype)),
+                None => (String::new(), 0),
+            };
+            let answers = packet.answers.iter().map(to_record).collect();
+            (name, qtype, answers)
+        }
+        Err(e) => {
+            // Salvage the question so the query can still be matched and named.
+            let (name, qtype) = first_question(bytes).ok_or_else(|| format!("unparseable DNS message: {e}"))?;
+            (name, qtype, Vec::new())
+        }
+    };
+    Ok(if is_response {
+        EventKind::DnsResponse { transport, client, server, id, name, qtype, rcode, truncated, answers }
+    } else {
+        EventKind::DnsQuery { transport, client, server, id, name, qtype }
+    })
+}
+
+fn to_record(rr: &simple_dns::ResourceRecord<'_>) -> DnsRecord {
+    let name = rr.name.to_string();
+    match &rr.rdata {
+        RData::SRV(srv) => DnsRecord::Srv {
+            name,
+            priority: srv.priority,
+            weight: srv.weight,
+            port: srv.port,
+            target: srv.target.to_string(),
+        },
+        RData::A(a) => DnsRecord::A { name, addr: IpAddr::V4(Ipv4Addr::from(a.address)) },
+        RData::AAAA(a) => DnsRecord::Aaaa { name, addr: IpAddr::V6(Ipv6Addr::from(a.address)) },
+        RData::CNAME(c) => DnsRecord::Cname { name, target: c.0.to_string() },
+        other => DnsRecord::Other { name, rtype: u16::from(other.type_code()) },
+    }
+}
+
+/// The first question's name and type, read directly from the wire.
+fn first_question(bytes: &[u8]) -> Option<(String, u16)> {
+    if u16::from_be_bytes([bytes[4], bytes[5]]) == 0 {
+        return Some((String::new(), 0));
+    }
+    let (name, end) = read_name(bytes, 12)?;
+    let qtype = u16::from_be_bytes([*bytes.get(end)?, *bytes.get(end + 1)?]);
+    Some((name, qtype))
+}
+
+/// A possibly compressed name starting at `pos`; returns it and the offset after it.
+fn read_name(bytes: &[u8], mut pos: usize) -> Option<(String, usize)> {
+    let mut labels: Vec<String> = Vec::new();
+    let mut end = None;
+    for _ in 0..128 {
+        let len = *bytes.get(pos)? as usize;
+        match len {
+            0 => {
+                let end = end.unwrap_or(pos + 1);
+                return Some((labels.join("."), end));
+            }
+            l if l & 0xc0 == 0xc0 => {
+                let target = ((l & 0x3f) << 8) | *bytes.get(pos + 1)? as usize;
+                end.get_or_insert(pos + 2);
+                pos = target;
+            }
+            l if l < 64 => {
+                let label = bytes.get(pos + 1..pos + 1 + l)?;
+                labels.push(String::from_utf8_lossy(label).into_owned());
+                pos += 1 + l;
+            }
+            _ => return None,
+        }
+    }
+    None // pointer loop
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(s: &str) -> Endpoint {
+        let (ip, port) = s.rsplit_once(':').unwrap();
+        Endpoint { ip: ip.parse().unwrap(), port: port.parse().unwrap() }
+    }
+
+    /// `_collab-edge._tls.example.com` SRV response with two targets, compressed names.
+    fn srv_response() -> Vec<u8> {
+        let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0];
+        for label in ["_collab-edge", "_tls", "example", "com"] {
+            m.push(label.len() as u8);
+            m.extend_from_slice(label.as_bytes());
+        }
+        m.extend_from_slice(&[0, 0, 33, 0, 1]);
+        for (prio, host) in [(10u16, "expe1"), (20, "expe2")] {
+            m.extend_from_slice(&[0xc0, 12, 0, 33, 0, 1, 0, 0, 0, 60]);
+            let rdata_len = 6 + 1 + host.len() + 2;
+            m.extend_from_slice(&(rdata_len as u16).to_be_bytes());
+            m.extend_from_slice(&prio.to_be_bytes());
+            m.extend_from_slice(&[0, 5, 0x20, 0xfb]);
+            m.push(host.len() as u8);
+            m.extend_from_slice(host.as_bytes());
+            m.extend_from_slice(&[0xc0, 30]); // -> example.com
+        }
+        m
+    }
+
+    #[test]
+    fn srv_answers_with_compressed_targets() {
+        let ev = decode(&srv_response(), Transport::Udp, ep("192.0.2.53:53"), ep("192.0.2.10:40000")).unwrap();
+        match ev {
+            EventKind::DnsResponse { client, id, name, qtype, rcode, answers, .. } => {
+                assert_eq!(client, ep("192.0.2.10:40000"));
+                assert_eq!((id, name.as_str(), qtype, rcode), (0x1234, "_collab-edge._tls.example.com", 33, 0));
+                assert_eq!(answers.len(), 2);
+                assert!(matches!(&answers[1], DnsRecord::Srv { priority: 20, port: 8443, target, .. } if target == "expe2.example.com"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn nxdomain_query_with_unknown_type_is_salvaged() {
+        let mut m = vec![0, 7, 0x81, 0x83, 0, 1, 0, 0, 0, 0, 0, 0];
+        m.extend_from_slice(b"\x0a_cisco-uds\x04_tcp\x07example\x03com\x00");
+        m.extend_from_slice(&[0x03, 0xe7, 0, 1]); // qtype 999
+        let ev = decode(&m, Transport::Udp, ep("192.0.2.53:53"), ep("192.0.2.10:40000")).unwrap();
+        assert!(matches!(ev, EventKind::DnsResponse { rcode: 3, qtype: 999, ref name, .. } if name == "_cisco-uds._tcp.example.com"));
+    }
+
+    #[test]
+    fn short_and_looping_messages_are_errors() {
+        assert!(decode(&[1, 2, 3], Transport::Udp, ep("1.1.1.1:53"), ep("2.2.2.2:5")).is_err());
+        let mut m = vec![0, 7, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12];
+        m.extend_from_slice(&[0, 1, 0, 1]);
+        assert!(decode(&m, Transport::Udp, ep("2.2.2.2:5"), ep("1.1.1.1:53")).is_err());
+    }
+}

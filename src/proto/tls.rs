@@ -1,0 +1,360 @@
+//! TLS over a reassembled TCP stream: record framing, handshake messages spanning records,
+//! ClientHello / ServerHello / Certificate / Alert, and the shape of encrypted traffic (an
+//! encrypted alert, the TLS 1.3 client Finished). Encrypted payloads are skipped, not buffered,
+//! so memory stays flat however long the connection runs.
+
+use super::Emit;
+use super::x509;
+use crate::model::{EventKind, Side};
+use tls_parser::{TlsExtension, parse_tls_client_hello_extensions, parse_tls_handshake_client_hello};
+use tls_parser::{parse_tls_handshake_server_hello, parse_tls_server_hello_extensions};
+
+const MAX_RECORD: usize = (1 << 14) + 2048;
+const MAX_HANDSHAKE_BUFFER: usize = 256 * 1024;
+/// A TLS 1.3 (or AEAD TLS 1.2) alert: 2 bytes + content type + 16-byte tag.
+const ENCRYPTED_ALERT_LEN: usize = 19;
+const HELLO_RETRY_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11,
+    0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// Does this look like the start of a TLS record (handshake, alert or CCS, SSL 3.0 – TLS 1.3)?
+pub fn probe(bytes: &[u8]) -> bool {
+    bytes.len() >= 3 && matches!(bytes[0], 20..=23) && bytes[1] == 3 && bytes[2] <= 4
+}
+
+#[derive(Default)]
+struct Direction {
+    header: Vec<u8>,
+    content_type: u8,
+    remaining: usize,
+    record_len: usize,
+    body: Vec<u8>,
+    keep_body: bool,
+    handshake: Vec<u8>,
+    encrypted: bool,
+    ccs: bool,
+    broken: bool,
+}
+
+pub struct TlsStream {
+    stream: u64,
+    dirs: [Direction; 2],
+    /// Negotiated version, once the ServerHello is seen.
+    version: Option<u16>,
+    done: bool,
+}
+
+fn idx(side: Side) -> usize {
+    match side {
+        Side::Client => 0,
+        Side::Server => 1,
+    }
+}
+
+impl TlsStream {
+    pub fn new(stream: u64) -> Self {
+        TlsStream { stream, dirs: Default::default(), version: None, done: false }
+    }
+
+    pub fn handshake_done(&self) -> bool {
+        self.done
+    }
+
+    /// Feed in-order bytes from one side.
+    pub fn feed(&mut self, side: Side, mut bytes: &[u8], out: &mut Emit<'_>) {
+        while !bytes.is_empty() {
+            let dir = &mut self.dirs[idx(side)];
+            if dir.broken {
+                return;
+            }
+            if dir.remaining == 0 {
+                let need = 5 - dir.header.len();
+                let take = need.min(bytes.len());
+                dir.header.extend_from_slice(&bytes[..take]);
+                bytes = &bytes[take..];
+                if dir.header.len() < 5 {
+                    return;
+                }
+                let h = std::mem::take(&mut dir.header);
+                let len = u16::from_be_bytes([h[3], h[4]]) as usize;
+                if !matches!(h[0], 20..=24) || h[1] != 3 || len > MAX_RECORD {
+                    dir.broken = true;
+                    let detail = format!("bytes {:02x?} from the {side:?} are not a TLS record header; the rest of this direction is not decoded", h);
+                    out.anomaly("tls_desync", detail, Some(self.stream));
+                    return;
+                }
+                dir.content_type = h[0];
+                dir.record_len = len;
+                dir.remaining = len;
+                dir.keep_body = matches!(h[0], 20..=22) && !(h[0] == 22 && dir.encrypted);
+                dir.body.clear();
+                if len == 0 {
+                    self.record_done(side, out);
+                }
+                continue;
+            }
+            let take = dir.remaining.min(bytes.len());
+            if dir.keep_body {
+                dir.body.extend_from_slice(&bytes[..take]);
+            }
+            dir.remaining -= take;
+            bytes = &bytes[take..];
+            if dir.remaining == 0 {
+                self.record_done(side, out);
+            }
+        }
+    }
+
+    fn record_done(&mut self, side: Side, out: &mut Emit<'_>) {
+        let stream = self.stream;
+        let tls13 = self.version == Some(0x0304);
+        let dir = &mut self.dirs[idx(side)];
+        let len = dir.record_len;
+        match dir.content_type {
+            20 => {
+                dir.ccs = true;
+                if !tls13 {
+                    dir.encrypted = true;
+                }
+                if !tls13 && self.dirs[0].ccs && self.dirs[1].ccs && !self.done {
+                    self.done = true;
+                    out.push(EventKind::TlsHandshakeDone { stream, version: self.version.unwrap_or(0x0303) });
+                }
+            }
+            21 => {
+                if !dir.encrypted && len == 2 {
+                    out.push(EventKind::TlsAlert { stream, from: side, level: dir.body[0], description: dir.body[1] });
+                } else {
+                    out.push(EventKind::TlsEncryptedAlert { stream, from: side });
+                }
+            }
+            22 => {
+                if dir.encrypted {
+                    return;
+                }
+                let body = std::mem::take(&mut dir.body);
+                dir.handshake.extend_from_slice(&body);
+                self.parse_handshake(side, out);
+            }
+            23 => {
+                if self.done || !tls13 {
+                    return;
+                }
+                if len == ENCRYPTED_ALERT_LEN {
+                    out.push(EventKind::TlsEncryptedAlert { stream, from: side });
+                } else if side == Side::Client {
+                    // The client's first encrypted record in TLS 1.3 is its Finished.
+                    self.done = true;
+                    out.push(EventKind::TlsHandshakeDone { stream, version: 0x0304 });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn parse_handshake(&mut self, side: Side, out: &mut Emit<'_>) {
+        let stream = self.stream;
+        loop {
+            let buf = &self.dirs[idx(side)].handshake;
+            if buf.len() < 4 {
+                break;
+            }
+            let len = u32::from_be_bytes([0, buf[1], buf[2], buf[3]]) as usize;
+            if len > MAX_HANDSHAKE_BUFFER {
+                let dir = &mut self.dirs[idx(side)];
+                dir.broken = true;
+                out.anomaly("tls_handshake_too_large", format!("handshake message of {len} bytes"), Some(stream));
+                return;
+            }
+            if buf.len() < 4 + len {
+                break;
+            }
+            let msg: Vec<u8> = self.dirs[idx(side)].handshake.drain(..4 + len).collect();
+            self.handle_message(side, msg[0], &msg[4..], out);
+        }
+    }
+
+    fn handle_message(&mut self, side: Side, kind: u8, body: &[u8], out: &mut Emit<'_>) {
+        let stream = self.stream;
+        match (side, kind) {
+            (Side::Client, 1) => match client_hello(stream, body) {
+                Some(ev) => out.push(ev),
+                None => out.anomaly("tls_bad_client_hello", format!("ClientHello of {} bytes does not parse", body.len()), Some(stream)),
+            },
+            (Side::Server, 2) => match parse_tls_handshake_server_hello(body) {
+                Ok((_, sh)) => {
+                    let mut version = sh.version.0;
+                    if let Some(ext) = sh.ext
+                        && let Ok((_, exts)) = parse_tls_server_hello_extensions(ext)
+                    {
+                        for e in exts {
+                            if let TlsExtension::SupportedVersions(v) = e
+                                && let Some(first) = v.first()
+                            {
+                                version = first.0;
+                            }
+                        }
+                    }
+                    let hello_retry = sh.random == HELLO_RETRY_RANDOM;
+                    if !hello_retry {
+                        self.version = Some(version);
+                        if version == 0x0304 {
+                            // Everything after the ServerHello is encrypted, in both directions.
+                            self.dirs[0].encrypted = true;
+                            self.dirs[1].encrypted = true;
+                        }
+                    }
+                    out.push(EventKind::TlsServerHello { stream, legacy_version: sh.version.0, version, cipher: sh.cipher.0 });
+                }
+                Err(_) => out.anomaly("tls_bad_server_hello", format!("ServerHello of {} bytes does not parse", body.len()), Some(stream)),
+            },
+            (Side::Server, 11) => {
+                let (chain, problems) = certificate_chain(body);
+                for p in problems {
+                    out.anomaly("tls_bad_certificate", p, Some(stream));
+                }
+                out.push(EventKind::TlsCertificate { stream, chain });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn client_hello(stream: u64, body: &[u8]) -> Option<EventKind> {
+    let (_, ch) = parse_tls_handshake_client_hello(body).ok()?;
+    let mut sni = None;
+    let mut supported_versions = Vec::new();
+    let mut alpn = Vec::new();
+    if let Some(ext) = ch.ext
+        && let Ok((_, exts)) = parse_tls_client_hello_extensions(ext)
+    {
+        for e in exts {
+            match e {
+                TlsExtension::SNI(names) => {
+                    sni = names.first().map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                }
+                TlsExtension::SupportedVersions(v) => supported_versions = v.iter().map(|v| v.0).collect(),
+                TlsExtension::ALPN(protos) => {
+                    alpn = protos.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect();
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(EventKind::TlsClientHello { stream, sni, legacy_version: ch.version.0, supported_versions, alpn })
+}
+
+/// TLS ≤ 1.2 Certificate body: a 3-byte list length, then 3-byte-length-prefixed DER certs.
+fn certificate_chain(body: &[u8]) -> (Vec<crate::model::CertSummary>, Vec<String>) {
+    let mut chain = Vec::new();
+    let mut problems = Vec::new();
+    if body.len() < 3 {
+        problems.push("Certificate message shorter than its length field".into());
+        return (chain, problems);
+    }
+    let mut rest = &body[3..];
+    while rest.len() >= 3 {
+        let len = u32::from_be_bytes([0, rest[0], rest[1], rest[2]]) as usize;
+        let Some(der) = rest.get(3..3 + len) else {
+            problems.push(format!("certificate {} claims {len} bytes, only {} left", chain.len(), rest.len() - 3));
+            break;
+        };
+        match x509::summarize(der) {
+            Ok(c) => chain.push(c),
+            Err(e) => problems.push(format!("certificate {}: {e}", chain.len())),
+        }
+        rest = &rest[3 + len..];
+    }
+    (chain, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Event;
+
+    fn record(ct: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![ct, 3, 3];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![kind];
+        m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        m.extend_from_slice(body);
+        m
+    }
+
+    fn client_hello_body(sni: &str, versions: &[u16]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&[0u8; 32]);
+        b.push(0); // session id
+        b.extend_from_slice(&[0, 2, 0x13, 0x01, 1, 0]);
+        let mut ext = Vec::new();
+        let name = sni.as_bytes();
+        ext.extend_from_slice(&[0, 0]);
+        ext.extend_from_slice(&((name.len() + 5) as u16).to_be_bytes());
+        ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
+        ext.push(0);
+        ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        ext.extend_from_slice(name);
+        ext.extend_from_slice(&[0, 43]);
+        ext.extend_from_slice(&((versions.len() * 2 + 1) as u16).to_be_bytes());
+        ext.push((versions.len() * 2) as u8);
+        for v in versions {
+            ext.extend_from_slice(&v.to_be_bytes());
+        }
+        b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        b.extend(ext);
+        b
+    }
+
+    fn feed_all(t: &mut TlsStream, side: Side, bytes: &[u8], chunk: usize) -> Vec<Event> {
+        let mut events = Vec::new();
+        for (i, piece) in bytes.chunks(chunk).enumerate() {
+            let mut out = Emit { frame: i as u64 + 1, ts: 0, events: &mut events };
+            t.feed(side, piece, &mut out);
+        }
+        events
+    }
+
+    #[test]
+    fn client_hello_split_across_records_and_segments() {
+        let msg = handshake(1, &client_hello_body("expe.example.com", &[0x0304, 0x0303]));
+        let (a, b) = msg.split_at(20);
+        let mut bytes = record(22, a);
+        bytes.extend(record(22, b));
+        let mut t = TlsStream::new(3);
+        let events = feed_all(&mut t, Side::Client, &bytes, 7);
+        assert_eq!(events.len(), 1);
+        match &events[0].kind {
+            EventKind::TlsClientHello { stream: 3, sni: Some(sni), supported_versions, .. } => {
+                assert_eq!(sni, "expe.example.com");
+                assert_eq!(supported_versions, &vec![0x0304, 0x0303]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(events[0].frame, (bytes.len() as u64).div_ceil(7));
+    }
+
+    #[test]
+    fn plaintext_alert_and_encrypted_alert() {
+        let mut t = TlsStream::new(0);
+        let ev = feed_all(&mut t, Side::Client, &record(21, &[2, 48]), 100);
+        assert!(matches!(ev[0].kind, EventKind::TlsAlert { from: Side::Client, level: 2, description: 48, .. }));
+        feed_all(&mut t, Side::Client, &record(20, &[1]), 100);
+        let ev = feed_all(&mut t, Side::Client, &record(21, &[0u8; 26]), 100);
+        assert!(matches!(ev[0].kind, EventKind::TlsEncryptedAlert { from: Side::Client, .. }));
+    }
+
+    #[test]
+    fn garbage_desyncs_once() {
+        let mut t = TlsStream::new(0);
+        let ev = feed_all(&mut t, Side::Server, b"HTTP/1.1 400 Bad Request\r\n\r\nmore bytes", 5);
+        assert_eq!(ev.len(), 1);
+        assert!(matches!(&ev[0].kind, EventKind::Anomaly { what, .. } if what == "tls_desync"));
+    }
+}

@@ -1,0 +1,31 @@
+//! Timestamps: nanoseconds since the Unix epoch, always printed in UTC.
+
+pub fn format_ns(ns: i64) -> String {
+    match jiff::Timestamp::from_nanosecond(ns as i128) {
+        Ok(ts) => format!("{ts:.6}"),
+        Err(_) => format!("@{ns}ns"),
+    }
+}
+
+/// `HH:MM:SS` in UTC, for compact text output.
+pub fn format_clock(ns: i64) -> String {
+    match jiff::Timestamp::from_nanosecond(ns as i128) {
+        Ok(ts) => ts.strftime("%H:%M:%S").to_string(),
+        Err(_) => "??:??:??".into(),
+    }
+}
+
+pub fn serialize_ns<S: serde::Serializer>(ns: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_ns(*ns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_with_microseconds() {
+        assert_eq!(format_ns(1_357_328_848_512_314_000), "2013-01-04T19:47:28.512314Z");
+        assert_eq!(format_clock(1_357_328_848_512_314_000), "19:47:28");
+    }
+}
