@@ -1,6 +1,11 @@
 //! mradiag: why a Cisco Jabber sign-in through Expressway (MRA) failed, from what was captured.
 
+pub mod analyze;
 pub mod capture;
+pub mod faults;
+pub mod input;
 pub mod model;
+pub mod mra;
 pub mod proto;
+pub mod report;
 pub mod time;

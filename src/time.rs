@@ -25,7 +25,10 @@ mod tests {
 
     #[test]
     fn formats_utc_with_microseconds() {
-        assert_eq!(format_ns(1_357_328_848_512_314_000), "2013-01-04T19:47:28.512314Z");
+        assert_eq!(
+            format_ns(1_357_328_848_512_314_000),
+            "2013-01-04T19:47:28.512314Z"
+        );
         assert_eq!(format_clock(1_357_328_848_512_314_000), "19:47:28");
     }
 }

@@ -44,7 +44,11 @@ struct Conn {
 
 impl Conn {
     fn side_of(&self, src: Endpoint) -> Side {
-        if src == self.client { Side::Client } else { Side::Server }
+        if src == self.client {
+            Side::Client
+        } else {
+            Side::Server
+        }
     }
 
     fn closed(&self) -> bool {
@@ -63,7 +67,14 @@ fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
 }
 
 impl FlowTable {
-    pub fn on_segment(&mut self, src: Endpoint, dst: Endpoint, seg: &TcpSegment<'_>, payload_ok: bool, out: &mut Emit<'_>) {
+    pub fn on_segment(
+        &mut self,
+        src: Endpoint,
+        dst: Endpoint,
+        seg: &TcpSegment<'_>,
+        payload_ok: bool,
+        out: &mut Emit<'_>,
+    ) {
         let syn = seg.flags & TCP_SYN != 0;
         let ack = seg.flags & TCP_ACK != 0;
         let k = key(src, dst);
@@ -111,7 +122,12 @@ impl FlowTable {
             conn.syn_count += 1;
             conn.client_isn.get_or_insert(seg.seq);
             conn.reassembly[0].start_at(seg.seq.wrapping_add(1));
-            out.push(EventKind::TcpSyn { stream, client: conn.client, server: conn.server, retransmission });
+            out.push(EventKind::TcpSyn {
+                stream,
+                client: conn.client,
+                server: conn.server,
+                retransmission,
+            });
         } else if syn && ack {
             if !conn.syn_ack {
                 out.push(EventKind::TcpSynAck { stream });
@@ -129,11 +145,22 @@ impl FlowTable {
         }
         if !seg.payload.is_empty() && !syn && payload_ok {
             conn.bytes[side as usize] += seg.payload.len() as u64;
-            let Conn { reassembly, app, client, server, .. } = conn;
-            let ends = Ends { stream, client: *client, server: *server };
-            let skipped = reassembly[side as usize].push(seg.seq, out.frame, seg.payload, &mut |_, bytes| {
-                feed_app(app, &ends, side, bytes, out);
-            });
+            let Conn {
+                reassembly,
+                app,
+                client,
+                server,
+                ..
+            } = conn;
+            let ends = Ends {
+                stream,
+                client: *client,
+                server: *server,
+            };
+            let skipped =
+                reassembly[side as usize].push(seg.seq, out.frame, seg.payload, &mut |_, bytes| {
+                    feed_app(app, &ends, side, bytes, out);
+                });
             if skipped > 0 {
                 out.anomaly(
                     "tcp_gap",
@@ -165,7 +192,10 @@ impl FlowTable {
             } else {
                 TcpOutcome::Unanswered
             };
-            for (side, r) in [(Side::Client, &c.reassembly[0]), (Side::Server, &c.reassembly[1])] {
+            for (side, r) in [
+                (Side::Client, &c.reassembly[0]),
+                (Side::Server, &c.reassembly[1]),
+            ] {
                 if r.pending_bytes() > 0 {
                     events.push(crate::model::Event {
                         frame: c.last_frame,
@@ -256,7 +286,13 @@ fn feed_app(app: &mut App, ends: &Ends, side: Side, bytes: &[u8], out: &mut Emit
         App::Sip(dirs) => match dirs[side as usize].feed(bytes) {
             Ok(msgs) => {
                 for m in msgs {
-                    out.push(sip_event(m, Transport::Tcp, Some(stream), ends.client, ends.server));
+                    out.push(sip_event(
+                        m,
+                        Transport::Tcp,
+                        Some(stream),
+                        ends.client,
+                        ends.server,
+                    ));
                 }
             }
             Err(e) => {

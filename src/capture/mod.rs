@@ -51,14 +51,22 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
         if truncated {
             info.truncated_frames += 1;
         }
-        let mut out = Emit { frame: frame.number, ts: frame.ts_ns, events: &mut events };
+        let mut out = Emit {
+            frame: frame.number,
+            ts: frame.ts_ns,
+            events: &mut events,
+        };
         let ip = match packet::strip_link(frame.linktype, frame.data) {
             Ok((ip, _vlans)) => ip,
             Err(LinkError::UnsupportedLinktype(lt)) => {
                 info.undecoded_frames += 1;
                 if !unsupported_linktypes.contains(&lt) {
                     unsupported_linktypes.push(lt);
-                    out.anomaly("unsupported_link_type", format!("link type {lt} is not decoded; its frames are skipped"), None);
+                    out.anomaly(
+                        "unsupported_link_type",
+                        format!("link type {lt} is not decoded; its frames are skipped"),
+                        None,
+                    );
                 }
                 return;
             }
@@ -75,23 +83,62 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
         let complete = !pkt.incomplete && !truncated;
         match pkt.transport {
             L4::Tcp(seg) => {
-                let src = Endpoint { ip: pkt.src, port: seg.sport };
-                let dst = Endpoint { ip: pkt.dst, port: seg.dport };
+                let src = Endpoint {
+                    ip: pkt.src,
+                    port: seg.sport,
+                };
+                let dst = Endpoint {
+                    ip: pkt.dst,
+                    port: seg.dport,
+                };
                 flows.on_segment(src, dst, &seg, complete, &mut out);
             }
-            L4::Udp { sport, dport, payload } => {
-                let src = Endpoint { ip: pkt.src, port: sport };
-                let dst = Endpoint { ip: pkt.dst, port: dport };
+            L4::Udp {
+                sport,
+                dport,
+                payload,
+            } => {
+                let src = Endpoint {
+                    ip: pkt.src,
+                    port: sport,
+                };
+                let dst = Endpoint {
+                    ip: pkt.dst,
+                    port: dport,
+                };
                 on_datagram(src, dst, payload, pkt.fragmented, &mut out);
             }
-            L4::IcmpUnreachable { quoted_tcp, src, dst, sport, dport, reason } => {
-                let client = Endpoint { ip: src, port: sport };
-                let server = Endpoint { ip: dst, port: dport };
+            L4::IcmpUnreachable {
+                quoted_tcp,
+                src,
+                dst,
+                sport,
+                dport,
+                reason,
+            } => {
+                let client = Endpoint {
+                    ip: src,
+                    port: sport,
+                };
+                let server = Endpoint {
+                    ip: dst,
+                    port: dport,
+                };
                 if quoted_tcp {
                     flows.on_icmp(client, server);
                 }
-                let transport = if quoted_tcp { Transport::Tcp } else { Transport::Udp };
-                out.push(EventKind::IcmpUnreachable { reporter: pkt.src, transport, client, server, reason });
+                let transport = if quoted_tcp {
+                    Transport::Tcp
+                } else {
+                    Transport::Udp
+                };
+                out.push(EventKind::IcmpUnreachable {
+                    reporter: pkt.src,
+                    transport,
+                    client,
+                    server,
+                    reason,
+                });
             }
             L4::Other => {}
         }
@@ -101,7 +148,12 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
         events.push(Event {
             frame: summary.frames,
             ts: info.last_ts.unwrap_or(0),
-            kind: EventKind::Anomaly { what: "capture_file".into(), detail: problem.clone(), offset: Some(*offset), stream: None },
+            kind: EventKind::Anomaly {
+                what: "capture_file".into(),
+                detail: problem.clone(),
+                offset: Some(*offset),
+                stream: None,
+            },
         });
     }
     if info.truncated_frames > 0 {
@@ -120,14 +172,23 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
     events.sort_by_key(|e| e.frame);
     info.format = summary.format;
     info.frames = summary.frames;
-    info.link_types = summary.linktypes.iter().map(|&lt| packet::linktype_name(lt)).collect();
+    info.link_types = summary
+        .linktypes
+        .iter()
+        .map(|&lt| packet::linktype_name(lt))
+        .collect();
     Decoded { info, events }
 }
 
 /// Problems the reader found with the file itself, as (offset, description).
 pub fn file_problems(events: &[Event]) -> impl Iterator<Item = (&u64, &String)> {
     events.iter().filter_map(|e| match &e.kind {
-        EventKind::Anomaly { what, detail, offset: Some(o), .. } if what == "capture_file" => Some((o, detail)),
+        EventKind::Anomaly {
+            what,
+            detail,
+            offset: Some(o),
+            ..
+        } if what == "capture_file" => Some((o, detail)),
         _ => None,
     })
 }
@@ -136,7 +197,11 @@ fn on_datagram(src: Endpoint, dst: Endpoint, payload: &[u8], fragmented: bool, o
     if src.port == 53 || dst.port == 53 {
         match dns::decode(payload, Transport::Udp, src, dst) {
             Ok(ev) => out.push(ev),
-            Err(e) if fragmented => out.anomaly("dns_fragmented", format!("{e} (IP fragment; reassembly of fragments is not done)"), None),
+            Err(e) if fragmented => out.anomaly(
+                "dns_fragmented",
+                format!("{e} (IP fragment; reassembly of fragments is not done)"),
+                None,
+            ),
             Err(e) => out.anomaly("dns_malformed", e, None),
         }
     } else if (src.port == 5060 || dst.port == 5060 || sip::probe(payload))

@@ -118,9 +118,20 @@ pub const TCP_ACK: u8 = 0x10;
 #[derive(Debug)]
 pub enum Transport<'a> {
     Tcp(TcpSegment<'a>),
-    Udp { sport: u16, dport: u16, payload: &'a [u8] },
+    Udp {
+        sport: u16,
+        dport: u16,
+        payload: &'a [u8],
+    },
     /// Destination unreachable, with the quoted packet's addresses and ports.
-    IcmpUnreachable { quoted_tcp: bool, src: IpAddr, dst: IpAddr, sport: u16, dport: u16, reason: String },
+    IcmpUnreachable {
+        quoted_tcp: bool,
+        src: IpAddr,
+        dst: IpAddr,
+        sport: u16,
+        dport: u16,
+        reason: String,
+    },
     Other,
 }
 
@@ -163,7 +174,13 @@ pub fn decode_ip(bytes: &[u8]) -> Option<Packet<'_>> {
             _ => Transport::Other,
         }
     };
-    Some(Packet { src, dst, transport, fragmented: payload.fragmented, incomplete })
+    Some(Packet {
+        src,
+        dst,
+        transport,
+        fragmented: payload.fragmented,
+        incomplete,
+    })
 }
 
 fn is_first_fragment(ip: &LaxIpSlice<'_>) -> bool {
@@ -252,12 +269,16 @@ mod tests {
     #[test]
     fn strips_ethernet_with_three_vlan_tags() {
         let mut frame = vec![0u8; 12];
-        frame.extend_from_slice(&[0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14, 0x81, 0x00, 0x00, 0x1e, 0x08, 0x00]);
+        frame.extend_from_slice(&[
+            0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14, 0x81, 0x00, 0x00, 0x1e, 0x08, 0x00,
+        ]);
         frame.extend(ipv4_udp());
         let (ip, vlans) = strip_link(LINKTYPE_ETHERNET, &frame).unwrap();
         assert_eq!(vlans, vec![10, 20, 30]);
         let p = decode_ip(ip).unwrap();
-        assert!(matches!(p.transport, Transport::Udp { sport: 12345, dport: 53, payload } if payload == b"abcd"));
+        assert!(
+            matches!(p.transport, Transport::Udp { sport: 12345, dport: 53, payload } if payload == b"abcd")
+        );
     }
 
     #[test]
@@ -275,8 +296,12 @@ mod tests {
 
     #[test]
     fn truncated_tcp_keeps_header_fields() {
-        let mut p = vec![0x45, 0, 0, 60, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
-        p.extend_from_slice(&[0x1f, 0x90, 0x20, 0xfb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        let mut p = vec![
+            0x45, 0, 0, 60, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        p.extend_from_slice(&[
+            0x1f, 0x90, 0x20, 0xfb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+        ]);
         let pkt = decode_ip(&p).unwrap();
         assert!(pkt.incomplete);
         match pkt.transport {
@@ -289,6 +314,9 @@ mod tests {
 
     #[test]
     fn unknown_linktype_is_an_error() {
-        assert_eq!(strip_link(147, &[1, 2, 3]), Err(LinkError::UnsupportedLinktype(147)));
+        assert_eq!(
+            strip_link(147, &[1, 2, 3]),
+            Err(LinkError::UnsupportedLinktype(147))
+        );
     }
 }

@@ -55,7 +55,9 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
             return summary;
         }
         Err(e) => {
-            summary.problems.push((0, format!("not a pcap or pcapng file ({e:?})")));
+            summary
+                .problems
+                .push((0, format!("not a pcap or pcapng file ({e:?})")));
             return summary;
         }
     };
@@ -80,7 +82,11 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
                     }
                     PcapBlockOwned::Legacy(b) => {
                         summary.frames += 1;
-                        let frac = if legacy_nanos { b.ts_usec as i64 } else { b.ts_usec as i64 * 1000 };
+                        let frac = if legacy_nanos {
+                            b.ts_usec as i64
+                        } else {
+                            b.ts_usec as i64 * 1000
+                        };
                         let caplen = (b.caplen as usize).min(b.data.len());
                         on_frame(&Frame {
                             number: summary.frames,
@@ -171,17 +177,24 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
             }
             Err(PcapError::BufferTooSmall) => {
                 if buffer_size >= MAX_BUFFER || !reader.grow(buffer_size * 2) {
-                    summary.problems.push((offset, format!("record larger than {MAX_BUFFER} bytes")));
+                    summary
+                        .problems
+                        .push((offset, format!("record larger than {MAX_BUFFER} bytes")));
                     break;
                 }
                 buffer_size *= 2;
             }
             Err(PcapError::UnexpectedEof) => {
-                summary.problems.push((offset, "file ends inside a record".into()));
+                summary
+                    .problems
+                    .push((offset, "file ends inside a record".into()));
                 break;
             }
             Err(e) => {
-                summary.problems.push((offset, format!("cannot parse the block at this offset ({})", describe(&e))));
+                summary.problems.push((
+                    offset,
+                    format!("cannot parse the block at this offset ({})", describe(&e)),
+                ));
                 break;
             }
         }
@@ -220,10 +233,18 @@ mod tests {
         let magic: u32 = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
         let mut v = Vec::new();
         let put32 = |v: &mut Vec<u8>, x: u32| {
-            if le { v.extend_from_slice(&x.to_le_bytes()) } else { v.extend_from_slice(&x.to_be_bytes()) }
+            if le {
+                v.extend_from_slice(&x.to_le_bytes())
+            } else {
+                v.extend_from_slice(&x.to_be_bytes())
+            }
         };
         put32(&mut v, magic);
-        let (maj, min) = if le { (2u16.to_le_bytes(), 4u16.to_le_bytes()) } else { (2u16.to_be_bytes(), 4u16.to_be_bytes()) };
+        let (maj, min) = if le {
+            (2u16.to_le_bytes(), 4u16.to_le_bytes())
+        } else {
+            (2u16.to_be_bytes(), 4u16.to_be_bytes())
+        };
         v.extend_from_slice(&maj);
         v.extend_from_slice(&min);
         put32(&mut v, 0);
@@ -236,7 +257,11 @@ mod tests {
     fn pcap_record(le: bool, sec: u32, frac: u32, data: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();
         for x in [sec, frac, data.len() as u32, data.len() as u32] {
-            if le { v.extend_from_slice(&x.to_le_bytes()) } else { v.extend_from_slice(&x.to_be_bytes()) }
+            if le {
+                v.extend_from_slice(&x.to_le_bytes())
+            } else {
+                v.extend_from_slice(&x.to_be_bytes())
+            }
         }
         v.extend_from_slice(data);
         v
@@ -249,9 +274,18 @@ mod tests {
             file.extend(pcap_record(le, 10, 500, &[0x45, 0, 0, 20]));
             file.extend(pcap_record(le, 11, 0, &[0x60; 8]));
             let mut seen = Vec::new();
-            let summary = read_frames(&file[..], |f| seen.push((f.number, f.ts_ns, f.linktype, f.data.len())));
+            let summary = read_frames(&file[..], |f| {
+                seen.push((f.number, f.ts_ns, f.linktype, f.data.len()))
+            });
             let frac = if nanos { 500 } else { 500_000 };
-            assert_eq!(seen, vec![(1, 10_000_000_000 + frac, 101, 4), (2, 11_000_000_000, 101, 8)], "le={le} nanos={nanos}");
+            assert_eq!(
+                seen,
+                vec![
+                    (1, 10_000_000_000 + frac, 101, 4),
+                    (2, 11_000_000_000, 101, 8)
+                ],
+                "le={le} nanos={nanos}"
+            );
             assert!(summary.problems.is_empty());
         }
     }
@@ -272,7 +306,12 @@ mod tests {
     #[test]
     fn empty_and_garbage_inputs_are_problems_not_panics() {
         assert_eq!(read_frames(&b""[..], |_| {}).problems.len(), 1);
-        assert_eq!(read_frames(&b"hello world, not a capture"[..], |_| {}).problems.len(), 1);
+        assert_eq!(
+            read_frames(&b"hello world, not a capture"[..], |_| {})
+                .problems
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -49,7 +49,13 @@ impl Reassembler {
 
     /// Offer one segment; `deliver(frame, bytes)` receives newly contiguous data in order.
     /// Returns the number of bytes skipped over an unfillable hole, if that happened now.
-    pub fn push(&mut self, seq: u32, frame: u64, payload: &[u8], deliver: &mut impl FnMut(u64, &[u8])) -> u64 {
+    pub fn push(
+        &mut self,
+        seq: u32,
+        frame: u64,
+        payload: &[u8],
+        deliver: &mut impl FnMut(u64, &[u8]),
+    ) -> u64 {
         if payload.is_empty() {
             return 0;
         }
@@ -132,7 +138,9 @@ mod tests {
     fn collect(r: &mut Reassembler, segs: &[(u32, &[u8])]) -> Vec<u8> {
         let mut out = Vec::new();
         for (i, (seq, data)) in segs.iter().enumerate() {
-            r.push(*seq, i as u64 + 1, data, &mut |_, b| out.extend_from_slice(b));
+            r.push(*seq, i as u64 + 1, data, &mut |_, b| {
+                out.extend_from_slice(b)
+            });
         }
         out
     }
@@ -141,7 +149,16 @@ mod tests {
     fn reorders_trims_overlaps_and_drops_retransmissions() {
         let mut r = Reassembler::default();
         r.start_at(1000);
-        let out = collect(&mut r, &[(1005, b"fghij"), (1000, b"abc"), (1002, b"cde"), (1000, b"abc"), (1010, b"k")]);
+        let out = collect(
+            &mut r,
+            &[
+                (1005, b"fghij"),
+                (1000, b"abc"),
+                (1002, b"cde"),
+                (1000, b"abc"),
+                (1010, b"k"),
+            ],
+        );
         assert_eq!(out, b"abcdefghijk");
     }
 

@@ -9,9 +9,17 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Decode one DNS message. `src`/`dst` are the packet's addresses; client and server are
 /// derived from the QR bit.
-pub fn decode(bytes: &[u8], transport: Transport, src: Endpoint, dst: Endpoint) -> Result<EventKind, String> {
+pub fn decode(
+    bytes: &[u8],
+    transport: Transport,
+    src: Endpoint,
+    dst: Endpoint,
+) -> Result<EventKind, String> {
     if bytes.len() < 12 {
-        return Err(format!("DNS message of {} bytes is shorter than its 12-byte header", bytes.len()));
+        return Err(format!(
+            "DNS message of {} bytes is shorter than its 12-byte header",
+            bytes.len()
+        ));
     }
     let id = u16::from_be_bytes([bytes[0], bytes[1]]);
     let is_response = bytes[2] & 0x80 != 0;
@@ -29,14 +37,32 @@ pub fn decode(bytes: &[u8], transport: Transport, src: Endpoint, dst: Endpoint) 
         }
         Err(e) => {
             // Salvage the question so the query can still be matched and named.
-            let (name, qtype) = first_question(bytes).ok_or_else(|| format!("unparseable DNS message: {e}"))?;
+            let (name, qtype) =
+                first_question(bytes).ok_or_else(|| format!("unparseable DNS message: {e}"))?;
             (name, qtype, Vec::new())
         }
     };
     Ok(if is_response {
-        EventKind::DnsResponse { transport, client, server, id, name, qtype, rcode, truncated, answers }
+        EventKind::DnsResponse {
+            transport,
+            client,
+            server,
+            id,
+            name,
+            qtype,
+            rcode,
+            truncated,
+            answers,
+        }
     } else {
-        EventKind::DnsQuery { transport, client, server, id, name, qtype }
+        EventKind::DnsQuery {
+            transport,
+            client,
+            server,
+            id,
+            name,
+            qtype,
+        }
     })
 }
 
@@ -50,10 +76,22 @@ fn to_record(rr: &simple_dns::ResourceRecord<'_>) -> DnsRecord {
             port: srv.port,
             target: srv.target.to_string(),
         },
-        RData::A(a) => DnsRecord::A { name, addr: IpAddr::V4(Ipv4Addr::from(a.address)) },
-        RData::AAAA(a) => DnsRecord::Aaaa { name, addr: IpAddr::V6(Ipv6Addr::from(a.address)) },
-        RData::CNAME(c) => DnsRecord::Cname { name, target: c.0.to_string() },
-        other => DnsRecord::Other { name, rtype: u16::from(other.type_code()) },
+        RData::A(a) => DnsRecord::A {
+            name,
+            addr: IpAddr::V4(Ipv4Addr::from(a.address)),
+        },
+        RData::AAAA(a) => DnsRecord::Aaaa {
+            name,
+            addr: IpAddr::V6(Ipv6Addr::from(a.address)),
+        },
+        RData::CNAME(c) => DnsRecord::Cname {
+            name,
+            target: c.0.to_string(),
+        },
+        other => DnsRecord::Other {
+            name,
+            rtype: u16::from(other.type_code()),
+        },
     }
 }
 
@@ -100,7 +138,10 @@ mod tests {
 
     fn ep(s: &str) -> Endpoint {
         let (ip, port) = s.rsplit_once(':').unwrap();
-        Endpoint { ip: ip.parse().unwrap(), port: port.parse().unwrap() }
+        Endpoint {
+            ip: ip.parse().unwrap(),
+            port: port.parse().unwrap(),
+        }
     }
 
     /// `_collab-edge._tls.example.com` SRV response with two targets, compressed names.
@@ -126,13 +167,32 @@ mod tests {
 
     #[test]
     fn srv_answers_with_compressed_targets() {
-        let ev = decode(&srv_response(), Transport::Udp, ep("192.0.2.53:53"), ep("192.0.2.10:40000")).unwrap();
+        let ev = decode(
+            &srv_response(),
+            Transport::Udp,
+            ep("192.0.2.53:53"),
+            ep("192.0.2.10:40000"),
+        )
+        .unwrap();
         match ev {
-            EventKind::DnsResponse { client, id, name, qtype, rcode, answers, .. } => {
+            EventKind::DnsResponse {
+                client,
+                id,
+                name,
+                qtype,
+                rcode,
+                answers,
+                ..
+            } => {
                 assert_eq!(client, ep("192.0.2.10:40000"));
-                assert_eq!((id, name.as_str(), qtype, rcode), (0x1234, "_collab-edge._tls.example.com", 33, 0));
+                assert_eq!(
+                    (id, name.as_str(), qtype, rcode),
+                    (0x1234, "_collab-edge._tls.example.com", 33, 0)
+                );
                 assert_eq!(answers.len(), 2);
-                assert!(matches!(&answers[1], DnsRecord::Srv { priority: 20, port: 8443, target, .. } if target == "expe2.example.com"));
+                assert!(
+                    matches!(&answers[1], DnsRecord::Srv { priority: 20, port: 8443, target, .. } if target == "expe2.example.com")
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -143,13 +203,29 @@ mod tests {
         let mut m = vec![0, 7, 0x81, 0x83, 0, 1, 0, 0, 0, 0, 0, 0];
         m.extend_from_slice(b"\x0a_cisco-uds\x04_tcp\x07example\x03com\x00");
         m.extend_from_slice(&[0x03, 0xe7, 0, 1]); // qtype 999
-        let ev = decode(&m, Transport::Udp, ep("192.0.2.53:53"), ep("192.0.2.10:40000")).unwrap();
-        assert!(matches!(ev, EventKind::DnsResponse { rcode: 3, qtype: 999, ref name, .. } if name == "_cisco-uds._tcp.example.com"));
+        let ev = decode(
+            &m,
+            Transport::Udp,
+            ep("192.0.2.53:53"),
+            ep("192.0.2.10:40000"),
+        )
+        .unwrap();
+        assert!(
+            matches!(ev, EventKind::DnsResponse { rcode: 3, qtype: 999, ref name, .. } if name == "_cisco-uds._tcp.example.com")
+        );
     }
 
     #[test]
     fn short_and_looping_messages_are_errors() {
-        assert!(decode(&[1, 2, 3], Transport::Udp, ep("1.1.1.1:53"), ep("2.2.2.2:5")).is_err());
+        assert!(
+            decode(
+                &[1, 2, 3],
+                Transport::Udp,
+                ep("1.1.1.1:53"),
+                ep("2.2.2.2:5")
+            )
+            .is_err()
+        );
         let mut m = vec![0, 7, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12];
         m.extend_from_slice(&[0, 1, 0, 1]);
         assert!(decode(&m, Transport::Udp, ep("2.2.2.2:5"), ep("1.1.1.1:53")).is_err());

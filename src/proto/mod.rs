@@ -18,10 +18,19 @@ pub struct Emit<'a> {
 
 impl Emit<'_> {
     pub fn push(&mut self, kind: EventKind) {
-        self.events.push(Event { frame: self.frame, ts: self.ts, kind });
+        self.events.push(Event {
+            frame: self.frame,
+            ts: self.ts,
+            kind,
+        });
     }
 
     pub fn anomaly(&mut self, what: &str, detail: String, stream: Option<u64>) {
-        self.push(EventKind::Anomaly { what: what.into(), detail, offset: None, stream });
+        self.push(EventKind::Anomaly {
+            what: what.into(),
+            detail,
+            offset: None,
+            stream,
+        });
     }
 }

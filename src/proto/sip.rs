@@ -17,8 +17,20 @@ pub struct Message {
 }
 
 const METHODS: [&str; 14] = [
-    "REGISTER", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER",
-    "MESSAGE", "UPDATE", "PRACK",
+    "REGISTER",
+    "INVITE",
+    "ACK",
+    "BYE",
+    "CANCEL",
+    "OPTIONS",
+    "SUBSCRIBE",
+    "NOTIFY",
+    "PUBLISH",
+    "INFO",
+    "REFER",
+    "MESSAGE",
+    "UPDATE",
+    "PRACK",
 ];
 
 /// Does this look like the start of a SIP message?
@@ -26,7 +38,9 @@ pub fn probe(bytes: &[u8]) -> bool {
     if bytes.starts_with(b"SIP/2.0 ") {
         return true;
     }
-    METHODS.iter().any(|m| bytes.starts_with(m.as_bytes()) && bytes.get(m.len()) == Some(&b' '))
+    METHODS
+        .iter()
+        .any(|m| bytes.starts_with(m.as_bytes()) && bytes.get(m.len()) == Some(&b' '))
 }
 
 /// Parse the head of one message (`head` = start line and headers, without the blank line).
@@ -36,7 +50,10 @@ pub fn parse_head(head: &[u8]) -> Option<Message> {
     let first = lines.next()?.trim_end();
     let start = if let Some(rest) = first.strip_prefix("SIP/2.0 ") {
         let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
-        StartLine::Response { code: code.parse().ok()?, reason: reason.to_string() }
+        StartLine::Response {
+            code: code.parse().ok()?,
+            reason: reason.to_string(),
+        }
     } else {
         let mut parts = first.split(' ');
         let method = parts.next()?.to_string();
@@ -49,7 +66,9 @@ pub fn parse_head(head: &[u8]) -> Option<Message> {
     let mut call_id = None;
     let mut cseq = None;
     for line in lines {
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let name = name.trim().to_ascii_lowercase();
         let value = value.trim().to_string();
         match name.as_str() {
@@ -58,7 +77,11 @@ pub fn parse_head(head: &[u8]) -> Option<Message> {
             _ => {}
         }
     }
-    Some(Message { start, call_id, cseq })
+    Some(Message {
+        start,
+        call_id,
+        cseq,
+    })
 }
 
 fn content_length(head: &[u8]) -> usize {
@@ -101,7 +124,11 @@ impl SipStreamDirection {
             self.buf.extend_from_slice(bytes);
             bytes = &[];
             // Keep-alive CRLFs between messages.
-            let lead = self.buf.iter().take_while(|&&c| c == b'\r' || c == b'\n').count();
+            let lead = self
+                .buf
+                .iter()
+                .take_while(|&&c| c == b'\r' || c == b'\n')
+                .count();
             self.buf.drain(..lead);
             let Some(end) = find(&self.buf, b"\r\n\r\n") else {
                 if self.buf.len() > MAX_BUFFER {
@@ -112,7 +139,8 @@ impl SipStreamDirection {
             };
             let head: Vec<u8> = self.buf.drain(..end + 4).collect();
             let head = &head[..end];
-            let msg = parse_head(head).ok_or_else(|| "bytes on a SIP stream that are not a SIP message".to_string())?;
+            let msg = parse_head(head)
+                .ok_or_else(|| "bytes on a SIP stream that are not a SIP message".to_string())?;
             found.push(msg);
             let body = content_length(head);
             let have = body.min(self.buf.len());
@@ -140,7 +168,13 @@ mod tests {
     fn request_and_response_heads() {
         let head = REGISTER.split("\r\n\r\n").next().unwrap();
         let m = parse_head(head.as_bytes()).unwrap();
-        assert_eq!(m.start, StartLine::Request { method: "REGISTER".into(), uri: "sip:example.com".into() });
+        assert_eq!(
+            m.start,
+            StartLine::Request {
+                method: "REGISTER".into(),
+                uri: "sip:example.com".into()
+            }
+        );
         assert_eq!(m.call_id.as_deref(), Some("abc@10.0.0.2"));
         assert!(probe(REGISTER.as_bytes()) && probe(OK.as_bytes()) && !probe(b"GET / HTTP/1.1"));
     }
@@ -153,7 +187,13 @@ mod tests {
             let mut msgs = d.feed(&all.as_bytes()[..split]).unwrap();
             msgs.extend(d.feed(&all.as_bytes()[split..]).unwrap());
             assert_eq!(msgs.len(), 3, "split at {split}");
-            assert_eq!(msgs[1].start, StartLine::Response { code: 403, reason: "Forbidden".into() });
+            assert_eq!(
+                msgs[1].start,
+                StartLine::Response {
+                    code: 403,
+                    reason: "Forbidden".into()
+                }
+            );
         }
     }
 }

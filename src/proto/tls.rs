@@ -6,7 +6,9 @@
 use super::Emit;
 use super::x509;
 use crate::model::{EventKind, Side};
-use tls_parser::{TlsExtension, parse_tls_client_hello_extensions, parse_tls_handshake_client_hello};
+use tls_parser::{
+    TlsExtension, parse_tls_client_hello_extensions, parse_tls_handshake_client_hello,
+};
 use tls_parser::{parse_tls_handshake_server_hello, parse_tls_server_hello_extensions};
 
 const MAX_RECORD: usize = (1 << 14) + 2048;
@@ -14,8 +16,8 @@ const MAX_HANDSHAKE_BUFFER: usize = 256 * 1024;
 /// A TLS 1.3 (or AEAD TLS 1.2) alert: 2 bytes + content type + 16-byte tag.
 const ENCRYPTED_ALERT_LEN: usize = 19;
 const HELLO_RETRY_RANDOM: [u8; 32] = [
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11,
-    0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
 /// Does this look like the start of a TLS record (handshake, alert or CCS, SSL 3.0 – TLS 1.3)?
@@ -54,7 +56,12 @@ fn idx(side: Side) -> usize {
 
 impl TlsStream {
     pub fn new(stream: u64) -> Self {
-        TlsStream { stream, dirs: Default::default(), version: None, done: false }
+        TlsStream {
+            stream,
+            dirs: Default::default(),
+            version: None,
+            done: false,
+        }
     }
 
     pub fn handshake_done(&self) -> bool {
@@ -80,7 +87,10 @@ impl TlsStream {
                 let len = u16::from_be_bytes([h[3], h[4]]) as usize;
                 if !matches!(h[0], 20..=24) || h[1] != 3 || len > MAX_RECORD {
                     dir.broken = true;
-                    let detail = format!("bytes {:02x?} from the {side:?} are not a TLS record header; the rest of this direction is not decoded", h);
+                    let detail = format!(
+                        "bytes {:02x?} from the {side:?} are not a TLS record header; the rest of this direction is not decoded",
+                        h
+                    );
                     out.anomaly("tls_desync", detail, Some(self.stream));
                     return;
                 }
@@ -119,12 +129,20 @@ impl TlsStream {
                 }
                 if !tls13 && self.dirs[0].ccs && self.dirs[1].ccs && !self.done {
                     self.done = true;
-                    out.push(EventKind::TlsHandshakeDone { stream, version: self.version.unwrap_or(0x0303) });
+                    out.push(EventKind::TlsHandshakeDone {
+                        stream,
+                        version: self.version.unwrap_or(0x0303),
+                    });
                 }
             }
             21 => {
                 if !dir.encrypted && len == 2 {
-                    out.push(EventKind::TlsAlert { stream, from: side, level: dir.body[0], description: dir.body[1] });
+                    out.push(EventKind::TlsAlert {
+                        stream,
+                        from: side,
+                        level: dir.body[0],
+                        description: dir.body[1],
+                    });
                 } else {
                     out.push(EventKind::TlsEncryptedAlert { stream, from: side });
                 }
@@ -146,7 +164,10 @@ impl TlsStream {
                 } else if side == Side::Client {
                     // The client's first encrypted record in TLS 1.3 is its Finished.
                     self.done = true;
-                    out.push(EventKind::TlsHandshakeDone { stream, version: 0x0304 });
+                    out.push(EventKind::TlsHandshakeDone {
+                        stream,
+                        version: 0x0304,
+                    });
                 }
             }
             _ => {}
@@ -164,7 +185,11 @@ impl TlsStream {
             if len > MAX_HANDSHAKE_BUFFER {
                 let dir = &mut self.dirs[idx(side)];
                 dir.broken = true;
-                out.anomaly("tls_handshake_too_large", format!("handshake message of {len} bytes"), Some(stream));
+                out.anomaly(
+                    "tls_handshake_too_large",
+                    format!("handshake message of {len} bytes"),
+                    Some(stream),
+                );
                 return;
             }
             if buf.len() < 4 + len {
@@ -180,7 +205,11 @@ impl TlsStream {
         match (side, kind) {
             (Side::Client, 1) => match client_hello(stream, body) {
                 Some(ev) => out.push(ev),
-                None => out.anomaly("tls_bad_client_hello", format!("ClientHello of {} bytes does not parse", body.len()), Some(stream)),
+                None => out.anomaly(
+                    "tls_bad_client_hello",
+                    format!("ClientHello of {} bytes does not parse", body.len()),
+                    Some(stream),
+                ),
             },
             (Side::Server, 2) => match parse_tls_handshake_server_hello(body) {
                 Ok((_, sh)) => {
@@ -205,9 +234,18 @@ impl TlsStream {
                             self.dirs[1].encrypted = true;
                         }
                     }
-                    out.push(EventKind::TlsServerHello { stream, legacy_version: sh.version.0, version, cipher: sh.cipher.0 });
+                    out.push(EventKind::TlsServerHello {
+                        stream,
+                        legacy_version: sh.version.0,
+                        version,
+                        cipher: sh.cipher.0,
+                    });
                 }
-                Err(_) => out.anomaly("tls_bad_server_hello", format!("ServerHello of {} bytes does not parse", body.len()), Some(stream)),
+                Err(_) => out.anomaly(
+                    "tls_bad_server_hello",
+                    format!("ServerHello of {} bytes does not parse", body.len()),
+                    Some(stream),
+                ),
             },
             (Side::Server, 11) => {
                 let (chain, problems) = certificate_chain(body);
@@ -232,17 +270,30 @@ fn client_hello(stream: u64, body: &[u8]) -> Option<EventKind> {
         for e in exts {
             match e {
                 TlsExtension::SNI(names) => {
-                    sni = names.first().map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                    sni = names
+                        .first()
+                        .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
                 }
-                TlsExtension::SupportedVersions(v) => supported_versions = v.iter().map(|v| v.0).collect(),
+                TlsExtension::SupportedVersions(v) => {
+                    supported_versions = v.iter().map(|v| v.0).collect()
+                }
                 TlsExtension::ALPN(protos) => {
-                    alpn = protos.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect();
+                    alpn = protos
+                        .iter()
+                        .map(|p| String::from_utf8_lossy(p).into_owned())
+                        .collect();
                 }
                 _ => {}
             }
         }
     }
-    Some(EventKind::TlsClientHello { stream, sni, legacy_version: ch.version.0, supported_versions, alpn })
+    Some(EventKind::TlsClientHello {
+        stream,
+        sni,
+        legacy_version: ch.version.0,
+        supported_versions,
+        alpn,
+    })
 }
 
 /// TLS ≤ 1.2 Certificate body: a 3-byte list length, then 3-byte-length-prefixed DER certs.
@@ -257,7 +308,11 @@ fn certificate_chain(body: &[u8]) -> (Vec<crate::model::CertSummary>, Vec<String
     while rest.len() >= 3 {
         let len = u32::from_be_bytes([0, rest[0], rest[1], rest[2]]) as usize;
         let Some(der) = rest.get(3..3 + len) else {
-            problems.push(format!("certificate {} claims {len} bytes, only {} left", chain.len(), rest.len() - 3));
+            problems.push(format!(
+                "certificate {} claims {len} bytes, only {} left",
+                chain.len(),
+                rest.len() - 3
+            ));
             break;
         };
         match x509::summarize(der) {
@@ -315,7 +370,11 @@ mod tests {
     fn feed_all(t: &mut TlsStream, side: Side, bytes: &[u8], chunk: usize) -> Vec<Event> {
         let mut events = Vec::new();
         for (i, piece) in bytes.chunks(chunk).enumerate() {
-            let mut out = Emit { frame: i as u64 + 1, ts: 0, events: &mut events };
+            let mut out = Emit {
+                frame: i as u64 + 1,
+                ts: 0,
+                events: &mut events,
+            };
             t.feed(side, piece, &mut out);
         }
         events
@@ -331,7 +390,12 @@ mod tests {
         let events = feed_all(&mut t, Side::Client, &bytes, 7);
         assert_eq!(events.len(), 1);
         match &events[0].kind {
-            EventKind::TlsClientHello { stream: 3, sni: Some(sni), supported_versions, .. } => {
+            EventKind::TlsClientHello {
+                stream: 3,
+                sni: Some(sni),
+                supported_versions,
+                ..
+            } => {
                 assert_eq!(sni, "expe.example.com");
                 assert_eq!(supported_versions, &vec![0x0304, 0x0303]);
             }
@@ -344,16 +408,35 @@ mod tests {
     fn plaintext_alert_and_encrypted_alert() {
         let mut t = TlsStream::new(0);
         let ev = feed_all(&mut t, Side::Client, &record(21, &[2, 48]), 100);
-        assert!(matches!(ev[0].kind, EventKind::TlsAlert { from: Side::Client, level: 2, description: 48, .. }));
+        assert!(matches!(
+            ev[0].kind,
+            EventKind::TlsAlert {
+                from: Side::Client,
+                level: 2,
+                description: 48,
+                ..
+            }
+        ));
         feed_all(&mut t, Side::Client, &record(20, &[1]), 100);
         let ev = feed_all(&mut t, Side::Client, &record(21, &[0u8; 26]), 100);
-        assert!(matches!(ev[0].kind, EventKind::TlsEncryptedAlert { from: Side::Client, .. }));
+        assert!(matches!(
+            ev[0].kind,
+            EventKind::TlsEncryptedAlert {
+                from: Side::Client,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn garbage_desyncs_once() {
         let mut t = TlsStream::new(0);
-        let ev = feed_all(&mut t, Side::Server, b"HTTP/1.1 400 Bad Request\r\n\r\nmore bytes", 5);
+        let ev = feed_all(
+            &mut t,
+            Side::Server,
+            b"HTTP/1.1 400 Bad Request\r\n\r\nmore bytes",
+            5,
+        );
         assert_eq!(ev.len(), 1);
         assert!(matches!(&ev[0].kind, EventKind::Anomaly { what, .. } if what == "tls_desync"));
     }

@@ -6,7 +6,8 @@ use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
-    let (_, cert) = X509Certificate::from_der(der).map_err(|e| format!("unparseable certificate: {e}"))?;
+    let (_, cert) =
+        X509Certificate::from_der(der).map_err(|e| format!("unparseable certificate: {e}"))?;
     let subject = cert.subject().to_string();
     let issuer = cert.issuer().to_string();
     let common_name = cert

@@ -40,7 +40,10 @@ pub enum Next {
 
 impl XmppStream {
     pub fn new(stream: u64) -> Self {
-        XmppStream { stream, dirs: Default::default() }
+        XmppStream {
+            stream,
+            dirs: Default::default(),
+        }
     }
 
     pub fn feed(&mut self, side: Side, bytes: &[u8], out: &mut Emit<'_>) -> Next {
@@ -48,7 +51,11 @@ impl XmppStream {
         let dir = &mut self.dirs[side as usize];
         if dir.buf.len() + bytes.len() > MAX_BUFFER {
             dir.buf.clear();
-            out.anomaly("xmpp_buffer_full", format!("more than {MAX_BUFFER} bytes without a complete tag"), Some(stream));
+            out.anomaly(
+                "xmpp_buffer_full",
+                format!("more than {MAX_BUFFER} bytes without a complete tag"),
+                Some(stream),
+            );
             return Next::Continue;
         }
         dir.buf.extend_from_slice(bytes);
@@ -68,16 +75,26 @@ impl XmppStream {
             let name = tag_name(&tag);
             match name.as_str() {
                 "stream:stream" => {
-                    out.push(EventKind::XmppStreamOpen { stream, from: side, to: attribute(&tag, "to") });
+                    out.push(EventKind::XmppStreamOpen {
+                        stream,
+                        from: side,
+                        to: attribute(&tag, "to"),
+                    });
                 }
                 "stream:features" if !tag.ends_with('/') => {
                     dir.in_features = true;
                     dir.features_starttls = false;
                 }
-                "stream:features" => out.push(EventKind::XmppFeatures { stream, starttls: false }),
+                "stream:features" => out.push(EventKind::XmppFeatures {
+                    stream,
+                    starttls: false,
+                }),
                 "/stream:features" => {
                     dir.in_features = false;
-                    out.push(EventKind::XmppFeatures { stream, starttls: dir.features_starttls });
+                    out.push(EventKind::XmppFeatures {
+                        stream,
+                        starttls: dir.features_starttls,
+                    });
                 }
                 "starttls" if dir.in_features => dir.features_starttls = true,
                 "starttls" if side == Side::Client => out.push(EventKind::XmppStartTls { stream }),
@@ -93,7 +110,11 @@ impl XmppStream {
                 "stream:error" if !tag.ends_with('/') => dir.in_error = true,
                 n if dir.in_error && !n.starts_with('/') => {
                     dir.in_error = false;
-                    out.push(EventKind::XmppStreamError { stream, from: side, condition: n.to_string() });
+                    out.push(EventKind::XmppStreamError {
+                        stream,
+                        from: side,
+                        condition: n.to_string(),
+                    });
                 }
                 _ => {}
             }
@@ -136,7 +157,11 @@ mod tests {
     use crate::model::Event;
 
     fn feed(x: &mut XmppStream, side: Side, s: &str, events: &mut Vec<Event>) -> Next {
-        let mut out = Emit { frame: 1, ts: 0, events };
+        let mut out = Emit {
+            frame: 1,
+            ts: 0,
+            events,
+        };
         x.feed(side, s.as_bytes(), &mut out)
     }
 
@@ -144,14 +169,42 @@ mod tests {
     fn full_starttls_exchange_in_pieces() {
         let mut x = XmppStream::new(4);
         let mut ev = Vec::new();
-        feed(&mut x, Side::Client, "<?xml version='1.0'?><stream:stream to='example.com' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>", &mut ev);
-        feed(&mut x, Side::Server, "<?xml version='1.0'?><stream:stream from='example.com' id='1' version='1.0'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></sta", &mut ev);
-        feed(&mut x, Side::Server, "rttls><mechanisms/></stream:features>", &mut ev);
-        feed(&mut x, Side::Client, "<starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\" cookie=\"0\"/>", &mut ev);
-        let next = feed(&mut x, Side::Server, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\x16\x03\x03", &mut ev);
+        feed(
+            &mut x,
+            Side::Client,
+            "<?xml version='1.0'?><stream:stream to='example.com' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+            &mut ev,
+        );
+        feed(
+            &mut x,
+            Side::Server,
+            "<?xml version='1.0'?><stream:stream from='example.com' id='1' version='1.0'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></sta",
+            &mut ev,
+        );
+        feed(
+            &mut x,
+            Side::Server,
+            "rttls><mechanisms/></stream:features>",
+            &mut ev,
+        );
+        feed(
+            &mut x,
+            Side::Client,
+            "<starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\" cookie=\"0\"/>",
+            &mut ev,
+        );
+        let next = feed(
+            &mut x,
+            Side::Server,
+            "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\x16\x03\x03",
+            &mut ev,
+        );
         let kinds: Vec<String> = ev.iter().map(|e| format!("{:?}", e.kind)).collect();
         assert!(kinds[0].contains("to: Some(\"example.com\")"), "{kinds:?}");
-        assert!(matches!(ev[2].kind, EventKind::XmppFeatures { starttls: true, .. }), "{kinds:?}");
+        assert!(
+            matches!(ev[2].kind, EventKind::XmppFeatures { starttls: true, .. }),
+            "{kinds:?}"
+        );
         assert!(matches!(ev[3].kind, EventKind::XmppStartTls { .. }));
         assert!(matches!(ev[4].kind, EventKind::XmppProceed { .. }));
         assert!(matches!(next, Next::StartTls(rest) if rest == b"\x16\x03\x03"));
@@ -161,9 +214,27 @@ mod tests {
     fn features_without_starttls_and_stream_error() {
         let mut x = XmppStream::new(0);
         let mut ev = Vec::new();
-        feed(&mut x, Side::Server, "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>", &mut ev);
-        feed(&mut x, Side::Server, "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>", &mut ev);
-        assert!(matches!(ev[0].kind, EventKind::XmppFeatures { starttls: false, .. }));
-        assert!(matches!(&ev[1].kind, EventKind::XmppStreamError { condition, .. } if condition == "host-unknown"));
+        feed(
+            &mut x,
+            Side::Server,
+            "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+            &mut ev,
+        );
+        feed(
+            &mut x,
+            Side::Server,
+            "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+            &mut ev,
+        );
+        assert!(matches!(
+            ev[0].kind,
+            EventKind::XmppFeatures {
+                starttls: false,
+                ..
+            }
+        ));
+        assert!(
+            matches!(&ev[1].kind, EventKind::XmppStreamError { condition, .. } if condition == "host-unknown")
+        );
     }
 }

@@ -1,0 +1,193 @@
+//! Phase 1: the client's DNS. Pair queries with answers, then read the SRV lookups for
+//! `_collab-edge._tls`, `_cisco-uds._tcp` and `_cuplogin._tcp` and the target lookups.
+
+use super::Tagged;
+use crate::model::{DnsRecord, Endpoint, EventKind, Transport, rcode_name};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+pub const EDGE_PREFIX: &str = "_collab-edge._tls.";
+pub const UDS_PREFIX: &str = "_cisco-uds._tcp.";
+pub const CUP_PREFIX: &str = "_cuplogin._tcp.";
+
+/// A DNS question and what came back for it.
+pub struct Transaction<'a> {
+    pub client: IpAddr,
+    pub name: String,
+    pub qtype: u16,
+    pub ts: i64,
+    pub query: Option<&'a Tagged>,
+    pub response: Option<&'a Tagged>,
+    pub icmp: Option<&'a Tagged>,
+}
+
+impl<'a> Transaction<'a> {
+    pub fn first(&self) -> &'a Tagged {
+        self.query
+            .or(self.response)
+            .or(self.icmp)
+            .expect("a transaction has at least one event")
+    }
+
+    pub fn rcode(&self) -> Option<u8> {
+        match self.response.map(|t| &t.event.kind) {
+            Some(EventKind::DnsResponse { rcode, .. }) => Some(*rcode),
+            _ => None,
+        }
+    }
+
+    pub fn answers(&self) -> &'a [DnsRecord] {
+        match self.response.map(|t| &t.event.kind) {
+            Some(EventKind::DnsResponse { answers, .. }) => answers,
+            _ => &[],
+        }
+    }
+
+    pub fn srv(&self) -> Vec<(u16, u16, u16, String)> {
+        let mut v: Vec<_> = self
+            .answers()
+            .iter()
+            .filter_map(|r| match r {
+                DnsRecord::Srv {
+                    priority,
+                    weight,
+                    port,
+                    target,
+                    ..
+                } => Some((*priority, *weight, *port, target.to_ascii_lowercase())),
+                _ => None,
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        self.answers()
+            .iter()
+            .filter_map(|r| match r {
+                DnsRecord::A { addr, .. } | DnsRecord::Aaaa { addr, .. } => Some(*addr),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Outcome in a few words: `NXDOMAIN`, `no answer`, `→ expe.example.com:8443`…
+    pub fn outcome(&self) -> String {
+        if self.response.is_none() {
+            return if self.icmp.is_some() {
+                "no answer (ICMP unreachable)".into()
+            } else {
+                "no answer".into()
+            };
+        }
+        let srv = self.srv();
+        if !srv.is_empty() {
+            return srv
+                .iter()
+                .map(|(_, _, port, target)| format!("→ {target}:{port}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+        }
+        let addrs = self.addresses();
+        if !addrs.is_empty() {
+            return format!(
+                "→ {}",
+                addrs
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        match self.rcode() {
+            Some(0) => "NOERROR, no records".into(),
+            Some(r) => rcode_name(r),
+            None => "?".into(),
+        }
+    }
+}
+
+/// Pair every query with its response (same client, server, id and name).
+pub fn transactions(events: &[Tagged]) -> Vec<Transaction<'_>> {
+    let mut out: Vec<Transaction<'_>> = Vec::new();
+    let mut open: HashMap<(usize, Endpoint, Endpoint, u16, String), usize> = HashMap::new();
+    let mut by_flow: HashMap<(usize, Endpoint, Endpoint), usize> = HashMap::new();
+    for t in events {
+        match &t.event.kind {
+            EventKind::DnsQuery {
+                client,
+                server,
+                id,
+                name,
+                qtype,
+                ..
+            } => {
+                let key = (t.input, *client, *server, *id, name.to_ascii_lowercase());
+                if let Some(&i) = open.get(&key)
+                    && out[i].response.is_none()
+                {
+                    continue; // a retransmission of the same question
+                }
+                out.push(Transaction {
+                    client: client.ip,
+                    name: name.to_ascii_lowercase(),
+                    qtype: *qtype,
+                    ts: t.event.ts,
+                    query: Some(t),
+                    response: None,
+                    icmp: None,
+                });
+                open.insert(key, out.len() - 1);
+                by_flow.insert((t.input, *client, *server), out.len() - 1);
+            }
+            EventKind::DnsResponse {
+                client,
+                server,
+                id,
+                name,
+                qtype,
+                ..
+            } => {
+                let key = (t.input, *client, *server, *id, name.to_ascii_lowercase());
+                match open.get(&key) {
+                    Some(&i) if out[i].response.is_none() => out[i].response = Some(t),
+                    Some(_) => {} // duplicate answer
+                    None => out.push(Transaction {
+                        client: client.ip,
+                        name: name.to_ascii_lowercase(),
+                        qtype: *qtype,
+                        ts: t.event.ts,
+                        query: None,
+                        response: Some(t),
+                        icmp: None,
+                    }),
+                }
+            }
+            EventKind::IcmpUnreachable {
+                transport: Transport::Udp,
+                client,
+                server,
+                ..
+            } if server.port == 53 => {
+                if let Some(&i) = by_flow.get(&(t.input, *client, *server))
+                    && out[i].response.is_none()
+                {
+                    out[i].icmp = Some(t);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The service domain of an MRA SRV name, if it is one.
+pub fn srv_domain(name: &str) -> Option<(&'static str, String)> {
+    for prefix in [EDGE_PREFIX, UDS_PREFIX, CUP_PREFIX] {
+        if let Some(d) = name.strip_prefix(prefix) {
+            return Some((prefix, d.trim_end_matches('.').to_string()));
+        }
+    }
+    None
+}

@@ -1,0 +1,824 @@
+//! The MRA model: group a capture's events into sign-in attempts per client, assign them to
+//! the five phases, give each phase a status, and name the likely fault with its evidence.
+
+pub mod connection;
+pub mod discovery;
+
+use crate::faults::{Phase, fix_for};
+use crate::model::{Event, EventKind};
+use crate::report::{Evidence, Finding, PhaseResult, Session, Severity, Status, Verdict};
+use connection::{Connection, Judgement};
+use discovery::{CUP_PREFIX, EDGE_PREFIX, Transaction, UDS_PREFIX, srv_domain};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// An event and the input it came from.
+pub struct Tagged {
+    pub input: usize,
+    pub event: Event,
+}
+
+const MRA_PORTS: [u16; 3] = [8443, 5222, 5061];
+
+/// Everything the judge produces, before it is wrapped into the report.
+pub struct Analysis {
+    pub verdict: Verdict,
+    pub phases: Vec<PhaseResult>,
+    pub sessions: Vec<Session>,
+    pub findings: Vec<Finding>,
+}
+
+pub fn analyze(inputs: &[String], events: &[Tagged]) -> Analysis {
+    let ctx = Ctx { inputs };
+    let txs = discovery::transactions(events);
+    let conns = connections(events);
+    let mut sessions = Vec::new();
+    for (client, attempts) in attempts(&txs, &conns) {
+        for attempt in attempts {
+            let id = sessions.len() + 1;
+            sessions.push(judge_attempt(
+                &ctx, id, client, &attempt, &txs, &conns, events,
+            ));
+        }
+    }
+    sessions.sort_by(|a, b| a.start.cmp(&b.start).then(a.client.cmp(&b.client)));
+    for (i, s) in sessions.iter_mut().enumerate() {
+        s.id = i + 1;
+    }
+    match sessions.last() {
+        Some(last) => Analysis {
+            verdict: last.verdict.clone(),
+            phases: last.phases.clone(),
+            findings: sessions.iter().flat_map(|s| s.findings.iter().cloned()).collect(),
+            sessions,
+        },
+        None => Analysis {
+            verdict: Verdict {
+                status: Status::Inconclusive,
+                phase: None,
+                fault: None,
+                summary: "no MRA sign-in found: no SRV lookup for _collab-edge/_cisco-uds and no connection to 8443, 5222 or 5061".into(),
+                fix: None,
+                evidence: Vec::new(),
+            },
+            phases: Phase::ALL
+                .iter()
+                .map(|&phase| PhaseResult { phase, status: Status::NotObserved, summary: "no MRA traffic in the inputs".into(), evidence: Vec::new() })
+                .collect(),
+            sessions,
+            findings: Vec::new(),
+        },
+    }
+}
+
+struct Ctx<'a> {
+    inputs: &'a [String],
+}
+
+impl Ctx<'_> {
+    fn evidence(&self, t: &Tagged, note: impl Into<String>) -> Evidence {
+        let filter = match (&t.event.kind, t.event.kind.stream()) {
+            (_, Some(s)) => format!("tcp.stream eq {s}"),
+            (EventKind::DnsQuery { name, .. } | EventKind::DnsResponse { name, .. }, None) => {
+                format!("dns.qry.name == \"{name}\"")
+            }
+            _ => format!("frame.number == {}", t.event.frame),
+        };
+        Evidence {
+            input: self.inputs[t.input].clone(),
+            frame: t.event.frame,
+            ts: crate::time::format_ns(t.event.ts),
+            filter,
+            note: note.into(),
+        }
+    }
+}
+
+fn connections(events: &[Tagged]) -> Vec<Connection<'_>> {
+    let mut by_stream: BTreeMap<(usize, u64), Vec<&Tagged>> = BTreeMap::new();
+    for t in events {
+        if let Some(s) = t.event.kind.stream() {
+            by_stream.entry((t.input, s)).or_default().push(t);
+        }
+    }
+    events
+        .iter()
+        .filter_map(|t| match &t.event.kind {
+            EventKind::TcpConnection {
+                stream,
+                client,
+                server,
+                ..
+            } => Some(Connection {
+                input: t.input,
+                stream: *stream,
+                client: *client,
+                server: *server,
+                start_ts: t.event.ts,
+                summary: t,
+                events: by_stream.remove(&(t.input, *stream)).unwrap_or_default(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One sign-in attempt: its SRV lookups and connections, by index.
+#[derive(Default)]
+struct Attempt {
+    srv: Vec<usize>,
+    conns: Vec<usize>,
+    start: i64,
+    end: i64,
+}
+
+/// Split each client's MRA activity into attempts: a new SRV lookup after connections have
+/// been made starts a new attempt.
+fn attempts(txs: &[Transaction<'_>], conns: &[Connection<'_>]) -> BTreeMap<IpAddr, Vec<Attempt>> {
+    enum Item {
+        Srv(usize),
+        Conn(usize),
+    }
+    let mut items: BTreeMap<IpAddr, Vec<(i64, Item)>> = BTreeMap::new();
+    let mut srv_targets: BTreeSet<String> = BTreeSet::new();
+    for (i, tx) in txs.iter().enumerate() {
+        if let Some((prefix, _)) = srv_domain(&tx.name) {
+            items
+                .entry(tx.client)
+                .or_default()
+                .push((tx.ts, Item::Srv(i)));
+            if prefix != CUP_PREFIX {
+                srv_targets.extend(tx.srv().into_iter().map(|s| s.3));
+            }
+        }
+    }
+    let target_ips: BTreeSet<IpAddr> = txs
+        .iter()
+        .filter(|t| srv_targets.contains(&t.name))
+        .flat_map(|t| t.addresses())
+        .collect();
+    for (i, c) in conns.iter().enumerate() {
+        if MRA_PORTS.contains(&c.server.port) || target_ips.contains(&c.server.ip) {
+            items
+                .entry(c.client.ip)
+                .or_default()
+                .push((c.start_ts, Item::Conn(i)));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (client, mut list) in items {
+        list.sort_by_key(|(ts, _)| *ts);
+        let mut attempts: Vec<Attempt> = Vec::new();
+        let mut current = Attempt::default();
+        for (ts, item) in list {
+            let empty = current.srv.is_empty() && current.conns.is_empty();
+            if empty {
+                current.start = ts;
+            }
+            match item {
+                Item::Srv(i) => {
+                    if !current.conns.is_empty() {
+                        attempts.push(std::mem::take(&mut current));
+                        current.start = ts;
+                    }
+                    current.srv.push(i);
+                }
+                Item::Conn(i) => current.conns.push(i),
+            }
+            current.end = ts;
+        }
+        attempts.push(current);
+        out.insert(client, attempts);
+    }
+    out
+}
+
+/// The failure or success of one phase, built up as connections are judged.
+struct PhaseState {
+    status: Status,
+    summary: String,
+    problem: Option<String>,
+    evidence: Vec<Evidence>,
+}
+
+impl PhaseState {
+    fn new(status: Status, summary: impl Into<String>) -> Self {
+        PhaseState {
+            status,
+            summary: summary.into(),
+            problem: None,
+            evidence: Vec::new(),
+        }
+    }
+}
+
+fn judge_attempt(
+    ctx: &Ctx<'_>,
+    id: usize,
+    client: IpAddr,
+    attempt: &Attempt,
+    txs: &[Transaction<'_>],
+    conns: &[Connection<'_>],
+    events: &[Tagged],
+) -> Session {
+    let mut findings: Vec<Finding> = Vec::new();
+    let srv: Vec<&Transaction<'_>> = attempt.srv.iter().map(|&i| &txs[i]).collect();
+    let edge_txs: Vec<&Transaction<'_>> = srv
+        .iter()
+        .copied()
+        .filter(|t| t.name.starts_with(EDGE_PREFIX))
+        .collect();
+    let uds_txs: Vec<&Transaction<'_>> = srv
+        .iter()
+        .copied()
+        .filter(|t| t.name.starts_with(UDS_PREFIX))
+        .collect();
+    let cup_txs: Vec<&Transaction<'_>> = srv
+        .iter()
+        .copied()
+        .filter(|t| t.name.starts_with(CUP_PREFIX))
+        .collect();
+    let mut domain = srv.iter().find_map(|t| srv_domain(&t.name).map(|(_, d)| d));
+
+    // Targets and their addresses, looked up by this client during the attempt.
+    let targets_of = |list: &[&Transaction<'_>]| -> Vec<(u16, String)> {
+        let mut v: Vec<(u16, String)> = list
+            .iter()
+            .flat_map(|t| t.srv())
+            .map(|(_, _, port, target)| (port, target))
+            .collect();
+        v.dedup();
+        v
+    };
+    let edge_targets = targets_of(&edge_txs);
+    let uds_targets = targets_of(&uds_txs);
+    let lookups = |names: &[(u16, String)]| -> Vec<&Transaction<'_>> {
+        txs.iter()
+            .filter(|t| {
+                t.client == client
+                    && t.ts >= attempt.start
+                    && names.iter().any(|(_, n)| *n == t.name)
+                    && matches!(t.qtype, 1 | 28)
+            })
+            .collect()
+    };
+    let edge_lookups = lookups(&edge_targets);
+    let uds_lookups = lookups(&uds_targets);
+    let mut edge_ips: BTreeSet<IpAddr> = edge_lookups.iter().flat_map(|t| t.addresses()).collect();
+    let uds_ips: BTreeSet<IpAddr> = uds_lookups.iter().flat_map(|t| t.addresses()).collect();
+    let attempt_conns: Vec<&Connection<'_>> = attempt.conns.iter().map(|&i| &conns[i]).collect();
+    // A target reached without a visible A lookup (cached address): recognise it by SNI.
+    for c in &attempt_conns {
+        if let Some(sni) = c.sni()
+            && edge_targets
+                .iter()
+                .any(|(_, t)| t.eq_ignore_ascii_case(&sni))
+        {
+            edge_ips.insert(c.server.ip);
+        }
+    }
+    let cached_discovery = edge_txs.is_empty() && uds_txs.is_empty();
+    if edge_ips.is_empty() && cached_discovery {
+        edge_ips = attempt_conns
+            .iter()
+            .filter(|c| MRA_PORTS.contains(&c.server.port))
+            .map(|c| c.server.ip)
+            .collect();
+    }
+    if domain.is_none() {
+        domain = attempt_conns
+            .iter()
+            .find_map(|c| c.sni())
+            .and_then(|s| s.split_once('.').map(|(_, d)| d.to_string()));
+    }
+
+    // Judge every connection once.
+    let judged: Vec<(&Connection<'_>, Judgement<'_>)> =
+        attempt_conns.iter().map(|c| (*c, c.judge())).collect();
+    let uds_conns: Vec<&(&Connection<'_>, Judgement<'_>)> = judged
+        .iter()
+        .filter(|(c, _)| uds_ips.contains(&c.server.ip))
+        .collect();
+    let inside = uds_conns
+        .iter()
+        .any(|(_, j)| matches!(j, Judgement::Ok { .. }));
+
+    // ---- discovery
+    let mut disc = discovery_phase(
+        ctx,
+        &edge_txs,
+        &uds_txs,
+        &edge_lookups,
+        &edge_targets,
+        &edge_ips,
+        &judged,
+    );
+    let uds_answered = uds_txs.iter().find(|t| !t.srv().is_empty());
+    if let Some(uds) = uds_answered {
+        let target = uds.srv().first().map(|s| s.3.clone()).unwrap_or_default();
+        if inside {
+            disc = PhaseState::new(
+                Status::Ok,
+                format!(
+                    "{} {} · the client reached it: it is inside the network and signs in to CUCM directly, not through MRA",
+                    short(&uds.name),
+                    uds.outcome()
+                ),
+            );
+            disc.evidence.push(ctx.evidence(
+                uds.response.expect("answered"),
+                format!("{} answered {}", uds.name, uds.outcome()),
+            ));
+            findings.push(Finding {
+                severity: Severity::Info,
+                id: "discovery.client_inside_network".into(),
+                phase: Phase::Discovery,
+                summary: format!("_cisco-uds answered and {target} was reachable: this client signs in on-premises, MRA is not used"),
+                evidence: disc.evidence.clone(),
+            });
+        } else {
+            let mut ev = vec![ctx.evidence(
+                uds.response.expect("answered"),
+                format!(
+                    "{} answered {} outside the network",
+                    uds.name,
+                    uds.outcome()
+                ),
+            )];
+            if let Some((c, j)) = uds_conns.last() {
+                let _ = c;
+                if let Judgement::Failed { evidence, .. }
+                | Judgement::Inconclusive { evidence, .. } = j
+                {
+                    ev.extend(evidence.iter().map(|(t, n)| ctx.evidence(t, n.clone())));
+                }
+            }
+            disc = PhaseState {
+                status: Status::Failed,
+                summary: format!(
+                    "{} {} · the client then tries CUCM directly instead of Expressway",
+                    short(&uds.name),
+                    uds.outcome()
+                ),
+                problem: Some("internal_records_exposed".into()),
+                evidence: ev,
+            };
+        }
+    }
+    for cup in cup_txs.iter().filter(|t| !t.srv().is_empty()) {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            id: "discovery.cuplogin_exposed".into(),
+            phase: Phase::Discovery,
+            summary: format!(
+                "{} answered {}: an internal record visible to this client",
+                cup.name,
+                cup.outcome()
+            ),
+            evidence: vec![ctx.evidence(
+                cup.response.expect("answered"),
+                "internal SRV record answered",
+            )],
+        });
+    }
+    if cached_discovery {
+        findings.push(Finding {
+            severity: Severity::Info,
+            id: "discovery.not_in_capture".into(),
+            phase: Phase::Discovery,
+            summary: "no SRV lookup in the capture: the client used cached discovery results (or manual settings)".into(),
+            evidence: Vec::new(),
+        });
+    }
+
+    // ---- connection phases
+    let first_of = |port: u16| {
+        attempt_conns
+            .iter()
+            .filter(|c| c.server.port == port && edge_ips.contains(&c.server.ip))
+            .map(|c| c.start_ts)
+            .min()
+    };
+    let later_start = [first_of(5222), first_of(5061)].into_iter().flatten().min();
+    let edge_port = edge_targets.first().map(|(p, _)| *p).unwrap_or(8443);
+    let phase_of = |c: &Connection<'_>| -> Option<Phase> {
+        if !edge_ips.contains(&c.server.ip) {
+            return None;
+        }
+        match c.server.port {
+            p if p == edge_port || p == 8443 => {
+                if later_start.is_some_and(|t| c.start_ts > t) {
+                    Some(Phase::Voicemail)
+                } else {
+                    Some(Phase::Provisioning)
+                }
+            }
+            5222 => Some(Phase::Xmpp),
+            5061 | 5060 => Some(Phase::Sip),
+            _ => None,
+        }
+    };
+    let mut states: Vec<PhaseState> = vec![disc];
+    for phase in [
+        Phase::Provisioning,
+        Phase::Xmpp,
+        Phase::Sip,
+        Phase::Voicemail,
+    ] {
+        let mine: Vec<&(&Connection<'_>, Judgement<'_>)> = judged
+            .iter()
+            .filter(|(c, _)| phase_of(c) == Some(phase))
+            .collect();
+        states.push(connection_phase(ctx, phase, &mine, &mut findings));
+    }
+    sip_in_clear(ctx, client, attempt, events, &mut states[3]);
+
+    // Statuses of phases without evidence follow from the phases before them.
+    let mut earlier_failed = false;
+    for (i, state) in states.iter_mut().enumerate() {
+        let phase = Phase::ALL[i];
+        if state.status == Status::NotObserved && inside && phase != Phase::Discovery {
+            state.summary = "client is inside the network: not through MRA".into();
+        } else if state.status == Status::NotObserved && earlier_failed {
+            state.status = Status::NotReached;
+            state.summary = "not reached".into();
+        }
+        if state.status == Status::Failed {
+            earlier_failed = true;
+        }
+    }
+    if states[1].status == Status::Ok
+        && states[2].status == Status::NotObserved
+        && states[3].status == Status::NotObserved
+    {
+        findings.push(Finding {
+            severity: Severity::Info,
+            id: "provisioning.no_follow_up".into(),
+            phase: Phase::Provisioning,
+            summary: "provisioning completed but no connection to 5222 (XMPP) or 5061 (SIP) followed in the capture".into(),
+            evidence: states[1].evidence.clone(),
+        });
+    }
+
+    let phases: Vec<PhaseResult> = states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| PhaseResult {
+            phase: Phase::ALL[i],
+            status: s.status,
+            summary: s.summary.clone(),
+            evidence: s.evidence.clone(),
+        })
+        .collect();
+    let failed = states
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.status == Status::Failed);
+    let verdict = match failed {
+        Some((i, s)) => {
+            let phase = Phase::ALL[i];
+            let fault = format!(
+                "{}.{}",
+                phase.name(),
+                s.problem.as_deref().unwrap_or("failed")
+            );
+            findings.insert(
+                0,
+                Finding {
+                    severity: Severity::Fault,
+                    id: fault.clone(),
+                    phase,
+                    summary: s.summary.clone(),
+                    evidence: s.evidence.clone(),
+                },
+            );
+            Verdict {
+                status: Status::Failed,
+                phase: Some(phase),
+                fix: fix_for(&fault).map(str::to_string),
+                fault: Some(fault),
+                summary: s.summary.clone(),
+                evidence: s.evidence.clone(),
+            }
+        }
+        None if states.iter().any(|s| s.status == Status::Ok) => Verdict {
+            status: Status::Ok,
+            phase: None,
+            fault: None,
+            summary: "no fault observed".into(),
+            fix: None,
+            evidence: Vec::new(),
+        },
+        None => Verdict {
+            status: Status::Inconclusive,
+            phase: None,
+            fault: None,
+            summary: "the capture shows the start of a sign-in but not how it ended".into(),
+            fix: None,
+            evidence: Vec::new(),
+        },
+    };
+    Session {
+        id,
+        client: client.to_string(),
+        domain,
+        start: crate::time::format_ns(attempt.start),
+        end: crate::time::format_ns(attempt.end),
+        verdict,
+        phases,
+        findings,
+    }
+}
+
+fn short(name: &str) -> &str {
+    srv_domain(name)
+        .map(|(p, _)| p.trim_end_matches('.'))
+        .unwrap_or(name)
+}
+
+fn discovery_phase(
+    ctx: &Ctx<'_>,
+    edge_txs: &[&Transaction<'_>],
+    uds_txs: &[&Transaction<'_>],
+    edge_lookups: &[&Transaction<'_>],
+    edge_targets: &[(u16, String)],
+    edge_ips: &BTreeSet<IpAddr>,
+    judged: &[(&Connection<'_>, Judgement<'_>)],
+) -> PhaseState {
+    let uds_note = uds_txs
+        .last()
+        .map(|t| format!("{} {} · ", short(&t.name), t.outcome()))
+        .unwrap_or_default();
+    if edge_txs.is_empty() {
+        return if uds_txs.is_empty() {
+            PhaseState::new(
+                Status::NotObserved,
+                "no SRV lookup in the capture (cached discovery or manual settings)",
+            )
+        } else {
+            PhaseState::new(
+                Status::Inconclusive,
+                format!("{uds_note}no _collab-edge lookup in the capture"),
+            )
+        };
+    }
+    if let Some(answered) = edge_txs.iter().find(|t| !t.srv().is_empty()) {
+        let mut state = PhaseState::new(Status::Ok, String::new());
+        state.evidence.push(ctx.evidence(
+            answered.response.expect("answered"),
+            format!("{} answered {}", answered.name, answered.outcome()),
+        ));
+        let addrs: Vec<String> = edge_ips.iter().map(|a| a.to_string()).collect();
+        let targets = edge_targets
+            .iter()
+            .map(|(p, t)| format!("{t}:{p}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let reached = judged.iter().any(|(c, _)| edge_ips.contains(&c.server.ip));
+        if addrs.is_empty() && !reached && !edge_lookups.is_empty() {
+            let last = edge_lookups.last().expect("not empty");
+            state.status = Status::Failed;
+            state.problem = Some("edge_host_unresolved".into());
+            state.summary = format!(
+                "{uds_note}_collab-edge._tls → {targets} · {} {}",
+                last.name,
+                last.outcome()
+            );
+            for l in edge_lookups {
+                state
+                    .evidence
+                    .push(ctx.evidence(l.first(), format!("{} lookup: {}", l.name, l.outcome())));
+            }
+            return state;
+        }
+        let addr_note = if addrs.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", addrs.join(", "))
+        };
+        state.summary = format!("{uds_note}_collab-edge._tls → {targets}{addr_note}");
+        return state;
+    }
+    let last = edge_txs.last().expect("not empty");
+    let (problem, what) = match last.rcode() {
+        None => ("dns_unanswered", format!("{} got no answer", last.name)),
+        Some(0 | 3) => (
+            "collab_edge_missing",
+            format!("{} {}", last.name, last.outcome()),
+        ),
+        Some(r) => (
+            "dns_error",
+            format!("{} answered {}", last.name, crate::model::rcode_name(r)),
+        ),
+    };
+    let mut state = PhaseState::new(
+        Status::Failed,
+        format!("{uds_note}_collab-edge._tls {}", last.outcome()),
+    );
+    state.problem = Some(problem.into());
+    for t in edge_txs.iter().chain(uds_txs.iter()) {
+        state.evidence.push(ctx.evidence(
+            t.response.or(t.icmp).unwrap_or(t.first()),
+            format!("{}: {}", t.name, t.outcome()),
+        ));
+    }
+    let _ = what;
+    state
+}
+
+/// A phase carried by connections to Expressway-E: ok if one got through, else the fault of
+/// the last one that failed. Earlier failures before a success are a failover warning.
+fn connection_phase(
+    ctx: &Ctx<'_>,
+    phase: Phase,
+    mine: &[&(&Connection<'_>, Judgement<'_>)],
+    findings: &mut Vec<Finding>,
+) -> PhaseState {
+    if mine.is_empty() {
+        return PhaseState::new(Status::NotObserved, "no connection in the capture");
+    }
+    let ok = mine.iter().find(|(_, j)| matches!(j, Judgement::Ok { .. }));
+    let failures: Vec<_> = mine
+        .iter()
+        .filter(|(_, j)| matches!(j, Judgement::Failed { .. }))
+        .collect();
+    if let Some((
+        c,
+        Judgement::Ok {
+            summary,
+            evidence,
+            warnings,
+        },
+    )) = ok
+    {
+        let mut state = PhaseState::new(Status::Ok, summary.clone());
+        state.evidence = evidence
+            .iter()
+            .map(|(t, n)| ctx.evidence(t, n.clone()))
+            .collect();
+        for (id, text, t) in warnings {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                id: format!("{}.{id}", phase.name()),
+                phase,
+                summary: text.clone(),
+                evidence: vec![ctx.evidence(t, text.clone())],
+            });
+        }
+        let earlier: Vec<_> = failures
+            .iter()
+            .filter(|(f, _)| f.start_ts < c.start_ts)
+            .collect();
+        if !earlier.is_empty() {
+            let mut ev = Vec::new();
+            let mut what = Vec::new();
+            for (f, j) in &earlier {
+                if let Judgement::Failed {
+                    problem,
+                    summary,
+                    evidence,
+                } = j
+                {
+                    what.push(format!("{} ({problem}: {summary})", f.server));
+                    ev.extend(evidence.iter().map(|(t, n)| ctx.evidence(t, n.clone())));
+                }
+            }
+            let text = format!(
+                "failover: {} failed before {} succeeded",
+                what.join("; "),
+                c.server
+            );
+            state.summary = format!(
+                "{} · after failover from {}",
+                state.summary,
+                earlier
+                    .iter()
+                    .map(|(f, _)| f.server.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            findings.push(Finding {
+                severity: Severity::Warning,
+                id: format!("{}.failover", phase.name()),
+                phase,
+                summary: text,
+                evidence: ev,
+            });
+        }
+        return state;
+    }
+    if let Some((
+        _,
+        Judgement::Failed {
+            problem,
+            summary,
+            evidence,
+        },
+    )) = failures.last()
+    {
+        let mut state = PhaseState::new(Status::Failed, summary.clone());
+        state.problem = Some(problem.to_string());
+        state.evidence = evidence
+            .iter()
+            .map(|(t, n)| ctx.evidence(t, n.clone()))
+            .collect();
+        if failures.len() > 1 {
+            state.summary = format!(
+                "{summary} · {} connection attempts, all failed",
+                failures.len()
+            );
+        }
+        return state;
+    }
+    let (_, j) = mine.last().expect("not empty");
+    let Judgement::Inconclusive { summary, evidence } = j else {
+        unreachable!("ok and failed handled above")
+    };
+    let mut state = PhaseState::new(Status::Inconclusive, summary.clone());
+    state.evidence = evidence
+        .iter()
+        .map(|(t, n)| ctx.evidence(t, n.clone()))
+        .collect();
+    state
+}
+
+/// REGISTERs visible in clear (SIP over UDP/TCP 5060) refine the SIP phase.
+fn sip_in_clear(
+    ctx: &Ctx<'_>,
+    client: IpAddr,
+    attempt: &Attempt,
+    events: &[Tagged],
+    state: &mut PhaseState,
+) {
+    let mut registers: BTreeMap<String, (Option<&Tagged>, Vec<&Tagged>)> = BTreeMap::new();
+    for t in events.iter().filter(|t| t.event.ts >= attempt.start) {
+        match &t.event.kind {
+            EventKind::SipRequest {
+                client: c,
+                method,
+                call_id,
+                ..
+            } if c.ip == client && method == "REGISTER" => {
+                registers
+                    .entry(call_id.clone().unwrap_or_default())
+                    .or_default()
+                    .0
+                    .get_or_insert(t);
+            }
+            EventKind::SipResponse {
+                client: c,
+                code,
+                call_id,
+                cseq,
+                ..
+            } if c.ip == client
+                && *code >= 200
+                && cseq.as_deref().is_some_and(|s| s.ends_with("REGISTER")) =>
+            {
+                registers
+                    .entry(call_id.clone().unwrap_or_default())
+                    .or_default()
+                    .1
+                    .push(t);
+            }
+            _ => {}
+        }
+    }
+    let Some((_, (request, finals))) = registers.iter().next_back() else {
+        return;
+    };
+    let code_of = |t: &Tagged| match &t.event.kind {
+        EventKind::SipResponse { code, reason, .. } => (*code, reason.clone()),
+        _ => (0, String::new()),
+    };
+    let ok = finals.iter().find(|t| (200..300).contains(&code_of(t).0));
+    let mut evidence: Vec<Evidence> = request
+        .iter()
+        .map(|t| ctx.evidence(t, "REGISTER"))
+        .collect();
+    if let Some(t) = ok {
+        evidence.push(ctx.evidence(t, "200 OK to REGISTER"));
+        *state = PhaseState {
+            status: Status::Ok,
+            summary: "REGISTER answered 200 OK".into(),
+            problem: None,
+            evidence,
+        };
+    } else if let Some(t) = finals.last() {
+        let (code, reason) = code_of(t);
+        evidence.push(ctx.evidence(t, format!("final response {code} {reason}")));
+        *state = PhaseState {
+            status: Status::Failed,
+            summary: format!("REGISTER rejected: {code} {reason}"),
+            problem: Some("register_rejected".into()),
+            evidence,
+        };
+    } else if state.status == Status::NotObserved {
+        *state = PhaseState {
+            status: Status::Inconclusive,
+            summary: "REGISTER sent, no final response in the capture".into(),
+            problem: None,
+            evidence,
+        };
+    }
+}

@@ -1,0 +1,126 @@
+//! The one `Report` value every output renders: `mradiag.report/1`, documented in
+//! `docs/report-schema.md`. Renderers are pure functions of it.
+
+pub mod text;
+
+use crate::capture::CaptureInfo;
+use crate::faults::Phase;
+use serde::Serialize;
+
+pub const SCHEMA: &str = "mradiag.report/1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+    NotReached,
+    NotObserved,
+    Inconclusive,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::NotReached => "not_reached",
+            Status::NotObserved => "not_observed",
+            Status::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// A pointer into an input: a frame, with a display filter to jump there in Wireshark.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub input: String,
+    pub frame: u64,
+    pub ts: String,
+    pub filter: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseResult {
+    pub phase: Phase,
+    pub status: Status,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    /// `failed` (a fault was found), `ok`, or `inconclusive` (no MRA sign-in seen).
+    pub status: Status,
+    pub phase: Option<Phase>,
+    pub fault: Option<String>,
+    pub summary: String,
+    pub fix: Option<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Fault,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub id: String,
+    pub phase: Phase,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Session {
+    pub id: usize,
+    pub client: String,
+    pub domain: Option<String>,
+    pub start: String,
+    pub end: String,
+    pub verdict: Verdict,
+    pub phases: Vec<PhaseResult>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InputReport {
+    pub path: String,
+    pub kind: String,
+    #[serde(flatten)]
+    pub capture: Option<CaptureInfo>,
+    pub events: usize,
+    pub anomalies: Vec<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub inputs: Vec<InputReport>,
+    pub verdict: Verdict,
+    pub phases: Vec<PhaseResult>,
+    pub sessions: Vec<Session>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("report serializes");
+        s.push('\n');
+        s
+    }
+}
