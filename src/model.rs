@@ -141,6 +141,8 @@ pub enum EventKind {
         rcode: u8,
         truncated: bool,
         answers: Vec<DnsRecord>,
+        /// The additional section (glue addresses for SRV targets often come here).
+        additional: Vec<DnsRecord>,
     },
     /// An ICMP/ICMPv6 destination-unreachable quoting a packet we can name.
     IcmpUnreachable {
@@ -158,6 +160,7 @@ pub enum EventKind {
     },
     TcpSynAck {
         stream: u64,
+        retransmission: bool,
     },
     TcpRst {
         stream: u64,
@@ -275,7 +278,7 @@ impl EventKind {
         use EventKind::*;
         match self {
             TcpSyn { stream, .. }
-            | TcpSynAck { stream }
+            | TcpSynAck { stream, .. }
             | TcpRst { stream, .. }
             | TcpFin { stream, .. }
             | TcpConnection { stream, .. }

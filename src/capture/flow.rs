@@ -129,9 +129,10 @@ impl FlowTable {
                 retransmission,
             });
         } else if syn && ack {
-            if !conn.syn_ack {
-                out.push(EventKind::TcpSynAck { stream });
-            }
+            out.push(EventKind::TcpSynAck {
+                stream,
+                retransmission: conn.syn_ack,
+            });
             conn.syn_ack = true;
             conn.reassembly[1].start_at(seg.seq.wrapping_add(1));
         }

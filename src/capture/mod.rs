@@ -1,6 +1,7 @@
 //! A capture file in, our events out: reader → link/IP/transport → flows and reassembly →
 //! protocol decoders. Memory does not grow with the bulk payload: encrypted bytes are skipped.
 
+pub mod defrag;
 pub mod flow;
 pub mod packet;
 pub mod reader;
@@ -10,6 +11,7 @@ use crate::model::{Endpoint, Event, EventKind, Transport};
 use crate::proto::{Emit, dns, sip};
 use packet::{LinkError, Transport as L4};
 use std::io::Read;
+use std::net::IpAddr;
 
 /// What one capture held, for the report's `inputs[]`.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -43,6 +45,7 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
     let mut info = CaptureInfo::default();
     let mut events: Vec<Event> = Vec::new();
     let mut flows = flow::FlowTable::default();
+    let mut defrag = defrag::Defragmenter::default();
     let mut unsupported_linktypes: Vec<i32> = Vec::new();
     let summary = reader::read_frames(source, |frame| {
         info.first_ts.get_or_insert(frame.ts_ns);
@@ -81,67 +84,19 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
             return;
         };
         let complete = !pkt.incomplete && !truncated;
-        match pkt.transport {
-            L4::Tcp(seg) => {
-                let src = Endpoint {
-                    ip: pkt.src,
-                    port: seg.sport,
-                };
-                let dst = Endpoint {
-                    ip: pkt.dst,
-                    port: seg.dport,
-                };
-                flows.on_segment(src, dst, &seg, complete, &mut out);
-            }
-            L4::Udp {
-                sport,
-                dport,
-                payload,
-            } => {
-                let src = Endpoint {
-                    ip: pkt.src,
-                    port: sport,
-                };
-                let dst = Endpoint {
-                    ip: pkt.dst,
-                    port: dport,
-                };
-                on_datagram(src, dst, payload, pkt.fragmented, &mut out);
-            }
-            L4::IcmpUnreachable {
-                quoted_tcp,
-                src,
-                dst,
-                sport,
-                dport,
-                reason,
-            } => {
-                let client = Endpoint {
-                    ip: src,
-                    port: sport,
-                };
-                let server = Endpoint {
-                    ip: dst,
-                    port: dport,
-                };
-                if quoted_tcp {
-                    flows.on_icmp(client, server);
+        let reassembled;
+        let mut transport = pkt.transport;
+        if pkt.fragmented && !truncated {
+            match defrag.push(ip, frame.ts_ns) {
+                Some((ip_number, payload)) => {
+                    reassembled = payload;
+                    let mut incomplete = false;
+                    transport = packet::decode_transport(ip_number, &reassembled, &mut incomplete);
                 }
-                let transport = if quoted_tcp {
-                    Transport::Tcp
-                } else {
-                    Transport::Udp
-                };
-                out.push(EventKind::IcmpUnreachable {
-                    reporter: pkt.src,
-                    transport,
-                    client,
-                    server,
-                    reason,
-                });
+                None => return,
             }
-            L4::Other => {}
         }
+        dispatch(pkt.src, pkt.dst, transport, complete, &mut flows, &mut out);
     });
     flows.finish(&mut events);
     for (offset, problem) in &summary.problems {
@@ -193,15 +148,81 @@ pub fn file_problems(events: &[Event]) -> impl Iterator<Item = (&u64, &String)> 
     })
 }
 
-fn on_datagram(src: Endpoint, dst: Endpoint, payload: &[u8], fragmented: bool, out: &mut Emit<'_>) {
+fn dispatch(
+    src_ip: IpAddr,
+    dst_ip: IpAddr,
+    transport: L4<'_>,
+    complete: bool,
+    flows: &mut flow::FlowTable,
+    out: &mut Emit<'_>,
+) {
+    match transport {
+        L4::Tcp(seg) => {
+            let src = Endpoint {
+                ip: src_ip,
+                port: seg.sport,
+            };
+            let dst = Endpoint {
+                ip: dst_ip,
+                port: seg.dport,
+            };
+            flows.on_segment(src, dst, &seg, complete, out);
+        }
+        L4::Udp {
+            sport,
+            dport,
+            payload,
+        } => {
+            let src = Endpoint {
+                ip: src_ip,
+                port: sport,
+            };
+            let dst = Endpoint {
+                ip: dst_ip,
+                port: dport,
+            };
+            on_datagram(src, dst, payload, out);
+        }
+        L4::IcmpUnreachable {
+            quoted_tcp,
+            src,
+            dst,
+            sport,
+            dport,
+            reason,
+        } => {
+            let client = Endpoint {
+                ip: src,
+                port: sport,
+            };
+            let server = Endpoint {
+                ip: dst,
+                port: dport,
+            };
+            if quoted_tcp {
+                flows.on_icmp(client, server);
+            }
+            let transport = if quoted_tcp {
+                Transport::Tcp
+            } else {
+                Transport::Udp
+            };
+            out.push(EventKind::IcmpUnreachable {
+                reporter: src_ip,
+                transport,
+                client,
+                server,
+                reason,
+            });
+        }
+        L4::Other => {}
+    }
+}
+
+fn on_datagram(src: Endpoint, dst: Endpoint, payload: &[u8], out: &mut Emit<'_>) {
     if src.port == 53 || dst.port == 53 {
         match dns::decode(payload, Transport::Udp, src, dst) {
             Ok(ev) => out.push(ev),
-            Err(e) if fragmented => out.anomaly(
-                "dns_fragmented",
-                format!("{e} (IP fragment; reassembly of fragments is not done)"),
-                None,
-            ),
             Err(e) => out.anomaly("dns_malformed", e, None),
         }
     } else if (src.port == 5060 || dst.port == 5060 || sip::probe(payload))

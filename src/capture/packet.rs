@@ -149,46 +149,44 @@ pub struct Packet<'a> {
 pub fn decode_ip(bytes: &[u8]) -> Option<Packet<'_>> {
     let (ip, _ext_err) = LaxIpSlice::from_slice(bytes).ok()?;
     let payload = ip.payload();
-    let src = ip.source_addr();
-    let dst = ip.destination_addr();
-    let data = payload.payload;
     let mut incomplete = payload.incomplete;
-    let transport = if payload.fragmented && !is_first_fragment(&ip) {
+    // Fragments go to the defragmenter; only the reassembled datagram is decoded.
+    let transport = if payload.fragmented {
         Transport::Other
     } else {
-        match payload.ip_number {
-            IpNumber::TCP => match parse_tcp(data) {
-                Some(seg) => Transport::Tcp(seg),
-                None => {
-                    incomplete = true;
-                    Transport::Other
-                }
-            },
-            IpNumber::UDP if data.len() >= 8 => Transport::Udp {
-                sport: u16::from_be_bytes([data[0], data[1]]),
-                dport: u16::from_be_bytes([data[2], data[3]]),
-                payload: &data[8..],
-            },
-            IpNumber::ICMP => parse_icmp_unreachable(data, false),
-            IpNumber::IPV6_ICMP => parse_icmp_unreachable(data, true),
-            _ => Transport::Other,
-        }
+        decode_transport(payload.ip_number, payload.payload, &mut incomplete)
     };
     Some(Packet {
-        src,
-        dst,
+        src: ip.source_addr(),
+        dst: ip.destination_addr(),
         transport,
         fragmented: payload.fragmented,
         incomplete,
     })
 }
 
-fn is_first_fragment(ip: &LaxIpSlice<'_>) -> bool {
-    match ip {
-        LaxIpSlice::Ipv4(v4) => v4.header().fragments_offset().value() == 0,
-        // etherparse stops at the IPv6 fragment header; a non-first fragment has no usable
-        // transport header either way, so be conservative.
-        LaxIpSlice::Ipv6(_) => false,
+/// TCP, UDP or ICMP unreachable from an IP payload.
+pub fn decode_transport<'a>(
+    ip_number: IpNumber,
+    data: &'a [u8],
+    incomplete: &mut bool,
+) -> Transport<'a> {
+    match ip_number {
+        IpNumber::TCP => match parse_tcp(data) {
+            Some(seg) => Transport::Tcp(seg),
+            None => {
+                *incomplete = true;
+                Transport::Other
+            }
+        },
+        IpNumber::UDP if data.len() >= 8 => Transport::Udp {
+            sport: u16::from_be_bytes([data[0], data[1]]),
+            dport: u16::from_be_bytes([data[2], data[3]]),
+            payload: &data[8..],
+        },
+        IpNumber::ICMP => parse_icmp_unreachable(data, false),
+        IpNumber::IPV6_ICMP => parse_icmp_unreachable(data, true),
+        _ => Transport::Other,
     }
 }
 

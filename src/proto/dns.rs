@@ -26,20 +26,26 @@ pub fn decode(
     let truncated = bytes[2] & 0x02 != 0;
     let rcode = bytes[3] & 0x0f;
     let (client, server) = if is_response { (dst, src) } else { (src, dst) };
-    let (name, qtype, answers) = match Packet::parse(bytes) {
+    let (name, qtype, answers, additional) = match Packet::parse(bytes) {
         Ok(packet) => {
             let (name, qtype) = match packet.questions.first() {
                 Some(q) => (q.qname.to_string(), u16::from(q.qtype)),
                 None => (String::new(), 0),
             };
             let answers = packet.answers.iter().map(to_record).collect();
-            (name, qtype, answers)
+            let additional = packet
+                .additional_records
+                .iter()
+                .map(to_record)
+                .filter(|r| !matches!(r, DnsRecord::Other { rtype: 41, .. }))
+                .collect();
+            (name, qtype, answers, additional)
         }
         Err(e) => {
             // Salvage the question so the query can still be matched and named.
             let (name, qtype) =
                 first_question(bytes).ok_or_else(|| format!("unparseable DNS message: {e}"))?;
-            (name, qtype, Vec::new())
+            (name, qtype, Vec::new(), Vec::new())
         }
     };
     Ok(if is_response {
@@ -53,6 +59,7 @@ pub fn decode(
             rcode,
             truncated,
             answers,
+            additional,
         }
     } else {
         EventKind::DnsQuery {

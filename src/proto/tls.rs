@@ -225,20 +225,29 @@ impl TlsStream {
                             }
                         }
                     }
+                    // A HelloRetryRequest fixes TLS 1.3 but leaves the next ClientHello in clear.
                     let hello_retry = sh.random == HELLO_RETRY_RANDOM;
-                    if !hello_retry {
-                        self.version = Some(version);
-                        if version == 0x0304 {
-                            // Everything after the ServerHello is encrypted, in both directions.
-                            self.dirs[0].encrypted = true;
-                            self.dirs[1].encrypted = true;
-                        }
+                    self.version = Some(version);
+                    if !hello_retry && version == 0x0304 {
+                        // Everything after the ServerHello is encrypted, in both directions.
+                        self.dirs[0].encrypted = true;
+                        self.dirs[1].encrypted = true;
                     }
                     out.push(EventKind::TlsServerHello {
                         stream,
                         legacy_version: sh.version.0,
                         version,
                         cipher: sh.cipher.0,
+                    });
+                }
+                // Pre-standard TLS 1.3 drafts (0x7fxx) and other oddities: keep the version.
+                Err(_) if body.len() >= 2 => {
+                    let version = u16::from_be_bytes([body[0], body[1]]);
+                    out.push(EventKind::TlsServerHello {
+                        stream,
+                        legacy_version: version,
+                        version,
+                        cipher: 0,
                     });
                 }
                 Err(_) => out.anomaly(
@@ -317,7 +326,10 @@ fn certificate_chain(body: &[u8]) -> (Vec<crate::model::CertSummary>, Vec<String
         };
         match x509::summarize(der) {
             Ok(c) => chain.push(c),
-            Err(e) => problems.push(format!("certificate {}: {e}", chain.len())),
+            Err((c, e)) => {
+                problems.push(format!("certificate {}: {e}", chain.len()));
+                chain.push(c);
+            }
         }
         rest = &rest[3 + len..];
     }

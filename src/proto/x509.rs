@@ -5,9 +5,26 @@ use sha2::{Digest, Sha256};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
-    let (_, cert) =
-        X509Certificate::from_der(der).map_err(|e| format!("unparseable certificate: {e}"))?;
+/// Summarize a certificate; one that does not parse still gets its fingerprint, so it can be
+/// named, and the error.
+pub fn summarize(der: &[u8]) -> Result<CertSummary, (CertSummary, String)> {
+    let cert = match X509Certificate::from_der(der) {
+        Ok((_, cert)) => cert,
+        Err(e) => {
+            let summary = CertSummary {
+                subject: "(unparseable certificate)".into(),
+                issuer: String::new(),
+                common_name: None,
+                san_dns: Vec::new(),
+                san_ip: Vec::new(),
+                not_before: 0,
+                not_after: 0,
+                sha256: fingerprint(der),
+                self_signed: false,
+            };
+            return Err((summary, format!("unparseable certificate: {e}")));
+        }
+    };
     let subject = cert.subject().to_string();
     let issuer = cert.issuer().to_string();
     let common_name = cert
@@ -31,8 +48,7 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
             }
         }
     }
-    let digest = Sha256::digest(der);
-    let sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = fingerprint(der);
     Ok(CertSummary {
         self_signed: subject == issuer,
         subject,
@@ -44,6 +60,13 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, String> {
         not_after: cert.validity().not_after.timestamp(),
         sha256,
     })
+}
+
+fn fingerprint(der: &[u8]) -> String {
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Does `name` match `pattern` (a DNS SAN, possibly a leftmost `*.` wildcard), case-insensitively?
