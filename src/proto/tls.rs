@@ -324,13 +324,11 @@ fn certificate_chain(body: &[u8]) -> (Vec<crate::model::CertSummary>, Vec<String
             ));
             break;
         };
-        match x509::summarize(der) {
-            Ok(c) => chain.push(c),
-            Err((c, e)) => {
-                problems.push(format!("certificate {}: {e}", chain.len()));
-                chain.push(c);
-            }
+        let (summary, problem) = x509::summarize(der);
+        if let Some(p) = problem {
+            problems.push(format!("certificate {}: {p}", chain.len()));
         }
+        chain.push(summary);
         rest = &rest[3 + len..];
     }
     (chain, problems)

@@ -7,7 +7,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// Summarize a certificate; one that does not parse still gets its fingerprint, so it can be
 /// named, and the error.
-pub fn summarize(der: &[u8]) -> Result<CertSummary, (CertSummary, String)> {
+pub fn summarize(der: &[u8]) -> (CertSummary, Option<String>) {
     let cert = match X509Certificate::from_der(der) {
         Ok((_, cert)) => cert,
         Err(e) => {
@@ -22,7 +22,7 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, (CertSummary, String)> {
                 sha256: fingerprint(der),
                 self_signed: false,
             };
-            return Err((summary, format!("unparseable certificate: {e}")));
+            return (summary, Some(format!("unparseable certificate: {e}")));
         }
     };
     let subject = cert.subject().to_string();
@@ -49,7 +49,7 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, (CertSummary, String)> {
         }
     }
     let sha256 = fingerprint(der);
-    Ok(CertSummary {
+    let summary = CertSummary {
         self_signed: subject == issuer,
         subject,
         issuer,
@@ -59,7 +59,8 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, (CertSummary, String)> {
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         sha256,
-    })
+    };
+    (summary, None)
 }
 
 fn fingerprint(der: &[u8]) -> String {
@@ -97,6 +98,6 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        assert!(summarize(&[0x30, 0x03, 1, 2, 3]).is_err());
+        assert!(summarize(&[0x30, 0x03, 1, 2, 3]).1.is_some());
     }
 }
