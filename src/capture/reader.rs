@@ -166,7 +166,10 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
                     let left = reader.data().len();
                     summary.problems.push((
                         offset,
-                        format!("file ends inside a record ({left} bytes of an incomplete record after the last complete frame)"),
+                        format!(
+                            "file ends inside the record after frame {} ({left} bytes of it present); every complete frame before it was read",
+                            summary.frames
+                        ),
                     ));
                     break;
                 }
@@ -185,9 +188,13 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
                 buffer_size *= 2;
             }
             Err(PcapError::UnexpectedEof) => {
-                summary
-                    .problems
-                    .push((offset, "file ends inside a record".into()));
+                summary.problems.push((
+                    offset,
+                    format!(
+                        "file ends inside the record after frame {}; every complete frame before it was read",
+                        summary.frames
+                    ),
+                ));
                 break;
             }
             Err(e) => {

@@ -392,7 +392,7 @@ impl<'a> Connection<'a> {
             .find(|k| matches!(k, EventKind::TcpSynAck { .. }))
             .unwrap_or(self.summary);
         evidence.push((syn_ack, "connection established".into()));
-        parts.push(format!("no data {when} in the capture"));
+        parts.push(format!("capture ends {when}"));
         Judgement::Inconclusive {
             summary: parts.join(" · "),
             evidence,

@@ -29,6 +29,11 @@ impl<'a> Transaction<'a> {
             .expect("a transaction has at least one event")
     }
 
+    /// The event that settles the question: the answer, else the ICMP error, else the query.
+    pub fn decisive(&self) -> &'a Tagged {
+        self.response.or(self.icmp).unwrap_or_else(|| self.first())
+    }
+
     pub fn rcode(&self) -> Option<u8> {
         match self.response.map(|t| &t.event.kind) {
             Some(EventKind::DnsResponse { rcode, .. }) => Some(*rcode),

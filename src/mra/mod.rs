@@ -501,6 +501,25 @@ fn judge_attempt(
                 evidence: s.evidence.clone(),
             }
         }
+        None if states.iter().any(|s| s.status == Status::Inconclusive) => {
+            let (i, s) = states
+                .iter()
+                .enumerate()
+                .find(|(_, s)| s.status == Status::Inconclusive)
+                .expect("checked");
+            Verdict {
+                status: Status::Inconclusive,
+                phase: Some(Phase::ALL[i]),
+                fault: None,
+                summary: format!(
+                    "no fault observed, but {} is inconclusive: {}",
+                    Phase::ALL[i].name(),
+                    s.summary
+                ),
+                fix: None,
+                evidence: s.evidence.clone(),
+            }
+        }
         None if states.iter().any(|s| s.status == Status::Ok) => Verdict {
             status: Status::Ok,
             phase: None,
@@ -585,9 +604,9 @@ fn discovery_phase(
                 last.outcome()
             );
             for l in edge_lookups {
-                state
-                    .evidence
-                    .push(ctx.evidence(l.first(), format!("{} lookup: {}", l.name, l.outcome())));
+                state.evidence.push(
+                    ctx.evidence(l.decisive(), format!("{} lookup: {}", l.name, l.outcome())),
+                );
             }
             return state;
         }
@@ -617,10 +636,9 @@ fn discovery_phase(
     );
     state.problem = Some(problem.into());
     for t in edge_txs.iter().chain(uds_txs.iter()) {
-        state.evidence.push(ctx.evidence(
-            t.response.or(t.icmp).unwrap_or(t.first()),
-            format!("{}: {}", t.name, t.outcome()),
-        ));
+        state
+            .evidence
+            .push(ctx.evidence(t.decisive(), format!("{}: {}", t.name, t.outcome())));
     }
     let _ = what;
     state

@@ -136,7 +136,9 @@ impl TlsStream {
                 }
             }
             21 => {
-                if !dir.encrypted && len == 2 {
+                // Two bytes are a plaintext alert whatever the state: an encrypted one carries
+                // a MAC or tag. (Some TLS 1.3 stacks abort in clear before switching keys.)
+                if len == 2 {
                     out.push(EventKind::TlsAlert {
                         stream,
                         from: side,

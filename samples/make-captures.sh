@@ -1,0 +1,389 @@
+#!/usr/bin/env bash
+# Regenerate the sample captures that come from real daemons (see samples/README.md).
+# Needs root (network namespaces) and: iproute2 nftables tcpdump tshark(dumpcap) dnsmasq
+# dnsutils openssl prosody sip-tester python3-cryptography. Installs what is missing with apt.
+#
+#   sudo samples/make-captures.sh            # every scenario
+#   sudo samples/make-captures.sh tls-untrusted srv-failover
+#
+# Each scenario writes samples/<name>/capture.pcap (or .pcapng) and samples/<name>/README.md;
+# the expect.toml beside them is written by hand and is not touched.
+
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+need() {
+  local missing=()
+  for pair in ip:iproute2 nft:nftables tcpdump:tcpdump dumpcap:tshark dnsmasq:dnsmasq dig:dnsutils \
+    openssl:openssl prosody:prosody sipp:sip-tester ethtool:ethtool; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+  python3 -c 'import cryptography' 2>/dev/null || pip install -q cryptography
+}
+need
+
+# shellcheck source=lab/lab.sh
+source "$HERE/lab/lab.sh"
+trap lab_down EXIT
+lab_up
+
+EDGE_SRV="srv-host=_collab-edge._tls.example.com,expe1.example.com,8443,10,10"
+EXPE1_A="host-record=expe1.example.com,10.77.0.10,fd77::10"
+
+# start NAME DESCRIPTION: begin a scenario; its README says what it shows and how it was made.
+start() {
+  NAME=$1
+  mkdir -p "$HERE/$NAME"
+  cat >"$HERE/$NAME/README.md" <<README
+# $NAME
+
+$2
+
+Made by \`samples/make-captures.sh $NAME\`: real daemons in a network namespace
+(see \`samples/lab/lab.sh\` for the addresses), captured on the client's interface.
+README
+}
+
+finish() {
+  capture_stop
+  stop_all
+  echo "$NAME: $(stat -c %s "$CAPTURE_FILE") bytes"
+}
+
+# The client's usual sequence: both SRV lookups, then the A lookup of the edge target.
+discover() {
+  srv _cisco-uds._tcp.example.com
+  srv _collab-edge._tls.example.com
+  addr expe1.example.com
+}
+
+scenario_happy_tls12() {
+  start happy-tls12 "A complete sign-in over TLS 1.2: SRV and A lookups, HTTPS on 8443, XMPP with STARTTLS on 5222, SIP over TLS on 5061. No fault."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  tls_server 10.77.0.10 5061 expe-good -tls1_2
+  xmpp_server 10.77.0.10 yes
+  wait_port 10.77.0.10 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  xmpp 10.77.0.10 -tls1_2
+  tls 10.77.0.10 5061 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_happy_tls13() {
+  start happy-tls13 "A complete sign-in over TLS 1.3 (certificates encrypted, so not visible). No fault."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_3
+  tls_server 10.77.0.10 5061 expe-good -tls1_3
+  xmpp_server 10.77.0.10 yes
+  wait_port 10.77.0.10 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com
+  xmpp 10.77.0.10
+  tls 10.77.0.10 5061 expe1.example.com
+  finish
+}
+
+scenario_srv_nxdomain() {
+  start srv-nxdomain "Neither _cisco-uds nor _collab-edge exists: both SRV lookups answer NXDOMAIN (F01)."
+  dns
+  capture_start "$HERE/$NAME/capture.pcap"
+  srv _cisco-uds._tcp.example.com
+  srv _collab-edge._tls.example.com
+  finish
+}
+
+scenario_dns_unanswered() {
+  start dns-unanswered "The DNS server never answers: every query times out."
+  drop udp 10.77.0.53 53
+  capture_start "$HERE/$NAME/capture.pcap"
+  srv _cisco-uds._tcp.example.com
+  srv _collab-edge._tls.example.com
+  finish
+}
+
+scenario_dns_refused() {
+  start dns-refused "The resolver refuses the SRV lookups (REFUSED: dnsmasq with no zone and no upstream for example.com)."
+  DNS_LOCAL=no dns
+  capture_start "$HERE/$NAME/capture.pcap"
+  srv _cisco-uds._tcp.example.com
+  srv _collab-edge._tls.example.com
+  finish
+}
+
+scenario_edge_host_unresolved() {
+  start edge-host-unresolved "_collab-edge answers expe1.example.com:8443, but expe1.example.com has no A record (F03)."
+  dns "$EDGE_SRV"
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  addr expe1.example.com AAAA
+  finish
+}
+
+scenario_uds_exposed() {
+  start uds-exposed "_cisco-uds answers outside the network; the client tries CUCM's internal address on 8443 and gets no answer (F02)."
+  dns "srv-host=_cisco-uds._tcp.example.com,cucm.example.com,8443,10,10" "host-record=cucm.example.com,10.77.0.20" "$EDGE_SRV" "$EXPE1_A"
+  drop tcp 10.77.0.20 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  srv _cisco-uds._tcp.example.com
+  srv _collab-edge._tls.example.com
+  addr cucm.example.com
+  TLS_TIMEOUT=4 tls 10.77.0.20 8443 cucm.example.com
+  finish
+}
+
+scenario_inside_network() {
+  start inside-network "_cisco-uds answers and CUCM is reachable: the client is inside the network and does not use MRA. No fault."
+  dns "srv-host=_cisco-uds._tcp.example.com,cucm.example.com,8443,10,10" "host-record=cucm.example.com,10.77.0.20"
+  tls_server 10.77.0.20 8443 cucm
+  wait_port 10.77.0.20 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  srv _cisco-uds._tcp.example.com
+  srv _collab-edge._tls.example.com
+  addr cucm.example.com
+  tls 10.77.0.20 8443 cucm.example.com
+  finish
+}
+
+scenario_tcp_8443_unanswered() {
+  start tcp-8443-unanswered "Discovery works, but SYNs to Expressway-E:8443 are dropped by a firewall (F07)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  drop tcp 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  TLS_TIMEOUT=4 tls 10.77.0.10 8443 expe1.example.com
+  finish
+}
+
+scenario_tcp_8443_refused() {
+  start tcp-8443-refused "Discovery works, but nothing listens on Expressway-E:8443: the SYN is answered with RST (F07)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com
+  finish
+}
+
+scenario_tls_untrusted() {
+  start tls-untrusted "Expressway-E presents a certificate issued by \"Temporary CA\", which the client does not trust; over TLS 1.2 the client sends the fatal alert unknown_ca (F08)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-untrusted -tls1_2
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_tls_name_mismatch() {
+  start tls-name-mismatch "Expressway-E's certificate is for www.example.net only; the client asked for expe1.example.com and aborts the TLS 1.2 handshake (F09)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-wrong-name -tls1_2
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_tls_expired() {
+  start tls-expired "Expressway-E's certificate expired weeks before the capture; the client sends certificate_expired (TLS 1.2)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-expired -tls1_2
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_tls_version_mismatch() {
+  start tls-version-mismatch "Expressway-E accepts only TLS 1.3; the client offers at most TLS 1.2: the server answers protocol_version."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_3
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_tls13_untrusted() {
+  start tls13-untrusted "Like tls-untrusted but over TLS 1.3: the certificate is encrypted, the client's alert too; only its shape shows."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-untrusted -tls1_3
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com
+  finish
+}
+
+scenario_srv_failover() {
+  start srv-failover "Two Expressway-E in the SRV answer; the first (priority 10) drops SYNs, the client fails over to the second, and the sign-in completes. A warning, not a fault."
+  dns "$EDGE_SRV" "srv-host=_collab-edge._tls.example.com,expe2.example.com,8443,20,10" "$EXPE1_A" "host-record=expe2.example.com,10.77.0.11"
+  drop tcp 10.77.0.10 8443
+  tls_server 10.77.0.11 8443 expe-good -tls1_2
+  tls_server 10.77.0.11 5061 expe-good -tls1_2
+  xmpp_server 10.77.0.11 yes
+  wait_port 10.77.0.11 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  addr expe2.example.com
+  TLS_TIMEOUT=3 tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  tls 10.77.0.11 8443 expe2.example.com -tls1_2
+  xmpp 10.77.0.11 -tls1_2
+  tls 10.77.0.11 5061 expe2.example.com -tls1_2
+  finish
+}
+
+scenario_xmpp_no_starttls() {
+  start xmpp-no-starttls "Provisioning works; the XMPP server on 5222 does not offer STARTTLS in its stream features."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  xmpp_server 10.77.0.10 no
+  wait_port 10.77.0.10 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  xmpp 10.77.0.10
+  finish
+}
+
+scenario_xmpp_refused() {
+  start xmpp-refused "Provisioning works; nothing listens on 5222 (F33)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  xmpp 10.77.0.10
+  finish
+}
+
+scenario_sip_unanswered() {
+  start sip-unanswered "Provisioning and XMPP work; SYNs to 5061 are dropped by a firewall (F40)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  xmpp_server 10.77.0.10 yes
+  drop tcp 10.77.0.10 5061
+  wait_port 10.77.0.10 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  xmpp 10.77.0.10 -tls1_2
+  TLS_TIMEOUT=4 tls 10.77.0.10 5061 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_ipv6_tls_untrusted() {
+  start ipv6-tls-untrusted "The whole exchange over IPv6 (AAAA lookup, TLS to [fd77::10]:8443); the certificate is untrusted (unknown_ca)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server "[fd77::10]" 8443 expe-untrusted -tls1_2
+  wait_port fd77::10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  DNS=fd77::53 srv _cisco-uds._tcp.example.com
+  DNS=fd77::53 srv _collab-edge._tls.example.com
+  DNS=fd77::53 addr expe1.example.com AAAA
+  tls "[fd77::10]" 8443 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_sll2_tls_expired() {
+  start sll2-tls-expired "Captured with \`tcpdump -i any -y LINUX_SLL2\` (Linux cooked v2 headers); the certificate has expired."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-expired -tls1_2
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap" tcpdump -i any -y LINUX_SLL2
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_pcapng_two_interfaces() {
+  start pcapng-two-interfaces "A pcapng written by dumpcap on two interfaces (the client's veth and loopback); the sign-in fails on an untrusted certificate."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-untrusted -tls1_2
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcapng" dumpcap -i c0 -i lo
+  inc dig +tries=1 +time=1 @127.0.0.1 example.com >/dev/null || true
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_sip_register_rejected() {
+  start sip-register-rejected "Signalling in clear for once: after provisioning, the client's REGISTER over TCP 5060 to the edge is answered 403 Forbidden (sipp on both sides)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  bg sipp -sf "$HERE/lab/register-403-uas.xml" -t t1 -i 10.77.0.10 -p 5060 -m 1 -nostdin -bg
+  wait_port 10.77.0.10 5060
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  inc timeout 5 sipp -sf "$HERE/lab/register-uac.xml" -t t1 -i 10.77.0.2 -m 1 -nostdin 10.77.0.10:5060 >/dev/null 2>&1 || true
+  finish
+  pkill -f register-403-uas.xml || true
+}
+
+scenario_retry_then_ok() {
+  start retry-then-ok "Two sign-in attempts: the first while 8443 was closed (refused), the second, after the service came up, succeeds. The verdict follows the last attempt."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  tls_server 10.77.0.10 5061 expe-good -tls1_2
+  xmpp_server 10.77.0.10 yes
+  wait_port 10.77.0.10 5222
+  sleep 1
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  xmpp 10.77.0.10 -tls1_2
+  tls 10.77.0.10 5061 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_tcp_reset() {
+  start tcp-reset "The TCP connection to 8443 is accepted, but the ClientHello is answered with a reset (a scripted python3 socket server closing with SO_LINGER 0, as an IPS or a broken load balancer would)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  script_server reset 10.77.0.10 8443
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_xmpp_starttls_failure() {
+  start xmpp-starttls-failure "Provisioning works; on 5222 the server offers STARTTLS but answers <starttls/> with <failure/> (a scripted python3 XMPP server)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  script_server xmpp-failure 10.77.0.10 5222
+  wait_port 10.77.0.10 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  xmpp 10.77.0.10
+  finish
+}
+
+ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_unresolved uds_exposed
+  inside_network tcp_8443_unanswered tcp_8443_refused tls_untrusted tls_name_mismatch tls_expired
+  tls_version_mismatch tls13_untrusted srv_failover xmpp_no_starttls xmpp_refused sip_unanswered
+  ipv6_tls_untrusted sll2_tls_expired pcapng_two_interfaces sip_register_rejected
+  retry_then_ok tcp_reset xmpp_starttls_failure)
+
+if [ "$#" -gt 0 ]; then
+  for name in "$@"; do "scenario_${name//-/_}"; done
+else
+  for s in "${ALL[@]}"; do "scenario_$s"; done
+fi

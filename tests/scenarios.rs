@@ -1,0 +1,185 @@
+//! Every folder in `samples/` holds an input, a README and an `expect.toml` saying what an
+//! MRA engineer concludes from it. One generic test runs the whole pipeline on each folder and
+//! checks the verdict, every phase's status, the evidence frames, findings and input facts.
+
+use mradiag::analyze;
+use mradiag::report::Report;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    verdict: String,
+    fault: String,
+    phases: BTreeMap<String, String>,
+    #[serde(default)]
+    evidence: Vec<ExpectEvidence>,
+    #[serde(default)]
+    findings: Vec<String>,
+    sessions: Option<usize>,
+    first_session_fault: Option<String>,
+    input_anomaly: Option<String>,
+    link_types: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectEvidence {
+    frame: u64,
+    note_contains: String,
+}
+
+fn name(v: &impl serde::Serialize) -> String {
+    serde_json::to_value(v)
+        .unwrap()
+        .as_str()
+        .unwrap_or("null")
+        .to_string()
+}
+
+fn check(dir: &Path, expect: &Expect, report: &Report) -> Vec<String> {
+    let mut problems = Vec::new();
+    let v = &report.verdict;
+    if name(&v.status) != expect.verdict {
+        problems.push(format!(
+            "verdict {} (expected {})",
+            name(&v.status),
+            expect.verdict
+        ));
+    }
+    let fault = v.fault.clone().unwrap_or_else(|| "none".into());
+    if fault != expect.fault {
+        problems.push(format!("fault {fault} (expected {})", expect.fault));
+    }
+    for p in &report.phases {
+        let phase = name(&p.phase);
+        let want = expect
+            .phases
+            .get(&phase)
+            .map(String::as_str)
+            .unwrap_or("(missing in expect.toml)");
+        if name(&p.status) != want {
+            problems.push(format!(
+                "phase {phase}: {} (expected {want}) — {}",
+                name(&p.status),
+                p.summary
+            ));
+        }
+    }
+    for e in &expect.evidence {
+        let found = v
+            .evidence
+            .iter()
+            .any(|got| got.frame == e.frame && got.note.contains(&e.note_contains));
+        if !found {
+            let cited: Vec<String> = v
+                .evidence
+                .iter()
+                .map(|g| format!("frame {}: {}", g.frame, g.note))
+                .collect();
+            problems.push(format!(
+                "no evidence at frame {} mentioning '{}'; cited: {cited:?}",
+                e.frame, e.note_contains
+            ));
+        }
+    }
+    for f in &expect.findings {
+        if !report.findings.iter().any(|got| &got.id == f) {
+            problems.push(format!("finding {f} missing"));
+        }
+    }
+    if let Some(n) = expect.sessions
+        && report.sessions.len() != n
+    {
+        problems.push(format!("{} sessions (expected {n})", report.sessions.len()));
+    }
+    if let Some(f) = &expect.first_session_fault {
+        let got = report
+            .sessions
+            .first()
+            .and_then(|s| s.verdict.fault.clone())
+            .unwrap_or_default();
+        if &got != f {
+            problems.push(format!("first session fault {got} (expected {f})"));
+        }
+    }
+    let captures: Vec<_> = report
+        .inputs
+        .iter()
+        .filter(|i| i.capture.is_some())
+        .collect();
+    if captures.is_empty() {
+        problems.push(format!("no capture read in {}", dir.display()));
+    }
+    if let Some(text) = &expect.input_anomaly
+        && !captures
+            .iter()
+            .any(|i| i.anomalies.iter().any(|a| a.contains(text)))
+    {
+        problems.push(format!("no input anomaly mentioning '{text}'"));
+    }
+    if let Some(lts) = &expect.link_types {
+        for i in &captures {
+            let got = &i.capture.as_ref().unwrap().link_types;
+            if got != lts {
+                problems.push(format!("link types {got:?} (expected {lts:?})"));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_sample_gets_its_expected_verdict() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expect.toml").exists())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 20, "only {} scenario folders", dirs.len());
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let expect: Expect =
+            toml::from_str(&std::fs::read_to_string(dir.join("expect.toml")).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        assert!(
+            dir.join("README.md").exists(),
+            "{} has no README.md",
+            dir.display()
+        );
+        let report = analyze::report(analyze::decode_inputs(std::slice::from_ref(dir)));
+        for p in check(dir, &expect, &report) {
+            failures.push(format!(
+                "{}: {p}",
+                dir.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn json_report_is_byte_identical_across_runs_and_thread_counts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            analyze::report(analyze::decode_inputs(std::slice::from_ref(&root))).to_json()
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(4));
+    assert_eq!(one, run(1));
+}
