@@ -43,7 +43,9 @@ struct Interface {
 }
 
 const INITIAL_BUFFER: usize = 1 << 16;
-const MAX_BUFFER: usize = 1 << 26;
+/// No capture record is legitimately larger (snaplen is at most 256 KiB in practice); a larger
+/// claimed length is corruption, reported instead of allocated.
+const MAX_BUFFER: usize = 1 << 22;
 
 /// Read every frame of a pcap or pcapng stream, calling `on_frame` for each.
 pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_>)) -> ReadSummary {
@@ -182,7 +184,7 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
                 if buffer_size >= MAX_BUFFER || !reader.grow(buffer_size * 2) {
                     summary
                         .problems
-                        .push((offset, format!("record larger than {MAX_BUFFER} bytes")));
+                        .push((offset, format!("a record here claims more than {} MiB: the file is corrupt from this offset on", MAX_BUFFER >> 20)));
                     break;
                 }
                 buffer_size *= 2;

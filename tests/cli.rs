@@ -1,0 +1,113 @@
+//! The command line contract: exit codes, formats, errors that name the file.
+
+use std::process::Command;
+
+fn mradiag(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn a_fault_exits_1_and_names_fault_evidence_and_fix() {
+    let (code, out, _) = mradiag(&["analyze", "samples/tls-untrusted/capture.pcap"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("Likely fault: provisioning.tls_untrusted"),
+        "{out}"
+    );
+    assert!(out.contains("frame 14 (tcp.stream eq 0)"), "{out}");
+    assert!(out.contains("fix:"), "{out}");
+}
+
+#[test]
+fn no_fault_exits_0() {
+    let (code, out, _) = mradiag(&["analyze", "samples/happy-tls12/capture.pcap"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Verdict: ok"), "{out}");
+}
+
+#[test]
+fn json_is_the_versioned_report() {
+    let (code, out, _) = mradiag(&[
+        "analyze",
+        "--format",
+        "json",
+        "samples/srv-nxdomain/capture.pcap",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["schema"], "mradiag.report/1");
+    assert_eq!(v["verdict"]["fault"], "discovery.collab_edge_missing");
+    assert_eq!(v["phases"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        v["verdict"]["evidence"][0]["input"],
+        "samples/srv-nxdomain/capture.pcap"
+    );
+}
+
+#[test]
+fn events_are_json_lines_with_input_and_frame() {
+    let (code, out, _) = mradiag(&["events", "samples/tcp-8443-refused/capture.pcap"]);
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|e| e["kind"] == "tcp_rst" && e["frame"] == 8 && e["from"] == "server")
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|e| e["input"] == "samples/tcp-8443-refused/capture.pcap" && e["frame"].is_u64())
+    );
+}
+
+#[test]
+fn unreadable_input_exits_2_and_names_the_file() {
+    let (code, out, _) = mradiag(&["analyze", "no/such/file.pcap"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("no/such/file.pcap: cannot open"), "{out}");
+}
+
+#[test]
+fn an_unreadable_input_does_not_stop_the_others() {
+    let (code, out, _) = mradiag(&[
+        "analyze",
+        "no/such/file.pcap",
+        "samples/tcp-8443-refused/capture.pcap",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("provisioning.tcp_refused"), "{out}");
+}
+
+#[test]
+fn signatures_lists_every_fault_id() {
+    let (code, out, _) = mradiag(&["signatures"]);
+    assert_eq!(code, 0);
+    for id in [
+        "discovery.dns_unanswered",
+        "provisioning.tls_untrusted",
+        "sip.register_rejected",
+        "voicemail.forbidden",
+    ] {
+        assert!(out.contains(id), "{id}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, err) = mradiag(&["analyze"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("Usage"), "{err}");
+}
