@@ -205,6 +205,18 @@ pub fn catalog() -> Vec<(String, &'static str, &'static str)> {
     out
 }
 
+/// What a fault id means, if it is in the catalog.
+pub fn meaning_for(id: &str) -> Option<&'static str> {
+    if let Some(f) = SPECIFIC.iter().find(|f| f.id == id) {
+        return Some(f.meaning);
+    }
+    let problem = id.split_once('.')?.1;
+    CONNECTION
+        .iter()
+        .find(|(p, ..)| *p == problem)
+        .map(|(_, meaning, _)| *meaning)
+}
+
 /// The fix for a fault id, if it is in the catalog.
 pub fn fix_for(id: &str) -> Option<&'static str> {
     if let Some(f) = SPECIFIC.iter().find(|f| f.id == id) {

@@ -182,6 +182,8 @@ pub enum EventKind {
         bytes_client: u64,
         bytes_server: u64,
         last_frame: u64,
+        #[serde(serialize_with = "crate::time::serialize_ns")]
+        last_ts: i64,
     },
     TlsClientHello {
         stream: u64,

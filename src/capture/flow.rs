@@ -31,6 +31,7 @@ struct Conn {
     first_frame: u64,
     first_ts: i64,
     last_frame: u64,
+    last_ts: i64,
     syn_count: u32,
     client_isn: Option<u32>,
     syn_ack: bool,
@@ -98,6 +99,7 @@ impl FlowTable {
                 first_frame: out.frame,
                 first_ts: out.ts,
                 last_frame: out.frame,
+                last_ts: out.ts,
                 syn_count: 0,
                 client_isn: None,
                 syn_ack: false,
@@ -115,6 +117,7 @@ impl FlowTable {
         };
         let conn = &mut self.conns[index];
         conn.last_frame = out.frame;
+        conn.last_ts = out.ts;
         let side = conn.side_of(src);
         let stream = conn.stream;
         if syn && !ack {
@@ -227,6 +230,7 @@ impl FlowTable {
                     bytes_client: c.bytes[0],
                     bytes_server: c.bytes[1],
                     last_frame: c.last_frame,
+                    last_ts: c.last_ts,
                 },
             });
         }

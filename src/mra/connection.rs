@@ -205,13 +205,7 @@ impl<'a> Connection<'a> {
             .unwrap_or_default();
         if let Some((t, chain)) = chain {
             summary_parts.push(chain_summary(chain));
-            evidence.push((
-                t,
-                format!(
-                    "certificate chain [{}]",
-                    chain.iter().map(short_name).collect::<Vec<_>>().join(" ← ")
-                ),
-            ));
+            evidence.push((t, format!("certificate chain [{}]", chain_text(chain))));
         } else if version == Some(0x0304) {
             summary_parts.push("certificate not visible (TLS 1.3)".into());
         }
@@ -477,6 +471,24 @@ pub fn certificate_problems(
     out
 }
 
+/// `CN=leaf ← CN=intermediate ← issued by CN=root`: the chain as sent, and who signed its top.
+fn chain_text(chain: &[CertSummary]) -> String {
+    let mut parts: Vec<String> = chain.iter().map(short_name).collect();
+    if let Some(top) = chain.last()
+        && !top.self_signed
+    {
+        parts.push(format!("issued by {}", issuer_cn(top)));
+    }
+    parts.join(" ← ")
+}
+
+fn issuer_cn(c: &CertSummary) -> String {
+    match c.issuer.rsplit(", ").find_map(|p| p.strip_prefix("CN=")) {
+        Some(cn) => format!("CN={cn}"),
+        None => c.issuer.clone(),
+    }
+}
+
 pub fn short_name(c: &CertSummary) -> String {
     match &c.common_name {
         Some(cn) => format!("CN={cn}"),
@@ -487,11 +499,7 @@ pub fn short_name(c: &CertSummary) -> String {
 fn chain_summary(chain: &[CertSummary]) -> String {
     match chain.first() {
         Some(leaf) => {
-            let issuer = leaf
-                .issuer
-                .rsplit(", ")
-                .find_map(|p| p.strip_prefix("CN="))
-                .unwrap_or(&leaf.issuer);
+            let issuer = issuer_cn(leaf);
             let selfsigned = if leaf.self_signed {
                 ", self-signed"
             } else {

@@ -4,7 +4,7 @@
 pub mod connection;
 pub mod discovery;
 
-use crate::faults::{Phase, fix_for};
+use crate::faults::{Phase, fix_for, meaning_for};
 use crate::model::{Event, EventKind};
 use crate::report::{Evidence, Finding, PhaseResult, Session, Severity, Status, Verdict};
 use connection::{Connection, Judgement};
@@ -139,6 +139,14 @@ fn attempts(txs: &[Transaction<'_>], conns: &[Connection<'_>]) -> BTreeMap<IpAdd
         Srv(usize),
         Conn(usize),
     }
+    // When an item's activity ends: the DNS answer, or the connection's last packet.
+    let end_of = |item: &Item| match item {
+        Item::Srv(i) => txs[*i].decisive().event.ts,
+        Item::Conn(i) => match conns[*i].summary.event.kind {
+            EventKind::TcpConnection { last_ts, .. } => last_ts,
+            _ => conns[*i].start_ts,
+        },
+    };
     let mut items: BTreeMap<IpAddr, Vec<(i64, Item)>> = BTreeMap::new();
     let mut srv_targets: BTreeSet<String> = BTreeSet::new();
     for (i, tx) in txs.iter().enumerate() {
@@ -171,6 +179,7 @@ fn attempts(txs: &[Transaction<'_>], conns: &[Connection<'_>]) -> BTreeMap<IpAdd
         let mut attempts: Vec<Attempt> = Vec::new();
         let mut current = Attempt::default();
         for (ts, item) in list {
+            let end = end_of(&item).max(ts);
             let empty = current.srv.is_empty() && current.conns.is_empty();
             if empty {
                 current.start = ts;
@@ -185,7 +194,7 @@ fn attempts(txs: &[Transaction<'_>], conns: &[Connection<'_>]) -> BTreeMap<IpAdd
                 }
                 Item::Conn(i) => current.conns.push(i),
             }
-            current.end = ts;
+            current.end = current.end.max(end);
         }
         attempts.push(current);
         out.insert(client, attempts);
@@ -496,8 +505,8 @@ fn judge_attempt(
                 status: Status::Failed,
                 phase: Some(phase),
                 fix: fix_for(&fault).map(str::to_string),
+                summary: meaning_for(&fault).unwrap_or("failed").to_string(),
                 fault: Some(fault),
-                summary: s.summary.clone(),
                 evidence: s.evidence.clone(),
             }
         }

@@ -21,6 +21,11 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
+/// `HH:MM:SS` out of an RFC 3339 timestamp.
+fn clock(ts: &str) -> &str {
+    ts.get(11..19).unwrap_or(ts)
+}
+
 fn phase_lines(out: &mut String, phases: &[PhaseResult]) {
     for p in phases {
         let summary = if p.summary.is_empty() {
@@ -85,8 +90,11 @@ pub fn render(report: &Report) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "\nsession {}: client {}{domain}, {} – {}",
-            s.id, s.client, s.start, s.end
+            "\nsession {}: client {}{domain}, {}–{} UTC",
+            s.id,
+            s.client,
+            clock(&s.start),
+            clock(&s.end)
         );
         phase_lines(&mut out, &s.phases);
         if report.sessions.len() > 1 {
