@@ -41,23 +41,19 @@ fn decode_one(path: &std::path::Path, err: Option<String>) -> Decoded {
         Ok(x) => x,
         Err(e) => return failed("unreadable", format!("cannot open: {e}")),
     };
-    let kind_name = match kind {
-        Kind::Pcap => "pcap",
-        Kind::Pcapng => "pcapng",
-        Kind::Unknown => {
-            return Decoded {
-                input: InputReport {
-                    path: display,
-                    kind: "unrecognized (not a capture; skipped)".into(),
-                    capture: None,
-                    events: 0,
-                    anomalies: Vec::new(),
-                    error: None,
-                },
-                events: Vec::new(),
-            };
-        }
-    };
+    if kind == Kind::Unknown {
+        return Decoded {
+            input: InputReport {
+                path: display,
+                kind: "unrecognized".into(),
+                capture: None,
+                events: 0,
+                anomalies: Vec::new(),
+                error: None,
+            },
+            events: Vec::new(),
+        };
+    }
     let decoded = crate::capture::decode(reader);
     let anomalies = decoded
         .events
@@ -83,7 +79,7 @@ fn decode_one(path: &std::path::Path, err: Option<String>) -> Decoded {
     Decoded {
         input: InputReport {
             path: display,
-            kind: kind_name.into(),
+            kind: "capture".into(),
             events: decoded.events.len(),
             capture: Some(decoded.info),
             anomalies,

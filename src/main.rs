@@ -75,12 +75,12 @@ fn main() -> ExitCode {
                 if let Some(e) = &d.input.error {
                     eprintln!("mradiag: {}: {e}", d.input.path);
                 }
+                let input = serde_json::to_string(&d.input.path).expect("a string serializes");
                 for ev in &d.events {
-                    let mut line = serde_json::to_value(ev).expect("event serializes");
-                    line.as_object_mut()
-                        .expect("object")
-                        .insert("input".into(), d.input.path.clone().into());
-                    res = res.and_then(|_| writeln!(stdout, "{line}"));
+                    // `input` first, then the event's own fields in their declared order.
+                    let fields = serde_json::to_string(ev).expect("event serializes");
+                    res =
+                        res.and_then(|_| writeln!(stdout, "{{\"input\":{input},{}", &fields[1..]));
                 }
             }
             res.map(|_| if readable { 0 } else { 2 })

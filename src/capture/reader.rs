@@ -24,6 +24,16 @@ pub enum CaptureFormat {
     Pcapng,
 }
 
+impl CaptureFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            CaptureFormat::Pcap => "pcap",
+            CaptureFormat::PcapNanosecond => "pcap (ns)",
+            CaptureFormat::Pcapng => "pcapng",
+        }
+    }
+}
+
 /// What the reader learned about the file itself.
 #[derive(Debug, Default)]
 pub struct ReadSummary {

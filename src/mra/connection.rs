@@ -505,10 +505,7 @@ fn chain_summary(chain: &[CertSummary]) -> String {
             } else {
                 ""
             };
-            format!(
-                "certificate {} by \"{issuer}\"{selfsigned}",
-                short_name(leaf)
-            )
+            format!("certificate {} by {issuer}{selfsigned}", short_name(leaf))
         }
         None => "empty certificate chain".into(),
     }

@@ -70,12 +70,12 @@ pub fn render(report: &Report) -> String {
                     "{}: {} frames{span}, {}, {}",
                     clean(&input.path),
                     c.frames,
-                    input.kind,
+                    c.format.map(|f| f.name()).unwrap_or("capture"),
                     c.link_types.join("+")
                 );
             }
             None => {
-                let _ = writeln!(out, "{}: {}", clean(&input.path), input.kind);
+                let _ = writeln!(out, "{}: not a capture, skipped", clean(&input.path));
             }
         }
         for a in &input.anomalies {
