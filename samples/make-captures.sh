@@ -376,11 +376,50 @@ scenario_xmpp_starttls_failure() {
   finish
 }
 
+scenario_cached_discovery() {
+  start cached-discovery "A re-login: the client reuses its cached discovery, so the capture has no SRV lookup at all; 8443, 5222 and 5061 all work. No fault."
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  tls_server 10.77.0.10 5061 expe-good -tls1_2
+  xmpp_server 10.77.0.10 yes
+  wait_port 10.77.0.10 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  xmpp 10.77.0.10 -tls1_2
+  tls 10.77.0.10 5061 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_sip_icmp_prohibited() {
+  start sip-icmp-prohibited "Provisioning and XMPP work; a firewall rejects 5061 with ICMP administratively prohibited."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  xmpp_server 10.77.0.10 yes
+  ins nft add rule inet lab input ip daddr 10.77.0.10 tcp dport 5061 reject with icmp type admin-prohibited
+  wait_port 10.77.0.10 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  xmpp 10.77.0.10 -tls1_2
+  tls 10.77.0.10 5061 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_glue_only_refused() {
+  start glue-only-refused "The SRV answer carries the target's address as glue and the client connects without an A lookup; nothing listens on 8443."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  capture_start "$HERE/$NAME/capture.pcap"
+  srv _cisco-uds._tcp.example.com
+  srv _collab-edge._tls.example.com
+  tls 10.77.0.10 8443 expe1.example.com
+  finish
+}
+
 ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_unresolved uds_exposed
   inside_network tcp_8443_unanswered tcp_8443_refused tls_untrusted tls_name_mismatch tls_expired
   tls_version_mismatch tls13_untrusted srv_failover xmpp_no_starttls xmpp_refused sip_unanswered
   ipv6_tls_untrusted sll2_tls_expired pcapng_two_interfaces sip_register_rejected
-  retry_then_ok tcp_reset xmpp_starttls_failure)
+  retry_then_ok tcp_reset xmpp_starttls_failure cached_discovery sip_icmp_prohibited
+  glue_only_refused)
 
 if [ "$#" -gt 0 ]; then
   for name in "$@"; do "scenario_${name//-/_}"; done

@@ -52,7 +52,7 @@ const CONNECTION: [(&str, &str, &str); 8] = [
     ),
     (
         "tcp_refused",
-        "the SYN was answered with a reset: nothing listens, or a firewall rejects",
+        "the SYN was refused (a reset, or an ICMP port unreachable / administratively prohibited): nothing listens, or a firewall rejects",
         "check that MRA is enabled on Expressway-E and that the port is open and not rejected on the path",
     ),
     (

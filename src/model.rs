@@ -148,6 +148,8 @@ pub enum EventKind {
     IcmpUnreachable {
         reporter: IpAddr,
         transport: Transport,
+        /// The TCP connection it refers to, when there is one.
+        stream: Option<u64>,
         client: Endpoint,
         server: Endpoint,
         reason: String,
@@ -184,6 +186,8 @@ pub enum EventKind {
         last_frame: u64,
         #[serde(serialize_with = "crate::time::serialize_ns")]
         last_ts: i64,
+        /// The reason of an ICMP destination-unreachable quoting this connection.
+        icmp: Option<String>,
     },
     TlsClientHello {
         stream: u64,
@@ -296,10 +300,11 @@ impl EventKind {
             | XmppProceed { stream }
             | XmppFailure { stream }
             | XmppStreamError { stream, .. } => Some(*stream),
-            SipRequest { stream, .. } | SipResponse { stream, .. } | Anomaly { stream, .. } => {
-                *stream
-            }
-            DnsQuery { .. } | DnsResponse { .. } | IcmpUnreachable { .. } => None,
+            SipRequest { stream, .. }
+            | SipResponse { stream, .. }
+            | Anomaly { stream, .. }
+            | IcmpUnreachable { stream, .. } => *stream,
+            DnsQuery { .. } | DnsResponse { .. } => None,
         }
     }
 }

@@ -37,7 +37,8 @@ struct Conn {
     syn_ack: bool,
     first_rst: Option<Side>,
     first_fin: Option<Side>,
-    icmp: bool,
+    /// Why an ICMP destination-unreachable came back for this connection, if one did.
+    icmp: Option<String>,
     bytes: [u64; 2],
     reassembly: [Reassembler; 2],
     app: App,
@@ -105,7 +106,7 @@ impl FlowTable {
                 syn_ack: false,
                 first_rst: None,
                 first_fin: None,
-                icmp: false,
+                icmp: None,
                 bytes: [0, 0],
                 reassembly: Default::default(),
                 app: App::Unknown,
@@ -178,10 +179,12 @@ impl FlowTable {
         }
     }
 
-    pub fn on_icmp(&mut self, client: Endpoint, server: Endpoint) {
-        if let Some(&i) = self.by_key.get(&key(client, server)) {
-            self.conns[i].icmp = true;
-        }
+    /// Record an ICMP unreachable quoting a connection's packet; returns its stream.
+    pub fn on_icmp(&mut self, client: Endpoint, server: Endpoint, reason: &str) -> Option<u64> {
+        let &i = self.by_key.get(&key(client, server))?;
+        let conn = &mut self.conns[i];
+        conn.icmp.get_or_insert_with(|| reason.to_string());
+        Some(conn.stream)
     }
 
     /// One summary event per connection, at its first frame, and anomalies for holes left.
@@ -191,7 +194,7 @@ impl FlowTable {
                 TcpOutcome::Established
             } else if c.first_rst == Some(Side::Server) {
                 TcpOutcome::Refused
-            } else if c.icmp {
+            } else if c.icmp.is_some() {
                 TcpOutcome::IcmpUnreachable
             } else {
                 TcpOutcome::Unanswered
@@ -231,6 +234,7 @@ impl FlowTable {
                     bytes_server: c.bytes[1],
                     last_frame: c.last_frame,
                     last_ts: c.last_ts,
+                    icmp: c.icmp,
                 },
             });
         }

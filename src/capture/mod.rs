@@ -199,17 +199,15 @@ fn dispatch(
                 ip: dst,
                 port: dport,
             };
-            if quoted_tcp {
-                flows.on_icmp(client, server);
-            }
-            let transport = if quoted_tcp {
-                Transport::Tcp
+            let (transport, stream) = if quoted_tcp {
+                (Transport::Tcp, flows.on_icmp(client, server, &reason))
             } else {
-                Transport::Udp
+                (Transport::Udp, None)
             };
             out.push(EventKind::IcmpUnreachable {
                 reporter: src_ip,
                 transport,
+                stream,
                 client,
                 server,
                 reason,

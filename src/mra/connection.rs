@@ -53,6 +53,7 @@ impl<'a> Connection<'a> {
             syn_count,
             first_rst,
             first_fin,
+            icmp,
             ..
         } = &self.summary.event.kind
         else {
@@ -87,13 +88,21 @@ impl<'a> Connection<'a> {
                 };
             }
             TcpOutcome::IcmpUnreachable => {
+                let reason = icmp.as_deref().unwrap_or("unreachable");
+                // A port unreachable or an administrative prohibition is an active refusal;
+                // a host or network unreachable means the SYN went nowhere.
+                let problem = match reason {
+                    "port unreachable" | "administratively prohibited" => "tcp_refused",
+                    _ => "tcp_unanswered",
+                };
+                let mut evidence = vec![(syn, format!("SYN to {server}"))];
+                if let Some(t) = self.find(|k| matches!(k, EventKind::IcmpUnreachable { .. })) {
+                    evidence.push((t, format!("ICMP {reason} from the path to {server}")));
+                }
                 return Judgement::Failed {
-                    problem: "tcp_unanswered",
-                    summary: format!("{server} unreachable (ICMP)"),
-                    evidence: vec![(
-                        syn,
-                        format!("SYN to {server}, answered only by ICMP destination unreachable"),
-                    )],
+                    problem,
+                    summary: format!("{server}: ICMP {reason} in reply to the SYN"),
+                    evidence,
                 };
             }
             TcpOutcome::Established => {}
@@ -465,6 +474,15 @@ pub fn certificate_problems(
                 short_name(leaf),
                 crate::time::format_ns(leaf.not_before * 1_000_000_000),
                 crate::time::format_ns(leaf.not_after * 1_000_000_000)
+            ),
+        ));
+    }
+    if chain.len() == 1 && leaf.self_signed {
+        out.push((
+            "tls_untrusted",
+            format!(
+                "certificate {} is self-signed: no client trusts it unless told to",
+                short_name(leaf)
             ),
         ));
     }

@@ -77,6 +77,27 @@ impl<'a> Transaction<'a> {
             .collect()
     }
 
+    /// Addresses for `names` given in the additional section (glue beside an SRV answer).
+    pub fn glue(&self, names: &[String]) -> Vec<IpAddr> {
+        let additional: &[DnsRecord] = match self.response.map(|t| &t.event.kind) {
+            Some(EventKind::DnsResponse { additional, .. }) => additional,
+            _ => &[],
+        };
+        additional
+            .iter()
+            .filter_map(|r| match r {
+                DnsRecord::A { name, addr } | DnsRecord::Aaaa { name, addr }
+                    if names
+                        .iter()
+                        .any(|n| n.eq_ignore_ascii_case(name.trim_end_matches('.'))) =>
+                {
+                    Some(*addr)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Outcome in a few words: `NXDOMAIN`, `no answer`, `→ expe.example.com:8443`…
     pub fn outcome(&self) -> String {
         if self.response.is_none() {

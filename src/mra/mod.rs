@@ -274,6 +274,9 @@ fn judge_attempt(
     let edge_lookups = lookups(&edge_targets);
     let uds_lookups = lookups(&uds_targets);
     let mut edge_ips: BTreeSet<IpAddr> = edge_lookups.iter().flat_map(|t| t.addresses()).collect();
+    // Addresses sent as glue with the SRV answer count as looked up.
+    let target_names: Vec<String> = edge_targets.iter().map(|(_, t)| t.clone()).collect();
+    edge_ips.extend(edge_txs.iter().flat_map(|t| t.glue(&target_names)));
     let uds_ips: BTreeSet<IpAddr> = uds_lookups.iter().flat_map(|t| t.addresses()).collect();
     let attempt_conns: Vec<&Connection<'_>> = attempt.conns.iter().map(|&i| &conns[i]).collect();
     // A target reached without a visible A lookup (cached address): recognise it by SNI.
@@ -529,6 +532,15 @@ fn judge_attempt(
                 evidence: s.evidence.clone(),
             }
         }
+        // Discovery alone says nothing about the sign-in: the capture stops before it.
+        None if !inside && states[0].status == Status::Ok && states[1..].iter().all(|s| s.status == Status::NotObserved) => Verdict {
+            status: Status::Inconclusive,
+            phase: Some(Phase::Provisioning),
+            fault: None,
+            summary: "discovery succeeded, but the capture shows no connection to Expressway-E after it".into(),
+            fix: None,
+            evidence: states[0].evidence.clone(),
+        },
         None if states.iter().any(|s| s.status == Status::Ok) => Verdict {
             status: Status::Ok,
             phase: None,
