@@ -722,13 +722,19 @@ fn connection_phase(
                     ev.extend(evidence.iter().map(|(t, n)| ctx.evidence(t, n.clone())));
                 }
             }
+            // Another Expressway-E after a failure is a failover; the same one again, a retry.
+            let word = if earlier.iter().any(|(f, _)| f.server.ip != c.server.ip) {
+                "failover"
+            } else {
+                "retry"
+            };
             let text = format!(
-                "failover: {} failed before {} succeeded",
+                "{word}: {} failed before {} succeeded",
                 what.join("; "),
                 c.server
             );
             state.summary = format!(
-                "{} · after failover from {}",
+                "{} · after {word} from {}",
                 state.summary,
                 earlier
                     .iter()
@@ -738,7 +744,7 @@ fn connection_phase(
             );
             findings.push(Finding {
                 severity: Severity::Warning,
-                id: format!("{}.failover", phase.name()),
+                id: format!("{}.{word}", phase.name()),
                 phase,
                 summary: text,
                 evidence: ev,
