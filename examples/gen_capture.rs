@@ -335,7 +335,9 @@ fn main() {
     while out.truth.bytes < target {
         session += 1;
         let v6 = session.is_multiple_of(7);
-        let vlan = session.is_multiple_of(5).then_some(100 + (session % 3) as u16);
+        let vlan = session
+            .is_multiple_of(5)
+            .then_some(100 + (session % 3) as u16);
         let host = (session % 250 + 2) as u8;
         let (client, server, resolver): (IpAddr, IpAddr, IpAddr) = if v6 {
             (

@@ -414,12 +414,23 @@ scenario_glue_only_refused() {
   finish
 }
 
+scenario_provisioning_only() {
+  start provisioning-only "Discovery and the TLS handshake on 8443 succeed, then the client stops: no XMPP, no SIP. What get_edge_config answered is inside TLS; only the Expressway logs can tell (see merged-capture-expc-401)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-good -tls1_2
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  finish
+}
+
 ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_unresolved uds_exposed
   inside_network tcp_8443_unanswered tcp_8443_refused tls_untrusted tls_name_mismatch tls_expired
   tls_version_mismatch tls13_untrusted srv_failover xmpp_no_starttls xmpp_refused sip_unanswered
   ipv6_tls_untrusted sll2_tls_expired pcapng_two_interfaces sip_register_rejected
   retry_then_ok tcp_reset xmpp_starttls_failure cached_discovery sip_icmp_prohibited
-  glue_only_refused)
+  glue_only_refused provisioning_only)
 
 if [ "$#" -gt 0 ]; then
   for name in "$@"; do "scenario_${name//-/_}"; done

@@ -1,11 +1,21 @@
-//! The pipeline: inputs → decode (in parallel, one task per input) → judge → one `Report`.
+//! The pipeline: inputs → decode (in parallel, one task per file; archives walked in place,
+//! nothing extracted to disk) → judge → one `Report`.
 
-use crate::input::{self, Kind};
+use crate::input::{self, Kind, SNIFF_LEN};
+use crate::logs::signatures::Catalog;
 use crate::model::{Event, EventKind};
 use crate::mra::{self, Tagged};
 use crate::report::{InputReport, Report, SCHEMA, Tool};
 use rayon::prelude::*;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+/// Archives nested deeper than this are not opened.
+const MAX_DEPTH: usize = 8;
+/// A member read into memory (a log, or a capture inside an archive) may be this large.
+const MAX_MEMBER: u64 = 2 << 30;
+const BUFFER: usize = 1 << 16;
 
 pub struct Decoded {
     pub input: InputReport,
@@ -13,47 +23,63 @@ pub struct Decoded {
 }
 
 /// Decode every input; results come back in input order whatever the thread count.
-pub fn decode_inputs(paths: &[PathBuf]) -> Vec<Decoded> {
+pub fn decode_inputs(paths: &[PathBuf], catalog: &Catalog) -> Vec<Decoded> {
     let files = input::expand(paths);
-    files
+    let per_file: Vec<Vec<Decoded>> = files
         .par_iter()
-        .map(|(path, err)| decode_one(path, err.clone()))
-        .collect()
+        .map(|(path, err)| decode_file(path, err.clone(), catalog))
+        .collect();
+    per_file.into_iter().flatten().collect()
 }
 
-fn decode_one(path: &std::path::Path, err: Option<String>) -> Decoded {
-    let display = path.display().to_string();
-    let failed = |kind: &str, error: String| Decoded {
+fn report_only(path: &str, kind: &str, error: Option<String>) -> Decoded {
+    Decoded {
         input: InputReport {
-            path: display.clone(),
+            path: path.into(),
             kind: kind.into(),
             capture: None,
+            log: None,
             events: 0,
             anomalies: Vec::new(),
-            error: Some(error),
+            error,
         },
         events: Vec::new(),
-    };
+    }
+}
+
+fn decode_file(path: &Path, err: Option<String>, catalog: &Catalog) -> Vec<Decoded> {
+    let display = path.display().to_string();
     if let Some(e) = err {
-        return failed("unreadable", e);
+        return vec![report_only(&display, "unreadable", Some(e))];
     }
-    let (kind, reader) = match input::open(path) {
-        Ok(x) => x,
-        Err(e) => return failed("unreadable", format!("cannot open: {e}")),
-    };
-    if kind == Kind::Unknown {
-        return Decoded {
-            input: InputReport {
-                path: display,
-                kind: "unrecognized".into(),
-                capture: None,
-                events: 0,
-                anomalies: Vec::new(),
-                error: None,
-            },
-            events: Vec::new(),
-        };
+    let mut out = Vec::new();
+    let opened = File::open(path).and_then(|f| {
+        let mut r = BufReader::with_capacity(BUFFER, f);
+        let kind = input::sniff(peek(&mut r)?);
+        Ok((kind, r))
+    });
+    match opened {
+        Err(e) => out.push(report_only(
+            &display,
+            "unreadable",
+            Some(format!("cannot open: {e}")),
+        )),
+        // Captures on disk stream from the file: memory stays flat whatever their size.
+        Ok((Kind::Pcap | Kind::Pcapng, reader)) => out.push(capture(display, reader)),
+        Ok((Kind::Zip, reader)) => zip(&display, reader.into_inner(), 0, catalog, &mut out),
+        Ok((_, mut reader)) => decode_stream(display, &mut reader, 0, catalog, &mut out),
     }
+    out
+}
+
+/// Fill the buffer up to `SNIFF_LEN` bytes (or the end) and return them.
+fn peek(r: &mut dyn BufRead) -> std::io::Result<&[u8]> {
+    // BufReader hands out what one read returned; decompressors may return little at first.
+    let buf = r.fill_buf()?;
+    Ok(&buf[..buf.len().min(SNIFF_LEN)])
+}
+
+fn capture<R: Read + Send>(name: String, reader: R) -> Decoded {
     let decoded = crate::capture::decode(reader);
     let anomalies = decoded
         .events
@@ -78,10 +104,11 @@ fn decode_one(path: &std::path::Path, err: Option<String>) -> Decoded {
         .collect();
     Decoded {
         input: InputReport {
-            path: display,
+            path: name,
             kind: "capture".into(),
             events: decoded.events.len(),
             capture: Some(decoded.info),
+            log: None,
             anomalies,
             error: None,
         },
@@ -89,8 +116,183 @@ fn decode_one(path: &std::path::Path, err: Option<String>) -> Decoded {
     }
 }
 
+/// Read a whole member into memory, refusing one larger than `MAX_MEMBER`.
+fn read_member(reader: &mut dyn Read) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_MEMBER + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("read error after {} bytes: {e}", bytes.len()))?;
+    if bytes.len() as u64 > MAX_MEMBER {
+        return Err(format!("larger than {} GiB; not read", MAX_MEMBER >> 30));
+    }
+    Ok(bytes)
+}
+
+/// Decode whatever `reader` holds, recursing into gzip, tar and zip.
+fn decode_stream(
+    name: String,
+    reader: &mut dyn BufRead,
+    depth: usize,
+    catalog: &Catalog,
+    out: &mut Vec<Decoded>,
+) {
+    let kind = match peek(reader) {
+        Ok(head) => input::sniff(head),
+        Err(e) => {
+            return out.push(report_only(
+                &name,
+                "unreadable",
+                Some(format!("read error: {e}")),
+            ));
+        }
+    };
+    if depth > MAX_DEPTH && matches!(kind, Kind::Gzip | Kind::Tar | Kind::Zip) {
+        return out.push(report_only(
+            &name,
+            "archive",
+            Some(format!(
+                "archives nested deeper than {MAX_DEPTH}; not opened"
+            )),
+        ));
+    }
+    match kind {
+        Kind::Pcap | Kind::Pcapng => match read_member(reader) {
+            // Archive members are buffered: the capture reader needs a `Send` source.
+            Ok(bytes) => out.push(capture(name, Cursor::new(bytes))),
+            Err(e) => out.push(report_only(&name, "capture", Some(e))),
+        },
+        Kind::Gzip => {
+            let inner = strip_suffix(&name);
+            let mut gz =
+                BufReader::with_capacity(BUFFER, flate2::bufread::MultiGzDecoder::new(reader));
+            decode_stream(inner, &mut gz, depth + 1, catalog, out);
+        }
+        Kind::Tar => tar(&name, reader, depth, catalog, out),
+        Kind::Zip => match read_member(reader) {
+            Ok(bytes) => zip(&name, Cursor::new(bytes), depth, catalog, out),
+            Err(e) => out.push(report_only(&name, "archive", Some(e))),
+        },
+        Kind::Text => match read_member(reader) {
+            Ok(bytes) => out.push(log(name, &bytes, catalog)),
+            Err(e) => out.push(report_only(&name, "log", Some(e))),
+        },
+        Kind::Pem => out.push(report_only(&name, "certificates", None)),
+        Kind::Unknown => out.push(report_only(&name, "unrecognized", None)),
+    }
+}
+
+fn log(name: String, bytes: &[u8], catalog: &Catalog) -> Decoded {
+    let decoded = crate::logs::decode(bytes, catalog);
+    Decoded {
+        input: InputReport {
+            path: name,
+            kind: "log".into(),
+            events: decoded.events.len(),
+            capture: None,
+            log: Some(decoded.info),
+            anomalies: Vec::new(),
+            error: None,
+        },
+        events: decoded.events,
+    }
+}
+
+/// `a.tar.gz` → `a.tar`, `a.tgz` → `a.tar`, `a.gz` → `a`, anything else → `a[gunzip]`.
+fn strip_suffix(name: &str) -> String {
+    if let Some(stem) = name.strip_suffix(".tgz") {
+        format!("{stem}.tar")
+    } else if let Some(stem) = name.strip_suffix(".gz") {
+        stem.to_string()
+    } else {
+        format!("{name}[gunzip]")
+    }
+}
+
+fn tar(
+    name: &str,
+    reader: &mut dyn BufRead,
+    depth: usize,
+    catalog: &Catalog,
+    out: &mut Vec<Decoded>,
+) {
+    let mut archive = tar::Archive::new(reader);
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => {
+            return out.push(report_only(
+                name,
+                "archive",
+                Some(format!("not a readable tar: {e}")),
+            ));
+        }
+    };
+    for (i, entry) in entries.enumerate() {
+        match entry {
+            Ok(mut entry) => {
+                if !entry.header().entry_type().is_file() {
+                    continue;
+                }
+                let member = entry
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| format!("member {i}"));
+                let mut r = BufReader::with_capacity(BUFFER, &mut entry);
+                decode_stream(format!("{name}:{member}"), &mut r, depth + 1, catalog, out);
+            }
+            Err(e) => {
+                out.push(report_only(
+                    name,
+                    "archive",
+                    Some(format!(
+                        "tar member {i} cannot be read ({e}); the members before it were read"
+                    )),
+                ));
+                break;
+            }
+        }
+    }
+}
+
+fn zip<R: Read + std::io::Seek>(
+    name: &str,
+    reader: R,
+    depth: usize,
+    catalog: &Catalog,
+    out: &mut Vec<Decoded>,
+) {
+    let mut archive = match zip::ZipArchive::new(reader) {
+        Ok(a) => a,
+        Err(e) => {
+            return out.push(report_only(
+                name,
+                "archive",
+                Some(format!("not a readable zip: {e}")),
+            ));
+        }
+    };
+    for i in 0..archive.len() {
+        match archive.by_index(i) {
+            Ok(file) if file.is_file() => {
+                let member = match file.name() {
+                    Ok(n) => format!("{name}:{n}"),
+                    Err(_) => format!("{name}:member {i}"),
+                };
+                let mut r = BufReader::with_capacity(BUFFER, file);
+                decode_stream(member, &mut r, depth + 1, catalog, out);
+            }
+            Ok(_) => {}
+            Err(e) => out.push(report_only(
+                name,
+                "archive",
+                Some(format!("zip member {i} cannot be read: {e}")),
+            )),
+        }
+    }
+}
+
 /// Judge decoded inputs into the report.
-pub fn report(decoded: Vec<Decoded>) -> Report {
+pub fn report(decoded: Vec<Decoded>, catalog: &Catalog) -> Report {
     let names: Vec<String> = decoded.iter().map(|d| d.input.path.clone()).collect();
     let mut inputs = Vec::new();
     let mut tagged = Vec::new();
@@ -98,7 +300,7 @@ pub fn report(decoded: Vec<Decoded>) -> Report {
         inputs.push(d.input);
         tagged.extend(d.events.into_iter().map(|event| Tagged { input: i, event }));
     }
-    let analysis = mra::analyze(&names, &tagged);
+    let analysis = mra::analyze(&names, &tagged, catalog);
     Report {
         schema: SCHEMA,
         tool: Tool {
@@ -113,9 +315,9 @@ pub fn report(decoded: Vec<Decoded>) -> Report {
     }
 }
 
-/// True when at least one input could be read.
+/// True when at least one input could be read as a capture or a log.
 pub fn any_readable(decoded: &[Decoded]) -> bool {
     decoded
         .iter()
-        .any(|d| d.input.error.is_none() && d.input.capture.is_some())
+        .any(|d| d.input.error.is_none() && (d.input.capture.is_some() || d.input.log.is_some()))
 }

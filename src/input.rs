@@ -1,18 +1,26 @@
-//! The thin shell around the core: expand command-line paths into files, sniff what each is
-//! by its first bytes (never by name), and read captures with constant memory.
+//! The thin shell around the core: expand command-line paths into files, and tell what a
+//! stream holds by its first bytes (never by its name).
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Pcap,
     Pcapng,
+    Gzip,
+    Tar,
+    Zip,
+    /// PEM certificates (an Expressway bundle's `ca_*.pem`, `server_*.pem`).
+    Pem,
+    /// Text: a log, a configuration dump, anything line-oriented.
+    Text,
     Unknown,
 }
 
-/// Classify by magic bytes.
+/// Bytes to look at before deciding (a tar header's magic sits at offset 257).
+pub const SNIFF_LEN: usize = 512;
+
+/// Classify by magic bytes, else by whether the start looks like text.
 pub fn sniff(head: &[u8]) -> Kind {
     match head.get(..4) {
         Some(
@@ -21,10 +29,36 @@ pub fn sniff(head: &[u8]) -> Kind {
             | [0x4d, 0x3c, 0xb2, 0xa1]
             | [0xa1, 0xb2, 0x3c, 0x4d],
         )
-        | Some([0x34, 0xcd, 0xb2, 0xa1] | [0xa1, 0xb2, 0xcd, 0x34]) => Kind::Pcap,
-        Some([0x0a, 0x0d, 0x0d, 0x0a]) => Kind::Pcapng,
-        _ => Kind::Unknown,
+        | Some([0x34, 0xcd, 0xb2, 0xa1] | [0xa1, 0xb2, 0xcd, 0x34]) => return Kind::Pcap,
+        Some([0x0a, 0x0d, 0x0d, 0x0a]) => return Kind::Pcapng,
+        Some([b'P', b'K', 3, 4] | [b'P', b'K', 5, 6]) => return Kind::Zip,
+        _ => {}
     }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Kind::Gzip;
+    }
+    if head.get(257..262) == Some(b"ustar") {
+        return Kind::Tar;
+    }
+    if head.starts_with(b"-----BEGIN ") {
+        return Kind::Pem;
+    }
+    if !head.is_empty() && looks_like_text(head) {
+        return Kind::Text;
+    }
+    Kind::Unknown
+}
+
+/// Mostly printable, no NUL: UTF-8 or Latin-1 logs qualify; binary does not.
+fn looks_like_text(head: &[u8]) -> bool {
+    if head.contains(&0) {
+        return false;
+    }
+    let odd = head
+        .iter()
+        .filter(|&&c| c < 0x09 || (0x0e..0x20).contains(&c) || c == 0x7f)
+        .count();
+    odd * 50 < head.len()
 }
 
 /// Expand paths: files as given, folders walked recursively in name order. Errors are kept
@@ -64,12 +98,6 @@ fn walk(p: &Path, out: &mut Vec<(PathBuf, Option<String>)>, depth: usize) {
     }
 }
 
-/// Open a file and sniff it; the returned reader starts at the file's first byte.
-pub fn open(path: &Path) -> std::io::Result<(Kind, impl Read + Send)> {
-    let mut file = BufReader::with_capacity(1 << 16, File::open(path)?);
-    let kind = sniff(file.fill_buf()?);
-    Ok((kind, file))
-}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,7 +107,14 @@ mod tests {
         assert_eq!(sniff(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]), Kind::Pcap);
         assert_eq!(sniff(&[0xa1, 0xb2, 0x3c, 0x4d]), Kind::Pcap);
         assert_eq!(sniff(&[0x0a, 0x0d, 0x0d, 0x0a]), Kind::Pcapng);
-        assert_eq!(sniff(b"2024-03-05T"), Kind::Unknown);
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Kind::Gzip);
+        assert_eq!(sniff(b"PK\x03\x04rest"), Kind::Zip);
+        let mut tar = vec![b'a'; 512];
+        tar[257..262].copy_from_slice(b"ustar");
+        assert_eq!(sniff(&tar), Kind::Tar);
+        assert_eq!(sniff(b"-----BEGIN CERTIFICATE-----\nMII"), Kind::Pem);
+        assert_eq!(sniff(b"2024-03-05T10:00:00+01:00 expc tvcs: x"), Kind::Text);
+        assert_eq!(sniff(&[0, 1, 2, 3, 4, 5, 6, 7]), Kind::Unknown);
         assert_eq!(sniff(b""), Kind::Unknown);
     }
 }

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod capture;
 pub mod faults;
 pub mod input;
+pub mod logs;
 pub mod model;
 pub mod mra;
 pub mod proto;

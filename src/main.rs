@@ -1,7 +1,8 @@
 //! The command line: thin on purpose; everything it prints is rendered from the core's values.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use mradiag::analyze;
+use mradiag::logs::signatures::Catalog;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 #[command(
     name = "mradiag",
     version,
-    about = "Why did a Jabber sign-in through Expressway (MRA) fail? Reads client captures offline and names the failed phase, the evidence and the fix."
+    about = "Why did a Jabber sign-in through Expressway (MRA) fail? Reads client captures, Expressway diagnostic bundles and Jabber logs offline and names the failed phase, the evidence and the fix."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -23,37 +24,74 @@ enum Format {
     Json,
 }
 
+#[derive(Args)]
+struct Inputs {
+    /// Captures (pcap, pcapng), Expressway bundles (.tar.gz), Jabber problem reports (.zip),
+    /// logs, or folders holding any of them. Recognised by content, not by name.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// A signature catalog of your own (TOML, the format of src/logs/catalog.toml), used
+    /// beside the built-in one. Repeatable.
+    #[arg(long = "signatures", value_name = "FILE")]
+    signatures: Vec<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Analyze captures (pcap, pcapng) or folders of them: phases, likely fault, evidence, fix.
+    /// Analyze the inputs of one case: phases, likely fault, evidence, fix.
     #[command(
-        after_help = "Exit status: 0 no fault found, 1 fault found, 2 usage error or no readable input.\n\nExamples:\n  mradiag analyze client.pcapng\n  mradiag analyze --format json case-1234/ > report.json"
+        after_help = "Exit status: 0 no fault found, 1 fault found, 2 usage error or no readable input.\n\nExamples:\n  mradiag analyze client.pcapng\n  mradiag analyze expe-bundle.tar.gz expc-bundle.tar.gz client.pcap\n  mradiag analyze --format json case-1234/ > report.json"
     )]
     Analyze {
-        /// Capture files or folders.
-        #[arg(required = true)]
-        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
-    /// Print every decoded fact as JSON Lines (one object per event, with its input and frame).
+    /// Print every decoded fact as JSON Lines (one object per event, with its input and frame
+    /// or line).
     Events {
-        #[arg(required = true)]
-        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
     },
-    /// List the fault ids with what they mean and the fix.
-    Signatures,
+    /// List the fault ids and the log signatures: what each means and the fix.
+    Signatures {
+        /// Also list the signatures of these catalogs.
+        #[arg(long = "signatures", value_name = "FILE")]
+        extra: Vec<PathBuf>,
+    },
+}
+
+/// The built-in catalog plus the user's files; an unusable file is a usage error naming it.
+fn catalog(extra: &[PathBuf]) -> Result<Catalog, String> {
+    let mut signatures = Catalog::builtin().signatures.clone();
+    for path in extra {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        signatures.extend(Catalog::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    Catalog::compile(signatures).map_err(|e| format!("signature catalog: {e}"))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
+    let extra = match &cli.command {
+        Command::Analyze { inputs, .. } | Command::Events { inputs } => inputs.signatures.clone(),
+        Command::Signatures { extra } => extra.clone(),
+    };
+    let catalog = match catalog(&extra) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mradiag: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Analyze { inputs, format } => {
-            let decoded = analyze::decode_inputs(&inputs);
+            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
             let readable = analyze::any_readable(&decoded);
-            let report = analyze::report(decoded);
+            let report = analyze::report(decoded, &catalog);
             let text = match format {
                 Format::Text => mradiag::report::text::render(&report),
                 Format::Json => report.to_json(),
@@ -68,7 +106,7 @@ fn main() -> ExitCode {
             stdout.write_all(text.as_bytes()).map(|_| code)
         }
         Command::Events { inputs } => {
-            let decoded = analyze::decode_inputs(&inputs);
+            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let mut res = Ok(());
             for d in &decoded {
@@ -85,10 +123,30 @@ fn main() -> ExitCode {
             }
             res.map(|_| if readable { 0 } else { 2 })
         }
-        Command::Signatures => {
-            let mut res = Ok(());
+        Command::Signatures { .. } => {
+            let mut res = writeln!(stdout, "Fault ids\n");
             for (id, meaning, fix) in mradiag::faults::catalog() {
                 res = res.and_then(|_| writeln!(stdout, "{id}\n    {meaning}\n    fix: {fix}"));
+            }
+            res = res.and_then(|_| writeln!(stdout, "\nLog signatures\n"));
+            for s in &catalog.signatures {
+                let fault = if s.fault.is_empty() {
+                    String::new()
+                } else {
+                    format!(" → {}", s.fault)
+                };
+                res = res.and_then(|_| {
+                    writeln!(
+                        stdout,
+                        "{} [{} log, {}]{fault}  ({})\n    {}\n    fix: {}",
+                        s.id,
+                        s.log,
+                        s.phase.name(),
+                        s.source,
+                        s.meaning,
+                        s.fix
+                    )
+                });
             }
             res.map(|_| 0)
         }

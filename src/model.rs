@@ -54,12 +54,18 @@ pub enum Transport {
 /// One observed fact, located in its input by a 1-based frame number.
 #[derive(Clone, Debug, Serialize)]
 pub struct Event {
+    /// 1-based frame number in a capture; 0 for events from a log (they carry a `line`).
+    #[serde(skip_serializing_if = "is_zero")]
     pub frame: u64,
     /// Nanoseconds since the Unix epoch, UTC.
     #[serde(serialize_with = "crate::time::serialize_ns")]
     pub ts: i64,
     #[serde(flatten)]
     pub kind: EventKind,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// A DNS resource record from an answer section, reduced to what MRA needs.
@@ -267,6 +273,18 @@ pub enum EventKind {
         call_id: Option<String>,
         cseq: Option<String>,
     },
+    /// A log line that matches a catalog signature.
+    LogSignature {
+        line: u64,
+        signature: String,
+        phase: crate::faults::Phase,
+        fault: Option<String>,
+        severity: crate::report::Severity,
+        time_basis: crate::logs::grammar::TimeBasis,
+        host: Option<String>,
+        fields: std::collections::BTreeMap<String, String>,
+        excerpt: String,
+    },
     /// Something odd in the data: decoding went on around it.
     Anomaly {
         what: String,
@@ -304,7 +322,7 @@ impl EventKind {
             | SipResponse { stream, .. }
             | Anomaly { stream, .. }
             | IcmpUnreachable { stream, .. } => *stream,
-            DnsQuery { .. } | DnsResponse { .. } => None,
+            DnsQuery { .. } | DnsResponse { .. } | LogSignature { .. } => None,
         }
     }
 }

@@ -1,6 +1,12 @@
 //! Timestamps: nanoseconds since the Unix epoch, always printed in UTC.
 
+/// A timestamp that could not be determined (a log line without a time).
+pub const UNKNOWN: i64 = i64::MIN;
+
 pub fn format_ns(ns: i64) -> String {
+    if ns == UNKNOWN {
+        return "unknown".into();
+    }
     match jiff::Timestamp::from_nanosecond(ns as i128) {
         Ok(ts) => format!("{ts:.6}"),
         Err(_) => format!("@{ns}ns"),
@@ -12,6 +18,13 @@ pub fn format_clock(ns: i64) -> String {
     match jiff::Timestamp::from_nanosecond(ns as i128) {
         Ok(ts) => ts.strftime("%H:%M:%S").to_string(),
         Err(_) => "??:??:??".into(),
+    }
+}
+
+pub fn serialize_opt_ns<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(ns) => serialize_ns(ns, s),
+        None => s.serialize_none(),
     }
 }
 

@@ -111,3 +111,58 @@ fn usage_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("Usage"), "{err}");
 }
+
+#[test]
+fn a_bundle_is_read_in_place_and_its_fault_named_with_file_and_line() {
+    let (code, out, _) = mradiag(&["analyze", "samples/bundle-expc-home-cucm"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("Likely fault: provisioning.home_cluster_unknown"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            ".tar:loggingsnapshot_expc_2026-11-26_14-17-30.txt:23: expc-home-cucm-unknown"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_user_signature_file_extends_the_catalog_and_a_bad_one_is_refused() {
+    let dir = std::env::temp_dir().join(format!("mradiag-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let catalog = dir.join("mine.toml");
+    std::fs::write(
+        &catalog,
+        "[[signature]]\nid = 'site-proxy'\nsource = 'site'\nlog = 'jabber'\nphase = 'provisioning'\nfault = 'provisioning.tcp_refused'\nseverity = 'fault'\npattern = 'PROXY REFUSED'\nmeaning = 'the proxy refused'\nfix = 'allow it'\nexample = 'PROXY REFUSED'\n",
+    )
+    .unwrap();
+    let log = dir.join("client.log");
+    std::fs::write(
+        &log,
+        "2026-11-26 10:00:00,000 ERROR [0x1] [a.cpp(1)] [csf.x] [f] - PROXY REFUSED to expe\n",
+    )
+    .unwrap();
+    let (code, out, _) = mradiag(&[
+        "analyze",
+        "--signatures",
+        catalog.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("provisioning.tcp_refused — the proxy refused"),
+        "{out}"
+    );
+    std::fs::write(&catalog, "[[signature]]\nid = 'broken'\n").unwrap();
+    let (code, _, err) = mradiag(&[
+        "analyze",
+        "--signatures",
+        catalog.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("mine.toml"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -3,8 +3,11 @@
 
 pub mod connection;
 pub mod discovery;
+mod logs;
+mod verdict;
 
-use crate::faults::{Phase, fix_for, meaning_for};
+use crate::faults::Phase;
+use crate::logs::signatures::Catalog;
 use crate::model::{Event, EventKind};
 use crate::report::{Evidence, Finding, PhaseResult, Session, Severity, Status, Verdict};
 use connection::{Connection, Judgement};
@@ -28,18 +31,50 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
-pub fn analyze(inputs: &[String], events: &[Tagged]) -> Analysis {
-    let ctx = Ctx { inputs };
+pub fn analyze(inputs: &[String], events: &[Tagged], catalog: &Catalog) -> Analysis {
+    let ctx = Ctx {
+        inputs,
+        catalog,
+        events,
+    };
     let txs = discovery::transactions(events);
     let conns = connections(events);
+    let hits: Vec<&Tagged> = events.iter().filter(|t| logs::is_hit(t)).collect();
+    let mut used = vec![false; hits.len()];
+    let all = attempts(&txs, &conns);
+    let last_attempt_start = all.values().flatten().map(|a| a.start).max();
     let mut sessions = Vec::new();
-    for (client, attempts) in attempts(&txs, &conns) {
+    for (client, attempts) in &all {
         for attempt in attempts {
+            // Log lines in this attempt's time window (lines without a UTC time go to the
+            // last attempt: they cannot be placed).
+            let mut mine: Vec<&Tagged> = Vec::new();
+            for (i, t) in hits.iter().enumerate() {
+                let inside = if logs::placed_in_time(t) {
+                    t.event.ts >= attempt.start - logs::MARGIN_NS
+                        && t.event.ts <= attempt.end + logs::MARGIN_NS
+                } else {
+                    Some(attempt.start) == last_attempt_start
+                };
+                if inside && !used[i] {
+                    used[i] = true;
+                    mine.push(t);
+                }
+            }
             let id = sessions.len() + 1;
             sessions.push(judge_attempt(
-                &ctx, id, client, &attempt, &txs, &conns, events,
+                &ctx, id, *client, attempt, &txs, &conns, &mine,
             ));
         }
+    }
+    let unplaced: Vec<&Tagged> = hits
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(t, _)| *t)
+        .collect();
+    if !unplaced.is_empty() {
+        sessions.push(log_session(&ctx, sessions.len() + 1, &unplaced));
     }
     sessions.sort_by(|a, b| a.start.cmp(&b.start).then(a.client.cmp(&b.client)));
     for (i, s) in sessions.iter_mut().enumerate() {
@@ -71,12 +106,27 @@ pub fn analyze(inputs: &[String], events: &[Tagged]) -> Analysis {
     }
 }
 
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     inputs: &'a [String],
+    catalog: &'a Catalog,
+    events: &'a [Tagged],
 }
 
 impl Ctx<'_> {
-    fn evidence(&self, t: &Tagged, note: impl Into<String>) -> Evidence {
+    pub(crate) fn evidence(&self, t: &Tagged, note: impl Into<String>) -> Evidence {
+        let input = self.inputs[t.input].clone();
+        let ts = crate::time::format_ns(t.event.ts);
+        if let EventKind::LogSignature { line, excerpt, .. } = &t.event.kind {
+            return Evidence {
+                input,
+                frame: None,
+                line: Some(*line),
+                ts,
+                filter: None,
+                note: note.into(),
+                excerpt: Some(excerpt.clone()),
+            };
+        }
         let filter = match (&t.event.kind, t.event.kind.stream()) {
             (_, Some(s)) => format!("tcp.stream eq {s}"),
             (EventKind::DnsQuery { name, .. } | EventKind::DnsResponse { name, .. }, None) => {
@@ -85,11 +135,13 @@ impl Ctx<'_> {
             _ => format!("frame.number == {}", t.event.frame),
         };
         Evidence {
-            input: self.inputs[t.input].clone(),
-            frame: t.event.frame,
-            ts: crate::time::format_ns(t.event.ts),
-            filter,
+            input,
+            frame: Some(t.event.frame),
+            line: None,
+            ts,
+            filter: Some(filter),
             note: note.into(),
+            excerpt: None,
         }
     }
 }
@@ -203,20 +255,26 @@ fn attempts(txs: &[Transaction<'_>], conns: &[Connection<'_>]) -> BTreeMap<IpAdd
 }
 
 /// The failure or success of one phase, built up as connections are judged.
-struct PhaseState {
-    status: Status,
-    summary: String,
-    problem: Option<String>,
-    evidence: Vec<Evidence>,
+pub(crate) struct PhaseState {
+    pub status: Status,
+    pub summary: String,
+    /// The problem part of the fault id (`tls_untrusted`), when failed.
+    pub problem: Option<String>,
+    pub evidence: Vec<Evidence>,
+    /// A more specific meaning and fix than the catalog's (from a log signature).
+    pub meaning: Option<String>,
+    pub fix: Option<String>,
 }
 
 impl PhaseState {
-    fn new(status: Status, summary: impl Into<String>) -> Self {
+    pub(crate) fn new(status: Status, summary: impl Into<String>) -> Self {
         PhaseState {
             status,
             summary: summary.into(),
             problem: None,
             evidence: Vec::new(),
+            meaning: None,
+            fix: None,
         }
     }
 }
@@ -228,8 +286,9 @@ fn judge_attempt(
     attempt: &Attempt,
     txs: &[Transaction<'_>],
     conns: &[Connection<'_>],
-    events: &[Tagged],
+    hits: &[&Tagged],
 ) -> Session {
+    let events = ctx.events;
     let mut findings: Vec<Finding> = Vec::new();
     let srv: Vec<&Transaction<'_>> = attempt.srv.iter().map(|&i| &txs[i]).collect();
     let edge_txs: Vec<&Transaction<'_>> = srv
@@ -374,6 +433,8 @@ fn judge_attempt(
                 ),
                 problem: Some("internal_records_exposed".into()),
                 evidence: ev,
+                meaning: None,
+                fix: None,
             };
         }
     }
@@ -445,129 +506,50 @@ fn judge_attempt(
     }
     sip_in_clear(ctx, client, attempt, events, &mut states[3]);
 
-    // Statuses of phases without evidence follow from the phases before them.
-    let mut earlier_failed = false;
-    for (i, state) in states.iter_mut().enumerate() {
-        let phase = Phase::ALL[i];
-        if state.status == Status::NotObserved && inside && phase != Phase::Discovery {
-            state.summary = "client is inside the network: not through MRA".into();
-        } else if state.status == Status::NotObserved && earlier_failed {
-            state.status = Status::NotReached;
-            state.summary = "not reached".into();
-        }
-        if state.status == Status::Failed {
-            earlier_failed = true;
-        }
-    }
-    if states[1].status == Status::Ok
-        && states[2].status == Status::NotObserved
-        && states[3].status == Status::NotObserved
-    {
-        findings.push(Finding {
-            severity: Severity::Info,
-            id: "provisioning.no_follow_up".into(),
-            phase: Phase::Provisioning,
-            summary: "provisioning completed but no connection to 5222 (XMPP) or 5061 (SIP) followed in the capture".into(),
-            evidence: states[1].evidence.clone(),
-        });
-    }
-
-    let phases: Vec<PhaseResult> = states
-        .iter()
-        .enumerate()
-        .map(|(i, s)| PhaseResult {
-            phase: Phase::ALL[i],
-            status: s.status,
-            summary: s.summary.clone(),
-            evidence: s.evidence.clone(),
-        })
-        .collect();
-    let failed = states
-        .iter()
-        .enumerate()
-        .find(|(_, s)| s.status == Status::Failed);
-    let verdict = match failed {
-        Some((i, s)) => {
-            let phase = Phase::ALL[i];
-            let fault = format!(
-                "{}.{}",
-                phase.name(),
-                s.problem.as_deref().unwrap_or("failed")
-            );
-            findings.insert(
-                0,
-                Finding {
-                    severity: Severity::Fault,
-                    id: fault.clone(),
-                    phase,
-                    summary: s.summary.clone(),
-                    evidence: s.evidence.clone(),
-                },
-            );
-            Verdict {
-                status: Status::Failed,
-                phase: Some(phase),
-                fix: fix_for(&fault).map(str::to_string),
-                summary: meaning_for(&fault).unwrap_or("failed").to_string(),
-                fault: Some(fault),
-                evidence: s.evidence.clone(),
-            }
-        }
-        None if states.iter().any(|s| s.status == Status::Inconclusive) => {
-            let (i, s) = states
-                .iter()
-                .enumerate()
-                .find(|(_, s)| s.status == Status::Inconclusive)
-                .expect("checked");
-            Verdict {
-                status: Status::Inconclusive,
-                phase: Some(Phase::ALL[i]),
-                fault: None,
-                summary: format!(
-                    "no fault observed, but {} is inconclusive: {}",
-                    Phase::ALL[i].name(),
-                    s.summary
-                ),
-                fix: None,
-                evidence: s.evidence.clone(),
-            }
-        }
-        // Discovery alone says nothing about the sign-in: the capture stops before it.
-        None if !inside && states[0].status == Status::Ok && states[1..].iter().all(|s| s.status == Status::NotObserved) => Verdict {
-            status: Status::Inconclusive,
-            phase: Some(Phase::Provisioning),
-            fault: None,
-            summary: "discovery succeeded, but the capture shows no connection to Expressway-E after it".into(),
-            fix: None,
-            evidence: states[0].evidence.clone(),
+    logs::apply(ctx, hits, &mut states, &mut findings);
+    verdict::finish(
+        verdict::Frame {
+            id,
+            client: client.to_string(),
+            domain,
+            start: attempt.start,
+            end: attempt.end,
+            inside,
         },
-        None if states.iter().any(|s| s.status == Status::Ok) => Verdict {
-            status: Status::Ok,
-            phase: None,
-            fault: None,
-            summary: "no fault observed".into(),
-            fix: None,
-            evidence: Vec::new(),
-        },
-        None => Verdict {
-            status: Status::Inconclusive,
-            phase: None,
-            fault: None,
-            summary: "the capture shows the start of a sign-in but not how it ended".into(),
-            fix: None,
-            evidence: Vec::new(),
-        },
-    };
-    Session {
-        id,
-        client: client.to_string(),
-        domain,
-        start: crate::time::format_ns(attempt.start),
-        end: crate::time::format_ns(attempt.end),
-        verdict,
-        phases,
+        states,
         findings,
-    }
+    )
+}
+
+/// A session from log lines alone (no capture shows this sign-in).
+fn log_session(ctx: &Ctx<'_>, id: usize, hits: &[&Tagged]) -> Session {
+    let mut states: Vec<PhaseState> = Phase::ALL
+        .iter()
+        .map(|_| PhaseState::new(Status::NotObserved, "nothing in the logs"))
+        .collect();
+    let mut findings = Vec::new();
+    logs::apply(ctx, hits, &mut states, &mut findings);
+    let times: Vec<i64> = hits
+        .iter()
+        .map(|t| t.event.ts)
+        .filter(|&ts| ts != crate::time::UNKNOWN)
+        .collect();
+    let domain = hits.iter().find_map(|t| match &t.event.kind {
+        EventKind::LogSignature { fields, .. } => fields.get("domain").cloned(),
+        _ => None,
+    });
+    verdict::finish(
+        verdict::Frame {
+            id,
+            client: "(from logs)".into(),
+            domain,
+            start: times.iter().copied().min().unwrap_or(crate::time::UNKNOWN),
+            end: times.iter().copied().max().unwrap_or(crate::time::UNKNOWN),
+            inside: false,
+        },
+        states,
+        findings,
+    )
 }
 
 fn short(name: &str) -> &str {
@@ -848,6 +830,8 @@ fn sip_in_clear(
             summary: "REGISTER answered 200 OK".into(),
             problem: None,
             evidence,
+            meaning: None,
+            fix: None,
         };
     } else if let Some(t) = finals.last() {
         let (code, reason) = code_of(t);
@@ -857,6 +841,8 @@ fn sip_in_clear(
             summary: format!("REGISTER rejected: {code} {reason}"),
             problem: Some("register_rejected".into()),
             evidence,
+            meaning: None,
+            fix: None,
         };
     } else if state.status == Status::NotObserved {
         *state = PhaseState {
@@ -864,6 +850,8 @@ fn sip_in_clear(
             summary: "REGISTER sent, no final response in the capture".into(),
             problem: None,
             evidence,
+            meaning: None,
+            fix: None,
         };
     }
 }

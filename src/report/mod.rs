@@ -31,14 +31,21 @@ impl Status {
     }
 }
 
-/// A pointer into an input: a frame, with a display filter to jump there in Wireshark.
+/// A pointer into an input: a capture frame with a display filter to jump there in
+/// Wireshark, or a log line with its text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     pub input: String,
-    pub frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     pub ts: String,
-    pub filter: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
     pub note: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -60,7 +67,7 @@ pub struct Verdict {
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -95,6 +102,8 @@ pub struct InputReport {
     pub kind: String,
     #[serde(flatten)]
     pub capture: Option<CaptureInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<crate::logs::LogInfo>,
     pub events: usize,
     pub anomalies: Vec<String>,
     pub error: Option<String>,

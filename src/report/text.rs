@@ -38,14 +38,16 @@ fn phase_lines(out: &mut String, phases: &[PhaseResult]) {
 }
 
 fn evidence_line(out: &mut String, label: &str, e: &Evidence) {
-    let _ = writeln!(
-        out,
-        "  {label:<9} {} frame {} ({}): {}",
-        clean(&e.input),
-        e.frame,
-        clean(&e.filter),
-        clean(&e.note)
-    );
+    let place = match (e.frame, e.line, &e.filter) {
+        (Some(f), _, Some(filter)) => format!("{} frame {f} ({})", clean(&e.input), clean(filter)),
+        (Some(f), _, None) => format!("{} frame {f}", clean(&e.input)),
+        (None, Some(l), _) => format!("{}:{l}", clean(&e.input)),
+        (None, None, _) => clean(&e.input),
+    };
+    let _ = writeln!(out, "  {label:<9} {place}: {}", clean(&e.note));
+    if let Some(x) = &e.excerpt {
+        let _ = writeln!(out, "            │ {}", clean(x));
+    }
 }
 
 pub fn render(report: &Report) -> String {
@@ -74,9 +76,44 @@ pub fn render(report: &Report) -> String {
                     c.link_types.join("+")
                 );
             }
-            None => {
-                let _ = writeln!(out, "{}: not a capture, skipped", clean(&input.path));
-            }
+            None => match &input.log {
+                Some(l) => {
+                    let span = match (l.first_ts, l.last_ts) {
+                        (Some(a), Some(b)) => {
+                            let zone = if l.time_basis == crate::logs::grammar::TimeBasis::Utc {
+                                "UTC"
+                            } else {
+                                "local time"
+                            };
+                            format!(
+                                ", {}–{} {zone}",
+                                crate::time::format_clock(a),
+                                crate::time::format_clock(b)
+                            )
+                        }
+                        _ => String::new(),
+                    };
+                    let hosts = if l.hosts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", host {}", l.hosts.join("+"))
+                    };
+                    let grammar = serde_json::to_value(l.grammar)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "{}: {grammar} log, {} lines{span}{hosts}, {} signature hits",
+                        clean(&input.path),
+                        l.lines,
+                        l.signatures
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "{}: {}, skipped", clean(&input.path), input.kind);
+                }
+            },
         }
         for a in &input.anomalies {
             let _ = writeln!(out, "  ! {}", clean(a));

@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Crafted Expressway diagnostic bundles and Jabber problem reports for samples/.
+
+No Expressway or Jabber runs here, so these are built from the real log lines quoted in
+research/mra-domain.md (section 2.7 and 3.5, with their flattening and odd spacing), placed
+in time, surrounded by routine lines of the same grammar, and packed the way the products
+pack them: a .tar.gz with loggingsnapshot_<host>_<time>.txt (Expressway), a .zip with
+csf-unified.log (Jabber PRT). Deterministic: fixed times, gzip mtime 0.
+
+    python3 samples/make-bundles.py            # writes every bundle-*/ and jabber-*/ folder
+"""
+
+import gzip
+import io
+import struct
+import tarfile
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+T0 = datetime(2026, 11, 26, 14, 17, 30, tzinfo=timezone.utc)
+
+
+def ex_time(t, offset_h=1):
+    """Expressway header time (local, with offset) and UTCTime value."""
+    local = t.astimezone(timezone(timedelta(hours=offset_h)))
+    head = local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+    utc = t.strftime("%Y-%m-%d %H:%M:%S,") + f"{t.microsecond // 1000:03d}"
+    return head, utc
+
+
+def routine(host, t, i):
+    """Everyday lines of the grammar, so that a fault line is found among others."""
+    head, utc = ex_time(t)
+    kinds = [
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="network.sip" Level="INFO":  Action="Received" Local-ip="10.0.30.2" Local-port="7001" Src-ip="10.0.30.10" Src-port="25{i % 90:03d}" Detail="Receive Request Method=OPTIONS, CSeq={3000 + i}, To=sip:10.0.30.2:7001, Call-ID=opt{i}@10.0.30.10, From-Tag=f{i}, To-Tag=, Msg-Hash={10_000_000 + i}"',
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="network.sip" Level="INFO":  Action="Sent" Local-ip="10.0.30.2" Local-port="7001" Dst-ip="10.0.30.10" Dst-port="25{i % 90:03d}" Detail="Sending Response Code=200, Method=OPTIONS, CSeq={3000 + i}, To=sip:10.0.30.2:7001, Call-ID=opt{i}@10.0.30.10, From-Tag=f{i}, To-Tag=t{i}, Msg-Hash={20_000_000 + i}"',
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="network.tcp" Level="DEBUG":  Src-ip="10.0.30.2" Src-port="{40000 + i}" Dst-ip="10.0.40.5" Dst-port="8443" Detail="TCP Connecting"',
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="network.tcp" Level="DEBUG":  Src-ip="10.0.30.2" Src-port="{40000 + i}" Dst-ip="10.0.40.5" Dst-port="8443" Detail="TCP Connection Established"',
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="network.dns" Level="DEBUG":  Detail="Sending DNS query" Name="cucm{i % 3}.example.local" Type="A and AAAA"',
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="developer.ssl" Level="INFO" CodeLocation="ppcmains/ssl/ttssl/ttssl_openssl.cpp(1974)" Method="::ttssl_continueHandshake" Thread="0x7f29ddefa700":  Detail=" Handshake in progress " Reason="want read/write"',
+    ]
+    return kinds[i % len(kinds)]
+
+
+def snapshot(host, faults, start=T0, lines=240):
+    """A loggingsnapshot: markers, routine lines every half second, fault lines at their times."""
+    head, utc = ex_time(start)
+    out = [f'{head} {host} tvcs: Event="Diagnostic Logging" Detail="DEBUG_MARKER Started" Level="1" UTCTime="{utc}"']
+    out.append(f'{head} {host} alarm: Level="WARN" Event="Alarm Raised" Id="25019" UUID="3bca6888-f622-11df-93be-07cc953d7b99" Severity="warning" Detail="Verbose log levels configured" UTCTime="{utc}"')
+    timed = sorted(faults, key=lambda f: f[0])
+    for i in range(lines):
+        t = start + timedelta(milliseconds=500 * i)
+        while timed and start + timedelta(seconds=timed[0][0]) <= t:
+            secs, make = timed.pop(0)
+            ft = start + timedelta(seconds=secs)
+            out.extend(make(host, *ex_time(ft)).split("\n"))
+        out.append(routine(host, t, i))
+    return "\n".join(out) + "\n"
+
+
+def tar_gz(path, members):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, text in members:
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1764166650
+            tar.addfile(info, io.BytesIO(data))
+    with open(path, "wb") as f:
+        with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as gz:
+            gz.write(buf.getvalue())
+
+
+def bundle(folder, host, faults, readme, extra=()):
+    d = HERE / folder
+    d.mkdir(exist_ok=True)
+    stamp = "2026-11-26_14-17-30"
+    members = [(f"loggingsnapshot_{host}_{stamp}.txt", snapshot(host, faults))]
+    members += list(extra)
+    tar_gz(d / f"diagnostic_log_{host}_{stamp}.tar.gz", members)
+    (d / "README.md").write_text(f"# {folder}\n\n{readme}\n\nCrafted by `samples/make-bundles.py` from the real lines quoted in research/mra-domain.md, among routine lines of the same grammar, packed as an Expressway diagnostic bundle (.tar.gz).\n")
+
+
+# ---- Expressway fault lines (real lines from the research file, re-timed)
+
+def uds_401(host, head, utc):
+    return (
+        f'{head} {host} edgeconfigprovisioning UTCTime="{utc}" Module="network.http.edgeconfigprovisioning" Level="DEBUG" Action="Received" Request-url="https://10.0.40.5:8443/cucm-uds/user/alice/devices" HTTPMSG: |HTTP/1.1 401 Unauthorized Expires: Wed, 31 Dec 1969 19:00:00 EST Server: Cache-Control: private Content-Type: text/html;charset=utf-8 WWW-Authenticate: Basic realm="Cisco Web Services Realm"\n'
+        f'{head} {host} edgeconfigprovisioning: Level="INFO" Detail="Failed to authenticate user against server" Username="alice" Server="(\'https\', \'10.0.40.5\', 8443)" Reason="<twisted.python.failure.Failure <type \'exceptions.Exception\'>>" UTCTime="{utc}"'
+    )
+
+
+def expe_403(host, head, utc):
+    return (
+        f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": Detail="Sending Response" Txn-id="2" Dst-ip="198.51.100.23" Dst-port="50314" HTTPMSG: |HTTP/1.1 403 Forbidden Date: Thu, 26 Nov 2026 14:17:40 GMT Connection: close Server: CE_E Content-Length: 0\n'
+        f'{head} {host} traffic_server[15550]: Event="Sending HTTP error response" Status="403" Reason="Forbidden" Dst-ip="198.51.100.23" Dst-port="50314" UTCTime="{utc}"'
+    )
+
+
+def expe_502(host, head, utc):
+    return f'{head} {host} traffic_server[15550]: Event="Sending HTTP error response" Status="502" Reason="Next Hop Connection Failed" Dst-ip="198.51.100.23" Dst-port="50320" UTCTime="{utc}"'
+
+
+def home_cucm(host, head, utc):
+    return f'{head} {host} edgeconfigprovisioning: Level="ERROR" Detail="Unable to determine home CUCM - Unknown CUCM cluster for node" Node="cucm-pub" Username="alice" UTCTime="{utc}"'
+
+
+def traversal_identity(host, head, utc):
+    return f'{head} {host} tvcs: Event="Outbound TLS Negotiation Error" Service="SIP" Src-ip="10.0.30.2" Src-port="25697" Dst-ip="203.0.113.10" Dst-port="7001" Detail= "Peer\'s TLS certificate identity was unacceptable" Protocol="TLS" Common-name="203.0.113.10" Level="1" UTCTime="{utc}"'
+
+
+def traversal_auth(host, head, utc):
+    return (
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="developer.nomodule" Level="WARN" CodeLocation="ppcmains/sip/sipproxy/ SipProxyAuthentication.cpp(686)" Method="SipProxyAuthentication:: checkDigestSAResponse" Thread="0x7f2485cb0700": calculated response does not match supplied response, calculatedResponse=769c8f488f71eebdf28b61ab1dc9f5e9 , response=319a0bb365decf98c1bb7b3ce350f6ec\n'
+        f'{head} {host} tvcs: Event="Authentication Failed" Service="SIP" Src-ip="10.0.30.2" Src-port="25723" Detail=" Incorrect authentication credential for user " Protocol="TLS" Method="OPTIONS" Level="1" UTCTime="{utc}"'
+    )
+
+
+def xcp_7400(host, head, utc):
+    return (
+        f'{head} {host} XCP_JABBERD[23843]: UTCTime="{utc}" ThreadID= "139747212576512" Module="Jabber" Level="INFO " CodeLocation="mio.c:1109" Detail="Connecting on fd 28 to host \'10.0.30.10\', port 7400"\n'
+        f'{head} {host} XCP_JABBERD[23843]: UTCTime="{utc}" ThreadID="139747212576512" Module="Jabber" Level="ERROR" CodeLocation="mio.c:1121" Detail=" Unable to connect to host \'10.0.30.10\', port 7400 :(111) Connection refused"\n'
+        f'{head} {host} XCP_JABBERD[23843]: UTCTime="{utc}" ThreadID="139747406935808" Module="Jabber" Level="ERROR" CodeLocation= "base_connection.cpp:104" Detail=" Failed to connect to component jabberd-port-1.expc-example-com"'
+    )
+
+
+def service_408(host, head, utc):
+    return "\n".join([
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="network.sip" Level="DEBUG":  Action="Received"  Local-ip="10.0.30.2"  Local-port="27901"  Src-ip="64.100.0.10"  Src-port="7003"  Msg-Hash="123456789123456789"',
+        " SIPMSG:",
+        " |SERVICE sip:serviceserver@cucm02.example.local SIP/2.0",
+        " Via: SIP/2.0/TLS 64.100.0.10:7003;egress-zone=UCTraversal;branch=z9hG4bK1;proxy-call-id=c1;rport",
+        " Call-ID: abcd12345678@127.0.0.1",
+        " CSeq: 4616 SERVICE",
+        " Route: <sip:64.100.0.10:4401;transport=tls;apparent;ds;lr>",
+        " Event: service",
+        " Content-Length: 0",
+        "  |",
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="network.tcp" Level="ERROR":  Src-ip="10.0.30.2" Src-port="27921" Dst-ip="64.100.0.10" Dst-port="4401" Detail="TCP Connection Failed"',
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="network.sip" Level="INFO":  Action="Sent"  Local-ip="10.0.30.2"  Local-port="27901"  Dst-ip="64.100.0.10"  Dst-port="7003"   Detail="Sending Response Code=408, Method=SERVICE, CSeq=4616, To=sip:serviceserver@cucm02.example.local, Call-ID=abcd12345678@127.0.0.1, From-Tag=0987654321aaaa, To-Tag=0987654321bbbb, Msg-Hash=123456789123456789"',
+        f'{head} {host} tvcs: UTCTime="{utc}" Module="network.sip" Level="DEBUG":  Action="Sent"  Local-ip="10.0.30.2"  Local-port="27901"  Dst-ip="64.100.0.10"  Dst-port="7003"  Msg-Hash="123456789123456789"',
+        " SIPMSG:",
+        " |SIP/2.0 408 Request Timeout",
+        " Call-ID: abcd12345678@127.0.0.1",
+        " CSeq: 4616 SERVICE",
+        ' Warning: 399 10.0.30.2:5061 "Request Timeout"',
+        " Content-Length: 0",
+    ])
+
+
+def cucm_unknown_ca(host, head, utc):
+    return (
+        f'{head} {host} traffic_server[2030]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": Detail="Sending Request" Txn-id="3028" Dst-ip="10.0.40.5" Dst-port="6972"\n'
+        "HTTPMSG:\n|GET /CSFalice.cnf.xml HTTP/1.1\n Host: cucm1.example.local:6972\n Accept: */*\n User-Agent: Jabber\n \n |\n"
+        f"{head} {host} traffic_server[2030]:[ET_NET 1]ERROR:SSL connection failed for 'cucm1.example.local':error:14094418: SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca"
+    )
+
+
+def alarms(host, head, utc):
+    return (
+        f'{head} {host} alarm: Level="WARN" Event="Alarm Raised" Id="15032" UUID="1e2f" Severity="warning" Detail="Unified CM server unavailable" UTCTime="{utc}"\n'
+        f'{head} {host} alarm: Level="WARN" Event="Alarm Raised" Id="25022" UUID="2e3f" Severity="warning" Detail="Time not synchronized over traversal zone" UTCTime="{utc}"'
+    )
+
+
+bundle("bundle-expc-uds-401", "expc", [(10, uds_401)],
+       "Expressway-C: CUCM UDS answers 401 to the user's devices request and the provisioning service reports that it could not authenticate the user (F10).")
+bundle("bundle-expe-403-domain", "expe", [(10, expe_403)],
+       "Expressway-E answers get_edge_config with 403 Forbidden, Server: CE_E: the domain is not enabled for MRA (F14).")
+bundle("bundle-expe-502-next-hop", "expe", [(10, expe_502)],
+       "Expressway-E answers 502 (next hop failed): it cannot reach Expressway-C (F16).")
+bundle("bundle-expc-home-cucm", "expc", [(10, home_cucm)],
+       "Expressway-C cannot tell the user's home CUCM: the node CUCM reports is not among its configured Unified CM servers, while credentials and DNS are fine (the field report in issue 3).")
+bundle("bundle-traversal-identity", "expc", [(10, traversal_identity)],
+       "Expressway-C: the traversal zone's peer is an IP address not in Expressway-E's certificate (F41).")
+bundle("bundle-traversal-auth", "expe", [(10, traversal_auth)],
+       "Expressway-E: the traversal zone's credentials do not match (F42).")
+bundle("bundle-xcp-7400", "expc", [(10, xcp_7400)],
+       "Expressway-C cannot reach Expressway-E on TCP 7400 for XMPP (F37).")
+bundle("bundle-sip-service-408", "expc", [(10, service_408)],
+       "Expressway-C: the SIP SERVICE from Expressway-E times out (408) because of source NAT between C and E (F44). The 408 response is a multi-line SIPMSG block.")
+bundle("bundle-cucm-unknown-ca", "expc", [(10, cucm_unknown_ca)],
+       "Expressway-C → CUCM: CUCM answers Expressway-C's TLS with unknown ca after a certificate renewal (F22).")
+bundle("bundle-alarms-only", "expc", [(10, alarms)],
+       "Expressway-C with alarms only (a CUCM node unreachable, clocks not in step over the traversal zone): warnings, no sign-in fault.")
+
+# The merged case: the client capture of a sign-in whose TLS works everywhere, and
+# Expressway-C's bundle of the same minute, which shows the credentials refused by CUCM.
+merged = HERE / "merged-capture-expc-401"
+merged.mkdir(exist_ok=True)
+(merged / "client.pcap").write_bytes((HERE / "provisioning-only" / "capture.pcap").read_bytes())
+capture_bytes = (merged / "client.pcap").read_bytes()
+sec, usec = struct.unpack_from("<II", capture_bytes, 24)  # the capture's first frame
+cap_start = datetime.fromtimestamp(sec, timezone.utc) + timedelta(microseconds=usec)
+log_start = cap_start.replace(microsecond=0) - timedelta(seconds=5)
+stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+# Expressway-C asks CUCM UDS a moment after the client's get_edge_config reached Expressway-E.
+tar_gz(merged / f"diagnostic_log_expc_{stamp}.tar.gz", [(f"loggingsnapshot_expc_{stamp}.txt", snapshot("expc", [(5.3, uds_401)], start=log_start))])
+(merged / "README.md").write_text(
+    "# merged-capture-expc-401\n\nThe client's capture of one sign-in (a copy of happy-tls12: every TLS handshake succeeds) "
+    "and Expressway-C's diagnostic bundle of the same minute, in which CUCM refuses the user's credentials. The capture "
+    "alone cannot see inside TLS; merged, the fault is pinned on Expressway-C's UDS request.\n\n"
+    "Crafted by `samples/make-bundles.py`.\n"
+)
+
+# ---- Jabber problem reports
+
+
+def jabber_time(t):
+    return t.strftime("%Y-%m-%d %H:%M:%S,") + f"{t.microsecond // 1000:03d}"
+
+
+def jabber_log(lines, start=T0):
+    routine_lines = [
+        "INFO  [0x00001a2c] [s\\adapters\\imp\\components\\Presence.cpp(77)] [IMPServices] [CSFUnified::Presence::update] - presence update",
+        "DEBUG [0x00001a2c] [ls\\src\\http\\BasicHttpClientImpl.cpp(132)] [csf.httpclient] [csf::http::BasicHttpClientImpl::AsyncTask::execute] - request queued",
+        "INFO  [0x00000c94] [vices\\impl\\DiscoveryHandlerImpl.cpp(402)] [service-discovery] [CSFUnified::DiscoveryHandlerImpl::start] - starting service discovery",
+    ]
+    out = []
+    for i in range(60):
+        t = start + timedelta(milliseconds=250 * i)
+        out.append(f"{jabber_time(t)} {routine_lines[i % 3]}")
+        if i == 30:
+            for j, l in enumerate(lines):
+                out.append(f"{jabber_time(t + timedelta(milliseconds=j))} {l}")
+    return "\n".join(out) + "\n"
+
+
+def prt(folder, lines, readme):
+    d = HERE / folder
+    d.mkdir(exist_ok=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        info = zipfile.ZipInfo("Logs/csf-unified.log", date_time=(2026, 11, 26, 14, 18, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, jabber_log(lines))
+        info = zipfile.ZipInfo("Logs/jabber-config.xml", date_time=(2026, 11, 26, 14, 18, 0))
+        z.writestr(info, "<config version=\"1.0\"><Policies/></config>\n")
+    (d / "jabber-prt.zip").write_bytes(buf.getvalue())
+    (d / "README.md").write_text(f"# {folder}\n\n{readme}\n\nCrafted by `samples/make-bundles.py`: a Jabber problem report (zip) whose csf-unified.log holds the real lines quoted in research/mra-domain.md §3.5 among routine lines. Jabber logs local time without an offset.\n")
+
+
+prt("jabber-no-srv-records", [
+    "WARN [0x00003398] [src\\dnsutils\\win32\\win32DnsUtils.cpp(52)] [csf.dns] [csf::dns::mapFromWindowsDNSResult] - *-----* DNS query PII_CED_Exception{_cisco-uds._tcp.example.com.} has failed: DNS name does not exist.",
+    "WARN [0x00002788] [src\\dnsutils\\win32\\win32DnsUtils.cpp(52)] [csf.dns] [csf::dns::mapFromWindowsDNSResult] - *-----* DNS query PII_CED_Exception{_collab-edge._tls.example.com.} has failed: DNS name does not exist.",
+    "INFO [0x00000c94] [vices\\impl\\DiscoveryHandlerImpl.cpp(668)] [service-discovery] [CSFUnified::DiscoveryHandlerImpl::evaluateServiceDiscoveryResult] - ServiceDiscoveryHandlerResult return code FAILED_NO_SRV_RECORDS_FOUND",
+    "WARN [0x000024a0] [ices\\impl\\DiscoveryHandlerImpl.cpp(1061)] [service-discovery] [CSFUnified::DiscoveryHandlerImpl::callOnFailedDiscoveryResultOnDispatcherThread] - Discovery Failure -> (id) name :: (1005) ServiceDiscoveryNoSRVRecordsFound",
+], "Jabber cannot find _collab-edge (nor _cisco-uds): FAILED_NO_SRV_RECORDS_FOUND (F01).")
+
+prt("jabber-no-home-uds", [
+    "INFO [0x000019d0] [cm-config\\uds\\LocatorUdsResponse.cpp(82)] [csf.config] [csf::ucm90::LocatorUdsResponse::parseResult] - No Home UDS Location found",
+    "ERROR [0x000019d0] [\\ucm-config\\uds\\LocatorUdsQuery.cpp(172)] [csf.config] [csf::ucm90::LocatorUdsQuery::run] - Locator UDS request has failed",
+    "WARN [0x000019d0] [ces\\impl\\ucm-config\\UdsProvider.cpp(761)] [csf.config] [csf::ucm90::UdsProvider::getLocatorUdsInformation] - LocatorUdsQuery has failed with result: NO_HOME_UDS_FOUND",
+    "WARN [0x000019d0] [m90configflows\\UcmRetrievalFlow.cpp(152)] [service-discovery] [CSFUnified::Ucm90ConfigRetrievalFlow::mapUcm90ResultCodeToServiceDiscoveryResult] - CUCM Result : Failed - User lookup failure.",
+], "No CUCM cluster is the user's home cluster: the locator UDS query finds no home (F12).")
+
+prt("jabber-home-uds-forbidden", [
+    "INFO [0x000004c4] [ls\\src\\http\\BasicHttpClientImpl.cpp(675)] [csf.httpclient] [csf::http::performRequest] - *-----* HTTP response code 403 connect code 0 for request #4 to PII_CED_Exception{https://expe.example.com:8443/ZXhhbXBsZS5jb20vaHR0cHMvY3VjbTEuZXhhbXBsZS5jb20vODQ0Mw/cucm-uds/user/alice}",
+    "ERROR [0x000004c4] [\\ucm-config\\uds\\HomeUdsUtilities.cpp(64)] [csf.config] [csf::ucm90::HomeUdsUtilities::convertHttpUtilsResult] - Home Uds query failed responseCode =[403]",
+    "DEBUG [0x000004c4] [cm-config\\uds\\HomeUdsHttpRequest.cpp(27)] [csf.log] [csf::ucm90::HomeUdsHttpRequest::performHttpRequest] - Result of UDS result conversion - UDS Result: HOME_UDS_QUERY_FAILED.",
+], "CUCM UDS answers 403 to the home-cluster query: HOME_UDS_QUERY_FAILED (F13).")
+
+prt("jabber-certificate-validation", [
+    "INFO [0x00002fd0] [tutils\\adapters\\HttpCertAdapter.cpp(109)] [csf.httpclient] [csf::netutils::adapters::HttpCertAdapter::verifyCertificate] - *-----* Certificate Verification Result: FAILURE",
+    "INFO [0x00002fd0] [ls\\src\\http\\BasicHttpClientImpl.cpp(675)] [csf.httpclient] [csf::http::performRequest] - *-----* HTTP response code 0 connect code 0 for request #0 to PII_CED_Exception{https://expe.example.com:8443/ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds}",
+    "ERROR [0x00002fd0] [ls\\src\\http\\BasicHttpClientImpl.cpp(568)] [csf.httpclient] [csf::http::executeImpl] - There was an issue performing the call to curl_easy_perform for request #0: CERTIFICATE_VALIDATION_ERROR",
+], "Jabber rejects Expressway-E's certificate on get_edge_config: CERTIFICATE_VALIDATION_ERROR (F08).")
+
+prt("jabber-lerr-jabber-cert", [
+    "INFO [0x000021c4] [\\jwcpp\\xmppcore\\src\\clientbase.cpp(1719)] [csf.jwcpp] [gloox::ClientBase::onSend] - @XmppSDK: #0, 62, Send:<starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\" cookie=\"0\"/>",
+    "INFO [0x000021c4] [rwerx\\jwcpp\\xmppcore\\src\\client.cpp(254)] [csf.jwcpp] [gloox::Client::handleNormalNode] - @XmppSDK: #0, starting TLS handshake...",
+    "ERROR [0x000021c4] [x\\jwcpp\\xmppcore\\src\\clientbase.cpp(394)] [csf.jwcpp] [gloox::ClientBase::handleHandshakeResult] - @XmppSDK: #0, TLS handshake failed!",
+    "INFO [0x000021c4] [jwcpp\\xmppcore\\patch\\TriClient.cpp(1540)] [csf.jwcpp] [gloox::CTriClient::handleLeaveSession] - @XmppSDK: #0, handleLeaveSession, reason:13",
+    "INFO [0x000021c4] [s\\adapters\\imp\\components\\Login.cpp(129)] [IMPServices] [CSFUnified::IMPStackCap::Login::OnLoginError] - OnLoginError: LERR_JABBER_CERT <15>: Certificate Failure",
+], "IM login fails on the XMPP certificate after STARTTLS: TLS handshake failed!, LERR_JABBER_CERT (F34).")

@@ -1,0 +1,186 @@
+//! Log line grammars: the Expressway syslog-style header (local time with its UTC offset,
+//! host, process) and `UTCTime="…"`, and the Jabber/Webex header (local time, no offset).
+//! Only what places a record in time and on a host is parsed; the signatures read the rest.
+
+use regex::bytes::Regex;
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grammar {
+    /// Expressway-C/E `loggingsnapshot` lines (or a copy of them).
+    Expressway,
+    /// Jabber / Webex app client logs (csf-unified.log, jabber.log, PRT).
+    Jabber,
+    /// Text without a known header; signatures are still searched.
+    Text,
+}
+
+/// How a record's time was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeBasis {
+    /// An explicit offset or a UTC field.
+    Utc,
+    /// Local time without an offset, taken as UTC for ordering only.
+    LocalNoOffset,
+    Unknown,
+}
+
+pub struct Header {
+    pub ts: Option<i64>,
+    pub basis: TimeBasis,
+    pub host: Option<String>,
+}
+
+fn expressway_header() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(?:Line \d+: )?(?:<\d+>)?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) (\S+) ([A-Za-z_][\w.-]*)(?:\[\d+\])?:?")
+            .expect("valid")
+    })
+}
+
+fn utc_time() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r#"UTCTime\s*=\s*"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:,(\d{1,3}))?""#)
+            .expect("valid")
+    })
+}
+
+fn jabber_header() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d),(\d{3})\s+(?:ERROR|WARN|WARNING|INFO|DEBUG|TRACE)\s").expect("valid")
+    })
+}
+
+fn jabber_bare() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(?:ERROR|WARN|WARNING|INFO|DEBUG|TRACE)\s+\[(?:0x)?[0-9a-fA-F]+\]")
+            .expect("valid")
+    })
+}
+
+fn parse_ts(s: &str) -> Option<i64> {
+    let ts: jiff::Timestamp = s.parse().ok()?;
+    i64::try_from(ts.as_nanosecond()).ok()
+}
+
+/// Which grammar the first lines of a text follow.
+pub fn detect(text: &[u8]) -> Grammar {
+    let (mut expressway, mut jabber) = (0, 0);
+    for line in text.split(|&c| c == b'\n').take(400) {
+        if expressway_header().is_match(line) || utc_time().is_match(line) {
+            expressway += 1;
+        } else if jabber_header().is_match(line) || jabber_bare().is_match(line) {
+            jabber += 1;
+        }
+    }
+    match (expressway, jabber) {
+        (0, 0) => Grammar::Text,
+        (e, j) if e >= j => Grammar::Expressway,
+        _ => Grammar::Jabber,
+    }
+}
+
+/// Time and host of a record, from its header line (or its UTCTime field).
+pub fn header(record: &[u8]) -> Header {
+    let first_line = record.split(|&c| c == b'\n').next().unwrap_or(record);
+    let mut host = None;
+    if let Some(c) = expressway_header().captures(first_line) {
+        host = c
+            .get(2)
+            .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
+        if let Some(ts) = std::str::from_utf8(&c[1]).ok().and_then(parse_ts) {
+            return Header {
+                ts: Some(ts),
+                basis: TimeBasis::Utc,
+                host,
+            };
+        }
+    }
+    if let Some(c) = utc_time().captures(record) {
+        let frac = c.get(3).map_or("0".to_string(), |f| {
+            String::from_utf8_lossy(f.as_bytes()).into_owned()
+        });
+        let s = format!(
+            "{}T{}.{frac}Z",
+            String::from_utf8_lossy(&c[1]),
+            String::from_utf8_lossy(&c[2])
+        );
+        if let Some(ts) = parse_ts(&s) {
+            return Header {
+                ts: Some(ts),
+                basis: TimeBasis::Utc,
+                host,
+            };
+        }
+    }
+    if let Some(c) = jabber_header().captures(first_line) {
+        let s = format!(
+            "{}T{}.{}Z",
+            String::from_utf8_lossy(&c[1]),
+            String::from_utf8_lossy(&c[2]),
+            String::from_utf8_lossy(&c[3])
+        );
+        if let Some(ts) = parse_ts(&s) {
+            return Header {
+                ts: Some(ts),
+                basis: TimeBasis::LocalNoOffset,
+                host,
+            };
+        }
+    }
+    Header {
+        ts: None,
+        basis: TimeBasis::Unknown,
+        host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressway_header_with_offset_and_milliseconds() {
+        let h = header(b"2017-03-02T08:10:46.240+01:00 vcse tvcs: UTCTime=\"2017-03-02 07:10:46,240\" Module=\"network.sip\"");
+        assert_eq!(h.basis, TimeBasis::Utc);
+        assert_eq!(h.host.as_deref(), Some("vcse"));
+        assert_eq!(
+            crate::time::format_ns(h.ts.unwrap()),
+            "2017-03-02T07:10:46.240000Z"
+        );
+    }
+
+    #[test]
+    fn utctime_with_two_fraction_digits_when_the_header_is_missing() {
+        let h = header(
+            b"ExpresswayE traffic_server[15550]: UTCTime=\"2014-09-25 17:46:20,92\" Module=\"x\"",
+        );
+        assert_eq!(
+            crate::time::format_ns(h.ts.unwrap()),
+            "2014-09-25T17:46:20.920000Z"
+        );
+    }
+
+    #[test]
+    fn jabber_local_time_and_detection() {
+        let line = b"2024-02-01 05:48:33,461 INFO  [0x6d4ab000] [mmon/PlatformVerificationHandler.cpp(38)] [csf.cert] [f] - x";
+        let h = header(line);
+        assert_eq!(h.basis, TimeBasis::LocalNoOffset);
+        assert_eq!(detect(line), Grammar::Jabber);
+        assert_eq!(
+            detect(b"WARN [0x00003398] [src\\dnsutils\\win32\\win32DnsUtils.cpp(52)] [csf.dns] x"),
+            Grammar::Jabber
+        );
+        assert_eq!(
+            detect(b"2016-04-19T17:09:13+10:00 expc tvcs: UTCTime=\"2016-04-19 07:09:13,973\""),
+            Grammar::Expressway
+        );
+        assert_eq!(detect(b"just some words\nand more"), Grammar::Text);
+    }
+}

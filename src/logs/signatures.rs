@@ -1,0 +1,284 @@
+//! The signature catalog (data, `catalog.toml`, extendable with the user's own file) and the
+//! scan: one multi-pattern regex over the whole buffer, line bounds found only around hits,
+//! then the hit's own regex on its record for the named fields.
+
+use crate::faults::Phase;
+use crate::report::Severity;
+use regex_automata::meta;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+pub const BUILTIN: &str = include_str!("catalog.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    pub id: String,
+    pub source: String,
+    pub log: String,
+    pub phase: Phase,
+    /// The core fault id this signature implies; empty when it only informs.
+    pub fault: String,
+    pub severity: Severity,
+    pub pattern: String,
+    #[serde(default)]
+    pub fields: Vec<String>,
+    pub meaning: String,
+    pub fix: String,
+    pub example: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    signature: Vec<Signature>,
+}
+
+pub struct Catalog {
+    pub signatures: Vec<Signature>,
+    matcher: meta::Regex,
+    confirm: Vec<regex::bytes::Regex>,
+    field_res: Vec<Vec<(String, regex::bytes::Regex)>>,
+}
+
+/// One signature found in a log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub signature: usize,
+    /// 1-based line of the match.
+    pub line: u64,
+    /// Byte range of the matched line, and of its whole record (with continuation lines).
+    pub line_range: (usize, usize),
+    pub record_range: (usize, usize),
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Catalog {
+    pub fn parse(text: &str) -> Result<Vec<Signature>, String> {
+        let file: CatalogFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        for s in &file.signature {
+            if !s.fault.is_empty() && crate::faults::meaning_for(&s.fault).is_none() {
+                return Err(format!("signature {}: unknown fault id {}", s.id, s.fault));
+            }
+            if !s.fault.is_empty() && !s.fault.starts_with(&format!("{}.", s.phase.name())) {
+                return Err(format!(
+                    "signature {}: fault {} is not in phase {}",
+                    s.id,
+                    s.fault,
+                    s.phase.name()
+                ));
+            }
+        }
+        Ok(file.signature)
+    }
+
+    pub fn compile(signatures: Vec<Signature>) -> Result<Catalog, String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &signatures {
+            if !seen.insert(s.id.clone()) {
+                return Err(format!("signature id {} appears twice", s.id));
+            }
+        }
+        let patterns: Vec<&str> = signatures.iter().map(|s| s.pattern.as_str()).collect();
+        let matcher =
+            meta::Regex::new_many(&patterns).map_err(|e| format!("signature patterns: {e}"))?;
+        let confirm = signatures
+            .iter()
+            .map(|s| {
+                regex::bytes::Regex::new(&s.pattern).map_err(|e| format!("signature {}: {e}", s.id))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let field_res = signatures
+            .iter()
+            .map(|s| {
+                s.fields
+                    .iter()
+                    .map(|f| {
+                        let re = format!(r#"\b{}\s*=\s*"\s*([^"]*?)\s*""#, regex::escape(f));
+                        (
+                            f.clone(),
+                            regex::bytes::Regex::new(&re).expect("escaped field name"),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Catalog {
+            signatures,
+            matcher,
+            confirm,
+            field_res,
+        })
+    }
+
+    /// The catalog compiled into the binary.
+    pub fn builtin() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            Catalog::compile(Catalog::parse(BUILTIN).expect("built-in catalog parses"))
+                .expect("built-in catalog compiles")
+        })
+    }
+
+    /// Every hit in `text`, in order, at most one per signature and line.
+    pub fn scan(&self, text: &[u8]) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut counted_to = 0usize;
+        let mut line_no = 1u64;
+        for m in self.matcher.find_iter(text) {
+            let sig = m.pattern().as_usize();
+            let (ls, le) = line_bounds(text, m.start());
+            line_no += memchr::memchr_iter(b'\n', &text[counted_to..ls]).count() as u64;
+            counted_to = ls;
+            if hits
+                .iter()
+                .rev()
+                .take_while(|h| h.line == line_no)
+                .any(|h| h.signature == sig)
+            {
+                continue;
+            }
+            let record = record_bounds(text, ls, le);
+            let body = &text[record.0..record.1];
+            let mut fields = BTreeMap::new();
+            if let Some(caps) = self.confirm[sig].captures(&text[m.start()..m.end()]) {
+                for name in self.confirm[sig].capture_names().flatten() {
+                    if let Some(v) = caps.name(name) {
+                        fields.insert(
+                            name.to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
+                        );
+                    }
+                }
+            }
+            for (name, re) in &self.field_res[sig] {
+                if let Some(c) = re.captures(body).and_then(|c| c.get(1)) {
+                    fields.insert(
+                        name.clone(),
+                        String::from_utf8_lossy(c.as_bytes()).into_owned(),
+                    );
+                }
+            }
+            hits.push(Hit {
+                signature: sig,
+                line: line_no,
+                line_range: (ls, le),
+                record_range: record,
+                fields,
+            });
+        }
+        hits
+    }
+}
+
+/// The line holding byte `pos`: start, and end without its line break.
+pub fn line_bounds(text: &[u8], pos: usize) -> (usize, usize) {
+    let start = memchr::memrchr(b'\n', &text[..pos]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |i| pos + i);
+    let end = if end > start && text[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    (start, end)
+}
+
+/// Continuation lines of SIPMSG / HTTPMSG blocks start with a space or `|`.
+fn is_continuation(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b' ' | b'|' | b'\t'))
+}
+
+/// Widen a line to its whole record: back to the header line, forward over continuations.
+fn record_bounds(text: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    const MAX_RECORD: usize = 64 * 1024;
+    let origin = start;
+    while start > 0 && origin - start < MAX_RECORD && is_continuation(&text[start..end.max(start)])
+    {
+        let (s, _) = line_bounds(text, start - 1);
+        start = s;
+    }
+    while let Some(i) = memchr::memchr(b'\n', &text[end..]) {
+        let next = end + i + 1;
+        if next >= text.len() || end - origin > MAX_RECORD {
+            break;
+        }
+        let (ns, ne) = line_bounds(text, next);
+        if !is_continuation(&text[ns..ne]) {
+            break;
+        }
+        end = ne;
+    }
+    (start, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_signature_finds_its_own_example() {
+        let cat = Catalog::builtin();
+        assert!(
+            cat.signatures.len() >= 40,
+            "{} signatures",
+            cat.signatures.len()
+        );
+        for (i, s) in cat.signatures.iter().enumerate() {
+            let text = format!(
+                "unrelated line before\n{}\nunrelated line after\n",
+                s.example
+            );
+            let hits = cat.scan(text.as_bytes());
+            assert!(
+                hits.iter().any(|h| h.signature == i && h.line == 2),
+                "{} does not find its example; hits: {hits:?}",
+                s.id
+            );
+        }
+    }
+
+    #[test]
+    fn fields_come_from_named_groups_and_key_value_pairs() {
+        let cat = Catalog::builtin();
+        let text = b"2024-03-05T10:00:00+01:00 expc edgeconfigprovisioning: Level=\"INFO\" Detail=\"Failed to authenticate user against server\" Username= \" alice \" Server=\"x\"\n";
+        let hits = cat.scan(text);
+        let hit = hits
+            .iter()
+            .find(|h| cat.signatures[h.signature].id == "expc-uds-authentication-failed")
+            .unwrap();
+        assert_eq!(
+            hit.fields.get("Username").map(String::as_str),
+            Some("alice")
+        );
+        let text = b"xwayc XCP_JABBERD[1]: Detail=\" Unable to connect to host '10.48.36.171', port 7400 :(111) Connection refused\"\n";
+        let hit = &cat.scan(text)[0];
+        assert_eq!(
+            hit.fields.get("host").map(String::as_str),
+            Some("10.48.36.171")
+        );
+        assert_eq!(hit.fields.get("errno").map(String::as_str), Some("111"));
+    }
+
+    #[test]
+    fn hits_in_a_sipmsg_block_belong_to_its_header_record_and_count_lines() {
+        let cat = Catalog::builtin();
+        let text = b"line one\n2016-04-19T17:09:13+10:00 expc tvcs: Module=\"network.sip\" Level=\"DEBUG\":  Action=\"Sent\"\n SIPMSG:\n |SIP/2.0 408 Request Timeout\n Warning: 399 10.0.30.2:5061 \"Request Timeout\"\n Content-Length: 0\nnext record\n";
+        let hits = cat.scan(text);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].line, 5);
+        let (s, e) = hits[0].record_range;
+        let record = std::str::from_utf8(&text[s..e]).unwrap();
+        assert!(
+            record.starts_with("2016-04-19") && record.ends_with("Content-Length: 0"),
+            "{record}"
+        );
+    }
+
+    #[test]
+    fn a_bad_user_catalog_is_refused_with_a_reason() {
+        let bad = "[[signature]]\nid='x'\nsource='s'\nlog='jabber'\nphase='sip'\nfault='provisioning.auth_failed'\nseverity='fault'\npattern='a'\nmeaning='m'\nfix='f'\nexample='a'\n";
+        assert!(Catalog::parse(bad).unwrap_err().contains("not in phase"));
+        assert!(Catalog::parse("nonsense = [").is_err());
+    }
+}

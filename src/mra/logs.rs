@@ -1,0 +1,96 @@
+//! Log signatures into phases: a fault line decides its phase (the logs see inside the TLS
+//! the capture cannot read); warnings and notes become findings. Also the log-only session,
+//! when no capture shows the sign-in.
+
+use super::{Ctx, PhaseState, Tagged};
+use crate::faults::Phase;
+use crate::logs::grammar::TimeBasis;
+use crate::model::EventKind;
+use crate::report::{Finding, Severity, Status};
+
+/// Evidence lines kept per phase from logs.
+const MAX_LOG_EVIDENCE: usize = 4;
+/// A log line belongs to a capture's attempt when within this margin of it (clock skew).
+pub const MARGIN_NS: i64 = 120 * 1_000_000_000;
+
+pub fn is_hit(t: &Tagged) -> bool {
+    matches!(t.event.kind, EventKind::LogSignature { .. })
+}
+
+/// Whether a hit's time can be compared with a capture's (an explicit UTC time).
+pub fn placed_in_time(t: &Tagged) -> bool {
+    matches!(
+        t.event.kind,
+        EventKind::LogSignature {
+            time_basis: TimeBasis::Utc,
+            ..
+        }
+    )
+}
+
+pub fn apply(
+    ctx: &Ctx<'_>,
+    hits: &[&Tagged],
+    states: &mut [PhaseState],
+    findings: &mut Vec<Finding>,
+) {
+    let mut ordered: Vec<&&Tagged> = hits.iter().collect();
+    ordered.sort_by_key(|t| (t.event.ts, t.input));
+    for t in ordered {
+        let EventKind::LogSignature {
+            signature,
+            phase,
+            fault,
+            severity,
+            fields,
+            ..
+        } = &t.event.kind
+        else {
+            continue;
+        };
+        let sig = ctx.catalog.signatures.iter().find(|s| &s.id == signature);
+        let meaning = sig.map_or(String::new(), |s| s.meaning.clone());
+        let details: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let note = if details.is_empty() {
+            signature.clone()
+        } else {
+            format!("{signature} ({})", details.join(", "))
+        };
+        let state = &mut states[Phase::ALL.iter().position(|p| p == phase).expect("a phase")];
+        match (severity, fault) {
+            (Severity::Fault, Some(fault)) => {
+                let problem = fault.split_once('.').map(|(_, p)| p.to_string());
+                // A generic handshake failure (from the capture or a log) gives way to a
+                // line that names the certificate problem.
+                let sharper = state.problem.as_deref() == Some("tls_handshake_failed")
+                    && problem
+                        .as_deref()
+                        .is_some_and(|p| p.starts_with("tls_") && p != "tls_handshake_failed");
+                if state.status != Status::Failed || sharper {
+                    let seen = if state.status == Status::Ok {
+                        " (the TLS connection in the capture succeeded: the failure is inside it)"
+                    } else {
+                        ""
+                    };
+                    state.status = Status::Failed;
+                    state.problem = problem;
+                    state.summary = format!("{meaning}{seen}");
+                    state.meaning = Some(meaning.clone());
+                    state.fix = sig.map(|s| s.fix.clone());
+                }
+                // Log lines first, then what the capture showed of the same phase.
+                let from_logs = state.evidence.iter().filter(|e| e.line.is_some()).count();
+                if from_logs < MAX_LOG_EVIDENCE {
+                    state.evidence.insert(from_logs, ctx.evidence(t, note));
+                }
+            }
+            _ => findings.push(Finding {
+                severity: *severity,
+                id: signature.clone(),
+                phase: *phase,
+                summary: meaning,
+                evidence: vec![ctx.evidence(t, note)],
+            }),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! From five phase states to a session: statuses that follow from earlier phases, the
+//! verdict (first failed phase, else inconclusive, else ok) and its fault finding.
+
+use super::PhaseState;
+use crate::faults::{Phase, fix_for, meaning_for};
+use crate::report::{Finding, PhaseResult, Session, Severity, Status, Verdict};
+
+/// What identifies a session besides its phases.
+pub struct Frame {
+    pub id: usize,
+    pub client: String,
+    pub domain: Option<String>,
+    pub start: i64,
+    pub end: i64,
+    /// The client signed in on-premises (`_cisco-uds` answered and CUCM was reachable).
+    pub inside: bool,
+}
+
+pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Finding>) -> Session {
+    let inside = frame.inside;
+    // Statuses of phases without evidence follow from the phases before them.
+    let mut earlier_failed = false;
+    for (i, state) in states.iter_mut().enumerate() {
+        let phase = Phase::ALL[i];
+        if state.status == Status::NotObserved && inside && phase != Phase::Discovery {
+            state.summary = "client is inside the network: not through MRA".into();
+        } else if state.status == Status::NotObserved && earlier_failed {
+            state.status = Status::NotReached;
+            state.summary = "not reached".into();
+        }
+        if state.status == Status::Failed {
+            earlier_failed = true;
+        }
+    }
+    if states[1].status == Status::Ok
+        && states[2].status == Status::NotObserved
+        && states[3].status == Status::NotObserved
+    {
+        findings.push(Finding {
+            severity: Severity::Info,
+            id: "provisioning.no_follow_up".into(),
+            phase: Phase::Provisioning,
+            summary: "provisioning completed but no connection to 5222 (XMPP) or 5061 (SIP) followed in the capture".into(),
+            evidence: states[1].evidence.clone(),
+        });
+    }
+    let phases: Vec<PhaseResult> = states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| PhaseResult {
+            phase: Phase::ALL[i],
+            status: s.status,
+            summary: s.summary.clone(),
+            evidence: s.evidence.clone(),
+        })
+        .collect();
+    let verdict = verdict(&states, inside, &mut findings);
+    Session {
+        id: frame.id,
+        client: frame.client,
+        domain: frame.domain,
+        start: crate::time::format_ns(frame.start),
+        end: crate::time::format_ns(frame.end),
+        verdict,
+        phases,
+        findings,
+    }
+}
+
+fn verdict(states: &[PhaseState], inside: bool, findings: &mut Vec<Finding>) -> Verdict {
+    if let Some((i, s)) = states
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.status == Status::Failed)
+    {
+        let phase = Phase::ALL[i];
+        let fault = format!(
+            "{}.{}",
+            phase.name(),
+            s.problem.as_deref().unwrap_or("failed")
+        );
+        findings.insert(
+            0,
+            Finding {
+                severity: Severity::Fault,
+                id: fault.clone(),
+                phase,
+                summary: s.summary.clone(),
+                evidence: s.evidence.clone(),
+            },
+        );
+        return Verdict {
+            status: Status::Failed,
+            phase: Some(phase),
+            fix: s
+                .fix
+                .clone()
+                .or_else(|| fix_for(&fault).map(str::to_string)),
+            summary: s
+                .meaning
+                .clone()
+                .unwrap_or_else(|| meaning_for(&fault).unwrap_or("failed").to_string()),
+            fault: Some(fault),
+            evidence: s.evidence.clone(),
+        };
+    }
+    let quiet = |status, phase, summary: String, evidence| Verdict {
+        status,
+        phase,
+        fault: None,
+        summary,
+        fix: None,
+        evidence,
+    };
+    if let Some((i, s)) = states
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.status == Status::Inconclusive)
+    {
+        let phase = Phase::ALL[i];
+        let summary = format!(
+            "no fault observed, but {} is inconclusive: {}",
+            phase.name(),
+            s.summary
+        );
+        return quiet(
+            Status::Inconclusive,
+            Some(phase),
+            summary,
+            s.evidence.clone(),
+        );
+    }
+    // Discovery alone says nothing about the sign-in: the capture stops before it.
+    if !inside
+        && states[0].status == Status::Ok
+        && states[1..].iter().all(|s| s.status == Status::NotObserved)
+    {
+        let summary =
+            "discovery succeeded, but the capture shows no connection to Expressway-E after it"
+                .to_string();
+        return quiet(
+            Status::Inconclusive,
+            Some(Phase::Provisioning),
+            summary,
+            states[0].evidence.clone(),
+        );
+    }
+    // TLS to 8443 worked, then nothing: the answer inside TLS (get_edge_config) decided.
+    if !inside
+        && states[1].status == Status::Ok
+        && states[2..].iter().all(|s| s.status == Status::NotObserved)
+    {
+        let summary = "provisioning's TLS succeeded, but the client never connected to XMPP or SIP: the get_edge_config answer inside TLS was probably an error (401, 403, 502); the Expressway logs will say".to_string();
+        return quiet(
+            Status::Inconclusive,
+            Some(Phase::Provisioning),
+            summary,
+            states[1].evidence.clone(),
+        );
+    }
+    if states.iter().any(|s| s.status == Status::Ok) {
+        return quiet(Status::Ok, None, "no fault observed".into(), Vec::new());
+    }
+    quiet(
+        Status::Inconclusive,
+        None,
+        "no phase of the sign-in could be settled from the inputs".into(),
+        Vec::new(),
+    )
+}
