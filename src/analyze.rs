@@ -173,17 +173,16 @@ fn decode_stream(
             Ok(bytes) => zip(&name, Cursor::new(bytes), depth, catalog, out),
             Err(e) => out.push(report_only(&name, "archive", Some(e))),
         },
-        Kind::Text => match read_member(reader) {
-            Ok(bytes) => out.push(log(name, &bytes, catalog)),
-            Err(e) => out.push(report_only(&name, "log", Some(e))),
+        Kind::Text => match crate::logs::decode_reader(reader, catalog) {
+            Ok(decoded) => out.push(log(name, decoded)),
+            Err(e) => out.push(report_only(&name, "log", Some(format!("read error: {e}")))),
         },
         Kind::Pem => out.push(report_only(&name, "certificates", None)),
         Kind::Unknown => out.push(report_only(&name, "unrecognized", None)),
     }
 }
 
-fn log(name: String, bytes: &[u8], catalog: &Catalog) -> Decoded {
-    let decoded = crate::logs::decode(bytes, catalog);
+fn log(name: String, decoded: crate::logs::Decoded) -> Decoded {
     Decoded {
         input: InputReport {
             path: name,

@@ -9,4 +9,5 @@ pub mod model;
 pub mod mra;
 pub mod proto;
 pub mod report;
+pub mod synth;
 pub mod time;

@@ -4,7 +4,7 @@
 
 use crate::faults::Phase;
 use crate::report::Severity;
-use regex_automata::meta;
+use regex_automata::{Input, MatchKind, PatternSet, meta};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -38,6 +38,8 @@ struct CatalogFile {
 pub struct Catalog {
     pub signatures: Vec<Signature>,
     matcher: meta::Regex,
+    /// The same patterns for "every signature on this line" (overlapping semantics).
+    overlapping: meta::Regex,
     confirm: Vec<regex::bytes::Regex>,
     field_res: Vec<Vec<(String, regex::bytes::Regex)>>,
 }
@@ -83,6 +85,10 @@ impl Catalog {
         let patterns: Vec<&str> = signatures.iter().map(|s| s.pattern.as_str()).collect();
         let matcher =
             meta::Regex::new_many(&patterns).map_err(|e| format!("signature patterns: {e}"))?;
+        let overlapping = meta::Regex::builder()
+            .configure(meta::Config::new().match_kind(MatchKind::All))
+            .build_many(&patterns)
+            .map_err(|e| format!("signature patterns: {e}"))?;
         let confirm = signatures
             .iter()
             .map(|s| {
@@ -107,6 +113,7 @@ impl Catalog {
         Ok(Catalog {
             signatures,
             matcher,
+            overlapping,
             confirm,
             field_res,
         })
@@ -126,49 +133,59 @@ impl Catalog {
         let mut hits: Vec<Hit> = Vec::new();
         let mut counted_to = 0usize;
         let mut line_no = 1u64;
-        for m in self.matcher.find_iter(text) {
-            let sig = m.pattern().as_usize();
+        let mut at = 0usize;
+        let mut matched = PatternSet::new(self.signatures.len());
+        // The whole buffer is searched; only a line with a hit is looked at, once, for every
+        // signature it holds (leftmost-first matching alone would hide overlapping ones).
+        while let Some(m) = self.matcher.find(Input::new(text).range(at..)) {
             let (ls, le) = line_bounds(text, m.start());
             line_no += memchr::memchr_iter(b'\n', &text[counted_to..ls]).count() as u64;
             counted_to = ls;
-            if hits
-                .iter()
-                .rev()
-                .take_while(|h| h.line == line_no)
-                .any(|h| h.signature == sig)
-            {
-                continue;
-            }
+            at = (le + 1).min(text.len());
+            matched.clear();
+            self.overlapping
+                .which_overlapping_matches(&Input::new(&text[ls..le]), &mut matched);
             let record = record_bounds(text, ls, le);
-            let body = &text[record.0..record.1];
-            let mut fields = BTreeMap::new();
-            if let Some(caps) = self.confirm[sig].captures(&text[m.start()..m.end()]) {
-                for name in self.confirm[sig].capture_names().flatten() {
-                    if let Some(v) = caps.name(name) {
-                        fields.insert(
-                            name.to_string(),
-                            String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
-                        );
-                    }
-                }
+            for sig in matched.iter().map(|p| p.as_usize()) {
+                let fields = self.fields(sig, &text[ls..le], &text[record.0..record.1]);
+                hits.push(Hit {
+                    signature: sig,
+                    line: line_no,
+                    line_range: (ls, le),
+                    record_range: record,
+                    fields,
+                });
             }
-            for (name, re) in &self.field_res[sig] {
-                if let Some(c) = re.captures(body).and_then(|c| c.get(1)) {
+            if at >= text.len() {
+                break;
+            }
+        }
+        hits
+    }
+
+    /// Named groups of the signature's own regex on the line, and its `Key="value"` fields
+    /// from the whole record.
+    fn fields(&self, sig: usize, line: &[u8], record: &[u8]) -> BTreeMap<String, String> {
+        let mut fields = BTreeMap::new();
+        if let Some(caps) = self.confirm[sig].captures(line) {
+            for name in self.confirm[sig].capture_names().flatten() {
+                if let Some(v) = caps.name(name) {
                     fields.insert(
-                        name.clone(),
-                        String::from_utf8_lossy(c.as_bytes()).into_owned(),
+                        name.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
                     );
                 }
             }
-            hits.push(Hit {
-                signature: sig,
-                line: line_no,
-                line_range: (ls, le),
-                record_range: record,
-                fields,
-            });
         }
-        hits
+        for (name, re) in &self.field_res[sig] {
+            if let Some(c) = re.captures(record).and_then(|c| c.get(1)) {
+                fields.insert(
+                    name.clone(),
+                    String::from_utf8_lossy(c.as_bytes()).into_owned(),
+                );
+            }
+        }
+        fields
     }
 }
 
