@@ -103,7 +103,7 @@ pub fn write_log<W: Write>(
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        if state % spec.plant_every.max(1) == 0 {
+        if state.is_multiple_of(spec.plant_every.max(1)) {
             let (line, ids) = &examples[(state / 7) as usize % examples.len()];
             buf.extend_from_slice(line.as_bytes());
             buf.push(b'\n');
