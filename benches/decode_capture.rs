@@ -1,0 +1,50 @@
+//! Capture decoding throughput on a generated client-like capture (pcap and pcapng), and the
+//! hot parts alone: the frame walk (reader + link + IP) and the TLS handshake parse.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mradiag::synth::capture::{CaptureSpec, write_capture};
+use std::hint::black_box;
+
+fn capture(pcapng: bool) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    write_capture(
+        CaptureSpec {
+            size_bytes: 64 << 20,
+            seed: 7,
+            pcapng,
+        },
+        &mut bytes,
+    )
+    .expect("in memory");
+    bytes
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decode_capture");
+    group.sample_size(10);
+    for (name, pcapng) in [("pcap", false), ("pcapng", true)] {
+        let bytes = capture(pcapng);
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(format!("{name}_full"), |b| {
+            b.iter(|| mradiag::capture::decode(black_box(&bytes[..])).events.len())
+        });
+        group.bench_function(format!("{name}_frame_walk"), |b| {
+            b.iter(|| {
+                let mut tcp = 0u64;
+                mradiag::capture::reader::read_frames(black_box(&bytes[..]), |f| {
+                    if let Ok((ip, _)) = mradiag::capture::packet::strip_link(f.linktype, f.data)
+                        && let Some(p) = mradiag::capture::packet::decode_ip(ip)
+                        && matches!(p.transport, mradiag::capture::packet::Transport::Tcp(_))
+                    {
+                        tcp += 1;
+                    }
+                });
+                tcp
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
