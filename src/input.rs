@@ -49,11 +49,9 @@ pub fn sniff(head: &[u8]) -> Kind {
     Kind::Unknown
 }
 
-/// Mostly printable, no NUL: UTF-8 or Latin-1 logs qualify; binary does not.
+/// Mostly printable: UTF-8 or Latin-1 logs qualify, even with a stray NUL or junk byte;
+/// binary does not.
 fn looks_like_text(head: &[u8]) -> bool {
-    if head.contains(&0) {
-        return false;
-    }
     let odd = head
         .iter()
         .filter(|&&c| c < 0x09 || (0x0e..0x20).contains(&c) || c == 0x7f)
@@ -65,15 +63,34 @@ fn looks_like_text(head: &[u8]) -> bool {
 /// with their path so the report can name them.
 pub fn expand(paths: &[PathBuf]) -> Vec<(PathBuf, Option<String>)> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
-        walk(p, &mut out, 0);
+        walk(p, &mut out, &mut seen, 0);
     }
     out
 }
 
-fn walk(p: &Path, out: &mut Vec<(PathBuf, Option<String>)>, depth: usize) {
+/// `seen` holds the folders already walked (canonical paths), so a symlink loop is named once
+/// instead of being followed.
+fn walk(
+    p: &Path,
+    out: &mut Vec<(PathBuf, Option<String>)>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    depth: usize,
+) {
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => {
+            let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            if !seen.insert(canonical) {
+                out.push((
+                    p.to_path_buf(),
+                    Some(
+                        "folder already read (a symbolic link loop or a repeated path); skipped"
+                            .into(),
+                    ),
+                ));
+                return;
+            }
             if depth > 32 {
                 out.push((
                     p.to_path_buf(),
@@ -87,7 +104,7 @@ fn walk(p: &Path, out: &mut Vec<(PathBuf, Option<String>)>, depth: usize) {
                         entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
                     children.sort();
                     for c in children {
-                        walk(&c, out, depth + 1);
+                        walk(&c, out, seen, depth + 1);
                     }
                 }
                 Err(e) => out.push((p.to_path_buf(), Some(format!("cannot read folder: {e}")))),
