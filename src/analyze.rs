@@ -314,9 +314,15 @@ pub fn report(decoded: Vec<Decoded>, catalog: &Catalog) -> Report {
     }
 }
 
-/// True when at least one input could be read as a capture or a log.
+/// True when at least one input could be read: a capture with frames (or a valid empty one),
+/// or a log. A capture whose very header is broken yielded nothing.
 pub fn any_readable(decoded: &[Decoded]) -> bool {
-    decoded
-        .iter()
-        .any(|d| d.input.error.is_none() && (d.input.capture.is_some() || d.input.log.is_some()))
+    decoded.iter().any(|d| {
+        let i = &d.input;
+        i.error.is_none()
+            && (i.log.is_some()
+                || i.capture
+                    .as_ref()
+                    .is_some_and(|c| c.frames > 0 || i.anomalies.is_empty()))
+    })
 }

@@ -9,5 +9,6 @@ pub mod model;
 pub mod mra;
 pub mod proto;
 pub mod report;
+pub mod scan;
 pub mod synth;
 pub mod time;

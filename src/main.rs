@@ -24,6 +24,13 @@ enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum ScanFormat {
+    Table,
+    Jsonl,
+    Csv,
+}
+
 #[derive(Args)]
 struct Inputs {
     /// Captures (pcap, pcapng), Expressway bundles (.tar.gz), Jabber problem reports (.zip),
@@ -55,6 +62,21 @@ enum Command {
         #[command(flatten)]
         inputs: Inputs,
     },
+    /// Triage many cases: one row per case (a file, or a folder of files that belong
+    /// together) with its verdict, then counts per fault, phase, Expressway host and week.
+    #[command(
+        after_help = "Exit status: 0 no case had a fault, 1 some case had a fault, 2 nothing readable.\n\nExamples:\n  mradiag scan /cases/2026/\n  mradiag scan --format csv --jobs 8 /cases/ > triage.csv"
+    )]
+    Scan {
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ScanFormat,
+        /// Cases analysed at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// List the fault ids and the log signatures: what each means and the fix.
     Signatures {
         /// Also list the signatures of these catalogs.
@@ -77,7 +99,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
     let extra = match &cli.command {
-        Command::Analyze { inputs, .. } | Command::Events { inputs } => inputs.signatures.clone(),
+        Command::Analyze { inputs, .. }
+        | Command::Events { inputs }
+        | Command::Scan { inputs, .. } => inputs.signatures.clone(),
         Command::Signatures { extra } => extra.clone(),
     };
     let catalog = match catalog(&extra) {
@@ -122,6 +146,32 @@ fn main() -> ExitCode {
                 }
             }
             res.map(|_| if readable { 0 } else { 2 })
+        }
+        Command::Scan {
+            inputs,
+            format,
+            jobs,
+        } => {
+            let cases = mradiag::scan::cases(&inputs.inputs);
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(jobs.unwrap_or(0))
+                .build()
+                .expect("a thread pool");
+            let rows = pool.install(|| mradiag::scan::run(&cases, &catalog));
+            let summary = mradiag::scan::summarize(&rows);
+            let text = match format {
+                ScanFormat::Table => mradiag::scan::render_table(&rows, &summary),
+                ScanFormat::Jsonl => mradiag::scan::render_jsonl(&rows, &summary),
+                ScanFormat::Csv => mradiag::scan::render_csv(&rows),
+            };
+            let code = if summary.unreadable == summary.cases {
+                2
+            } else if summary.with_fault > 0 {
+                1
+            } else {
+                0
+            };
+            stdout.write_all(text.as_bytes()).map(|_| code)
         }
         Command::Signatures { .. } => {
             let mut res = writeln!(stdout, "Fault ids\n");
