@@ -72,6 +72,15 @@ fn decode_file(path: &Path, err: Option<String>, catalog: &Catalog) -> Vec<Decod
     out
 }
 
+/// Decode bytes already in memory (an archive, a capture, a log) as if read from a file
+/// named `name`: the entry point for fuzzing the whole input layer.
+pub fn decode_bytes(name: &str, bytes: &[u8], catalog: &Catalog) -> Vec<Decoded> {
+    let mut out = Vec::new();
+    let mut reader = BufReader::with_capacity(BUFFER, bytes);
+    decode_stream(name.to_string(), &mut reader, 0, catalog, &mut out);
+    out
+}
+
 /// Fill the buffer up to `SNIFF_LEN` bytes (or the end) and return them.
 fn peek(r: &mut dyn BufRead) -> std::io::Result<&[u8]> {
     // BufReader hands out what one read returned; decompressors may return little at first.

@@ -22,6 +22,10 @@ struct Cli {
 enum Format {
     Text,
     Json,
+    /// Markdown, for a ticket.
+    Md,
+    /// One self-contained HTML file, for a customer.
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -55,6 +59,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Write the report to this file instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print every decoded fact as JSON Lines (one object per event, with its input and frame
     /// or line).
@@ -112,13 +119,19 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Analyze { inputs, format } => {
+        Command::Analyze {
+            inputs,
+            format,
+            output,
+        } => {
             let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let report = analyze::report(decoded, &catalog);
             let text = match format {
                 Format::Text => mradiag::report::text::render(&report),
                 Format::Json => report.to_json(),
+                Format::Md => mradiag::report::markdown::render(&report),
+                Format::Html => mradiag::report::html::render(&report),
             };
             let code = if !readable {
                 2
@@ -127,7 +140,13 @@ fn main() -> ExitCode {
             } else {
                 0
             };
-            stdout.write_all(text.as_bytes()).map(|_| code)
+            match &output {
+                // Nothing is written anywhere but the file the user named.
+                Some(path) => std::fs::write(path, text.as_bytes())
+                    .map(|_| code)
+                    .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+                None => stdout.write_all(text.as_bytes()).map(|_| code),
+            }
         }
         Command::Events { inputs } => {
             let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);

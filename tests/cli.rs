@@ -166,3 +166,47 @@ fn a_user_signature_file_extends_the_catalog_and_a_bad_one_is_refused() {
     assert!(err.contains("mine.toml"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn html_and_markdown_reports_go_where_asked() {
+    let path = std::env::temp_dir().join(format!("mradiag-report-{}.html", std::process::id()));
+    let (code, out, _) = mradiag(&[
+        "analyze",
+        "--format",
+        "html",
+        "-o",
+        path.to_str().unwrap(),
+        "samples/merged-capture-expc-401",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "nothing on stdout with -o: {out}");
+    let html = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert!(html.contains(r#"id="verdict""#) && html.contains("provisioning.auth_failed"));
+    for phase in ["discovery", "provisioning", "xmpp", "sip", "voicemail"] {
+        assert!(html.contains(&format!("<td>{phase}</td>")), "{phase}");
+    }
+    assert!(html.contains("<svg"), "ladder diagram");
+    for external in [
+        "<script",
+        "<link",
+        " src=",
+        "href=\"http",
+        "url(http",
+        "@import",
+    ] {
+        assert!(!html.contains(external), "self-contained: found {external}");
+    }
+    // A log excerpt with markup is escaped.
+    assert!(
+        html.contains("&lt;twisted.python.failure.Failure &lt;type"),
+        "excerpt escaped"
+    );
+    let (_, md, _) = mradiag(&["analyze", "--format", "md", "samples/tls-untrusted"]);
+    assert!(
+        md.starts_with("## MRA sign-in: provisioning.tls\\_untrusted"),
+        "{md}"
+    );
+    assert!(md.contains("| provisioning | failed |"), "{md}");
+}

@@ -1,6 +1,8 @@
 //! The one `Report` value every output renders: `mradiag.report/1`, documented in
 //! `docs/report-schema.md`. Renderers are pure functions of it.
 
+pub mod html;
+pub mod markdown;
 pub mod text;
 
 use crate::capture::CaptureInfo;

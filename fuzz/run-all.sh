@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Seed the corpora from samples/ and run every target for SECONDS each (default 60).
+#   fuzz/run-all.sh [SECONDS]
+# Needs cargo-fuzz (cargo install cargo-fuzz); stable Rust with RUSTC_BOOTSTRAP=1.
+set -euo pipefail
+cd "$(dirname "$0")"
+SECS=${1:-60}
+mkdir -p corpus/capture_file corpus/frame corpus/archive corpus/log_chunk corpus/tls_stream corpus/dns_message corpus/xmpp_stream corpus/sip_message
+for f in ../samples/*/capture.pcap*; do cp -n "$f" "corpus/capture_file/$(basename "$(dirname "$f")")"; done
+for f in ../samples/*/*.tar.gz ../samples/*/*.zip ../samples/*/capture.pcap*; do cp -n "$f" "corpus/archive/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+for t in $(cargo fuzz list); do
+  RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" -- -max_total_time="$SECS" -rss_limit_mb=2048 2>&1 | grep -E "^(#[0-9]+ +DONE|==[0-9]+== ERROR|SUMMARY|Done)" | sed "s/^/$t: /" || true
+done

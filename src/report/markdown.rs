@@ -1,0 +1,101 @@
+//! Markdown, for pasting into a ticket: the verdict, the phase table, the evidence.
+
+use super::{Evidence, Report, Severity};
+use std::fmt::Write;
+
+/// Inputs are hostile: keep their text from becoming Markdown or HTML.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn place(e: &Evidence) -> String {
+    match (e.frame, e.line, &e.filter) {
+        (Some(f), _, Some(filter)) => format!(
+            "{} frame {f} (`{}`)",
+            esc(&e.input),
+            filter.replace('`', "'")
+        ),
+        (Some(f), _, None) => format!("{} frame {f}", esc(&e.input)),
+        (None, Some(l), _) => format!("{}:{l}", esc(&e.input)),
+        _ => esc(&e.input),
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let v = &report.verdict;
+    let _ = writeln!(
+        out,
+        "## MRA sign-in: {}\n",
+        v.fault
+            .as_deref()
+            .map(esc)
+            .unwrap_or_else(|| v.status.name().into())
+    );
+    let _ = writeln!(out, "**{}**\n", esc(&v.summary));
+    if let Some(fix) = &v.fix {
+        let _ = writeln!(out, "**Fix:** {}\n", esc(fix));
+    }
+    if !v.evidence.is_empty() {
+        let _ = writeln!(out, "Evidence:\n");
+        for e in &v.evidence {
+            let _ = writeln!(out, "- {}: {}", place(e), esc(&e.note));
+            if let Some(x) = &e.excerpt {
+                let _ = writeln!(out, "  > {}", esc(x));
+            }
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "| phase | status | what was seen |\n|---|---|---|");
+    for p in &report.phases {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            p.phase.name(),
+            p.status.name(),
+            esc(&p.summary)
+        );
+    }
+    let notes: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Fault)
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\nAlso noticed:\n");
+        for f in notes {
+            let _ = writeln!(out, "- `{}`: {}", f.id, esc(&f.summary));
+        }
+    }
+    let _ = writeln!(out, "\nInputs:\n");
+    for i in &report.inputs {
+        let what = i
+            .error
+            .as_deref()
+            .map(esc)
+            .unwrap_or_else(|| i.kind.clone());
+        let _ = writeln!(out, "- {} — {what}", esc(&i.path));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_stays_text() {
+        assert_eq!(esc("<script>|*x*\u{7}"), "\\<script\\>\\|\\*x\\*\u{fffd}");
+    }
+}
