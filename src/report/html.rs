@@ -29,7 +29,7 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\
 .verdict.failed{border-color:#c0392b;background:#fdf0ee}.verdict.ok{border-color:#27ae60;background:#eefaf2}\
 .verdict.inconclusive{border-color:#d4a017;background:#fdf8e7}\
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top}\
-.ok{color:#1e8449}.failed{color:#c0392b;font-weight:600}.not_reached,.not_observed{color:#777}.inconclusive{color:#9a7d0a}\
+.st-ok{color:#1e8449}.st-failed{color:#c0392b;font-weight:600}.st-not_reached,.st-not_observed{color:#777}.st-inconclusive{color:#9a7d0a}\
 code,pre{font:12px ui-monospace,monospace}pre{white-space:pre-wrap;background:#f6f6f6;padding:.4em;margin:.2em 0 .6em}\
 @media print{body{margin:0}.verdict{break-inside:avoid}}";
 
@@ -136,6 +136,21 @@ fn ladder(out: &mut String, phases: &[PhaseResult]) {
     out.push_str("</svg>");
 }
 
+fn phase_table(out: &mut String, phases: &[PhaseResult]) {
+    out.push_str("<table><tr><th>phase</th><th>status</th><th>what was seen</th></tr>");
+    for p in phases {
+        let st = p.status.name();
+        let _ = write!(
+            out,
+            r#"<tr><td>{}</td><td class="st-{st}">{}</td><td>{}</td></tr>"#,
+            p.phase.name(),
+            st.replace('_', " "),
+            esc(&p.summary)
+        );
+    }
+    out.push_str("</table>");
+}
+
 fn session(out: &mut String, s: &Session, many: bool) {
     if many {
         let _ = write!(
@@ -151,18 +166,7 @@ fn session(out: &mut String, s: &Session, many: bool) {
             esc(&s.end)
         );
     }
-    out.push_str("<table><tr><th>phase</th><th>status</th><th>what was seen</th></tr>");
-    for p in &s.phases {
-        let st = p.status.name();
-        let _ = write!(
-            out,
-            r#"<tr><td>{}</td><td class="{st}">{}</td><td>{}</td></tr>"#,
-            p.phase.name(),
-            st.replace('_', " "),
-            esc(&p.summary)
-        );
-    }
-    out.push_str("</table>");
+    phase_table(out, &s.phases);
     ladder(out, &s.phases);
 }
 
@@ -194,18 +198,7 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</div><h2>Timeline</h2>");
     if report.sessions.is_empty() {
-        out.push_str("<table><tr><th>phase</th><th>status</th><th>what was seen</th></tr>");
-        for p in &report.phases {
-            let _ = write!(
-                out,
-                r#"<tr><td>{}</td><td class="{}">{}</td><td>{}</td></tr>"#,
-                p.phase.name(),
-                p.status.name(),
-                p.status.name(),
-                esc(&p.summary)
-            );
-        }
-        out.push_str("</table>");
+        phase_table(&mut out, &report.phases);
     }
     for s in &report.sessions {
         session(&mut out, s, report.sessions.len() > 1);
