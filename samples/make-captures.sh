@@ -425,12 +425,23 @@ scenario_provisioning_only() {
   finish
 }
 
+scenario_tls_name_checked_late() {
+  start tls-name-checked-late "The client completes the TLS 1.2 handshake with a certificate for www.example.net only, then hangs up without a request: a client that checks the name after the handshake (no alert on the wire)."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-wrong-name -tls1_2
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  LATE_NAME_CHECK=1 tls 10.77.0.10 8443 expe1.example.com -tls1_2
+  finish
+}
+
 ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_unresolved uds_exposed
   inside_network tcp_8443_unanswered tcp_8443_refused tls_untrusted tls_name_mismatch tls_expired
   tls_version_mismatch tls13_untrusted srv_failover xmpp_no_starttls xmpp_refused sip_unanswered
   ipv6_tls_untrusted sll2_tls_expired pcapng_two_interfaces sip_register_rejected
   retry_then_ok tcp_reset xmpp_starttls_failure cached_discovery sip_icmp_prohibited
-  glue_only_refused provisioning_only)
+  glue_only_refused provisioning_only tls_name_checked_late)
 
 if [ "$#" -gt 0 ]; then
   for name in "$@"; do "scenario_${name//-/_}"; done

@@ -230,6 +230,11 @@ pub enum EventKind {
         stream: u64,
         version: u16,
     },
+    /// The first application-data record a side sent after the handshake (a request).
+    TlsApplicationData {
+        stream: u64,
+        from: Side,
+    },
     XmppStreamOpen {
         stream: u64,
         from: Side,
@@ -312,6 +317,7 @@ impl EventKind {
             | TlsAlert { stream, .. }
             | TlsEncryptedAlert { stream, .. }
             | TlsHandshakeDone { stream, .. }
+            | TlsApplicationData { stream, .. }
             | XmppStreamOpen { stream, .. }
             | XmppFeatures { stream, .. }
             | XmppStartTls { stream }

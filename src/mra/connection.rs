@@ -237,6 +237,48 @@ impl<'a> Connection<'a> {
             };
         }
         let done = self.find(|k| matches!(k, EventKind::TlsHandshakeDone { .. }));
+        let client_request = self.find(|k| {
+            matches!(
+                k,
+                EventKind::TlsApplicationData {
+                    from: Side::Client,
+                    ..
+                }
+            )
+        });
+        let client_closed =
+            matches!(first_rst, Some(Side::Client)) || matches!(first_fin, Some(Side::Client));
+        // Some clients check the name or dates only after the handshake: a client that
+        // completes it and hangs up without a single request rejected what it saw.
+        let client_alerted = self
+            .find(|k| {
+                matches!(
+                    k,
+                    EventKind::TlsEncryptedAlert {
+                        from: Side::Client,
+                        ..
+                    }
+                )
+            })
+            .is_some();
+        if let (Some(d), None, true, Some((problem, text))) = (
+            done,
+            client_request,
+            client_closed || client_alerted,
+            cert_problems.first(),
+        ) {
+            evidence.push((
+                d,
+                "handshake completed, then the client closed without sending a request".into(),
+            ));
+            evidence.push((chain.expect("problems come from a chain").0, text.clone()));
+            summary_parts.push("client hung up after the handshake without a request".into());
+            return Judgement::Failed {
+                problem,
+                summary: summary_parts.join(" · "),
+                evidence,
+            };
+        }
         if let Some(d) = done {
             evidence.push((d, "handshake completed".into()));
             let warnings = cert_problems
@@ -264,8 +306,6 @@ impl<'a> Connection<'a> {
                 }
             )
         });
-        let client_closed =
-            matches!(first_rst, Some(Side::Client)) || matches!(first_fin, Some(Side::Client));
         if (client_closed || encrypted_alert.is_some()) && server_hello.is_some() {
             if let Some((problem, text)) = cert_problems.first() {
                 summary_parts.push("client closed without an alert".into());

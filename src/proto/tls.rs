@@ -45,6 +45,8 @@ pub struct TlsStream {
     /// Negotiated version, once the ServerHello is seen.
     version: Option<u16>,
     done: bool,
+    /// The client sent application data after the handshake.
+    client_data: bool,
 }
 
 fn idx(side: Side) -> usize {
@@ -61,6 +63,7 @@ impl TlsStream {
             dirs: Default::default(),
             version: None,
             done: false,
+            client_data: false,
         }
     }
 
@@ -158,7 +161,15 @@ impl TlsStream {
                 self.parse_handshake(side, out);
             }
             23 => {
-                if self.done || !tls13 {
+                if self.done {
+                    // The client's first request after the handshake: it accepted the server.
+                    if side == Side::Client && !self.client_data {
+                        self.client_data = true;
+                        out.push(EventKind::TlsApplicationData { stream, from: side });
+                    }
+                    return;
+                }
+                if !tls13 {
                     return;
                 }
                 if len == ENCRYPTED_ALERT_LEN {
