@@ -177,6 +177,13 @@ impl Catalog {
                 }
             }
         }
+        // A group named `x_b64` is base64 (MRA puts domains and internal routes in URL
+        // paths that way): its decoded text becomes the field `x`.
+        let decoded: Vec<(String, String)> = fields
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_suffix("_b64")?.to_string(), decode_b64(v)?)))
+            .collect();
+        fields.extend(decoded);
         for (name, re) in &self.field_res[sig] {
             if let Some(c) = re.captures(record).and_then(|c| c.get(1)) {
                 fields.insert(
@@ -187,6 +194,20 @@ impl Catalog {
         }
         fields
     }
+}
+
+/// Base64 as MRA writes it in paths: standard or URL-safe alphabet, padding optional; only
+/// printable text is accepted.
+fn decode_b64(v: &str) -> Option<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let trimmed = v.trim_end_matches('=');
+    let bytes = STANDARD_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.chars().all(|c| c.is_ascii_graphic()).then_some(text)
 }
 
 /// The line holding byte `pos`: start, and end without its line break.
@@ -289,6 +310,35 @@ mod tests {
         assert!(
             record.starts_with("2016-04-19") && record.ends_with("Content-Length: 0"),
             "{record}"
+        );
+    }
+
+    #[test]
+    fn base64_path_segments_are_decoded_into_fields() {
+        let cat = Catalog::builtin();
+        let text = b"2024-03-05T10:02:11.120+01:00 expe traffic_server[2211]: Detail=\"Receive Request\" Txn-id=\"41\" Msg=\"GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds HTTP/1.1\"\n\
+GET /aHBjbC5jby5pbi9odHRwLzEwLjE1LjAuMzMvNjk3MA/Autoupdate.xml HTTP/1.1\n";
+        let hits = cat.scan(text);
+        let edge = hits
+            .iter()
+            .find(|h| cat.signatures[h.signature].id == "edge-config-request")
+            .unwrap();
+        assert_eq!(
+            edge.fields.get("domain").map(String::as_str),
+            Some("example.com")
+        );
+        let route = hits
+            .iter()
+            .find(|h| cat.signatures[h.signature].id == "edge-rewritten-request")
+            .unwrap();
+        assert_eq!(
+            route.fields.get("route").map(String::as_str),
+            Some("hpcl.co.in/http/10.15.0.33/6970")
+        );
+        assert_eq!(
+            decode_b64("ZeW50LXBhLmNvbQ"),
+            None,
+            "Cisco's own typo'd example is not text"
         );
     }
 

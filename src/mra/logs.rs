@@ -34,6 +34,8 @@ pub fn apply(
     states: &mut [PhaseState],
     findings: &mut Vec<Finding>,
 ) {
+    let mut noted: Vec<(String, usize, Vec<crate::report::Evidence>)> = Vec::new();
+    let mut meanings: Vec<(String, Severity, Phase, String)> = Vec::new();
     let mut ordered: Vec<&&Tagged> = hits.iter().collect();
     ordered.sort_by_key(|t| (t.event.ts, t.input));
     for t in ordered {
@@ -84,13 +86,36 @@ pub fn apply(
                     state.evidence.insert(from_logs, ctx.evidence(t, note));
                 }
             }
-            _ => findings.push(Finding {
-                severity: *severity,
-                id: signature.clone(),
-                phase: *phase,
-                summary: meaning,
-                evidence: vec![ctx.evidence(t, note)],
-            }),
+            _ => {
+                // One finding per signature, however many lines repeat it.
+                let ev = ctx.evidence(t, note);
+                match noted.iter_mut().find(|(id, ..)| id == signature) {
+                    Some((_, count, evidence)) => {
+                        *count += 1;
+                        if evidence.len() < MAX_LOG_EVIDENCE {
+                            evidence.push(ev);
+                        }
+                    }
+                    None => noted.push((signature.clone(), 1, vec![ev])),
+                }
+                if !meanings.iter().any(|(id, ..)| id == signature) {
+                    meanings.push((signature.clone(), *severity, *phase, meaning));
+                }
+            }
         }
+    }
+    for ((id, count, evidence), (_, severity, phase, meaning)) in noted.into_iter().zip(meanings) {
+        let summary = if count > 1 {
+            format!("{meaning} ({count} lines)")
+        } else {
+            meaning
+        };
+        findings.push(Finding {
+            severity,
+            id,
+            phase,
+            summary,
+            evidence,
+        });
     }
 }

@@ -60,9 +60,10 @@ fn routine(i: u64, out: &mut Vec<u8>) {
             30_000_000 + i
         ),
         _ => format!(
-            r#"{head} traffic_server[2030]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": Detail="Receive Request" Txn-id="{i}" Src-ip="198.51.100.{}" Src-port="5{:04}" Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds HTTP/1.1""#,
+            r#"{head} traffic_server[2030]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": Detail="Receive Request" Txn-id="{i}" Src-ip="198.51.100.{}" Src-port="5{:04}" Msg="GET /ZXhhbXBsZS5jb20/get_edge_sso?email=user{}%40example.com HTTP/1.1""#,
             i % 250,
-            i % 10_000
+            i % 10_000,
+            i % 97
         ),
     };
     out.extend_from_slice(line.as_bytes());
