@@ -13,8 +13,11 @@ use std::path::{Path, PathBuf};
 
 /// Archives nested deeper than this are not opened.
 const MAX_DEPTH: usize = 8;
-/// A member read into memory (a log, or a capture inside an archive) may be this large.
-const MAX_MEMBER: u64 = 2 << 30;
+/// A member read into memory (a capture or a zip inside an archive) may be this large;
+/// Expressway bundles hold captures of 20 MB.
+const MAX_MEMBER: u64 = 512 << 20;
+/// Bytes inflated from one gzip stream before it is given up as a bomb.
+const MAX_INFLATED: u64 = 16 << 30;
 const BUFFER: usize = 1 << 16;
 
 pub struct Decoded {
@@ -99,9 +102,14 @@ fn capture<R: Read + Send>(name: String, reader: R) -> Decoded {
                 detail,
                 offset,
                 ..
-            } if what == "capture_file"
-                || what == "snaplen_truncation"
-                || what == "unsupported_link_type" =>
+            } if matches!(
+                what.as_str(),
+                "capture_file"
+                    | "snaplen_truncation"
+                    | "unsupported_link_type"
+                    | "flow_limit"
+                    | "event_limit"
+            ) =>
             {
                 Some(match offset {
                     Some(o) => format!("{detail} (at byte offset {o})"),
@@ -133,7 +141,7 @@ fn read_member(reader: &mut dyn Read) -> Result<Vec<u8>, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("read error after {} bytes: {e}", bytes.len()))?;
     if bytes.len() as u64 > MAX_MEMBER {
-        return Err(format!("larger than {} GiB; not read", MAX_MEMBER >> 30));
+        return Err(format!("larger than {} MiB; not read", MAX_MEMBER >> 20));
     }
     Ok(bytes)
 }
@@ -173,9 +181,16 @@ fn decode_stream(
         },
         Kind::Gzip => {
             let inner = strip_suffix(&name);
-            let mut gz =
-                BufReader::with_capacity(BUFFER, flate2::bufread::MultiGzDecoder::new(reader));
-            decode_stream(inner, &mut gz, depth + 1, catalog, out);
+            let inflated = flate2::bufread::MultiGzDecoder::new(reader).take(MAX_INFLATED);
+            let mut gz = BufReader::with_capacity(BUFFER, inflated);
+            decode_stream(inner.clone(), &mut gz, depth + 1, catalog, out);
+            if gz.into_inner().limit() == 0 {
+                let error = format!(
+                    "stopped after {} GiB inflated from one gzip stream (a decompression bomb?)",
+                    MAX_INFLATED >> 30
+                );
+                out.push(report_only(&inner, "archive", Some(error)));
+            }
         }
         Kind::Tar => tar(&name, reader, depth, catalog, out),
         Kind::Zip => match read_member(reader) {

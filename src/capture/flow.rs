@@ -12,6 +12,9 @@ use std::collections::HashMap;
 
 use super::packet::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment};
 
+/// Connections tracked per capture; beyond this, new ones are counted but not followed.
+pub const MAX_FLOWS: usize = 1_000_000;
+
 /// Ports whose owner is the server when a connection's SYN was not captured.
 const SERVER_PORTS: [u16; 9] = [53, 443, 5060, 5061, 5222, 5269, 7400, 8443, 7001];
 
@@ -62,6 +65,8 @@ impl Conn {
 pub struct FlowTable {
     by_key: HashMap<(Endpoint, Endpoint), usize>,
     conns: Vec<Conn>,
+    /// Connections seen after `MAX_FLOWS` was reached (not followed).
+    pub untracked: u64,
 }
 
 fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
@@ -90,6 +95,15 @@ impl FlowTable {
             }
             None => true,
         };
+        if reuse && self.conns.len() >= MAX_FLOWS {
+            if self.untracked == 0 {
+                let detail =
+                    format!("more than {MAX_FLOWS} TCP connections: later ones are not followed");
+                out.anomaly("flow_limit", detail, None);
+            }
+            self.untracked += 1;
+            return;
+        }
         let index = if reuse {
             let (client, server) = orient(src, dst, seg.flags);
             let stream = self.conns.len() as u64;

@@ -41,18 +41,42 @@ pub struct Decoded {
     pub events: Vec<Event>,
 }
 
+/// Events kept per capture; beyond this the capture is still read (its summary stays right)
+/// but further events are dropped, and that is said.
+pub const MAX_EVENTS: usize = 5_000_000;
+
 pub fn decode<R: Read + Send>(source: R) -> Decoded {
     let mut info = CaptureInfo::default();
     let mut events: Vec<Event> = Vec::new();
     let mut flows = flow::FlowTable::default();
     let mut defrag = defrag::Defragmenter::default();
     let mut unsupported_linktypes: Vec<i32> = Vec::new();
+    let mut events_capped = false;
     let summary = reader::read_frames(source, |frame| {
         info.first_ts.get_or_insert(frame.ts_ns);
         info.last_ts = Some(frame.ts_ns);
         let truncated = (frame.data.len() as u64) < frame.orig_len as u64;
         if truncated {
             info.truncated_frames += 1;
+        }
+        if events.len() >= MAX_EVENTS {
+            if !events_capped {
+                events_capped = true;
+                events.push(Event {
+                    frame: frame.number,
+                    ts: frame.ts_ns,
+                    kind: EventKind::Anomaly {
+                        what: "event_limit".into(),
+                        detail: format!(
+                            "more than {MAX_EVENTS} events: from frame {} on, nothing more is kept",
+                            frame.number
+                        ),
+                        offset: None,
+                        stream: None,
+                    },
+                });
+            }
+            return;
         }
         let mut out = Emit {
             frame: frame.number,

@@ -29,6 +29,8 @@ pub struct Decoded {
 }
 
 const EXCERPT: usize = 240;
+/// Signature events kept per log (a log where every line matches is not a diagnosis).
+pub const MAX_HITS: usize = 100_000;
 
 /// Bytes scanned at a time: memory stays flat however large the log.
 const CHUNK: usize = 8 << 20;
