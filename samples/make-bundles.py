@@ -191,6 +191,8 @@ bundle("bundle-alarms-only", "expc", [(10, alarms)],
 # Expressway-C's bundle of the same minute, which shows the credentials refused by CUCM.
 merged = HERE / "merged-capture-expc-401"
 merged.mkdir(exist_ok=True)
+for old in merged.glob("diagnostic_log_*.tar.gz"):  # named after the capture's time
+    old.unlink()
 (merged / "client.pcap").write_bytes((HERE / "provisioning-only" / "capture.pcap").read_bytes())
 capture_bytes = (merged / "client.pcap").read_bytes()
 sec, usec = struct.unpack_from("<II", capture_bytes, 24)  # the capture's first frame

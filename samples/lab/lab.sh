@@ -13,7 +13,7 @@ set -euo pipefail
 LAB=${LAB:-/tmp/mradiag-lab}
 C=mralab-client
 S=mralab-server
-CERTS=$LAB/certs
+CERTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/certs
 PIDS=()
 
 inc() { ip netns exec "$C" "$@"; }

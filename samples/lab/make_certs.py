@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Certificates for the sample lab: a lab root CA the client trusts, and Expressway-E leaf
 certificates good, expired, for the wrong name, and from an untrusted "Temporary CA".
-Writes PEM files into the folder given as the first argument."""
+Writes PEM files into the folder given as the first argument, unless they are already there:
+they are kept in samples/lab/certs so that the certificates in the sample captures can be
+validated against the lab CA in tests. Test material only: these keys protect nothing."""
 
 import datetime
 import sys
@@ -13,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 out = Path(sys.argv[1])
+if (out / "ca.pem").exists():
+    sys.exit(0)
 out.mkdir(parents=True, exist_ok=True)
 day = datetime.timedelta(days=1)
 now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
