@@ -201,7 +201,23 @@ fn decode_stream(
             Ok(decoded) => out.push(log(name, decoded)),
             Err(e) => out.push(report_only(&name, "log", Some(format!("read error: {e}")))),
         },
-        Kind::Pem => out.push(report_only(&name, "certificates", None)),
+        Kind::Pem => match read_member(reader) {
+            Ok(bytes) => {
+                let certs: Vec<_> = crate::certs::parse_certificates(&bytes)
+                    .iter()
+                    .map(|d| crate::proto::x509::summarize(d).0)
+                    .collect();
+                let mut d = report_only(&name, "certificates", None);
+                d.input.events = 1;
+                d.events.push(Event {
+                    frame: 0,
+                    ts: crate::time::UNKNOWN,
+                    kind: EventKind::CertificateFile { certs },
+                });
+                out.push(d);
+            }
+            Err(e) => out.push(report_only(&name, "certificates", Some(e))),
+        },
         Kind::Unknown => out.push(report_only(&name, "unrecognized", None)),
     }
 }
@@ -314,8 +330,8 @@ fn zip<R: Read + std::io::Seek>(
     }
 }
 
-/// Judge decoded inputs into the report.
-pub fn report(decoded: Vec<Decoded>, catalog: &Catalog) -> Report {
+/// Judge decoded inputs into the report; `ca` are the user's trust anchors (DER).
+pub fn report(decoded: Vec<Decoded>, catalog: &Catalog, ca: &[Vec<u8>]) -> Report {
     let names: Vec<String> = decoded.iter().map(|d| d.input.path.clone()).collect();
     let mut inputs = Vec::new();
     let mut tagged = Vec::new();
@@ -324,6 +340,12 @@ pub fn report(decoded: Vec<Decoded>, catalog: &Catalog) -> Report {
         tagged.extend(d.events.into_iter().map(|event| Tagged { input: i, event }));
     }
     let analysis = mra::analyze(&names, &tagged, catalog);
+    let domain = analysis
+        .sessions
+        .iter()
+        .rev()
+        .find_map(|s| s.domain.clone());
+    let certificates = crate::certs::section(&names, &tagged, ca, domain.as_deref());
     Report {
         schema: SCHEMA,
         tool: Tool {
@@ -335,6 +357,7 @@ pub fn report(decoded: Vec<Decoded>, catalog: &Catalog) -> Report {
         phases: analysis.phases,
         sessions: analysis.sessions,
         findings: analysis.findings,
+        certificates,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod certs;
 pub mod faults;
 pub mod input;
 pub mod logs;

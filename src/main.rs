@@ -45,6 +45,10 @@ struct Inputs {
     /// beside the built-in one. Repeatable.
     #[arg(long = "signatures", value_name = "FILE")]
     signatures: Vec<PathBuf>,
+    /// Trust anchors for validating the certificates seen (PEM or DER, a file or a folder of
+    /// them), reported beside the inputs' own CA files and the public roots. Repeatable.
+    #[arg(long = "ca", value_name = "FILE")]
+    ca: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -84,6 +88,12 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// The certificates servers sent: each chain, validated at the capture's time against
+    /// every anchor set, with the MRA name rules.
+    Certs {
+        #[command(flatten)]
+        inputs: Inputs,
+    },
     /// List the fault ids and the log signatures: what each means and the fix.
     Signatures {
         /// Also list the signatures of these catalogs.
@@ -102,17 +112,44 @@ fn catalog(extra: &[PathBuf]) -> Result<Catalog, String> {
     Catalog::compile(signatures).map_err(|e| format!("signature catalog: {e}"))
 }
 
+/// The user's trust anchors: every certificate in the files (or folders) named.
+fn trust_anchors(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    for (path, err) in mradiag::input::expand(paths) {
+        if let Some(e) = err {
+            return Err(format!("{}: {e}", path.display()));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let certs = mradiag::certs::parse_certificates(&bytes);
+        if certs.is_empty() {
+            return Err(format!(
+                "{}: no certificate (PEM or DER) in it",
+                path.display()
+            ));
+        }
+        out.extend(certs);
+    }
+    Ok(out)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
     let extra = match &cli.command {
         Command::Analyze { inputs, .. }
         | Command::Events { inputs }
-        | Command::Scan { inputs, .. } => inputs.signatures.clone(),
+        | Command::Scan { inputs, .. }
+        | Command::Certs { inputs } => inputs.signatures.clone(),
         Command::Signatures { extra } => extra.clone(),
     };
-    let catalog = match catalog(&extra) {
-        Ok(c) => c,
+    let ca_paths = match &cli.command {
+        Command::Analyze { inputs, .. }
+        | Command::Certs { inputs }
+        | Command::Scan { inputs, .. } => inputs.ca.clone(),
+        _ => Vec::new(),
+    };
+    let (catalog, ca) = match catalog(&extra).and_then(|c| Ok((c, trust_anchors(&ca_paths)?))) {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("mradiag: {e}");
             return ExitCode::from(2);
@@ -126,7 +163,7 @@ fn main() -> ExitCode {
         } => {
             let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
             let readable = analyze::any_readable(&decoded);
-            let report = analyze::report(decoded, &catalog);
+            let report = analyze::report(decoded, &catalog, &ca);
             let text = match format {
                 Format::Text => mradiag::report::text::render(&report),
                 Format::Json => report.to_json(),
@@ -191,6 +228,15 @@ fn main() -> ExitCode {
                 0
             };
             stdout.write_all(text.as_bytes()).map(|_| code)
+        }
+        Command::Certs { inputs } => {
+            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            let readable = analyze::any_readable(&decoded);
+            let report = analyze::report(decoded, &catalog, &ca);
+            let text = mradiag::report::text::certificates(&report.certificates);
+            stdout
+                .write_all(text.as_bytes())
+                .map(|_| if readable { 0 } else { 2 })
         }
         Command::Signatures { .. } => {
             let mut res = writeln!(stdout, "Fault ids\n");

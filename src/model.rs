@@ -124,6 +124,9 @@ pub struct CertSummary {
     pub not_after: i64,
     pub sha256: String,
     pub self_signed: bool,
+    /// The certificate itself, for path validation; not printed.
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -278,6 +281,10 @@ pub enum EventKind {
         call_id: Option<String>,
         cseq: Option<String>,
     },
+    /// Certificates found in a file (PEM or DER), such as a bundle's `ca_*.pem`.
+    CertificateFile {
+        certs: Vec<CertSummary>,
+    },
     /// A log line that matches a catalog signature.
     LogSignature {
         line: u64,
@@ -328,7 +335,9 @@ impl EventKind {
             | SipResponse { stream, .. }
             | Anomaly { stream, .. }
             | IcmpUnreachable { stream, .. } => *stream,
-            DnsQuery { .. } | DnsResponse { .. } | LogSignature { .. } => None,
+            DnsQuery { .. } | DnsResponse { .. } | LogSignature { .. } | CertificateFile { .. } => {
+                None
+            }
         }
     }
 }

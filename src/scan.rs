@@ -77,7 +77,7 @@ pub fn analyze_case(case: &Path, catalog: &Catalog) -> Row {
                 .map(|e| format!("{}: {e}", d.input.path))
         })
         .collect();
-    let report = analyze::report(decoded, catalog);
+    let report = analyze::report(decoded, catalog, &[]);
     row(case, &report, readable, errors)
 }
 

@@ -210,3 +210,39 @@ fn html_and_markdown_reports_go_where_asked() {
     );
     assert!(md.contains("| provisioning | failed |"), "{md}");
 }
+
+#[test]
+fn certs_validates_chains_at_capture_time_against_each_anchor_set() {
+    let (code, out, _) = mradiag(&[
+        "certs",
+        "--ca",
+        "samples/lab/certs/ca.pem",
+        "samples/happy-tls12",
+        "samples/tls-untrusted",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("✔ --ca files: accepted"), "{out}");
+    assert!(
+        out.contains("✘ --ca files: unknown issuer: O=mradiag lab, CN=Temporary CA"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✘ public roots (webpki-roots): unknown issuer"),
+        "{out}"
+    );
+    let (code, _, err) = mradiag(&["certs", "--ca", "README.md", "samples/happy-tls12"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("README.md: no certificate"), "{err}");
+    // The bundle's own CA file is an anchor set of its own.
+    let (_, json, _) = mradiag(&[
+        "analyze",
+        "--format",
+        "json",
+        "samples/happy-tls12",
+        "samples/lab/certs/ca.pem",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let anchors = &v["certificates"][0]["anchors"];
+    assert_eq!(anchors[0]["anchor_set"], "CA certificates in the inputs");
+    assert_eq!(anchors[0]["accepted"], true, "{anchors}");
+}

@@ -21,6 +21,7 @@ pub fn summarize(der: &[u8]) -> (CertSummary, Option<String>) {
                 not_after: 0,
                 sha256: fingerprint(der),
                 self_signed: false,
+                der: der.to_vec(),
             };
             return (summary, Some(format!("unparseable certificate: {e}")));
         }
@@ -51,6 +52,7 @@ pub fn summarize(der: &[u8]) -> (CertSummary, Option<String>) {
     let sha256 = fingerprint(der);
     let summary = CertSummary {
         self_signed: subject == issuer,
+        der: der.to_vec(),
         subject,
         issuer,
         common_name,

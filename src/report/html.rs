@@ -224,6 +224,46 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("</ul>");
     }
+    if !report.certificates.is_empty() {
+        out.push_str("<h2>Certificates</h2>");
+        for c in &report.certificates {
+            let _ = write!(
+                out,
+                "<p><b>{}</b> · SNI {} · {} frame {} · checked at {}</p><ul>",
+                esc(&c.server),
+                esc(c.sni.as_deref().unwrap_or("(none)")),
+                esc(&c.input),
+                c.frame,
+                esc(&c.checked_at)
+            );
+            for cert in &c.chain {
+                let _ = write!(
+                    out,
+                    "<li>{} ← {}<br><small>SAN [{}] · sha256 {}</small></li>",
+                    esc(&cert.subject),
+                    esc(&cert.issuer),
+                    esc(&cert.san_dns.join(", ")),
+                    esc(&cert.sha256)
+                );
+            }
+            out.push_str("</ul><ul>");
+            for a in &c.anchors {
+                let (class, text) = match &a.reason {
+                    None => ("st-ok", "accepted".to_string()),
+                    Some(r) => ("st-failed", esc(r)),
+                };
+                let _ = write!(
+                    out,
+                    r#"<li><span class="{class}">{}</span>: {text}</li>"#,
+                    esc(&a.anchor_set)
+                );
+            }
+            for m in &c.mra {
+                let _ = write!(out, "<li>MRA: {}</li>", esc(m));
+            }
+            out.push_str("</ul>");
+        }
+    }
     out.push_str("<h2>Inputs</h2><ul>");
     for i in &report.inputs {
         let what = match (&i.error, &i.capture, &i.log) {

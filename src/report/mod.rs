@@ -126,6 +126,8 @@ pub struct Report {
     pub phases: Vec<PhaseResult>,
     pub sessions: Vec<Session>,
     pub findings: Vec<Finding>,
+    /// Every chain a server sent, validated at the capture's time.
+    pub certificates: Vec<crate::certs::CertificateReport>,
 }
 
 impl Report {

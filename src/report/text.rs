@@ -180,3 +180,59 @@ pub fn render(report: &Report) -> String {
     }
     out
 }
+
+/// The certificate section: each chain as a short tree, the verdict of every anchor set, and
+/// the MRA rules it breaks.
+pub fn certificates(certs: &[crate::certs::CertificateReport]) -> String {
+    let mut out = String::new();
+    if certs.is_empty() {
+        out.push_str("no certificate chain in the inputs (TLS 1.3 hides it; only TLS 1.2 and older show it)\n");
+    }
+    for c in certs {
+        let _ = writeln!(
+            out,
+            "{} frame {} (tcp.stream eq {}): {} · SNI {} · checked at {}",
+            clean(&c.input),
+            c.frame,
+            c.stream,
+            c.server,
+            c.sni
+                .as_deref()
+                .map(clean)
+                .unwrap_or_else(|| "(none)".into()),
+            c.checked_at
+        );
+        for (i, cert) in c.chain.iter().enumerate() {
+            let indent = "  ".repeat(i + 1);
+            let _ = writeln!(
+                out,
+                "{indent}{} ← {}",
+                clean(&cert.subject),
+                clean(&cert.issuer)
+            );
+            let _ = writeln!(
+                out,
+                "{indent}  valid {} to {} · SAN [{}] · sha256 {}",
+                crate::time::format_ns(cert.not_before.saturating_mul(1_000_000_000)),
+                crate::time::format_ns(cert.not_after.saturating_mul(1_000_000_000)),
+                clean(&cert.san_dns.join(", ")),
+                &cert.sha256[..16]
+            );
+        }
+        for a in &c.anchors {
+            match &a.reason {
+                None => {
+                    let _ = writeln!(out, "  ✔ {}: accepted", a.anchor_set);
+                }
+                Some(r) => {
+                    let _ = writeln!(out, "  ✘ {}: {}", a.anchor_set, clean(r));
+                }
+            }
+        }
+        for m in &c.mra {
+            let _ = writeln!(out, "  ! MRA: {}", clean(m));
+        }
+        out.push('\n');
+    }
+    out
+}

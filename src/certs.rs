@@ -1,0 +1,432 @@
+//! Certificates as they were at the moment of failure: every chain a server sent (TLS ≤ 1.2),
+//! validated with rustls-webpki *at the capture's time*, against each trust-anchor set in
+//! turn — the CA files the user gives, the CA certificates found among the inputs (an
+//! Expressway bundle's `ca_*.pem`), the public roots — plus the MRA name rules.
+
+use crate::model::CertSummary;
+use crate::proto::x509::dns_name_matches;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use serde::Serialize;
+use std::time::Duration;
+use webpki::{ALL_VERIFICATION_ALGS, EndEntityCert, Error, KeyUsage, anchor_from_trusted_cert};
+
+/// One set of trust anchors, reported separately.
+pub struct AnchorSet {
+    pub name: String,
+    pub certs: Vec<Vec<u8>>,
+    /// The compiled-in public roots instead of `certs`.
+    pub public: bool,
+}
+
+impl AnchorSet {
+    pub fn public_roots() -> Self {
+        AnchorSet {
+            name: "public roots (webpki-roots)".into(),
+            certs: Vec::new(),
+            public: true,
+        }
+    }
+}
+
+/// The verdict of one anchor set on one chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AnchorVerdict {
+    pub anchor_set: String,
+    pub accepted: bool,
+    /// Why not, in words an engineer can act on.
+    pub reason: Option<String>,
+}
+
+/// Certificates from PEM (any number of blocks) or a single DER certificate.
+pub fn parse_certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let pem: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(bytes)
+        .filter_map(Result::ok)
+        .map(|c| c.to_vec())
+        .collect();
+    if !pem.is_empty() {
+        return pem;
+    }
+    if bytes.first() == Some(&0x30) && x509_parser::parse_x509_certificate(bytes).is_ok() {
+        return vec![bytes.to_vec()];
+    }
+    Vec::new()
+}
+
+/// Is this DER certificate a CA (basicConstraints CA=true)?
+pub fn is_ca(der: &[u8]) -> bool {
+    x509_parser::parse_x509_certificate(der)
+        .ok()
+        .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|bc| bc.value.ca))
+        .unwrap_or(false)
+}
+
+/// Validate `chain` (leaf first, as sent) for `name` at `at_secs`, against every set.
+pub fn validate(
+    chain: &[CertSummary],
+    name: Option<&str>,
+    at_secs: i64,
+    sets: &[AnchorSet],
+) -> Vec<AnchorVerdict> {
+    let Some(leaf) = chain.first() else {
+        return Vec::new();
+    };
+    let leaf_der = CertificateDer::from(leaf.der.as_slice());
+    let Ok(ee) = EndEntityCert::try_from(&leaf_der) else {
+        return sets
+            .iter()
+            .map(|s| AnchorVerdict {
+                anchor_set: s.name.clone(),
+                accepted: false,
+                reason: Some("the leaf certificate does not parse".into()),
+            })
+            .collect();
+    };
+    let intermediates: Vec<CertificateDer<'_>> = chain[1..]
+        .iter()
+        .map(|c| CertificateDer::from(c.der.as_slice()))
+        .collect();
+    let time = UnixTime::since_unix_epoch(Duration::from_secs(at_secs.max(0) as u64));
+    let server_name = name.and_then(|n| ServerName::try_from(n).ok());
+    sets.iter()
+        .map(|set| {
+            let owned: Vec<CertificateDer<'_>> = set
+                .certs
+                .iter()
+                .map(|d| CertificateDer::from(d.as_slice()))
+                .collect();
+            let anchors: Vec<TrustAnchor<'_>> = if set.public {
+                webpki_roots::TLS_SERVER_ROOTS.to_vec()
+            } else {
+                owned
+                    .iter()
+                    .filter_map(|c| anchor_from_trusted_cert(c).ok())
+                    .collect()
+            };
+            let path = ee.verify_for_usage(
+                ALL_VERIFICATION_ALGS,
+                &anchors,
+                &intermediates,
+                time,
+                KeyUsage::server_auth(),
+                None,
+                None,
+            );
+            let result = path.map(|_| ()).and_then(|_| match &server_name {
+                Some(n) => ee.verify_is_valid_for_subject_name(n),
+                None => Ok(()),
+            });
+            match result {
+                Ok(()) => AnchorVerdict {
+                    anchor_set: set.name.clone(),
+                    accepted: true,
+                    reason: None,
+                },
+                Err(e) => AnchorVerdict {
+                    anchor_set: set.name.clone(),
+                    accepted: false,
+                    reason: Some(explain(&e, chain, name)),
+                },
+            }
+        })
+        .collect()
+}
+
+fn explain(e: &Error, chain: &[CertSummary], name: Option<&str>) -> String {
+    let top = chain.last().expect("not empty");
+    let date = |secs: u64| crate::time::format_ns((secs as i64).saturating_mul(1_000_000_000));
+    match e {
+        Error::UnknownIssuer => format!(
+            "unknown issuer: {} is not among these anchors (intermediate missing, or an untrusted CA)",
+            top.issuer
+        ),
+        Error::CertExpired { time, not_after } => format!(
+            "expired: valid until {}, checked at {}",
+            date(not_after.as_secs()),
+            date(time.as_secs())
+        ),
+        Error::CertNotValidYet { time, not_before } => format!(
+            "not yet valid: from {}, checked at {}",
+            date(not_before.as_secs()),
+            date(time.as_secs())
+        ),
+        Error::CertNotValidForName(_) => format!(
+            "name not covered: {} is not in the leaf's SAN",
+            name.unwrap_or("?")
+        ),
+        Error::RequiredEkuNotFoundContext(_) => "the server-authentication EKU is missing".into(),
+        Error::InvalidSignatureForPublicKey => "a signature in the chain does not verify".into(),
+        Error::UnsupportedSignatureAlgorithmContext(_) => {
+            "a signature algorithm is not accepted (SHA-1 or weaker?)".into()
+        }
+        Error::CaUsedAsEndEntity => "the leaf is a CA certificate".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A chain seen in a capture, and what each anchor set and the MRA rules say of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CertificateReport {
+    pub input: String,
+    pub frame: u64,
+    pub stream: u64,
+    pub server: String,
+    pub sni: Option<String>,
+    /// When it was checked: the time of the handshake.
+    pub checked_at: String,
+    pub chain: Vec<CertSummary>,
+    pub anchors: Vec<AnchorVerdict>,
+    pub mra: Vec<String>,
+}
+
+/// The certificate section: the anchor sets (the user's CA files, CA certificates found among
+/// the inputs, the public roots), then every distinct chain a server sent, validated.
+pub fn section(
+    inputs: &[String],
+    events: &[crate::mra::Tagged],
+    user_ca: &[Vec<u8>],
+    domain: Option<&str>,
+) -> Vec<CertificateReport> {
+    use crate::model::EventKind;
+    let mut sets = Vec::new();
+    if !user_ca.is_empty() {
+        sets.push(AnchorSet {
+            name: "--ca files".into(),
+            certs: user_ca.to_vec(),
+            public: false,
+        });
+    }
+    let found: Vec<Vec<u8>> = events
+        .iter()
+        .filter_map(|t| match &t.event.kind {
+            EventKind::CertificateFile { certs } => Some(certs),
+            _ => None,
+        })
+        .flatten()
+        .filter(|c| is_ca(&c.der))
+        .map(|c| c.der.clone())
+        .collect();
+    if !found.is_empty() {
+        sets.push(AnchorSet {
+            name: "CA certificates in the inputs".into(),
+            certs: found,
+            public: false,
+        });
+    }
+    sets.push(AnchorSet::public_roots());
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for t in events {
+        let EventKind::TlsCertificate { stream, chain } = &t.event.kind else {
+            continue;
+        };
+        let Some(leaf) = chain.first() else { continue };
+        let (sni, server) = events
+            .iter()
+            .filter(|o| o.input == t.input)
+            .find_map(|o| match &o.event.kind {
+                EventKind::TcpConnection {
+                    stream: s, server, ..
+                } if s == stream => Some((None, server.to_string())),
+                _ => None,
+            })
+            .unwrap_or((None, String::new()));
+        let sni = sni.or_else(|| {
+            events
+                .iter()
+                .filter(|o| o.input == t.input)
+                .find_map(|o| match &o.event.kind {
+                    EventKind::TlsClientHello { stream: s, sni, .. } if s == stream => sni.clone(),
+                    _ => None,
+                })
+        });
+        // One entry per server and chain: repeated connections say nothing new.
+        if !seen.insert((server.clone(), leaf.sha256.clone())) {
+            continue;
+        }
+        let at = t.event.ts.div_euclid(1_000_000_000);
+        out.push(CertificateReport {
+            input: inputs[t.input].clone(),
+            frame: t.event.frame,
+            stream: *stream,
+            server,
+            sni: sni.clone(),
+            checked_at: crate::time::format_ns(t.event.ts),
+            anchors: validate(chain, sni.as_deref(), at, &sets),
+            mra: mra_rules(leaf, sni.as_deref(), domain, at),
+            chain: chain.clone(),
+        });
+    }
+    out
+}
+
+/// MRA rules on top of Web PKI (research/mra-domain.md §1.2, F09): the leaf must cover the
+/// SRV target (SNI) and carry the service domain as `<d>`, `collab-edge.<d>` or the SRV name;
+/// clients check the SAN only; a certificate close to expiry is a warning.
+pub fn mra_rules(
+    leaf: &CertSummary,
+    sni: Option<&str>,
+    domain: Option<&str>,
+    at_secs: i64,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if leaf.san_dns.is_empty() {
+        out.push(format!(
+            "no DNS SAN at all (CN={}): clients check the SAN only",
+            leaf.common_name.as_deref().unwrap_or("?")
+        ));
+    }
+    if let Some(sni) = sni
+        && !leaf.san_dns.iter().any(|p| dns_name_matches(p, sni))
+    {
+        out.push(format!("the SAN does not cover the SNI {sni}"));
+    }
+    if let Some(d) = domain {
+        let forms = [
+            d.to_string(),
+            format!("collab-edge.{d}"),
+            format!("_collab-edge._tls.{d}"),
+        ];
+        if !forms
+            .iter()
+            .any(|f| leaf.san_dns.iter().any(|p| dns_name_matches(p, f)))
+        {
+            out.push(format!(
+                "the service domain {d} is in none of its accepted SAN forms ({})",
+                forms.join(", ")
+            ));
+        }
+    }
+    let days_left = (leaf.not_after - at_secs) / 86_400;
+    if (0..30).contains(&days_left) {
+        out.push(format!("expires within {days_left} days of the capture"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::EventKind;
+    use std::path::Path;
+
+    fn sample_chain(sample: &str) -> (Vec<CertSummary>, i64) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(sample)
+            .join("capture.pcap");
+        let decoded = crate::capture::decode(std::fs::File::open(path).unwrap());
+        decoded
+            .events
+            .into_iter()
+            .find_map(|e| match e.kind {
+                EventKind::TlsCertificate { chain, .. } => Some((chain, e.ts / 1_000_000_000)),
+                _ => None,
+            })
+            .expect("a certificate in the sample")
+    }
+
+    fn lab_ca() -> AnchorSet {
+        let pem =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/lab/certs/ca.pem"))
+                .unwrap();
+        AnchorSet {
+            name: "lab CA".into(),
+            certs: parse_certificates(&pem),
+            public: false,
+        }
+    }
+
+    #[test]
+    fn a_good_chain_is_accepted_by_its_ca_and_not_by_the_public_roots() {
+        let (chain, at) = sample_chain("happy-tls12");
+        let v = validate(
+            &chain,
+            Some("expe1.example.com"),
+            at,
+            &[lab_ca(), AnchorSet::public_roots()],
+        );
+        assert!(v[0].accepted, "{v:?}");
+        assert!(
+            !v[1].accepted
+                && v[1]
+                    .reason
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("unknown issuer"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn the_same_chain_at_two_times_gives_two_answers() {
+        let (chain, at) = sample_chain("happy-tls12");
+        let later = chain[0].not_after + 86_400;
+        assert!(validate(&chain, None, at, &[lab_ca()])[0].accepted);
+        let v = validate(&chain, None, later, &[lab_ca()]);
+        assert!(
+            v[0].reason.as_deref().unwrap().starts_with("expired"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn precise_reasons_for_untrusted_expired_and_wrong_name() {
+        let (chain, at) = sample_chain("tls-untrusted");
+        let v = validate(&chain, Some("expe1.example.com"), at, &[lab_ca()]);
+        assert!(
+            v[0].reason.as_deref().unwrap().contains("Temporary CA"),
+            "{v:?}"
+        );
+        let (chain, at) = sample_chain("tls-expired");
+        assert!(
+            validate(&chain, Some("expe1.example.com"), at, &[lab_ca()])[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .starts_with("expired")
+        );
+        let (chain, at) = sample_chain("tls-name-mismatch");
+        let v = validate(&chain, Some("expe1.example.com"), at, &[lab_ca()]);
+        assert!(
+            v[0].reason
+                .as_deref()
+                .unwrap()
+                .starts_with("name not covered"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn mra_name_rules() {
+        let (chain, at) = sample_chain("tls-name-mismatch");
+        let rules = mra_rules(
+            &chain[0],
+            Some("expe1.example.com"),
+            Some("example.com"),
+            at,
+        );
+        assert!(
+            rules.iter().any(|r| r.contains("does not cover the SNI")),
+            "{rules:?}"
+        );
+        assert!(
+            rules.iter().any(|r| r.contains("collab-edge.example.com")),
+            "{rules:?}"
+        );
+        let (good, at) = sample_chain("happy-tls12");
+        assert!(mra_rules(&good[0], Some("expe1.example.com"), Some("example.com"), at).is_empty());
+    }
+
+    #[test]
+    fn pem_der_and_ca_detection() {
+        let pem =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/lab/certs/ca.pem"))
+                .unwrap();
+        let ders = parse_certificates(&pem);
+        assert_eq!(ders.len(), 1);
+        assert!(is_ca(&ders[0]));
+        assert_eq!(parse_certificates(&ders[0]).len(), 1, "DER as is");
+        assert!(parse_certificates(b"not a certificate").is_empty());
+    }
+}
