@@ -3,7 +3,7 @@
 //! the evidence with excerpts, and the inputs. No external asset, no script; everything
 //! taken from the inputs is escaped.
 
-use super::{Evidence, PhaseResult, Report, Session, Severity, Status};
+use super::{Evidence, PhaseResult, Report, Session, Status};
 use crate::faults::Phase;
 use std::fmt::Write;
 
@@ -34,14 +34,7 @@ code,pre{font:12px ui-monospace,monospace}pre{white-space:pre-wrap;background:#f
 @media print{body{margin:0}.verdict{break-inside:avoid}}";
 
 fn evidence_item(out: &mut String, e: &Evidence) {
-    let place = match (e.frame, e.line, &e.filter) {
-        (Some(f), _, Some(filter)) => {
-            format!("{} frame {f} <code>{}</code>", esc(&e.input), esc(filter))
-        }
-        (Some(f), _, None) => format!("{} frame {f}", esc(&e.input)),
-        (None, Some(l), _) => format!("{}:{l}", esc(&e.input)),
-        _ => esc(&e.input),
-    };
+    let place = esc(&e.location());
     let _ = write!(out, "<li>{place}: {}", esc(&e.note));
     if let Some(x) = &e.excerpt {
         let _ = write!(out, "<pre>{}</pre>", esc(x));
@@ -203,11 +196,7 @@ pub fn render(report: &Report) -> String {
     for s in &report.sessions {
         session(&mut out, s, report.sessions.len() > 1);
     }
-    let notes: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity != Severity::Fault)
-        .collect();
+    let notes: Vec<_> = report.notes().collect();
     if !notes.is_empty() {
         out.push_str("<h2>Also noticed</h2><ul>");
         for f in notes {

@@ -1,6 +1,6 @@
 //! Markdown, for pasting into a ticket: the verdict, the phase table, the evidence.
 
-use super::{Evidence, Report, Severity};
+use super::{Evidence, Report};
 use std::fmt::Write;
 
 /// Inputs are hostile: keep their text from becoming Markdown or HTML.
@@ -20,16 +20,7 @@ fn esc(s: &str) -> String {
 }
 
 fn place(e: &Evidence) -> String {
-    match (e.frame, e.line, &e.filter) {
-        (Some(f), _, Some(filter)) => format!(
-            "{} frame {f} (`{}`)",
-            esc(&e.input),
-            filter.replace('`', "'")
-        ),
-        (Some(f), _, None) => format!("{} frame {f}", esc(&e.input)),
-        (None, Some(l), _) => format!("{}:{l}", esc(&e.input)),
-        _ => esc(&e.input),
-    }
+    esc(&e.location())
 }
 
 pub fn render(report: &Report) -> String {
@@ -67,11 +58,7 @@ pub fn render(report: &Report) -> String {
             esc(&p.summary)
         );
     }
-    let notes: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity != Severity::Fault)
-        .collect();
+    let notes: Vec<_> = report.notes().collect();
     if !notes.is_empty() {
         let _ = writeln!(out, "\nAlso noticed:\n");
         for f in notes {

@@ -130,7 +130,26 @@ pub struct Report {
     pub certificates: Vec<crate::certs::CertificateReport>,
 }
 
+impl Evidence {
+    /// `input frame N (filter)` or `input:line`, unescaped: each renderer escapes it.
+    pub fn location(&self) -> String {
+        match (self.frame, self.line, &self.filter) {
+            (Some(f), _, Some(filter)) => format!("{} frame {f} ({filter})", self.input),
+            (Some(f), _, None) => format!("{} frame {f}", self.input),
+            (None, Some(l), _) => format!("{}:{l}", self.input),
+            (None, None, _) => self.input.clone(),
+        }
+    }
+}
+
 impl Report {
+    /// Findings that are not the fault itself: warnings and notes.
+    pub fn notes(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity != Severity::Fault)
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("report serializes");
         s.push('\n');

@@ -38,12 +38,7 @@ fn phase_lines(out: &mut String, phases: &[PhaseResult]) {
 }
 
 fn evidence_line(out: &mut String, label: &str, e: &Evidence) {
-    let place = match (e.frame, e.line, &e.filter) {
-        (Some(f), _, Some(filter)) => format!("{} frame {f} ({})", clean(&e.input), clean(filter)),
-        (Some(f), _, None) => format!("{} frame {f}", clean(&e.input)),
-        (None, Some(l), _) => format!("{}:{l}", clean(&e.input)),
-        (None, None, _) => clean(&e.input),
-    };
+    let place = clean(&e.location());
     let _ = writeln!(out, "  {label:<9} {place}: {}", clean(&e.note));
     if let Some(x) = &e.excerpt {
         let _ = writeln!(out, "            │ {}", clean(x));
@@ -159,11 +154,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "Verdict: {} — {}", v.status.name(), clean(&v.summary));
         }
     }
-    let notes: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity != Severity::Fault)
-        .collect();
+    let notes: Vec<_> = report.notes().collect();
     if !notes.is_empty() {
         out.push('\n');
         for f in notes {
