@@ -76,6 +76,7 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut legacy_linktype = 0i32;
     let mut legacy_nanos = false;
+    let mut legacy_big_endian = false;
     let mut buffer_size = INITIAL_BUFFER;
     let mut offset: u64 = 0;
     loop {
@@ -83,6 +84,7 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
             Ok((len, block)) => {
                 match block {
                     PcapBlockOwned::LegacyHeader(h) => {
+                        legacy_big_endian = h.is_bigendian();
                         legacy_linktype = h.network.0;
                         legacy_nanos = h.is_nanosecond_precision();
                         summary.format = Some(if legacy_nanos {
@@ -191,13 +193,30 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
                 }
             }
             Err(PcapError::BufferTooSmall) => {
-                if buffer_size >= MAX_BUFFER || !reader.grow(buffer_size * 2) {
-                    summary
-                        .problems
-                        .push((offset, format!("a record here claims more than {} MiB: the file is corrupt from this offset on", MAX_BUFFER >> 20)));
+                // Grow once to what the record claims, or stop if it claims too much:
+                // doubling step by step on a corrupt length wastes time on garbage.
+                let claimed = claimed_len(reader.data(), summary.format, legacy_big_endian);
+                let wanted = claimed
+                    .unwrap_or(buffer_size * 2)
+                    .max(buffer_size * 2)
+                    .next_power_of_two();
+                if claimed.is_some_and(|c| c > MAX_BUFFER)
+                    || wanted > MAX_BUFFER
+                    || !reader.grow(wanted)
+                {
+                    let what = claimed.map_or("a record here".to_string(), |c| {
+                        format!(
+                            "a record here claims {c} bytes, more than {} MiB",
+                            MAX_BUFFER >> 20
+                        )
+                    });
+                    summary.problems.push((
+                        offset,
+                        format!("{what}: the file is corrupt from this offset on"),
+                    ));
                     break;
                 }
-                buffer_size *= 2;
+                buffer_size = wanted;
             }
             Err(PcapError::UnexpectedEof) => {
                 summary.problems.push((
@@ -219,6 +238,28 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
         }
     }
     summary
+}
+
+/// The length the record at the start of `data` claims (header included), if readable.
+fn claimed_len(data: &[u8], format: Option<CaptureFormat>, big_endian: bool) -> Option<usize> {
+    let read = |at: usize, be: bool| -> Option<usize> {
+        let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+        Some(if be {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        } as usize)
+    };
+    match format {
+        Some(CaptureFormat::Pcapng) => {
+            // Block length at offset 4; the byte order shows in the block type's layout.
+            let le = read(4, false)?;
+            let be = read(4, true)?;
+            Some(le.min(be))
+        }
+        Some(_) => read(8, big_endian).map(|caplen| caplen + 16),
+        None => None,
+    }
 }
 
 fn describe(e: &PcapError<&[u8]>) -> String {
@@ -331,6 +372,31 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn a_record_claiming_gigabytes_is_named_not_allocated() {
+        for le in [true, false] {
+            let mut file = pcap_header(le, false, 1);
+            file.extend(pcap_record(le, 1, 0, &[1; 60]));
+            let mut huge = pcap_record(le, 2, 0, &[2; 60]);
+            let caplen = if le {
+                0x7fff_0000u32.to_le_bytes()
+            } else {
+                0x7fff_0000u32.to_be_bytes()
+            };
+            huge[8..12].copy_from_slice(&caplen);
+            file.extend(huge);
+            let mut frames = 0;
+            let summary = read_frames(&file[..], |_| frames += 1);
+            assert_eq!(frames, 1, "le={le}");
+            assert!(
+                summary.problems[0].1.contains("claims 2147418128 bytes"),
+                "{:?}",
+                summary.problems
+            );
+            assert_eq!(summary.problems[0].0, 24 + 16 + 60);
+        }
     }
 
     #[test]
