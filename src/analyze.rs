@@ -55,22 +55,41 @@ fn decode_file(path: &Path, err: Option<String>, catalog: &Catalog) -> Vec<Decod
     if let Some(e) = err {
         return vec![report_only(&display, "unreadable", Some(e))];
     }
-    let mut out = Vec::new();
-    let opened = File::open(path).and_then(|f| {
-        let mut r = BufReader::with_capacity(BUFFER, f);
-        let kind = input::sniff(peek(&mut r)?);
-        Ok((kind, r))
-    });
-    match opened {
-        Err(e) => out.push(report_only(
+    if path == Path::new("-") {
+        return decode_source("(stdin)".into(), std::io::stdin(), catalog);
+    }
+    match File::open(path) {
+        Ok(f) => decode_source(display, f, catalog),
+        Err(e) => vec![report_only(
             &display,
             "unreadable",
             Some(format!("cannot open: {e}")),
-        )),
-        // Captures on disk stream from the file: memory stays flat whatever their size.
-        Ok((Kind::Pcap | Kind::Pcapng, reader)) => out.push(capture(display, reader)),
-        Ok((Kind::Zip, reader)) => zip(&display, reader.into_inner(), 0, catalog, &mut out),
-        Ok((_, mut reader)) => decode_stream(display, &mut reader, 0, catalog, &mut out),
+        )],
+    }
+}
+
+/// A top-level source: a capture streams from it (memory stays flat whatever its size); a
+/// zip is buffered (it needs to seek); anything else goes through `decode_stream`.
+fn decode_source<R: Read + Send>(display: String, source: R, catalog: &Catalog) -> Vec<Decoded> {
+    let mut out = Vec::new();
+    let mut reader = BufReader::with_capacity(BUFFER, source);
+    let kind = match peek(&mut reader) {
+        Ok(head) => input::sniff(head),
+        Err(e) => {
+            return vec![report_only(
+                &display,
+                "unreadable",
+                Some(format!("read error: {e}")),
+            )];
+        }
+    };
+    match kind {
+        Kind::Pcap | Kind::Pcapng => out.push(capture(display, reader)),
+        Kind::Zip => match read_member(&mut reader) {
+            Ok(bytes) => zip(&display, Cursor::new(bytes), 0, catalog, &mut out),
+            Err(e) => out.push(report_only(&display, "archive", Some(e))),
+        },
+        _ => decode_stream(display, &mut reader, 0, catalog, &mut out),
     }
     out
 }

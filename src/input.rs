@@ -78,6 +78,9 @@ fn walk(
     seen: &mut std::collections::HashSet<PathBuf>,
     depth: usize,
 ) {
+    if p == Path::new("-") {
+        return out.push((p.to_path_buf(), None)); // standard input
+    }
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => {
             let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());

@@ -28,6 +28,13 @@ enum Format {
     Html,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ScanFormat {
     Table,
@@ -66,6 +73,12 @@ enum Command {
         /// Write the report to this file instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Colour the text report: auto (a terminal, unless NO_COLOR is set), always, never.
+        #[arg(long, value_enum, default_value = "auto")]
+        color: Color,
+        /// Print only the verdict line.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Print every decoded fact as JSON Lines (one object per event, with its input and frame
     /// or line).
@@ -160,12 +173,25 @@ fn main() -> ExitCode {
             inputs,
             format,
             output,
+            color,
+            quiet,
         } => {
             let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let report = analyze::report(decoded, &catalog, &ca);
+            let colour = match color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    use std::io::IsTerminal;
+                    output.is_none()
+                        && std::env::var_os("NO_COLOR").is_none()
+                        && std::io::stdout().is_terminal()
+                }
+            };
             let text = match format {
-                Format::Text => mradiag::report::text::render(&report),
+                Format::Text if quiet => mradiag::report::text::verdict_line(&report),
+                Format::Text => mradiag::report::text::render_with(&report, colour),
                 Format::Json => report.to_json(),
                 Format::Md => mradiag::report::markdown::render(&report),
                 Format::Html => mradiag::report::html::render(&report),

@@ -246,3 +246,32 @@ fn certs_validates_chains_at_capture_time_against_each_anchor_set() {
     assert_eq!(anchors[0]["anchor_set"], "CA certificates in the inputs");
     assert_eq!(anchors[0]["accepted"], true, "{anchors}");
 }
+
+#[test]
+fn stdin_quiet_and_colour() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+        .args(["analyze", "-q", "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let capture = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/tcp-8443-refused/capture.pcap"),
+    )
+    .unwrap();
+    child.stdin.take().unwrap().write_all(&capture).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("provisioning.tcp_refused — "));
+    let (_, coloured, _) = mradiag(&["analyze", "--color", "always", "samples/tcp-8443-refused"]);
+    assert!(
+        coloured.contains("\x1b[1;31mLikely fault:\x1b[0m"),
+        "{coloured}"
+    );
+    let (_, plain, _) = mradiag(&["analyze", "samples/tcp-8443-refused"]);
+    assert!(!plain.contains('\x1b'), "no colour when not a terminal");
+}

@@ -26,14 +26,19 @@ fn clock(ts: &str) -> &str {
     ts.get(11..19).unwrap_or(ts)
 }
 
-fn phase_lines(out: &mut String, phases: &[PhaseResult]) {
+fn phase_lines(out: &mut String, phases: &[PhaseResult], color: bool) {
     for p in phases {
         let summary = if p.summary.is_empty() {
             p.status.name().replace('_', " ")
         } else {
             clean(&p.summary)
         };
-        let _ = writeln!(out, "  {} {:<13} {summary}", mark(p.status), p.phase.name());
+        let _ = writeln!(
+            out,
+            "  {} {:<13} {summary}",
+            paint(color, mark_colour(p.status), mark(p.status)),
+            p.phase.name()
+        );
     }
 }
 
@@ -46,6 +51,37 @@ fn evidence_line(out: &mut String, label: &str, e: &Evidence) {
 }
 
 pub fn render(report: &Report) -> String {
+    render_with(report, false)
+}
+
+/// ANSI colour for a terminal: green ok, red failed, yellow inconclusive and warnings.
+fn paint(on: bool, code: &str, text: &str) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn mark_colour(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "32",
+        Status::Failed => "1;31",
+        Status::Inconclusive => "33",
+        _ => "2",
+    }
+}
+
+/// The one line that says it all (for `--quiet`).
+pub fn verdict_line(report: &Report) -> String {
+    let v = &report.verdict;
+    match &v.fault {
+        Some(fault) => format!("{fault} — {}\n", clean(&v.summary)),
+        None => format!("{} — {}\n", v.status.name(), clean(&v.summary)),
+    }
+}
+
+pub fn render_with(report: &Report, color: bool) -> String {
     let mut out = String::new();
     for input in &report.inputs {
         if let Some(err) = &input.error {
@@ -128,7 +164,7 @@ pub fn render(report: &Report) -> String {
             clock(&s.start),
             clock(&s.end)
         );
-        phase_lines(&mut out, &s.phases);
+        phase_lines(&mut out, &s.phases, color);
         if report.sessions.len() > 1 {
             let v = &s.verdict;
             let _ = writeln!(out, "  → {}", v.fault.as_deref().unwrap_or(v.status.name()));
@@ -136,13 +172,18 @@ pub fn render(report: &Report) -> String {
     }
     if report.sessions.is_empty() {
         out.push('\n');
-        phase_lines(&mut out, &report.phases);
+        phase_lines(&mut out, &report.phases, color);
     }
     let v = &report.verdict;
     out.push('\n');
     match &v.fault {
         Some(fault) => {
-            let _ = writeln!(out, "Likely fault: {fault} — {}", clean(&v.summary));
+            let _ = writeln!(
+                out,
+                "{} {fault} — {}",
+                paint(color, "1;31", "Likely fault:"),
+                clean(&v.summary)
+            );
             for (i, e) in v.evidence.iter().enumerate() {
                 evidence_line(&mut out, if i == 0 { "evidence:" } else { "" }, e);
             }
@@ -159,11 +200,11 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
         for f in notes {
             let tag = if f.severity == Severity::Warning {
-                "warning"
+                paint(color, "33", "warning:")
             } else {
-                "note"
+                "note:".into()
             };
-            let _ = writeln!(out, "{tag}: {} — {}", f.id, clean(&f.summary));
+            let _ = writeln!(out, "{tag} {} — {}", f.id, clean(&f.summary));
             if let Some(e) = f.evidence.first() {
                 evidence_line(&mut out, "", e);
             }
