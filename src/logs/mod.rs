@@ -119,7 +119,7 @@ fn scan_part(
     info: &mut LogInfo,
     events: &mut Vec<Event>,
 ) {
-    let hits = catalog.scan(text);
+    let hits = catalog.scan_at_most(text, MAX_HITS.saturating_sub(events.len()));
     info.signatures += hits.len();
     for hit in &hits {
         let sig = &catalog.signatures[hit.signature];
