@@ -1,6 +1,6 @@
 //! The command line: thin on purpose; everything it prints is rendered from the core's values.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use mradiag::analyze;
 use mradiag::logs::signatures::Catalog;
 use std::io::Write;
@@ -107,6 +107,10 @@ enum Command {
         #[command(flatten)]
         inputs: Inputs,
     },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff) to standard output.
+    Man,
     /// List the fault ids and the log signatures: what each means and the fix.
     Signatures {
         /// Also list the signatures of these catalogs.
@@ -154,6 +158,7 @@ fn main() -> ExitCode {
         | Command::Scan { inputs, .. }
         | Command::Certs { inputs } => inputs.signatures.clone(),
         Command::Signatures { extra } => extra.clone(),
+        Command::Completions { .. } | Command::Man => Vec::new(),
     };
     let ca_paths = match &cli.command {
         Command::Analyze { inputs, .. }
@@ -264,6 +269,13 @@ fn main() -> ExitCode {
                 .write_all(text.as_bytes())
                 .map(|_| if readable { 0 } else { 2 })
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "mradiag", &mut stdout);
+            Ok(0)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut stdout)
+            .map(|_| 0),
         Command::Signatures { .. } => {
             let mut res = writeln!(stdout, "Fault ids\n");
             for (id, meaning, fix) in mradiag::faults::catalog() {

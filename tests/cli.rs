@@ -275,3 +275,18 @@ fn stdin_quiet_and_colour() {
     let (_, plain, _) = mradiag(&["analyze", "samples/tcp-8443-refused"]);
     assert!(!plain.contains('\x1b'), "no colour when not a terminal");
 }
+
+#[test]
+fn completions_and_man_page() {
+    let (code, bash, _) = mradiag(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(
+        bash.contains("_mradiag()") && bash.contains("analyze") && bash.contains("--signatures")
+    );
+    let (code, man, _) = mradiag(&["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        man.contains(".TH mradiag 1") && man.contains("analyze"),
+        "{man}"
+    );
+}
