@@ -5,6 +5,8 @@
                                      has no 8021q module, so a trunk capture is made this way)
   craft.py truncate SRC DST FRAME    the file is cut half-way through record FRAME (1-based),
                                      as an interrupted upload or a full disk leaves it
+  craft.py drop SRC DST FRAME        record FRAME is left out (a client that hangs up without
+                                     the alert OpenSSL sends, as some TLS stacks do)
 Only little-endian microsecond pcap (what tcpdump writes here) is handled."""
 
 import struct
@@ -42,6 +44,15 @@ def truncate(src, dst, frame_no):
     sys.exit(f"{src} has no frame {frame_no}")
 
 
+def drop(src, dst, frame_no):
+    data = open(src, "rb").read()
+    out = bytearray(data[:24])
+    for n, off, header, frame in records(data):
+        if n != frame_no:
+            out += header + frame
+    open(dst, "wb").write(out)
+
+
 if __name__ == "__main__":
     cmd, src, dst, arg = sys.argv[1:5]
-    {"vlan": vlan, "truncate": truncate}[cmd](src, dst, int(arg))
+    {"vlan": vlan, "truncate": truncate, "drop": drop}[cmd](src, dst, int(arg))

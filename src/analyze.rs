@@ -358,13 +358,14 @@ pub fn report(decoded: Vec<Decoded>, catalog: &Catalog, ca: &[Vec<u8>]) -> Repor
         inputs.push(d.input);
         tagged.extend(d.events.into_iter().map(|event| Tagged { input: i, event }));
     }
-    let analysis = mra::analyze(&names, &tagged, catalog);
+    let anchors = crate::certs::anchor_sets(&tagged, ca);
+    let analysis = mra::analyze(&names, &tagged, catalog, &anchors);
     let domain = analysis
         .sessions
         .iter()
         .rev()
         .find_map(|s| s.domain.clone());
-    let certificates = crate::certs::section(&names, &tagged, ca, domain.as_deref());
+    let certificates = crate::certs::section(&names, &tagged, &anchors, domain.as_deref());
     Report {
         schema: SCHEMA,
         tool: Tool {

@@ -179,14 +179,9 @@ pub struct CertificateReport {
     pub mra: Vec<String>,
 }
 
-/// The certificate section: the anchor sets (the user's CA files, CA certificates found among
-/// the inputs, the public roots), then every distinct chain a server sent, validated.
-pub fn section(
-    inputs: &[String],
-    events: &[crate::mra::Tagged],
-    user_ca: &[Vec<u8>],
-    domain: Option<&str>,
-) -> Vec<CertificateReport> {
+/// The anchor sets, in the order they are reported: the user's CA files, the CA
+/// certificates found among the inputs, the public roots.
+pub fn anchor_sets(events: &[crate::mra::Tagged], user_ca: &[Vec<u8>]) -> Vec<AnchorSet> {
     use crate::model::EventKind;
     let mut sets = Vec::new();
     if !user_ca.is_empty() {
@@ -214,6 +209,17 @@ pub fn section(
         });
     }
     sets.push(AnchorSet::public_roots());
+    sets
+}
+
+/// The certificate section: every distinct chain a server sent, validated against `sets`.
+pub fn section(
+    inputs: &[String],
+    events: &[crate::mra::Tagged],
+    sets: &[AnchorSet],
+    domain: Option<&str>,
+) -> Vec<CertificateReport> {
+    use crate::model::EventKind;
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for t in events {
@@ -252,7 +258,7 @@ pub fn section(
             server,
             sni: sni.clone(),
             checked_at: crate::time::format_ns(t.event.ts),
-            anchors: validate(chain, sni.as_deref(), at, &sets),
+            anchors: validate(chain, sni.as_deref(), at, sets),
             mra: mra_rules(leaf, sni.as_deref(), domain, at),
             chain: chain.clone(),
         });

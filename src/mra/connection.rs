@@ -47,7 +47,7 @@ impl<'a> Connection<'a> {
         })
     }
 
-    pub fn judge(&self) -> Judgement<'a> {
+    pub fn judge(&self, anchors: &[crate::certs::AnchorSet]) -> Judgement<'a> {
         let EventKind::TcpConnection {
             outcome,
             syn_count,
@@ -315,6 +315,29 @@ impl<'a> Connection<'a> {
                     summary: summary_parts.join(" · "),
                     evidence,
                 };
+            }
+            // A chain no anchor set accepts, closed on without a word: untrusted.
+            if let Some((t, chain)) = chain {
+                let at = t.event.ts.div_euclid(1_000_000_000);
+                let verdicts = crate::certs::validate(chain, sni.as_deref(), at, anchors);
+                if !verdicts.is_empty() && verdicts.iter().all(|v| !v.accepted) {
+                    let why: Vec<String> = verdicts
+                        .iter()
+                        .map(|v| {
+                            format!("{}: {}", v.anchor_set, v.reason.as_deref().unwrap_or("?"))
+                        })
+                        .collect();
+                    summary_parts.push("client closed without an alert".into());
+                    evidence.push((
+                        t,
+                        format!("no trust anchor accepts this chain ({})", why.join("; ")),
+                    ));
+                    return Judgement::Failed {
+                        problem: "tls_untrusted",
+                        summary: summary_parts.join(" · "),
+                        evidence,
+                    };
+                }
             }
             if let Some(t) = encrypted_alert {
                 let text = if version == Some(0x0304) {

@@ -31,11 +31,17 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
-pub fn analyze(inputs: &[String], events: &[Tagged], catalog: &Catalog) -> Analysis {
+pub fn analyze(
+    inputs: &[String],
+    events: &[Tagged],
+    catalog: &Catalog,
+    anchors: &[crate::certs::AnchorSet],
+) -> Analysis {
     let ctx = Ctx {
         inputs,
         catalog,
         events,
+        anchors,
     };
     let txs = discovery::transactions(events);
     let conns = connections(events);
@@ -110,6 +116,8 @@ pub(crate) struct Ctx<'a> {
     inputs: &'a [String],
     catalog: &'a Catalog,
     events: &'a [Tagged],
+    /// Trust anchors, for a chain the client rejected without saying why.
+    anchors: &'a [crate::certs::AnchorSet],
 }
 
 impl Ctx<'_> {
@@ -364,8 +372,10 @@ fn judge_attempt(
     }
 
     // Judge every connection once.
-    let judged: Vec<(&Connection<'_>, Judgement<'_>)> =
-        attempt_conns.iter().map(|c| (*c, c.judge())).collect();
+    let judged: Vec<(&Connection<'_>, Judgement<'_>)> = attempt_conns
+        .iter()
+        .map(|c| (*c, c.judge(ctx.anchors)))
+        .collect();
     let uds_conns: Vec<&(&Connection<'_>, Judgement<'_>)> = judged
         .iter()
         .filter(|(c, _)| uds_ips.contains(&c.server.ip))
