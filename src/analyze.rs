@@ -349,6 +349,30 @@ fn zip<R: Read + std::io::Seek>(
     }
 }
 
+/// Read local times without an offset (Jabber logs) in `tz`: their lines can then be placed
+/// beside a capture's.
+pub fn apply_timezone(decoded: &mut [Decoded], tz: &jiff::tz::TimeZone) {
+    use crate::logs::grammar::{TimeBasis, localize};
+    for d in decoded {
+        if let Some(info) = &mut d.input.log
+            && info.time_basis == TimeBasis::LocalNoOffset
+        {
+            info.first_ts = info.first_ts.and_then(|t| localize(t, tz));
+            info.last_ts = info.last_ts.and_then(|t| localize(t, tz));
+            info.time_basis = TimeBasis::LocalInZone;
+        }
+        for e in &mut d.events {
+            if let EventKind::LogSignature { time_basis, .. } = &mut e.kind
+                && *time_basis == TimeBasis::LocalNoOffset
+                && let Some(ts) = localize(e.ts, tz)
+            {
+                e.ts = ts;
+                *time_basis = TimeBasis::LocalInZone;
+            }
+        }
+    }
+}
+
 /// Judge decoded inputs into the report; `ca` are the user's trust anchors (DER).
 pub fn report(decoded: Vec<Decoded>, catalog: &Catalog, ca: &[Vec<u8>]) -> Report {
     let names: Vec<String> = decoded.iter().map(|d| d.input.path.clone()).collect();

@@ -56,6 +56,11 @@ struct Inputs {
     /// them), reported beside the inputs' own CA files and the public roots. Repeatable.
     #[arg(long = "ca", value_name = "FILE")]
     ca: Vec<PathBuf>,
+    /// The zone of log times written without an offset (Jabber logs): an IANA name such as
+    /// Europe/Paris, or an offset such as +05:30. Without it those lines cannot be placed in
+    /// time beside a capture.
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -166,6 +171,24 @@ fn main() -> ExitCode {
         | Command::Scan { inputs, .. } => inputs.ca.clone(),
         _ => Vec::new(),
     };
+    let tz_name = match &cli.command {
+        Command::Analyze { inputs, .. }
+        | Command::Events { inputs }
+        | Command::Scan { inputs, .. }
+        | Command::Certs { inputs } => inputs.tz.clone(),
+        _ => None,
+    };
+    let tz = match tz_name
+        .as_deref()
+        .map(mradiag::logs::grammar::parse_zone)
+        .transpose()
+    {
+        Ok(tz) => tz,
+        Err(e) => {
+            eprintln!("mradiag: --tz: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let (catalog, ca) = match catalog(&extra).and_then(|c| Ok((c, trust_anchors(&ca_paths)?))) {
         Ok(x) => x,
         Err(e) => {
@@ -181,7 +204,10 @@ fn main() -> ExitCode {
             color,
             quiet,
         } => {
-            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            if let Some(tz) = &tz {
+                analyze::apply_timezone(&mut decoded, tz);
+            }
             let readable = analyze::any_readable(&decoded);
             let report = analyze::report(decoded, &catalog, &ca);
             let colour = match color {
@@ -217,7 +243,10 @@ fn main() -> ExitCode {
             }
         }
         Command::Events { inputs } => {
-            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            if let Some(tz) = &tz {
+                analyze::apply_timezone(&mut decoded, tz);
+            }
             let readable = analyze::any_readable(&decoded);
             let mut res = Ok(());
             for d in &decoded {
@@ -244,7 +273,7 @@ fn main() -> ExitCode {
                 .num_threads(jobs.unwrap_or(0))
                 .build()
                 .expect("a thread pool");
-            let rows = pool.install(|| mradiag::scan::run(&cases, &catalog));
+            let rows = pool.install(|| mradiag::scan::run(&cases, &catalog, tz.as_ref()));
             let summary = mradiag::scan::summarize(&rows);
             let text = match format {
                 ScanFormat::Table => mradiag::scan::render_table(&rows, &summary),
@@ -261,7 +290,10 @@ fn main() -> ExitCode {
             stdout.write_all(text.as_bytes()).map(|_| code)
         }
         Command::Certs { inputs } => {
-            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            if let Some(tz) = &tz {
+                analyze::apply_timezone(&mut decoded, tz);
+            }
             let readable = analyze::any_readable(&decoded);
             let report = analyze::report(decoded, &catalog, &ca);
             let text = mradiag::report::text::certificates(&report.certificates);

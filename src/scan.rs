@@ -64,8 +64,11 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     }
 }
 
-pub fn analyze_case(case: &Path, catalog: &Catalog) -> Row {
-    let decoded = analyze::decode_inputs(std::slice::from_ref(&case.to_path_buf()), catalog);
+pub fn analyze_case(case: &Path, catalog: &Catalog, tz: Option<&jiff::tz::TimeZone>) -> Row {
+    let mut decoded = analyze::decode_inputs(std::slice::from_ref(&case.to_path_buf()), catalog);
+    if let Some(tz) = tz {
+        analyze::apply_timezone(&mut decoded, tz);
+    }
     let readable = analyze::any_readable(&decoded);
     let errors: Vec<String> = decoded
         .iter()
@@ -127,8 +130,11 @@ fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row
 }
 
 /// Analyse every case, in parallel, results in case order whatever the thread count.
-pub fn run(cases: &[PathBuf], catalog: &Catalog) -> Vec<Row> {
-    cases.par_iter().map(|c| analyze_case(c, catalog)).collect()
+pub fn run(cases: &[PathBuf], catalog: &Catalog, tz: Option<&jiff::tz::TimeZone>) -> Vec<Row> {
+    cases
+        .par_iter()
+        .map(|c| analyze_case(c, catalog, tz))
+        .collect()
 }
 
 pub fn summarize(rows: &[Row]) -> Summary {

@@ -290,3 +290,36 @@ fn completions_and_man_page() {
         "{man}"
     );
 }
+
+#[test]
+fn tz_reads_jabber_local_times_in_a_zone() {
+    let start = |args: &[&str]| {
+        let (_, out, _) = mradiag(args);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["sessions"][0]["start"].as_str().unwrap().to_string()
+    };
+    let local = start(&[
+        "analyze",
+        "--format",
+        "json",
+        "samples/jabber-no-srv-records",
+    ]);
+    let paris = start(&[
+        "analyze",
+        "--format",
+        "json",
+        "--tz",
+        "+01:00",
+        "samples/jabber-no-srv-records",
+    ]);
+    assert_eq!(local, "2026-11-26T14:17:37.501000Z");
+    assert_eq!(paris, "2026-11-26T13:17:37.501000Z");
+    let (code, _, err) = mradiag(&[
+        "analyze",
+        "--tz",
+        "Nowhere/X",
+        "samples/jabber-no-srv-records",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown time zone"), "{err}");
+}

@@ -24,6 +24,8 @@ pub enum TimeBasis {
     Utc,
     /// Local time without an offset, taken as UTC for ordering only.
     LocalNoOffset,
+    /// Local time without an offset, read in the zone the user named (`--tz`).
+    LocalInZone,
     Unknown,
 }
 
@@ -182,5 +184,52 @@ mod tests {
             Grammar::Expressway
         );
         assert_eq!(detect(b"just some words\nand more"), Grammar::Text);
+    }
+}
+
+/// A zone for local times: an IANA name (`Europe/Paris`) or a fixed offset (`+05:30`).
+pub fn parse_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
+    let fixed = |sign: i32, hm: &str| -> Option<jiff::tz::TimeZone> {
+        let (h, m) = hm.split_once(':').unwrap_or((hm, "0"));
+        let secs = sign * (h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60);
+        jiff::tz::Offset::from_seconds(secs)
+            .ok()
+            .map(jiff::tz::TimeZone::fixed)
+    };
+    let parsed = match name.as_bytes().first() {
+        Some(b'+') => fixed(1, &name[1..]),
+        Some(b'-') => fixed(-1, &name[1..]),
+        _ if name.eq_ignore_ascii_case("UTC") => Some(jiff::tz::TimeZone::UTC),
+        _ => jiff::tz::TimeZone::get(name).ok(),
+    };
+    parsed.ok_or_else(|| format!("unknown time zone {name:?} (an IANA name such as Europe/Paris, or an offset such as +05:30)"))
+}
+
+/// A local time (stored as if it were UTC) read in `tz` instead.
+pub fn localize(ns: i64, tz: &jiff::tz::TimeZone) -> Option<i64> {
+    let as_if_utc = jiff::Timestamp::from_nanosecond(ns as i128).ok()?;
+    let civil = jiff::tz::TimeZone::UTC.to_datetime(as_if_utc);
+    let ts = tz.to_ambiguous_timestamp(civil).compatible().ok()?;
+    i64::try_from(ts.as_nanosecond()).ok()
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn offsets_and_names() {
+        let local = parse_ts("2024-02-01T05:48:33Z").unwrap();
+        let plus = parse_zone("+05:30").unwrap();
+        assert_eq!(
+            crate::time::format_ns(localize(local, &plus).unwrap()),
+            "2024-02-01T00:18:33.000000Z"
+        );
+        let minus = parse_zone("-04:00").unwrap();
+        assert_eq!(
+            crate::time::format_ns(localize(local, &minus).unwrap()),
+            "2024-02-01T09:48:33.000000Z"
+        );
+        assert!(parse_zone("Mars/Olympus").is_err());
     }
 }
