@@ -105,6 +105,9 @@ enum Command {
         /// Cases analysed at once (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
+        /// No progress bar (it is drawn on standard error only when that is a terminal).
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// The certificates servers sent: each chain, validated at the capture's time against
     /// every anchor set, with the MRA name rules.
@@ -267,13 +270,14 @@ fn main() -> ExitCode {
             inputs,
             format,
             jobs,
+            quiet,
         } => {
             let cases = mradiag::scan::cases(&inputs.inputs);
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(jobs.unwrap_or(0))
                 .build()
                 .expect("a thread pool");
-            let rows = pool.install(|| mradiag::scan::run(&cases, &catalog, tz.as_ref()));
+            let rows = pool.install(|| mradiag::scan::run(&cases, &catalog, tz.as_ref(), !quiet));
             let summary = mradiag::scan::summarize(&rows);
             let text = match format {
                 ScanFormat::Table => mradiag::scan::render_table(&rows, &summary),

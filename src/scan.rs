@@ -129,12 +129,33 @@ fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row
     }
 }
 
-/// Analyse every case, in parallel, results in case order whatever the thread count.
-pub fn run(cases: &[PathBuf], catalog: &Catalog, tz: Option<&jiff::tz::TimeZone>) -> Vec<Row> {
-    cases
+/// Analyse every case, in parallel, results in case order whatever the thread count; a
+/// progress bar on standard error when it is a terminal (and `progress` is asked for).
+pub fn run(
+    cases: &[PathBuf],
+    catalog: &Catalog,
+    tz: Option<&jiff::tz::TimeZone>,
+    progress: bool,
+) -> Vec<Row> {
+    use indicatif::{ParallelProgressIterator, ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    let bar = if progress && std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(cases.len() as u64), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} cases {elapsed_precise} (eta {eta})")
+    {
+        bar.set_style(style);
+    }
+    let rows = cases
         .par_iter()
+        .progress_with(bar.clone())
         .map(|c| analyze_case(c, catalog, tz))
-        .collect()
+        .collect();
+    bar.finish_and_clear();
+    rows
 }
 
 pub fn summarize(rows: &[Row]) -> Summary {
