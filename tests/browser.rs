@@ -1,0 +1,86 @@
+//! The HTML report in a real browser: headless Chromium loads a sample report from disk,
+//! the DOM it builds must hold the verdict box and every phase row, nothing may be logged to
+//! the console, and a screenshot is taken. Skips, saying so, where Chromium is absent
+//! (`.ci/run` installs it).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED: no Chromium at /usr/bin/chromium (apt-get install chromium)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("mradiag-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let html = dir.join("report.html");
+    let status = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+        .args(["analyze", "--format", "html", "-o"])
+        .arg(&html)
+        .arg("samples/merged-capture-expc-401")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let url = format!("file://{}", html.display());
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+    let profile = format!("--user-data-dir={}", dir.join("profile").display());
+    let dom = Command::new(&browser)
+        .args(flags)
+        .arg(&profile)
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    let page = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        page.contains(r#"id="verdict""#),
+        "no verdict box in the DOM:\n{page}"
+    );
+    for phase in ["discovery", "provisioning", "xmpp", "sip", "voicemail"] {
+        assert!(
+            page.contains(&format!("<td>{phase}</td>")),
+            "no row for {phase}"
+        );
+    }
+    let log = String::from_utf8_lossy(&dom.stderr);
+    assert!(
+        !log.lines().any(|l| l.contains("CONSOLE")),
+        "console messages:\n{log}"
+    );
+    let png = dir.join("report.png");
+    let shot = Command::new(&browser)
+        .args(flags)
+        .arg(&profile)
+        .arg(format!("--screenshot={}", png.display()))
+        .arg("--window-size=1200,1600")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        std::fs::metadata(&png)
+            .map(|m| m.len() > 10_000)
+            .unwrap_or(false),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
