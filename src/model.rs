@@ -35,15 +35,6 @@ pub enum Side {
     Server,
 }
 
-impl Side {
-    pub fn other(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
@@ -339,19 +330,6 @@ impl EventKind {
                 None
             }
         }
-    }
-}
-
-/// DNS type numbers we name in text output.
-pub fn qtype_name(t: u16) -> String {
-    match t {
-        1 => "A".into(),
-        5 => "CNAME".into(),
-        6 => "SOA".into(),
-        28 => "AAAA".into(),
-        33 => "SRV".into(),
-        65 => "HTTPS".into(),
-        other => format!("TYPE{other}"),
     }
 }
 

@@ -159,19 +159,6 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
     Decoded { info, events }
 }
 
-/// Problems the reader found with the file itself, as (offset, description).
-pub fn file_problems(events: &[Event]) -> impl Iterator<Item = (&u64, &String)> {
-    events.iter().filter_map(|e| match &e.kind {
-        EventKind::Anomaly {
-            what,
-            detail,
-            offset: Some(o),
-            ..
-        } if what == "capture_file" => Some((o, detail)),
-        _ => None,
-    })
-}
-
 fn dispatch(
     src_ip: IpAddr,
     dst_ip: IpAddr,

@@ -16,8 +16,6 @@ pub struct Reassembler {
     pending: BTreeMap<u64, Vec<u8>>,
     pending_bytes: usize,
     cap: usize,
-    /// Bytes skipped over because a hole never filled before the cap was reached.
-    pub skipped: u64,
 }
 
 impl Default for Reassembler {
@@ -35,7 +33,6 @@ impl Reassembler {
             pending: BTreeMap::new(),
             pending_bytes: 0,
             cap,
-            skipped: 0,
         }
     }
 
@@ -94,7 +91,6 @@ impl Reassembler {
             // Give up on the hole: jump to the first buffered segment.
             let first = *self.pending.keys().next().expect("pending is not empty");
             let skipped = first - self.next;
-            self.skipped += skipped;
             self.next_seq = self.next_seq.wrapping_add(skipped as u32);
             self.next = first;
             self.drain(frame, deliver);

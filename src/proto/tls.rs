@@ -67,10 +67,6 @@ impl TlsStream {
         }
     }
 
-    pub fn handshake_done(&self) -> bool {
-        self.done
-    }
-
     /// Feed in-order bytes from one side.
     pub fn feed(&mut self, side: Side, mut bytes: &[u8], out: &mut Emit<'_>) {
         while !bytes.is_empty() {
