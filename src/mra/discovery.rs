@@ -1,8 +1,11 @@
 //! Phase 1: the client's DNS. Pair queries with answers, then read the SRV lookups for
 //! `_collab-edge._tls`, `_cisco-uds._tcp` and `_cuplogin._tcp` and the target lookups.
 
-use super::Tagged;
+use super::connection::{Connection, Judgement};
+use super::{Ctx, PhaseState, Tagged};
 use crate::model::{DnsRecord, Endpoint, EventKind, Transport, rcode_name};
+use crate::report::Status;
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -216,4 +219,100 @@ pub fn srv_domain(name: &str) -> Option<(&'static str, String)> {
         }
     }
     None
+}
+
+pub(super) fn short(name: &str) -> &str {
+    srv_domain(name)
+        .map(|(p, _)| p.trim_end_matches('.'))
+        .unwrap_or(name)
+}
+
+/// The discovery phase of one attempt: SRV answers, target lookups, and the failures.
+pub(super) fn discovery_phase(
+    ctx: &Ctx<'_>,
+    edge_txs: &[&Transaction<'_>],
+    uds_txs: &[&Transaction<'_>],
+    edge_lookups: &[&Transaction<'_>],
+    edge_targets: &[(u16, String)],
+    edge_ips: &BTreeSet<IpAddr>,
+    judged: &[(&Connection<'_>, Judgement<'_>)],
+) -> PhaseState {
+    let uds_note = uds_txs
+        .last()
+        .map(|t| format!("{} {} · ", short(&t.name), t.outcome()))
+        .unwrap_or_default();
+    if edge_txs.is_empty() {
+        return if uds_txs.is_empty() {
+            PhaseState::new(
+                Status::NotObserved,
+                "no SRV lookup in the capture (cached discovery or manual settings)",
+            )
+        } else {
+            PhaseState::new(
+                Status::Inconclusive,
+                format!("{uds_note}no _collab-edge lookup in the capture"),
+            )
+        };
+    }
+    if let Some(answered) = edge_txs.iter().find(|t| !t.srv().is_empty()) {
+        let mut state = PhaseState::new(Status::Ok, String::new());
+        state.evidence.push(ctx.evidence(
+            answered.response.expect("answered"),
+            format!("{} answered {}", answered.name, answered.outcome()),
+        ));
+        let addrs: Vec<String> = edge_ips.iter().map(|a| a.to_string()).collect();
+        let targets = edge_targets
+            .iter()
+            .map(|(p, t)| format!("{t}:{p}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let reached = judged.iter().any(|(c, _)| edge_ips.contains(&c.server.ip));
+        if addrs.is_empty() && !reached && !edge_lookups.is_empty() {
+            let last = edge_lookups.last().expect("not empty");
+            state.status = Status::Failed;
+            state.problem = Some("edge_host_unresolved".into());
+            state.summary = format!(
+                "{uds_note}_collab-edge._tls → {targets} · {} {}",
+                last.name,
+                last.outcome()
+            );
+            for l in edge_lookups {
+                state.evidence.push(
+                    ctx.evidence(l.decisive(), format!("{} lookup: {}", l.name, l.outcome())),
+                );
+            }
+            return state;
+        }
+        let addr_note = if addrs.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", addrs.join(", "))
+        };
+        state.summary = format!("{uds_note}_collab-edge._tls → {targets}{addr_note}");
+        return state;
+    }
+    let last = edge_txs.last().expect("not empty");
+    let (problem, what) = match last.rcode() {
+        None => ("dns_unanswered", format!("{} got no answer", last.name)),
+        Some(0 | 3) => (
+            "collab_edge_missing",
+            format!("{} {}", last.name, last.outcome()),
+        ),
+        Some(r) => (
+            "dns_error",
+            format!("{} answered {}", last.name, crate::model::rcode_name(r)),
+        ),
+    };
+    let mut state = PhaseState::new(
+        Status::Failed,
+        format!("{uds_note}_collab-edge._tls {}", last.outcome()),
+    );
+    state.problem = Some(problem.into());
+    for t in edge_txs.iter().chain(uds_txs.iter()) {
+        state
+            .evidence
+            .push(ctx.evidence(t.decisive(), format!("{}: {}", t.name, t.outcome())));
+    }
+    let _ = what;
+    state
 }

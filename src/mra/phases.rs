@@ -1,0 +1,219 @@
+//! Phases 2–5 from the connections to Expressway-E: a phase is ok if one got through, else
+//! the fault of the last one that failed; SIP in clear (REGISTER and its answer) refines SIP.
+
+use super::connection::{Connection, Judgement};
+use super::{Attempt, Ctx, PhaseState, Tagged};
+use crate::faults::Phase;
+use crate::model::EventKind;
+use crate::report::{Evidence, Finding, Severity, Status};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// A phase carried by connections to Expressway-E: ok if one got through, else the fault of
+/// the last one that failed. Earlier failures before a success are a failover warning.
+pub(super) fn connection_phase(
+    ctx: &Ctx<'_>,
+    phase: Phase,
+    mine: &[&(&Connection<'_>, Judgement<'_>)],
+    findings: &mut Vec<Finding>,
+) -> PhaseState {
+    if mine.is_empty() {
+        return PhaseState::new(Status::NotObserved, "no connection in the capture");
+    }
+    let ok = mine.iter().find(|(_, j)| matches!(j, Judgement::Ok { .. }));
+    let failures: Vec<_> = mine
+        .iter()
+        .filter(|(_, j)| matches!(j, Judgement::Failed { .. }))
+        .collect();
+    if let Some((
+        c,
+        Judgement::Ok {
+            summary,
+            evidence,
+            warnings,
+        },
+    )) = ok
+    {
+        let mut state = PhaseState::new(Status::Ok, summary.clone());
+        state.evidence = evidence
+            .iter()
+            .map(|(t, n)| ctx.evidence(t, n.clone()))
+            .collect();
+        for (id, text, t) in warnings {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                id: format!("{}.{id}", phase.name()),
+                phase,
+                summary: text.clone(),
+                evidence: vec![ctx.evidence(t, text.clone())],
+            });
+        }
+        let earlier: Vec<_> = failures
+            .iter()
+            .filter(|(f, _)| f.start_ts < c.start_ts)
+            .collect();
+        if !earlier.is_empty() {
+            let mut ev = Vec::new();
+            let mut what = Vec::new();
+            for (f, j) in &earlier {
+                if let Judgement::Failed {
+                    problem,
+                    summary,
+                    evidence,
+                } = j
+                {
+                    what.push(format!("{} ({problem}: {summary})", f.server));
+                    ev.extend(evidence.iter().map(|(t, n)| ctx.evidence(t, n.clone())));
+                }
+            }
+            // Another Expressway-E after a failure is a failover; the same one again, a retry.
+            let word = if earlier.iter().any(|(f, _)| f.server.ip != c.server.ip) {
+                "failover"
+            } else {
+                "retry"
+            };
+            let text = format!(
+                "{word}: {} failed before {} succeeded",
+                what.join("; "),
+                c.server
+            );
+            state.summary = format!(
+                "{} · after {word} from {}",
+                state.summary,
+                earlier
+                    .iter()
+                    .map(|(f, _)| f.server.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            findings.push(Finding {
+                severity: Severity::Warning,
+                id: format!("{}.{word}", phase.name()),
+                phase,
+                summary: text,
+                evidence: ev,
+            });
+        }
+        return state;
+    }
+    if let Some((
+        _,
+        Judgement::Failed {
+            problem,
+            summary,
+            evidence,
+        },
+    )) = failures.last()
+    {
+        let mut state = PhaseState::new(Status::Failed, summary.clone());
+        state.problem = Some(problem.to_string());
+        state.evidence = evidence
+            .iter()
+            .map(|(t, n)| ctx.evidence(t, n.clone()))
+            .collect();
+        if failures.len() > 1 {
+            state.summary = format!(
+                "{summary} · {} connection attempts, all failed",
+                failures.len()
+            );
+        }
+        return state;
+    }
+    let (_, j) = mine.last().expect("not empty");
+    let Judgement::Inconclusive { summary, evidence } = j else {
+        unreachable!("ok and failed handled above")
+    };
+    let mut state = PhaseState::new(Status::Inconclusive, summary.clone());
+    state.evidence = evidence
+        .iter()
+        .map(|(t, n)| ctx.evidence(t, n.clone()))
+        .collect();
+    state
+}
+
+/// REGISTERs visible in clear (SIP over UDP/TCP 5060) refine the SIP phase.
+pub(super) fn sip_in_clear(
+    ctx: &Ctx<'_>,
+    client: IpAddr,
+    attempt: &Attempt,
+    events: &[Tagged],
+    state: &mut PhaseState,
+) {
+    let mut registers: BTreeMap<String, (Option<&Tagged>, Vec<&Tagged>)> = BTreeMap::new();
+    for t in events.iter().filter(|t| t.event.ts >= attempt.start) {
+        match &t.event.kind {
+            EventKind::SipRequest {
+                client: c,
+                method,
+                call_id,
+                ..
+            } if c.ip == client && method == "REGISTER" => {
+                registers
+                    .entry(call_id.clone().unwrap_or_default())
+                    .or_default()
+                    .0
+                    .get_or_insert(t);
+            }
+            EventKind::SipResponse {
+                client: c,
+                code,
+                call_id,
+                cseq,
+                ..
+            } if c.ip == client
+                && *code >= 200
+                && cseq.as_deref().is_some_and(|s| s.ends_with("REGISTER")) =>
+            {
+                registers
+                    .entry(call_id.clone().unwrap_or_default())
+                    .or_default()
+                    .1
+                    .push(t);
+            }
+            _ => {}
+        }
+    }
+    let Some((_, (request, finals))) = registers.iter().next_back() else {
+        return;
+    };
+    let code_of = |t: &Tagged| match &t.event.kind {
+        EventKind::SipResponse { code, reason, .. } => (*code, reason.clone()),
+        _ => (0, String::new()),
+    };
+    let ok = finals.iter().find(|t| (200..300).contains(&code_of(t).0));
+    let mut evidence: Vec<Evidence> = request
+        .iter()
+        .map(|t| ctx.evidence(t, "REGISTER"))
+        .collect();
+    if let Some(t) = ok {
+        evidence.push(ctx.evidence(t, "200 OK to REGISTER"));
+        *state = PhaseState {
+            status: Status::Ok,
+            summary: "REGISTER answered 200 OK".into(),
+            problem: None,
+            evidence,
+            meaning: None,
+            fix: None,
+        };
+    } else if let Some(t) = finals.last() {
+        let (code, reason) = code_of(t);
+        evidence.push(ctx.evidence(t, format!("final response {code} {reason}")));
+        *state = PhaseState {
+            status: Status::Failed,
+            summary: format!("REGISTER rejected: {code} {reason}"),
+            problem: Some("register_rejected".into()),
+            evidence,
+            meaning: None,
+            fix: None,
+        };
+    } else if state.status == Status::NotObserved {
+        *state = PhaseState {
+            status: Status::Inconclusive,
+            summary: "REGISTER sent, no final response in the capture".into(),
+            problem: None,
+            evidence,
+            meaning: None,
+            fix: None,
+        };
+    }
+}
