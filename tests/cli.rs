@@ -323,3 +323,40 @@ fn tz_reads_jabber_local_times_in_a_zone() {
     assert_eq!(code, 2);
     assert!(err.contains("unknown time zone"), "{err}");
 }
+
+#[test]
+fn edge_config_fetched_but_no_register_is_said() {
+    let dir = std::env::temp_dir().join(format!("mradiag-noreg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let request = "2024-03-05T10:02:11.100+01:00 expe traffic_server[2211]: UTCTime=\"2024-03-05 09:02:11,100\" Module=\"network.http.trafficserver\" Level=\"DEBUG\": Detail=\"Receive Request\" Txn-id=\"41\" Src-ip=\"198.51.100.23\" Msg=\"GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds HTTP/1.1\"\n";
+    let register = "2024-03-05T10:02:13.000+01:00 expe tvcs: UTCTime=\"2024-03-05 09:02:13,000\" Module=\"network.sip\" Level=\"INFO\":  Action=\"Received\" Detail=\"Receive Request Method=REGISTER, CSeq=1, To=sip:alice@example.com, Call-ID=abc@198.51.100.23, From-Tag=1, To-Tag=, Msg-Hash=1\"\n";
+    let only_request = dir.join("expe-1.txt");
+    std::fs::write(&only_request, request).unwrap();
+    let both = dir.join("expe-2.txt");
+    std::fs::write(&both, format!("{request}{register}")).unwrap();
+    let findings = |path: &std::path::Path| {
+        let (_, out, _) = mradiag(&["analyze", "--format", "json", path.to_str().unwrap()]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let first = findings(&only_request);
+    assert!(
+        first.contains(&"sip.no_register_after_edge_config".to_string()),
+        "{first:?}"
+    );
+    assert!(
+        first.contains(&"edge-config-request".to_string()),
+        "{first:?}"
+    );
+    let second = findings(&both);
+    assert!(
+        !second.contains(&"sip.no_register_after_edge_config".to_string()),
+        "{second:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -104,6 +104,26 @@ pub fn apply(
             }
         }
     }
+    // What did not happen: an edge configuration was fetched, yet no REGISTER reached the
+    // Expressway whose log holds that request.
+    let seen = |id: &str| noted.iter().any(|(n, ..)| n == id);
+    if seen("edge-config-request")
+        && !seen("sip-register-received")
+        && states[3].status != Status::Failed
+    {
+        let evidence = noted
+            .iter()
+            .find(|(n, ..)| n == "edge-config-request")
+            .map(|(_, _, e)| e.clone())
+            .unwrap_or_default();
+        findings.push(Finding {
+            severity: Severity::Warning,
+            id: "sip.no_register_after_edge_config".into(),
+            phase: Phase::Sip,
+            summary: "the client fetched its edge configuration, but no REGISTER reached the Expressway in these logs".into(),
+            evidence,
+        });
+    }
     for ((id, count, evidence), (_, severity, phase, meaning)) in noted.into_iter().zip(meanings) {
         let summary = if count > 1 {
             format!("{meaning} ({count} lines)")
