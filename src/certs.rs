@@ -268,7 +268,9 @@ pub fn section(
 
 /// MRA rules on top of Web PKI (research/mra-domain.md §1.2, F09): the leaf must cover the
 /// SRV target (SNI) and carry the service domain as `<d>`, `collab-edge.<d>` or the SRV name;
-/// clients check the SAN only; a certificate close to expiry is a warning.
+/// clients check the SAN only; Expressway certificates need the Client Authentication EKU when
+/// UC features are on (§1.2, S18); a short RSA key, a SHA-1/MD5 signature or a close expiry
+/// are warnings.
 pub fn mra_rules(
     leaf: &CertSummary,
     sni: Option<&str>,
@@ -302,6 +304,26 @@ pub fn mra_rules(
                 forms.join(", ")
             ));
         }
+    }
+    if let Some(usages) = &leaf.extended_key_usage
+        && !usages.iter().any(|u| u == "client_auth" || u == "any")
+    {
+        out.push(format!(
+            "no Client Authentication EKU ({}): Expressway certificates need client and server authentication when UC features are on",
+            usages.join(", ")
+        ));
+    }
+    if leaf.key_algorithm == "RSA" && (1..2048).contains(&leaf.key_bits) {
+        out.push(format!(
+            "a {}-bit RSA key: clients and the Expressway expect 2048 bits or more",
+            leaf.key_bits
+        ));
+    }
+    if crate::proto::x509::is_weak_signature(&leaf.signature_algorithm) {
+        out.push(format!(
+            "signed with {}: SHA-1 and MD5 signatures are rejected by current clients",
+            leaf.signature_algorithm
+        ));
     }
     let days_left = (leaf.not_after - at_secs) / 86_400;
     if (0..30).contains(&days_left) {
@@ -422,6 +444,27 @@ mod tests {
         );
         let (good, at) = sample_chain("happy-tls12");
         assert!(mra_rules(&good[0], Some("expe1.example.com"), Some("example.com"), at).is_empty());
+    }
+
+    #[test]
+    fn mra_strength_rules() {
+        let pem = include_bytes!("proto/fixtures/weak-leaf.pem");
+        let (weak, _) = crate::proto::x509::summarize(&parse_certificates(pem)[0]);
+        let rules = mra_rules(&weak, Some("expe1.example.com"), Some("example.com"), 0);
+        assert_eq!(rules.len(), 3, "{rules:?}");
+        assert!(rules[0].starts_with("no Client Authentication EKU (server_auth)"));
+        assert!(rules[1].starts_with("a 1024-bit RSA key"));
+        assert!(rules[2].starts_with("signed with sha1WithRSAEncryption"));
+        // The lab leaves: EC keys, SHA-256, client and server authentication.
+        let (good, _) = sample_chain("happy-tls12");
+        assert_eq!(good[0].key_algorithm, "EC");
+        assert_eq!(good[0].signature_algorithm, "ecdsa-with-SHA256");
+        let no_eku = CertSummary {
+            extended_key_usage: None,
+            ..weak
+        };
+        let rules = mra_rules(&no_eku, Some("expe1.example.com"), None, 0);
+        assert!(!rules.iter().any(|r| r.contains("EKU")), "{rules:?}");
     }
 
     #[test]

@@ -115,9 +115,35 @@ pub struct CertSummary {
     pub not_after: i64,
     pub sha256: String,
     pub self_signed: bool,
+    /// `RSA`, `EC`, `DSA` or `other`, and the key size in bits (0 when unknown).
+    pub key_algorithm: String,
+    pub key_bits: u32,
+    /// The issuer's signature, by name (`sha256WithRSAEncryption`) or dotted OID.
+    pub signature_algorithm: String,
+    /// The extended key usages (`server_auth`, `client_auth`, `any`, other OIDs); `None`
+    /// when the extension is absent, which allows every usage.
+    pub extended_key_usage: Option<Vec<String>>,
     /// The certificate itself, for path validation; not printed.
     #[serde(skip)]
     pub der: Vec<u8>,
+}
+
+impl CertSummary {
+    /// One line on the key, the signature and the usages: `RSA 2048 · sha256WithRSAEncryption ·
+    /// EKU server_auth, client_auth`.
+    pub fn key_line(&self) -> String {
+        if self.signature_algorithm.is_empty() {
+            return "unknown (the certificate did not parse)".into();
+        }
+        let eku = match &self.extended_key_usage {
+            Some(usages) => format!("EKU {}", usages.join(", ")),
+            None => "no EKU extension".into(),
+        };
+        format!(
+            "{} {} · {} · {eku}",
+            self.key_algorithm, self.key_bits, self.signature_algorithm
+        )
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -4,6 +4,7 @@ use crate::model::CertSummary;
 use sha2::{Digest, Sha256};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::public_key::PublicKey;
 
 /// Summarize a certificate; one that does not parse still gets its fingerprint, so it can be
 /// named, and the error.
@@ -21,6 +22,10 @@ pub fn summarize(der: &[u8]) -> (CertSummary, Option<String>) {
                 not_after: 0,
                 sha256: fingerprint(der),
                 self_signed: false,
+                key_algorithm: String::new(),
+                key_bits: 0,
+                signature_algorithm: String::new(),
+                extended_key_usage: None,
                 der: der.to_vec(),
             };
             return (summary, Some(format!("unparseable certificate: {e}")));
@@ -50,7 +55,17 @@ pub fn summarize(der: &[u8]) -> (CertSummary, Option<String>) {
         }
     }
     let sha256 = fingerprint(der);
+    let (key_algorithm, key_bits) = match cert.public_key().parsed() {
+        Ok(key @ PublicKey::RSA(_)) => ("RSA", key.key_size()),
+        Ok(key @ PublicKey::EC(_)) => ("EC", key.key_size()),
+        Ok(key @ PublicKey::DSA(_)) => ("DSA", key.key_size()),
+        _ => ("other", 0),
+    };
     let summary = CertSummary {
+        key_algorithm: key_algorithm.into(),
+        key_bits: u32::try_from(key_bits).unwrap_or(0),
+        signature_algorithm: signature_name(&cert.signature_algorithm.algorithm.to_id_string()),
+        extended_key_usage: extended_key_usage(&cert),
         self_signed: subject == issuer,
         der: der.to_vec(),
         subject,
@@ -63,6 +78,51 @@ pub fn summarize(der: &[u8]) -> (CertSummary, Option<String>) {
         sha256,
     };
     (summary, None)
+}
+
+/// Names for the signature algorithms certificates use; others keep their dotted OID.
+fn signature_name(oid: &str) -> String {
+    match oid {
+        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
+        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption",
+        "1.2.840.113549.1.1.10" => "RSASSA-PSS",
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+        "1.2.840.10045.4.1" => "ecdsa-with-SHA1",
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+        "1.3.101.112" => "Ed25519",
+        other => other,
+    }
+    .to_string()
+}
+
+/// Does this signature algorithm hash with SHA-1 or MD5, which clients no longer accept?
+pub fn is_weak_signature(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.contains("sha1") || lower.contains("md5")
+}
+
+fn extended_key_usage(cert: &X509Certificate) -> Option<Vec<String>> {
+    let eku = cert.extended_key_usage().ok()??.value;
+    let flags = [
+        (eku.server_auth, "server_auth"),
+        (eku.client_auth, "client_auth"),
+        (eku.code_signing, "code_signing"),
+        (eku.email_protection, "email_protection"),
+        (eku.time_stamping, "time_stamping"),
+        (eku.ocsp_signing, "ocsp_signing"),
+        (eku.any, "any"),
+    ];
+    let mut out: Vec<String> = flags
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, name)| name.to_string())
+        .collect();
+    out.extend(eku.other.iter().map(|oid| oid.to_id_string()));
+    Some(out)
 }
 
 fn fingerprint(der: &[u8]) -> String {
@@ -96,6 +156,21 @@ mod tests {
         assert!(!dns_name_matches("*.example.com", "a.b.example.com"));
         assert!(!dns_name_matches("*.example.com", "example.com"));
         assert!(dns_name_matches("ExpE.example.com.", "expe.EXAMPLE.com"));
+    }
+
+    #[test]
+    fn key_signature_and_usages_of_a_weak_leaf() {
+        let pem = include_bytes!("fixtures/weak-leaf.pem");
+        let der = crate::certs::parse_certificates(pem).remove(0);
+        let (summary, problem) = summarize(&der);
+        assert_eq!(problem, None);
+        assert_eq!(
+            (summary.key_algorithm.as_str(), summary.key_bits),
+            ("RSA", 1024)
+        );
+        assert_eq!(summary.signature_algorithm, "sha1WithRSAEncryption");
+        assert!(is_weak_signature(&summary.signature_algorithm));
+        assert_eq!(summary.extended_key_usage, Some(vec!["server_auth".into()]));
     }
 
     #[test]

@@ -228,10 +228,11 @@ pub fn render(report: &Report) -> String {
             for cert in &c.chain {
                 let _ = write!(
                     out,
-                    "<li>{} ← {}<br><small>SAN [{}] · sha256 {}</small></li>",
+                    "<li>{} ← {}<br><small>SAN [{}] · {} · sha256 {}</small></li>",
                     esc(&cert.subject),
                     esc(&cert.issuer),
                     esc(&cert.san_dns.join(", ")),
+                    esc(&cert.key_line()),
                     esc(&cert.sha256)
                 );
             }

@@ -250,6 +250,7 @@ pub fn certificates(certs: &[crate::certs::CertificateReport]) -> String {
                 clean(&cert.san_dns.join(", ")),
                 &cert.sha256[..16]
             );
+            let _ = writeln!(out, "{indent}  key {}", clean(&cert.key_line()));
         }
         for a in &c.anchors {
             match &a.reason {
