@@ -273,25 +273,40 @@ fn main() -> ExitCode {
             quiet,
         } => {
             let cases = mradiag::scan::cases(&inputs.inputs);
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(jobs.unwrap_or(0))
-                .build()
-                .expect("a thread pool");
-            let rows = pool.install(|| mradiag::scan::run(&cases, &catalog, tz.as_ref(), !quiet));
-            let summary = mradiag::scan::summarize(&rows);
-            let text = match format {
-                ScanFormat::Table => mradiag::scan::render_table(&rows, &summary),
-                ScanFormat::Jsonl => mradiag::scan::render_jsonl(&rows, &summary),
-                ScanFormat::Csv => mradiag::scan::render_csv(&rows),
+            let format = match format {
+                ScanFormat::Table => mradiag::scan::Format::Table,
+                ScanFormat::Jsonl => mradiag::scan::Format::Jsonl,
+                ScanFormat::Csv => mradiag::scan::Format::Csv,
             };
-            let code = if summary.unreadable == summary.cases {
-                2
-            } else if summary.with_fault > 0 {
-                1
-            } else {
-                0
-            };
-            stdout.write_all(text.as_bytes()).map(|_| code)
+            let renderer = mradiag::scan::Renderer::new(format, &cases);
+            let rows = stdout
+                .write_all(renderer.header().as_bytes())
+                .and_then(|_| {
+                    mradiag::scan::run(
+                        &cases,
+                        &catalog,
+                        tz.as_ref(),
+                        jobs.unwrap_or(0),
+                        !quiet,
+                        |row| {
+                            stdout.write_all(renderer.row(row).as_bytes())?;
+                            stdout.flush()
+                        },
+                    )
+                });
+            rows.and_then(|rows| {
+                let summary = mradiag::scan::summarize(&rows);
+                let code = if summary.unreadable == summary.cases {
+                    2
+                } else if summary.with_fault > 0 {
+                    1
+                } else {
+                    0
+                };
+                stdout
+                    .write_all(renderer.footer(&summary).as_bytes())
+                    .map(|_| code)
+            })
         }
         Command::Certs { inputs } => {
             let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);

@@ -129,15 +129,19 @@ fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row
     }
 }
 
-/// Analyse every case, in parallel, results in case order whatever the thread count; a
-/// progress bar on standard error when it is a terminal (and `progress` is asked for).
+/// Analyse every case on `jobs` threads (0: one per core) and hand each row to `emit` in case
+/// order as soon as it and every case before it are done, so output streams yet stays the same
+/// whatever the thread count; a progress bar on standard error when it is a terminal (and
+/// `progress` is asked for). Stops at the first error `emit` returns (a closed pipe).
 pub fn run(
     cases: &[PathBuf],
     catalog: &Catalog,
     tz: Option<&jiff::tz::TimeZone>,
+    jobs: usize,
     progress: bool,
-) -> Vec<Row> {
-    use indicatif::{ParallelProgressIterator, ProgressBar, ProgressDrawTarget, ProgressStyle};
+    mut emit: impl FnMut(&Row) -> std::io::Result<()>,
+) -> std::io::Result<Vec<Row>> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
     let bar = if progress && std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(cases.len() as u64), ProgressDrawTarget::stderr())
@@ -149,13 +153,46 @@ pub fn run(
     {
         bar.set_style(style);
     }
-    let rows = cases
-        .par_iter()
-        .progress_with(bar.clone())
-        .map(|c| analyze_case(c, catalog, tz))
-        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(std::io::Error::other)?;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let mut rows = Vec::with_capacity(cases.len());
+    let mut failure = None;
+    std::thread::scope(|scope| {
+        // The workers stop taking new cases once the receiver is gone (an emit error).
+        scope.spawn(move || {
+            pool.install(|| {
+                cases
+                    .par_iter()
+                    .enumerate()
+                    .try_for_each_with(sender, |sender, (i, case)| {
+                        // A send fails only once the receiver has stopped: stop too.
+                        sender
+                            .send((i, analyze_case(case, catalog, tz)))
+                            .map_err(drop)
+                    })
+            })
+        });
+        let mut waiting = BTreeMap::new();
+        for (i, row) in receiver {
+            bar.inc(1);
+            waiting.insert(i, row);
+            while let Some(row) = waiting.remove(&rows.len()) {
+                if let Err(e) = bar.suspend(|| emit(&row)) {
+                    failure = Some(e);
+                    return;
+                }
+                rows.push(row);
+            }
+        }
+    });
     bar.finish_and_clear();
-    rows
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(rows),
+    }
 }
 
 pub fn summarize(rows: &[Row]) -> Summary {
@@ -196,19 +233,73 @@ fn cell(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("-")
 }
 
-pub fn render_table(rows: &[Row], summary: &Summary) -> String {
-    let mut out = String::new();
-    let width = rows
-        .iter()
-        .map(|r| r.case.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 60);
-    out += &format!(
-        "{:<width$}  {:<12}  {:<36}  {:<20}  {}\n",
-        "case", "status", "fault", "start", "evidence"
-    );
-    for r in rows {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Jsonl,
+    Csv,
+}
+
+/// Writes a scan piece by piece: a header, one row at a time, then the summary, so rows can
+/// be printed while later cases are still being analysed.
+pub struct Renderer {
+    format: Format,
+    /// The table's case column, from the case names known before any is analysed.
+    width: usize,
+}
+
+impl Renderer {
+    pub fn new(format: Format, cases: &[PathBuf]) -> Self {
+        let names: Vec<String> = cases.iter().map(|c| c.display().to_string()).collect();
+        Self::for_names(format, &names)
+    }
+
+    fn for_names(format: Format, names: &[String]) -> Self {
+        let width = names
+            .iter()
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 60);
+        Renderer { format, width }
+    }
+
+    pub fn header(&self) -> String {
+        let width = self.width;
+        match self.format {
+            Format::Table => format!(
+                "{:<width$}  {:<12}  {:<36}  {:<20}  {}\n",
+                "case", "status", "fault", "start", "evidence"
+            ),
+            Format::Jsonl => String::new(),
+            Format::Csv => {
+                "case,start,end,client,domain,status,phase,fault,evidence,hosts,error\n".into()
+            }
+        }
+    }
+
+    pub fn row(&self, r: &Row) -> String {
+        match self.format {
+            Format::Table => self.table_row(r),
+            Format::Jsonl => serde_json::to_string(r).expect("row serializes") + "\n",
+            Format::Csv => csv_row(r),
+        }
+    }
+
+    pub fn footer(&self, summary: &Summary) -> String {
+        match self.format {
+            Format::Table => table_footer(summary),
+            Format::Jsonl => {
+                serde_json::to_string(&serde_json::json!({ "summary": summary }))
+                    .expect("summary serializes")
+                    + "\n"
+            }
+            Format::Csv => String::new(),
+        }
+    }
+
+    fn table_row(&self, r: &Row) -> String {
+        let width = self.width;
         let fault = r
             .fault
             .clone()
@@ -219,6 +310,7 @@ pub fn render_table(rows: &[Row], summary: &Summary) -> String {
             .as_deref()
             .map(|s| s.get(..19).unwrap_or(s))
             .unwrap_or("-");
+        // A long case name keeps its end, the part that tells cases apart.
         let case: String = r
             .case
             .chars()
@@ -228,7 +320,7 @@ pub fn render_table(rows: &[Row], summary: &Summary) -> String {
             .into_iter()
             .rev()
             .collect();
-        out += &format!(
+        format!(
             "{case:<width$}  {:<12}  {:<36}  {start:<20}  {}\n",
             r.status,
             fault,
@@ -236,9 +328,23 @@ pub fn render_table(rows: &[Row], summary: &Summary) -> String {
                 .chars()
                 .filter(|c| !c.is_control())
                 .collect::<String>()
-        );
+        )
     }
-    out += &format!(
+
+    /// The whole scan at once.
+    pub fn render(format: Format, rows: &[Row], summary: &Summary) -> String {
+        let names: Vec<String> = rows.iter().map(|r| r.case.clone()).collect();
+        let renderer = Self::for_names(format, &names);
+        let mut out = renderer.header();
+        for r in rows {
+            out += &renderer.row(r);
+        }
+        out + &renderer.footer(summary)
+    }
+}
+
+fn table_footer(summary: &Summary) -> String {
+    let mut out = format!(
         "\n{} cases, {} with a fault, {} unreadable\n",
         summary.cases, summary.with_fault, summary.unreadable
     );
@@ -261,40 +367,22 @@ pub fn render_table(rows: &[Row], summary: &Summary) -> String {
     out
 }
 
-pub fn render_jsonl(rows: &[Row], summary: &Summary) -> String {
-    let mut out = String::new();
-    for r in rows {
-        out += &serde_json::to_string(r).expect("row serializes");
-        out.push('\n');
-    }
-    out += &serde_json::to_string(&serde_json::json!({ "summary": summary }))
-        .expect("summary serializes");
-    out.push('\n');
-    out
-}
-
-pub fn render_csv(rows: &[Row]) -> String {
+fn csv_row(r: &Row) -> String {
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let mut out =
-        String::from("case,start,end,client,domain,status,phase,fault,evidence,hosts,error\n");
-    for r in rows {
-        let cols = [
-            r.case.clone(),
-            cell(&r.start).into(),
-            cell(&r.end).into(),
-            cell(&r.client).into(),
-            cell(&r.domain).into(),
-            r.status.clone(),
-            cell(&r.phase).into(),
-            cell(&r.fault).into(),
-            cell(&r.evidence).into(),
-            r.hosts.join(" "),
-            cell(&r.error).into(),
-        ];
-        out += &cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",");
-        out.push('\n');
-    }
-    out
+    let cols = [
+        r.case.clone(),
+        cell(&r.start).into(),
+        cell(&r.end).into(),
+        cell(&r.client).into(),
+        cell(&r.domain).into(),
+        r.status.clone(),
+        cell(&r.phase).into(),
+        cell(&r.fault).into(),
+        cell(&r.evidence).into(),
+        r.hosts.join(" "),
+        cell(&r.error).into(),
+    ];
+    cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",") + "\n"
 }
 
 #[cfg(test)]
@@ -315,6 +403,67 @@ mod tests {
     }
 
     #[test]
+    fn rows_are_emitted_in_case_order_and_a_failed_emit_stops_the_scan() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let cases: Vec<PathBuf> = ["tls-untrusted", "dns-refused", "happy-tls12", "tcp-reset"]
+            .iter()
+            .map(|n| root.join(n))
+            .collect();
+        let catalog = Catalog::builtin();
+        let mut seen = Vec::new();
+        let rows = run(&cases, catalog, None, 2, false, |r| {
+            seen.push(r.case.clone());
+            Ok(())
+        })
+        .unwrap();
+        let names: Vec<String> = cases.iter().map(|c| c.display().to_string()).collect();
+        assert_eq!(seen, names);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0].fault.as_deref(), Some("provisioning.tls_untrusted"));
+
+        let mut calls = 0;
+        let outcome = run(&cases, catalog, None, 2, false, |_| {
+            calls += 1;
+            if calls == 2 {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(outcome.unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
+        assert_eq!(calls, 2, "nothing emitted after the failure");
+    }
+
+    #[test]
+    fn the_streamed_table_equals_the_whole_one() {
+        let rows: Vec<Row> = ["a", "a-much-longer-case-name"]
+            .iter()
+            .map(|c| Row {
+                case: c.to_string(),
+                start: Some("2026-11-26T14:17:39.000000Z".into()),
+                end: None,
+                client: None,
+                domain: None,
+                status: "failed".into(),
+                phase: Some("sip".into()),
+                fault: Some("sip.register_rejected".into()),
+                evidence: None,
+                hosts: vec![],
+                error: None,
+            })
+            .collect();
+        let summary = summarize(&rows);
+        let cases: Vec<PathBuf> = rows.iter().map(|r| PathBuf::from(&r.case)).collect();
+        for format in [Format::Table, Format::Jsonl, Format::Csv] {
+            let renderer = Renderer::new(format, &cases);
+            let streamed = renderer.header()
+                + &rows.iter().map(|r| renderer.row(r)).collect::<String>()
+                + &renderer.footer(&summary);
+            assert_eq!(streamed, Renderer::render(format, &rows, &summary));
+        }
+    }
+
+    #[test]
     fn csv_quotes_everything() {
         let row = Row {
             case: "a,\"b\"".into(),
@@ -329,8 +478,9 @@ mod tests {
             hosts: vec![],
             error: None,
         };
+        let summary = summarize(std::slice::from_ref(&row));
         assert!(
-            render_csv(&[row])
+            Renderer::render(Format::Csv, &[row], &summary)
                 .lines()
                 .nth(1)
                 .unwrap()
