@@ -444,6 +444,36 @@ mod tests {
         );
         let (good, at) = sample_chain("happy-tls12");
         assert!(mra_rules(&good[0], Some("expe1.example.com"), Some("example.com"), at).is_empty());
+        // The SRV name is an accepted form of the service domain; the SNI still needs its own.
+        let srv_named = CertSummary {
+            san_dns: vec![
+                "expe1.example.com".into(),
+                "_collab-edge._tls.example.com".into(),
+            ],
+            ..good[0].clone()
+        };
+        assert!(
+            mra_rules(
+                &srv_named,
+                Some("expe1.example.com"),
+                Some("example.com"),
+                at
+            )
+            .is_empty()
+        );
+        let srv_only = CertSummary {
+            san_dns: vec!["_collab-edge._tls.example.com".into()],
+            ..good[0].clone()
+        };
+        assert_eq!(
+            mra_rules(
+                &srv_only,
+                Some("expe1.example.com"),
+                Some("example.com"),
+                at
+            ),
+            ["the SAN does not cover the SNI expe1.example.com"]
+        );
     }
 
     #[test]
