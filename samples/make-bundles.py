@@ -158,6 +158,31 @@ def cucm_unknown_ca(host, head, utc):
         f"{head} {host} traffic_server[2030]:[ET_NET 1]ERROR:SSL connection failed for 'cucm1.example.local':error:14094418: SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca"
     )
 
+def edge_config_response(host, head, utc):
+    """The getEdgeConfigResponse quoted by TAC (S3), names moved to the lab's domains, as the
+    multi-line HTTPMSG block Expressway-C writes when it answers the client."""
+    xml = (
+        "<?xml version='1.0' encoding='UTF-8'?> <getEdgeConfigResponse version=\"1.0\"><serviceConfig>"
+        "<service><name>_cisco-phone-tftp</name><error>NameError</error></service>"
+        "<service><name>_cuplogin</name><error>NameError</error></service>"
+        "<service><name>_cisco-uds</name><server><priority>1</priority><weight>1</weight><port>8443</port><address>cucm1.example.local</address></server></service>"
+        "<service><name>tftpServer</name><address></address><address></address></service></serviceConfig>"
+        "<edgeConfig><sipEdgeServer><server><address>expe1.example.com</address><tlsPort>5061</tlsPort></server></sipEdgeServer>"
+        "<sipRequest><route>&lt;sip:10.0.30.2:5061;transport=tls;zone-id=3;directed;lr&gt;</route></sipRequest>"
+        "<xmppEdgeServer><server><address>expe1.example.com</address><tlsPort>5222</tlsPort></server></xmppEdgeServer>"
+        "<httpEdgeServer><server><address>expe1.example.com</address><tlsPort>8443</tlsPort></server></httpEdgeServer>"
+        "<turnEdgeServer/> <userUdsServer><server><address></address><tlsPort>8443</tlsPort></server></userUdsServer> </edgeConfig></getEdgeConfigResponse>"
+    )
+    return "\n".join([
+        f'{head} {host} traffic_server[2030]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG":  Detail="Sending Response" Txn-id="7" Dst-ip="10.0.30.10" Dst-port="44120"',
+        " HTTPMSG:",
+        " |HTTP/1.1 200 OK",
+        " Content-Type: application/xml",
+        " ",
+        f" {xml}",
+        "  |",
+    ])
+
 
 def alarms(host, head, utc):
     return (
@@ -184,6 +209,8 @@ bundle("bundle-sip-service-408", "expc", [(10, service_408)],
        "Expressway-C: the SIP SERVICE from Expressway-E times out (408) because of source NAT between C and E (F44). The 408 response is a multi-line SIPMSG block.")
 bundle("bundle-cucm-unknown-ca", "expc", [(10, cucm_unknown_ca)],
        "Expressway-C → CUCM: CUCM answers Expressway-C's TLS with unknown ca after a certificate renewal (F22).")
+bundle("bundle-edge-config-no-home-uds", "expc", [(10, edge_config_response)],
+       "Expressway-C answers get_edge_config with the services it resolved: _cisco-uds found, TFTP and _cuplogin NameError, and an empty userUdsServer: the user's home UDS is unknown (F20).")
 bundle("bundle-alarms-only", "expc", [(10, alarms)],
        "Expressway-C with alarms only (a CUCM node unreachable, clocks not in step over the traversal zone): warnings, no sign-in fault.")
 

@@ -190,6 +190,9 @@ impl Catalog {
             .filter_map(|(k, v)| Some((k.strip_suffix("_b64")?.to_string(), decode_b64(v)?)))
             .collect();
         fields.extend(decoded);
+        if let Some(summary) = crate::logs::edge_config::summarize(record) {
+            fields.insert("edge_config".into(), summary);
+        }
         for (name, re) in &self.field_res[sig] {
             if let Some(c) = re.captures(record).and_then(|c| c.get(1)) {
                 fields.insert(
