@@ -259,7 +259,10 @@ pub fn section(
             sni: sni.clone(),
             checked_at: crate::time::format_ns(t.event.ts),
             anchors: validate(chain, sni.as_deref(), at, sets),
-            mra: mra_rules(leaf, sni.as_deref(), domain, at),
+            mra: mra_rules(leaf, sni.as_deref(), domain, at)
+                .into_iter()
+                .chain(strength_rules(chain, sets))
+                .collect(),
             chain: chain.clone(),
         });
     }
@@ -269,8 +272,7 @@ pub fn section(
 /// MRA rules on top of Web PKI (research/mra-domain.md §1.2, F09): the leaf must cover the
 /// SRV target (SNI) and carry the service domain as `<d>`, `collab-edge.<d>` or the SRV name;
 /// clients check the SAN only; Expressway certificates need the Client Authentication EKU when
-/// UC features are on (§1.2, S18); a short RSA key, a SHA-1/MD5 signature or a close expiry
-/// are warnings.
+/// UC features are on (§1.2, S18); a close expiry is a warning.
 pub fn mra_rules(
     leaf: &CertSummary,
     sni: Option<&str>,
@@ -313,23 +315,65 @@ pub fn mra_rules(
             usages.join(", ")
         ));
     }
-    if leaf.key_algorithm == "RSA" && (1..2048).contains(&leaf.key_bits) {
-        out.push(format!(
-            "a {}-bit RSA key: clients and the Expressway expect 2048 bits or more",
-            leaf.key_bits
-        ));
-    }
-    if crate::proto::x509::is_weak_signature(&leaf.signature_algorithm) {
-        out.push(format!(
-            "signed with {}: SHA-1 and MD5 signatures are rejected by current clients",
-            leaf.signature_algorithm
-        ));
-    }
     let days_left = (leaf.not_after - at_secs) / 86_400;
     if (0..30).contains(&days_left) {
         out.push(format!("expires within {days_left} days of the capture"));
     }
     out
+}
+
+/// Strength rules on every certificate whose signature a client checks: an RSA key under
+/// 2048 bits, a SHA-1 or MD5 signature. A self-signed root is not checked, nor a certificate
+/// whose key is itself a trust anchor in `sets` (a cross-signed root: the path ends there).
+pub fn strength_rules(chain: &[CertSummary], sets: &[AnchorSet]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, cert) in chain.iter().enumerate() {
+        if cert.self_signed || (i > 0 && is_anchor(&cert.der, sets)) {
+            continue;
+        }
+        let who = if i == 0 {
+            "the leaf".to_string()
+        } else {
+            format!(
+                "intermediate {}",
+                cert.common_name.as_deref().unwrap_or(&cert.subject)
+            )
+        };
+        if cert.key_algorithm == "RSA" && (1..2048).contains(&cert.key_bits) {
+            out.push(format!(
+                "{who} has a {}-bit RSA key: clients and the Expressway expect 2048 bits or more",
+                cert.key_bits
+            ));
+        }
+        if crate::proto::x509::is_weak_signature(&cert.signature_algorithm) {
+            out.push(format!(
+                "{who} is signed with {}: SHA-1 and MD5 signatures are rejected by current clients",
+                cert.signature_algorithm
+            ));
+        }
+    }
+    out
+}
+
+/// Is this certificate's subject and key a trust anchor of one of the sets?
+fn is_anchor(der: &[u8], sets: &[AnchorSet]) -> bool {
+    let cert = CertificateDer::from(der);
+    let Ok(anchor) = anchor_from_trusted_cert(&cert) else {
+        return false;
+    };
+    let same = |a: &TrustAnchor| {
+        a.subject_public_key_info == anchor.subject_public_key_info && a.subject == anchor.subject
+    };
+    sets.iter().any(|set| {
+        if set.public {
+            webpki_roots::TLS_SERVER_ROOTS.iter().any(same)
+        } else {
+            set.certs.iter().any(|c| {
+                let c = CertificateDer::from(c.as_slice());
+                anchor_from_trusted_cert(&c).is_ok_and(|a| same(&a))
+            })
+        }
+    })
 }
 
 #[cfg(test)]
@@ -481,12 +525,30 @@ mod tests {
         let pem = include_bytes!("proto/fixtures/weak-leaf.pem");
         let (weak, _) = crate::proto::x509::summarize(&parse_certificates(pem)[0]);
         let rules = mra_rules(&weak, Some("expe1.example.com"), Some("example.com"), 0);
-        assert_eq!(rules.len(), 3, "{rules:?}");
+        assert_eq!(rules.len(), 1, "{rules:?}");
         assert!(rules[0].starts_with("no Client Authentication EKU (server_auth)"));
-        assert!(rules[1].starts_with("a 1024-bit RSA key"));
-        assert!(rules[2].starts_with("signed with sha1WithRSAEncryption"));
-        // The lab leaves: EC keys, SHA-256, client and server authentication.
+        let strength = strength_rules(std::slice::from_ref(&weak), &[]);
+        assert_eq!(strength.len(), 2, "{strength:?}");
+        assert!(strength[0].starts_with("the leaf has a 1024-bit RSA key"));
+        assert!(strength[1].starts_with("the leaf is signed with sha1WithRSAEncryption"));
+        // Behind a good leaf, the same certificate as an intermediate is named; as a
+        // self-signed root, or as a trust anchor of a set, its own signature is not judged.
         let (good, _) = sample_chain("happy-tls12");
+        let strength = strength_rules(&[good[0].clone(), weak.clone()], &[]);
+        assert_eq!(strength.len(), 2, "{strength:?}");
+        assert!(strength[0].starts_with("intermediate expe1.example.com has a 1024-bit"));
+        let root = CertSummary {
+            self_signed: true,
+            ..weak.clone()
+        };
+        assert!(strength_rules(&[good[0].clone(), root], &[]).is_empty());
+        let trusted = AnchorSet {
+            name: "weak as an anchor".into(),
+            certs: vec![weak.der.clone()],
+            public: false,
+        };
+        assert!(strength_rules(&[good[0].clone(), weak.clone()], &[trusted]).is_empty());
+        // The lab leaves: EC keys, SHA-256, client and server authentication.
         assert_eq!(good[0].key_algorithm, "EC");
         assert_eq!(good[0].signature_algorithm, "ecdsa-with-SHA256");
         let no_eku = CertSummary {
