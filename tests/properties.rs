@@ -64,4 +64,54 @@ proptest! {
         file.extend_from_slice(&body);
         let _ = mradiag::capture::decode(&file[..]);
     }
+
+    /// Any mix of the response's own tags, cut, unbalanced or nested wrongly, still gives a
+    /// summary and never a panic.
+    #[test]
+    fn edge_config_summaries_never_panic(tokens in proptest::collection::vec(prop::sample::select(EDGE_TOKENS), 0..80)) {
+        let mut text = b"<getEdgeConfigResponse version=\"1.0\">".to_vec();
+        for t in &tokens {
+            text.extend_from_slice(t);
+        }
+        prop_assert!(mradiag::logs::edge_config::summarize(&text).is_some());
+    }
 }
+
+const EDGE_TOKENS: &[&[u8]] = &[
+    b"<serviceConfig>",
+    b"</serviceConfig>",
+    b"<service>",
+    b"</service>",
+    b"<name>",
+    b"</name>",
+    b"<server>",
+    b"</server>",
+    b"<address>",
+    b"</address>",
+    b"<tlsPort>",
+    b"</tlsPort>",
+    b"<port>",
+    b"</port>",
+    b"<error>",
+    b"</error>",
+    b"<edgeConfig>",
+    b"</edgeConfig>",
+    b"<sipEdgeServer>",
+    b"</sipEdgeServer>",
+    b"<userUdsServer>",
+    b"</userUdsServer>",
+    b"<sipRequest>",
+    b"<route>",
+    b"</route>",
+    b"&lt;",
+    b"<turnEdgeServer/>",
+    b"<service ",
+    b">",
+    b"NameError",
+    b"cucm.example.local",
+    b"8443",
+    b" ",
+    "\u{e9}".as_bytes(),
+    b"\xff\xfe",
+    b"<getEdgeConfigResponse>",
+];
