@@ -250,14 +250,9 @@ pub struct Renderer {
 
 impl Renderer {
     pub fn new(format: Format, cases: &[PathBuf]) -> Self {
-        let names: Vec<String> = cases.iter().map(|c| c.display().to_string()).collect();
-        Self::for_names(format, &names)
-    }
-
-    fn for_names(format: Format, names: &[String]) -> Self {
-        let width = names
+        let width = cases
             .iter()
-            .map(|n| n.chars().count())
+            .map(|c| c.display().to_string().chars().count())
             .max()
             .unwrap_or(4)
             .clamp(4, 60);
@@ -329,17 +324,6 @@ impl Renderer {
                 .filter(|c| !c.is_control())
                 .collect::<String>()
         )
-    }
-
-    /// The whole scan at once.
-    pub fn render(format: Format, rows: &[Row], summary: &Summary) -> String {
-        let names: Vec<String> = rows.iter().map(|r| r.case.clone()).collect();
-        let renderer = Self::for_names(format, &names);
-        let mut out = renderer.header();
-        for r in rows {
-            out += &renderer.row(r);
-        }
-        out + &renderer.footer(summary)
     }
 }
 
@@ -435,7 +419,7 @@ mod tests {
     }
 
     #[test]
-    fn the_streamed_table_equals_the_whole_one() {
+    fn streamed_pieces_make_aligned_well_formed_output() {
         let rows: Vec<Row> = ["a", "a-much-longer-case-name"]
             .iter()
             .map(|c| Row {
@@ -454,13 +438,35 @@ mod tests {
             .collect();
         let summary = summarize(&rows);
         let cases: Vec<PathBuf> = rows.iter().map(|r| PathBuf::from(&r.case)).collect();
-        for format in [Format::Table, Format::Jsonl, Format::Csv] {
+        let streamed = |format| {
             let renderer = Renderer::new(format, &cases);
-            let streamed = renderer.header()
+            renderer.header()
                 + &rows.iter().map(|r| renderer.row(r)).collect::<String>()
-                + &renderer.footer(&summary);
-            assert_eq!(streamed, Renderer::render(format, &rows, &summary));
+                + &renderer.footer(&summary)
+        };
+        // The case column is as wide as the longest case name, known before any row.
+        let table = streamed(Format::Table);
+        let lines: Vec<&str> = table.lines().collect();
+        let status_at = lines[0].find("status").unwrap();
+        assert_eq!(status_at, "a-much-longer-case-name".len() + 2);
+        for row in &lines[1..3] {
+            assert_eq!(row.find("failed"), Some(status_at), "{table}");
         }
+        assert!(
+            table.contains("2 cases, 2 with a fault, 0 unreadable"),
+            "{table}"
+        );
+        let jsonl = streamed(Format::Jsonl);
+        let objects: Vec<serde_json::Value> = jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(objects.len(), 3);
+        assert_eq!(objects[1]["case"], "a-much-longer-case-name");
+        assert_eq!(objects[2]["summary"]["cases"], 2);
+        let csv = streamed(Format::Csv);
+        assert_eq!(csv.lines().count(), 3);
+        assert!(csv.starts_with("case,start,end,"), "{csv}");
     }
 
     #[test]
@@ -478,12 +484,9 @@ mod tests {
             hosts: vec![],
             error: None,
         };
-        let summary = summarize(std::slice::from_ref(&row));
         assert!(
-            Renderer::render(Format::Csv, &[row], &summary)
-                .lines()
-                .nth(1)
-                .unwrap()
+            Renderer::new(Format::Csv, &[])
+                .row(&row)
                 .starts_with("\"a,\"\"b\"\"\"")
         );
     }

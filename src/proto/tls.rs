@@ -347,20 +347,7 @@ fn certificate_chain(body: &[u8]) -> (Vec<crate::model::CertSummary>, Vec<String
 mod tests {
     use super::*;
     use crate::model::Event;
-
-    fn record(ct: u8, body: &[u8]) -> Vec<u8> {
-        let mut r = vec![ct, 3, 3];
-        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
-        r.extend_from_slice(body);
-        r
-    }
-
-    fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
-        let mut m = vec![kind];
-        m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-        m.extend_from_slice(body);
-        m
-    }
+    use crate::synth::capture::{handshake_message as handshake, record};
 
     fn client_hello_body(sni: &str, versions: &[u16]) -> Vec<u8> {
         let mut b = vec![3, 3];

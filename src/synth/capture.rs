@@ -282,18 +282,24 @@ fn dns_message(
     m
 }
 
-fn record(ct: u8, body: &[u8]) -> Vec<u8> {
+/// A TLS 1.2 record of content type `ct`; also the TLS parser's test fixtures.
+pub(crate) fn record(ct: u8, body: &[u8]) -> Vec<u8> {
     let mut r = vec![ct, 3, 3];
     r.extend_from_slice(&(body.len() as u16).to_be_bytes());
     r.extend_from_slice(body);
     r
 }
 
-fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
+/// A handshake message (type, 24-bit length, body), not yet in a record.
+pub(crate) fn handshake_message(kind: u8, body: &[u8]) -> Vec<u8> {
     let mut m = vec![kind];
     m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
     m.extend_from_slice(body);
-    record(22, &m)
+    m
+}
+
+fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
+    record(22, &handshake_message(kind, body))
 }
 
 fn client_hello(sni: &str) -> Vec<u8> {
