@@ -23,7 +23,12 @@ fn main() -> std::io::Result<()> {
             "--out" => out = value(),
             "--pcapng" => spec.pcapng = true,
             "--seed" => spec.seed = value().parse().expect("--seed N"),
-            other => panic!("unknown argument {other}"),
+            other => {
+                eprintln!(
+                    "unknown argument {other}\nusage: gen_capture [--size-mb N] [--out FILE] [--pcapng] [--seed N]"
+                );
+                std::process::exit(2);
+            }
         }
     }
     let file = BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);

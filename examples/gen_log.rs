@@ -24,7 +24,12 @@ fn main() -> std::io::Result<()> {
             "--out" => out = value(),
             "--seed" => spec.seed = value().parse().expect("--seed N"),
             "--plant-every" => spec.plant_every = value().parse().expect("--plant-every N"),
-            other => panic!("unknown argument {other}"),
+            other => {
+                eprintln!(
+                    "unknown argument {other}\nusage: gen_log --size-mb 1024 --out big.log [--seed 7] [--plant-every 20000]"
+                );
+                std::process::exit(2);
+            }
         }
     }
     let file = BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);

@@ -61,6 +61,23 @@ fn html_report_renders_in_headless_chromium() {
             "no row for {phase}"
         );
     }
+    // The ladder: one arrow or note per step of the report, the two Expressway-C log lines
+    // that prove the fault drawn failed.
+    let json = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            "samples/merged-capture-expc-401",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let steps = report["sessions"][0]["ladder"].as_array().unwrap().len();
+    assert!(steps > 10, "{steps} ladder steps");
+    assert_eq!(page.matches(r#"<g class="step"#).count(), steps);
+    assert_eq!(page.matches(r#"<g class="step failed""#).count(), 2);
     let log = String::from_utf8_lossy(&dom.stderr);
     assert!(
         !log.lines().any(|l| l.contains("CONSOLE")),

@@ -360,3 +360,31 @@ fn edge_config_fetched_but_no_register_is_said() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_long_ladder_is_capped_and_says_how_many_steps_were_left_out() {
+    // 250 Jabber lines of the same failure: one log-only session, 250 notes on the ladder.
+    let dir = std::env::temp_dir().join(format!("mradiag-ladder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("jabber.log");
+    let mut text = String::new();
+    for i in 0..250 {
+        text.push_str(&format!(
+            "2026-11-26 14:{:02}:{:02},{:03} INFO [0x00000c94] [vices\\impl\\DiscoveryHandlerImpl.cpp(668)] [service-discovery] [CSFUnified::DiscoveryHandlerImpl::evaluateServiceDiscoveryResult] - ServiceDiscoveryHandlerResult return code FAILED_NO_SRV_RECORDS_FOUND\n",
+            i / 60,
+            i % 60,
+            i
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let path = log.to_str().unwrap();
+    let (_, json, _) = mradiag(&["analyze", "--format", "json", path]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let session = &report["sessions"][0];
+    assert_eq!(session["ladder"].as_array().unwrap().len(), 200);
+    assert_eq!(session["ladder_omitted"], 50);
+    assert_eq!(session["ladder"][0]["from"], "client");
+    let (_, html, _) = mradiag(&["analyze", "--format", "html", path]);
+    assert!(html.contains("50 more steps not drawn."), "{html}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -23,6 +23,8 @@ struct Expect {
     first_session_fault: Option<String>,
     input_anomaly: Option<String>,
     link_types: Option<Vec<String>>,
+    /// The last session's failed ladder steps, in order, as `from > to: label`.
+    failed_steps: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +143,28 @@ fn check(dir: &Path, expect: &Expect, report: &Report) -> Vec<String> {
             if got != lts {
                 problems.push(format!("link types {got:?} (expected {lts:?})"));
             }
+        }
+    }
+    if let Some(session) = report.sessions.last() {
+        let times: Vec<&str> = session.ladder.iter().map(|s| s.ts.as_str()).collect();
+        if session.ladder.is_empty() || !times.is_sorted() {
+            problems.push(format!("ladder empty or out of time order: {times:?}"));
+        }
+    }
+    if let Some(want) = &expect.failed_steps {
+        let got: Vec<String> = report
+            .sessions
+            .last()
+            .map(|s| {
+                s.ladder
+                    .iter()
+                    .filter(|st| st.failed)
+                    .map(|st| format!("{} > {}: {}", name(&st.from), name(&st.to), st.label))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if &got != want {
+            problems.push(format!("failed ladder steps {got:?} (expected {want:?})"));
         }
     }
     problems

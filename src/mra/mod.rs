@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod discovery;
+mod ladder;
 mod logs;
 mod phases;
 mod verdict;
@@ -521,6 +522,36 @@ fn judge_attempt(
     sip_in_clear(ctx, client, attempt, events, &mut states[3]);
 
     logs::apply(ctx, hits, &mut states, &mut findings);
+    let mut ladder_txs: Vec<&Transaction<'_>> = srv.clone();
+    ladder_txs.extend(edge_lookups.iter().chain(&uds_lookups).copied());
+    let udp_sip: Vec<&Tagged> = events
+        .iter()
+        .filter(|t| t.event.ts >= attempt.start && t.event.ts <= attempt.end)
+        .filter(|t| match &t.event.kind {
+            EventKind::SipRequest {
+                client: c,
+                stream: None,
+                ..
+            }
+            | EventKind::SipResponse {
+                client: c,
+                stream: None,
+                ..
+            } => c.ip == client,
+            _ => false,
+        })
+        .collect();
+    let (ladder, ladder_omitted) = ladder::build(
+        ctx,
+        &ladder_txs,
+        &attempt_conns,
+        &udp_sip,
+        hits,
+        &ladder::Places {
+            edge_ips: &edge_ips,
+        },
+        &states,
+    );
     verdict::finish(
         verdict::Frame {
             id,
@@ -529,6 +560,8 @@ fn judge_attempt(
             start: attempt.start,
             end: attempt.end,
             inside,
+            ladder,
+            ladder_omitted,
         },
         states,
         findings,
@@ -543,6 +576,17 @@ fn log_session(ctx: &Ctx<'_>, id: usize, hits: &[&Tagged]) -> Session {
         .collect();
     let mut findings = Vec::new();
     logs::apply(ctx, hits, &mut states, &mut findings);
+    let (ladder, ladder_omitted) = ladder::build(
+        ctx,
+        &[],
+        &[],
+        &[],
+        hits,
+        &ladder::Places {
+            edge_ips: &BTreeSet::new(),
+        },
+        &states,
+    );
     let times: Vec<i64> = hits
         .iter()
         .map(|t| t.event.ts)
@@ -560,6 +604,8 @@ fn log_session(ctx: &Ctx<'_>, id: usize, hits: &[&Tagged]) -> Session {
             start: times.iter().copied().min().unwrap_or(crate::time::UNKNOWN),
             end: times.iter().copied().max().unwrap_or(crate::time::UNKNOWN),
             inside: false,
+            ladder,
+            ladder_omitted,
         },
         states,
         findings,

@@ -14,6 +14,8 @@ pub struct Frame {
     pub end: i64,
     /// The client signed in on-premises (`_cisco-uds` answered and CUCM was reachable).
     pub inside: bool,
+    pub ladder: Vec<crate::report::LadderStep>,
+    pub ladder_omitted: usize,
 }
 
 pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Finding>) -> Session {
@@ -64,6 +66,8 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
         verdict,
         phases,
         findings,
+        ladder: frame.ladder,
+        ladder_omitted: frame.ladder_omitted,
     }
 }
 

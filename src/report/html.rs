@@ -3,8 +3,7 @@
 //! the evidence with excerpts, and the inputs. No external asset, no script; everything
 //! taken from the inputs is escaped.
 
-use super::{Evidence, PhaseResult, Report, Session, Status};
-use crate::faults::Phase;
+use super::{Evidence, Party, PhaseResult, Report, Session};
 use std::fmt::Write;
 
 pub fn esc(s: &str) -> String {
@@ -42,7 +41,7 @@ fn evidence_item(out: &mut String, e: &Evidence) {
     out.push_str("</li>");
 }
 
-/// Ladder columns, and which hop each phase's step crosses (from, to).
+/// Ladder columns, left to right.
 const COLUMNS: [&str; 5] = [
     "Client",
     "DNS",
@@ -51,41 +50,36 @@ const COLUMNS: [&str; 5] = [
     "CUCM / IM&P / Unity",
 ];
 
-fn hops(phase: Phase) -> &'static [(usize, usize, &'static str)] {
-    match phase {
-        Phase::Discovery => &[(0, 1, "SRV _collab-edge / _cisco-uds")],
-        Phase::Provisioning => &[
-            (0, 2, "TLS 8443 · get_edge_config"),
-            (2, 3, "relay (SSH tunnel 2222)"),
-            (3, 4, "UDS (home cluster, user, devices)"),
-        ],
-        Phase::Xmpp => &[
-            (0, 2, "TCP 5222 · STARTTLS"),
-            (3, 2, "XCP 7400"),
-            (3, 4, "IM&P"),
-        ],
-        Phase::Sip => &[
-            (0, 2, "TLS 5061 · REGISTER"),
-            (3, 2, "traversal 7001 · SERVICE"),
-            (3, 4, "REGISTER to CUCM"),
-        ],
-        Phase::Voicemail => &[(0, 2, "HTTPS 8443"), (3, 4, "Unity Connection")],
-    }
+/// A party's column centre in tenths of a column (an Expressway of unknown role sits between
+/// E and C).
+fn column_x(p: Party, gutter: usize, col_w: usize) -> usize {
+    let tenths = match p {
+        Party::Client => 5,
+        Party::Dns => 15,
+        Party::ExpresswayE => 25,
+        Party::Expressway => 30,
+        Party::ExpresswayC => 35,
+        Party::Internal => 45,
+    };
+    gutter + tenths * col_w / 10
 }
 
-fn ladder(out: &mut String, phases: &[PhaseResult]) {
-    let col_w = 170;
-    let row_h = 26;
-    let rows: usize = phases.iter().map(|p| hops(p.phase).len()).sum();
-    let height = 40 + rows * row_h + 10;
-    let width = col_w * COLUMNS.len();
+/// One arrow per observed message or connection step, a box per log line; failed steps red.
+/// The time of each step in the left gutter, its frame or line in a tooltip.
+fn ladder(out: &mut String, s: &Session) {
+    if s.ladder.is_empty() {
+        return;
+    }
+    let (gutter, col_w, row_h) = (96, 170, 24);
+    let height = 40 + s.ladder.len() * row_h + 10;
+    let width = gutter + col_w * COLUMNS.len();
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="ladder diagram">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="ladder diagram" class="ladder">"#
     );
-    out.push_str(r##"<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>"##);
+    out.push_str(r##"<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="context-stroke"/></marker></defs>"##);
     for (i, c) in COLUMNS.iter().enumerate() {
-        let x = i * col_w + col_w / 2;
+        let x = gutter + i * col_w + col_w / 2;
         let _ = write!(
             out,
             r##"<text x="{x}" y="18" text-anchor="middle" font-size="12" font-weight="600">{}</text><line x1="{x}" y1="26" x2="{x}" y2="{}" stroke="#bbb"/>"##,
@@ -93,40 +87,71 @@ fn ladder(out: &mut String, phases: &[PhaseResult]) {
             height - 5
         );
     }
-    let mut y = 40;
-    for p in phases {
-        for (k, (from, to, label)) in hops(p.phase).iter().enumerate() {
-            // The client's own hop carries the phase status; the hops behind Expressway are
-            // drawn failed only when the failure is known to be there (from a log line).
-            let status = if k == 0 || p.evidence.iter().any(|e| e.line.is_some()) {
-                p.status
-            } else {
-                Status::NotObserved
-            };
-            let colour = match status {
-                Status::Ok => "#1e8449",
-                Status::Failed => "#c0392b",
-                Status::Inconclusive => "#9a7d0a",
-                _ => "#aaa",
-            };
-            let dash = if matches!(status, Status::NotObserved | Status::NotReached) {
-                r#" stroke-dasharray="4 3""#
-            } else {
-                ""
-            };
-            let (x1, x2) = (from * col_w + col_w / 2, to * col_w + col_w / 2);
+    let mut y = 44;
+    for step in &s.ladder {
+        let colour = if step.failed { "#c0392b" } else { "#1e8449" };
+        let place = match (step.frame, step.line) {
+            (Some(f), _) => format!("{} frame {f}", step.input),
+            (None, Some(l)) => format!("{}:{l}", step.input),
+            _ => step.input.clone(),
+        };
+        // HH:MM:SS.mmm of the RFC 3339 time, or the whole text when it is not one.
+        let clock = step.ts.get(11..23).unwrap_or(&step.ts);
+        let _ = write!(
+            out,
+            r##"<g class="step{}"><title>{} · {}</title><text x="4" y="{}" font-size="10" fill="#666">{}</text>"##,
+            if step.failed { " failed" } else { "" },
+            esc(&place),
+            esc(&step.ts),
+            y + 3,
+            esc(clock)
+        );
+        let (x1, x2) = (
+            column_x(step.from, gutter, col_w),
+            column_x(step.to, gutter, col_w),
+        );
+        if x1 == x2 {
+            let w = col_w - 16;
             let _ = write!(
                 out,
-                r#"<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{colour}" stroke-width="2"{dash} marker-end="url(#a)"/><text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{colour}">{} {}</text>"#,
+                r##"<rect x="{}" y="{}" width="{w}" height="{}" rx="3" fill="#fff" stroke="{colour}"/><text x="{x1}" y="{}" text-anchor="middle" font-size="10" fill="{colour}">{}</text>"##,
+                x1 - w / 2,
+                y - 9,
+                row_h - 6,
+                y + 3,
+                esc(&fit(&step.label, 28))
+            );
+        } else {
+            let _ = write!(
+                out,
+                r#"<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{colour}" stroke-width="{}" marker-end="url(#a)"/><text x="{}" y="{}" text-anchor="middle" font-size="10" fill="{colour}">{}</text>"#,
+                if step.failed { 2.5 } else { 1.5 },
                 (x1 + x2) / 2,
                 y - 4,
-                esc(p.phase.name()),
-                esc(label)
+                esc(&fit(&step.label, 26 * x1.abs_diff(x2) / col_w + 8))
             );
-            y += row_h;
         }
+        out.push_str("</g>");
+        y += row_h;
     }
     out.push_str("</svg>");
+    if s.ladder_omitted > 0 {
+        let _ = write!(
+            out,
+            "<p><small>{} more steps not drawn.</small></p>",
+            s.ladder_omitted
+        );
+    }
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    s
 }
 
 fn phase_table(out: &mut String, phases: &[PhaseResult]) {
@@ -160,7 +185,7 @@ fn session(out: &mut String, s: &Session, many: bool) {
         );
     }
     phase_table(out, &s.phases);
-    ladder(out, &s.phases);
+    ladder(out, s);
 }
 
 pub fn render(report: &Report) -> String {

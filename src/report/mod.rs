@@ -86,6 +86,37 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
 }
 
+/// A column of the ladder diagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    Client,
+    Dns,
+    ExpresswayE,
+    ExpresswayC,
+    /// An Expressway whose role (E or C) the inputs do not tell.
+    Expressway,
+    /// CUCM, IM&P, Unity Connection, or any server reached directly.
+    Internal,
+}
+
+/// One observed message or connection step (`from` → `to`), or a log line written by a box
+/// (`from` = `to`), in time order.
+#[derive(Clone, Debug, Serialize)]
+pub struct LadderStep {
+    pub ts: String,
+    pub from: Party,
+    pub to: Party,
+    pub label: String,
+    /// The step shows the failure, or a failed phase cites it.
+    pub failed: bool,
+    pub input: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Session {
     pub id: usize,
@@ -96,6 +127,14 @@ pub struct Session {
     pub verdict: Verdict,
     pub phases: Vec<PhaseResult>,
     pub findings: Vec<Finding>,
+    pub ladder: Vec<LadderStep>,
+    /// Steps left out of `ladder` (it holds at most 200).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ladder_omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, Serialize)]

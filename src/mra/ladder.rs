@@ -1,0 +1,364 @@
+//! The ladder of one session: every observed message or connection step, in time order, as an
+//! arrow between the parties (client, DNS, Expressway-E, Expressway-C, internal servers), and
+//! every log line as a note on the box that wrote it. Steps that prove the failure are marked.
+
+use super::connection::Connection;
+use super::discovery::Transaction;
+use super::{Ctx, PhaseState, Tagged};
+use crate::model::{DnsRecord, EventKind, Side, alert_name, rcode_name, tls_version_name};
+use crate::report::{LadderStep, Party, Status};
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+/// Steps drawn per session; a busy capture says how many more there were.
+pub const MAX_STEPS: usize = 200;
+
+/// How a step can be failed: by itself (a reset, a fatal alert), when a failed phase cites it
+/// (an answer, a certificate, an unanswered SYN), or never (requests and context).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Bad,
+    Citable,
+    CitableCertificate,
+    Plain,
+}
+
+fn is_certificate_problem(problem: &str) -> bool {
+    matches!(
+        problem,
+        "tls_untrusted" | "tls_name_mismatch" | "tls_expired"
+    )
+}
+
+/// Where the servers of this attempt sit on the ladder.
+pub struct Places<'a> {
+    pub edge_ips: &'a BTreeSet<IpAddr>,
+}
+
+impl Places<'_> {
+    fn server(&self, ip: IpAddr) -> Party {
+        if self.edge_ips.contains(&ip) {
+            Party::ExpresswayE
+        } else {
+            Party::Internal
+        }
+    }
+}
+
+/// All steps of the attempt, ordered, capped at [`MAX_STEPS`]; the second value counts the
+/// steps left out.
+pub fn build(
+    ctx: &Ctx<'_>,
+    txs: &[&Transaction<'_>],
+    conns: &[&Connection<'_>],
+    udp_sip: &[&Tagged],
+    hits: &[&Tagged],
+    places: &Places<'_>,
+    states: &[PhaseState],
+) -> (Vec<LadderStep>, usize) {
+    // Frames and lines the failed phases cite are the failed steps; a certificate only when
+    // the failure is about it (a chain cited as context of a later failure is not).
+    let cited_by = |cert: bool| -> BTreeSet<(String, Option<u64>, Option<u64>)> {
+        states
+            .iter()
+            .filter(|s| s.status == Status::Failed)
+            .filter(|s| !cert || s.problem.as_deref().is_some_and(is_certificate_problem))
+            .flat_map(|s| &s.evidence)
+            .map(|e| (e.input.clone(), e.frame, e.line))
+            .collect()
+    };
+    let (cited, cited_cert) = (cited_by(false), cited_by(true));
+    let mut raw: Vec<(&Tagged, Party, Party, String, Mark)> = Vec::new();
+    let mut seen: BTreeSet<(usize, u64)> = BTreeSet::new();
+    for tx in txs {
+        for t in [tx.query, tx.response, tx.icmp].into_iter().flatten() {
+            if seen.insert((t.input, t.event.frame))
+                && let Some((from, to, label, bad)) = dns_step(&t.event.kind)
+            {
+                raw.push((t, from, to, label, bad));
+            }
+        }
+    }
+    for c in conns {
+        let server = places.server(c.server.ip);
+        for t in &c.events {
+            if let Some((from_client, label, bad)) = connection_step(&t.event.kind, c.server.port) {
+                let (from, to) = if from_client {
+                    (Party::Client, server)
+                } else {
+                    (server, Party::Client)
+                };
+                raw.push((t, from, to, label, bad));
+            }
+        }
+    }
+    for t in udp_sip {
+        let server = match &t.event.kind {
+            EventKind::SipRequest { server, .. } | EventKind::SipResponse { server, .. } => {
+                places.server(server.ip)
+            }
+            _ => continue,
+        };
+        if let Some((from_client, label, bad)) = connection_step(&t.event.kind, 5060) {
+            let (from, to) = if from_client {
+                (Party::Client, server)
+            } else {
+                (server, Party::Client)
+            };
+            raw.push((t, from, to, label, bad));
+        }
+    }
+    for t in hits {
+        if let EventKind::LogSignature {
+            signature,
+            severity,
+            host,
+            ..
+        } = &t.event.kind
+        {
+            let log = ctx.catalog.signatures.iter().find(|s| &s.id == signature);
+            let party = match log.map(|s| s.log.as_str()) {
+                Some("jabber") => Party::Client,
+                _ => expressway_role(host.as_deref()),
+            };
+            let mark = if *severity == crate::report::Severity::Fault {
+                Mark::Bad
+            } else {
+                Mark::Plain
+            };
+            raw.push((t, party, party, signature.clone(), mark));
+        }
+    }
+    raw.sort_by_key(|(t, ..)| (t.event.ts, t.input, t.event.frame, line_of(t)));
+    let total = raw.len();
+    let steps = raw
+        .into_iter()
+        .take(MAX_STEPS)
+        .map(|(t, from, to, label, mark)| {
+            let ev = ctx.evidence(t, "");
+            let key = (ev.input.clone(), ev.frame, ev.line);
+            let failed = match mark {
+                Mark::Bad => true,
+                Mark::Citable => cited.contains(&key),
+                Mark::CitableCertificate => cited_cert.contains(&key),
+                Mark::Plain => false,
+            };
+            LadderStep {
+                ts: ev.ts,
+                from,
+                to,
+                label,
+                failed,
+                input: ev.input,
+                frame: ev.frame,
+                line: ev.line,
+            }
+        })
+        .collect();
+    (steps, total.saturating_sub(MAX_STEPS))
+}
+
+/// E or C as the host name says it by the usual conventions (`expc01`, `exp-e`, `vcs-c`,
+/// `expressway-e2`), else an Expressway of unknown role.
+fn expressway_role(host: Option<&str>) -> Party {
+    let Some(host) = host else {
+        return Party::Expressway;
+    };
+    let name = host.to_ascii_lowercase();
+    let label = name.split('.').next().unwrap_or_default();
+    for stem in ["expressway", "exp", "vcs"] {
+        for (at, _) in label.match_indices(stem) {
+            // The stem starts the label or follows a separator, so `myexpc` does not count.
+            if at > 0 && !label[..at].ends_with(['-', '_']) {
+                continue;
+            }
+            let rest = label[at + stem.len()..].trim_start_matches(['-', '_']);
+            let mut chars = rest.chars();
+            let role = chars.next();
+            let next = chars.next();
+            if next.is_none_or(|c| c.is_ascii_digit() || c == '-' || c == '_') {
+                match role {
+                    Some('e') => return Party::ExpresswayE,
+                    Some('c') => return Party::ExpresswayC,
+                    _ => {}
+                }
+            }
+        }
+    }
+    Party::Expressway
+}
+
+fn line_of(t: &Tagged) -> u64 {
+    match &t.event.kind {
+        EventKind::LogSignature { line, .. } => *line,
+        _ => 0,
+    }
+}
+
+fn qtype_name(q: u16) -> String {
+    match q {
+        1 => "A".into(),
+        28 => "AAAA".into(),
+        33 => "SRV".into(),
+        other => format!("type {other}"),
+    }
+}
+
+fn record_text(r: &DnsRecord) -> String {
+    match r {
+        DnsRecord::Srv { port, target, .. } => format!("{target}:{port}"),
+        DnsRecord::A { addr, .. } | DnsRecord::Aaaa { addr, .. } => addr.to_string(),
+        DnsRecord::Cname { target, .. } => format!("CNAME {target}"),
+        DnsRecord::Other { rtype, .. } => format!("type {rtype}"),
+    }
+}
+
+/// A DNS event as (from, to, label, mark).
+fn dns_step(kind: &EventKind) -> Option<(Party, Party, String, Mark)> {
+    match kind {
+        EventKind::DnsQuery { name, qtype, .. } => Some((
+            Party::Client,
+            Party::Dns,
+            format!("{} {name}?", qtype_name(*qtype)),
+            Mark::Citable,
+        )),
+        EventKind::DnsResponse { rcode, answers, .. } => {
+            let text = if *rcode != 0 {
+                rcode_name(*rcode)
+            } else if answers.is_empty() {
+                "no answer".into()
+            } else {
+                let mut parts: Vec<String> = answers.iter().take(2).map(record_text).collect();
+                if answers.len() > 2 {
+                    parts.push(format!("+{}", answers.len() - 2));
+                }
+                parts.join(", ")
+            };
+            Some((Party::Dns, Party::Client, text, Mark::Citable))
+        }
+        EventKind::IcmpUnreachable { reason, .. } => Some((
+            Party::Dns,
+            Party::Client,
+            format!("ICMP {reason}"),
+            Mark::Bad,
+        )),
+        _ => None,
+    }
+}
+
+/// A connection event as (sent by the client?, label, mark).
+fn connection_step(kind: &EventKind, port: u16) -> Option<(bool, String, Mark)> {
+    use Mark::{Bad, Citable, Plain};
+    let by_client = |side: &Side| *side == Side::Client;
+    Some(match kind {
+        EventKind::TcpSyn { retransmission, .. } => {
+            let again = if *retransmission { " (again)" } else { "" };
+            (true, format!("SYN :{port}{again}"), Citable)
+        }
+        EventKind::TcpSynAck { .. } => (false, "SYN-ACK".into(), Plain),
+        EventKind::TcpRst { from, .. } => (by_client(from), "RST".into(), Bad),
+        EventKind::TcpFin { from, .. } => (by_client(from), "FIN".into(), Citable),
+        EventKind::IcmpUnreachable { reason, .. } => (false, format!("ICMP {reason}"), Bad),
+        EventKind::TlsClientHello { sni, .. } => {
+            let label = match sni {
+                Some(s) => format!("ClientHello SNI {s}"),
+                None => "ClientHello (no SNI)".into(),
+            };
+            (true, label, Plain)
+        }
+        EventKind::TlsServerHello { version, .. } => (
+            false,
+            format!("ServerHello {}", tls_version_name(*version)),
+            Plain,
+        ),
+        EventKind::TlsCertificate { chain, .. } => {
+            let label = match chain.first() {
+                Some(leaf) => format!("Certificate {}", super::connection::short_name(leaf)),
+                None => "Certificate (empty)".into(),
+            };
+            (false, label, Mark::CitableCertificate)
+        }
+        EventKind::TlsAlert {
+            from,
+            level,
+            description,
+            ..
+        } => {
+            let mark = if *level == 2 { Bad } else { Citable };
+            (
+                by_client(from),
+                format!("Alert {}", alert_name(*description)),
+                mark,
+            )
+        }
+        EventKind::TlsEncryptedAlert { from, .. } => {
+            (by_client(from), "encrypted alert".into(), Citable)
+        }
+        EventKind::TlsHandshakeDone { version, .. } => (
+            true,
+            format!("handshake done ({})", tls_version_name(*version)),
+            Plain,
+        ),
+        EventKind::TlsApplicationData { from, .. } => {
+            let label = if by_client(from) {
+                "request (encrypted)"
+            } else {
+                "response (encrypted)"
+            };
+            (by_client(from), label.into(), Plain)
+        }
+        EventKind::XmppStreamOpen { from, to, .. } => {
+            let label = match to {
+                Some(to) => format!("<stream to={to}>"),
+                None => "<stream>".into(),
+            };
+            (by_client(from), label, Plain)
+        }
+        EventKind::XmppFeatures { starttls: true, .. } => {
+            (false, "features: starttls".into(), Plain)
+        }
+        EventKind::XmppFeatures {
+            starttls: false, ..
+        } => (false, "features without starttls".into(), Bad),
+        EventKind::XmppStartTls { .. } => (true, "<starttls/>".into(), Plain),
+        EventKind::XmppProceed { .. } => (false, "<proceed/>".into(), Plain),
+        EventKind::XmppFailure { .. } => (false, "<failure/>".into(), Bad),
+        EventKind::XmppStreamError {
+            from, condition, ..
+        } => (by_client(from), format!("stream error {condition}"), Bad),
+        EventKind::SipRequest { method, .. } => (true, method.clone(), Plain),
+        // A 401/407 is the usual digest challenge, not a failure by itself.
+        EventKind::SipResponse { code, reason, .. } => {
+            let mark = if *code >= 400 && *code != 401 && *code != 407 {
+                Bad
+            } else {
+                Citable
+            };
+            (false, format!("{code} {reason}"), mark)
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressway_role_from_usual_host_names() {
+        for (host, party) in [
+            ("expc", Party::ExpresswayC),
+            ("expe01.example.com", Party::ExpresswayE),
+            ("exp-e-2", Party::ExpresswayE),
+            ("VCS-C", Party::ExpresswayC),
+            ("lon-expressway_c1", Party::ExpresswayC),
+            ("expressway", Party::Expressway),
+            ("myexpc", Party::Expressway),
+            ("expert", Party::Expressway),
+            ("vcsedge", Party::Expressway),
+        ] {
+            assert_eq!(expressway_role(Some(host)), party, "{host}");
+        }
+        assert_eq!(expressway_role(None), Party::Expressway);
+    }
+}
