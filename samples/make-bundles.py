@@ -214,6 +214,15 @@ bundle("bundle-edge-config-no-home-uds", "expc", [(10, edge_config_response)],
 bundle("bundle-alarms-only", "expc", [(10, alarms)],
        "Expressway-C with alarms only (a CUCM node unreachable, clocks not in step over the traversal zone): warnings, no sign-in fault.")
 
+# A bundle's own certificates: Expressway-E's server certificate (the lab's, which expired on
+# 2026-10-22) and its CA list, judged as of the bundle (2026-11-26), not as of today.
+LAB_CERTS = HERE / "lab" / "certs"
+STAMP = "2026-11-26_14-17-30"
+bundle("bundle-server-cert-expired", "expe", [],
+       "An Expressway-E bundle whose log shows nothing wrong, but whose server certificate (server_expe_*.pem, the lab's expe-expired.pem) expired a month before the bundle was collected; its ca_expe_*.pem holds the lab CA that issued it. Clients reject the certificate on 8443 (provisioning.tls_expired).",
+       extra=[(f"server_expe_{STAMP}.pem", (LAB_CERTS / "expe-expired.pem").read_text().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"),
+              (f"ca_expe_{STAMP}.pem", (LAB_CERTS / "ca.pem").read_text())])
+
 # The merged case: the client capture of a sign-in whose TLS works everywhere, and
 # Expressway-C's bundle of the same minute, which shows the credentials refused by CUCM.
 merged = HERE / "merged-capture-expc-401"
@@ -233,6 +242,28 @@ tar_gz(merged / f"diagnostic_log_expc_{stamp}.tar.gz", [(f"loggingsnapshot_expc_
     "and Expressway-C's diagnostic bundle of the same minute, in which CUCM refuses the user's credentials. The capture "
     "alone cannot see inside TLS; merged, the fault is pinned on Expressway-C's UDS request.\n\n"
     "Crafted by `samples/make-bundles.py`.\n"
+)
+
+# TLS 1.3 hides the certificate: the client's capture (tls13-name-mismatch, a real lab run)
+# with Expressway-E's bundle of the same minute, whose server_*.pem names the reason.
+merged = HERE / "merged-tls13-server-pem"
+merged.mkdir(exist_ok=True)
+for old in merged.glob("diagnostic_log_*.tar.gz"):
+    old.unlink()
+(merged / "client.pcap").write_bytes((HERE / "tls13-name-mismatch" / "capture.pcap").read_bytes())
+sec, usec = struct.unpack_from("<II", (merged / "client.pcap").read_bytes(), 24)
+log_start = datetime.fromtimestamp(sec, timezone.utc).replace(microsecond=0) - timedelta(seconds=5)
+stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+tar_gz(merged / f"diagnostic_log_expe_{stamp}.tar.gz", [
+    (f"loggingsnapshot_expe_{stamp}.txt", snapshot("expe", [], start=log_start)),
+    (f"server_expe_{stamp}.pem", (LAB_CERTS / "expe-wrong-name.pem").read_text().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"),
+    (f"ca_expe_{stamp}.pem", (LAB_CERTS / "ca.pem").read_text()),
+])
+(merged / "README.md").write_text(
+    "# merged-tls13-server-pem\n\nThe client's capture of a TLS 1.3 sign-in (a copy of tls13-name-mismatch: the certificate is "
+    "encrypted, the client answers with bad_certificate) and Expressway-E's diagnostic bundle of the same minute. Alone, the "
+    "capture cannot say what was wrong with the certificate; the bundle's server_expe_*.pem (CN=www.example.net) does: it does "
+    "not cover expe1.example.com, the name the client asked for.\n\nCrafted by `samples/make-bundles.py`.\n"
 )
 
 # ---- Jabber problem reports

@@ -226,6 +226,17 @@ scenario_tls13_untrusted() {
   finish
 }
 
+scenario_tls13_name_mismatch() {
+  start tls13-name-mismatch "Like tls-name-mismatch but over TLS 1.3: Expressway-E's certificate (CN=www.example.net) is encrypted in the capture; the client rejects the name and says so with an alert. The folder merged-tls13-server-pem adds Expressway-E's bundle, whose server certificate tells the reason."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-wrong-name -tls1_3
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  tls 10.77.0.10 8443 expe1.example.com
+  finish
+}
+
 scenario_srv_failover() {
   start srv-failover "Two Expressway-E in the SRV answer; the first (priority 10) drops SYNs, the client fails over to the second, and the sign-in completes. A warning, not a fault."
   dns "$EDGE_SRV" "srv-host=_collab-edge._tls.example.com,expe2.example.com,8443,20,10" "$EXPE1_A" "host-record=expe2.example.com,10.77.0.11"
@@ -441,7 +452,7 @@ ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_u
   tls_version_mismatch tls13_untrusted srv_failover xmpp_no_starttls xmpp_refused sip_unanswered
   ipv6_tls_untrusted sll2_tls_expired pcapng_two_interfaces sip_register_rejected
   retry_then_ok tcp_reset xmpp_starttls_failure cached_discovery sip_icmp_prohibited
-  glue_only_refused provisioning_only tls_name_checked_late)
+  glue_only_refused provisioning_only tls_name_checked_late tls13_name_mismatch)
 
 if [ "$#" -gt 0 ]; then
   for name in "$@"; do "scenario_${name//-/_}"; done

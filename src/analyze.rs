@@ -373,8 +373,34 @@ pub fn apply_timezone(decoded: &mut [Decoded], tz: &jiff::tz::TimeZone) {
     }
 }
 
-/// Judge decoded inputs into the report; `ca` are the user's trust anchors (DER).
-pub fn report(decoded: Vec<Decoded>, catalog: &Catalog, ca: &[Vec<u8>]) -> Report {
+/// What certificates are judged against: the user's trust anchors (DER) and `--at`.
+#[derive(Default, Clone)]
+pub struct Trust {
+    pub ca: Vec<Vec<u8>>,
+    /// The time to judge certificate files at (ns since the epoch), instead of the inputs'.
+    pub at: Option<i64>,
+}
+
+/// How a case is judged besides its inputs: `--tz` and the trust settings.
+#[derive(Default, Clone)]
+pub struct Options {
+    pub tz: Option<jiff::tz::TimeZone>,
+    pub trust: Trust,
+}
+
+/// The latest time an input shows in UTC: a capture's last frame, a log's last line when
+/// its times carry an offset.
+fn latest_time(i: &InputReport) -> Option<i64> {
+    use crate::logs::grammar::TimeBasis;
+    match (&i.capture, &i.log) {
+        (Some(c), _) => c.last_ts,
+        (None, Some(l)) if l.time_basis == TimeBasis::Utc => l.last_ts,
+        _ => None,
+    }
+}
+
+/// Judge decoded inputs into the report.
+pub fn report(decoded: Vec<Decoded>, catalog: &Catalog, trust: &Trust) -> Report {
     let names: Vec<String> = decoded.iter().map(|d| d.input.path.clone()).collect();
     let mut inputs = Vec::new();
     let mut tagged = Vec::new();
@@ -382,14 +408,19 @@ pub fn report(decoded: Vec<Decoded>, catalog: &Catalog, ca: &[Vec<u8>]) -> Repor
         inputs.push(d.input);
         tagged.extend(d.events.into_iter().map(|event| Tagged { input: i, event }));
     }
-    let anchors = crate::certs::anchor_sets(&tagged, ca);
-    let analysis = mra::analyze(&names, &tagged, catalog, &anchors);
+    let anchors = crate::certs::anchor_sets(&tagged, &trust.ca);
+    let latest: Vec<Option<i64>> = inputs.iter().map(latest_time).collect();
+    let clock = crate::certs::Clock {
+        at: trust.at,
+        latest: &latest,
+    };
+    let analysis = mra::analyze(&names, &tagged, catalog, &anchors, &clock);
     let domain = analysis
         .sessions
         .iter()
         .rev()
         .find_map(|s| s.domain.clone());
-    let certificates = crate::certs::section(&names, &tagged, &anchors, domain.as_deref());
+    let certificates = crate::certs::section(&names, &tagged, &anchors, domain.as_deref(), &clock);
     Report {
         schema: SCHEMA,
         tool: Tool {
@@ -406,12 +437,15 @@ pub fn report(decoded: Vec<Decoded>, catalog: &Catalog, ca: &[Vec<u8>]) -> Repor
 }
 
 /// True when at least one input could be read: a capture with frames (or a valid empty one),
-/// or a log. A capture whose very header is broken yielded nothing.
+/// a log, or a certificate file. A capture whose very header is broken yielded nothing.
 pub fn any_readable(decoded: &[Decoded]) -> bool {
     decoded.iter().any(|d| {
         let i = &d.input;
         i.error.is_none()
             && (i.log.is_some()
+                || d.events.iter().any(|e| {
+                    matches!(&e.kind, EventKind::CertificateFile { certs } if !certs.is_empty())
+                })
                 || i.capture
                     .as_ref()
                     .is_some_and(|c| c.frames > 0 || i.anomalies.is_empty()))

@@ -164,16 +164,24 @@ fn explain(e: &Error, chain: &[CertSummary], name: Option<&str>) -> String {
     }
 }
 
-/// A chain seen in a capture, and what each anchor set and the MRA rules say of it.
+/// A chain seen in a capture or found in a file, and what each anchor set and the MRA rules
+/// say of it.
 #[derive(Clone, Debug, Serialize)]
 pub struct CertificateReport {
     pub input: String,
-    pub frame: u64,
-    pub stream: u64,
+    /// Where the chain was in a capture; absent for a certificate file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<u64>,
+    /// The server's address in a capture; `certificate file` for a file.
     pub server: String,
     pub sni: Option<String>,
-    /// When it was checked: the time of the handshake.
+    /// When it was checked: the time of the handshake, or for a file the time [`file_time`]
+    /// chose (with why in `checked_at_basis`).
     pub checked_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_at_basis: Option<String>,
     pub chain: Vec<CertSummary>,
     pub anchors: Vec<AnchorVerdict>,
     pub mra: Vec<String>,
@@ -191,10 +199,15 @@ pub fn anchor_sets(events: &[crate::mra::Tagged], user_ca: &[Vec<u8>]) -> Vec<An
             public: false,
         });
     }
+    // CA files only: the root at the end of a server's chain file is not a trust decision.
     let found: Vec<Vec<u8>> = events
         .iter()
         .filter_map(|t| match &t.event.kind {
-            EventKind::CertificateFile { certs } => Some(certs),
+            EventKind::CertificateFile { certs }
+                if certs.first().is_some_and(|c| is_ca(&c.der)) =>
+            {
+                Some(certs)
+            }
             _ => None,
         })
         .flatten()
@@ -218,6 +231,7 @@ pub fn section(
     events: &[crate::mra::Tagged],
     sets: &[AnchorSet],
     domain: Option<&str>,
+    clock: &Clock<'_>,
 ) -> Vec<CertificateReport> {
     use crate::model::EventKind;
     let mut seen = std::collections::BTreeSet::new();
@@ -227,25 +241,25 @@ pub fn section(
             continue;
         };
         let Some(leaf) = chain.first() else { continue };
-        let (sni, server) = events
-            .iter()
-            .filter(|o| o.input == t.input)
-            .find_map(|o| match &o.event.kind {
-                EventKind::TcpConnection {
-                    stream: s, server, ..
-                } if s == stream => Some((None, server.to_string())),
-                _ => None,
-            })
-            .unwrap_or((None, String::new()));
-        let sni = sni.or_else(|| {
+        let server =
             events
                 .iter()
                 .filter(|o| o.input == t.input)
                 .find_map(|o| match &o.event.kind {
-                    EventKind::TlsClientHello { stream: s, sni, .. } if s == stream => sni.clone(),
+                    EventKind::TcpConnection {
+                        stream: s, server, ..
+                    } if s == stream => Some(*server),
                     _ => None,
-                })
-        });
+                });
+        let sni = events
+            .iter()
+            .filter(|o| o.input == t.input)
+            .find_map(|o| match &o.event.kind {
+                EventKind::TlsClientHello { stream: s, sni, .. } if s == stream => sni.clone(),
+                _ => None,
+            });
+        let traversal = server.and_then(|s| traversal_rule(leaf, s, sni.as_deref()));
+        let server = server.map(|s| s.to_string()).unwrap_or_default();
         // One entry per server and chain: repeated connections say nothing new.
         if !seen.insert((server.clone(), leaf.sha256.clone())) {
             continue;
@@ -253,20 +267,158 @@ pub fn section(
         let at = t.event.ts.div_euclid(1_000_000_000);
         out.push(CertificateReport {
             input: inputs[t.input].clone(),
-            frame: t.event.frame,
-            stream: *stream,
+            frame: Some(t.event.frame),
+            stream: Some(*stream),
             server,
             sni: sni.clone(),
             checked_at: crate::time::format_ns(t.event.ts),
+            checked_at_basis: None,
             anchors: validate(chain, sni.as_deref(), at, sets),
             mra: mra_rules(leaf, sni.as_deref(), domain, at)
                 .into_iter()
+                .chain(traversal)
                 .chain(strength_rules(chain, sets))
                 .collect(),
             chain: chain.clone(),
         });
     }
+    for f in file_chains(inputs, events, clock) {
+        let leaf = &f.chain[0];
+        let secs = f.at.div_euclid(1_000_000_000);
+        out.push(CertificateReport {
+            input: inputs[f.input].clone(),
+            frame: None,
+            stream: None,
+            server: "certificate file".into(),
+            sni: None,
+            checked_at: crate::time::format_ns(f.at),
+            checked_at_basis: Some(f.basis.to_string()),
+            anchors: validate(&f.chain, None, secs, sets),
+            mra: mra_rules(leaf, None, None, secs)
+                .into_iter()
+                .chain(strength_rules(&f.chain, sets))
+                .collect(),
+            chain: f.chain,
+        });
+    }
     out
+}
+
+impl CertificateReport {
+    /// `input frame N (tcp.stream eq S)` for a capture, `input` for a file; unescaped.
+    pub fn place(&self) -> String {
+        match (self.frame, self.stream) {
+            (Some(f), Some(s)) => format!("{} frame {f} (tcp.stream eq {s})", self.input),
+            (Some(f), None) => format!("{} frame {f}", self.input),
+            _ => self.input.clone(),
+        }
+    }
+
+    /// The check time, with why it was chosen for a file.
+    pub fn checked_at_text(&self) -> String {
+        match &self.checked_at_basis {
+            Some(b) => format!("{} ({b})", self.checked_at),
+            None => self.checked_at.clone(),
+        }
+    }
+}
+
+/// A server certificate (and its intermediates) found in a file, such as a bundle's
+/// `server_<host>_<timestamp>.pem`, with the time it is judged at.
+pub struct FileChain {
+    pub input: usize,
+    pub chain: Vec<CertSummary>,
+    pub at: i64,
+    pub basis: &'static str,
+}
+
+/// Every certificate file whose first certificate is not a CA (a CA file is a set of
+/// anchors), with the time to judge it at.
+pub fn file_chains(
+    inputs: &[String],
+    events: &[crate::mra::Tagged],
+    clock: &Clock<'_>,
+) -> Vec<FileChain> {
+    use crate::model::EventKind;
+    events
+        .iter()
+        .filter_map(|t| match &t.event.kind {
+            EventKind::CertificateFile { certs }
+                if certs.first().is_some_and(|c| !is_ca(&c.der)) =>
+            {
+                let (at, basis) = clock.time_for(t.input, inputs);
+                Some(FileChain {
+                    input: t.input,
+                    chain: certs.clone(),
+                    at,
+                    basis,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// What a certificate file can be judged against in time: `--at`, and the latest UTC time
+/// each input holds (a capture's last frame, a log's last line with an offset).
+pub struct Clock<'a> {
+    pub at: Option<i64>,
+    pub latest: &'a [Option<i64>],
+}
+
+impl Clock<'_> {
+    /// `--at` when given; else the latest time in the same archive (a bundle's log, as of
+    /// when it was collected); else the latest time in any input; else now, which the
+    /// report says.
+    pub fn time_for(&self, input: usize, inputs: &[String]) -> (i64, &'static str) {
+        if let Some(at) = self.at {
+            return (at, "--at");
+        }
+        let archive = |n: &str| n.split_once(':').map(|(a, _)| a.to_string());
+        let own = archive(&inputs[input]);
+        let latest = |same: bool| {
+            self.latest
+                .iter()
+                .zip(inputs)
+                .filter(|(_, name)| !same || (own.is_some() && archive(name) == own))
+                .filter_map(|(ts, _)| *ts)
+                .max()
+        };
+        if let Some(ts) = latest(true) {
+            return (ts, "the latest time in the same archive");
+        }
+        if let Some(ts) = latest(false) {
+            return (ts, "the latest time in the inputs");
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        (now, "now, as no input holds a time; give --at")
+    }
+}
+
+/// Ports of traversal zones (7001 for the first, the next ones upward).
+const TRAVERSAL_PORTS: std::ops::RangeInclusive<u16> = 7001..=7010;
+
+/// A traversal zone whose peer address is an IP (research/mra-domain.md F41): Expressway-C
+/// connects without a name (no SNI) and accepts Expressway-E's certificate only if that IP is
+/// in its SAN.
+pub fn traversal_rule(
+    leaf: &CertSummary,
+    server: crate::model::Endpoint,
+    sni: Option<&str>,
+) -> Option<String> {
+    if sni.is_some() || !TRAVERSAL_PORTS.contains(&server.port) {
+        return None;
+    }
+    let ip = server.ip;
+    let covered = leaf.san_ip.contains(&ip) || leaf.san_dns.iter().any(|n| *n == ip.to_string());
+    (!covered).then(|| {
+        format!(
+            "traversal zone reached at {ip}:{} without a name, and {ip} is not in the SAN: if the zone's peer address is this IP, Expressway-C rejects the certificate (\"TLS certificate identity was unacceptable\"); use the FQDN in the SAN as the peer address",
+            server.port
+        )
+    })
 }
 
 /// MRA rules on top of Web PKI (research/mra-domain.md §1.2, F09): the leaf must cover the
@@ -518,6 +670,40 @@ mod tests {
             ),
             ["the SAN does not cover the SNI expe1.example.com"]
         );
+    }
+
+    #[test]
+    fn a_traversal_peer_reached_by_ip_must_be_in_the_san() {
+        use crate::model::Endpoint;
+        let (good, _) = sample_chain("happy-tls12");
+        let at = |ip: &str, port| Endpoint {
+            ip: ip.parse().unwrap(),
+            port,
+        };
+        // No name sent, IP not in the SAN, traversal port: the F41 finding, naming the IP.
+        let rule = traversal_rule(&good[0], at("203.0.113.10", 7001), None).unwrap();
+        assert!(rule.contains("203.0.113.10 is not in the SAN"), "{rule}");
+        // A name was sent, or the port is not a traversal zone's: nothing to say.
+        assert!(
+            traversal_rule(
+                &good[0],
+                at("203.0.113.10", 7001),
+                Some("expe1.example.com")
+            )
+            .is_none()
+        );
+        assert!(traversal_rule(&good[0], at("203.0.113.10", 8443), None).is_none());
+        // The IP in the SAN (as an IP entry, or written as a DNS entry) covers it.
+        let with_ip = CertSummary {
+            san_ip: vec!["203.0.113.10".parse().unwrap()],
+            ..good[0].clone()
+        };
+        assert!(traversal_rule(&with_ip, at("203.0.113.10", 7001), None).is_none());
+        let with_text = CertSummary {
+            san_dns: vec!["203.0.113.10".into()],
+            ..good[0].clone()
+        };
+        assert!(traversal_rule(&with_text, at("203.0.113.10", 7002), None).is_none());
     }
 
     #[test]

@@ -61,6 +61,11 @@ struct Inputs {
     /// time beside a capture.
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
+    /// Judge certificate files (a bundle's server_*.pem, a PEM given alone) as of this time,
+    /// RFC 3339 (2026-03-05T14:00:00Z). Default: the latest time in the same bundle, else
+    /// in any input, else now. Chains seen in a capture are always judged at their handshake.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -174,12 +179,19 @@ fn main() -> ExitCode {
         | Command::Scan { inputs, .. } => inputs.ca.clone(),
         _ => Vec::new(),
     };
-    let tz_name = match &cli.command {
+    let (tz_name, at) = match &cli.command {
         Command::Analyze { inputs, .. }
         | Command::Events { inputs }
         | Command::Scan { inputs, .. }
-        | Command::Certs { inputs } => inputs.tz.clone(),
-        _ => None,
+        | Command::Certs { inputs } => (inputs.tz.clone(), inputs.at.clone()),
+        _ => (None, None),
+    };
+    let at = match at.as_deref().map(mradiag::time::parse_rfc3339).transpose() {
+        Ok(at) => at,
+        Err(e) => {
+            eprintln!("mradiag: --at: {e}");
+            return ExitCode::from(2);
+        }
     };
     let tz = match tz_name
         .as_deref()
@@ -199,6 +211,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let options = analyze::Options {
+        tz,
+        trust: analyze::Trust { ca, at },
+    };
     let result = match cli.command {
         Command::Analyze {
             inputs,
@@ -208,11 +224,11 @@ fn main() -> ExitCode {
             quiet,
         } => {
             let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
-            if let Some(tz) = &tz {
+            if let Some(tz) = &options.tz {
                 analyze::apply_timezone(&mut decoded, tz);
             }
             let readable = analyze::any_readable(&decoded);
-            let report = analyze::report(decoded, &catalog, &ca);
+            let report = analyze::report(decoded, &catalog, &options.trust);
             let colour = match color {
                 Color::Always => true,
                 Color::Never => false,
@@ -247,7 +263,7 @@ fn main() -> ExitCode {
         }
         Command::Events { inputs } => {
             let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
-            if let Some(tz) = &tz {
+            if let Some(tz) = &options.tz {
                 analyze::apply_timezone(&mut decoded, tz);
             }
             let readable = analyze::any_readable(&decoded);
@@ -285,7 +301,7 @@ fn main() -> ExitCode {
                     mradiag::scan::run(
                         &cases,
                         &catalog,
-                        tz.as_ref(),
+                        &options,
                         jobs.unwrap_or(0),
                         !quiet,
                         |row| {
@@ -310,11 +326,11 @@ fn main() -> ExitCode {
         }
         Command::Certs { inputs } => {
             let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
-            if let Some(tz) = &tz {
+            if let Some(tz) = &options.tz {
                 analyze::apply_timezone(&mut decoded, tz);
             }
             let readable = analyze::any_readable(&decoded);
-            let report = analyze::report(decoded, &catalog, &ca);
+            let report = analyze::report(decoded, &catalog, &options.trust);
             let text = mradiag::report::text::certificates(&report.certificates);
             stdout
                 .write_all(text.as_bytes())

@@ -64,9 +64,9 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     }
 }
 
-pub fn analyze_case(case: &Path, catalog: &Catalog, tz: Option<&jiff::tz::TimeZone>) -> Row {
+pub fn analyze_case(case: &Path, catalog: &Catalog, options: &analyze::Options) -> Row {
     let mut decoded = analyze::decode_inputs(std::slice::from_ref(&case.to_path_buf()), catalog);
-    if let Some(tz) = tz {
+    if let Some(tz) = &options.tz {
         analyze::apply_timezone(&mut decoded, tz);
     }
     let readable = analyze::any_readable(&decoded);
@@ -80,7 +80,7 @@ pub fn analyze_case(case: &Path, catalog: &Catalog, tz: Option<&jiff::tz::TimeZo
                 .map(|e| format!("{}: {e}", d.input.path))
         })
         .collect();
-    let report = analyze::report(decoded, catalog, &[]);
+    let report = analyze::report(decoded, catalog, &options.trust);
     row(case, &report, readable, errors)
 }
 
@@ -136,7 +136,7 @@ fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row
 pub fn run(
     cases: &[PathBuf],
     catalog: &Catalog,
-    tz: Option<&jiff::tz::TimeZone>,
+    options: &analyze::Options,
     jobs: usize,
     progress: bool,
     mut emit: impl FnMut(&Row) -> std::io::Result<()>,
@@ -170,7 +170,7 @@ pub fn run(
                     .try_for_each_with(sender, |sender, (i, case)| {
                         // A send fails only once the receiver has stopped: stop too.
                         sender
-                            .send((i, analyze_case(case, catalog, tz)))
+                            .send((i, analyze_case(case, catalog, options)))
                             .map_err(drop)
                     })
             })
@@ -395,7 +395,7 @@ mod tests {
             .collect();
         let catalog = Catalog::builtin();
         let mut seen = Vec::new();
-        let rows = run(&cases, catalog, None, 2, false, |r| {
+        let rows = run(&cases, catalog, &Default::default(), 2, false, |r| {
             seen.push(r.case.clone());
             Ok(())
         })
@@ -406,7 +406,7 @@ mod tests {
         assert_eq!(rows[0].fault.as_deref(), Some("provisioning.tls_untrusted"));
 
         let mut calls = 0;
-        let outcome = run(&cases, catalog, None, 2, false, |_| {
+        let outcome = run(&cases, catalog, &Default::default(), 2, false, |_| {
             calls += 1;
             if calls == 2 {
                 Err(std::io::ErrorKind::BrokenPipe.into())

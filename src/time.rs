@@ -21,6 +21,13 @@ pub fn format_clock(ns: i64) -> String {
     }
 }
 
+/// An RFC 3339 time (`2026-03-05T14:00:00Z`, `2026-03-05T15:00:00+01:00`) in nanoseconds.
+pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
+    text.parse::<jiff::Timestamp>()
+        .map(|t| t.as_nanosecond() as i64)
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-03-05T14:00:00Z ({e})"))
+}
+
 pub fn serialize_opt_ns<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(ns) => serialize_ns(ns, s),

@@ -388,3 +388,75 @@ fn a_long_ladder_is_capped_and_says_how_many_steps_were_left_out() {
     assert!(html.contains("50 more steps not drawn."), "{html}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_bundle_server_certificate_is_judged_as_of_the_bundle_or_of_at() {
+    let bundle = "samples/bundle-server-cert-expired";
+    // As of the bundle (its last log line, 2026-11-26): expired a month before.
+    let (code, out, _) = mradiag(&["certs", bundle]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("server_expe_2026-11-26_14-17-30.pem: certificate file"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "checked at 2026-11-26T14:19:29.500000Z (the latest time in the same archive)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("✘ CA certificates in the inputs: expired: valid until 2026-10-22"),
+        "{out}"
+    );
+    // The same file as of June 2026: the bundle's own CA accepts it, and no fault is left.
+    let (_, out, _) = mradiag(&["certs", "--at", "2026-06-01T00:00:00Z", bundle]);
+    assert!(
+        out.contains("checked at 2026-06-01T00:00:00.000000Z (--at)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✔ CA certificates in the inputs: accepted"),
+        "{out}"
+    );
+    let (code, out, _) = mradiag(&["analyze", "--at", "2026-06-01T00:00:00Z", bundle]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("tls_expired"), "{out}");
+    // A bad --at is a usage error that says what is expected.
+    let (code, _, err) = mradiag(&["certs", "--at", "yesterday", bundle]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--at: \"yesterday\" is not an RFC 3339 time"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_pem_given_alone_is_judged_and_its_own_root_is_not_an_anchor() {
+    let (code, out, _) = mradiag(&[
+        "certs",
+        "--at",
+        "2026-01-01T00:00:00Z",
+        "samples/lab/certs/expe-expired.pem",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("certificate file · SNI (none) · checked at 2026-01-01"),
+        "{out}"
+    );
+    // The file carries its root after the leaf: that is not a trust decision.
+    assert!(!out.contains("CA certificates in the inputs"), "{out}");
+    assert!(
+        out.contains("✘ public roots (webpki-roots): unknown issuer"),
+        "{out}"
+    );
+    let (_, out, _) = mradiag(&[
+        "certs",
+        "--at",
+        "2026-01-01T00:00:00Z",
+        "--ca",
+        "samples/lab/certs/ca.pem",
+        "samples/lab/certs/expe-expired.pem",
+    ]);
+    assert!(out.contains("✔ --ca files: accepted"), "{out}");
+}

@@ -193,7 +193,7 @@ fn every_sample_gets_its_expected_verdict() {
         let report = analyze::report(
             analyze::decode_inputs(std::slice::from_ref(dir), Catalog::builtin()),
             Catalog::builtin(),
-            &[],
+            &Default::default(),
         );
         for p in check(dir, &expect, &report) {
             failures.push(format!(
@@ -222,7 +222,7 @@ fn json_report_is_byte_identical_across_runs_and_thread_counts() {
             analyze::report(
                 analyze::decode_inputs(std::slice::from_ref(&root), Catalog::builtin()),
                 Catalog::builtin(),
-                &[],
+                &Default::default(),
             )
             .to_json()
         })

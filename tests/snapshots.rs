@@ -27,7 +27,7 @@ fn every_sample_report() {
             let report = analyze::report(
                 analyze::decode_inputs(std::slice::from_ref(dir), catalog),
                 catalog,
-                &[],
+                &Default::default(),
             );
             insta::assert_snapshot!(
                 format!("{name}.txt"),

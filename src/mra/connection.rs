@@ -47,7 +47,13 @@ impl<'a> Connection<'a> {
         })
     }
 
-    pub fn judge(&self, anchors: &[crate::certs::AnchorSet]) -> Judgement<'a> {
+    /// `hidden`: a server certificate from a file (a bundle's `server_*.pem`), judged in
+    /// place of the chain TLS 1.3 encrypts.
+    pub fn judge(
+        &self,
+        anchors: &[crate::certs::AnchorSet],
+        hidden: Option<(&'a Tagged, &'a [CertSummary])>,
+    ) -> Judgement<'a> {
         let EventKind::TcpConnection {
             outcome,
             syn_count,
@@ -205,18 +211,44 @@ impl<'a> Connection<'a> {
                 sni.as_deref().unwrap_or("(none)")
             ));
         }
-        let chain = self.events.iter().find_map(|t| match &t.event.kind {
-            EventKind::TlsCertificate { chain, .. } => Some((*t, chain)),
+        let seen = self.events.iter().find_map(|t| match &t.event.kind {
+            EventKind::TlsCertificate { chain, .. } => Some((*t, chain.as_slice())),
             _ => None,
         });
+        let tls13 = version == Some(0x0304);
+        // TLS 1.3 encrypts the chain: a server certificate file stands in for it, judged at
+        // this handshake's time.
+        let from_file = if seen.is_none() && tls13 {
+            hidden
+        } else {
+            None
+        };
+        let chain = seen.or(from_file);
         let cert_problems = chain
-            .map(|(t, chain)| certificate_problems(chain, sni.as_deref(), t.event.ts))
+            .map(|(_, chain)| certificate_problems(chain, sni.as_deref(), hello.event.ts))
             .unwrap_or_default();
-        if let Some((t, chain)) = chain {
-            summary_parts.push(chain_summary(chain));
-            evidence.push((t, format!("certificate chain [{}]", chain_text(chain))));
-        } else if version == Some(0x0304) {
-            summary_parts.push("certificate not visible (TLS 1.3)".into());
+        match (seen, from_file) {
+            (Some((t, chain)), _) => {
+                summary_parts.push(chain_summary(chain));
+                evidence.push((t, format!("certificate chain [{}]", chain_text(chain))));
+            }
+            (None, Some((t, chain))) => {
+                summary_parts.push(format!(
+                    "certificate not visible (TLS 1.3); the server certificate file says {}",
+                    chain_summary(chain)
+                ));
+                evidence.push((
+                    t,
+                    format!(
+                        "server certificate file (TLS 1.3 encrypts the chain in the capture) [{}]",
+                        chain_text(chain)
+                    ),
+                ));
+            }
+            (None, None) if tls13 => {
+                summary_parts.push("certificate not visible (TLS 1.3)".into());
+            }
+            _ => {}
         }
 
         let alert = self.find(|k| matches!(k, EventKind::TlsAlert { level: 2, .. }));
@@ -275,6 +307,20 @@ impl<'a> Connection<'a> {
             summary_parts.push("client hung up after the handshake without a request".into());
             return Judgement::Failed {
                 problem,
+                summary: summary_parts.join(" · "),
+                evidence,
+            };
+        }
+        if let (Some(d), None, true, true, None) =
+            (done, client_request, client_closed, tls13, chain)
+        {
+            evidence.push((
+                d,
+                "handshake completed, then the client closed without sending a request".into(),
+            ));
+            summary_parts.push("client hung up after the handshake without a request: with TLS 1.3 the certificate is hidden, but this is how a client that rejects it after the handshake behaves (a name not in the SAN, usually); the bundle's server_*.pem or the Jabber log tells which".into());
+            return Judgement::Failed {
+                problem: "tls_handshake_failed",
                 summary: summary_parts.join(" · "),
                 evidence,
             };
@@ -353,7 +399,11 @@ impl<'a> Connection<'a> {
                     evidence,
                 };
             }
-            summary_parts.push("client closed during the handshake".into());
+            if tls13 {
+                summary_parts.push("client closed after the server's encrypted certificate and Finished, without its own Finished: it rejected the certificate (a name not in the SAN or an untrusted CA, usually); the bundle's server_*.pem or the Jabber log tells which".into());
+            } else {
+                summary_parts.push("client closed during the handshake".into());
+            }
             return Judgement::Failed {
                 problem: "tls_handshake_failed",
                 summary: summary_parts.join(" · "),

@@ -160,7 +160,7 @@ pub fn build(
 
 /// E or C as the host name says it by the usual conventions (`expc01`, `exp-e`, `vcs-c`,
 /// `expressway-e2`), else an Expressway of unknown role.
-fn expressway_role(host: Option<&str>) -> Party {
+pub(crate) fn expressway_role(host: Option<&str>) -> Party {
     let Some(host) = host else {
         return Party::Expressway;
     };

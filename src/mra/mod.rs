@@ -41,6 +41,7 @@ pub fn analyze(
     events: &[Tagged],
     catalog: &Catalog,
     anchors: &[crate::certs::AnchorSet],
+    clock: &crate::certs::Clock<'_>,
 ) -> Analysis {
     let ctx = Ctx {
         inputs,
@@ -84,8 +85,15 @@ pub fn analyze(
         .filter(|(_, u)| !**u)
         .map(|(t, _)| *t)
         .collect();
-    if !unplaced.is_empty() {
-        sessions.push(log_session(&ctx, sessions.len() + 1, &unplaced));
+    // A server certificate from a bundle speaks for the sign-in only when no capture shows
+    // the chain the clients got.
+    let files = if all.is_empty() {
+        certificate_files(&ctx, clock)
+    } else {
+        Vec::new()
+    };
+    if !unplaced.is_empty() || !files.is_empty() {
+        sessions.push(log_session(&ctx, sessions.len() + 1, &unplaced, &files));
     }
     sessions.sort_by(|a, b| a.start.cmp(&b.start).then(a.client.cmp(&b.client)));
     for (i, s) in sessions.iter_mut().enumerate() {
@@ -138,6 +146,17 @@ impl Ctx<'_> {
                 filter: None,
                 note: note.into(),
                 excerpt: Some(excerpt.clone()),
+            };
+        }
+        if let EventKind::CertificateFile { .. } = &t.event.kind {
+            return Evidence {
+                input,
+                frame: None,
+                line: None,
+                ts,
+                filter: None,
+                note: note.into(),
+                excerpt: None,
             };
         }
         let filter = match (&t.event.kind, t.event.kind.stream()) {
@@ -379,7 +398,7 @@ fn judge_attempt(
     // Judge every connection once.
     let judged: Vec<(&Connection<'_>, Judgement<'_>)> = attempt_conns
         .iter()
-        .map(|c| (*c, c.judge(ctx.anchors)))
+        .map(|c| (*c, c.judge(ctx.anchors, server_certificate_file(ctx))))
         .collect();
     let uds_conns: Vec<&(&Connection<'_>, Judgement<'_>)> = judged
         .iter()
@@ -568,15 +587,126 @@ fn judge_attempt(
     )
 }
 
-/// A session from log lines alone (no capture shows this sign-in).
-fn log_session(ctx: &Ctx<'_>, id: usize, hits: &[&Tagged]) -> Session {
+/// Expressway-E's server certificate from a file (a bundle's `server_<host>_*.pem`, not one
+/// whose host name says Expressway-C), to judge in place of a chain TLS 1.3 hides.
+fn server_certificate_file<'a>(
+    ctx: &Ctx<'a>,
+) -> Option<(&'a Tagged, &'a [crate::model::CertSummary])> {
+    ctx.events.iter().find_map(|t| match &t.event.kind {
+        EventKind::CertificateFile { certs }
+            if certs.first().is_some_and(|c| !crate::certs::is_ca(&c.der))
+                && file_role(&ctx.inputs[t.input]) != crate::report::Party::ExpresswayC =>
+        {
+            Some((t, certs.as_slice()))
+        }
+        _ => None,
+    })
+}
+
+/// E or C from a bundle file's name (`server_expc_2026-…pem`), as far as the host name tells.
+fn file_role(name: &str) -> crate::report::Party {
+    let file = name.rsplit([':', '/']).next().unwrap_or(name);
+    let host = file
+        .strip_prefix("server_")
+        .map(|h| h.split('.').next().unwrap_or(h));
+    ladder::expressway_role(host)
+}
+
+/// A server certificate file outside its validity at the time it is judged.
+struct FileProblem {
+    /// Expressway-C's own certificate (told by the file's host name): it faces the traversal
+    /// zone, not the clients.
+    expressway_c: bool,
+    at: i64,
+    summary: String,
+    evidence: Evidence,
+}
+
+/// Server certificate files (a bundle's `server_<host>_<timestamp>.pem`) with a certificate
+/// outside its validity at the bundle's time.
+fn certificate_files(ctx: &Ctx<'_>, clock: &crate::certs::Clock<'_>) -> Vec<FileProblem> {
+    let mut out = Vec::new();
+    for f in crate::certs::file_chains(ctx.inputs, ctx.events, clock) {
+        let name = &ctx.inputs[f.input];
+        let secs = f.at.div_euclid(1_000_000_000);
+        let Some(cert) = f
+            .chain
+            .iter()
+            .find(|c| secs > c.not_after || secs < c.not_before)
+        else {
+            continue;
+        };
+        let date = |s: i64| crate::time::format_ns(s.saturating_mul(1_000_000_000));
+        let when = if secs > cert.not_after {
+            format!("expired on {}", date(cert.not_after))
+        } else {
+            format!("not valid before {}", date(cert.not_before))
+        };
+        let file = name.rsplit([':', '/']).next().unwrap_or(name);
+        let summary = format!(
+            "the server certificate {} in {file} {when} (checked at {}, {})",
+            connection::short_name(cert),
+            crate::time::format_ns(f.at),
+            f.basis
+        );
+        out.push(FileProblem {
+            expressway_c: file_role(name) == crate::report::Party::ExpresswayC,
+            at: f.at,
+            evidence: Evidence {
+                input: name.clone(),
+                frame: None,
+                line: None,
+                ts: crate::time::format_ns(f.at),
+                filter: None,
+                note: format!("{} {when}", cert.subject),
+                excerpt: Some(format!(
+                    "{} ← {} · valid {} to {} · sha256 {}",
+                    cert.subject,
+                    cert.issuer,
+                    date(cert.not_before),
+                    date(cert.not_after),
+                    cert.sha256
+                )),
+            },
+            summary,
+        });
+    }
+    out
+}
+
+/// A session from log lines and certificate files alone (no capture shows this sign-in).
+fn log_session(ctx: &Ctx<'_>, id: usize, hits: &[&Tagged], files: &[FileProblem]) -> Session {
     let mut states: Vec<PhaseState> = Phase::ALL
         .iter()
         .map(|_| PhaseState::new(Status::NotObserved, "nothing in the logs"))
         .collect();
     let mut findings = Vec::new();
     logs::apply(ctx, hits, &mut states, &mut findings);
-    let (ladder, ladder_omitted) = ladder::build(
+    for f in files {
+        if f.expressway_c {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                id: "certificate.expressway_c_outside_validity".into(),
+                phase: Phase::Sip,
+                summary: format!(
+                    "{}: Expressway-E rejects it on the traversal zone (SIP, XMPP, provisioning relay)",
+                    f.summary
+                ),
+                evidence: vec![f.evidence.clone()],
+            });
+            continue;
+        }
+        let state = &mut states[1];
+        if state.status != Status::Failed {
+            *state = PhaseState::new(
+                Status::Failed,
+                format!("{}: clients reject it on 8443", f.summary),
+            );
+            state.problem = Some("tls_expired".into());
+        }
+        state.evidence.push(f.evidence.clone());
+    }
+    let (mut ladder, ladder_omitted) = ladder::build(
         ctx,
         &[],
         &[],
@@ -587,9 +717,29 @@ fn log_session(ctx: &Ctx<'_>, id: usize, hits: &[&Tagged]) -> Session {
         },
         &states,
     );
+    // The certificate files, as notes on the box they belong to, at the time judged.
+    for f in files {
+        let party = if f.expressway_c {
+            crate::report::Party::ExpresswayC
+        } else {
+            crate::report::Party::ExpresswayE
+        };
+        ladder.push(crate::report::LadderStep {
+            ts: f.evidence.ts.clone(),
+            from: party,
+            to: party,
+            label: "server certificate outside its validity".into(),
+            failed: true,
+            input: f.evidence.input.clone(),
+            frame: None,
+            line: None,
+        });
+    }
+    ladder.sort_by(|a, b| a.ts.cmp(&b.ts));
     let times: Vec<i64> = hits
         .iter()
         .map(|t| t.event.ts)
+        .chain(files.iter().map(|f| f.at))
         .filter(|&ts| ts != crate::time::UNKNOWN)
         .collect();
     let domain = hits.iter().find_map(|t| match &t.event.kind {

@@ -243,12 +243,11 @@ pub fn render(report: &Report) -> String {
         for c in &report.certificates {
             let _ = write!(
                 out,
-                "<p><b>{}</b> · SNI {} · {} frame {} · checked at {}</p><ul>",
+                "<p><b>{}</b> · SNI {} · {} · checked at {}</p><ul>",
                 esc(&c.server),
                 esc(c.sni.as_deref().unwrap_or("(none)")),
-                esc(&c.input),
-                c.frame,
-                esc(&c.checked_at)
+                esc(&c.place()),
+                esc(&c.checked_at_text())
             );
             for cert in &c.chain {
                 let _ = write!(

@@ -141,6 +141,13 @@ pub fn render_with(report: &Report, color: bool) -> String {
                         l.signatures
                     );
                 }
+                None if input.kind == "certificates" => {
+                    let _ = writeln!(
+                        out,
+                        "{}: certificates, judged by `mradiag certs`",
+                        clean(&input.path)
+                    );
+                }
                 None => {
                     let _ = writeln!(out, "{}: {}, skipped", clean(&input.path), input.kind);
                 }
@@ -223,16 +230,14 @@ pub fn certificates(certs: &[crate::certs::CertificateReport]) -> String {
     for c in certs {
         let _ = writeln!(
             out,
-            "{} frame {} (tcp.stream eq {}): {} · SNI {} · checked at {}",
-            clean(&c.input),
-            c.frame,
-            c.stream,
+            "{}: {} · SNI {} · checked at {}",
+            clean(&c.place()),
             c.server,
             c.sni
                 .as_deref()
                 .map(clean)
                 .unwrap_or_else(|| "(none)".into()),
-            c.checked_at
+            c.checked_at_text()
         );
         for (i, cert) in c.chain.iter().enumerate() {
             let indent = "  ".repeat(i + 1);
