@@ -59,13 +59,46 @@ fn decode_file(path: &Path, err: Option<String>, catalog: &Catalog) -> Vec<Decod
         return decode_source("(stdin)".into(), std::io::stdin(), catalog);
     }
     match File::open(path) {
-        Ok(f) => decode_source(display, f, catalog),
+        Ok(f) => match map_capture(&f) {
+            Some(map) => {
+                // Pages already decoded go back to the page cache: memory stays flat.
+                let release = |upto: usize| {
+                    // SAFETY: a private read-only file map; the reader no longer looks below
+                    // `upto`, and a later read would fault the same bytes back from the file.
+                    let _ = unsafe {
+                        map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, upto)
+                    };
+                };
+                let decoded = crate::capture::decode_slice(&map, Some(&release));
+                vec![capture_decoded(display, decoded)]
+            }
+            None => decode_source(display, f, catalog),
+        },
         Err(e) => vec![report_only(
             &display,
             "unreadable",
             Some(format!("cannot open: {e}")),
         )],
     }
+}
+
+/// A capture file on disk, memory-mapped: decoded in place, without a copy. Anything else
+/// (not a regular file, not a capture, a map that fails) is read as a stream.
+fn map_capture(file: &File) -> Option<memmap2::Mmap> {
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() < 4 {
+        return None;
+    }
+    // SAFETY: the map is read-only and private to this process. If another process truncates
+    // the file while it is mapped, reads past the new end fault (SIGBUS), as with ripgrep's
+    // maps; captures handed to mradiag are not being written.
+    let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
+    let _ = map.advise(memmap2::Advice::Sequential);
+    matches!(
+        input::sniff(&map[..map.len().min(SNIFF_LEN)]),
+        Kind::Pcap | Kind::Pcapng
+    )
+    .then_some(map)
 }
 
 /// A top-level source: a capture streams from it (memory stays flat whatever its size); a
@@ -111,7 +144,10 @@ fn peek(r: &mut dyn BufRead) -> std::io::Result<&[u8]> {
 }
 
 fn capture<R: Read + Send>(name: String, reader: R) -> Decoded {
-    let decoded = crate::capture::decode(reader);
+    capture_decoded(name, crate::capture::decode(reader))
+}
+
+fn capture_decoded(name: String, decoded: crate::capture::Decoded) -> Decoded {
     let anomalies = decoded
         .events
         .iter()
@@ -194,8 +230,11 @@ fn decode_stream(
     }
     match kind {
         Kind::Pcap | Kind::Pcapng => match read_member(reader) {
-            // Archive members are buffered: the capture reader needs a `Send` source.
-            Ok(bytes) => out.push(capture(name, Cursor::new(bytes))),
+            // Archive members are buffered (bounded), then decoded in place.
+            Ok(bytes) => out.push(capture_decoded(
+                name,
+                crate::capture::decode_slice(&bytes, None),
+            )),
             Err(e) => out.push(report_only(&name, "capture", Some(e))),
         },
         Kind::Gzip => {

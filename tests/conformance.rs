@@ -283,7 +283,16 @@ fn events_agree_with_tshark_on_the_real_corpus() {
         let certs = std::fs::read_to_string(dir.join(format!("{stem}.certs.txt"))).ok();
         let expected = tshark_facts(&std::fs::read_to_string(tsv).unwrap(), certs.as_deref());
         let file = std::io::BufReader::new(std::fs::File::open(&capture).unwrap());
-        let got = our_facts(&mradiag::capture::decode(file).events);
+        let streamed = mradiag::capture::decode(file).events;
+        // The in-place reader (used for mapped files) must see exactly what the stream sees.
+        let bytes = std::fs::read(&capture).unwrap();
+        assert_eq!(
+            serde_json::to_string(&mradiag::capture::decode_slice(&bytes, None).events).unwrap(),
+            serde_json::to_string(&streamed).unwrap(),
+            "{}: slice and stream readers differ",
+            capture.display()
+        );
+        let got = our_facts(&streamed);
         let name = capture.file_name().unwrap().to_string_lossy().to_string();
         for (side, diff) in [
             ("missing", expected.difference(&got)),

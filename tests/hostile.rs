@@ -86,6 +86,36 @@ fn a_capture_cut_at_any_byte_never_panics_and_keeps_its_frames() {
     }
 }
 
+/// The two capture sources (a stream, and a slice as a mapped file gives) must agree on every
+/// frame, event and problem, whole or cut anywhere, pcap and pcapng, both byte orders.
+#[test]
+fn stream_and_mapped_readers_agree_on_every_cut() {
+    let same = |bytes: &[u8], what: &str| {
+        let stream = mradiag::capture::decode(bytes);
+        let slice = mradiag::capture::decode_slice(bytes, Some(&|_| {}));
+        assert_eq!(
+            serde_json::to_string(&stream.info).unwrap(),
+            serde_json::to_string(&slice.info).unwrap(),
+            "{what}"
+        );
+        assert_eq!(
+            serde_json::to_string(&stream.events).unwrap(),
+            serde_json::to_string(&slice.events).unwrap(),
+            "{what}"
+        );
+    };
+    for path in [
+        "samples/tls-untrusted/capture.pcap",
+        "samples/pcapng-two-interfaces/capture.pcapng",
+        "samples/sll2-tls-expired/capture.pcap",
+    ] {
+        let whole = sample(path);
+        for cut in (0..whole.len()).step_by(7).chain([whole.len()]) {
+            same(&whole[..cut], &format!("{path} cut at {cut}"));
+        }
+    }
+}
+
 #[test]
 fn empty_file_and_garbage_alone_exit_2_with_a_named_reason() {
     let d = TempDir::new("empty");

@@ -45,14 +45,27 @@ pub struct Decoded {
 /// but further events are dropped, and that is said.
 pub const MAX_EVENTS: usize = 5_000_000;
 
+/// Decode a capture from a stream (an archive member being inflated, standard input).
 pub fn decode<R: Read + Send>(source: R) -> Decoded {
+    decode_frames(|on_frame| reader::read_frames(source, on_frame))
+}
+
+/// Decode a capture held in memory or mapped from a file: no copy of the bytes. `release`
+/// is told how much of the start of `data` is done with (see `reader::read_frames_slice`).
+pub fn decode_slice(data: &[u8], release: Option<&dyn Fn(usize)>) -> Decoded {
+    decode_frames(|on_frame| reader::read_frames_slice(data, release, on_frame))
+}
+
+fn decode_frames(
+    read: impl FnOnce(&mut dyn FnMut(&reader::Frame<'_>)) -> reader::ReadSummary,
+) -> Decoded {
     let mut info = CaptureInfo::default();
     let mut events: Vec<Event> = Vec::new();
     let mut flows = flow::FlowTable::default();
     let mut defrag = defrag::Defragmenter::default();
     let mut unsupported_linktypes: Vec<i32> = Vec::new();
     let mut events_capped = false;
-    let summary = reader::read_frames(source, |frame| {
+    let summary = read(&mut |frame| {
         info.first_ts.get_or_insert(frame.ts_ns);
         info.last_ts = Some(frame.ts_ns);
         let truncated = (frame.data.len() as u64) < frame.orig_len as u64;

@@ -1,8 +1,15 @@
-//! Streaming pcap / pcapng reader on top of pcap-parser: one frame at a time, constant memory,
-//! per-interface timestamp resolution, and a truncated file still yields its complete frames.
+//! pcap / pcapng reader on top of pcap-parser: one frame at a time, per-interface timestamp
+//! resolution, and a truncated file still yields its complete frames. Two sources share one
+//! block loop: a stream (constant memory: archives, standard input) and a slice (a memory-
+//! mapped file or a member already in memory: no copy at all).
 
-use pcap_parser::pcapng::Block;
-use pcap_parser::{PcapBlockOwned, PcapError, create_reader};
+use pcap_parser::nom;
+use pcap_parser::pcap::{
+    parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
+};
+use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{LegacyPcapBlock, PcapBlockOwned, PcapError, create_reader};
 use std::io::Read;
 
 /// One captured frame, borrowed from the reader's buffer.
@@ -58,21 +65,173 @@ const INITIAL_BUFFER: usize = 1 << 16;
 const MAX_BUFFER: usize = 1 << 22;
 
 /// Read every frame of a pcap or pcapng stream, calling `on_frame` for each.
-pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_>)) -> ReadSummary {
+pub fn read_frames<R: Read + Send>(source: R, on_frame: impl FnMut(&Frame<'_>)) -> ReadSummary {
+    match create_reader(INITIAL_BUFFER, source) {
+        Ok(mut reader) => read_blocks(&mut *reader, on_frame),
+        Err(e) => not_a_capture(&e),
+    }
+}
+
+/// Read every frame of a pcap or pcapng file held in memory (or mapped), without copying.
+/// `release(n)` is told, every [`RELEASE_STEP`] bytes, that the first `n` bytes will not be
+/// read again (a mapped file gives those pages back, so memory stays flat).
+pub fn read_frames_slice(
+    data: &[u8],
+    release: Option<&dyn Fn(usize)>,
+    on_frame: impl FnMut(&Frame<'_>),
+) -> ReadSummary {
+    match SliceReader::new(data, release) {
+        Ok(mut reader) => read_blocks(&mut reader, on_frame),
+        Err(e) => not_a_capture(&e),
+    }
+}
+
+fn not_a_capture(e: &PcapError<&[u8]>) -> ReadSummary {
     let mut summary = ReadSummary::default();
-    let mut reader = match create_reader(INITIAL_BUFFER, source) {
-        Ok(r) => r,
-        Err(PcapError::Eof) => {
-            summary.problems.push((0, "empty file".into()));
-            return summary;
-        }
-        Err(e) => {
-            summary
-                .problems
-                .push((0, format!("not a pcap or pcapng file ({e:?})")));
-            return summary;
-        }
+    let problem = match e {
+        PcapError::Eof => "empty file".to_string(),
+        e => format!("not a pcap or pcapng file ({e:?})"),
     };
+    summary.problems.push((0, problem));
+    summary
+}
+
+type LegacyParser = fn(&[u8]) -> nom::IResult<&[u8], LegacyPcapBlock<'_>, PcapError<&[u8]>>;
+
+enum SliceFormat {
+    Legacy {
+        header: pcap_parser::PcapHeader,
+        parse: LegacyParser,
+    },
+    Ng {
+        big_endian: bool,
+    },
+}
+
+/// pcap-parser's reader contract over a whole slice: blocks are parsed in place and the
+/// "reader" is always exhausted, so a record cut by the end of the data is `UnexpectedEof`.
+struct SliceReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    format: SliceFormat,
+    release: Option<&'a dyn Fn(usize)>,
+    released: usize,
+}
+
+/// Bytes consumed between two calls of a slice reader's `release`.
+pub const RELEASE_STEP: usize = 16 << 20;
+
+impl<'a> SliceReader<'a> {
+    fn new(
+        data: &'a [u8],
+        release: Option<&'a dyn Fn(usize)>,
+    ) -> Result<Self, PcapError<&'a [u8]>> {
+        if data.is_empty() {
+            return Err(PcapError::Eof);
+        }
+        // The same detection, and the same errors, as pcap-parser's `create_reader`.
+        let format = if parse_sectionheaderblock(data).is_ok() {
+            SliceFormat::Ng { big_endian: false }
+        } else {
+            let header = match parse_pcap_header(data) {
+                Ok((_, h)) => h,
+                Err(nom::Err::Incomplete(nom::Needed::Size(n))) => {
+                    return Err(PcapError::Incomplete(n.into()));
+                }
+                Err(nom::Err::Incomplete(nom::Needed::Unknown)) => {
+                    return Err(PcapError::Incomplete(0));
+                }
+                Err(_) => return Err(PcapError::HeaderNotRecognized),
+            };
+            let parse: LegacyParser = match (header.is_modified_format(), header.is_bigendian()) {
+                (true, _) => parse_pcap_frame_modified,
+                (false, true) => parse_pcap_frame_be,
+                (false, false) => parse_pcap_frame,
+            };
+            SliceFormat::Legacy { header, parse }
+        };
+        Ok(SliceReader {
+            data,
+            pos: 0,
+            format,
+            release,
+            released: 0,
+        })
+    }
+}
+
+impl PcapReaderIterator for SliceReader<'_> {
+    fn next(&mut self) -> Result<(usize, PcapBlockOwned<'_>), PcapError<&[u8]>> {
+        let data = &self.data[self.pos..];
+        let parsed = match &self.format {
+            SliceFormat::Legacy { header, .. } if self.pos == 0 => {
+                return Ok((header.size(), PcapBlockOwned::from(header.clone())));
+            }
+            _ if data.is_empty() => return Err(PcapError::Eof),
+            SliceFormat::Legacy { parse, .. } => {
+                parse(data).map(|(rest, b)| (rest, PcapBlockOwned::from(b)))
+            }
+            SliceFormat::Ng { big_endian } => {
+                let parse = if *big_endian {
+                    parse_block_be
+                } else {
+                    parse_block_le
+                };
+                parse(data).map(|(rest, b)| {
+                    if let Block::SectionHeader(shb) = &b {
+                        self.format = SliceFormat::Ng {
+                            big_endian: shb.big_endian(),
+                        };
+                    }
+                    (rest, PcapBlockOwned::from(b))
+                })
+            }
+        };
+        match parsed {
+            Ok((rest, block)) => Ok((data.len() - rest.len(), block)),
+            Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e),
+            Err(nom::Err::Incomplete(_)) => Err(PcapError::UnexpectedEof),
+        }
+    }
+    fn consume(&mut self, offset: usize) {
+        self.pos = (self.pos + offset).min(self.data.len());
+        // Blocks before `pos` are done with (the block loop keeps nothing borrowed).
+        if let Some(release) = self.release
+            && self.pos - self.released >= RELEASE_STEP
+        {
+            self.released = self.pos - self.pos % RELEASE_STEP;
+            release(self.released);
+        }
+    }
+    fn consume_noshift(&mut self, offset: usize) {
+        self.consume(offset);
+    }
+    fn consumed(&self) -> usize {
+        self.pos
+    }
+    fn refill(&mut self) -> Result<(), PcapError<&[u8]>> {
+        Ok(())
+    }
+    fn position(&self) -> usize {
+        self.pos
+    }
+    fn grow(&mut self, _new_size: usize) -> bool {
+        true
+    }
+    fn data(&self) -> &[u8] {
+        &self.data[self.pos..]
+    }
+    fn reader_exhausted(&self) -> bool {
+        true
+    }
+}
+
+/// The block loop both sources share.
+fn read_blocks<R: PcapReaderIterator + ?Sized>(
+    reader: &mut R,
+    mut on_frame: impl FnMut(&Frame<'_>),
+) -> ReadSummary {
+    let mut summary = ReadSummary::default();
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut legacy_linktype = 0i32;
     let mut legacy_nanos = false;
@@ -219,13 +378,20 @@ pub fn read_frames<R: Read + Send>(source: R, mut on_frame: impl FnMut(&Frame<'_
                 buffer_size = wanted;
             }
             Err(PcapError::UnexpectedEof) => {
-                summary.problems.push((
-                    offset,
-                    format!(
-                        "file ends inside the record after frame {}; every complete frame before it was read",
-                        summary.frames
+                // A corrupt length claims more than is left: say corrupt, not cut, when the
+                // claim is beyond any real record.
+                let problem = match claimed_len(reader.data(), summary.format, legacy_big_endian) {
+                    Some(c) if c > MAX_BUFFER => format!(
+                        "a record here claims {c} bytes, more than {} MiB: the file is corrupt from this offset on",
+                        MAX_BUFFER >> 20
                     ),
-                ));
+                    _ => format!(
+                        "file ends inside the record after frame {} ({} bytes of it present); every complete frame before it was read",
+                        summary.frames,
+                        reader.data().len()
+                    ),
+                };
+                summary.problems.push((offset, problem));
                 break;
             }
             Err(e) => {
@@ -314,6 +480,15 @@ mod tests {
         v
     }
 
+    /// Both sources: a stream, and a slice as a mapped file gives.
+    fn read_any(data: &[u8], slice: bool, on_frame: impl FnMut(&Frame<'_>)) -> ReadSummary {
+        if slice {
+            read_frames_slice(data, None, on_frame)
+        } else {
+            read_frames(data, on_frame)
+        }
+    }
+
     fn pcap_record(le: bool, sec: u32, frac: u32, data: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();
         for x in [sec, frac, data.len() as u32, data.len() as u32] {
@@ -329,73 +504,81 @@ mod tests {
 
     #[test]
     fn reads_both_byte_orders_and_nanoseconds() {
-        for (le, nanos) in [(true, false), (false, false), (true, true), (false, true)] {
-            let mut file = pcap_header(le, nanos, 101);
-            file.extend(pcap_record(le, 10, 500, &[0x45, 0, 0, 20]));
-            file.extend(pcap_record(le, 11, 0, &[0x60; 8]));
-            let mut seen = Vec::new();
-            let summary = read_frames(&file[..], |f| {
-                seen.push((f.number, f.ts_ns, f.linktype, f.data.len()))
-            });
-            let frac = if nanos { 500 } else { 500_000 };
-            assert_eq!(
-                seen,
-                vec![
-                    (1, 10_000_000_000 + frac, 101, 4),
-                    (2, 11_000_000_000, 101, 8)
-                ],
-                "le={le} nanos={nanos}"
-            );
-            assert!(summary.problems.is_empty());
+        for slice in [false, true] {
+            for (le, nanos) in [(true, false), (false, false), (true, true), (false, true)] {
+                let mut file = pcap_header(le, nanos, 101);
+                file.extend(pcap_record(le, 10, 500, &[0x45, 0, 0, 20]));
+                file.extend(pcap_record(le, 11, 0, &[0x60; 8]));
+                let mut seen = Vec::new();
+                let summary = read_any(&file[..], slice, |f| {
+                    seen.push((f.number, f.ts_ns, f.linktype, f.data.len()))
+                });
+                let frac = if nanos { 500 } else { 500_000 };
+                assert_eq!(
+                    seen,
+                    vec![
+                        (1, 10_000_000_000 + frac, 101, 4),
+                        (2, 11_000_000_000, 101, 8)
+                    ],
+                    "le={le} nanos={nanos}"
+                );
+                assert!(summary.problems.is_empty());
+            }
         }
     }
 
     #[test]
     fn truncated_file_keeps_complete_frames_and_names_the_offset() {
-        let mut file = pcap_header(true, false, 1);
-        file.extend(pcap_record(true, 1, 0, &[1; 60]));
-        file.extend(pcap_record(true, 2, 0, &[2; 60]));
-        let cut = file.len() - 30;
-        let mut count = 0;
-        let summary = read_frames(&file[..cut], |_| count += 1);
-        assert_eq!(count, 1);
-        assert_eq!(summary.problems.len(), 1);
-        assert_eq!(summary.problems[0].0, 24 + 16 + 60);
+        for slice in [false, true] {
+            let mut file = pcap_header(true, false, 1);
+            file.extend(pcap_record(true, 1, 0, &[1; 60]));
+            file.extend(pcap_record(true, 2, 0, &[2; 60]));
+            let cut = file.len() - 30;
+            let mut count = 0;
+            let summary = read_any(&file[..cut], slice, |_| count += 1);
+            assert_eq!(count, 1);
+            assert_eq!(summary.problems.len(), 1);
+            assert_eq!(summary.problems[0].0, 24 + 16 + 60);
+        }
     }
 
     #[test]
     fn empty_and_garbage_inputs_are_problems_not_panics() {
-        assert_eq!(read_frames(&b""[..], |_| {}).problems.len(), 1);
-        assert_eq!(
-            read_frames(&b"hello world, not a capture"[..], |_| {})
-                .problems
-                .len(),
-            1
-        );
+        for slice in [false, true] {
+            assert_eq!(read_any(&b""[..], slice, |_| {}).problems.len(), 1);
+            assert_eq!(
+                read_any(&b"hello world, not a capture"[..], slice, |_| {})
+                    .problems
+                    .len(),
+                1
+            );
+        }
     }
 
     #[test]
     fn a_record_claiming_gigabytes_is_named_not_allocated() {
-        for le in [true, false] {
-            let mut file = pcap_header(le, false, 1);
-            file.extend(pcap_record(le, 1, 0, &[1; 60]));
-            let mut huge = pcap_record(le, 2, 0, &[2; 60]);
-            let caplen = if le {
-                0x7fff_0000u32.to_le_bytes()
-            } else {
-                0x7fff_0000u32.to_be_bytes()
-            };
-            huge[8..12].copy_from_slice(&caplen);
-            file.extend(huge);
-            let mut frames = 0;
-            let summary = read_frames(&file[..], |_| frames += 1);
-            assert_eq!(frames, 1, "le={le}");
-            assert!(
-                summary.problems[0].1.contains("claims 2147418128 bytes"),
-                "{:?}",
-                summary.problems
-            );
-            assert_eq!(summary.problems[0].0, 24 + 16 + 60);
+        for slice in [false, true] {
+            for le in [true, false] {
+                let mut file = pcap_header(le, false, 1);
+                file.extend(pcap_record(le, 1, 0, &[1; 60]));
+                let mut huge = pcap_record(le, 2, 0, &[2; 60]);
+                let caplen = if le {
+                    0x7fff_0000u32.to_le_bytes()
+                } else {
+                    0x7fff_0000u32.to_be_bytes()
+                };
+                huge[8..12].copy_from_slice(&caplen);
+                file.extend(huge);
+                let mut frames = 0;
+                let summary = read_any(&file[..], slice, |_| frames += 1);
+                assert_eq!(frames, 1, "le={le}");
+                assert!(
+                    summary.problems[0].1.contains("claims 2147418128 bytes"),
+                    "{:?}",
+                    summary.problems
+                );
+                assert_eq!(summary.problems[0].0, 24 + 16 + 60);
+            }
         }
     }
 
