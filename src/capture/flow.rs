@@ -8,7 +8,6 @@ use crate::proto::sip::{self, SipStreamDirection};
 use crate::proto::tls::{self, TlsStream};
 use crate::proto::xmpp::{self, XmppStream};
 use crate::proto::{Emit, dns};
-use std::collections::HashMap;
 
 use super::packet::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment};
 
@@ -63,7 +62,9 @@ impl Conn {
 
 #[derive(Default)]
 pub struct FlowTable {
-    by_key: HashMap<(Endpoint, Endpoint), usize>,
+    /// foldhash: several times faster than SipHash on this hot path, and seeded per process,
+    /// so a crafted capture cannot aim at its collisions.
+    by_key: foldhash::HashMap<(Endpoint, Endpoint), usize>,
     conns: Vec<Conn>,
     /// Connections seen after `MAX_FLOWS` was reached (not followed).
     pub untracked: u64,

@@ -43,12 +43,23 @@ pub fn analyze(
     anchors: &[crate::certs::AnchorSet],
     clock: &crate::certs::Clock<'_>,
 ) -> Analysis {
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         inputs,
         catalog,
         events,
+        sip: events
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.event.kind,
+                    EventKind::SipRequest { .. } | EventKind::SipResponse { .. }
+                )
+            })
+            .collect(),
+        server_file: None,
         anchors,
     };
+    ctx.server_file = server_certificate_file(&ctx);
     let txs = discovery::transactions(events);
     let conns = connections(events);
     let hits: Vec<&Tagged> = events.iter().filter(|t| logs::is_hit(t)).collect();
@@ -129,6 +140,10 @@ pub(crate) struct Ctx<'a> {
     inputs: &'a [String],
     catalog: &'a Catalog,
     events: &'a [Tagged],
+    /// The SIP requests and responses among `events`, looked at once per attempt.
+    sip: Vec<&'a Tagged>,
+    /// Expressway-E's server certificate from a file, for chains TLS 1.3 hides.
+    server_file: Option<(&'a Tagged, &'a [crate::model::CertSummary])>,
     /// Trust anchors, for a chain the client rejected without saying why.
     anchors: &'a [crate::certs::AnchorSet],
 }
@@ -320,7 +335,6 @@ fn judge_attempt(
     conns: &[Connection<'_>],
     hits: &[&Tagged],
 ) -> Session {
-    let events = ctx.events;
     let mut findings: Vec<Finding> = Vec::new();
     let srv: Vec<&Transaction<'_>> = attempt.srv.iter().map(|&i| &txs[i]).collect();
     let edge_txs: Vec<&Transaction<'_>> = srv
@@ -398,7 +412,7 @@ fn judge_attempt(
     // Judge every connection once.
     let judged: Vec<(&Connection<'_>, Judgement<'_>)> = attempt_conns
         .iter()
-        .map(|c| (*c, c.judge(ctx.anchors, server_certificate_file(ctx))))
+        .map(|c| (*c, c.judge(ctx.anchors, ctx.server_file)))
         .collect();
     let uds_conns: Vec<&(&Connection<'_>, Judgement<'_>)> = judged
         .iter()
@@ -538,13 +552,15 @@ fn judge_attempt(
             .collect();
         states.push(connection_phase(ctx, phase, &mine, &mut findings));
     }
-    sip_in_clear(ctx, client, attempt, events, &mut states[3]);
+    sip_in_clear(ctx, client, attempt, &ctx.sip, &mut states[3]);
 
     logs::apply(ctx, hits, &mut states, &mut findings);
     let mut ladder_txs: Vec<&Transaction<'_>> = srv.clone();
     ladder_txs.extend(edge_lookups.iter().chain(&uds_lookups).copied());
-    let udp_sip: Vec<&Tagged> = events
+    let udp_sip: Vec<&Tagged> = ctx
+        .sip
         .iter()
+        .copied()
         .filter(|t| t.event.ts >= attempt.start && t.event.ts <= attempt.end)
         .filter(|t| match &t.event.kind {
             EventKind::SipRequest {

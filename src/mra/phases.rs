@@ -136,11 +136,11 @@ pub(super) fn sip_in_clear(
     ctx: &Ctx<'_>,
     client: IpAddr,
     attempt: &Attempt,
-    events: &[Tagged],
+    sip: &[&Tagged],
     state: &mut PhaseState,
 ) {
     let mut registers: BTreeMap<String, (Option<&Tagged>, Vec<&Tagged>)> = BTreeMap::new();
-    for t in events.iter().filter(|t| t.event.ts >= attempt.start) {
+    for t in sip.iter().copied().filter(|t| t.event.ts >= attempt.start) {
         match &t.event.kind {
             EventKind::SipRequest {
                 client: c,
