@@ -33,7 +33,8 @@ cargo build --release --quiet --bin mradiag --example gen_capture --example gen_
 BIN=target/release/mradiag
 CAP=$WORK/capture-$SIZE_MB.pcap
 CAPNG=$WORK/capture-$SIZE_MB.pcapng
-LOG=$WORK/expressway-$SIZE_MB.log
+# The log's planted lines and truth come from the catalog: a new catalog, a new log.
+LOG=$WORK/expressway-$SIZE_MB-$(sha256sum src/logs/catalog.toml src/synth/log.rs | sha256sum | cut -c1-12).log
 [ -s "$CAP" ] || target/release/examples/gen_capture --size-mb "$SIZE_MB" --out "$CAP"
 [ -s "$CAPNG" ] || target/release/examples/gen_capture --size-mb "$SIZE_MB" --out "$CAPNG" --pcapng
 [ -s "$LOG" ] || target/release/examples/gen_log --size-mb "$SIZE_MB" --out "$LOG"

@@ -3,6 +3,7 @@
 
 pub mod edge_config;
 pub mod grammar;
+pub mod prefilter;
 pub mod signatures;
 
 use crate::model::{Event, EventKind};

@@ -42,6 +42,9 @@ pub struct Catalog {
     overlapping: meta::Regex,
     confirm: Vec<regex::bytes::Regex>,
     field_res: Vec<Vec<(String, regex::bytes::Regex)>>,
+    /// Rare literals, one of which every match of every signature holds: only lines with
+    /// one are matched against the regexes. `None` when some signature promises none.
+    prefilter: Option<aho_corasick::packed::Searcher>,
 }
 
 /// One signature found in a log.
@@ -110,12 +113,19 @@ impl Catalog {
                     .collect()
             })
             .collect();
+        let literals: Option<Vec<Vec<u8>>> = signatures
+            .iter()
+            .map(|s| crate::logs::prefilter::required_literals(&s.pattern))
+            .collect::<Option<Vec<_>>>()
+            .map(|sets| sets.into_iter().flatten().collect());
+        let prefilter = literals.and_then(crate::logs::prefilter::searcher);
         Ok(Catalog {
             signatures,
             matcher,
             overlapping,
             confirm,
             field_res,
+            prefilter,
         })
     }
 
@@ -141,16 +151,30 @@ impl Catalog {
         let mut line_no = 1u64;
         let mut at = 0usize;
         let mut matched = PatternSet::new(self.signatures.len());
-        // The whole buffer is searched; only a line with a hit is looked at, once, for every
+        // The whole buffer is searched, for a rare literal when the catalog has them (else for
+        // the patterns themselves); only a line found so is looked at, once, for every
         // signature it holds (leftmost-first matching alone would hide overlapping ones).
-        while let Some(m) = self.matcher.find(Input::new(text).range(at..)) {
-            let (ls, le) = line_bounds(text, m.start());
-            line_no += memchr::memchr_iter(b'\n', &text[counted_to..ls]).count() as u64;
-            counted_to = ls;
+        let next = |at: usize| match &self.prefilter {
+            Some(teddy) => teddy
+                .find_in(text, aho_corasick::Span::from(at..text.len()))
+                .map(|m| m.start()),
+            None => self.matcher.find(Input::new(text).range(at..)).map(|m| m.start()),
+        };
+        while let Some(start) = next(at) {
+            let (ls, le) = line_bounds(text, start);
             at = (le + 1).min(text.len());
             matched.clear();
             self.overlapping
                 .which_overlapping_matches(&Input::new(&text[ls..le]), &mut matched);
+            if matched.is_empty() {
+                // A literal without its pattern around it.
+                if at >= text.len() {
+                    break;
+                }
+                continue;
+            }
+            line_no += memchr::memchr_iter(b'\n', &text[counted_to..ls]).count() as u64;
+            counted_to = ls;
             let record = record_bounds(text, ls, le);
             for sig in matched.iter().map(|p| p.as_usize()) {
                 let fields = self.fields(sig, &text[ls..le], &text[record.0..record.1]);
@@ -283,6 +307,34 @@ mod tests {
                 s.id
             );
         }
+    }
+
+    #[test]
+    fn the_builtin_catalog_is_scanned_through_its_literal_prefilter() {
+        let cat = Catalog::builtin();
+        let missing: Vec<&str> = cat
+            .signatures
+            .iter()
+            .filter(|s| crate::logs::prefilter::required_literals(&s.pattern).is_none())
+            .map(|s| s.id.as_str())
+            .collect();
+        assert!(missing.is_empty(), "no rare literal for {missing:?}");
+        assert!(cat.prefilter.is_some());
+    }
+
+    #[test]
+    fn with_and_without_the_prefilter_the_same_hits() {
+        let with = Catalog::builtin();
+        let mut without = Catalog::compile(with.signatures.clone()).unwrap();
+        without.prefilter = None;
+        let mut text = String::new();
+        for (i, s) in with.signatures.iter().enumerate() {
+            text.push_str(&format!("routine line {i} with Detail=\"nothing\"\n{}\n", s.example));
+            // A line with a literal but not its pattern: looked at, nothing found.
+            text.push_str("Level=\"INFO\" Detail=\"Unable to determine\" HTTP/1.1 \n");
+        }
+        assert_eq!(with.scan(text.as_bytes()), without.scan(text.as_bytes()));
+        assert!(with.scan(text.as_bytes()).len() >= with.signatures.len());
     }
 
     #[test]
