@@ -59,18 +59,25 @@ fn decode_file(path: &Path, err: Option<String>, catalog: &Catalog) -> Vec<Decod
         return decode_source("(stdin)".into(), std::io::stdin(), catalog);
     }
     match File::open(path) {
-        Ok(f) => match map_capture(&f) {
-            Some(map) => {
+        Ok(f) => match map_file(&f) {
+            Some((map, kind)) => {
                 // Pages already decoded go back to the page cache: memory stays flat.
                 let release = |upto: usize| {
-                    // SAFETY: a private read-only file map; the reader no longer looks below
+                    // SAFETY: a private read-only file map; the decoder no longer looks below
                     // `upto`, and a later read would fault the same bytes back from the file.
                     let _ = unsafe {
                         map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, upto)
                     };
                 };
-                let decoded = crate::capture::decode_slice(&map, Some(&release));
-                vec![capture_decoded(display, decoded)]
+                if kind == Kind::Text {
+                    vec![log(
+                        display,
+                        crate::logs::decode_slice(&map, Some(&release), catalog),
+                    )]
+                } else {
+                    let decoded = crate::capture::decode_slice(&map, Some(&release));
+                    vec![capture_decoded(display, decoded)]
+                }
             }
             None => decode_source(display, f, catalog),
         },
@@ -82,9 +89,9 @@ fn decode_file(path: &Path, err: Option<String>, catalog: &Catalog) -> Vec<Decod
     }
 }
 
-/// A capture file on disk, memory-mapped: decoded in place, without a copy. Anything else
-/// (not a regular file, not a capture, a map that fails) is read as a stream.
-fn map_capture(file: &File) -> Option<memmap2::Mmap> {
+/// A capture or a log on disk, memory-mapped: decoded in place, without a copy. Anything
+/// else (not a regular file, an archive, a map that fails) is read as a stream.
+fn map_file(file: &File) -> Option<(memmap2::Mmap, Kind)> {
     let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() < 4 {
         return None;
@@ -94,11 +101,8 @@ fn map_capture(file: &File) -> Option<memmap2::Mmap> {
     // maps; captures handed to mradiag are not being written.
     let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
     let _ = map.advise(memmap2::Advice::Sequential);
-    matches!(
-        input::sniff(&map[..map.len().min(SNIFF_LEN)]),
-        Kind::Pcap | Kind::Pcapng
-    )
-    .then_some(map)
+    let kind = input::sniff(&map[..map.len().min(SNIFF_LEN)]);
+    matches!(kind, Kind::Pcap | Kind::Pcapng | Kind::Text).then_some((map, kind))
 }
 
 /// A top-level source: a capture streams from it (memory stays flat whatever its size); a
@@ -288,7 +292,7 @@ fn log(name: String, decoded: crate::logs::Decoded) -> Decoded {
             events: decoded.events.len(),
             capture: None,
             log: Some(decoded.info),
-            anomalies: Vec::new(),
+            anomalies: decoded.anomalies,
             error: None,
         },
         events: decoded.events,

@@ -244,3 +244,20 @@ fn many_small_files_and_a_symlink_loop() {
             .any(|i| i["error"].as_str().is_some_and(|e| e.contains("loop")))
     );
 }
+
+/// A log where every line matches is not a diagnosis: the hits kept are capped, and the
+/// report says from which line on further ones were dropped.
+#[test]
+fn a_log_of_nothing_but_hits_is_capped_and_says_so() {
+    let d = TempDir::new("hitcap");
+    let line = "2026-11-26T15:17:30.000+01:00 expe alarm: Level=\"WARN\" Event=\"Alarm Raised\" Id=\"25019\" Detail=\"Verbose log levels configured\" UTCTime=\"2026-11-26 14:17:30,000\"\n";
+    let log = d.file("flood.log", line.repeat(100_010).as_bytes());
+    let (_, r) = run(&[&log]);
+    let input = &r["inputs"][0];
+    assert_eq!(input["events"], 100_000);
+    assert_eq!(input["log"]["signatures"], 100_000);
+    assert_eq!(
+        input["anomalies"][0],
+        "more than 100000 signature hits: from line 100001 on, further hits were not kept"
+    );
+}

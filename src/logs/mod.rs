@@ -28,6 +28,8 @@ pub struct LogInfo {
 pub struct Decoded {
     pub info: LogInfo,
     pub events: Vec<Event>,
+    /// Bounds reached while reading (the cap on hits kept).
+    pub anomalies: Vec<String>,
 }
 
 const EXCERPT: usize = 240;
@@ -37,69 +39,201 @@ pub const MAX_HITS: usize = 100_000;
 /// Bytes scanned at a time: memory stays flat however large the log.
 const CHUNK: usize = 8 << 20;
 
-/// Decode a whole log held in memory.
+/// Decode a whole log held in memory (or mapped from a file), in place, chunk by chunk.
 pub fn decode(text: &[u8], catalog: &Catalog) -> Decoded {
-    decode_reader(&mut &text[..], catalog).expect("reading from memory cannot fail")
+    decode_slice(text, None, catalog)
+}
+
+/// As [`decode`], on every core: line-aligned chunks are scanned in parallel, a few per
+/// core at a time, and merged in order (the result is the same whatever the thread count).
+/// `release(n)` is told after each wave that the first `n` bytes will not be read again (a
+/// mapped file gives those pages back, so memory stays flat).
+pub fn decode_slice(text: &[u8], release: Option<&dyn Fn(usize)>, catalog: &Catalog) -> Decoded {
+    use rayon::prelude::*;
+    let mut scan = Scan::new();
+    let wave = rayon::current_num_threads().max(1) * 2;
+    let mut pos = 0;
+    while pos < text.len() {
+        // The next few chunk bounds only: finding one touches the pages around it, and pages
+        // ahead of the wave would stay mapped (memory would grow with the file).
+        let mut bounds = Vec::with_capacity(wave);
+        while bounds.len() < wave && pos < text.len() {
+            let window = &text[pos..(pos + CHUNK).min(text.len())];
+            let cut = if pos + window.len() == text.len() {
+                window.len()
+            } else {
+                chunk_boundary(window)
+            };
+            bounds.push((pos, pos + cut));
+            pos += cut;
+        }
+        let parts: Vec<Part> = bounds
+            .par_iter()
+            .map(|&(a, b)| Part::scan(&text[a..b], catalog))
+            .collect();
+        for part in parts {
+            scan.absorb(part);
+        }
+        if let Some(release) = release {
+            release(pos);
+        }
+    }
+    scan.finish()
 }
 
 /// Decode a log from a reader, in line-aligned chunks (never splitting a SIPMSG/HTTPMSG
 /// block), so a gigabyte log needs no more than a few chunks of memory.
 pub fn decode_reader(reader: &mut dyn Read, catalog: &Catalog) -> std::io::Result<Decoded> {
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + (CHUNK >> 3));
-    let mut lines_before = 0u64;
-    let mut info = LogInfo {
-        grammar: Grammar::Text,
-        lines: 0,
-        hosts: Vec::new(),
-        time_basis: TimeBasis::Unknown,
-        first_ts: None,
-        last_ts: None,
-        signatures: 0,
-    };
-    let mut events = Vec::new();
-    let mut first = true;
-    let mut ends_with_newline = true;
+    let mut scan = Scan::new();
     loop {
         let want = CHUNK.saturating_sub(buf.len()) as u64;
         let got = (&mut *reader).take(want).read_to_end(&mut buf)?;
         let eof = (got as u64) < want;
         let cut = if eof { buf.len() } else { chunk_boundary(&buf) };
-        let part = &buf[..cut];
-        if first {
-            first = false;
-            info.grammar = grammar::detect(part);
-            if let Some(h) = part
-                .split(|&c| c == b'\n')
-                .take(50)
-                .map(grammar::header)
-                .find(|h| h.ts.is_some())
-            {
-                info.first_ts = h.ts;
-                info.time_basis = h.basis;
-                info.hosts.extend(h.host);
-            }
-        }
-        if let Some(ts) = part
-            .rsplit(|&c| c == b'\n')
-            .take(50)
-            .find_map(|l| grammar::header(l).ts)
-        {
-            info.last_ts = Some(ts);
-        }
-        scan_part(part, lines_before, catalog, &mut info, &mut events);
-        lines_before += memchr::memchr_iter(b'\n', part).count() as u64;
-        if !part.is_empty() {
-            ends_with_newline = part.ends_with(b"\n");
-        }
+        scan.absorb(Part::scan(&buf[..cut], catalog));
         buf.drain(..cut);
         if eof && buf.is_empty() {
             break;
         }
     }
-    info.lines = lines_before + u64::from(!ends_with_newline);
-    info.hosts.sort();
-    info.hosts.dedup();
-    Ok(Decoded { info, events })
+    Ok(scan.finish())
+}
+
+/// What one chunk (whole lines, whole records) holds, its line numbers counted from 1.
+struct Part {
+    grammar: Grammar,
+    /// The first line header with a time, among the chunk's first lines.
+    first: Option<grammar::Header>,
+    last_ts: Option<i64>,
+    lines: u64,
+    ends_with_newline: Option<bool>,
+    info: LogInfo,
+    events: Vec<Event>,
+}
+
+impl Part {
+    fn scan(part: &[u8], catalog: &Catalog) -> Part {
+        let mut info = LogInfo {
+            grammar: Grammar::Text,
+            lines: 0,
+            hosts: Vec::new(),
+            time_basis: TimeBasis::Unknown,
+            first_ts: None,
+            last_ts: None,
+            signatures: 0,
+        };
+        let mut events = Vec::new();
+        scan_part(part, 0, catalog, &mut info, &mut events);
+        Part {
+            grammar: grammar::detect(part),
+            first: part
+                .split(|&c| c == b'\n')
+                .take(50)
+                .map(grammar::header)
+                .find(|h| h.ts.is_some()),
+            last_ts: part
+                .rsplit(|&c| c == b'\n')
+                .take(50)
+                .find_map(|l| grammar::header(l).ts),
+            lines: memchr::memchr_iter(b'\n', part).count() as u64,
+            ends_with_newline: (!part.is_empty()).then(|| part.ends_with(b"\n")),
+            info,
+            events,
+        }
+    }
+}
+
+/// The state of one log's scan across its chunks, absorbed in order.
+struct Scan {
+    info: LogInfo,
+    events: Vec<Event>,
+    lines_before: u64,
+    first: bool,
+    ends_with_newline: bool,
+    /// The line of the first hit not kept, once [`MAX_HITS`] were.
+    capped_at: Option<u64>,
+}
+
+impl Scan {
+    fn new() -> Self {
+        Scan {
+            info: LogInfo {
+                grammar: Grammar::Text,
+                lines: 0,
+                hosts: Vec::new(),
+                time_basis: TimeBasis::Unknown,
+                first_ts: None,
+                last_ts: None,
+                signatures: 0,
+            },
+            events: Vec::new(),
+            lines_before: 0,
+            first: true,
+            ends_with_newline: true,
+            capped_at: None,
+        }
+    }
+
+    fn absorb(&mut self, mut part: Part) {
+        let info = &mut self.info;
+        if self.first {
+            self.first = false;
+            info.grammar = part.grammar;
+            if let Some(h) = part.first {
+                info.first_ts = h.ts;
+                info.time_basis = h.basis;
+                info.hosts.extend(h.host);
+            }
+        }
+        if part.last_ts.is_some() {
+            info.last_ts = part.last_ts;
+        }
+        // The catalog's cap on hits holds over the whole log, in log order.
+        let room = MAX_HITS.saturating_sub(self.events.len());
+        if part.events.len() > room && self.capped_at.is_none() {
+            if let Some(EventKind::LogSignature { line, .. }) =
+                part.events.get(room).map(|e| &e.kind)
+            {
+                self.capped_at = Some(line + self.lines_before);
+            }
+        }
+        part.events.truncate(room);
+        info.signatures += part.events.len();
+        for host in part.info.hosts {
+            if !info.hosts.contains(&host) {
+                info.hosts.push(host);
+            }
+        }
+        for e in &mut part.events {
+            if let EventKind::LogSignature { line, .. } = &mut e.kind {
+                *line += self.lines_before;
+            }
+        }
+        self.events.append(&mut part.events);
+        self.lines_before += part.lines;
+        if let Some(nl) = part.ends_with_newline {
+            self.ends_with_newline = nl;
+        }
+    }
+
+    fn finish(mut self) -> Decoded {
+        self.info.lines = self.lines_before + u64::from(!self.ends_with_newline);
+        self.info.hosts.sort();
+        self.info.hosts.dedup();
+        let anomalies = self
+            .capped_at
+            .map(|line| {
+                format!("more than {MAX_HITS} signature hits: from line {line} on, further hits were not kept")
+            })
+            .into_iter()
+            .collect();
+        Decoded {
+            info: self.info,
+            events: self.events,
+            anomalies,
+        }
+    }
 }
 
 /// Where to cut a full buffer: after the last line break that starts a new record.
@@ -122,6 +256,7 @@ fn scan_part(
     events: &mut Vec<Event>,
 ) {
     let hits = catalog.scan_at_most(text, MAX_HITS.saturating_sub(events.len()));
+    // (per chunk; `Scan::absorb` applies the cap over the whole log)
     info.signatures += hits.len();
     for hit in &hits {
         let sig = &catalog.signatures[hit.signature];

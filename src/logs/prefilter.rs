@@ -110,8 +110,14 @@ mod tests {
     #[test]
     fn every_match_contains_one_of_the_literals() {
         let cases = [
-            (r"Detail=\x22(?:TCP )?Connection (?:refused|timed out)\x22", "Detail=\"Connection timed out\""),
-            (r"(?P<code>40[13]) (?:Unauthorized|Forbidden)", "403 Forbidden"),
+            (
+                r"Detail=\x22(?:TCP )?Connection (?:refused|timed out)\x22",
+                "Detail=\"Connection timed out\"",
+            ),
+            (
+                r"(?P<code>40[13]) (?:Unauthorized|Forbidden)",
+                "403 Forbidden",
+            ),
             (r"x(?:abcd)+y", "xabcdabcdy"),
         ];
         for (p, line) in cases {

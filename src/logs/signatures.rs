@@ -158,7 +158,10 @@ impl Catalog {
             Some(teddy) => teddy
                 .find_in(text, aho_corasick::Span::from(at..text.len()))
                 .map(|m| m.start()),
-            None => self.matcher.find(Input::new(text).range(at..)).map(|m| m.start()),
+            None => self
+                .matcher
+                .find(Input::new(text).range(at..))
+                .map(|m| m.start()),
         };
         while let Some(start) = next(at) {
             let (ls, le) = line_bounds(text, start);
@@ -329,7 +332,10 @@ mod tests {
         without.prefilter = None;
         let mut text = String::new();
         for (i, s) in with.signatures.iter().enumerate() {
-            text.push_str(&format!("routine line {i} with Detail=\"nothing\"\n{}\n", s.example));
+            text.push_str(&format!(
+                "routine line {i} with Detail=\"nothing\"\n{}\n",
+                s.example
+            ));
             // A line with a literal but not its pattern: looked at, nothing found.
             text.push_str("Level=\"INFO\" Detail=\"Unable to determine\" HTTP/1.1 \n");
         }
