@@ -191,12 +191,12 @@ impl Scan {
         }
         // The catalog's cap on hits holds over the whole log, in log order.
         let room = MAX_HITS.saturating_sub(self.events.len());
-        if part.events.len() > room && self.capped_at.is_none() {
-            if let Some(EventKind::LogSignature { line, .. }) =
+        if part.events.len() > room
+            && self.capped_at.is_none()
+            && let Some(EventKind::LogSignature { line, .. }) =
                 part.events.get(room).map(|e| &e.kind)
-            {
-                self.capped_at = Some(line + self.lines_before);
-            }
+        {
+            self.capped_at = Some(line + self.lines_before);
         }
         part.events.truncate(room);
         info.signatures += part.events.len();
