@@ -116,6 +116,49 @@ fn stream_and_mapped_readers_agree_on_every_cut() {
     }
 }
 
+/// A large capture in memory is decoded on two threads (frames read on one, judged on the
+/// other): the same frames, events and summary as the one-thread stream, whole or cut.
+#[test]
+fn the_two_thread_decoder_equals_the_stream() {
+    use mradiag::synth::capture::{CaptureSpec, write_capture};
+    for pcapng in [false, true] {
+        let mut bytes = Vec::new();
+        write_capture(
+            CaptureSpec {
+                size_bytes: 12 << 20,
+                seed: 11,
+                pcapng,
+            },
+            &mut bytes,
+        )
+        .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for cut in [bytes.len(), bytes.len() - 1000, 5 << 20] {
+            let stream = mradiag::capture::decode(&bytes[..cut]);
+            let two = pool.install(|| mradiag::capture::decode_slice(&bytes[..cut], Some(&|_| {})));
+            let what = format!("pcapng={pcapng} cut={cut}");
+            assert!(
+                stream.events.len() > 20,
+                "{what}: {} events",
+                stream.events.len()
+            );
+            assert_eq!(
+                serde_json::to_string(&stream.info).unwrap(),
+                serde_json::to_string(&two.info).unwrap(),
+                "{what}"
+            );
+            assert_eq!(
+                serde_json::to_string(&stream.events).unwrap(),
+                serde_json::to_string(&two.events).unwrap(),
+                "{what}"
+            );
+        }
+    }
+}
+
 #[test]
 fn empty_file_and_garbage_alone_exit_2_with_a_named_reason() {
     let d = TempDir::new("empty");

@@ -47,42 +47,203 @@ pub const MAX_EVENTS: usize = 5_000_000;
 
 /// Decode a capture from a stream (an archive member being inflated, standard input).
 pub fn decode<R: Read + Send>(source: R) -> Decoded {
-    decode_frames(|on_frame| reader::read_frames(source, on_frame))
+    let mut layers = Layers::default();
+    let mut judge = Judge::default();
+    let summary = reader::read_frames(source, |frame| {
+        let layered = layers.layer(frame, frame.data);
+        judge.apply(frame_msg(frame, layered));
+    });
+    judge.finish(summary)
 }
 
 /// Decode a capture held in memory or mapped from a file: no copy of the bytes. `release`
 /// is told how much of the start of `data` is done with (see `reader::read_frames_slice`).
+/// With more than one thread (rayon's count), the link and IP layers run on a second thread
+/// that hands frames, still borrowed from `data`, to this one in batches: the output is the
+/// same either way.
 pub fn decode_slice(data: &[u8], release: Option<&dyn Fn(usize)>) -> Decoded {
-    decode_frames(|on_frame| reader::read_frames_slice(data, release, on_frame))
+    if rayon::current_num_threads() < 2 || data.len() < PIPELINE_MIN {
+        let mut layers = Layers::default();
+        let mut judge = Judge::default();
+        let summary = reader::read_frames_slice(data, release, |frame| {
+            let layered = layers.layer(frame, frame.data);
+            judge.apply(frame_msg(frame, layered));
+        });
+        return judge.finish(summary);
+    }
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<FrameMsg<'_>>>(4);
+    std::thread::scope(|scope| {
+        let reading = std::thread::Builder::new()
+            .name("mradiag-frames".into())
+            .spawn_scoped(scope, move || {
+                let mut layers = Layers::default();
+                let mut batch = Vec::with_capacity(BATCH);
+                let summary = reader::read_frames_slice(data, None, |frame| {
+                    // The frame borrows the reader; the same bytes, borrowed from `data`, can
+                    // cross to the other thread.
+                    let at = frame.data.as_ptr() as usize - data.as_ptr() as usize;
+                    let bytes = &data[at..at + frame.data.len()];
+                    let mut msg = frame_msg(frame, layers.layer(frame, bytes));
+                    msg.at = at;
+                    batch.push(msg);
+                    if batch.len() == BATCH {
+                        // A closed receiver means the judge is gone: nothing left to do.
+                        let _ = send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                });
+                let _ = send.send(batch);
+                summary
+            })
+            .expect("a thread for reading frames");
+        let mut judge = Judge::default();
+        let mut released = 0;
+        for batch in receive {
+            let last = batch.last().map(|m| m.at);
+            for msg in batch {
+                judge.apply(msg);
+            }
+            // Frames before the last one judged are done with; later ones may be queued.
+            if let (Some(release), Some(at)) = (release, last)
+                && at - released >= reader::RELEASE_STEP
+            {
+                released = at - at % reader::RELEASE_STEP;
+                release(released);
+            }
+        }
+        let summary = reading.join().expect("the reading thread does not panic");
+        judge.finish(summary)
+    })
 }
 
-fn decode_frames(
-    read: impl FnOnce(&mut dyn FnMut(&reader::Frame<'_>)) -> reader::ReadSummary,
-) -> Decoded {
-    let mut info = CaptureInfo::default();
-    let mut events: Vec<Event> = Vec::new();
-    let mut flows = flow::FlowTable::default();
-    let mut defrag = defrag::Defragmenter::default();
-    let mut unsupported_linktypes: Vec<i32> = Vec::new();
-    let mut events_capped = false;
-    let summary = read(&mut |frame| {
-        info.first_ts.get_or_insert(frame.ts_ns);
-        info.last_ts = Some(frame.ts_ns);
+/// Below this size a capture is decoded on one thread: a second one costs more than it saves.
+const PIPELINE_MIN: usize = 4 << 20;
+/// Frames handed from the reading thread to the judging one at a time.
+const BATCH: usize = 2048;
+
+/// One frame as the link and IP layers left it.
+struct FrameMsg<'a> {
+    number: u64,
+    ts: i64,
+    truncated: bool,
+    /// Where the frame's bytes start in the data (pipelined decoding only).
+    at: usize,
+    layered: Layered<'a>,
+}
+
+fn frame_msg<'a>(frame: &reader::Frame<'_>, layered: Layered<'a>) -> FrameMsg<'a> {
+    FrameMsg {
+        number: frame.number,
+        ts: frame.ts_ns,
+        truncated: (frame.data.len() as u64) < frame.orig_len as u64,
+        at: 0,
+        layered,
+    }
+}
+
+enum Layered<'a> {
+    /// A link type we do not decode; `first` the first frame of it.
+    Unsupported { linktype: i32, first: bool },
+    /// ARP, LLDP and friends: not ours.
+    NotIp,
+    /// The link or IP header could not be read.
+    Undecoded,
+    /// A fragment kept until its datagram is whole.
+    Waiting,
+    Ip {
+        src: IpAddr,
+        dst: IpAddr,
+        transport: L4<'a>,
+        complete: bool,
+    },
+    /// A datagram rebuilt from fragments.
+    Reassembled {
+        src: IpAddr,
+        dst: IpAddr,
+        ip_number: etherparse::IpNumber,
+        payload: Vec<u8>,
+        complete: bool,
+    },
+}
+
+/// The first stage: link layer, IP, fragment reassembly.
+#[derive(Default)]
+struct Layers {
+    defrag: defrag::Defragmenter,
+    unsupported: Vec<i32>,
+}
+
+impl Layers {
+    /// `bytes` are the frame's bytes, borrowed for as long as the caller needs them.
+    fn layer<'a>(&mut self, frame: &reader::Frame<'_>, bytes: &'a [u8]) -> Layered<'a> {
+        let ip = match packet::strip_link(frame.linktype, bytes) {
+            Ok((ip, _vlans)) => ip,
+            Err(LinkError::UnsupportedLinktype(lt)) => {
+                let first = !self.unsupported.contains(&lt);
+                if first {
+                    self.unsupported.push(lt);
+                }
+                return Layered::Unsupported {
+                    linktype: lt,
+                    first,
+                };
+            }
+            Err(LinkError::NotIp(_)) => return Layered::NotIp,
+            Err(LinkError::Truncated) => return Layered::Undecoded,
+        };
+        let Some(pkt) = packet::decode_ip(ip) else {
+            return Layered::Undecoded;
+        };
         let truncated = (frame.data.len() as u64) < frame.orig_len as u64;
-        if truncated {
+        let complete = !pkt.incomplete && !truncated;
+        if pkt.fragmented && !truncated {
+            return match self.defrag.push(ip, frame.ts_ns) {
+                Some((ip_number, payload)) => Layered::Reassembled {
+                    src: pkt.src,
+                    dst: pkt.dst,
+                    ip_number,
+                    payload,
+                    complete,
+                },
+                None => Layered::Waiting,
+            };
+        }
+        Layered::Ip {
+            src: pkt.src,
+            dst: pkt.dst,
+            transport: pkt.transport,
+            complete,
+        }
+    }
+}
+
+/// The second stage: flows, reassembly, protocol decoders, the capture's summary.
+#[derive(Default)]
+struct Judge {
+    info: CaptureInfo,
+    events: Vec<Event>,
+    flows: flow::FlowTable,
+    events_capped: bool,
+}
+
+impl Judge {
+    fn apply(&mut self, msg: FrameMsg<'_>) {
+        let info = &mut self.info;
+        info.first_ts.get_or_insert(msg.ts);
+        info.last_ts = Some(msg.ts);
+        if msg.truncated {
             info.truncated_frames += 1;
         }
-        if events.len() >= MAX_EVENTS {
-            if !events_capped {
-                events_capped = true;
-                events.push(Event {
-                    frame: frame.number,
-                    ts: frame.ts_ns,
+        if self.events.len() >= MAX_EVENTS {
+            if !self.events_capped {
+                self.events_capped = true;
+                self.events.push(Event {
+                    frame: msg.number,
+                    ts: msg.ts,
                     kind: EventKind::Anomaly {
                         what: "event_limit".into(),
                         detail: format!(
                             "more than {MAX_EVENTS} events: from frame {} on, nothing more is kept",
-                            frame.number
+                            msg.number
                         ),
                         offset: None,
                         stream: None,
@@ -92,84 +253,86 @@ fn decode_frames(
             return;
         }
         let mut out = Emit {
-            frame: frame.number,
-            ts: frame.ts_ns,
-            events: &mut events,
+            frame: msg.number,
+            ts: msg.ts,
+            events: &mut self.events,
         };
-        let ip = match packet::strip_link(frame.linktype, frame.data) {
-            Ok((ip, _vlans)) => ip,
-            Err(LinkError::UnsupportedLinktype(lt)) => {
+        match msg.layered {
+            Layered::Unsupported { linktype, first } => {
                 info.undecoded_frames += 1;
-                if !unsupported_linktypes.contains(&lt) {
-                    unsupported_linktypes.push(lt);
+                if first {
                     out.anomaly(
                         "unsupported_link_type",
-                        format!("link type {lt} is not decoded; its frames are skipped"),
+                        format!("link type {linktype} is not decoded; its frames are skipped"),
                         None,
                     );
                 }
-                return;
             }
-            Err(LinkError::NotIp(_)) => return, // ARP, LLDP and friends: not ours
-            Err(LinkError::Truncated) => {
-                info.undecoded_frames += 1;
-                return;
-            }
-        };
-        let Some(pkt) = packet::decode_ip(ip) else {
-            info.undecoded_frames += 1;
-            return;
-        };
-        let complete = !pkt.incomplete && !truncated;
-        let reassembled;
-        let mut transport = pkt.transport;
-        if pkt.fragmented && !truncated {
-            match defrag.push(ip, frame.ts_ns) {
-                Some((ip_number, payload)) => {
-                    reassembled = payload;
-                    let mut incomplete = false;
-                    transport = packet::decode_transport(ip_number, &reassembled, &mut incomplete);
-                }
-                None => return,
+            Layered::NotIp | Layered::Waiting => {}
+            Layered::Undecoded => info.undecoded_frames += 1,
+            Layered::Ip {
+                src,
+                dst,
+                transport,
+                complete,
+            } => dispatch(src, dst, transport, complete, &mut self.flows, &mut out),
+            Layered::Reassembled {
+                src,
+                dst,
+                ip_number,
+                payload,
+                complete,
+            } => {
+                let mut incomplete = false;
+                let transport = packet::decode_transport(ip_number, &payload, &mut incomplete);
+                dispatch(src, dst, transport, complete, &mut self.flows, &mut out);
             }
         }
-        dispatch(pkt.src, pkt.dst, transport, complete, &mut flows, &mut out);
-    });
-    flows.finish(&mut events);
-    for (offset, problem) in &summary.problems {
-        events.push(Event {
-            frame: summary.frames,
-            ts: info.last_ts.unwrap_or(0),
-            kind: EventKind::Anomaly {
-                what: "capture_file".into(),
-                detail: problem.clone(),
-                offset: Some(*offset),
-                stream: None,
-            },
-        });
     }
-    if info.truncated_frames > 0 {
-        events.push(Event {
-            frame: 1,
-            ts: info.first_ts.unwrap_or(0),
-            kind: EventKind::Anomaly {
-                what: "snaplen_truncation".into(),
-                detail: format!("{} frames were cut short by the snapshot length; their payload was not decoded", info.truncated_frames),
-                offset: None,
-                stream: None,
-            },
-        });
+
+    fn finish(self, summary: reader::ReadSummary) -> Decoded {
+        let Judge {
+            mut info,
+            mut events,
+            flows,
+            ..
+        } = self;
+        flows.finish(&mut events);
+        for (offset, problem) in &summary.problems {
+            events.push(Event {
+                frame: summary.frames,
+                ts: info.last_ts.unwrap_or(0),
+                kind: EventKind::Anomaly {
+                    what: "capture_file".into(),
+                    detail: problem.clone(),
+                    offset: Some(*offset),
+                    stream: None,
+                },
+            });
+        }
+        if info.truncated_frames > 0 {
+            events.push(Event {
+                frame: 1,
+                ts: info.first_ts.unwrap_or(0),
+                kind: EventKind::Anomaly {
+                    what: "snaplen_truncation".into(),
+                    detail: format!("{} frames were cut short by the snapshot length; their payload was not decoded", info.truncated_frames),
+                    offset: None,
+                    stream: None,
+                },
+            });
+        }
+        // Stable: decoders emit in frame order; summaries land after their frame's own events.
+        events.sort_by_key(|e| e.frame);
+        info.format = summary.format;
+        info.frames = summary.frames;
+        info.link_types = summary
+            .linktypes
+            .iter()
+            .map(|&lt| packet::linktype_name(lt))
+            .collect();
+        Decoded { info, events }
     }
-    // Stable: decoders emit in frame order; summaries land after their frame's own events.
-    events.sort_by_key(|e| e.frame);
-    info.format = summary.format;
-    info.frames = summary.frames;
-    info.link_types = summary
-        .linktypes
-        .iter()
-        .map(|&lt| packet::linktype_name(lt))
-        .collect();
-    Decoded { info, events }
 }
 
 fn dispatch(

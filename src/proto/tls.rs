@@ -27,7 +27,10 @@ pub fn probe(bytes: &[u8]) -> bool {
 
 #[derive(Default)]
 struct Direction {
-    header: Vec<u8>,
+    /// A record header being read (5 bytes), and how much of it has come; no allocation
+    /// per record, as there is one record per ~16 KiB of bulk data.
+    header: [u8; 5],
+    header_len: usize,
     content_type: u8,
     remaining: usize,
     record_len: usize,
@@ -75,14 +78,15 @@ impl TlsStream {
                 return;
             }
             if dir.remaining == 0 {
-                let need = 5 - dir.header.len();
-                let take = need.min(bytes.len());
-                dir.header.extend_from_slice(&bytes[..take]);
+                let take = (5 - dir.header_len).min(bytes.len());
+                dir.header[dir.header_len..dir.header_len + take].copy_from_slice(&bytes[..take]);
+                dir.header_len += take;
                 bytes = &bytes[take..];
-                if dir.header.len() < 5 {
+                if dir.header_len < 5 {
                     return;
                 }
-                let h = std::mem::take(&mut dir.header);
+                dir.header_len = 0;
+                let h = dir.header;
                 let len = u16::from_be_bytes([h[3], h[4]]) as usize;
                 if !matches!(h[0], 20..=24) || h[1] != 3 || len > MAX_RECORD {
                     dir.broken = true;
