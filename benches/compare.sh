@@ -100,10 +100,12 @@ FIELDS=(-e frame.number -e dns.qry.name -e dns.flags.rcode -e dns.srv.target -e 
   -e tls.handshake.type -e tls.handshake.extensions_server_name -e tls.alert_message.desc)
 FILTER='dns or tls.handshake or tls.alert_message or tcp.flags.syn==1 or tcp.flags.reset==1'
 measure mradiag-pcap "$BIN" analyze "$CAP"
+measure mradiag-pcap-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$CAP"
 measure mradiag-pcapng "$BIN" analyze "$CAPNG"
 measure tshark-fields tshark -n -r "$CAP" -Y "$FILTER" -T fields "${FIELDS[@]}"
 measure tcpdump-nn tcpdump -nn -r "$CAP"
 measure mradiag-log "$BIN" analyze "$LOG"
+measure mradiag-log-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$LOG"
 measure rg-patterns rg -c -f "$WORK/patterns.txt" "$LOG"
 
 echo
@@ -111,3 +113,5 @@ echo "tshark fields / mradiag (pcap):   $(ratio "${MEDIAN[tshark-fields]}" "${ME
 echo "tcpdump -nn / mradiag (pcap):     $(ratio "${MEDIAN[tcpdump-nn]}" "${MEDIAN[mradiag-pcap]}")"
 echo "mradiag pcapng / pcap:            $(ratio "${MEDIAN[mradiag-pcapng]}" "${MEDIAN[mradiag-pcap]}")"
 echo "rg -f / mradiag (log):            $(ratio "${MEDIAN[rg-patterns]}" "${MEDIAN[mradiag-log]}")"
+echo "1 thread / 2 threads (pcap):      $(ratio "${MEDIAN[mradiag-pcap-1-thread]}" "${MEDIAN[mradiag-pcap]}")"
+echo "1 thread / 2 threads (log):       $(ratio "${MEDIAN[mradiag-log-1-thread]}" "${MEDIAN[mradiag-log]}")"

@@ -65,6 +65,8 @@ pub struct FlowTable {
     /// foldhash: several times faster than SipHash on this hot path, and seeded per process,
     /// so a crafted capture cannot aim at its collisions.
     by_key: foldhash::HashMap<(Endpoint, Endpoint), usize>,
+    /// The connection of the previous segment, and its key.
+    last: Option<((Endpoint, Endpoint), usize)>,
     conns: Vec<Conn>,
     /// Connections seen after `MAX_FLOWS` was reached (not followed).
     pub untracked: u64,
@@ -86,7 +88,11 @@ impl FlowTable {
         let syn = seg.flags & TCP_SYN != 0;
         let ack = seg.flags & TCP_ACK != 0;
         let k = key(src, dst);
-        let existing = self.by_key.get(&k).copied();
+        // Bulk transfers come in runs of one connection's packets: the last lookup first.
+        let existing = match self.last {
+            Some((last, i)) if last == k => Some(i),
+            _ => self.by_key.get(&k).copied(),
+        };
         let reuse = match existing {
             // A new SYN on a finished conversation with a different ISN starts a new stream,
             // as Wireshark numbers them.
@@ -131,6 +137,7 @@ impl FlowTable {
         } else {
             existing.expect("checked")
         };
+        self.last = Some((k, index));
         let conn = &mut self.conns[index];
         conn.last_frame = out.frame;
         conn.last_ts = out.ts;

@@ -160,6 +160,43 @@ impl<'a> SliceReader<'a> {
     }
 }
 
+/// The common case read directly: a little-endian Enhanced Packet Block without options,
+/// exactly as pcap-parser would return it (its data padded to 4 bytes, no options), without
+/// its generic block machinery. Anything else goes to the parser.
+fn enhanced_packet_le(data: &[u8]) -> Option<(&[u8], PcapBlockOwned<'_>)> {
+    let u32_at = |at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?))
+    };
+    if u32_at(0)? != pcap_parser::EPB_MAGIC {
+        return None;
+    }
+    let block_len = u32_at(4)?;
+    let caplen = u32_at(20)?;
+    if caplen >= u32::MAX - 4 {
+        return None;
+    }
+    let padded = (caplen as usize + 3) & !3;
+    if block_len as usize != 32 + padded || u32_at(block_len as usize - 4)? != block_len {
+        return None;
+    }
+    let block = pcap_parser::pcapng::EnhancedPacketBlock {
+        block_type: pcap_parser::EPB_MAGIC,
+        block_len1: block_len,
+        if_id: u32_at(8)?,
+        ts_high: u32_at(12)?,
+        ts_low: u32_at(16)?,
+        caplen,
+        origlen: u32_at(24)?,
+        data: &data[28..28 + padded],
+        options: Vec::new(),
+        block_len2: block_len,
+    };
+    Some((
+        &data[block_len as usize..],
+        PcapBlockOwned::NG(Block::EnhancedPacket(block)),
+    ))
+}
+
 impl PcapReaderIterator for SliceReader<'_> {
     fn next(&mut self) -> Result<(usize, PcapBlockOwned<'_>), PcapError<&[u8]>> {
         let data = &self.data[self.pos..];
@@ -170,6 +207,9 @@ impl PcapReaderIterator for SliceReader<'_> {
             _ if data.is_empty() => return Err(PcapError::Eof),
             SliceFormat::Legacy { parse, .. } => {
                 parse(data).map(|(rest, b)| (rest, PcapBlockOwned::from(b)))
+            }
+            SliceFormat::Ng { big_endian: false } if let Some(epb) = enhanced_packet_le(data) => {
+                Ok(epb)
             }
             SliceFormat::Ng { big_endian } => {
                 let parse = if *big_endian {
@@ -445,6 +485,17 @@ fn push_linktype(list: &mut Vec<i32>, lt: i32) {
 }
 
 fn ts_to_ns(ts: u64, resolution: u64, offset_s: i64) -> i64 {
+    // The usual resolutions without a 128-bit division per frame.
+    let scale = match resolution {
+        1_000_000 => Some(1_000),
+        1_000_000_000 => Some(1),
+        _ => None,
+    };
+    if let Some(scale) = scale {
+        let secs = (ts / resolution) as i64 + offset_s;
+        let nanos = ((ts % resolution) * scale) as i64;
+        return secs.saturating_mul(1_000_000_000).saturating_add(nanos);
+    }
     let secs = (ts / resolution) as i64 + offset_s;
     let frac = ts % resolution;
     let nanos = (frac as u128 * 1_000_000_000 / resolution as u128) as i64;
