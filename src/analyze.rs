@@ -16,8 +16,14 @@ const MAX_DEPTH: usize = 8;
 /// A member read into memory (a capture or a zip inside an archive) may be this large;
 /// Expressway bundles hold captures of 20 MB.
 const MAX_MEMBER: u64 = 512 << 20;
-/// Bytes inflated from one gzip stream before it is given up as a bomb.
+/// Bytes inflated from one gzip stream or zip member before it is given up as a bomb.
 const MAX_INFLATED: u64 = 16 << 30;
+/// Past `RATIO_FLOOR` inflated bytes, a stream that inflates more than `MAX_RATIO` times its
+/// compressed size is given up as a bomb (logs compress 10–30×; deflate tops out near 1000×).
+const MAX_RATIO: u64 = 500;
+const RATIO_FLOOR: u64 = 256 << 20;
+/// Members read from one tar or zip; an Expressway bundle holds tens, a PRT hundreds.
+const MAX_MEMBERS: usize = 10_000;
 const BUFFER: usize = 1 << 16;
 
 pub struct Decoded {
@@ -243,15 +249,17 @@ fn decode_stream(
         },
         Kind::Gzip => {
             let inner = strip_suffix(&name);
-            let inflated = flate2::bufread::MultiGzDecoder::new(reader).take(MAX_INFLATED);
+            let compressed = std::rc::Rc::new(std::cell::Cell::new(0));
+            let counted = Counted {
+                inner: reader,
+                count: compressed.clone(),
+            };
+            let inflated =
+                BombGuard::new(flate2::bufread::MultiGzDecoder::new(counted), compressed);
             let mut gz = BufReader::with_capacity(BUFFER, inflated);
             decode_stream(inner.clone(), &mut gz, depth + 1, catalog, out);
-            if gz.into_inner().limit() == 0 {
-                let error = format!(
-                    "stopped after {} GiB inflated from one gzip stream (a decompression bomb?)",
-                    MAX_INFLATED >> 30
-                );
-                out.push(report_only(&inner, "archive", Some(error)));
+            if let Some(why) = gz.into_inner().tripped {
+                out.push(report_only(&inner, "archive", Some(why)));
             }
         }
         Kind::Tar => tar(&name, reader, depth, catalog, out),
@@ -329,6 +337,16 @@ fn tar(
         }
     };
     for (i, entry) in entries.enumerate() {
+        if i == MAX_MEMBERS {
+            out.push(report_only(
+                name,
+                "archive",
+                Some(format!(
+                    "more than {MAX_MEMBERS} members: the first {MAX_MEMBERS} were read, not the rest"
+                )),
+            ));
+            break;
+        }
         match entry {
             Ok(mut entry) => {
                 if !entry.header().entry_type().is_file() {
@@ -372,15 +390,29 @@ fn zip<R: Read + std::io::Seek>(
             ));
         }
     };
-    for i in 0..archive.len() {
+    if archive.len() > MAX_MEMBERS {
+        out.push(report_only(
+            name,
+            "archive",
+            Some(format!(
+                "{} members, more than {MAX_MEMBERS}: the first {MAX_MEMBERS} were read, not the rest",
+                archive.len()
+            )),
+        ));
+    }
+    for i in 0..archive.len().min(MAX_MEMBERS) {
         match archive.by_index(i) {
             Ok(file) if file.is_file() => {
                 let member = match file.name() {
                     Ok(n) => format!("{name}:{n}"),
                     Err(_) => format!("{name}:member {i}"),
                 };
-                let mut r = BufReader::with_capacity(BUFFER, file);
-                decode_stream(member, &mut r, depth + 1, catalog, out);
+                let compressed = std::rc::Rc::new(std::cell::Cell::new(file.compressed_size()));
+                let mut r = BufReader::with_capacity(BUFFER, BombGuard::new(file, compressed));
+                decode_stream(member.clone(), &mut r, depth + 1, catalog, out);
+                if let Some(why) = r.into_inner().tripped {
+                    out.push(report_only(&member, "archive", Some(why)));
+                }
             }
             Ok(_) => {}
             Err(e) => out.push(report_only(
@@ -389,6 +421,75 @@ fn zip<R: Read + std::io::Seek>(
                 Some(format!("zip member {i} cannot be read: {e}")),
             )),
         }
+    }
+}
+
+/// A reader that counts the bytes its consumer takes (a decompressor's input).
+struct Counted<'a> {
+    inner: &'a mut dyn BufRead,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl BufRead for Counted<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.count.set(self.count.get() + n as u64);
+        self.inner.consume(n);
+    }
+}
+
+/// Inflated bytes, cut off (an end of file to the decoder reading them) when there are more
+/// than [`MAX_INFLATED`], or more than [`MAX_RATIO`] times the compressed bytes behind them
+/// past [`RATIO_FLOOR`]; `tripped` then says why, for the report.
+struct BombGuard<R> {
+    inner: R,
+    compressed: std::rc::Rc<std::cell::Cell<u64>>,
+    inflated: u64,
+    tripped: Option<String>,
+}
+
+impl<R> BombGuard<R> {
+    fn new(inner: R, compressed: std::rc::Rc<std::cell::Cell<u64>>) -> Self {
+        BombGuard {
+            inner,
+            compressed,
+            inflated: 0,
+            tripped: None,
+        }
+    }
+}
+
+impl<R: Read> Read for BombGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.tripped.is_some() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        self.inflated += n as u64;
+        let compressed = self.compressed.get().max(1);
+        if self.inflated > MAX_INFLATED {
+            self.tripped = Some(format!(
+                "stopped after {} GiB inflated (a decompression bomb?); what came before was read",
+                MAX_INFLATED >> 30
+            ));
+        } else if self.inflated > RATIO_FLOOR && self.inflated > MAX_RATIO * compressed {
+            self.tripped = Some(format!(
+                "stopped: {} MiB inflated from {} KiB, more than {MAX_RATIO} times (a decompression bomb?); what came before was read",
+                self.inflated >> 20,
+                compressed >> 10
+            ));
+        }
+        Ok(if self.tripped.is_some() { 0 } else { n })
     }
 }
 
