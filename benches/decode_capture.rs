@@ -1,5 +1,6 @@
-//! Capture decoding throughput on a generated client-like capture (pcap and pcapng), and the
-//! hot parts alone: the frame walk (reader + link + IP) and the TLS handshake parse.
+//! Capture decoding throughput on a generated client-like capture (pcap and pcapng): from a
+//! stream, in place on one thread and on two (as a mapped file is), and the floor: the frame
+//! walk alone (reader + link + IP), in place.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mradiag::synth::capture::{CaptureSpec, write_capture};
@@ -25,13 +26,26 @@ fn bench(c: &mut Criterion) {
     for (name, pcapng) in [("pcap", false), ("pcapng", true)] {
         let bytes = capture(pcapng);
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_function(format!("{name}_full"), |b| {
+        group.bench_function(format!("{name}_stream"), |b| {
             b.iter(|| mradiag::capture::decode(black_box(&bytes[..])).events.len())
         });
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a pool");
+            group.bench_function(format!("{name}_in_place_{threads}_thread"), |b| {
+                b.iter(|| {
+                    pool.install(|| mradiag::capture::decode_slice(black_box(&bytes[..]), None))
+                        .events
+                        .len()
+                })
+            });
+        }
         group.bench_function(format!("{name}_frame_walk"), |b| {
             b.iter(|| {
                 let mut tcp = 0u64;
-                mradiag::capture::reader::read_frames(black_box(&bytes[..]), |f| {
+                mradiag::capture::reader::read_frames_slice(black_box(&bytes[..]), None, |f| {
                     if let Ok((ip, _)) = mradiag::capture::packet::strip_link(f.linktype, f.data)
                         && let Some(p) = mradiag::capture::packet::decode_ip(ip)
                         && matches!(p.transport, mradiag::capture::packet::Transport::Tcp(_))
