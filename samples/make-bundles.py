@@ -20,6 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 T0 = datetime(2026, 11, 26, 14, 17, 30, tzinfo=timezone.utc)
+STAMP = "2026-11-26_14-17-30"
 
 
 def ex_time(t, offset_h=1):
@@ -214,10 +215,44 @@ bundle("bundle-edge-config-no-home-uds", "expc", [(10, edge_config_response)],
 bundle("bundle-alarms-only", "expc", [(10, alarms)],
        "Expressway-C with alarms only (a CUCM node unreachable, clocks not in step over the traversal zone): warnings, no sign-in fault.")
 
+# REGISTERs followed through both Expressways by Call-ID: one answered 200 by CUCM and back,
+# one received by E and C and never answered. Lines in the S22 grammar (section 2.7).
+def register_line(action, call_id, cseq, code=None):
+    def make(host, head, utc):
+        local = "10.0.10.2" if host == "expe" else "10.0.30.2"
+        if code is None:
+            detail = f"Receive Request Method=REGISTER, CSeq={cseq}, To=sip:7022@example.com, Call-ID={call_id}, From-Tag=a1{cseq}, To-Tag=, Msg-Hash={30_000_000 + cseq}"
+            dir_ = 'Action="Received" Local-ip="%s" Local-port="5061" Src-ip="198.51.100.23" Src-port="50209"' % local
+        else:
+            detail = f"Sending Response Code={code}, Method=REGISTER, CSeq={cseq}, To=sip:7022@example.com, Call-ID={call_id}, From-Tag=a1{cseq}, To-Tag=b2{cseq}, Msg-Hash={40_000_000 + cseq}"
+            dir_ = 'Action="Sent" Local-ip="%s" Local-port="5061" Dst-ip="198.51.100.23" Dst-port="50209"' % local
+        return f'{head} {host} tvcs: UTCTime="{utc}" Module="network.sip" Level="INFO":  {dir_} Detail="{detail}"'
+    return make
+
+
+trail = HERE / "bundles-register-trail"
+trail.mkdir(exist_ok=True)
+ok_id, lost_id = "00ebd5d5-d8c60008@198.51.100.23", "7f3c1a2b-91e0aa31@198.51.100.77"
+tar_gz(trail / f"diagnostic_log_expe_{STAMP}.tar.gz", [(f"loggingsnapshot_expe_{STAMP}.txt", snapshot("expe", [
+    (20.0, register_line("received", ok_id, 1176)),
+    (20.3, register_line("sent", ok_id, 1176, 200)),
+    (40.0, register_line("received", lost_id, 311)),
+]))])
+tar_gz(trail / f"diagnostic_log_expc_{STAMP}.tar.gz", [(f"loggingsnapshot_expc_{STAMP}.txt", snapshot("expc", [
+    (20.1, register_line("received", ok_id, 1176)),
+    (20.2, register_line("sent", ok_id, 1176, 200)),
+    (40.1, register_line("received", lost_id, 311)),
+]))])
+(trail / "README.md").write_text(
+    "# bundles-register-trail\n\nExpressway-E and Expressway-C bundles of the same minute. One REGISTER goes through E, then C, "
+    "is accepted and the 200 comes back through C and E; a second REGISTER reaches E and C and is never answered in these "
+    "logs. Followed by Call-ID across both boxes: a trail note for the first, a warning for the second.\n\n"
+    "Crafted by `samples/make-bundles.py`.\n"
+)
+
 # A bundle's own certificates: Expressway-E's server certificate (the lab's, which expired on
 # 2026-10-22) and its CA list, judged as of the bundle (2026-11-26), not as of today.
 LAB_CERTS = HERE / "lab" / "certs"
-STAMP = "2026-11-26_14-17-30"
 bundle("bundle-server-cert-expired", "expe", [],
        "An Expressway-E bundle whose log shows nothing wrong, but whose server certificate (server_expe_*.pem, the lab's expe-expired.pem) expired a month before the bundle was collected; its ca_expe_*.pem holds the lab CA that issued it. Clients reject the certificate on 8443 (provisioning.tls_expired).",
        extra=[(f"server_expe_{STAMP}.pem", (LAB_CERTS / "expe-expired.pem").read_text().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"),

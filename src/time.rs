@@ -28,6 +28,14 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
         .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-03-05T14:00:00Z ({e})"))
 }
 
+/// `HH:MM:SS.mmm` in UTC, for steps a few milliseconds apart.
+pub fn format_clock_ms(ns: i64) -> String {
+    match jiff::Timestamp::from_nanosecond(ns as i128) {
+        Ok(ts) => ts.strftime("%H:%M:%S%.3f").to_string(),
+        Err(_) => "??:??:??".into(),
+    }
+}
+
 pub fn serialize_opt_ns<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(ns) => serialize_ns(ns, s),
@@ -50,5 +58,6 @@ mod tests {
             "2013-01-04T19:47:28.512314Z"
         );
         assert_eq!(format_clock(1_357_328_848_512_314_000), "19:47:28");
+        assert_eq!(format_clock_ms(1_357_328_848_512_314_000), "19:47:28.512");
     }
 }

@@ -460,3 +460,35 @@ fn a_pem_given_alone_is_judged_and_its_own_root_is_not_an_anchor() {
     ]);
     assert!(out.contains("✔ --ca files: accepted"), "{out}");
 }
+
+#[test]
+fn registers_are_followed_through_both_expressways_by_call_id() {
+    let (_, json, _) = mradiag(&[
+        "analyze",
+        "--format",
+        "json",
+        "samples/bundles-register-trail",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let summary = |id: &str| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == id)
+            .map(|f| f["summary"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        summary("sip.register_trail"),
+        [
+            "REGISTER 00ebd5d5-d8c60008@198.51.100.23, sip:7022@example.com: expe received at 14:17:50.000 → expc received at 14:17:50.100 → expc answered 200 at 14:17:50.200 → expe answered 200 at 14:17:50.300"
+        ]
+    );
+    let lost = summary("sip.register_unanswered");
+    assert_eq!(lost.len(), 1);
+    assert!(
+        lost[0].starts_with("REGISTER 7f3c1a2b-91e0aa31@198.51.100.77, sip:7022@example.com: expe received at 14:18:10.000 → expc received at 14:18:10.100, and no final response"),
+        "{lost:?}"
+    );
+}

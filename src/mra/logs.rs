@@ -28,6 +28,109 @@ pub fn placed_in_time(t: &Tagged) -> bool {
     )
 }
 
+/// REGISTERs followed by Call-ID through every Expressway whose log holds them (E, then C,
+/// then the answers back): one note per Call-ID with its path and final response, and a
+/// warning for one that was received but never answered in these logs.
+fn register_trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
+    const SHOWN: usize = 20;
+    let mut trails: std::collections::BTreeMap<&str, Vec<&Tagged>> = Default::default();
+    let mut order: Vec<&str> = Vec::new();
+    let mut ordered: Vec<&&Tagged> = hits.iter().collect();
+    ordered.sort_by_key(|t| (t.event.ts, t.input));
+    for t in ordered {
+        let EventKind::LogSignature {
+            signature, fields, ..
+        } = &t.event.kind
+        else {
+            continue;
+        };
+        if !signature.starts_with("sip-register-") {
+            continue;
+        }
+        if let Some(id) = fields.get("call_id") {
+            if !trails.contains_key(id.as_str()) {
+                order.push(id);
+            }
+            trails.entry(id).or_default().push(t);
+        }
+    }
+    for (n, call_id) in order.iter().enumerate() {
+        let steps = &trails[call_id];
+        let mut aor = None;
+        let mut answered = None;
+        let path: Vec<String> = steps
+            .iter()
+            .map(|t| {
+                let EventKind::LogSignature {
+                    signature,
+                    fields,
+                    host,
+                    ..
+                } = &t.event.kind
+                else {
+                    unreachable!("only log lines are kept")
+                };
+                aor = aor.or(fields.get("aor"));
+                let what = match signature.as_str() {
+                    "sip-register-received" => "received".to_string(),
+                    "sip-register-accepted" => "answered 200".to_string(),
+                    _ => format!(
+                        "answered {}",
+                        fields.get("code").map_or("an error", String::as_str)
+                    ),
+                };
+                if what != "received" {
+                    answered = Some(what.clone());
+                }
+                format!(
+                    "{} {what} at {}",
+                    host.as_deref().unwrap_or("?"),
+                    crate::time::format_clock_ms(t.event.ts)
+                )
+            })
+            .collect();
+        let aor = aor.map_or(String::new(), |a| format!(", {a}"));
+        let evidence = steps
+            .iter()
+            .zip(&path)
+            .take(6)
+            .map(|(t, step)| ctx.evidence(t, step.clone()))
+            .collect();
+        match answered {
+            None => findings.push(Finding {
+                severity: Severity::Warning,
+                id: "sip.register_unanswered".into(),
+                phase: Phase::Sip,
+                summary: format!(
+                    "REGISTER {call_id}{aor}: {}, and no final response in these logs (CUCM or the next hop never answered, or the logs end first)",
+                    path.join(" → ")
+                ),
+                evidence,
+            }),
+            Some(_) if n < SHOWN => findings.push(Finding {
+                severity: Severity::Info,
+                id: "sip.register_trail".into(),
+                phase: Phase::Sip,
+                summary: format!("REGISTER {call_id}{aor}: {}", path.join(" → ")),
+                evidence,
+            }),
+            Some(_) => {}
+        }
+    }
+    if order.len() > SHOWN {
+        findings.push(Finding {
+            severity: Severity::Info,
+            id: "sip.register_trail".into(),
+            phase: Phase::Sip,
+            summary: format!(
+                "{} more REGISTER Call-IDs not listed (the first {SHOWN} are)",
+                order.len() - SHOWN
+            ),
+            evidence: Vec::new(),
+        });
+    }
+}
+
 pub fn apply(
     ctx: &Ctx<'_>,
     hits: &[&Tagged],
@@ -124,6 +227,7 @@ pub fn apply(
             evidence,
         });
     }
+    register_trails(ctx, hits, findings);
     for ((id, count, evidence), (_, severity, phase, meaning)) in noted.into_iter().zip(meanings) {
         let summary = if count > 1 {
             format!("{meaning} ({count} lines)")
