@@ -86,6 +86,19 @@ fn a_capture_cut_at_any_byte_never_panics_and_keeps_its_frames() {
     }
 }
 
+fn assert_same_decoding(a: &mradiag::capture::Decoded, b: &mradiag::capture::Decoded, what: &str) {
+    assert_eq!(
+        serde_json::to_string(&a.info).unwrap(),
+        serde_json::to_string(&b.info).unwrap(),
+        "{what}"
+    );
+    assert_eq!(
+        serde_json::to_string(&a.events).unwrap(),
+        serde_json::to_string(&b.events).unwrap(),
+        "{what}"
+    );
+}
+
 /// The two capture sources (a stream, and a slice as a mapped file gives) must agree on every
 /// frame, event and problem, whole or cut anywhere, pcap and pcapng, both byte orders.
 #[test]
@@ -93,16 +106,7 @@ fn stream_and_mapped_readers_agree_on_every_cut() {
     let same = |bytes: &[u8], what: &str| {
         let stream = mradiag::capture::decode(bytes);
         let slice = mradiag::capture::decode_slice(bytes, Some(&|_| {}));
-        assert_eq!(
-            serde_json::to_string(&stream.info).unwrap(),
-            serde_json::to_string(&slice.info).unwrap(),
-            "{what}"
-        );
-        assert_eq!(
-            serde_json::to_string(&stream.events).unwrap(),
-            serde_json::to_string(&slice.events).unwrap(),
-            "{what}"
-        );
+        assert_same_decoding(&stream, &slice, what);
     };
     for path in [
         "samples/tls-untrusted/capture.pcap",
@@ -145,16 +149,7 @@ fn the_two_thread_decoder_equals_the_stream() {
                 "{what}: {} events",
                 stream.events.len()
             );
-            assert_eq!(
-                serde_json::to_string(&stream.info).unwrap(),
-                serde_json::to_string(&two.info).unwrap(),
-                "{what}"
-            );
-            assert_eq!(
-                serde_json::to_string(&stream.events).unwrap(),
-                serde_json::to_string(&two.events).unwrap(),
-                "{what}"
-            );
+            assert_same_decoding(&stream, &two, &what);
         }
     }
 }

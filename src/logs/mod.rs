@@ -25,6 +25,21 @@ pub struct LogInfo {
     pub signatures: usize,
 }
 
+impl LogInfo {
+    /// Nothing read yet: plain text, no time, no host.
+    fn empty() -> Self {
+        LogInfo {
+            grammar: Grammar::Text,
+            lines: 0,
+            hosts: Vec::new(),
+            time_basis: TimeBasis::Unknown,
+            first_ts: None,
+            last_ts: None,
+            signatures: 0,
+        }
+    }
+}
+
 pub struct Decoded {
     pub info: LogInfo,
     pub events: Vec<Event>,
@@ -114,15 +129,7 @@ struct Part {
 
 impl Part {
     fn scan(part: &[u8], catalog: &Catalog) -> Part {
-        let mut info = LogInfo {
-            grammar: Grammar::Text,
-            lines: 0,
-            hosts: Vec::new(),
-            time_basis: TimeBasis::Unknown,
-            first_ts: None,
-            last_ts: None,
-            signatures: 0,
-        };
+        let mut info = LogInfo::empty();
         let mut events = Vec::new();
         scan_part(part, 0, catalog, &mut info, &mut events);
         Part {
@@ -158,15 +165,7 @@ struct Scan {
 impl Scan {
     fn new() -> Self {
         Scan {
-            info: LogInfo {
-                grammar: Grammar::Text,
-                lines: 0,
-                hosts: Vec::new(),
-                time_basis: TimeBasis::Unknown,
-                first_ts: None,
-                last_ts: None,
-                signatures: 0,
-            },
+            info: LogInfo::empty(),
             events: Vec::new(),
             lines_before: 0,
             first: true,

@@ -47,12 +47,12 @@ impl Places<'_> {
 
 /// All steps of the attempt, ordered, capped at [`MAX_STEPS`]; the second value counts the
 /// steps left out.
-pub fn build(
+pub fn build<'t>(
     ctx: &Ctx<'_>,
-    txs: &[&Transaction<'_>],
-    conns: &[&Connection<'_>],
-    udp_sip: &[&Tagged],
-    hits: &[&Tagged],
+    txs: &[&Transaction<'t>],
+    conns: &[&Connection<'t>],
+    udp_sip: &[&'t Tagged],
+    hits: &[&'t Tagged],
     places: &Places<'_>,
     states: &[PhaseState],
 ) -> (Vec<LadderStep>, usize) {
@@ -79,33 +79,28 @@ pub fn build(
             }
         }
     }
-    for c in conns {
-        let server = places.server(c.server.ip);
-        for t in &c.events {
-            if let Some((from_client, label, bad)) = connection_step(&t.event.kind, c.server.port) {
-                let (from, to) = if from_client {
-                    (Party::Client, server)
-                } else {
-                    (server, Party::Client)
-                };
-                raw.push((t, from, to, label, bad));
-            }
-        }
-    }
-    for t in udp_sip {
-        let server = match &t.event.kind {
-            EventKind::SipRequest { server, .. } | EventKind::SipResponse { server, .. } => {
-                places.server(server.ip)
-            }
-            _ => continue,
-        };
-        if let Some((from_client, label, bad)) = connection_step(&t.event.kind, 5060) {
+    // A connection's (or a datagram's) step between the client and the server it went to.
+    let mut push_step = |t: &'t Tagged, server: Party, port: u16| {
+        if let Some((from_client, label, mark)) = connection_step(&t.event.kind, port) {
             let (from, to) = if from_client {
                 (Party::Client, server)
             } else {
                 (server, Party::Client)
             };
-            raw.push((t, from, to, label, bad));
+            raw.push((t, from, to, label, mark));
+        }
+    };
+    for c in conns {
+        let server = places.server(c.server.ip);
+        for t in &c.events {
+            push_step(t, server, c.server.port);
+        }
+    }
+    for t in udp_sip {
+        if let EventKind::SipRequest { server, .. } | EventKind::SipResponse { server, .. } =
+            &t.event.kind
+        {
+            push_step(t, places.server(server.ip), 5060);
         }
     }
     for t in hits {
