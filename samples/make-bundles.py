@@ -301,6 +301,59 @@ tar_gz(merged / f"diagnostic_log_expe_{stamp}.tar.gz", [
     "not cover expe1.example.com, the name the client asked for.\n\nCrafted by `samples/make-bundles.py`.\n"
 )
 
+# Clocks apart: the client's capture of a sign-in (a copy of provisioning-only) and
+# Expressway-E's bundle, whose clock runs 3.25 s ahead. E logs the client's get_edge_config
+# request with the client's source port (no NAT in the lab), then answers 403.
+def first_syn(pcap, port):
+    """(time, client port) of the first SYN to `port` in a little-endian Ethernet/IPv4 pcap."""
+    at = 24
+    while at + 16 <= len(pcap):
+        sec, usec, caplen, _ = struct.unpack_from("<IIII", pcap, at)
+        frame = pcap[at + 16: at + 16 + caplen]
+        at += 16 + caplen
+        if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            continue
+        ihl = (frame[14] & 0x0F) * 4
+        tcp = frame[14 + ihl:]
+        sport, dport = struct.unpack_from(">HH", tcp, 0)
+        if dport == port and tcp[13] & 0x12 == 0x02:
+            return datetime.fromtimestamp(sec, timezone.utc) + timedelta(microseconds=usec), sport
+    raise SystemExit("no SYN to %d" % port)
+
+
+clock = HERE / "merged-capture-expe-clock"
+clock.mkdir(exist_ok=True)
+for old in clock.glob("diagnostic_log_*.tar.gz"):
+    old.unlink()
+capture = (HERE / "provisioning-only" / "capture.pcap").read_bytes()
+(clock / "client.pcap").write_bytes(capture)
+syn_at, client_port = first_syn(capture, 8443)
+skew = timedelta(seconds=3.25)
+log_start = (syn_at + skew).replace(microsecond=0) - timedelta(seconds=5)
+stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+request_at = (syn_at + skew + timedelta(milliseconds=2) - log_start).total_seconds()
+
+
+def edge_request(host, head, utc):
+    return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
+            f'Detail="Receive Request" Txn-id="2" Src-ip="10.77.0.2" Src-port="{client_port}" '
+            f'Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin HTTP/1.1"')
+
+
+def edge_403(host, head, utc):
+    return expe_403(host, head, utc).replace('Dst-ip="198.51.100.23" Dst-port="50314"', f'Dst-ip="10.77.0.2" Dst-port="{client_port}"')
+
+
+tar_gz(clock / f"diagnostic_log_expe_{stamp}.tar.gz", [(f"loggingsnapshot_expe_{stamp}.txt",
+       snapshot("expe", [(request_at, edge_request), (request_at + 0.01, edge_403)], start=log_start))])
+(clock / "README.md").write_text(
+    "# merged-capture-expe-clock\n\nThe client's capture of one sign-in (a copy of provisioning-only: the TLS handshake to "
+    "8443 succeeds) and Expressway-E's bundle, whose clock runs 3.25 s ahead of the capture's. Expressway-E logs the "
+    "client's get_edge_config request with the client's source port, then answers it 403 (domain not enabled). The "
+    "request matched by port gives the clock offset, shown and not applied; the fault is pinned on Expressway-E.\n\n"
+    "Crafted by `samples/make-bundles.py`.\n"
+)
+
 # ---- Jabber problem reports
 
 

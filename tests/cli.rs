@@ -492,3 +492,38 @@ fn registers_are_followed_through_both_expressways_by_call_id() {
         "{lost:?}"
     );
 }
+
+#[test]
+fn the_clock_offset_between_capture_and_expressway_is_shown_not_applied() {
+    let (_, json, _) = mradiag(&[
+        "analyze",
+        "--format",
+        "json",
+        "samples/merged-capture-expe-clock",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let clock: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "clock.offset")
+        .collect();
+    assert_eq!(clock.len(), 1);
+    // The bundle was made 3.25 s ahead of the SYN; the request left 1.7 ms after it.
+    let summary = clock[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(
+            "expe's log runs +3.249 s from the capture's clock (1 get_edge_config request matched"
+        ),
+        "{summary}"
+    );
+    assert_eq!(clock[0]["evidence"][0]["frame"], 15);
+    assert_eq!(clock[0]["evidence"][1]["line"], 15);
+    // Not applied: the log line keeps its own time.
+    assert!(
+        clock[0]["evidence"][1]["ts"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-26T15:20:36.97")
+    );
+}

@@ -210,9 +210,10 @@ pub fn apply(
     // What did not happen: an edge configuration was fetched, yet no REGISTER reached the
     // Expressway whose log holds that request.
     let seen = |id: &str| noted.iter().any(|(n, ..)| n == id);
+    // (Not when provisioning or XMPP already failed: the client had no reason to register.)
     if seen("edge-config-request")
         && !seen("sip-register-received")
-        && states[3].status != Status::Failed
+        && states[1..=3].iter().all(|s| s.status != Status::Failed)
     {
         let evidence = noted
             .iter()

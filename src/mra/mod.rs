@@ -1,6 +1,7 @@
 //! The MRA model: group a capture's events into sign-in attempts per client, assign them to
 //! the five phases, give each phase a status, and name the likely fault with its evidence.
 
+mod clock;
 pub mod connection;
 pub mod discovery;
 mod ladder;
@@ -555,6 +556,7 @@ fn judge_attempt(
     sip_in_clear(ctx, client, attempt, &ctx.sip, &mut states[3]);
 
     logs::apply(ctx, hits, &mut states, &mut findings);
+    findings.extend(clock::offsets(ctx, &attempt_conns));
     let mut ladder_txs: Vec<&Transaction<'_>> = srv.clone();
     ladder_txs.extend(edge_lookups.iter().chain(&uds_lookups).copied());
     let udp_sip: Vec<&Tagged> = ctx
