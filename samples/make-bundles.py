@@ -215,6 +215,23 @@ bundle("bundle-edge-config-no-home-uds", "expc", [(10, edge_config_response)],
 bundle("bundle-alarms-only", "expc", [(10, alarms)],
        "Expressway-C with alarms only (a CUCM node unreachable, clocks not in step over the traversal zone): warnings, no sign-in fault.")
 
+# A weak server certificate (the unit tests' fixture: RSA 1024, SHA-1, server-auth EKU only),
+# in an Expressway-E bundle collected the day after it was issued.
+weak = HERE / "bundle-server-cert-weak"
+weak.mkdir(exist_ok=True)
+day_after = T0 + timedelta(days=1)
+weak_stamp = day_after.strftime("%Y-%m-%d_%H-%M-%S")
+tar_gz(weak / f"diagnostic_log_expe_{weak_stamp}.tar.gz", [
+    (f"loggingsnapshot_expe_{weak_stamp}.txt", snapshot("expe", [], start=day_after)),
+    (f"server_expe_{weak_stamp}.pem", (HERE.parent / "src" / "proto" / "fixtures" / "weak-leaf.pem").read_text()),
+])
+(weak / "README.md").write_text(
+    "# bundle-server-cert-weak\n\nAn Expressway-E bundle whose log shows nothing wrong and whose server certificate is weak: "
+    "a 1024-bit RSA key, a SHA-1 signature, and the server-authentication EKU only (no client authentication), issued "
+    "by a CA that is in no trust store here. `mradiag certs` names each problem; it is the certificate of "
+    "`src/proto/fixtures/weak-leaf.pem`.\n\nCrafted by `samples/make-bundles.py`.\n"
+)
+
 # REGISTERs followed through both Expressways by Call-ID: one answered 200 by CUCM and back,
 # one received by E and C and never answered. Lines in the S22 grammar (section 2.7).
 def register_line(action, call_id, cseq, code=None):

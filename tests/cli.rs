@@ -527,3 +527,18 @@ fn the_clock_offset_between_capture_and_expressway_is_shown_not_applied() {
             .starts_with("2026-11-26T15:20:36.97")
     );
 }
+
+#[test]
+fn a_weak_server_certificate_in_a_bundle_is_named_for_each_weakness() {
+    let (code, out, _) = mradiag(&["certs", "samples/bundle-server-cert-weak"]);
+    assert_eq!(code, 0, "{out}");
+    for line in [
+        "key RSA 1024 · sha1WithRSAEncryption · EKU server_auth",
+        "✘ public roots (webpki-roots): unknown issuer: CN=Weak Lab CA",
+        "! MRA: no Client Authentication EKU (server_auth)",
+        "! MRA: the leaf has a 1024-bit RSA key",
+        "! MRA: the leaf is signed with sha1WithRSAEncryption",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+}
