@@ -375,3 +375,27 @@ fn an_archive_with_too_many_members_reads_the_first_and_says_so() {
     }));
     assert_eq!(inputs.len(), 10_001, "10,000 members and the note");
 }
+
+/// A file that exists but cannot be read (an I/O error on the first read: /proc/self/mem does
+/// that even to root, where permission bits would not): named with the error, exit 2 alone,
+/// and the other inputs still analysed.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreadable_file_is_named_and_the_others_are_read() {
+    let unreadable = Path::new("/proc/self/mem");
+    let (code, r) = run(&[unreadable]);
+    assert_eq!(code, 2);
+    assert_eq!(r["inputs"][0]["kind"], "unreadable");
+    assert!(
+        r["inputs"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("read error: "),
+        "{}",
+        r["inputs"][0]
+    );
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/tls-untrusted/capture.pcap");
+    let (code, r) = run(&[unreadable, &capture]);
+    assert_eq!(code, 1);
+    assert_eq!(r["verdict"]["fault"], "provisioning.tls_untrusted");
+}
