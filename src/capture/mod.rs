@@ -62,15 +62,23 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
 /// that hands frames, still borrowed from `data`, to this one in batches: the output is the
 /// same either way.
 pub fn decode_slice(data: &[u8], release: Option<&dyn Fn(usize)>) -> Decoded {
-    if rayon::current_num_threads() < 2 || data.len() < PIPELINE_MIN {
-        let mut layers = Layers::default();
-        let mut judge = Judge::default();
-        let summary = reader::read_frames_slice(data, release, |frame| {
-            let layered = layers.layer(frame, frame.data);
-            judge.apply(frame_msg(frame, layered));
-        });
-        return judge.finish(summary);
+    if rayon::current_num_threads() >= 2
+        && data.len() >= PIPELINE_MIN
+        && let Some(decoded) = decode_on_two_threads(data, release)
+    {
+        return decoded;
     }
+    let mut layers = Layers::default();
+    let mut judge = Judge::default();
+    let summary = reader::read_frames_slice(data, release, |frame| {
+        let layered = layers.layer(frame, frame.data);
+        judge.apply(frame_msg(frame, layered));
+    });
+    judge.finish(summary)
+}
+
+/// `None` when no second thread could be started (the caller then decodes on this one).
+fn decode_on_two_threads(data: &[u8], release: Option<&dyn Fn(usize)>) -> Option<Decoded> {
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<FrameMsg<'_>>>(4);
     std::thread::scope(|scope| {
         let reading = std::thread::Builder::new()
@@ -94,7 +102,7 @@ pub fn decode_slice(data: &[u8], release: Option<&dyn Fn(usize)>) -> Decoded {
                 let _ = send.send(batch);
                 summary
             })
-            .expect("a thread for reading frames");
+            .ok()?;
         let mut judge = Judge::default();
         let mut released = 0;
         for batch in receive {
@@ -110,8 +118,11 @@ pub fn decode_slice(data: &[u8], release: Option<&dyn Fn(usize)>) -> Decoded {
                 release(released);
             }
         }
-        let summary = reading.join().expect("the reading thread does not panic");
-        judge.finish(summary)
+        // A panic in a decoder is a bug: it goes on as it would on one thread.
+        let summary = reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Some(judge.finish(summary))
     })
 }
 
