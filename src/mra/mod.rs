@@ -4,6 +4,7 @@
 mod clock;
 pub mod connection;
 pub mod discovery;
+mod files;
 mod ladder;
 mod logs;
 mod phases;
@@ -60,7 +61,7 @@ pub fn analyze(
         server_file: None,
         anchors,
     };
-    ctx.server_file = server_certificate_file(&ctx);
+    ctx.server_file = files::server_certificate(&ctx);
     let txs = discovery::transactions(events);
     let conns = connections(events);
     let hits: Vec<&Tagged> = events.iter().filter(|t| logs::is_hit(t)).collect();
@@ -99,13 +100,13 @@ pub fn analyze(
         .collect();
     // A server certificate from a bundle speaks for the sign-in only when no capture shows
     // the chain the clients got.
-    let files = if all.is_empty() {
-        certificate_files(&ctx, clock)
+    let problems = if all.is_empty() {
+        files::problems(&ctx, clock)
     } else {
         Vec::new()
     };
-    if !unplaced.is_empty() || !files.is_empty() {
-        sessions.push(log_session(&ctx, sessions.len() + 1, &unplaced, &files));
+    if !unplaced.is_empty() || !problems.is_empty() {
+        sessions.push(log_session(&ctx, sessions.len() + 1, &unplaced, &problems));
     }
     sessions.sort_by(|a, b| a.start.cmp(&b.start).then(a.client.cmp(&b.client)));
     for (i, s) in sessions.iter_mut().enumerate() {
@@ -605,102 +606,20 @@ fn judge_attempt(
     )
 }
 
-/// Expressway-E's server certificate from a file (a bundle's `server_<host>_*.pem`, not one
-/// whose host name says Expressway-C), to judge in place of a chain TLS 1.3 hides.
-fn server_certificate_file<'a>(
-    ctx: &Ctx<'a>,
-) -> Option<(&'a Tagged, &'a [crate::model::CertSummary])> {
-    ctx.events.iter().find_map(|t| match &t.event.kind {
-        EventKind::CertificateFile { certs }
-            if certs.first().is_some_and(|c| !crate::certs::is_ca(&c.der))
-                && file_role(&ctx.inputs[t.input]) != crate::report::Party::ExpresswayC =>
-        {
-            Some((t, certs.as_slice()))
-        }
-        _ => None,
-    })
-}
-
-/// E or C from a bundle file's name (`server_expc_2026-…pem`), as far as the host name tells.
-fn file_role(name: &str) -> crate::report::Party {
-    let file = name.rsplit([':', '/']).next().unwrap_or(name);
-    let host = file
-        .strip_prefix("server_")
-        .map(|h| h.split('.').next().unwrap_or(h));
-    ladder::expressway_role(host)
-}
-
-/// A server certificate file outside its validity at the time it is judged.
-struct FileProblem {
-    /// Expressway-C's own certificate (told by the file's host name): it faces the traversal
-    /// zone, not the clients.
-    expressway_c: bool,
-    at: i64,
-    summary: String,
-    evidence: Evidence,
-}
-
-/// Server certificate files (a bundle's `server_<host>_<timestamp>.pem`) with a certificate
-/// outside its validity at the bundle's time.
-fn certificate_files(ctx: &Ctx<'_>, clock: &crate::certs::Clock<'_>) -> Vec<FileProblem> {
-    let mut out = Vec::new();
-    for f in crate::certs::file_chains(ctx.inputs, ctx.events, clock) {
-        let name = &ctx.inputs[f.input];
-        let secs = f.at.div_euclid(1_000_000_000);
-        let Some(cert) = f
-            .chain
-            .iter()
-            .find(|c| secs > c.not_after || secs < c.not_before)
-        else {
-            continue;
-        };
-        let date = |s: i64| crate::time::format_ns(s.saturating_mul(1_000_000_000));
-        let when = if secs > cert.not_after {
-            format!("expired on {}", date(cert.not_after))
-        } else {
-            format!("not valid before {}", date(cert.not_before))
-        };
-        let file = name.rsplit([':', '/']).next().unwrap_or(name);
-        let summary = format!(
-            "the server certificate {} in {file} {when} (checked at {}, {})",
-            connection::short_name(cert),
-            crate::time::format_ns(f.at),
-            f.basis
-        );
-        out.push(FileProblem {
-            expressway_c: file_role(name) == crate::report::Party::ExpresswayC,
-            at: f.at,
-            evidence: Evidence {
-                input: name.clone(),
-                frame: None,
-                line: None,
-                ts: crate::time::format_ns(f.at),
-                filter: None,
-                note: format!("{} {when}", cert.subject),
-                excerpt: Some(format!(
-                    "{} ← {} · valid {} to {} · sha256 {}",
-                    cert.subject,
-                    cert.issuer,
-                    date(cert.not_before),
-                    date(cert.not_after),
-                    cert.sha256
-                )),
-            },
-            summary,
-        });
-    }
-    out
-}
-
 /// A session from log lines and certificate files alone (no capture shows this sign-in).
-fn log_session(ctx: &Ctx<'_>, id: usize, hits: &[&Tagged], files: &[FileProblem]) -> Session {
+fn log_session(
+    ctx: &Ctx<'_>,
+    id: usize,
+    hits: &[&Tagged],
+    problems: &[files::FileProblem],
+) -> Session {
     let mut states: Vec<PhaseState> = Phase::ALL
         .iter()
         .map(|_| PhaseState::new(Status::NotObserved, "nothing in the logs"))
         .collect();
     let mut findings = Vec::new();
     logs::apply(ctx, hits, &mut states, &mut findings);
-    for f in files {
+    for f in problems {
         if f.expressway_c {
             findings.push(Finding {
                 severity: Severity::Warning,
@@ -736,7 +655,7 @@ fn log_session(ctx: &Ctx<'_>, id: usize, hits: &[&Tagged], files: &[FileProblem]
         &states,
     );
     // The certificate files, as notes on the box they belong to, at the time judged.
-    for f in files {
+    for f in problems {
         let party = if f.expressway_c {
             crate::report::Party::ExpresswayC
         } else {
@@ -757,7 +676,7 @@ fn log_session(ctx: &Ctx<'_>, id: usize, hits: &[&Tagged], files: &[FileProblem]
     let times: Vec<i64> = hits
         .iter()
         .map(|t| t.event.ts)
-        .chain(files.iter().map(|f| f.at))
+        .chain(problems.iter().map(|f| f.at))
         .filter(|&ts| ts != crate::time::UNKNOWN)
         .collect();
     let domain = hits.iter().find_map(|t| match &t.event.kind {

@@ -1,0 +1,113 @@
+//! Certificate files among the inputs (a bundle's `server_<host>_<timestamp>.pem`): the
+//! Expressway-E certificate that stands in for a chain TLS 1.3 hides, and the ones outside
+//! their validity at the bundle's time.
+
+use super::{Ctx, Tagged, connection, ladder};
+use crate::model::EventKind;
+use crate::report::Evidence;
+
+/// Expressway-E's server certificate from a file (a bundle's `server_<host>_*.pem`, not one
+/// whose host name says Expressway-C), to judge in place of a chain TLS 1.3 hides.
+pub(super) fn server_certificate<'a>(
+    ctx: &Ctx<'a>,
+) -> Option<(&'a Tagged, &'a [crate::model::CertSummary])> {
+    ctx.events.iter().find_map(|t| match &t.event.kind {
+        EventKind::CertificateFile { certs }
+            if certs.first().is_some_and(|c| !crate::certs::is_ca(&c.der))
+                && file_role(&ctx.inputs[t.input]) != crate::report::Party::ExpresswayC =>
+        {
+            Some((t, certs.as_slice()))
+        }
+        _ => None,
+    })
+}
+
+/// E or C from a bundle file's name (`server_expc_2026-…pem`), as far as the host name tells.
+fn file_role(name: &str) -> crate::report::Party {
+    let file = name.rsplit([':', '/']).next().unwrap_or(name);
+    let host = file
+        .strip_prefix("server_")
+        .map(|h| h.split('.').next().unwrap_or(h));
+    ladder::expressway_role(host)
+}
+
+/// A server certificate file outside its validity at the time it is judged.
+pub(super) struct FileProblem {
+    /// Expressway-C's own certificate (told by the file's host name): it faces the traversal
+    /// zone, not the clients.
+    pub(super) expressway_c: bool,
+    pub(super) at: i64,
+    pub(super) summary: String,
+    pub(super) evidence: Evidence,
+}
+
+/// Server certificate files (a bundle's `server_<host>_<timestamp>.pem`) with a certificate
+/// outside its validity at the bundle's time.
+pub(super) fn problems(ctx: &Ctx<'_>, clock: &crate::certs::Clock<'_>) -> Vec<FileProblem> {
+    let mut out = Vec::new();
+    for f in crate::certs::file_chains(ctx.inputs, ctx.events, clock) {
+        let name = &ctx.inputs[f.input];
+        let secs = f.at.div_euclid(1_000_000_000);
+        let Some(cert) = f
+            .chain
+            .iter()
+            .find(|c| secs > c.not_after || secs < c.not_before)
+        else {
+            continue;
+        };
+        let date = |s: i64| crate::time::format_ns(s.saturating_mul(1_000_000_000));
+        let when = if secs > cert.not_after {
+            format!("expired on {}", date(cert.not_after))
+        } else {
+            format!("not valid before {}", date(cert.not_before))
+        };
+        let file = name.rsplit([':', '/']).next().unwrap_or(name);
+        let summary = format!(
+            "the server certificate {} in {file} {when} (checked at {}, {})",
+            connection::short_name(cert),
+            crate::time::format_ns(f.at),
+            f.basis
+        );
+        out.push(FileProblem {
+            expressway_c: file_role(name) == crate::report::Party::ExpresswayC,
+            at: f.at,
+            evidence: Evidence {
+                input: name.clone(),
+                frame: None,
+                line: None,
+                ts: crate::time::format_ns(f.at),
+                filter: None,
+                note: format!("{} {when}", cert.subject),
+                excerpt: Some(format!(
+                    "{} ← {} · valid {} to {} · sha256 {}",
+                    cert.subject,
+                    cert.issuer,
+                    date(cert.not_before),
+                    date(cert.not_after),
+                    cert.sha256
+                )),
+            },
+            summary,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Party;
+
+    #[test]
+    fn the_role_comes_from_the_bundle_file_name() {
+        assert_eq!(
+            file_role("case/diag.tar:server_expc_2026-11-26_14-17-30.pem"),
+            Party::ExpresswayC
+        );
+        assert_eq!(
+            file_role("server_expe01_2026-11-26_14-17-30.pem"),
+            Party::ExpresswayE
+        );
+        assert_eq!(file_role("case/certificate.pem"), Party::Expressway);
+    }
+}
