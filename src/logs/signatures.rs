@@ -37,6 +37,11 @@ struct CatalogFile {
 
 pub struct Catalog {
     pub signatures: Vec<Signature>,
+    /// The matchers, built on the first scan: a run without a log never pays for them.
+    compiled: OnceLock<Result<Compiled, String>>,
+}
+
+struct Compiled {
     matcher: meta::Regex,
     /// The same patterns for "every signature on this line" (overlapping semantics).
     overlapping: meta::Regex,
@@ -78,13 +83,144 @@ impl Catalog {
         Ok(file.signature)
     }
 
+    /// The catalog, its matchers built now: an unusable pattern is an error here.
     pub fn compile(signatures: Vec<Signature>) -> Result<Catalog, String> {
+        let catalog = Catalog::lazy(signatures)?;
+        catalog.compiled()?;
+        Ok(catalog)
+    }
+
+    /// The catalog, its matchers built on the first scan (for patterns known to compile).
+    pub fn lazy(signatures: Vec<Signature>) -> Result<Catalog, String> {
         let mut seen = std::collections::BTreeSet::new();
         for s in &signatures {
             if !seen.insert(s.id.clone()) {
                 return Err(format!("signature id {} appears twice", s.id));
             }
         }
+        Ok(Catalog {
+            signatures,
+            compiled: OnceLock::new(),
+        })
+    }
+
+    /// The catalog compiled into the binary (its matchers built on first use).
+    pub fn builtin() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            Catalog::lazy(Catalog::parse(BUILTIN).expect("built-in catalog parses"))
+                .expect("built-in signature ids are unique")
+        })
+    }
+
+    fn compiled(&self) -> Result<&Compiled, String> {
+        self.compiled
+            .get_or_init(|| Compiled::build(&self.signatures))
+            .as_ref()
+            .map_err(String::clone)
+    }
+
+    /// Every hit in `text`, in order, at most one per signature and line.
+    pub fn scan(&self, text: &[u8]) -> Vec<Hit> {
+        self.scan_at_most(text, usize::MAX)
+    }
+
+    /// As `scan`, stopping after `limit` hits (a log where every line matches is not worth
+    /// more than that).
+    pub fn scan_at_most(&self, text: &[u8], limit: usize) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = Vec::new();
+        // A catalog whose patterns do not compile was refused by `compile`; the built-in one
+        // compiles (tested).
+        let Ok(c) = self.compiled() else {
+            return hits;
+        };
+        let mut counted_to = 0usize;
+        let mut line_no = 1u64;
+        let mut at = 0usize;
+        let mut matched = PatternSet::new(self.signatures.len());
+        // The whole buffer is searched, for a rare literal when the catalog has them (else for
+        // the patterns themselves); only a line found so is looked at, once, for every
+        // signature it holds (leftmost-first matching alone would hide overlapping ones).
+        let next = |at: usize| match &c.prefilter {
+            Some(teddy) => teddy
+                .find_in(text, aho_corasick::Span::from(at..text.len()))
+                .map(|m| m.start()),
+            None => c
+                .matcher
+                .find(Input::new(text).range(at..))
+                .map(|m| m.start()),
+        };
+        while let Some(start) = next(at) {
+            let (ls, le) = line_bounds(text, start);
+            at = (le + 1).min(text.len());
+            matched.clear();
+            c.overlapping
+                .which_overlapping_matches(&Input::new(&text[ls..le]), &mut matched);
+            if matched.is_empty() {
+                // A literal without its pattern around it.
+                if at >= text.len() {
+                    break;
+                }
+                continue;
+            }
+            line_no += memchr::memchr_iter(b'\n', &text[counted_to..ls]).count() as u64;
+            counted_to = ls;
+            let record = record_bounds(text, ls, le);
+            for sig in matched.iter().map(|p| p.as_usize()) {
+                let fields = c.fields(sig, &text[ls..le], &text[record.0..record.1]);
+                hits.push(Hit {
+                    signature: sig,
+                    line: line_no,
+                    line_range: (ls, le),
+                    record_range: record,
+                    fields,
+                });
+            }
+            if at >= text.len() || hits.len() >= limit {
+                break;
+            }
+        }
+        hits
+    }
+}
+
+impl Compiled {
+    /// Named groups of the signature's own regex on the line, and its `Key="value"` fields
+    /// from the whole record.
+    fn fields(&self, sig: usize, line: &[u8], record: &[u8]) -> BTreeMap<String, String> {
+        let mut fields = BTreeMap::new();
+        if let Some(caps) = self.confirm[sig].captures(line) {
+            for name in self.confirm[sig].capture_names().flatten() {
+                if let Some(v) = caps.name(name) {
+                    fields.insert(
+                        name.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
+                    );
+                }
+            }
+        }
+        // A group named `x_b64` is base64 (MRA puts domains and internal routes in URL
+        // paths that way): its decoded text becomes the field `x`.
+        let decoded: Vec<(String, String)> = fields
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_suffix("_b64")?.to_string(), decode_b64(v)?)))
+            .collect();
+        fields.extend(decoded);
+        if let Some(summary) = crate::logs::edge_config::summarize(record) {
+            fields.insert("edge_config".into(), summary);
+        }
+        for (name, re) in &self.field_res[sig] {
+            if let Some(c) = re.captures(record).and_then(|c| c.get(1)) {
+                fields.insert(
+                    name.clone(),
+                    String::from_utf8_lossy(c.as_bytes()).into_owned(),
+                );
+            }
+        }
+        fields
+    }
+
+    fn build(signatures: &[Signature]) -> Result<Compiled, String> {
         let patterns: Vec<&str> = signatures.iter().map(|s| s.pattern.as_str()).collect();
         let matcher =
             meta::Regex::new_many(&patterns).map_err(|e| format!("signature patterns: {e}"))?;
@@ -119,116 +255,13 @@ impl Catalog {
             .collect::<Option<Vec<_>>>()
             .map(|sets| sets.into_iter().flatten().collect());
         let prefilter = literals.and_then(crate::logs::prefilter::searcher);
-        Ok(Catalog {
-            signatures,
+        Ok(Compiled {
             matcher,
             overlapping,
             confirm,
             field_res,
             prefilter,
         })
-    }
-
-    /// The catalog compiled into the binary.
-    pub fn builtin() -> &'static Catalog {
-        static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(|| {
-            Catalog::compile(Catalog::parse(BUILTIN).expect("built-in catalog parses"))
-                .expect("built-in catalog compiles")
-        })
-    }
-
-    /// Every hit in `text`, in order, at most one per signature and line.
-    pub fn scan(&self, text: &[u8]) -> Vec<Hit> {
-        self.scan_at_most(text, usize::MAX)
-    }
-
-    /// As `scan`, stopping after `limit` hits (a log where every line matches is not worth
-    /// more than that).
-    pub fn scan_at_most(&self, text: &[u8], limit: usize) -> Vec<Hit> {
-        let mut hits: Vec<Hit> = Vec::new();
-        let mut counted_to = 0usize;
-        let mut line_no = 1u64;
-        let mut at = 0usize;
-        let mut matched = PatternSet::new(self.signatures.len());
-        // The whole buffer is searched, for a rare literal when the catalog has them (else for
-        // the patterns themselves); only a line found so is looked at, once, for every
-        // signature it holds (leftmost-first matching alone would hide overlapping ones).
-        let next = |at: usize| match &self.prefilter {
-            Some(teddy) => teddy
-                .find_in(text, aho_corasick::Span::from(at..text.len()))
-                .map(|m| m.start()),
-            None => self
-                .matcher
-                .find(Input::new(text).range(at..))
-                .map(|m| m.start()),
-        };
-        while let Some(start) = next(at) {
-            let (ls, le) = line_bounds(text, start);
-            at = (le + 1).min(text.len());
-            matched.clear();
-            self.overlapping
-                .which_overlapping_matches(&Input::new(&text[ls..le]), &mut matched);
-            if matched.is_empty() {
-                // A literal without its pattern around it.
-                if at >= text.len() {
-                    break;
-                }
-                continue;
-            }
-            line_no += memchr::memchr_iter(b'\n', &text[counted_to..ls]).count() as u64;
-            counted_to = ls;
-            let record = record_bounds(text, ls, le);
-            for sig in matched.iter().map(|p| p.as_usize()) {
-                let fields = self.fields(sig, &text[ls..le], &text[record.0..record.1]);
-                hits.push(Hit {
-                    signature: sig,
-                    line: line_no,
-                    line_range: (ls, le),
-                    record_range: record,
-                    fields,
-                });
-            }
-            if at >= text.len() || hits.len() >= limit {
-                break;
-            }
-        }
-        hits
-    }
-
-    /// Named groups of the signature's own regex on the line, and its `Key="value"` fields
-    /// from the whole record.
-    fn fields(&self, sig: usize, line: &[u8], record: &[u8]) -> BTreeMap<String, String> {
-        let mut fields = BTreeMap::new();
-        if let Some(caps) = self.confirm[sig].captures(line) {
-            for name in self.confirm[sig].capture_names().flatten() {
-                if let Some(v) = caps.name(name) {
-                    fields.insert(
-                        name.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
-                    );
-                }
-            }
-        }
-        // A group named `x_b64` is base64 (MRA puts domains and internal routes in URL
-        // paths that way): its decoded text becomes the field `x`.
-        let decoded: Vec<(String, String)> = fields
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_suffix("_b64")?.to_string(), decode_b64(v)?)))
-            .collect();
-        fields.extend(decoded);
-        if let Some(summary) = crate::logs::edge_config::summarize(record) {
-            fields.insert("edge_config".into(), summary);
-        }
-        for (name, re) in &self.field_res[sig] {
-            if let Some(c) = re.captures(record).and_then(|c| c.get(1)) {
-                fields.insert(
-                    name.clone(),
-                    String::from_utf8_lossy(c.as_bytes()).into_owned(),
-                );
-            }
-        }
-        fields
     }
 }
 
@@ -322,14 +355,16 @@ mod tests {
             .map(|s| s.id.as_str())
             .collect();
         assert!(missing.is_empty(), "no rare literal for {missing:?}");
-        assert!(cat.prefilter.is_some());
+        assert!(cat.compiled().unwrap().prefilter.is_some());
     }
 
     #[test]
     fn with_and_without_the_prefilter_the_same_hits() {
         let with = Catalog::builtin();
         let mut without = Catalog::compile(with.signatures.clone()).unwrap();
-        without.prefilter = None;
+        if let Some(Ok(c)) = without.compiled.get_mut() {
+            c.prefilter = None;
+        }
         let mut text = String::new();
         for (i, s) in with.signatures.iter().enumerate() {
             text.push_str(&format!(
