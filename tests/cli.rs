@@ -164,6 +164,20 @@ fn a_user_signature_file_extends_the_catalog_and_a_bad_one_is_refused() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("mine.toml"), "{err}");
+    // A pattern that does not compile is refused at once, not when a log is first scanned.
+    std::fs::write(
+        &catalog,
+        "[[signature]]\nid = 'unbalanced'\nsource = 'site'\nlog = 'jabber'\nphase = 'provisioning'\nfault = ''\nseverity = 'info'\npattern = 'PROXY (REFUSED'\nmeaning = 'm'\nfix = 'f'\nexample = 'PROXY (REFUSED'\n",
+    )
+    .unwrap();
+    let (code, _, err) = mradiag(&[
+        "analyze",
+        "--signatures",
+        catalog.to_str().unwrap(),
+        "samples/tls-untrusted/capture.pcap",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("signature catalog: "), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
