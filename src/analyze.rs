@@ -11,19 +11,10 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-/// Archives nested deeper than this are not opened.
-const MAX_DEPTH: usize = 8;
-/// A member read into memory (a capture or a zip inside an archive) may be this large;
-/// Expressway bundles hold captures of 20 MB.
-const MAX_MEMBER: u64 = 512 << 20;
-/// Bytes inflated from one gzip stream or zip member before it is given up as a bomb.
-const MAX_INFLATED: u64 = 16 << 30;
-/// Past `RATIO_FLOOR` inflated bytes, a stream that inflates more than `MAX_RATIO` times its
-/// compressed size is given up as a bomb (logs compress 10–30×; deflate tops out near 1000×).
-const MAX_RATIO: u64 = 500;
+/// Past this many inflated bytes, a stream that inflates more than `limits::get().inflate_ratio`
+/// times its compressed size is given up as a bomb (logs compress 10–30×; deflate tops out
+/// near 1000×). The other bounds on archives are in `limits`.
 const RATIO_FLOOR: u64 = 256 << 20;
-/// Members read from one tar or zip; an Expressway bundle holds tens, a PRT hundreds.
-const MAX_MEMBERS: usize = 10_000;
 const BUFFER: usize = 1 << 16;
 
 pub struct Decoded {
@@ -198,15 +189,16 @@ fn capture_decoded(name: String, decoded: crate::capture::Decoded) -> Decoded {
     }
 }
 
-/// Read a whole member into memory, refusing one larger than `MAX_MEMBER`.
+/// Read a whole member into memory, refusing one larger than the limit on members.
 fn read_member(reader: &mut dyn Read) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
+    let max_member = crate::limits::get().member_bytes;
     reader
-        .take(MAX_MEMBER + 1)
+        .take(max_member + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("read error after {} bytes: {e}", bytes.len()))?;
-    if bytes.len() as u64 > MAX_MEMBER {
-        return Err(format!("larger than {} MiB; not read", MAX_MEMBER >> 20));
+    if bytes.len() as u64 > max_member {
+        return Err(format!("larger than {} MiB; not read", max_member >> 20));
     }
     Ok(bytes)
 }
@@ -229,12 +221,13 @@ fn decode_stream(
             ));
         }
     };
-    if depth > MAX_DEPTH && matches!(kind, Kind::Gzip | Kind::Tar | Kind::Zip) {
+    let max_depth = crate::limits::get().nesting;
+    if depth > max_depth && matches!(kind, Kind::Gzip | Kind::Tar | Kind::Zip) {
         return out.push(report_only(
             &name,
             "archive",
             Some(format!(
-                "archives nested deeper than {MAX_DEPTH}; not opened"
+                "archives nested deeper than {max_depth}; not opened"
             )),
         ));
     }
@@ -336,13 +329,14 @@ fn tar(
             ));
         }
     };
+    let max_members = crate::limits::get().members;
     for (i, entry) in entries.enumerate() {
-        if i == MAX_MEMBERS {
+        if i == max_members {
             out.push(report_only(
                 name,
                 "archive",
                 Some(format!(
-                    "more than {MAX_MEMBERS} members: the first {MAX_MEMBERS} were read, not the rest"
+                    "more than {max_members} members: the first {max_members} were read, not the rest"
                 )),
             ));
             break;
@@ -390,17 +384,18 @@ fn zip<R: Read + std::io::Seek>(
             ));
         }
     };
-    if archive.len() > MAX_MEMBERS {
+    let max_members = crate::limits::get().members;
+    if archive.len() > max_members {
         out.push(report_only(
             name,
             "archive",
             Some(format!(
-                "{} members, more than {MAX_MEMBERS}: the first {MAX_MEMBERS} were read, not the rest",
+                "{} members, more than {max_members}: the first {max_members} were read, not the rest",
                 archive.len()
             )),
         ));
     }
-    for i in 0..archive.len().min(MAX_MEMBERS) {
+    for i in 0..archive.len().min(max_members) {
         match archive.by_index(i) {
             Ok(file) if file.is_file() => {
                 let member = match file.name() {
@@ -449,8 +444,8 @@ impl BufRead for Counted<'_> {
 }
 
 /// Inflated bytes, cut off (an end of file to the decoder reading them) when there are more
-/// than [`MAX_INFLATED`], or more than [`MAX_RATIO`] times the compressed bytes behind them
-/// past [`RATIO_FLOOR`]; `tripped` then says why, for the report.
+/// than the limit, or more than the limit's ratio times the compressed bytes behind them past
+/// [`RATIO_FLOOR`]; `tripped` then says why, for the report.
 struct BombGuard<R> {
     inner: R,
     compressed: std::rc::Rc<std::cell::Cell<u64>>,
@@ -477,14 +472,16 @@ impl<R: Read> Read for BombGuard<R> {
         let n = self.inner.read(buf)?;
         self.inflated += n as u64;
         let compressed = self.compressed.get().max(1);
-        if self.inflated > MAX_INFLATED {
+        let limits = crate::limits::get();
+        let ratio = limits.inflate_ratio;
+        if self.inflated > limits.inflated_bytes {
             self.tripped = Some(format!(
-                "stopped after {} GiB inflated (a decompression bomb?); what came before was read",
-                MAX_INFLATED >> 30
+                "stopped after {} MiB inflated (a decompression bomb?); what came before was read",
+                limits.inflated_bytes >> 20
             ));
-        } else if self.inflated > RATIO_FLOOR && self.inflated > MAX_RATIO * compressed {
+        } else if self.inflated > RATIO_FLOOR && self.inflated > ratio.saturating_mul(compressed) {
             self.tripped = Some(format!(
-                "stopped: {} MiB inflated from {} KiB, more than {MAX_RATIO} times (a decompression bomb?); what came before was read",
+                "stopped: {} MiB inflated from {} KiB, more than {ratio} times (a decompression bomb?); what came before was read",
                 self.inflated >> 20,
                 compressed >> 10
             ));

@@ -5,6 +5,7 @@ pub mod capture;
 pub mod certs;
 pub mod faults;
 pub mod input;
+pub mod limits;
 pub mod logs;
 pub mod model;
 pub mod mra;

@@ -66,6 +66,12 @@ struct Inputs {
     /// in any input, else now. Chains seen in a capture are always judged at their handshake.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// Change a bound on untrusted input, NAME=VALUE (sizes take K, M or G): reassembly
+    /// (256K), flows (1000000), events (5000000), hits (100000), member (512M), inflated
+    /// (16G), ratio (500), members (10000), nesting (8). Repeatable; a bound reached is
+    /// reported, never a silent drop.
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
+    limit: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -183,13 +189,22 @@ fn main() -> ExitCode {
         | Command::Scan { inputs, .. } => inputs.ca.clone(),
         _ => Vec::new(),
     };
-    let (tz_name, at) = match &cli.command {
+    let (tz_name, at, limit) = match &cli.command {
         Command::Analyze { inputs, .. }
         | Command::Events { inputs }
         | Command::Scan { inputs, .. }
-        | Command::Certs { inputs } => (inputs.tz.clone(), inputs.at.clone()),
-        _ => (None, None),
+        | Command::Certs { inputs } => (inputs.tz.clone(), inputs.at.clone(), inputs.limit.clone()),
+        _ => (None, None, Vec::new()),
     };
+    let mut limits = mradiag::limits::Limits::default();
+    for setting in &limit {
+        if let Err(e) = limits.apply(setting) {
+            eprintln!("mradiag: --limit: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    // The first setting of the process: it cannot be refused.
+    let _ = mradiag::limits::set(limits);
     let at = match at.as_deref().map(mradiag::time::parse_rfc3339).transpose() {
         Ok(at) => at,
         Err(e) => {

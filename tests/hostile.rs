@@ -399,3 +399,57 @@ fn an_unreadable_file_is_named_and_the_others_are_read() {
     assert_eq!(code, 1);
     assert_eq!(r["verdict"]["fault"], "provisioning.tls_untrusted");
 }
+
+/// Every bound is a setting: `--limit NAME=VALUE` lowers it, and reaching it is reported.
+#[test]
+fn limits_are_settings_and_reaching_one_is_reported() {
+    let d = TempDir::new("limits");
+    let with = |limit: &str, path: &Path| -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+            .args(["analyze", "--format", "json", "--limit", limit])
+            .arg(path)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let texts = |r: &serde_json::Value| -> String {
+        r["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{} {}", i["anomalies"], i["error"]))
+            .collect()
+    };
+    let names: Vec<String> = (0..8).map(|i| format!("m{i}.txt")).collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+    let tar_path = d.file("eight.tar", &tar(&members));
+    let r = with("members=5", &tar_path);
+    assert!(texts(&r).contains("more than 5 members"), "{}", texts(&r));
+
+    let line = "2026-11-26T15:17:30.000+01:00 expe alarm: Level=\"WARN\" Event=\"Alarm Raised\" Id=\"25019\" Detail=\"Verbose log levels configured\" UTCTime=\"2026-11-26 14:17:30,000\"\n";
+    let log = d.file("twenty.log", line.repeat(20).as_bytes());
+    let r = with("hits=10", &log);
+    assert_eq!(r["inputs"][0]["events"], 10);
+    assert!(
+        texts(&r).contains("more than 10 signature hits: from line 11 on"),
+        "{}",
+        texts(&r)
+    );
+
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/happy-tls12/capture.pcap");
+    let r = with("flows=2", &capture);
+    assert!(
+        texts(&r).contains("more than 2 TCP connections: later ones are not followed"),
+        "{}",
+        texts(&r)
+    );
+
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples/bundle-expe-403-domain/diagnostic_log_expe_2026-11-26_14-17-30.tar.gz");
+    let r = with("nesting=0", &bundle);
+    assert!(
+        texts(&r).contains("archives nested deeper than 0; not opened"),
+        "{}",
+        texts(&r)
+    );
+}

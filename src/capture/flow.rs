@@ -12,7 +12,6 @@ use crate::proto::{Emit, dns};
 use super::packet::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment};
 
 /// Connections tracked per capture; beyond this, new ones are counted but not followed.
-pub const MAX_FLOWS: usize = 1_000_000;
 
 /// Ports whose owner is the server when a connection's SYN was not captured.
 const SERVER_PORTS: [u16; 9] = [53, 443, 5060, 5061, 5222, 5269, 7400, 8443, 7001];
@@ -68,7 +67,7 @@ pub struct FlowTable {
     /// The connection of the previous segment, and its key.
     last: Option<((Endpoint, Endpoint), usize)>,
     conns: Vec<Conn>,
-    /// Connections seen after `MAX_FLOWS` was reached (not followed).
+    /// Connections seen after the limit on flows was reached (not followed).
     pub untracked: u64,
 }
 
@@ -102,10 +101,11 @@ impl FlowTable {
             }
             None => true,
         };
-        if reuse && self.conns.len() >= MAX_FLOWS {
+        let max_flows = crate::limits::get().flows;
+        if reuse && self.conns.len() >= max_flows {
             if self.untracked == 0 {
                 let detail =
-                    format!("more than {MAX_FLOWS} TCP connections: later ones are not followed");
+                    format!("more than {max_flows} TCP connections: later ones are not followed");
                 out.anomaly("flow_limit", detail, None);
             }
             self.untracked += 1;

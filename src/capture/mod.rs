@@ -43,7 +43,6 @@ pub struct Decoded {
 
 /// Events kept per capture; beyond this the capture is still read (its summary stays right)
 /// but further events are dropped, and that is said.
-pub const MAX_EVENTS: usize = 5_000_000;
 
 /// Decode a capture from a stream (an archive member being inflated, standard input).
 pub fn decode<R: Read + Send>(source: R) -> Decoded {
@@ -244,7 +243,8 @@ impl Judge {
         if msg.truncated {
             info.truncated_frames += 1;
         }
-        if self.events.len() >= MAX_EVENTS {
+        let max_events = crate::limits::get().events;
+        if self.events.len() >= max_events {
             if !self.events_capped {
                 self.events_capped = true;
                 self.events.push(Event {
@@ -253,7 +253,7 @@ impl Judge {
                     kind: EventKind::Anomaly {
                         what: "event_limit".into(),
                         detail: format!(
-                            "more than {MAX_EVENTS} events: from frame {} on, nothing more is kept",
+                            "more than {max_events} events: from frame {} on, nothing more is kept",
                             msg.number
                         ),
                         offset: None,

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 /// Out-of-order bytes held per direction before giving up on a hole.
-pub const DEFAULT_PENDING_CAP: usize = 256 * 1024;
 
 #[derive(Debug)]
 pub struct Reassembler {
@@ -20,7 +19,7 @@ pub struct Reassembler {
 
 impl Default for Reassembler {
     fn default() -> Self {
-        Self::with_cap(DEFAULT_PENDING_CAP)
+        Self::with_cap(crate::limits::get().reassembly_bytes)
     }
 }
 

@@ -49,7 +49,6 @@ pub struct Decoded {
 
 const EXCERPT: usize = 240;
 /// Signature events kept per log (a log where every line matches is not a diagnosis).
-pub const MAX_HITS: usize = 100_000;
 
 /// Bytes scanned at a time: memory stays flat however large the log.
 const CHUNK: usize = 8 << 20;
@@ -158,7 +157,7 @@ struct Scan {
     lines_before: u64,
     first: bool,
     ends_with_newline: bool,
-    /// The line of the first hit not kept, once [`MAX_HITS`] were.
+    /// The line of the first hit not kept, once the limit on hits was reached.
     capped_at: Option<u64>,
 }
 
@@ -189,7 +188,9 @@ impl Scan {
             info.last_ts = part.last_ts;
         }
         // The catalog's cap on hits holds over the whole log, in log order.
-        let room = MAX_HITS.saturating_sub(self.events.len());
+        let room = crate::limits::get()
+            .log_hits
+            .saturating_sub(self.events.len());
         if part.events.len() > room
             && self.capped_at.is_none()
             && let Some(EventKind::LogSignature { line, .. }) =
@@ -223,7 +224,10 @@ impl Scan {
         let anomalies = self
             .capped_at
             .map(|line| {
-                format!("more than {MAX_HITS} signature hits: from line {line} on, further hits were not kept")
+                format!(
+                    "more than {} signature hits: from line {line} on, further hits were not kept",
+                    crate::limits::get().log_hits
+                )
             })
             .into_iter()
             .collect();
@@ -254,8 +258,10 @@ fn scan_part(
     info: &mut LogInfo,
     events: &mut Vec<Event>,
 ) {
-    let hits = catalog.scan_at_most(text, MAX_HITS.saturating_sub(events.len()));
-    // (per chunk; `Scan::absorb` applies the cap over the whole log)
+    // One more than the cap, so that `Scan::absorb`, which applies it over the whole log, sees
+    // that it was reached.
+    let room = crate::limits::get().log_hits.saturating_sub(events.len());
+    let hits = catalog.scan_at_most(text, room.saturating_add(1));
     info.signatures += hits.len();
     for hit in &hits {
         let sig = &catalog.signatures[hit.signature];
