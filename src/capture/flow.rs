@@ -11,8 +11,6 @@ use crate::proto::{Emit, dns};
 
 use super::packet::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment};
 
-/// Connections tracked per capture; beyond this, new ones are counted but not followed.
-
 /// Ports whose owner is the server when a connection's SYN was not captured.
 const SERVER_PORTS: [u16; 9] = [53, 443, 5060, 5061, 5222, 5269, 7400, 8443, 7001];
 

@@ -41,9 +41,6 @@ pub struct Decoded {
     pub events: Vec<Event>,
 }
 
-/// Events kept per capture; beyond this the capture is still read (its summary stays right)
-/// but further events are dropped, and that is said.
-
 /// Decode a capture from a stream (an archive member being inflated, standard input).
 pub fn decode<R: Read + Send>(source: R) -> Decoded {
     let mut layers = Layers::default();

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-/// Out-of-order bytes held per direction before giving up on a hole.
-
 #[derive(Debug)]
 pub struct Reassembler {
     started: bool,

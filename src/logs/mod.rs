@@ -48,8 +48,6 @@ pub struct Decoded {
 }
 
 const EXCERPT: usize = 240;
-/// Signature events kept per log (a log where every line matches is not a diagnosis).
-
 /// Bytes scanned at a time: memory stays flat however large the log.
 const CHUNK: usize = 8 << 20;
 
