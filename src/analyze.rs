@@ -249,11 +249,7 @@ fn decode_stream(
             };
             let inflated =
                 BombGuard::new(flate2::bufread::MultiGzDecoder::new(counted), compressed);
-            let mut gz = BufReader::with_capacity(BUFFER, inflated);
-            decode_stream(inner.clone(), &mut gz, depth + 1, catalog, out);
-            if let Some(why) = gz.into_inner().tripped {
-                out.push(report_only(&inner, "archive", Some(why)));
-            }
+            decode_guarded(inner, inflated, depth + 1, catalog, out);
         }
         Kind::Tar => tar(&name, reader, depth, catalog, out),
         Kind::Zip => match read_member(reader) {
@@ -403,11 +399,13 @@ fn zip<R: Read + std::io::Seek>(
                     Err(_) => format!("{name}:member {i}"),
                 };
                 let compressed = std::rc::Rc::new(std::cell::Cell::new(file.compressed_size()));
-                let mut r = BufReader::with_capacity(BUFFER, BombGuard::new(file, compressed));
-                decode_stream(member.clone(), &mut r, depth + 1, catalog, out);
-                if let Some(why) = r.into_inner().tripped {
-                    out.push(report_only(&member, "archive", Some(why)));
-                }
+                decode_guarded(
+                    member,
+                    BombGuard::new(file, compressed),
+                    depth + 1,
+                    catalog,
+                    out,
+                );
             }
             Ok(_) => {}
             Err(e) => out.push(report_only(
@@ -416,6 +414,21 @@ fn zip<R: Read + std::io::Seek>(
                 Some(format!("zip member {i} cannot be read: {e}")),
             )),
         }
+    }
+}
+
+/// Decode inflated bytes behind their bomb guard; a guard that tripped is named after them.
+fn decode_guarded<R: Read>(
+    name: String,
+    inflated: BombGuard<R>,
+    depth: usize,
+    catalog: &Catalog,
+    out: &mut Vec<Decoded>,
+) {
+    let mut reader = BufReader::with_capacity(BUFFER, inflated);
+    decode_stream(name.clone(), &mut reader, depth, catalog, out);
+    if let Some(why) = reader.into_inner().tripped {
+        out.push(report_only(&name, "archive", Some(why)));
     }
 }
 

@@ -99,11 +99,13 @@ impl FlowTable {
             }
             None => true,
         };
-        let max_flows = crate::limits::get().flows;
-        if reuse && self.conns.len() >= max_flows {
+        // The limit is looked up for new connections only, not on every segment.
+        if reuse && self.conns.len() >= crate::limits::get().flows {
             if self.untracked == 0 {
-                let detail =
-                    format!("more than {max_flows} TCP connections: later ones are not followed");
+                let detail = format!(
+                    "more than {} TCP connections: later ones are not followed",
+                    self.conns.len()
+                );
                 out.anomaly("flow_limit", detail, None);
             }
             self.untracked += 1;

@@ -44,7 +44,7 @@ pub struct Decoded {
 /// Decode a capture from a stream (an archive member being inflated, standard input).
 pub fn decode<R: Read + Send>(source: R) -> Decoded {
     let mut layers = Layers::default();
-    let mut judge = Judge::default();
+    let mut judge = Judge::new();
     let summary = reader::read_frames(source, |frame| {
         let layered = layers.layer(frame, frame.data);
         judge.apply(frame_msg(frame, layered));
@@ -65,7 +65,7 @@ pub fn decode_slice(data: &[u8], release: Option<&dyn Fn(usize)>) -> Decoded {
         return decoded;
     }
     let mut layers = Layers::default();
-    let mut judge = Judge::default();
+    let mut judge = Judge::new();
     let summary = reader::read_frames_slice(data, release, |frame| {
         let layered = layers.layer(frame, frame.data);
         judge.apply(frame_msg(frame, layered));
@@ -99,7 +99,7 @@ fn decode_on_two_threads(data: &[u8], release: Option<&dyn Fn(usize)>) -> Option
                 summary
             })
             .ok()?;
-        let mut judge = Judge::default();
+        let mut judge = Judge::new();
         let mut released = 0;
         for batch in receive {
             let last = batch.last().map(|m| m.at);
@@ -224,15 +224,26 @@ impl Layers {
 }
 
 /// The second stage: flows, reassembly, protocol decoders, the capture's summary.
-#[derive(Default)]
 struct Judge {
     info: CaptureInfo,
     events: Vec<Event>,
     flows: flow::FlowTable,
+    /// The limit on events, read once (it is checked on every frame).
+    max_events: usize,
     events_capped: bool,
 }
 
 impl Judge {
+    fn new() -> Self {
+        Judge {
+            info: CaptureInfo::default(),
+            events: Vec::new(),
+            flows: flow::FlowTable::default(),
+            max_events: crate::limits::get().events,
+            events_capped: false,
+        }
+    }
+
     fn apply(&mut self, msg: FrameMsg<'_>) {
         let info = &mut self.info;
         info.first_ts.get_or_insert(msg.ts);
@@ -240,7 +251,7 @@ impl Judge {
         if msg.truncated {
             info.truncated_frames += 1;
         }
-        let max_events = crate::limits::get().events;
+        let max_events = self.max_events;
         if self.events.len() >= max_events {
             if !self.events_capped {
                 self.events_capped = true;

@@ -42,14 +42,20 @@ pub struct Catalog {
 }
 
 struct Compiled {
-    matcher: meta::Regex,
-    /// The same patterns for "every signature on this line" (overlapping semantics).
+    finder: Finder,
+    /// The patterns for "every signature on this line" (overlapping semantics).
     overlapping: meta::Regex,
     confirm: Vec<regex::bytes::Regex>,
     field_res: Vec<Vec<(String, regex::bytes::Regex)>>,
+}
+
+/// What finds the candidate lines over the whole buffer.
+enum Finder {
     /// Rare literals, one of which every match of every signature holds: only lines with
-    /// one are matched against the regexes. `None` when some signature promises none.
-    prefilter: Option<aho_corasick::packed::Searcher>,
+    /// one are matched against the regexes.
+    Literals(aho_corasick::packed::Searcher),
+    /// All patterns as one regex, for a catalog where some signature promises no literal.
+    Patterns(meta::Regex),
 }
 
 /// One signature found in a log.
@@ -115,7 +121,7 @@ impl Catalog {
 
     fn compiled(&self) -> Result<&Compiled, String> {
         self.compiled
-            .get_or_init(|| Compiled::build(&self.signatures))
+            .get_or_init(|| Compiled::build(&self.signatures, true))
             .as_ref()
             .map_err(String::clone)
     }
@@ -141,12 +147,11 @@ impl Catalog {
         // The whole buffer is searched, for a rare literal when the catalog has them (else for
         // the patterns themselves); only a line found so is looked at, once, for every
         // signature it holds (leftmost-first matching alone would hide overlapping ones).
-        let next = |at: usize| match &c.prefilter {
-            Some(teddy) => teddy
+        let next = |at: usize| match &c.finder {
+            Finder::Literals(teddy) => teddy
                 .find_in(text, aho_corasick::Span::from(at..text.len()))
                 .map(|m| m.start()),
-            None => c
-                .matcher
+            Finder::Patterns(matcher) => matcher
                 .find(Input::new(text).range(at..))
                 .map(|m| m.start()),
         };
@@ -220,10 +225,10 @@ impl Compiled {
         fields
     }
 
-    fn build(signatures: &[Signature]) -> Result<Compiled, String> {
+    /// `literals`: find candidate lines by the signatures' rare literals when they all have
+    /// some (else, or when false, by the patterns themselves).
+    fn build(signatures: &[Signature], literals: bool) -> Result<Compiled, String> {
         let patterns: Vec<&str> = signatures.iter().map(|s| s.pattern.as_str()).collect();
-        let matcher =
-            meta::Regex::new_many(&patterns).map_err(|e| format!("signature patterns: {e}"))?;
         let overlapping = meta::Regex::builder()
             .configure(meta::Config::new().match_kind(MatchKind::All))
             .build_many(&patterns)
@@ -249,18 +254,28 @@ impl Compiled {
                     .collect()
             })
             .collect();
-        let literals: Option<Vec<Vec<u8>>> = signatures
-            .iter()
-            .map(|s| crate::logs::prefilter::required_literals(&s.pattern))
-            .collect::<Option<Vec<_>>>()
-            .map(|sets| sets.into_iter().flatten().collect());
-        let prefilter = literals.and_then(crate::logs::prefilter::searcher);
+        let searcher = literals
+            .then(|| {
+                signatures
+                    .iter()
+                    .map(|s| crate::logs::prefilter::required_literals(&s.pattern))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .flatten()
+            .and_then(|sets| {
+                crate::logs::prefilter::searcher(sets.into_iter().flatten().collect())
+            });
+        let finder = match searcher {
+            Some(teddy) => Finder::Literals(teddy),
+            None => Finder::Patterns(
+                meta::Regex::new_many(&patterns).map_err(|e| format!("signature patterns: {e}"))?,
+            ),
+        };
         Ok(Compiled {
-            matcher,
+            finder,
             overlapping,
             confirm,
             field_res,
-            prefilter,
         })
     }
 }
@@ -355,16 +370,23 @@ mod tests {
             .map(|s| s.id.as_str())
             .collect();
         assert!(missing.is_empty(), "no rare literal for {missing:?}");
-        assert!(cat.compiled().unwrap().prefilter.is_some());
+        assert!(matches!(
+            cat.compiled().unwrap().finder,
+            Finder::Literals(_)
+        ));
     }
 
     #[test]
     fn with_and_without_the_prefilter_the_same_hits() {
         let with = Catalog::builtin();
-        let mut without = Catalog::compile(with.signatures.clone()).unwrap();
-        if let Some(Ok(c)) = without.compiled.get_mut() {
-            c.prefilter = None;
-        }
+        let without = Catalog {
+            signatures: with.signatures.clone(),
+            compiled: OnceLock::from(Compiled::build(&with.signatures, false)),
+        };
+        assert!(matches!(
+            without.compiled().unwrap().finder,
+            Finder::Patterns(_)
+        ));
         let mut text = String::new();
         for (i, s) in with.signatures.iter().enumerate() {
             text.push_str(&format!(

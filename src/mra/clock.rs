@@ -18,14 +18,11 @@ const MAX_SKEW_NS: i64 = 3600 * 1_000_000_000;
 pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
     // Per log input: (offset, the line, the connection's request event).
     let mut pairs: BTreeMap<usize, Vec<(i64, &Tagged, &Tagged)>> = BTreeMap::new();
-    for line in ctx.events {
-        let EventKind::LogSignature {
-            signature, fields, ..
-        } = &line.event.kind
-        else {
+    for &line in &ctx.edge_requests {
+        let EventKind::LogSignature { fields, .. } = &line.event.kind else {
             continue;
         };
-        if signature != "edge-config-request" || line.event.ts == crate::time::UNKNOWN {
+        if line.event.ts == crate::time::UNKNOWN {
             continue;
         }
         let Some(port) = fields.get("Src-port").and_then(|p| p.parse::<u16>().ok()) else {

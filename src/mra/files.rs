@@ -22,9 +22,14 @@ pub(super) fn server_certificate<'a>(
     })
 }
 
+/// The file's own name, without its folder or the archive it is in.
+fn file_name(name: &str) -> &str {
+    name.rsplit([':', '/']).next().unwrap_or(name)
+}
+
 /// E or C from a bundle file's name (`server_expc_2026-…pem`), as far as the host name tells.
 fn file_role(name: &str) -> crate::report::Party {
-    let file = name.rsplit([':', '/']).next().unwrap_or(name);
+    let file = file_name(name);
     let host = file
         .strip_prefix("server_")
         .map(|h| h.split('.').next().unwrap_or(h));
@@ -61,7 +66,7 @@ pub(super) fn problems(ctx: &Ctx<'_>, clock: &crate::certs::Clock<'_>) -> Vec<Fi
         } else {
             format!("not valid before {}", date(cert.not_before))
         };
-        let file = name.rsplit([':', '/']).next().unwrap_or(name);
+        let file = file_name(name);
         let summary = format!(
             "the server certificate {} in {file} {when} (checked at {}, {})",
             connection::short_name(cert),

@@ -58,6 +58,13 @@ pub fn analyze(
                 )
             })
             .collect(),
+        edge_requests: events
+            .iter()
+            .filter(|t| {
+                matches!(&t.event.kind, EventKind::LogSignature { signature, .. }
+                    if signature == "edge-config-request")
+            })
+            .collect(),
         server_file: None,
         anchors,
     };
@@ -144,6 +151,8 @@ pub(crate) struct Ctx<'a> {
     events: &'a [Tagged],
     /// The SIP requests and responses among `events`, looked at once per attempt.
     sip: Vec<&'a Tagged>,
+    /// The get_edge_config requests Expressway logged, for the clock offset of each attempt.
+    edge_requests: Vec<&'a Tagged>,
     /// Expressway-E's server certificate from a file, for chains TLS 1.3 hides.
     server_file: Option<(&'a Tagged, &'a [crate::model::CertSummary])>,
     /// Trust anchors, for a chain the client rejected without saying why.
