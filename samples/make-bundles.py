@@ -441,3 +441,58 @@ prt("jabber-lerr-jabber-cert", [
     "INFO [0x000021c4] [jwcpp\\xmppcore\\patch\\TriClient.cpp(1540)] [csf.jwcpp] [gloox::CTriClient::handleLeaveSession] - @XmppSDK: #0, handleLeaveSession, reason:13",
     "INFO [0x000021c4] [s\\adapters\\imp\\components\\Login.cpp(129)] [IMPServices] [CSFUnified::IMPStackCap::Login::OnLoginError] - OnLoginError: LERR_JABBER_CERT <15>: Certificate Failure",
 ], "IM login fails on the XMPP certificate after STARTTLS: TLS handshake failed!, LERR_JABBER_CERT (F34).")
+
+# A Jabber problem report beside the client's capture of the same sign-in (a copy of
+# tls-untrusted). Jabber writes local time without an offset: here New York's in November
+# (UTC-05:00), its clock 0.35 s ahead of the capture's. The lookup of _collab-edge and the
+# request to expe1.example.com:8443 are in both; they place the log (zone inferred, said).
+
+
+def frame_times(pcap):
+    """(time, frame bytes) of every record in a little-endian pcap."""
+    at = 24
+    while at + 16 <= len(pcap):
+        sec, usec, caplen, _ = struct.unpack_from("<IIII", pcap, at)
+        yield datetime.fromtimestamp(sec, timezone.utc) + timedelta(microseconds=usec), pcap[at + 16: at + 16 + caplen]
+        at += 16 + caplen
+
+
+zoned = HERE / "merged-capture-jabber-zone"
+zoned.mkdir(exist_ok=True)
+capture = (HERE / "tls-untrusted" / "capture.pcap").read_bytes()
+(zoned / "client.pcap").write_bytes(capture)
+# The answer for _collab-edge (from port 53), the client's alert on the 8443 connection.
+srv_answer = next(t for t, f in frame_times(capture) if f[34:36] == b"\x00\x35" and b"\x0c_collab-edge" in f)
+syn_at, _ = first_syn(capture, 8443)
+alert_at = next(t for t, f in frame_times(capture) if f[36:38] == b"\x20\xfb" and b"\x15\x03\x03\x00\x02\x02" in f)
+local = timedelta(hours=-5) + timedelta(seconds=0.35)
+j = "[0x00002fd0]"
+edge_url = "https://expe1.example.com:8443/ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin"
+events = [
+    (srv_answer + timedelta(milliseconds=2), "INFO [0x000028a8] [src\\dnsutils\\win32\\win32DnsUtils.cpp(47)] [csf.dns] [csf::dns::mapFromWindowsDNSResult] - *-----* DNS query PII_CED_Exception{_collab-edge._tls.example.com.} has succeeded."),
+    (syn_at - timedelta(milliseconds=21), f"INFO  {j} [etutils\\src\\http\\CurlHttpUtils.cpp(1087)] [csf.httpclient] [csf::http::CurlHttpUtils::configureEasyRequest] - *-----* Configuring request #0 GET {edge_url}"),
+    (alert_at - timedelta(microseconds=100), f"INFO {j} [tutils\\adapters\\HttpCertAdapter.cpp(109)] [csf.httpclient] [csf::netutils::adapters::HttpCertAdapter::verifyCertificate] - *-----* Certificate Verification Result: FAILURE"),
+    (alert_at + timedelta(milliseconds=3), f"INFO {j} [ls\\src\\http\\BasicHttpClientImpl.cpp(675)] [csf.httpclient] [csf::http::performRequest] - *-----* HTTP response code 0 connect code 0 for request #0 to PII_CED_Exception{{{edge_url}}}"),
+    (alert_at + timedelta(milliseconds=4), f"ERROR {j} [ls\\src\\http\\BasicHttpClientImpl.cpp(568)] [csf.httpclient] [csf::http::executeImpl] - There was an issue performing the call to curl_easy_perform for request #0: CERTIFICATE_VALIDATION_ERROR"),
+]
+routine = "DEBUG [0x00001a2c] [ls\\src\\http\\BasicHttpClientImpl.cpp(132)] [csf.httpclient] [csf::http::BasicHttpClientImpl::AsyncTask::execute] - request queued"
+lines = [(srv_answer - timedelta(seconds=3) + timedelta(milliseconds=250 * i), routine) for i in range(24)] + events
+lines.sort(key=lambda tl: tl[0])
+current = "".join(f"{jabber_time(t + local)} {l}\n" for t, l in lines)
+# The file Jabber rotated the day before: nothing in common with the capture.
+rotated = "".join(f"{jabber_time(srv_answer + local - timedelta(days=1, seconds=60 - i))} {routine}\n" for i in range(20))
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    for name, text in [("Logs/csf-unified.log", current), ("Logs/csf-unified.log.1", rotated)]:
+        info = zipfile.ZipInfo(name, date_time=(2026, 11, 26, 10, 20, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, text)
+(zoned / "jabber-prt.zip").write_bytes(buf.getvalue())
+(zoned / "README.md").write_text(
+    "# merged-capture-jabber-zone\n\nThe client's capture of one sign-in (a copy of tls-untrusted: the client rejects "
+    "Expressway-E's certificate with an unknown_ca alert) and the Jabber problem report of the same sign-in. Jabber writes "
+    "local time without an offset, here UTC-05:00, its clock 0.35 s ahead of the capture's. The answer for "
+    "_collab-edge._tls.example.com and the request to expe1.example.com:8443 are in both: they place the log in UTC "
+    "(the zone is inferred and said in a clock.local_zone finding; the 0.35 s are shown, not corrected), and the rotated "
+    "csf-unified.log.1, which shares nothing with the capture, takes the same zone.\n\nCrafted by `samples/make-bundles.py`.\n"
+)

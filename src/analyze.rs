@@ -514,6 +514,14 @@ pub fn apply_timezone(decoded: &mut [Decoded], tz: &jiff::tz::TimeZone) {
             info.first_ts = info.first_ts.and_then(|t| localize(t, tz));
             info.last_ts = info.last_ts.and_then(|t| localize(t, tz));
             info.time_basis = TimeBasis::LocalInZone;
+            info.zone = Some(tz.iana_name().map_or_else(
+                || {
+                    let at = jiff::Timestamp::from_nanosecond(info.first_ts.unwrap_or(0).into())
+                        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+                    crate::align::zone_name(i64::from(tz.to_offset(at).seconds()) * 1_000_000_000)
+                },
+                str::to_string,
+            ));
         }
         for e in &mut d.events {
             if let EventKind::LogSignature { time_basis, .. } = &mut e.kind
@@ -525,6 +533,21 @@ pub fn apply_timezone(decoded: &mut [Decoded], tz: &jiff::tz::TimeZone) {
             }
         }
     }
+}
+
+/// Place local log times in UTC: in `--tz`'s zone when given, else in the zone the events a
+/// log shares with the captures show (said in the findings returned).
+pub fn place_times(decoded: &mut [Decoded], options: &Options) -> Vec<crate::report::Finding> {
+    if let Some(tz) = &options.tz {
+        apply_timezone(decoded, tz);
+    }
+    crate::align::align_local_logs(decoded)
+}
+
+/// Place the inputs' times, then judge them: what `analyze` does after decoding.
+pub fn judge(mut decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) -> Report {
+    let notes = place_times(&mut decoded, options);
+    report(decoded, catalog, &options.trust, notes)
 }
 
 /// What certificates are judged against: the user's trust anchors (DER) and `--at`.
@@ -545,16 +568,21 @@ pub struct Options {
 /// The latest time an input shows in UTC: a capture's last frame, a log's last line when
 /// its times carry an offset.
 fn latest_time(i: &InputReport) -> Option<i64> {
-    use crate::logs::grammar::TimeBasis;
     match (&i.capture, &i.log) {
         (Some(c), _) => c.last_ts,
-        (None, Some(l)) if l.time_basis == TimeBasis::Utc => l.last_ts,
+        (None, Some(l)) if l.time_basis.is_utc() => l.last_ts,
         _ => None,
     }
 }
 
 /// Judge decoded inputs into the report.
-pub fn report(decoded: Vec<Decoded>, catalog: &Catalog, trust: &Trust) -> Report {
+/// `notes`: findings about the inputs themselves (how their times were placed), listed first.
+pub fn report(
+    decoded: Vec<Decoded>,
+    catalog: &Catalog,
+    trust: &Trust,
+    notes: Vec<crate::report::Finding>,
+) -> Report {
     let names: Vec<String> = decoded.iter().map(|d| d.input.path.clone()).collect();
     let mut inputs = Vec::new();
     let mut tagged = Vec::new();
@@ -585,7 +613,7 @@ pub fn report(decoded: Vec<Decoded>, catalog: &Catalog, trust: &Trust) -> Report
         verdict: analysis.verdict,
         phases: analysis.phases,
         sessions: analysis.sessions,
-        findings: analysis.findings,
+        findings: notes.into_iter().chain(analysis.findings).collect(),
         certificates,
     }
 }

@@ -1,5 +1,6 @@
 //! mradiag: why a Cisco Jabber sign-in through Expressway (MRA) failed, from what was captured.
 
+pub mod align;
 pub mod analyze;
 pub mod capture;
 pub mod certs;

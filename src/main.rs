@@ -57,8 +57,8 @@ struct Inputs {
     #[arg(long = "ca", value_name = "FILE")]
     ca: Vec<PathBuf>,
     /// The zone of log times written without an offset (Jabber logs): an IANA name such as
-    /// Europe/Paris, or an offset such as +05:30. Without it those lines cannot be placed in
-    /// time beside a capture.
+    /// Europe/Paris, or an offset such as +05:30. Without it, the zone is inferred from the
+    /// events such a log shares with a capture (and said), else its lines cannot be placed.
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
     /// Judge certificate files (a bundle's server_*.pem, a PEM given alone) as of this time,
@@ -242,12 +242,9 @@ fn main() -> ExitCode {
             color,
             quiet,
         } => {
-            let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
-            if let Some(tz) = &options.tz {
-                analyze::apply_timezone(&mut decoded, tz);
-            }
+            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
             let readable = analyze::any_readable(&decoded);
-            let report = analyze::report(decoded, &catalog, &options.trust);
+            let report = analyze::judge(decoded, &catalog, &options);
             let colour = match color {
                 Color::Always => true,
                 Color::Never => false,
@@ -282,8 +279,10 @@ fn main() -> ExitCode {
         }
         Command::Events { inputs } => {
             let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
-            if let Some(tz) = &options.tz {
-                analyze::apply_timezone(&mut decoded, tz);
+            // The events carry their own time basis; how local times were placed goes to
+            // standard error, beside the read errors.
+            for note in analyze::place_times(&mut decoded, &options) {
+                eprintln!("mradiag: {}", note.summary);
             }
             let readable = analyze::any_readable(&decoded);
             let mut res = Ok(());
@@ -344,12 +343,9 @@ fn main() -> ExitCode {
             })
         }
         Command::Certs { inputs } => {
-            let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
-            if let Some(tz) = &options.tz {
-                analyze::apply_timezone(&mut decoded, tz);
-            }
+            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
             let readable = analyze::any_readable(&decoded);
-            let report = analyze::report(decoded, &catalog, &options.trust);
+            let report = analyze::judge(decoded, &catalog, &options);
             let text = mradiag::report::text::certificates(&report.certificates);
             stdout
                 .write_all(text.as_bytes())

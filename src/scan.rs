@@ -65,10 +65,7 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
 }
 
 pub fn analyze_case(case: &Path, catalog: &Catalog, options: &analyze::Options) -> Row {
-    let mut decoded = analyze::decode_inputs(std::slice::from_ref(&case.to_path_buf()), catalog);
-    if let Some(tz) = &options.tz {
-        analyze::apply_timezone(&mut decoded, tz);
-    }
+    let decoded = analyze::decode_inputs(std::slice::from_ref(&case.to_path_buf()), catalog);
     let readable = analyze::any_readable(&decoded);
     let errors: Vec<String> = decoded
         .iter()
@@ -80,7 +77,7 @@ pub fn analyze_case(case: &Path, catalog: &Catalog, options: &analyze::Options) 
                 .map(|e| format!("{}: {e}", d.input.path))
         })
         .collect();
-    let report = analyze::report(decoded, catalog, &options.trust);
+    let report = analyze::judge(decoded, catalog, options);
     row(case, &report, readable, errors)
 }
 

@@ -339,6 +339,51 @@ fn tz_reads_jabber_local_times_in_a_zone() {
 }
 
 #[test]
+fn a_named_zone_wins_over_the_inferred_one_and_events_say_how_times_were_placed() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let (_, out, _) = mradiag(args);
+        serde_json::from_str(&out).unwrap()
+    };
+    let sample = "samples/merged-capture-jabber-zone";
+    let log = |v: &serde_json::Value| {
+        v["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with("csf-unified.log"))
+            .unwrap()["log"]
+            .clone()
+    };
+    let inferred = json(&["analyze", "--format", "json", sample]);
+    assert_eq!(log(&inferred)["time_basis"], "local_aligned");
+    assert_eq!(log(&inferred)["zone"], "UTC-05:00");
+    assert_eq!(log(&inferred)["first_ts"], "2026-11-26T15:19:51.647000Z");
+    let named = json(&["analyze", "--format", "json", "--tz", "+01:00", sample]);
+    assert_eq!(log(&named)["time_basis"], "local_in_zone");
+    assert_eq!(log(&named)["zone"], "UTC+01:00");
+    assert_eq!(log(&named)["first_ts"], "2026-11-26T09:19:51.647000Z");
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(ids(&inferred).contains(&"clock.local_zone".to_string()));
+    assert!(!ids(&named).contains(&"clock.local_zone".to_string()));
+    // `events` prints the shifted times and says on standard error how they were placed.
+    let (_, out, err) = mradiag(&["events", sample]);
+    assert!(err.contains("read as UTC-05:00"), "{err}");
+    assert!(
+        out.lines().any(|l| l.contains("jabber-edge-srv-answered")
+            && l.contains("\"ts\":\"2026-11-26T15:19:54.649000Z\"")
+            && l.contains("\"time_basis\":\"local_aligned\"")),
+        "{out}"
+    );
+}
+
+#[test]
 fn edge_config_fetched_but_no_register_is_said() {
     let dir = std::env::temp_dir().join(format!("mradiag-noreg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

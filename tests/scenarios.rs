@@ -17,6 +17,7 @@ struct Expect {
     phases: BTreeMap<String, String>,
     #[serde(default)]
     evidence: Vec<ExpectEvidence>,
+    /// Findings by id, or `id: text` with text their summary must hold.
     #[serde(default)]
     findings: Vec<String>,
     sessions: Option<usize>,
@@ -95,8 +96,14 @@ fn check(dir: &Path, expect: &Expect, report: &Report) -> Vec<String> {
             ));
         }
     }
+    // `id`, or `id: text` when the summary must also say `text`.
     for f in &expect.findings {
-        if !report.findings.iter().any(|got| &got.id == f) {
+        let (id, text) = f.split_once(": ").unwrap_or((f, ""));
+        if !report
+            .findings
+            .iter()
+            .any(|got| got.id == id && got.summary.contains(text))
+        {
             problems.push(format!("finding {f} missing"));
         }
     }
@@ -190,7 +197,7 @@ fn every_sample_gets_its_expected_verdict() {
             "{} has no README.md",
             dir.display()
         );
-        let report = analyze::report(
+        let report = analyze::judge(
             analyze::decode_inputs(std::slice::from_ref(dir), Catalog::builtin()),
             Catalog::builtin(),
             &Default::default(),
@@ -219,7 +226,7 @@ fn json_report_is_byte_identical_across_runs_and_thread_counts() {
             .build()
             .unwrap();
         pool.install(|| {
-            analyze::report(
+            analyze::judge(
                 analyze::decode_inputs(std::slice::from_ref(&root), Catalog::builtin()),
                 Catalog::builtin(),
                 &Default::default(),

@@ -24,7 +24,7 @@ fn every_sample_report() {
         for dir in &dirs {
             let name = dir.file_name().unwrap().to_string_lossy().to_string();
             let catalog = Catalog::builtin();
-            let report = analyze::report(
+            let report = analyze::judge(
                 analyze::decode_inputs(std::slice::from_ref(dir), catalog),
                 catalog,
                 &Default::default(),

@@ -26,7 +26,20 @@ pub enum TimeBasis {
     LocalNoOffset,
     /// Local time without an offset, read in the zone the user named (`--tz`).
     LocalInZone,
+    /// Local time without an offset, read in the zone inferred from events a capture shares
+    /// with the log (see `align`).
+    LocalAligned,
     Unknown,
+}
+
+impl TimeBasis {
+    /// Whether times on this basis are UTC now, comparable with a capture's.
+    pub fn is_utc(self) -> bool {
+        matches!(
+            self,
+            TimeBasis::Utc | TimeBasis::LocalInZone | TimeBasis::LocalAligned
+        )
+    }
 }
 
 pub struct Header {

@@ -23,6 +23,9 @@ pub struct LogInfo {
     #[serde(serialize_with = "crate::time::serialize_opt_ns")]
     pub last_ts: Option<i64>,
     pub signatures: usize,
+    /// The zone local times were read in: `--tz`'s, or the one inferred from a capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 impl LogInfo {
@@ -36,6 +39,7 @@ impl LogInfo {
             first_ts: None,
             last_ts: None,
             signatures: 0,
+            zone: None,
         }
     }
 }

@@ -456,6 +456,18 @@ mod tests {
             decode_b64("aHBjbC5jby5pbi9odHRwLzEwLjE1LjAuMzMvNjk3MA").as_deref(),
             Some("hpcl.co.in/http/10.15.0.33/6970")
         );
+        // Jabber's own request line: the URL, and the internal route its path carries.
+        let text = b"2016-03-01 10:00:00,001 INFO  [0x00002540] [etutils\\src\\http\\CurlHttpUtils.cpp(1087)] [csf.httpclient] [x] - *-----* Configuring request #101 GET https://vcse-test1.ucis.co.in:8443/aHBjbC5jby5pbi9odHRwLzEwLjE1LjAuMzMvNjk3MA/CiscoJabberSetup.msi\n";
+        let hits = cat.scan(text);
+        let request = hits
+            .iter()
+            .find(|h| cat.signatures[h.signature].id == "jabber-http-request")
+            .unwrap();
+        assert_eq!(
+            request.fields.get("route").map(String::as_str),
+            Some("hpcl.co.in/http/10.15.0.33/6970")
+        );
+        assert!(request.fields["url"].starts_with("https://vcse-test1.ucis.co.in:8443/"));
         assert_eq!(
             decode_b64("ZeW50LXBhLmNvbQ"),
             None,

@@ -4,7 +4,6 @@
 
 use super::{Ctx, PhaseState, Tagged};
 use crate::faults::Phase;
-use crate::logs::grammar::TimeBasis;
 use crate::model::EventKind;
 use crate::report::{Finding, Severity, Status};
 
@@ -17,15 +16,9 @@ pub fn is_hit(t: &Tagged) -> bool {
     matches!(t.event.kind, EventKind::LogSignature { .. })
 }
 
-/// Whether a hit's time can be compared with a capture's (an explicit UTC time).
+/// Whether a hit's time can be compared with a capture's (UTC, or local time read in a zone).
 pub fn placed_in_time(t: &Tagged) -> bool {
-    matches!(
-        t.event.kind,
-        EventKind::LogSignature {
-            time_basis: TimeBasis::Utc,
-            ..
-        }
-    )
+    matches!(&t.event.kind, EventKind::LogSignature { time_basis, .. } if time_basis.is_utc())
 }
 
 /// REGISTERs followed by Call-ID through every Expressway whose log holds them (E, then C,

@@ -111,10 +111,10 @@ pub fn render_with(report: &Report, color: bool) -> String {
                 Some(l) => {
                     let span = match (l.first_ts, l.last_ts) {
                         (Some(a), Some(b)) => {
-                            let zone = if l.time_basis == crate::logs::grammar::TimeBasis::Utc {
-                                "UTC"
-                            } else {
-                                "local time"
+                            let zone = match (&l.zone, l.time_basis.is_utc()) {
+                                (Some(zone), true) => format!("UTC (logged in {zone})"),
+                                (None, true) => "UTC".to_string(),
+                                _ => "local time".to_string(),
                             };
                             format!(
                                 ", {}–{} {zone}",
@@ -212,7 +212,9 @@ pub fn render_with(report: &Report, color: bool) -> String {
                 "note:".into()
             };
             let _ = writeln!(out, "{tag} {} — {}", f.id, clean(&f.summary));
-            if let Some(e) = f.evidence.first() {
+            // A clock note stands on a pair: the capture's event and the log's line.
+            let shown = if f.id.starts_with("clock.") { 2 } else { 1 };
+            for e in f.evidence.iter().take(shown) {
                 evidence_line(&mut out, "", e);
             }
         }

@@ -1,0 +1,508 @@
+//! Local log times (Jabber writes them without an offset) placed beside the captures' UTC:
+//! the offset is inferred from events both saw — a DNS answer the log names, a connection a
+//! request URL names, the XMPP `<starttls/>` —, rounded to the quarter hour time zones are
+//! made of, and applied, with a finding that says so. What is left over (the two clocks' own
+//! difference) is shown, never applied. A log with nothing in common with the capture takes
+//! the zone of a log from the same archive or folder, or stays as it was.
+
+use crate::analyze::Decoded;
+use crate::faults::Phase;
+use crate::logs::grammar::TimeBasis;
+use crate::model::{Event, EventKind};
+use crate::report::{Evidence, Finding, Severity};
+use std::collections::HashMap;
+
+const SECOND: i64 = 1_000_000_000;
+/// Events paired across the two clocks agree to within this (log latency, retries).
+const WINDOW_NS: i64 = 2 * SECOND;
+const QUARTER_HOUR_NS: i64 = 900 * SECOND;
+/// Zones run from UTC−12:00 to UTC+14:00.
+const ZONE_MIN_NS: i64 = -12 * 3600 * SECOND;
+const ZONE_MAX_NS: i64 = 14 * 3600 * SECOND;
+/// Pairs looked at, at most: a long log against a long capture should not go quadratic.
+const MAX_PAIRS: usize = 50_000;
+/// Pairs shown as evidence.
+const SHOWN: usize = 3;
+
+/// What identifies one happening in both sources.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    /// A DNS lookup of this name (lower case, no final dot).
+    Dns(String),
+    /// A connection to this host name or address and port.
+    Connect(String, u16),
+    /// The client's XMPP `<starttls/>`.
+    StartTls,
+}
+
+/// One such happening: in which input, which event, when (as that input tells it).
+#[derive(Clone, Debug)]
+struct Mark {
+    key: Key,
+    ts: i64,
+    input: usize,
+    event: usize,
+}
+
+/// What a capture shows that a client log may name too.
+fn capture_marks(decoded: &[Decoded]) -> Vec<Mark> {
+    let mut marks = Vec::new();
+    for (input, d) in decoded.iter().enumerate() {
+        if d.input.capture.is_none() {
+            continue;
+        }
+        // A connection's start (its first SYN), then its server name from the ClientHello.
+        let mut starts: HashMap<u64, usize> = HashMap::new();
+        for (event, e) in d.events.iter().enumerate() {
+            let mark = |key| Mark {
+                key,
+                ts: e.ts,
+                input,
+                event,
+            };
+            match &e.kind {
+                EventKind::DnsResponse { name, .. } => marks.push(mark(Key::Dns(dns_key(name)))),
+                EventKind::TcpSyn {
+                    stream,
+                    server,
+                    retransmission: false,
+                    ..
+                } if !starts.contains_key(stream) => {
+                    starts.insert(*stream, marks.len());
+                    marks.push(mark(Key::Connect(server.ip.to_string(), server.port)));
+                }
+                EventKind::TlsClientHello {
+                    stream,
+                    sni: Some(sni),
+                    ..
+                } => {
+                    if let Some(&at) = starts.get(stream)
+                        && let Key::Connect(_, port) = marks[at].key
+                    {
+                        let start = marks[at].clone();
+                        marks.push(Mark {
+                            key: Key::Connect(sni.to_ascii_lowercase(), port),
+                            ..start
+                        });
+                    }
+                }
+                EventKind::XmppStartTls { .. } => marks.push(mark(Key::StartTls)),
+                _ => {}
+            }
+        }
+    }
+    marks
+}
+
+/// What a log line with local time names that a capture may show.
+fn log_marks(d: &Decoded, input: usize) -> Vec<Mark> {
+    d.events
+        .iter()
+        .enumerate()
+        .filter_map(|(event, e)| {
+            let EventKind::LogSignature {
+                signature,
+                fields,
+                time_basis: TimeBasis::LocalNoOffset,
+                ..
+            } = &e.kind
+            else {
+                return None;
+            };
+            let key = if let Some(name) = fields.get("name") {
+                Key::Dns(dns_key(name))
+            } else if let Some(url) = fields.get("url") {
+                let (host, port) = url_target(url)?;
+                Key::Connect(host, port)
+            } else if signature == "jabber-xmpp-starttls-sent" {
+                Key::StartTls
+            } else {
+                return None;
+            };
+            Some(Mark {
+                key,
+                ts: e.ts,
+                input,
+                event,
+            })
+        })
+        .collect()
+}
+
+fn dns_key(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// `https://host:8443/path` → (`host`, 8443); the scheme's port when none is written.
+fn url_target(url: &str) -> Option<(String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        Some(p) => p.parse().ok()?,
+        None if scheme.eq_ignore_ascii_case("https") => 443,
+        None if scheme.eq_ignore_ascii_case("http") => 80,
+        None => return None,
+    };
+    (!host.is_empty()).then(|| (host.to_ascii_lowercase(), port))
+}
+
+/// The zone offset found for one log, with the pairs that show it.
+struct Inferred {
+    /// Log time minus UTC, a whole number of quarter hours.
+    zone_ns: i64,
+    /// What is left: the log's clock minus the capture's, once the zone is taken off.
+    residual_ns: i64,
+    /// (log mark, capture mark) indexes, one per log mark that agreed, in log order.
+    pairs: Vec<(usize, usize)>,
+}
+
+/// The offset most log marks agree on (within [`WINDOW_NS`]), rounded to the quarter hour.
+fn infer(logs: &[Mark], captures: &[Mark]) -> Option<Inferred> {
+    let mut by_key: HashMap<&Key, Vec<usize>> = HashMap::new();
+    for (i, m) in captures.iter().enumerate() {
+        by_key.entry(&m.key).or_default().push(i);
+    }
+    let mut pairs: Vec<(i64, usize, usize)> = Vec::new();
+    'logs: for (l, m) in logs.iter().enumerate() {
+        for &c in by_key.get(&m.key).map_or(&[][..], Vec::as_slice) {
+            let delta = m.ts - captures[c].ts;
+            if (ZONE_MIN_NS - QUARTER_HOUR_NS..=ZONE_MAX_NS + QUARTER_HOUR_NS).contains(&delta) {
+                pairs.push((delta, l, c));
+                if pairs.len() == MAX_PAIRS {
+                    break 'logs;
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    // The window of offsets holding the most distinct log marks (the first such, so the
+    // answer does not depend on anything but the inputs).
+    let mut count = vec![0u32; logs.len()];
+    let (mut distinct, mut best, mut start) = (0usize, (0usize, 0usize, 0usize), 0usize);
+    for end in 0..pairs.len() {
+        if count[pairs[end].1] == 0 {
+            distinct += 1;
+        }
+        count[pairs[end].1] += 1;
+        while pairs[end].0 - pairs[start].0 > WINDOW_NS {
+            count[pairs[start].1] -= 1;
+            if count[pairs[start].1] == 0 {
+                distinct -= 1;
+            }
+            start += 1;
+        }
+        if distinct > best.0 {
+            best = (distinct, start, end);
+        }
+    }
+    if best.0 == 0 {
+        return None;
+    }
+    let window = &pairs[best.1..=best.2];
+    let centre = window[window.len() / 2].0;
+    // One pair per log mark: the one nearest the window's centre.
+    let mut chosen: Vec<(i64, usize, usize)> = Vec::new();
+    for &(delta, l, c) in window {
+        match chosen.iter_mut().find(|p| p.1 == l) {
+            Some(p) if (delta - centre).abs() < (p.0 - centre).abs() => *p = (delta, l, c),
+            Some(_) => {}
+            None => chosen.push((delta, l, c)),
+        }
+    }
+    let mut deltas: Vec<i64> = chosen.iter().map(|p| p.0).collect();
+    deltas.sort_unstable();
+    let offset = deltas[deltas.len() / 2];
+    let zone_ns = (offset as f64 / QUARTER_HOUR_NS as f64).round() as i64 * QUARTER_HOUR_NS;
+    if !(ZONE_MIN_NS..=ZONE_MAX_NS).contains(&zone_ns) {
+        return None;
+    }
+    chosen.sort_by_key(|p| p.1);
+    Some(Inferred {
+        zone_ns,
+        residual_ns: offset - zone_ns,
+        pairs: chosen.into_iter().map(|(_, l, c)| (l, c)).collect(),
+    })
+}
+
+/// Where an input was found: the archive it is a member of, else its folder.
+fn container(path: &str) -> &str {
+    match path.rfind(':').filter(|&i| i > 1) {
+        Some(i) => &path[..i],
+        None => path.rsplit_once('/').map_or("", |(dir, _)| dir),
+    }
+}
+
+/// `UTC-05:00`, `UTC+05:45`.
+pub fn zone_name(zone_ns: i64) -> String {
+    let sign = if zone_ns < 0 { '-' } else { '+' };
+    let minutes = zone_ns.unsigned_abs() / SECOND as u64 / 60;
+    format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// `+0.004 s`, `-1.250 s`.
+fn signed_secs(ns: i64) -> String {
+    let sign = if ns < 0 { '-' } else { '+' };
+    let abs = ns.unsigned_abs();
+    format!(
+        "{sign}{}.{:03} s",
+        abs / SECOND as u64,
+        abs % SECOND as u64 / 1_000_000
+    )
+}
+
+/// Read every log whose times are local without an offset in the zone its shared events
+/// with the captures show (or a sibling's); one finding per log so placed.
+pub fn align_local_logs(decoded: &mut [Decoded]) -> Vec<Finding> {
+    let captures = capture_marks(decoded);
+    let local: Vec<usize> = (0..decoded.len())
+        .filter(|&i| {
+            decoded[i]
+                .input
+                .log
+                .as_ref()
+                .is_some_and(|l| l.time_basis == TimeBasis::LocalNoOffset)
+        })
+        .collect();
+    if captures.is_empty() || local.is_empty() {
+        return Vec::new();
+    }
+    let mut zones: Vec<(usize, i64)> = Vec::new();
+    let mut findings = Vec::new();
+    for &i in &local {
+        let logs = log_marks(&decoded[i], i);
+        let Some(found) = infer(&logs, &captures) else {
+            continue;
+        };
+        let log_name = decoded[i].input.path.clone();
+        let evidence = found
+            .pairs
+            .iter()
+            .take(SHOWN)
+            .flat_map(|&(l, c)| {
+                let (log, capture) = (&logs[l], &captures[c]);
+                let delta = log.ts - capture.ts - found.zone_ns;
+                [
+                    capture_evidence(decoded, capture),
+                    log_evidence(
+                        decoded,
+                        log,
+                        found.zone_ns,
+                        format!(
+                            "the same in the log, {} from the capture",
+                            signed_secs(delta)
+                        ),
+                    ),
+                ]
+            })
+            .collect();
+        let phase = match &decoded[i].events[logs[found.pairs[0].0].event].kind {
+            EventKind::LogSignature { phase, .. } => *phase,
+            _ => Phase::Discovery,
+        };
+        let n = found.pairs.len();
+        findings.push(Finding {
+            severity: Severity::Info,
+            id: "clock.local_zone".into(),
+            phase,
+            summary: format!(
+                "{log_name} writes local time without an offset: read as {}, from {n} event{} it shares with the capture (DNS answers, connections, <starttls/>); once the zone is taken off it runs {} from the capture (not corrected). Give --tz to choose the zone yourself",
+                zone_name(found.zone_ns),
+                if n == 1 { "" } else { "s" },
+                signed_secs(found.residual_ns),
+            ),
+            evidence,
+        });
+        zones.push((i, found.zone_ns));
+    }
+    // Logs with nothing in common with the captures: a sibling's zone (rotated files of one
+    // problem report were written by one machine).
+    let mut inherited = Vec::new();
+    for &i in &local {
+        if zones.iter().any(|&(z, _)| z == i) {
+            continue;
+        }
+        let here = container(&decoded[i].input.path);
+        if let Some(&(from, zone)) = zones
+            .iter()
+            .find(|&&(z, _)| container(&decoded[z].input.path) == here)
+        {
+            findings.push(Finding {
+                severity: Severity::Info,
+                id: "clock.local_zone".into(),
+                phase: Phase::Discovery,
+                summary: format!(
+                    "{} writes local time without an offset and shares no event with the capture: read as {}, like {} beside it",
+                    decoded[i].input.path,
+                    zone_name(zone),
+                    decoded[from].input.path
+                ),
+                evidence: Vec::new(),
+            });
+            inherited.push((i, zone));
+        }
+    }
+    for (i, zone) in zones.into_iter().chain(inherited) {
+        apply(&mut decoded[i], zone);
+    }
+    findings
+}
+
+/// Shift a log's local times by its zone to UTC, and say how they were placed.
+fn apply(d: &mut Decoded, zone_ns: i64) {
+    for e in &mut d.events {
+        if let EventKind::LogSignature { time_basis, .. } = &mut e.kind
+            && *time_basis == TimeBasis::LocalNoOffset
+        {
+            e.ts -= zone_ns;
+            *time_basis = TimeBasis::LocalAligned;
+        }
+    }
+    if let Some(info) = &mut d.input.log {
+        info.first_ts = info.first_ts.map(|t| t - zone_ns);
+        info.last_ts = info.last_ts.map(|t| t - zone_ns);
+        info.time_basis = TimeBasis::LocalAligned;
+        info.zone = Some(zone_name(zone_ns));
+    }
+}
+
+fn capture_evidence(decoded: &[Decoded], m: &Mark) -> Evidence {
+    let e: &Event = &decoded[m.input].events[m.event];
+    let (filter, note) = match (&m.key, e.kind.stream()) {
+        (Key::Dns(name), _) => (
+            format!("dns.qry.name == \"{name}\""),
+            format!("the answer to {name}, in the capture"),
+        ),
+        (Key::Connect(host, port), Some(s)) => (
+            format!("tcp.stream eq {s}"),
+            format!("the connection to {host}:{port}, in the capture"),
+        ),
+        (_, stream) => (
+            stream.map_or(format!("frame.number == {}", e.frame), |s| {
+                format!("tcp.stream eq {s}")
+            }),
+            "the client's <starttls/>, in the capture".to_string(),
+        ),
+    };
+    Evidence {
+        input: decoded[m.input].input.path.clone(),
+        frame: Some(e.frame),
+        line: None,
+        ts: crate::time::format_ns(e.ts),
+        filter: Some(filter),
+        note,
+        excerpt: None,
+    }
+}
+
+/// A log line's evidence, its time already shifted by the zone.
+fn log_evidence(decoded: &[Decoded], m: &Mark, zone_ns: i64, note: String) -> Evidence {
+    let e = &decoded[m.input].events[m.event];
+    let (line, excerpt) = match &e.kind {
+        EventKind::LogSignature { line, excerpt, .. } => (Some(*line), Some(excerpt.clone())),
+        _ => (None, None),
+    };
+    Evidence {
+        input: decoded[m.input].input.path.clone(),
+        frame: None,
+        line,
+        ts: crate::time::format_ns(e.ts - zone_ns),
+        filter: None,
+        note,
+        excerpt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(key: Key, secs: i64) -> Mark {
+        Mark {
+            key,
+            ts: secs * SECOND,
+            input: 0,
+            event: 0,
+        }
+    }
+
+    #[test]
+    fn urls_name_their_host_and_port() {
+        assert_eq!(
+            url_target("https://expe.example.com:8443/ZXhh/get_edge_config"),
+            Some(("expe.example.com".into(), 8443))
+        );
+        assert_eq!(
+            url_target("http://10.106.108.146:6970/CiscoJabberSetup.msi"),
+            Some(("10.106.108.146".into(), 6970))
+        );
+        assert_eq!(
+            url_target("https://Host.Example.com/x"),
+            Some(("host.example.com".into(), 443))
+        );
+        assert_eq!(
+            url_target("https://[fd77::10]:8443/"),
+            Some(("fd77::10".into(), 8443))
+        );
+        assert_eq!(url_target("ftp://host/"), None);
+        assert_eq!(url_target("https://host:port/"), None);
+    }
+
+    #[test]
+    fn the_offset_most_marks_agree_on_wins_rounded_to_the_quarter_hour() {
+        let dns = || Key::Dns("_collab-edge._tls.example.com".into());
+        let edge = || Key::Connect("expe.example.com".into(), 8443);
+        // The capture: two lookups (a retry 30 s later) and one connection, in UTC.
+        let captures = [mark(dns(), 1000), mark(dns(), 1030), mark(edge(), 1001)];
+        // The log, five hours behind UTC, its clock 0.2 s off the capture's.
+        let h5 = 5 * 3600;
+        let logs = [
+            mark(dns(), 1000 - h5),
+            mark(dns(), 1030 - h5),
+            mark(edge(), 1001 - h5),
+        ];
+        let found = infer(&logs, &captures).unwrap();
+        assert_eq!(found.zone_ns, -h5 * SECOND);
+        assert_eq!(found.residual_ns, 0);
+        assert_eq!(found.pairs, vec![(0, 0), (1, 1), (2, 2)]);
+        assert_eq!(zone_name(found.zone_ns), "UTC-05:00");
+        assert_eq!(zone_name(20_700 * SECOND), "UTC+05:45");
+    }
+
+    #[test]
+    fn clocks_apart_by_seconds_keep_the_zone_and_show_the_rest() {
+        let key = || Key::StartTls;
+        let logs = [mark(key(), 3600 + 3)];
+        let found = infer(&logs, &[mark(key(), 0)]).unwrap();
+        assert_eq!(found.zone_ns, 3600 * SECOND);
+        assert_eq!(found.residual_ns, 3 * SECOND);
+        assert_eq!(signed_secs(found.residual_ns), "+3.000 s");
+    }
+
+    #[test]
+    fn nothing_shared_or_no_zone_on_earth_infers_nothing() {
+        let logs = [mark(Key::Dns("a.example".into()), 0)];
+        assert!(infer(&logs, &[mark(Key::Dns("b.example".into()), 0)]).is_none());
+        // Twenty hours apart: no zone is that far from UTC.
+        assert!(infer(&logs, &[mark(Key::Dns("a.example".into()), 20 * 3600)]).is_none());
+    }
+
+    #[test]
+    fn a_member_belongs_to_its_archive_a_file_to_its_folder() {
+        assert_eq!(
+            container("case/prt.zip:Logs/csf-unified.log"),
+            "case/prt.zip"
+        );
+        assert_eq!(container("case/jabber.log"), "case");
+        assert_eq!(container("jabber.log"), "");
+    }
+}
