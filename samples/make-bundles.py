@@ -475,12 +475,12 @@ events = [
     (alert_at + timedelta(milliseconds=3), f"INFO {j} [ls\\src\\http\\BasicHttpClientImpl.cpp(675)] [csf.httpclient] [csf::http::performRequest] - *-----* HTTP response code 0 connect code 0 for request #0 to PII_CED_Exception{{{edge_url}}}"),
     (alert_at + timedelta(milliseconds=4), f"ERROR {j} [ls\\src\\http\\BasicHttpClientImpl.cpp(568)] [csf.httpclient] [csf::http::executeImpl] - There was an issue performing the call to curl_easy_perform for request #0: CERTIFICATE_VALIDATION_ERROR"),
 ]
-routine = "DEBUG [0x00001a2c] [ls\\src\\http\\BasicHttpClientImpl.cpp(132)] [csf.httpclient] [csf::http::BasicHttpClientImpl::AsyncTask::execute] - request queued"
-lines = [(srv_answer - timedelta(seconds=3) + timedelta(milliseconds=250 * i), routine) for i in range(24)] + events
+queued = "DEBUG [0x00001a2c] [ls\\src\\http\\BasicHttpClientImpl.cpp(132)] [csf.httpclient] [csf::http::BasicHttpClientImpl::AsyncTask::execute] - request queued"
+lines = [(srv_answer - timedelta(seconds=3) + timedelta(milliseconds=250 * i), queued) for i in range(24)] + events
 lines.sort(key=lambda tl: tl[0])
 current = "".join(f"{jabber_time(t + local)} {l}\n" for t, l in lines)
 # The file Jabber rotated the day before: nothing in common with the capture.
-rotated = "".join(f"{jabber_time(srv_answer + local - timedelta(days=1, seconds=60 - i))} {routine}\n" for i in range(20))
+rotated = "".join(f"{jabber_time(srv_answer + local - timedelta(days=1, seconds=60 - i))} {queued}\n" for i in range(20))
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
     for name, text in [("Logs/csf-unified.log", current), ("Logs/csf-unified.log.1", rotated)]:
@@ -495,4 +495,63 @@ with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
     "_collab-edge._tls.example.com and the request to expe1.example.com:8443 are in both: they place the log in UTC "
     "(the zone is inferred and said in a clock.local_zone finding; the 0.35 s are shown, not corrected), and the rotated "
     "csf-unified.log.1, which shares nothing with the capture, takes the same zone.\n\nCrafted by `samples/make-bundles.py`.\n"
+)
+
+# Two bundles whose host names do not say E or C (edge01, core01): their configuration dumps
+# do. Expressway-C's traversal zone reaches Expressway-E at an IP address its certificate
+# (server_edge01_*.pem, SAN expe1/expe2/example.com/collab-edge) does not hold; C's status
+# dump shows the zone failed, and C's log the identity error (F41).
+
+
+def xconf(hostname, zones):
+    lines = ["xconfiguration",
+             f'*c xConfiguration IP DNS Hostname: "{hostname}"',
+             '*c xConfiguration IP DNS Domain Name: "example.com"',
+             f'*c xConfiguration SystemUnit Name: "{hostname}.example.com"',
+             '*c xConfiguration Zones Zone 1 Name: "DefaultZone"',
+             '*c xConfiguration Zones Zone 1 Type: Default']
+    for n, (name, kind, peers) in enumerate(zones, start=2):
+        lines.append(f'*c xConfiguration Zones Zone {n} Name: "{name}"')
+        lines.append(f'*c xConfiguration Zones Zone {n} Type: {kind}')
+        for p, peer in enumerate(peers + [""] * (6 - len(peers)), start=1):
+            if kind == "TraversalClient":
+                lines.append(f'*c xConfiguration Zones Zone {n} TraversalClient Peer {p} Address: "{peer}"')
+        lines.append(f'*c xConfiguration Zones Zone {n} {kind} SIP Port: 7001')
+        lines.append(f'*c xConfiguration Zones Zone {n} {kind} SIP TLS Verify Mode: On')
+    return "\n".join(lines + ["OK", ""])
+
+
+def xstat(version, zones):
+    lines = ["*s SystemUnit:", "    Software:", f'        Version: "{version}"', "*s/end", "*s Zones:"]
+    for n, (name, status) in enumerate(zones, start=2):
+        lines += [f"    Zone {n}:", f'        Name: "{name}"', f"        Status: {status}"]
+    return "\n".join(lines + ["*s/end", "OK", ""])
+
+
+def traversal_identity_ip(host, head, utc):
+    return traversal_identity(host, head, utc).replace("203.0.113.10", "10.77.0.10")
+
+
+config = HERE / "bundles-config-traversal-peer"
+config.mkdir(exist_ok=True)
+server_pem = (LAB_CERTS / "expe-good.pem").read_text().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+tar_gz(config / f"diagnostic_log_edge01_{STAMP}.tar.gz", [
+    (f"loggingsnapshot_edge01_{STAMP}.txt", snapshot("edge01", [], lines=60)),
+    (f"xconf_dump_edge01_{STAMP}.txt", xconf("edge01", [("UC traversal", "TraversalServer", [])])),
+    (f"xstat_dump_edge01_{STAMP}.txt", xstat("X14.3.1", [("UC traversal", "Active")])),
+    (f"server_edge01_{STAMP}.pem", server_pem),
+    (f"ca_edge01_{STAMP}.pem", (LAB_CERTS / "ca.pem").read_text()),
+])
+tar_gz(config / f"diagnostic_log_core01_{STAMP}.tar.gz", [
+    (f"loggingsnapshot_core01_{STAMP}.txt", snapshot("core01", [(10, traversal_identity_ip)], lines=60)),
+    (f"xconf_dump_core01_{STAMP}.txt", xconf("core01", [("UC traversal", "TraversalClient", ["10.77.0.10"])])),
+    (f"xstat_dump_core01_{STAMP}.txt", xstat("X14.3.1", [("UC traversal", "Failed")])),
+])
+(config / "README.md").write_text(
+    "# bundles-config-traversal-peer\n\nAn Expressway-E and an Expressway-C bundle whose host names (edge01, core01) do not say "
+    "which is which: their configuration dumps (xconf_dump_*) do, by their traversal zones (server on E, client on C). "
+    "Expressway-C's traversal zone has 10.77.0.10 as its peer address, which Expressway-E's certificate "
+    "(server_edge01_*.pem) does not hold; C's status dump (xstat_dump_*) shows the zone Failed and C's log the identity "
+    "error (F41).\n\nThe dumps follow the API's text form (`*c xConfiguration …` lines, indented `*s` blocks); no real "
+    "dump was at hand to copy, see samples/README.md. Crafted by `samples/make-bundles.py`.\n"
 )

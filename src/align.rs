@@ -7,6 +7,7 @@
 
 use crate::analyze::Decoded;
 use crate::faults::Phase;
+use crate::input::container;
 use crate::logs::grammar::TimeBasis;
 use crate::model::{Event, EventKind};
 use crate::report::{Evidence, Finding, Severity};
@@ -232,14 +233,6 @@ fn infer(logs: &[Mark], captures: &[Mark]) -> Option<Inferred> {
         residual_ns: offset - zone_ns,
         pairs: chosen.into_iter().map(|(_, l, c)| (l, c)).collect(),
     })
-}
-
-/// Where an input was found: the archive it is a member of, else its folder.
-fn container(path: &str) -> &str {
-    match path.rfind(':').filter(|&i| i > 1) {
-        Some(i) => &path[..i],
-        None => path.rsplit_once('/').map_or("", |(dir, _)| dir),
-    }
 }
 
 /// `UTC-05:00`, `UTC+05:45`.
@@ -494,15 +487,5 @@ mod tests {
         assert!(infer(&logs, &[mark(Key::Dns("b.example".into()), 0)]).is_none());
         // Twenty hours apart: no zone is that far from UTC.
         assert!(infer(&logs, &[mark(Key::Dns("a.example".into()), 20 * 3600)]).is_none());
-    }
-
-    #[test]
-    fn a_member_belongs_to_its_archive_a_file_to_its_folder() {
-        assert_eq!(
-            container("case/prt.zip:Logs/csf-unified.log"),
-            "case/prt.zip"
-        );
-        assert_eq!(container("case/jabber.log"), "case");
-        assert_eq!(container("jabber.log"), "");
     }
 }

@@ -17,6 +17,16 @@ pub enum Kind {
     Unknown,
 }
 
+/// Where an input was found: the archive it is a member of (`case/prt.zip` for
+/// `case/prt.zip:Logs/csf-unified.log`), else its folder. Files of one bundle or one problem
+/// report share it.
+pub fn container(path: &str) -> &str {
+    match path.rfind(':').filter(|&i| i > 1) {
+        Some(i) => &path[..i],
+        None => path.rsplit_once('/').map_or("", |(dir, _)| dir),
+    }
+}
+
 /// Bytes to look at before deciding (a tar header's magic sits at offset 257).
 pub const SNIFF_LEN: usize = 512;
 
@@ -121,6 +131,16 @@ fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_member_belongs_to_its_archive_a_file_to_its_folder() {
+        assert_eq!(
+            container("case/prt.zip:Logs/csf-unified.log"),
+            "case/prt.zip"
+        );
+        assert_eq!(container("case/jabber.log"), "case");
+        assert_eq!(container("jabber.log"), "");
+    }
 
     #[test]
     fn sniffs_by_magic() {

@@ -102,6 +102,36 @@ pub enum TcpOutcome {
     Established,
 }
 
+/// Which side of MRA an Expressway is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ExpresswayRole {
+    /// Expressway-E, in the DMZ: the traversal server the clients reach.
+    #[serde(rename = "expressway_e")]
+    E,
+    /// Expressway-C, inside: the traversal client that reaches CUCM and IM&P.
+    #[serde(rename = "expressway_c")]
+    C,
+}
+
+/// A zone from an Expressway's configuration or status dump.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ZoneDump {
+    pub id: u32,
+    /// The dump's line where the zone first appears.
+    pub line: u64,
+    pub name: Option<String>,
+    /// `TraversalClient`, `TraversalServer`, `Neighbor`, `DNS`…
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Peer addresses, as configured (names or IP addresses).
+    pub peers: Vec<String>,
+    /// From a status dump: `Active`, `Failed`…
+    pub status: Option<String>,
+    /// The line of the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_line: Option<u64>,
+}
+
 /// A summary of one X.509 certificate, taken from a TLS Certificate message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CertSummary {
@@ -298,6 +328,20 @@ pub enum EventKind {
         call_id: Option<String>,
         cseq: Option<String>,
     },
+    /// An Expressway's configuration or status dump (a bundle's `xconf_dump_*`,
+    /// `xstat_dump_*`): what MRA needs of it.
+    ExpresswayDump {
+        /// The dump's first entry.
+        line: u64,
+        host: Option<String>,
+        domain: Option<String>,
+        /// From the zone types, when a traversal zone says it.
+        role: Option<ExpresswayRole>,
+        /// The line of the zone type that says the role.
+        role_line: Option<u64>,
+        version: Option<String>,
+        zones: Vec<ZoneDump>,
+    },
     /// Certificates found in a file (PEM or DER), such as a bundle's `ca_*.pem`.
     CertificateFile {
         certs: Vec<CertSummary>,
@@ -352,9 +396,11 @@ impl EventKind {
             | SipResponse { stream, .. }
             | Anomaly { stream, .. }
             | IcmpUnreachable { stream, .. } => *stream,
-            DnsQuery { .. } | DnsResponse { .. } | LogSignature { .. } | CertificateFile { .. } => {
-                None
-            }
+            DnsQuery { .. }
+            | DnsResponse { .. }
+            | LogSignature { .. }
+            | CertificateFile { .. }
+            | ExpresswayDump { .. } => None,
         }
     }
 }

@@ -12,6 +12,8 @@ pub enum Grammar {
     Expressway,
     /// Jabber / Webex app client logs (csf-unified.log, jabber.log, PRT).
     Jabber,
+    /// An Expressway configuration or status dump (`*c xConfiguration …`, `*s …`).
+    ExpresswayDump,
     /// Text without a known header; signatures are still searched.
     Text,
 }

@@ -5,6 +5,7 @@ pub mod edge_config;
 pub mod grammar;
 pub mod prefilter;
 pub mod signatures;
+pub mod xconf;
 
 use crate::model::{Event, EventKind};
 use grammar::{Grammar, TimeBasis};
@@ -126,6 +127,8 @@ struct Part {
     ends_with_newline: Option<bool>,
     info: LogInfo,
     events: Vec<Event>,
+    /// Configuration or status dump entries, their lines counted within the chunk.
+    dump: Vec<xconf::Entry>,
 }
 
 impl Part {
@@ -148,6 +151,14 @@ impl Part {
             ends_with_newline: (!part.is_empty()).then(|| part.ends_with(b"\n")),
             info,
             events,
+            dump: if memchr::memmem::find(part, b"*c xConfiguration ").is_some()
+                || part.starts_with(b"*s ")
+                || memchr::memmem::find(part, b"\n*s ").is_some()
+            {
+                xconf::entries(part, 1)
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -161,6 +172,7 @@ struct Scan {
     ends_with_newline: bool,
     /// The line of the first hit not kept, once the limit on hits was reached.
     capped_at: Option<u64>,
+    dump: Vec<xconf::Entry>,
 }
 
 impl Scan {
@@ -172,6 +184,7 @@ impl Scan {
             first: true,
             ends_with_newline: true,
             capped_at: None,
+            dump: Vec::new(),
         }
     }
 
@@ -213,6 +226,10 @@ impl Scan {
             }
         }
         self.events.append(&mut part.events);
+        for mut entry in part.dump {
+            entry.line += self.lines_before;
+            self.dump.push(entry);
+        }
         self.lines_before += part.lines;
         if let Some(nl) = part.ends_with_newline {
             self.ends_with_newline = nl;
@@ -221,6 +238,26 @@ impl Scan {
 
     fn finish(mut self) -> Decoded {
         self.info.lines = self.lines_before + u64::from(!self.ends_with_newline);
+        if let Some(first) = self.dump.first() {
+            let s = xconf::summarize(&self.dump);
+            if self.info.grammar == Grammar::Text {
+                self.info.grammar = Grammar::ExpresswayDump;
+            }
+            self.info.hosts.extend(s.host.clone());
+            self.events.push(Event {
+                frame: 0,
+                ts: crate::time::UNKNOWN,
+                kind: EventKind::ExpresswayDump {
+                    line: first.line,
+                    host: s.host,
+                    domain: s.domain,
+                    role: s.role,
+                    role_line: s.role_line,
+                    version: s.version,
+                    zones: s.zones,
+                },
+            });
+        }
         self.info.hosts.sort();
         self.info.hosts.dedup();
         let anomalies = self

@@ -2,7 +2,7 @@
 //! Expressway-E certificate that stands in for a chain TLS 1.3 hides, and the ones outside
 //! their validity at the bundle's time.
 
-use super::{Ctx, Tagged, connection, ladder};
+use super::{Ctx, Tagged, connection};
 use crate::model::EventKind;
 use crate::report::Evidence;
 
@@ -14,7 +14,8 @@ pub(super) fn server_certificate<'a>(
     ctx.events.iter().find_map(|t| match &t.event.kind {
         EventKind::CertificateFile { certs }
             if certs.first().is_some_and(|c| !crate::certs::is_ca(&c.der))
-                && file_role(&ctx.inputs[t.input]) != crate::report::Party::ExpresswayC =>
+                && file_role(&ctx.roles, &ctx.inputs[t.input])
+                    != crate::report::Party::ExpresswayC =>
         {
             Some((t, certs.as_slice()))
         }
@@ -27,13 +28,14 @@ fn file_name(name: &str) -> &str {
     name.rsplit([':', '/']).next().unwrap_or(name)
 }
 
-/// E or C from a bundle file's name (`server_expc_2026-…pem`), as far as the host name tells.
-fn file_role(name: &str) -> crate::report::Party {
+/// E or C for a bundle file: as its bundle's dump says, else as far as the host name in the
+/// file's name tells (`server_expc_2026-…pem`).
+fn file_role(roles: &super::dumps::Roles, name: &str) -> crate::report::Party {
     let file = file_name(name);
     let host = file
         .strip_prefix("server_")
         .map(|h| h.split('.').next().unwrap_or(h));
-    ladder::expressway_role(host)
+    roles.of(name, host)
 }
 
 /// A server certificate file outside its validity at the time it is judged.
@@ -74,7 +76,7 @@ pub(super) fn problems(ctx: &Ctx<'_>, clock: &crate::certs::Clock<'_>) -> Vec<Fi
             f.basis
         );
         out.push(FileProblem {
-            expressway_c: file_role(name) == crate::report::Party::ExpresswayC,
+            expressway_c: file_role(&ctx.roles, name) == crate::report::Party::ExpresswayC,
             at: f.at,
             evidence: Evidence {
                 input: name.clone(),
@@ -104,15 +106,47 @@ mod tests {
     use crate::report::Party;
 
     #[test]
-    fn the_role_comes_from_the_bundle_file_name() {
+    fn the_role_comes_from_the_bundles_dump_else_the_file_name() {
+        let none = super::super::dumps::Roles::default();
         assert_eq!(
-            file_role("case/diag.tar:server_expc_2026-11-26_14-17-30.pem"),
+            file_role(&none, "case/diag.tar:server_expc_2026-11-26_14-17-30.pem"),
             Party::ExpresswayC
         );
         assert_eq!(
-            file_role("server_expe01_2026-11-26_14-17-30.pem"),
+            file_role(&none, "server_expe01_2026-11-26_14-17-30.pem"),
             Party::ExpresswayE
         );
-        assert_eq!(file_role("case/certificate.pem"), Party::Expressway);
+        assert_eq!(file_role(&none, "case/certificate.pem"), Party::Expressway);
+        // A dump in the same bundle says C, whatever the host name.
+        let inputs = ["case/diag.tar:xconf_dump_edge01_x.txt".to_string()];
+        let dump = super::super::Tagged {
+            input: 0,
+            event: crate::model::Event {
+                frame: 0,
+                ts: crate::time::UNKNOWN,
+                kind: EventKind::ExpresswayDump {
+                    line: 1,
+                    host: Some("edge01".into()),
+                    domain: None,
+                    role: Some(crate::model::ExpresswayRole::C),
+                    role_line: Some(1),
+                    version: None,
+                    zones: Vec::new(),
+                },
+            },
+        };
+        let roles = super::super::dumps::Roles::from_dumps(&inputs, std::slice::from_ref(&dump));
+        assert_eq!(
+            file_role(
+                &roles,
+                "case/diag.tar:server_edge01_2026-11-26_14-17-30.pem"
+            ),
+            Party::ExpresswayC
+        );
+        assert_eq!(
+            roles.of("elsewhere.log", Some("edge01.example.com")),
+            Party::ExpresswayC
+        );
+        assert_eq!(roles.of("elsewhere.log", Some("expe")), Party::ExpresswayE);
     }
 }

@@ -114,7 +114,7 @@ pub fn build<'t>(
             let log = ctx.catalog.signatures.iter().find(|s| &s.id == signature);
             let party = match log.map(|s| s.log.as_str()) {
                 Some("jabber") => Party::Client,
-                _ => expressway_role(host.as_deref()),
+                _ => ctx.roles.of(&ctx.inputs[t.input], host.as_deref()),
             };
             let mark = if *severity == crate::report::Severity::Fault {
                 Mark::Bad

@@ -4,6 +4,7 @@
 mod clock;
 pub mod connection;
 pub mod discovery;
+mod dumps;
 mod files;
 mod ladder;
 mod logs;
@@ -67,6 +68,7 @@ pub fn analyze(
             .collect(),
         server_file: None,
         anchors,
+        roles: dumps::Roles::from_dumps(inputs, events),
     };
     ctx.server_file = files::server_certificate(&ctx);
     let txs = discovery::transactions(events);
@@ -119,11 +121,15 @@ pub fn analyze(
     for (i, s) in sessions.iter_mut().enumerate() {
         s.id = i + 1;
     }
+    let about_boxes = dumps::findings(&ctx);
     match sessions.last() {
         Some(last) => Analysis {
             verdict: last.verdict.clone(),
             phases: last.phases.clone(),
-            findings: sessions.iter().flat_map(|s| s.findings.iter().cloned()).collect(),
+            findings: about_boxes
+                .into_iter()
+                .chain(sessions.iter().flat_map(|s| s.findings.iter().cloned()))
+                .collect(),
             sessions,
         },
         None => Analysis {
@@ -140,7 +146,7 @@ pub fn analyze(
                 .map(|&phase| PhaseResult { phase, status: Status::NotObserved, summary: "no MRA traffic in the inputs".into(), evidence: Vec::new() })
                 .collect(),
             sessions,
-            findings: Vec::new(),
+            findings: about_boxes,
         },
     }
 }
@@ -157,6 +163,8 @@ pub(crate) struct Ctx<'a> {
     server_file: Option<(&'a Tagged, &'a [crate::model::CertSummary])>,
     /// Trust anchors, for a chain the client rejected without saying why.
     anchors: &'a [crate::certs::AnchorSet],
+    /// Which Expressway is E and which is C, as their dumps say.
+    roles: dumps::Roles,
 }
 
 impl Ctx<'_> {

@@ -1,0 +1,366 @@
+//! What the Expressways' own dumps (a bundle's `xconf_dump_*`, `xstat_dump_*`) say: which
+//! box is E and which is C (a traversal server zone is E's, a traversal client zone C's),
+//! for every file of the same bundle and the log lines of that host; a traversal zone whose
+//! peer address Expressway-E's certificate does not name; zones a status dump shows down.
+
+use super::{Ctx, Tagged, ladder};
+use crate::faults::Phase;
+use crate::model::{EventKind, ExpresswayRole, ZoneDump};
+use crate::report::{Evidence, Finding, Party, Severity};
+
+/// Roles the dumps state: per bundle (container) and per host name (its first label).
+#[derive(Default)]
+pub struct Roles {
+    by_container: Vec<(String, ExpresswayRole)>,
+    by_host: Vec<(String, ExpresswayRole)>,
+}
+
+fn first_label(host: &str) -> String {
+    host.split('.').next().unwrap_or(host).to_ascii_lowercase()
+}
+
+impl Roles {
+    pub fn from_dumps(inputs: &[String], events: &[Tagged]) -> Roles {
+        let mut roles = Roles::default();
+        for t in events {
+            if let EventKind::ExpresswayDump {
+                host,
+                role: Some(role),
+                ..
+            } = &t.event.kind
+            {
+                let container = crate::input::container(&inputs[t.input]).to_string();
+                if !roles.by_container.iter().any(|(c, _)| *c == container) {
+                    roles.by_container.push((container, *role));
+                }
+                if let Some(host) = host {
+                    roles.by_host.push((first_label(host), *role));
+                }
+            }
+        }
+        roles
+    }
+
+    /// E or C for a file (by the dump of its bundle) or a log line's host (by a dump of that
+    /// host), else as far as the host name tells.
+    pub fn of(&self, input: &str, host: Option<&str>) -> Party {
+        let container = crate::input::container(input);
+        let stated = host
+            .and_then(|h| {
+                let label = first_label(h);
+                self.by_host.iter().find(|(l, _)| *l == label)
+            })
+            .or_else(|| self.by_container.iter().find(|(c, _)| c == container))
+            .map(|(_, role)| *role);
+        match stated {
+            Some(ExpresswayRole::E) => Party::ExpresswayE,
+            Some(ExpresswayRole::C) => Party::ExpresswayC,
+            None => ladder::expressway_role(host),
+        }
+    }
+}
+
+fn role_name(role: Option<ExpresswayRole>) -> &'static str {
+    match role {
+        Some(ExpresswayRole::E) => "Expressway-E",
+        Some(ExpresswayRole::C) => "Expressway-C",
+        None => "an Expressway (no traversal zone says which)",
+    }
+}
+
+fn line_evidence(ctx: &Ctx<'_>, t: &Tagged, line: u64, note: String) -> Evidence {
+    Evidence {
+        input: ctx.inputs[t.input].clone(),
+        frame: None,
+        line: Some(line),
+        ts: crate::time::format_ns(t.event.ts),
+        filter: None,
+        note,
+        excerpt: None,
+    }
+}
+
+fn zone_label(z: &ZoneDump) -> String {
+    match &z.name {
+        Some(name) => format!("zone {} \"{name}\"", z.id),
+        None => format!("zone {}", z.id),
+    }
+}
+
+/// Whether a certificate names `peer` (a host name, or an IP address in its SAN).
+fn names(cert: &crate::model::CertSummary, peer: &str) -> bool {
+    match peer.parse::<std::net::IpAddr>() {
+        Ok(ip) => cert.san_ip.contains(&ip),
+        Err(_) => cert
+            .san_dns
+            .iter()
+            .chain(cert.common_name.iter())
+            .any(|n| crate::proto::x509::dns_name_matches(n, peer)),
+    }
+}
+
+/// `core01` from `xstat_dump_core01_2026-11-26_14-17-30.txt`.
+fn host_from_file_name(path: &str) -> Option<String> {
+    let file = path.rsplit([':', '/']).next()?;
+    let rest = file
+        .strip_prefix("xconf_dump_")
+        .or_else(|| file.strip_prefix("xstat_dump_"))?;
+    let stamp = rest.match_indices('_').map(|(i, _)| i).find(|&i| {
+        let b = rest.as_bytes();
+        b.len() > i + 5 && b[i + 1..i + 5].iter().all(u8::is_ascii_digit) && b[i + 5] == b'-'
+    })?;
+    Some(rest[..stamp].to_string()).filter(|h| !h.is_empty())
+}
+
+/// What the dumps of one bundle (or folder) say together: the configuration's host, role
+/// and zones, the status dump's zone states.
+struct Expressway<'a> {
+    container: &'a str,
+    host: Option<String>,
+    domain: Option<String>,
+    role: Option<ExpresswayRole>,
+    /// The dump and line that say the role, else the first dump's first entry.
+    said: (&'a Tagged, u64),
+    version: Option<String>,
+    /// Each zone, with the dump and line that show its status, if one does.
+    zones: Vec<(ZoneDump, Option<(&'a Tagged, u64)>)>,
+}
+
+fn gather<'a>(ctx: &Ctx<'a>) -> Vec<Expressway<'a>> {
+    let mut boxes: Vec<Expressway<'a>> = Vec::new();
+    for t in ctx.events {
+        let EventKind::ExpresswayDump {
+            line,
+            host,
+            domain,
+            role,
+            role_line,
+            version,
+            zones,
+        } = &t.event.kind
+        else {
+            continue;
+        };
+        let container = crate::input::container(&ctx.inputs[t.input]);
+        let i = match boxes.iter().position(|b| b.container == container) {
+            Some(i) => i,
+            None => {
+                boxes.push(Expressway {
+                    container,
+                    host: None,
+                    domain: None,
+                    role: None,
+                    said: (t, *line),
+                    version: None,
+                    zones: Vec::new(),
+                });
+                boxes.len() - 1
+            }
+        };
+        let b = &mut boxes[i];
+        b.host = b
+            .host
+            .take()
+            .or_else(|| host.clone())
+            .or_else(|| host_from_file_name(&ctx.inputs[t.input]));
+        b.domain = b.domain.take().or_else(|| domain.clone());
+        b.version = b.version.take().or_else(|| version.clone());
+        if let (None, Some(r), Some(at)) = (b.role, role, role_line) {
+            b.role = Some(*r);
+            b.said = (t, *at);
+        }
+        for z in zones {
+            let status = z.status_line.map(|line| (t, line));
+            match b.zones.iter_mut().find(|(have, _)| have.id == z.id) {
+                Some((have, shown)) => {
+                    have.name = have.name.take().or_else(|| z.name.clone());
+                    have.kind = have.kind.take().or_else(|| z.kind.clone());
+                    if have.peers.is_empty() {
+                        have.peers = z.peers.clone();
+                    }
+                    if have.status.is_none() {
+                        have.status = z.status.clone();
+                        *shown = status;
+                    }
+                }
+                None => b.zones.push((z.clone(), status)),
+            }
+        }
+    }
+    for b in &mut boxes {
+        b.zones.sort_by_key(|(z, _)| z.id);
+    }
+    boxes
+}
+
+fn is_traversal(z: &ZoneDump) -> bool {
+    z.kind
+        .as_deref()
+        .is_some_and(|k| k.to_ascii_lowercase().contains("traversal"))
+}
+
+/// One note per Expressway the dumps describe (host, role, version, traversal zones), a
+/// warning per traversal peer address Expressway-E's certificate does not name, and one per
+/// zone a status dump shows down.
+pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for b in gather(ctx) {
+        let who = match (&b.host, &b.domain) {
+            (Some(h), Some(d)) if !h.contains('.') => format!("{h}.{d}"),
+            (Some(h), _) => h.clone(),
+            (None, _) => b.container.to_string(),
+        };
+        let traversal: Vec<String> = b
+            .zones
+            .iter()
+            .map(|(z, _)| z)
+            .filter(|z| is_traversal(z))
+            .map(|z| {
+                let peers = if z.peers.is_empty() {
+                    String::new()
+                } else {
+                    format!(" → {}", z.peers.join(", "))
+                };
+                let status = z
+                    .status
+                    .as_deref()
+                    .map_or(String::new(), |s| format!(", {s}"));
+                format!(
+                    "{} ({}{peers}{status})",
+                    zone_label(z),
+                    z.kind.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        let version = b
+            .version
+            .as_deref()
+            .map_or(String::new(), |v| format!(", version {v}"));
+        let zones_text = if traversal.is_empty() {
+            String::new()
+        } else {
+            format!("; traversal: {}", traversal.join("; "))
+        };
+        let (said, line) = b.said;
+        out.push(Finding {
+            severity: Severity::Info,
+            id: "config.expressway".into(),
+            phase: Phase::Provisioning,
+            summary: format!(
+                "{who} is {} by its own dumps{version}{zones_text}",
+                role_name(b.role)
+            ),
+            evidence: vec![line_evidence(
+                ctx,
+                said,
+                line,
+                "the dump that says it".into(),
+            )],
+        });
+        if b.role == Some(ExpresswayRole::C) {
+            let zones: Vec<ZoneDump> = b.zones.iter().map(|(z, _)| z.clone()).collect();
+            let config = ctx.events.iter().find(|t| {
+                matches!(
+                    &t.event.kind,
+                    EventKind::ExpresswayDump { role: Some(_), .. }
+                ) && crate::input::container(&ctx.inputs[t.input]) == b.container
+            });
+            if let Some(config) = config {
+                out.extend(unnamed_peers(ctx, config, &who, &zones));
+            }
+        }
+        for (z, shown) in &b.zones {
+            let (Some(status), Some((t, line))) = (&z.status, shown) else {
+                continue;
+            };
+            if ["active", "on", "ok"].contains(&status.to_ascii_lowercase().as_str()) {
+                continue;
+            }
+            let why = if is_traversal(z) {
+                ": the traversal zone carries MRA's SIP and the C→E tunnels"
+            } else {
+                ""
+            };
+            out.push(Finding {
+                severity: Severity::Warning,
+                id: "config.zone_down".into(),
+                phase: Phase::Sip,
+                summary: format!(
+                    "{who}'s status dump shows {} {status} when the logs were collected{why}",
+                    zone_label(z)
+                ),
+                evidence: vec![line_evidence(
+                    ctx,
+                    t,
+                    *line,
+                    format!("{} {status}", zone_label(z)),
+                )],
+            });
+        }
+    }
+    out
+}
+
+/// Expressway-C's traversal peers checked against Expressway-E's certificate (a bundle's
+/// `server_*.pem`): the peer address must be a name (or IP) the certificate holds, else C
+/// refuses E ("TLS certificate identity was unacceptable", F41).
+fn unnamed_peers(ctx: &Ctx<'_>, t: &Tagged, who: &str, zones: &[ZoneDump]) -> Vec<Finding> {
+    let Some((file, chain)) = ctx.server_file else {
+        return Vec::new();
+    };
+    let Some(leaf) = chain.first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for z in zones.iter().filter(|z| {
+        z.kind
+            .as_deref()
+            .is_some_and(|k| k.to_ascii_lowercase().contains("traversalclient"))
+    }) {
+        for peer in z.peers.iter().filter(|p| !names(leaf, p)) {
+            let held: Vec<String> = leaf
+                .san_dns
+                .iter()
+                .cloned()
+                .chain(leaf.san_ip.iter().map(|ip| ip.to_string()))
+                .collect();
+            out.push(Finding {
+                severity: Severity::Warning,
+                id: "config.traversal_peer_not_in_certificate".into(),
+                phase: Phase::Sip,
+                summary: format!(
+                    "{who} (Expressway-C) reaches Expressway-E through {} at \"{peer}\", which Expressway-E's certificate does not name (CN {}, SAN {}): with TLS verify on, Expressway-C refuses it (\"TLS certificate identity was unacceptable\"); make the peer address a name the certificate holds",
+                    zone_label(z),
+                    leaf.common_name.as_deref().unwrap_or("none"),
+                    if held.is_empty() { "none".to_string() } else { held.join(", ") }
+                ),
+                evidence: vec![
+                    line_evidence(ctx, t, z.line, format!("{}, peer {peer}", zone_label(z))),
+                    ctx.evidence(file, "Expressway-E's server certificate"),
+                ],
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dump_file_name_holds_the_host() {
+        assert_eq!(
+            host_from_file_name("b.tar:xstat_dump_core01_2026-11-26_14-17-30.txt").as_deref(),
+            Some("core01")
+        );
+        assert_eq!(
+            host_from_file_name("xconf_dump_exp_c_01_2026-11-26_14-17-30.xml").as_deref(),
+            Some("exp_c_01")
+        );
+        assert_eq!(
+            host_from_file_name("loggingsnapshot_x_2026-11-26.txt"),
+            None
+        );
+    }
+}
