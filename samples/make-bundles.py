@@ -234,14 +234,14 @@ tar_gz(weak / f"diagnostic_log_expe_{weak_stamp}.tar.gz", [
 
 # REGISTERs followed through both Expressways by Call-ID: one answered 200 by CUCM and back,
 # one received by E and C and never answered. Lines in the S22 grammar (section 2.7).
-def register_line(action, call_id, cseq, code=None):
+def register_line(action, call_id, cseq, code=None, aor="sip:7022@example.com"):
     def make(host, head, utc):
         local = "10.0.10.2" if host == "expe" else "10.0.30.2"
         if code is None:
-            detail = f"Receive Request Method=REGISTER, CSeq={cseq}, To=sip:7022@example.com, Call-ID={call_id}, From-Tag=a1{cseq}, To-Tag=, Msg-Hash={30_000_000 + cseq}"
+            detail = f"Receive Request Method=REGISTER, CSeq={cseq}, To={aor}, Call-ID={call_id}, From-Tag=a1{cseq}, To-Tag=, Msg-Hash={30_000_000 + cseq}"
             dir_ = 'Action="Received" Local-ip="%s" Local-port="5061" Src-ip="198.51.100.23" Src-port="50209"' % local
         else:
-            detail = f"Sending Response Code={code}, Method=REGISTER, CSeq={cseq}, To=sip:7022@example.com, Call-ID={call_id}, From-Tag=a1{cseq}, To-Tag=b2{cseq}, Msg-Hash={40_000_000 + cseq}"
+            detail = f"Sending Response Code={code}, Method=REGISTER, CSeq={cseq}, To={aor}, Call-ID={call_id}, From-Tag=a1{cseq}, To-Tag=b2{cseq}, Msg-Hash={40_000_000 + cseq}"
             dir_ = 'Action="Sent" Local-ip="%s" Local-port="5061" Dst-ip="198.51.100.23" Dst-port="50209"' % local
         return f'{head} {host} tvcs: UTCTime="{utc}" Module="network.sip" Level="INFO":  {dir_} Detail="{detail}"'
     return make
@@ -554,4 +554,31 @@ tar_gz(config / f"diagnostic_log_core01_{STAMP}.tar.gz", [
     "(server_edge01_*.pem) does not hold; C's status dump (xstat_dump_*) shows the zone Failed and C's log the identity "
     "error (F41).\n\nThe dumps follow the API's text form (`*c xConfiguration …` lines, indented `*s` blocks); no real "
     "dump was at hand to copy, see samples/README.md. Crafted by `samples/make-bundles.py`.\n"
+)
+
+# One Expressway-E and one Expressway-C bundle of the same minute holding three users: alice's
+# credentials are refused by CUCM UDS (C), bob registers (E, C, 200 back), carol's REGISTER
+# is refused by CUCM with 403 (C, then E). One session per user; the verdict is carol's, the
+# latest to fail; a note lists all three.
+users = HERE / "bundles-many-users"
+users.mkdir(exist_ok=True)
+bob, carol = "4b1d0c2e-77aa0001@198.51.100.41", "9c2e1d3f-88bb0002@198.51.100.52"
+tar_gz(users / f"diagnostic_log_expe_{STAMP}.tar.gz", [(f"loggingsnapshot_expe_{STAMP}.txt", snapshot("expe", [
+    (12.0, register_line("received", bob, 2001, aor="sip:bob@example.com")),
+    (12.3, register_line("sent", bob, 2001, 200, aor="sip:bob@example.com")),
+    (20.0, register_line("received", carol, 3001, aor="sip:carol@example.com")),
+    (20.3, register_line("sent", carol, 3001, 403, aor="sip:carol@example.com")),
+]))])
+tar_gz(users / f"diagnostic_log_expc_{STAMP}.tar.gz", [(f"loggingsnapshot_expc_{STAMP}.txt", snapshot("expc", [
+    (5.3, uds_401),
+    (12.1, register_line("received", bob, 2001, aor="sip:bob@example.com")),
+    (12.2, register_line("sent", bob, 2001, 200, aor="sip:bob@example.com")),
+    (20.1, register_line("received", carol, 3001, aor="sip:carol@example.com")),
+    (20.2, register_line("sent", carol, 3001, 403, aor="sip:carol@example.com")),
+]))])
+(users / "README.md").write_text(
+    "# bundles-many-users\n\nExpressway-E and Expressway-C bundles of the same minute with three users in them: CUCM UDS "
+    "refuses alice's credentials (Expressway-C), bob's REGISTER goes through E and C and is accepted, carol's is refused "
+    "with 403 by CUCM and the 403 comes back through C and E. One session per user (by the user name, the UDS URL, the "
+    "AOR); the verdict is carol's, the latest to fail, and a note lists the three.\n\nCrafted by `samples/make-bundles.py`.\n"
 )

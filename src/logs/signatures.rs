@@ -24,6 +24,9 @@ pub struct Signature {
     pub pattern: String,
     #[serde(default)]
     pub fields: Vec<String>,
+    /// The field naming the user or client the line is about, if any.
+    #[serde(default)]
+    pub subject: Option<String>,
     pub meaning: String,
     pub fix: String,
     pub example: String,
@@ -83,6 +86,16 @@ impl Catalog {
                     s.id,
                     s.fault,
                     s.phase.name()
+                ));
+            }
+            // The subject must be a field the signature fills.
+            if let Some(subject) = &s.subject
+                && !s.fields.contains(subject)
+                && !s.pattern.contains(&format!("(?P<{subject}>"))
+            {
+                return Err(format!(
+                    "signature {}: subject {subject} is neither in fields nor a named group",
+                    s.id
                 ));
             }
         }
@@ -479,6 +492,13 @@ mod tests {
     fn a_bad_user_catalog_is_refused_with_a_reason() {
         let bad = "[[signature]]\nid='x'\nsource='s'\nlog='jabber'\nphase='sip'\nfault='provisioning.auth_failed'\nseverity='fault'\npattern='a'\nmeaning='m'\nfix='f'\nexample='a'\n";
         assert!(Catalog::parse(bad).unwrap_err().contains("not in phase"));
+        let unnamed =
+            bad.replace("fault='provisioning.auth_failed'", "fault=''") + "subject='user'\n";
+        assert!(
+            Catalog::parse(&unnamed)
+                .unwrap_err()
+                .contains("subject user")
+        );
         assert!(Catalog::parse("nonsense = [").is_err());
     }
 }

@@ -222,6 +222,30 @@ pub fn apply(
         });
     }
     register_trails(ctx, hits, findings);
+    // A REGISTER answered 200, and none left unanswered: SIP registration worked, whatever
+    // else the logs do not show.
+    let sip = Phase::ALL
+        .iter()
+        .position(|p| *p == Phase::Sip)
+        .expect("a phase");
+    if states[sip].status == Status::NotObserved
+        && !findings.iter().any(|f| f.id == "sip.register_unanswered")
+        && let Some((_, count, evidence)) =
+            noted.iter().find(|(n, ..)| n == "sip-register-accepted")
+    {
+        states[sip] = super::PhaseState::new(
+            Status::Ok,
+            format!(
+                "REGISTER accepted (200 OK{})",
+                if *count > 1 {
+                    format!(", {count} lines")
+                } else {
+                    String::new()
+                }
+            ),
+        );
+        states[sip].evidence = evidence.clone();
+    }
     for ((id, count, evidence), (_, severity, phase, meaning)) in noted.into_iter().zip(meanings) {
         let summary = if count > 1 {
             format!("{meaning} ({count} lines)")

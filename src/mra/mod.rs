@@ -9,6 +9,7 @@ mod files;
 mod ladder;
 mod logs;
 mod phases;
+mod subjects;
 mod verdict;
 
 use crate::faults::Phase;
@@ -114,18 +115,48 @@ pub fn analyze(
     } else {
         Vec::new()
     };
-    if !unplaced.is_empty() || !problems.is_empty() {
-        sessions.push(log_session(&ctx, sessions.len() + 1, &unplaced, &problems));
+    let groups = subjects::split(&ctx, &unplaced);
+    let per_user = groups
+        .iter()
+        .filter(|(s, _)| matches!(s, Some(subjects::Subject::User(_))))
+        .count();
+    if groups.is_empty() && !problems.is_empty() {
+        sessions.push(log_session(&ctx, sessions.len() + 1, &[], &problems, None));
+    }
+    for (n, (subject, hits)) in groups.iter().enumerate() {
+        // The certificate file problems concern every user: with the lines of no one in
+        // particular, or the first group.
+        let last = n + 1 == groups.len();
+        let mine: &[files::FileProblem] = if last { &problems } else { &[] };
+        sessions.push(log_session(
+            &ctx,
+            sessions.len() + 1,
+            hits,
+            mine,
+            subject.as_ref(),
+        ));
     }
     sessions.sort_by(|a, b| a.start.cmp(&b.start).then(a.client.cmp(&b.client)));
     for (i, s) in sessions.iter_mut().enumerate() {
         s.id = i + 1;
     }
-    let about_boxes = dumps::findings(&ctx);
-    match sessions.last() {
-        Some(last) => Analysis {
-            verdict: last.verdict.clone(),
-            phases: last.phases.clone(),
+    let mut about_boxes = dumps::findings(&ctx);
+    // Several users in the logs: the verdict is the latest one to fail, and a note lists
+    // them all (else it is the last session's: a later attempt of the same client wins).
+    let judged = if per_user >= 2 {
+        about_boxes.push(users_note(&sessions));
+        sessions
+            .iter()
+            .rev()
+            .find(|s| s.user.is_some() && s.verdict.status == Status::Failed)
+            .or(sessions.last())
+    } else {
+        sessions.last()
+    };
+    match judged {
+        Some(judged) => Analysis {
+            verdict: judged.verdict.clone(),
+            phases: judged.phases.clone(),
             findings: about_boxes
                 .into_iter()
                 .chain(sessions.iter().flat_map(|s| s.findings.iter().cloned()))
@@ -611,6 +642,7 @@ fn judge_attempt(
         verdict::Frame {
             id,
             client: client.to_string(),
+            user: subjects::one_user(ctx, hits),
             domain,
             start: attempt.start,
             end: attempt.end,
@@ -624,11 +656,51 @@ fn judge_attempt(
 }
 
 /// A session from log lines and certificate files alone (no capture shows this sign-in).
+/// Which users the logs hold and how each fared, in session order.
+fn users_note(sessions: &[Session]) -> Finding {
+    let users: Vec<&Session> = sessions.iter().filter(|s| s.user.is_some()).collect();
+    let failed = users
+        .iter()
+        .filter(|s| s.verdict.status == Status::Failed)
+        .count();
+    let each: Vec<String> = users
+        .iter()
+        .map(|s| {
+            let user = s.user.as_deref().unwrap_or_default();
+            match (&s.verdict.status, &s.verdict.fault) {
+                (Status::Failed, Some(fault)) => format!("{user} failed ({fault})"),
+                (Status::Ok, _) => format!("{user} ok"),
+                _ => format!("{user} no fault found"),
+            }
+        })
+        .collect();
+    Finding {
+        severity: if failed > 0 {
+            Severity::Warning
+        } else {
+            Severity::Info
+        },
+        id: "sessions.users".into(),
+        phase: Phase::Provisioning,
+        summary: format!(
+            "{} users in these logs, {failed} failed: {}; the verdict is the latest to fail",
+            users.len(),
+            each.join(", ")
+        ),
+        evidence: users
+            .iter()
+            .filter_map(|s| s.verdict.evidence.first().cloned())
+            .take(6)
+            .collect(),
+    }
+}
+
 fn log_session(
     ctx: &Ctx<'_>,
     id: usize,
     hits: &[&Tagged],
     problems: &[files::FileProblem],
+    subject: Option<&subjects::Subject>,
 ) -> Session {
     let mut states: Vec<PhaseState> = Phase::ALL
         .iter()
@@ -703,7 +775,14 @@ fn log_session(
     verdict::finish(
         verdict::Frame {
             id,
-            client: "(from logs)".into(),
+            client: match subject {
+                Some(subjects::Subject::Client(ip)) => ip.to_string(),
+                _ => "(from logs)".into(),
+            },
+            user: match subject {
+                Some(subjects::Subject::User(user)) => Some(user.clone()),
+                _ => None,
+            },
             domain,
             start: times.iter().copied().min().unwrap_or(crate::time::UNKNOWN),
             end: times.iter().copied().max().unwrap_or(crate::time::UNKNOWN),

@@ -9,6 +9,8 @@ use crate::report::{Finding, PhaseResult, Session, Severity, Status, Verdict};
 pub struct Frame {
     pub id: usize,
     pub client: String,
+    /// The user the session's log lines are about, when they say.
+    pub user: Option<String>,
     pub domain: Option<String>,
     pub start: i64,
     pub end: i64,
@@ -60,6 +62,7 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
     Session {
         id: frame.id,
         client: frame.client,
+        user: frame.user,
         domain: frame.domain,
         start: crate::time::format_ns(frame.start),
         end: crate::time::format_ns(frame.end),

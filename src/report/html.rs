@@ -173,9 +173,13 @@ fn session(out: &mut String, s: &Session, many: bool) {
     if many {
         let _ = write!(
             out,
-            "<h2>Session {}: client {}{} · {} – {}</h2>",
+            "<h2>Session {}: client {}{}{} · {} – {}</h2>",
             s.id,
             esc(&s.client),
+            s.user
+                .as_deref()
+                .map(|u| format!(", user {}", esc(u)))
+                .unwrap_or_default(),
             s.domain
                 .as_deref()
                 .map(|d| format!(", domain {}", esc(d)))

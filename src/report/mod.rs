@@ -121,6 +121,10 @@ pub struct LadderStep {
 pub struct Session {
     pub id: usize,
     pub client: String,
+    /// The user the session's log lines are about (a user name, an AOR's user part), when
+    /// the logs hold lines about users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     pub domain: Option<String>,
     pub start: String,
     pub end: String,

@@ -163,9 +163,14 @@ pub fn render_with(report: &Report, color: bool) -> String {
             .as_deref()
             .map(|d| format!(", domain {}", clean(d)))
             .unwrap_or_default();
+        let user = s
+            .user
+            .as_deref()
+            .map(|u| format!(", user {}", clean(u)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "\nsession {}: client {}{domain}, {}–{} UTC",
+            "\nsession {}: client {}{user}{domain}, {}–{} UTC",
             s.id,
             s.client,
             clock(&s.start),

@@ -1,0 +1,132 @@
+//! Who a log line is about — a user (a user name, an AOR, a UDS URL) or a client address —
+//! as its signature's `subject` field says. When the logs hold several users, their lines
+//! make one session per user; lines about no one in particular (alarms, zones) one more.
+
+use super::{Ctx, Tagged};
+use crate::model::EventKind;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    User(String),
+    Client(std::net::IpAddr),
+}
+
+/// `sip:Alice@example.com` → `alice`; `https://cucm:8443/cucm-uds/user/alice/devices` →
+/// `alice`; `alice` → `alice`.
+fn user_from(value: &str) -> Option<String> {
+    let value = value.trim().trim_start_matches('<').trim_end_matches('>');
+    let value = match value.split_once("/user/") {
+        Some((_, rest)) => rest.split(['/', '?']).next().unwrap_or(rest),
+        None => value,
+    };
+    let value = value
+        .strip_prefix("sip:")
+        .or_else(|| value.strip_prefix("sips:"))
+        .unwrap_or(value);
+    let local = value.split('@').next().unwrap_or(value).trim();
+    (!local.is_empty() && !local.contains(char::is_whitespace)).then(|| local.to_lowercase())
+}
+
+pub fn of(ctx: &Ctx<'_>, t: &Tagged) -> Option<Subject> {
+    let EventKind::LogSignature {
+        signature, fields, ..
+    } = &t.event.kind
+    else {
+        return None;
+    };
+    let field = ctx
+        .catalog
+        .signatures
+        .iter()
+        .find(|s| &s.id == signature)?
+        .subject
+        .as_ref()?;
+    let value = fields.get(field)?;
+    match value.trim().parse() {
+        Ok(ip) => Some(Subject::Client(ip)),
+        Err(_) => user_from(value).map(Subject::User),
+    }
+}
+
+/// The one user these lines name, if they name exactly one.
+pub fn one_user(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Option<String> {
+    let mut user: Option<String> = None;
+    for t in hits {
+        if let Some(Subject::User(u)) = of(ctx, t) {
+            match &user {
+                Some(have) if *have != u => return None,
+                _ => user = Some(u),
+            }
+        }
+    }
+    user
+}
+
+/// The log lines no capture session took, split by who they are about: one group per user
+/// when two users or more appear (else per client address, when only addresses do and two
+/// or more), the rest in a group of their own. One user or one address labels the one group.
+pub fn split<'a>(ctx: &Ctx<'_>, hits: &[&'a Tagged]) -> Vec<(Option<Subject>, Vec<&'a Tagged>)> {
+    let subjects: Vec<Option<Subject>> = hits.iter().map(|t| of(ctx, t)).collect();
+    let distinct = |user: bool| {
+        let mut seen: Vec<&Subject> = Vec::new();
+        for s in subjects.iter().flatten() {
+            if matches!(s, Subject::User(_)) == user && !seen.contains(&s) {
+                seen.push(s);
+            }
+        }
+        seen
+    };
+    let (users, clients) = (distinct(true), distinct(false));
+    let by = if users.len() >= 2 || (users.len() == 1 && clients.len() <= 1) {
+        users
+    } else if users.is_empty() {
+        clients
+    } else {
+        Vec::new()
+    };
+    if by.len() == 1 {
+        return vec![(Some(by[0].clone()), hits.to_vec())];
+    }
+    let mut groups: Vec<(Option<Subject>, Vec<&'a Tagged>)> = by
+        .iter()
+        .map(|s| (Some((*s).clone()), Vec::new()))
+        .collect();
+    let mut rest = Vec::new();
+    for (t, s) in hits.iter().zip(&subjects) {
+        match groups
+            .iter_mut()
+            .find(|(g, _)| g.is_some() && g.as_ref() == s.as_ref())
+        {
+            Some((_, group)) => group.push(*t),
+            None => rest.push(*t),
+        }
+    }
+    if !rest.is_empty() {
+        groups.push((None, rest));
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_are_named_alike_from_aors_urls_and_names() {
+        for v in [
+            "sip:Alice@example.com",
+            "<sips:alice@example.com>",
+            "https://10.0.40.5:8443/cucm-uds/user/alice/devices",
+            "alice",
+            " alice@example.com ",
+        ] {
+            assert_eq!(user_from(v).as_deref(), Some("alice"), "{v}");
+        }
+        assert_eq!(
+            user_from("sip:7022@cluster.example.com").as_deref(),
+            Some("7022")
+        );
+        assert_eq!(user_from(""), None);
+        assert_eq!(user_from("two words"), None);
+    }
+}
