@@ -582,3 +582,48 @@ tar_gz(users / f"diagnostic_log_expc_{STAMP}.tar.gz", [(f"loggingsnapshot_expc_{
     "with 403 by CUCM and the 403 comes back through C and E. One session per user (by the user name, the UDS URL, the "
     "AOR); the verdict is carol's, the latest to fail, and a note lists the three.\n\nCrafted by `samples/make-bundles.py`.\n"
 )
+
+# The SIP SERVICE Expressway-E sends through Expressway-C before a client's first REGISTER,
+# followed by Call-ID: E sends it, C receives it, C answers 408 (behind source NAT, CUCM's
+# answer never finds its way back), E gets the 408 (F44).
+
+
+def service_line(kind, call_id, cseq, code=None):
+    def make(host, head, utc):
+        if host == "expe":
+            ends = 'Local-ip="10.0.10.2" Local-port="7003" Dst-ip="10.0.30.2" Dst-port="27901"'
+            back = 'Local-ip="10.0.10.2" Local-port="7003" Src-ip="10.0.30.2" Src-port="27901"'
+        else:
+            ends = 'Local-ip="10.0.30.2" Local-port="27901" Src-ip="64.100.0.10" Src-port="7003"'
+            back = 'Local-ip="10.0.30.2" Local-port="27901" Dst-ip="64.100.0.10" Dst-port="7003"'
+        to = "sip:serviceserver@cucm02.example.local"
+        tags = f"From-Tag=5e{cseq}, To-Tag={'' if code is None else '6f' + str(cseq)}"
+        if kind == "send":
+            body = f'Action="Sent" {ends} Detail="Sending Request Method=SERVICE, CSeq={cseq}, To={to}, Call-ID={call_id}, {tags}, Msg-Hash={50_000_000 + cseq}"'
+        elif kind == "receive":
+            body = f'Action="Received" {ends} Detail="Receive Request Method=SERVICE, CSeq={cseq}, To={to}, Call-ID={call_id}, {tags}, Msg-Hash={50_000_000 + cseq}"'
+        elif kind == "answer":
+            body = f'Action="Sent" {back} Detail="Sending Response Code={code}, Method=SERVICE, CSeq={cseq}, To={to}, Call-ID={call_id}, {tags}, Msg-Hash={60_000_000 + cseq}"'
+        else:
+            body = f'Action="Received" {back} Detail="Receive Response Code={code}, Method=SERVICE, CSeq={cseq}, To={to}, Call-ID={call_id}, {tags}, Msg-Hash={60_000_000 + cseq}"'
+        return f'{head} {host} tvcs: UTCTime="{utc}" Module="network.sip" Level="INFO":  {body}'
+    return make
+
+
+service = HERE / "bundles-service-trail"
+service.mkdir(exist_ok=True)
+svc = "abcd12345678@127.0.0.1"
+tar_gz(service / f"diagnostic_log_expe_{STAMP}.tar.gz", [(f"loggingsnapshot_expe_{STAMP}.txt", snapshot("expe", [
+    (10.0, service_line("send", svc, 4616)),
+    (42.1, service_line("got", svc, 4616, 408)),
+]))])
+tar_gz(service / f"diagnostic_log_expc_{STAMP}.tar.gz", [(f"loggingsnapshot_expc_{STAMP}.txt", snapshot("expc", [
+    (10.1, service_line("receive", svc, 4616)),
+    (42.0, service_line("answer", svc, 4616, 408)),
+]))])
+(service / "README.md").write_text(
+    "# bundles-service-trail\n\nExpressway-E and Expressway-C bundles of the same minute: the SIP SERVICE that E sends "
+    "through C before a client's first REGISTER is received by C and answered 408 32 s later, and E gets the 408 (the "
+    "answer from CUCM never came back: source NAT between C and E, F44). Followed by Call-ID across both boxes.\n\n"
+    "Crafted by `samples/make-bundles.py`.\n"
+)

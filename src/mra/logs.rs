@@ -21,106 +21,143 @@ pub fn placed_in_time(t: &Tagged) -> bool {
     matches!(&t.event.kind, EventKind::LogSignature { time_basis, .. } if time_basis.is_utc())
 }
 
-/// REGISTERs followed by Call-ID through every Expressway whose log holds them (E, then C,
-/// then the answers back): one note per Call-ID with its path and final response, and a
-/// warning for one that was received but never answered in these logs.
-fn register_trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
+/// A SIP method whose requests are followed by Call-ID through the Expressways' logs.
+struct Traced {
+    method: &'static str,
+    /// The signatures of its requests and responses start with this.
+    prefix: &'static str,
+    /// Finding ids: a trail with its final response, a request never answered.
+    trail: &'static str,
+    unanswered: &'static str,
+}
+
+const TRACED: [Traced; 2] = [
+    Traced {
+        method: "REGISTER",
+        prefix: "sip-register-",
+        trail: "sip.register_trail",
+        unanswered: "sip.register_unanswered",
+    },
+    Traced {
+        method: "SERVICE",
+        prefix: "sip-service-",
+        trail: "sip.service_trail",
+        unanswered: "sip.service_unanswered",
+    },
+];
+
+/// What one line of a trail says: `received`, `sent`, `answered 200`, `got 408`.
+fn trail_step(signature: &str, fields: &std::collections::BTreeMap<String, String>) -> String {
+    let code = fields.get("code").map(String::as_str);
+    let sending = fields.get("action").map(String::as_str) == Some("Sending");
+    match (signature, code) {
+        ("sip-register-received", _) => "received".into(),
+        ("sip-register-accepted", _) => "answered 200".into(),
+        (_, None) if sending => "sent".into(),
+        (_, None) if fields.contains_key("action") => "received".into(),
+        (_, None) => "answered an error".into(),
+        (_, Some(code)) if fields.contains_key("action") && !sending => format!("got {code}"),
+        (_, Some(code)) => format!("answered {code}"),
+    }
+}
+
+/// REGISTERs and SERVICEs followed by Call-ID through every Expressway whose log holds them
+/// (E, then C, then the answers back): one note per Call-ID with its path and final
+/// response, and a warning for one that was received but never answered in these logs.
+fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
     const SHOWN: usize = 20;
-    let mut trails: std::collections::BTreeMap<&str, Vec<&Tagged>> = Default::default();
-    let mut order: Vec<&str> = Vec::new();
     let mut ordered: Vec<&&Tagged> = hits.iter().collect();
     ordered.sort_by_key(|t| (t.event.ts, t.input));
-    for t in ordered {
-        let EventKind::LogSignature {
-            signature, fields, ..
-        } = &t.event.kind
-        else {
-            continue;
-        };
-        if !signature.starts_with("sip-register-") {
-            continue;
-        }
-        if let Some(id) = fields.get("call_id") {
-            if !trails.contains_key(id.as_str()) {
-                order.push(id);
+    for traced in &TRACED {
+        let mut trails: std::collections::BTreeMap<&str, Vec<&Tagged>> = Default::default();
+        let mut order: Vec<&str> = Vec::new();
+        for t in &ordered {
+            let EventKind::LogSignature {
+                signature, fields, ..
+            } = &t.event.kind
+            else {
+                continue;
+            };
+            if !signature.starts_with(traced.prefix) {
+                continue;
             }
-            trails.entry(id).or_default().push(t);
-        }
-    }
-    for (n, call_id) in order.iter().enumerate() {
-        let steps = &trails[call_id];
-        let mut aor = None;
-        let mut answered = None;
-        let path: Vec<String> = steps
-            .iter()
-            .map(|t| {
-                let EventKind::LogSignature {
-                    signature,
-                    fields,
-                    host,
-                    ..
-                } = &t.event.kind
-                else {
-                    unreachable!("only log lines are kept")
-                };
-                aor = aor.or(fields.get("aor"));
-                let what = match signature.as_str() {
-                    "sip-register-received" => "received".to_string(),
-                    "sip-register-accepted" => "answered 200".to_string(),
-                    _ => format!(
-                        "answered {}",
-                        fields.get("code").map_or("an error", String::as_str)
-                    ),
-                };
-                if what != "received" {
-                    answered = Some(what.clone());
+            if let Some(id) = fields.get("call_id") {
+                if !trails.contains_key(id.as_str()) {
+                    order.push(id);
                 }
-                format!(
-                    "{} {what} at {}",
-                    host.as_deref().unwrap_or("?"),
-                    crate::time::format_clock_ms(t.event.ts)
-                )
-            })
-            .collect();
-        let aor = aor.map_or(String::new(), |a| format!(", {a}"));
-        let evidence = steps
-            .iter()
-            .zip(&path)
-            .take(6)
-            .map(|(t, step)| ctx.evidence(t, step.clone()))
-            .collect();
-        match answered {
-            None => findings.push(Finding {
-                severity: Severity::Warning,
-                id: "sip.register_unanswered".into(),
+                trails.entry(id).or_default().push(t);
+            }
+        }
+        for (n, call_id) in order.iter().enumerate() {
+            let steps = &trails[call_id];
+            let mut aor = None;
+            let mut answered = None;
+            let path: Vec<String> = steps
+                .iter()
+                .map(|t| {
+                    let EventKind::LogSignature {
+                        signature,
+                        fields,
+                        host,
+                        ..
+                    } = &t.event.kind
+                    else {
+                        unreachable!("only log lines are kept")
+                    };
+                    aor = aor.or(fields.get("aor"));
+                    let what = trail_step(signature, fields);
+                    if what.starts_with("answered") || what.starts_with("got") {
+                        answered = Some(what.clone());
+                    }
+                    format!(
+                        "{} {what} at {}",
+                        host.as_deref().unwrap_or("?"),
+                        crate::time::format_clock_ms(t.event.ts)
+                    )
+                })
+                .collect();
+            let aor = aor.map_or(String::new(), |a| format!(", {a}"));
+            let evidence = steps
+                .iter()
+                .zip(&path)
+                .take(6)
+                .map(|(t, step)| ctx.evidence(t, step.clone()))
+                .collect();
+            let method = traced.method;
+            match answered {
+                None => findings.push(Finding {
+                    severity: Severity::Warning,
+                    id: traced.unanswered.into(),
+                    phase: Phase::Sip,
+                    summary: format!(
+                        "{method} {call_id}{aor}: {}, and no final response in these logs (CUCM or the next hop never answered, or the logs end first)",
+                        path.join(" → ")
+                    ),
+                    evidence,
+                }),
+                Some(_) if n < SHOWN => findings.push(Finding {
+                    severity: Severity::Info,
+                    id: traced.trail.into(),
+                    phase: Phase::Sip,
+                    summary: format!("{method} {call_id}{aor}: {}", path.join(" → ")),
+                    evidence,
+                }),
+                Some(_) => {}
+            }
+        }
+        if order.len() > SHOWN {
+            findings.push(Finding {
+                severity: Severity::Info,
+                id: traced.trail.into(),
                 phase: Phase::Sip,
                 summary: format!(
-                    "REGISTER {call_id}{aor}: {}, and no final response in these logs (CUCM or the next hop never answered, or the logs end first)",
-                    path.join(" → ")
+                    "{} more {} Call-IDs not listed (the first {SHOWN} are)",
+                    order.len() - SHOWN,
+                    traced.method
                 ),
-                evidence,
-            }),
-            Some(_) if n < SHOWN => findings.push(Finding {
-                severity: Severity::Info,
-                id: "sip.register_trail".into(),
-                phase: Phase::Sip,
-                summary: format!("REGISTER {call_id}{aor}: {}", path.join(" → ")),
-                evidence,
-            }),
-            Some(_) => {}
+                evidence: Vec::new(),
+            });
         }
-    }
-    if order.len() > SHOWN {
-        findings.push(Finding {
-            severity: Severity::Info,
-            id: "sip.register_trail".into(),
-            phase: Phase::Sip,
-            summary: format!(
-                "{} more REGISTER Call-IDs not listed (the first {SHOWN} are)",
-                order.len() - SHOWN
-            ),
-            evidence: Vec::new(),
-        });
     }
 }
 
@@ -221,7 +258,7 @@ pub fn apply(
             evidence,
         });
     }
-    register_trails(ctx, hits, findings);
+    trails(ctx, hits, findings);
     // A REGISTER answered 200, and none left unanswered: SIP registration worked, whatever
     // else the logs do not show.
     let sip = Phase::ALL
