@@ -627,3 +627,41 @@ tar_gz(service / f"diagnostic_log_expc_{STAMP}.tar.gz", [(f"loggingsnapshot_expc
     "answer from CUCM never came back: source NAT between C and E, F44). Followed by Call-ID across both boxes.\n\n"
     "Crafted by `samples/make-bundles.py`.\n"
 )
+
+# The issue's own case: a folder with Expressway-E's bundle, Expressway-C's bundle and the
+# client's capture of one failed sign-in (a copy of provisioning-only). Between the client and
+# Expressway-E a NAT translates 10.77.0.2:40132 to 198.51.100.23:50314, and E's clock runs
+# 1.75 s ahead: the one get_edge_config request is paired by time alone. E relays it to C,
+# C asks CUCM UDS for alice's devices and gets 401: the fault is C's line.
+three = HERE / "merged-capture-expe-expc-nat"
+three.mkdir(exist_ok=True)
+for old in three.glob("diagnostic_log_*.tar.gz"):
+    old.unlink()
+capture = (HERE / "provisioning-only" / "capture.pcap").read_bytes()
+(three / "client.pcap").write_bytes(capture)
+syn_at, _ = first_syn(capture, 8443)
+skew = timedelta(seconds=1.75)
+log_start = (syn_at + skew).replace(microsecond=0) - timedelta(seconds=5)
+stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+request_at = (syn_at + skew + timedelta(milliseconds=2) - log_start).total_seconds()
+
+
+def nat_request(host, head, utc):
+    return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
+            'Detail="Receive Request" Txn-id="7" Src-ip="198.51.100.23" Src-port="50314" '
+            'Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin HTTP/1.1"')
+
+
+tar_gz(three / f"diagnostic_log_expe_{stamp}.tar.gz", [(f"loggingsnapshot_expe_{stamp}.txt",
+       snapshot("expe", [(request_at, nat_request)], start=log_start))])
+# C's clock is E's (both on the same NTP): the UDS query follows E's request by 0.3 s.
+tar_gz(three / f"diagnostic_log_expc_{stamp}.tar.gz", [(f"loggingsnapshot_expc_{stamp}.txt",
+       snapshot("expc", [(request_at + 0.3, uds_401)], start=log_start))])
+(three / "README.md").write_text(
+    "# merged-capture-expe-expc-nat\n\nA folder with what an engineer gets for one failed sign-in: the client's capture (a "
+    "copy of provisioning-only: the TLS handshake to 8443 succeeds, the rest is encrypted), Expressway-E's bundle and "
+    "Expressway-C's bundle. A NAT between the client and Expressway-E translates 10.77.0.2:40132 to 198.51.100.23:50314 "
+    "and E's clock runs 1.75 s ahead, so the get_edge_config request E logged is paired with the capture's by time alone "
+    "(said, with the translation). E relays it to C; CUCM UDS refuses alice's credentials: the fault is pinned on "
+    "Expressway-C's line.\n\nCrafted by `samples/make-bundles.py`.\n"
+)

@@ -169,15 +169,43 @@ struct Inferred {
 
 /// The offset most log marks agree on (within [`WINDOW_NS`]), rounded to the quarter hour.
 fn infer(logs: &[Mark], captures: &[Mark]) -> Option<Inferred> {
-    let mut by_key: HashMap<&Key, Vec<usize>> = HashMap::new();
-    for (i, m) in captures.iter().enumerate() {
-        by_key.entry(&m.key).or_default().push(i);
+    let log_keys: Vec<(&Key, i64)> = logs.iter().map(|m| (&m.key, m.ts)).collect();
+    let capture_keys: Vec<(&Key, i64)> = captures.iter().map(|m| (&m.key, m.ts)).collect();
+    let reach = ZONE_MIN_NS - QUARTER_HOUR_NS..=ZONE_MAX_NS + QUARTER_HOUR_NS;
+    let chosen = agreeing_pairs(&log_keys, &capture_keys, WINDOW_NS, reach);
+    let mut deltas: Vec<i64> = chosen.iter().map(|p| p.2).collect();
+    deltas.sort_unstable();
+    let offset = *deltas.get(deltas.len() / 2)?;
+    let zone_ns = (offset as f64 / QUARTER_HOUR_NS as f64).round() as i64 * QUARTER_HOUR_NS;
+    if !(ZONE_MIN_NS..=ZONE_MAX_NS).contains(&zone_ns) {
+        return None;
+    }
+    Some(Inferred {
+        zone_ns,
+        residual_ns: offset - zone_ns,
+        pairs: chosen.into_iter().map(|(l, c, _)| (l, c)).collect(),
+    })
+}
+
+/// Log marks paired with capture marks of the same key at the offset (log time minus capture
+/// time, within `reach`) most log marks agree on to within `window`: one pair per log mark
+/// (the one nearest that offset), as (log index, capture index, offset), in log order. The
+/// first such window wins, so the answer depends on nothing but the inputs.
+pub(crate) fn agreeing_pairs<K: Eq + std::hash::Hash>(
+    logs: &[(K, i64)],
+    captures: &[(K, i64)],
+    window: i64,
+    reach: std::ops::RangeInclusive<i64>,
+) -> Vec<(usize, usize, i64)> {
+    let mut by_key: HashMap<&K, Vec<usize>> = HashMap::new();
+    for (i, (key, _)) in captures.iter().enumerate() {
+        by_key.entry(key).or_default().push(i);
     }
     let mut pairs: Vec<(i64, usize, usize)> = Vec::new();
-    'logs: for (l, m) in logs.iter().enumerate() {
-        for &c in by_key.get(&m.key).map_or(&[][..], Vec::as_slice) {
-            let delta = m.ts - captures[c].ts;
-            if (ZONE_MIN_NS - QUARTER_HOUR_NS..=ZONE_MAX_NS + QUARTER_HOUR_NS).contains(&delta) {
+    'logs: for (l, (key, ts)) in logs.iter().enumerate() {
+        for &c in by_key.get(key).map_or(&[][..], Vec::as_slice) {
+            let delta = ts - captures[c].1;
+            if reach.contains(&delta) {
                 pairs.push((delta, l, c));
                 if pairs.len() == MAX_PAIRS {
                     break 'logs;
@@ -186,8 +214,6 @@ fn infer(logs: &[Mark], captures: &[Mark]) -> Option<Inferred> {
         }
     }
     pairs.sort_unstable();
-    // The window of offsets holding the most distinct log marks (the first such, so the
-    // answer does not depend on anything but the inputs).
     let mut count = vec![0u32; logs.len()];
     let (mut distinct, mut best, mut start) = (0usize, (0usize, 0usize, 0usize), 0usize);
     for end in 0..pairs.len() {
@@ -195,7 +221,7 @@ fn infer(logs: &[Mark], captures: &[Mark]) -> Option<Inferred> {
             distinct += 1;
         }
         count[pairs[end].1] += 1;
-        while pairs[end].0 - pairs[start].0 > WINDOW_NS {
+        while pairs[end].0 - pairs[start].0 > window {
             count[pairs[start].1] -= 1;
             if count[pairs[start].1] == 0 {
                 distinct -= 1;
@@ -207,32 +233,20 @@ fn infer(logs: &[Mark], captures: &[Mark]) -> Option<Inferred> {
         }
     }
     if best.0 == 0 {
-        return None;
+        return Vec::new();
     }
-    let window = &pairs[best.1..=best.2];
-    let centre = window[window.len() / 2].0;
-    // One pair per log mark: the one nearest the window's centre.
-    let mut chosen: Vec<(i64, usize, usize)> = Vec::new();
-    for &(delta, l, c) in window {
-        match chosen.iter_mut().find(|p| p.1 == l) {
-            Some(p) if (delta - centre).abs() < (p.0 - centre).abs() => *p = (delta, l, c),
+    let in_window = &pairs[best.1..=best.2];
+    let centre = in_window[in_window.len() / 2].0;
+    let mut chosen: Vec<(usize, usize, i64)> = Vec::new();
+    for &(delta, l, c) in in_window {
+        match chosen.iter_mut().find(|p| p.0 == l) {
+            Some(p) if (delta - centre).abs() < (p.2 - centre).abs() => *p = (l, c, delta),
             Some(_) => {}
-            None => chosen.push((delta, l, c)),
+            None => chosen.push((l, c, delta)),
         }
     }
-    let mut deltas: Vec<i64> = chosen.iter().map(|p| p.0).collect();
-    deltas.sort_unstable();
-    let offset = deltas[deltas.len() / 2];
-    let zone_ns = (offset as f64 / QUARTER_HOUR_NS as f64).round() as i64 * QUARTER_HOUR_NS;
-    if !(ZONE_MIN_NS..=ZONE_MAX_NS).contains(&zone_ns) {
-        return None;
-    }
-    chosen.sort_by_key(|p| p.1);
-    Some(Inferred {
-        zone_ns,
-        residual_ns: offset - zone_ns,
-        pairs: chosen.into_iter().map(|(_, l, c)| (l, c)).collect(),
-    })
+    chosen.sort_by_key(|p| p.0);
+    chosen
 }
 
 /// `UTC-05:00`, `UTC+05:45`.
@@ -479,6 +493,32 @@ mod tests {
         assert_eq!(found.zone_ns, 3600 * SECOND);
         assert_eq!(found.residual_ns, 3 * SECOND);
         assert_eq!(signed_secs(found.residual_ns), "+3.000 s");
+    }
+
+    #[test]
+    fn requests_pair_by_their_spacing_when_nothing_names_them() {
+        // The capture's requests at 0, 1.2 and 5 s, plus one from an unrelated minute; the
+        // log's 2.5 s later (its clock) with 20 ms of jitter.
+        let ms = 1_000_000;
+        let captures = [((), 0), ((), 1200 * ms), ((), 5000 * ms), ((), 60_000 * ms)];
+        let logs = [((), 2500 * ms), ((), 3720 * ms), ((), 7490 * ms)];
+        let pairs = agreeing_pairs(&logs, &captures, 250 * ms, -3600 * SECOND..=3600 * SECOND);
+        assert_eq!(
+            pairs,
+            vec![(0, 0, 2500 * ms), (1, 1, 2520 * ms), (2, 2, 2490 * ms)]
+        );
+        // Spaced differently: no more than one request agrees on any offset.
+        let apart = [((), 2500 * ms), ((), 6000 * ms)];
+        assert_eq!(
+            agreeing_pairs(
+                &apart,
+                &captures[..2],
+                250 * ms,
+                -3600 * SECOND..=3600 * SECOND
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]

@@ -14,10 +14,23 @@ use std::collections::BTreeMap;
 /// the port (ports are reused).
 const MAX_SKEW_NS: i64 = 3600 * 1_000_000_000;
 
+/// Requests paired by timing agree to within this (network jitter between the two views).
+const TIMING_WINDOW_NS: i64 = 250_000_000;
+
+/// How a log's requests were paired with the capture's connections.
+#[derive(Clone, Copy, PartialEq)]
+enum Matched {
+    /// By the client's source port, which Expressway-E logged.
+    Port,
+    /// By the spacing of the requests: the port was translated on the way (NAT).
+    Timing,
+}
+
 /// One finding per Expressway log with matched requests: the median offset, log minus capture.
 pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
-    // Per log input: (offset, the line, the connection's request event).
-    let mut pairs: BTreeMap<usize, Vec<(i64, &Tagged, &Tagged)>> = BTreeMap::new();
+    // Per log input: (offset, the line, the connection).
+    let mut pairs: BTreeMap<usize, Vec<(i64, &Tagged, &Connection<'_>)>> = BTreeMap::new();
+    let mut lines: BTreeMap<usize, Vec<&Tagged>> = BTreeMap::new();
     for &line in &ctx.edge_requests {
         let EventKind::LogSignature { fields, .. } = &line.event.kind else {
             continue;
@@ -25,27 +38,62 @@ pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
         if line.event.ts == crate::time::UNKNOWN {
             continue;
         }
+        lines.entry(line.input).or_default().push(line);
         let Some(port) = fields.get("Src-port").and_then(|p| p.parse::<u16>().ok()) else {
             continue;
         };
-        let matched: Vec<&Tagged> = conns
+        let matched: Vec<&Connection<'_>> = conns
             .iter()
+            .copied()
             .filter(|c| c.client.port == port)
-            .map(|c| request_of(c))
-            .filter(|r| (line.event.ts - r.event.ts).abs() < MAX_SKEW_NS)
+            .filter(|c| (line.event.ts - request_of(c).event.ts).abs() < MAX_SKEW_NS)
             .collect();
         // Two connections from the same port within the hour: not one request to pair.
-        if let [request] = matched[..] {
+        if let [conn] = matched[..] {
             pairs.entry(line.input).or_default().push((
-                line.event.ts - request.event.ts,
+                line.event.ts - request_of(conn).event.ts,
                 line,
-                request,
+                conn,
             ));
+        }
+    }
+    let mut how: BTreeMap<usize, Matched> = pairs.keys().map(|&i| (i, Matched::Port)).collect();
+    // Logs whose ports match nothing (a NAT translated them): pair by the requests' spacing.
+    let edge: Vec<&Connection<'_>> = conns
+        .iter()
+        .copied()
+        .filter(|c| c.server.port == 8443)
+        .collect();
+    for (input, logged) in &lines {
+        if pairs.contains_key(input) || edge.is_empty() {
+            continue;
+        }
+        let log_marks: Vec<((), i64)> = logged.iter().map(|t| ((), t.event.ts)).collect();
+        let capture_marks: Vec<((), i64)> =
+            edge.iter().map(|c| ((), request_of(c).event.ts)).collect();
+        let chosen = crate::align::agreeing_pairs(
+            &log_marks,
+            &capture_marks,
+            TIMING_WINDOW_NS,
+            -MAX_SKEW_NS..=MAX_SKEW_NS,
+        );
+        // One request on each side pairs by time alone; more must agree on their spacing.
+        let alone = logged.len() == 1 && edge.len() == 1;
+        if chosen.len() >= 2 || (chosen.len() == 1 && alone) {
+            pairs.insert(
+                *input,
+                chosen
+                    .into_iter()
+                    .map(|(l, c, delta)| (delta, logged[l], edge[c]))
+                    .collect(),
+            );
+            how.insert(*input, Matched::Timing);
         }
     }
     pairs
         .into_iter()
         .map(|(input, mut found)| {
+            let matched = how[&input];
             found.sort_by_key(|(offset, ..)| *offset);
             let median = found[found.len() / 2].0;
             let host = found.iter().find_map(|(_, line, _)| match &line.event.kind {
@@ -53,12 +101,13 @@ pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
                 _ => None,
             });
             let who = host.unwrap_or_else(|| ctx.inputs[input].clone());
+            found.sort_by_key(|(_, line, _)| line.event.ts);
             let evidence = found
                 .iter()
                 .take(3)
-                .flat_map(|(offset, line, request)| {
+                .flat_map(|(offset, line, conn)| {
                     [
-                        ctx.evidence(request, "the client's request, in the capture"),
+                        ctx.evidence(request_of(conn), "the client's request, in the capture"),
                         ctx.evidence(
                             line,
                             format!(
@@ -69,15 +118,38 @@ pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
                     ]
                 })
                 .collect();
+            let n = found.len();
+            let plural = if n == 1 { "" } else { "s" };
+            let how = match matched {
+                Matched::Port => {
+                    format!("{n} get_edge_config request{plural} matched by the client's port")
+                }
+                Matched::Timing => {
+                    let seen_as = found.first().and_then(|(_, line, conn)| {
+                        let EventKind::LogSignature { fields, .. } = &line.event.kind else {
+                            return None;
+                        };
+                        Some(format!(
+                            ", {} reached it as {}:{}",
+                            conn.client,
+                            fields.get("Src-ip")?,
+                            fields.get("Src-port")?
+                        ))
+                    });
+                    format!(
+                        "{n} get_edge_config request{plural} matched by {}: the client's address was translated on the way{}",
+                        if n == 1 { "time alone" } else { "their spacing" },
+                        seen_as.unwrap_or_default()
+                    )
+                }
+            };
             Finding {
                 severity: Severity::Info,
                 id: "clock.offset".into(),
                 phase: Phase::Provisioning,
                 summary: format!(
-                    "{who}'s log runs {} from the capture's clock ({} get_edge_config request{} matched by the client's port); log times are shown as logged, not corrected",
+                    "{who}'s log runs {} from the capture's clock ({how}); log times are shown as logged, not corrected",
                     signed_secs(median),
-                    found.len(),
-                    if found.len() == 1 { "" } else { "s" }
                 ),
                 evidence,
             }
