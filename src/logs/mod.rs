@@ -151,16 +151,23 @@ impl Part {
             ends_with_newline: (!part.is_empty()).then(|| part.ends_with(b"\n")),
             info,
             events,
-            dump: if memchr::memmem::find(part, b"*c xConfiguration ").is_some()
-                || part.starts_with(b"*s ")
-                || memchr::memmem::find(part, b"\n*s ").is_some()
-            {
+            // A dump shows itself in its first lines: a log's chunks are not searched twice.
+            dump: if is_dump(&part[..part.len().min(DUMP_SNIFF)]) {
                 xconf::entries(part, 1)
             } else {
                 Vec::new()
             },
         }
     }
+}
+
+/// Bytes of a chunk looked at for configuration or status dump lines.
+const DUMP_SNIFF: usize = 64 << 10;
+
+fn is_dump(head: &[u8]) -> bool {
+    memchr::memmem::find(head, b"*c xConfiguration ").is_some()
+        || head.starts_with(b"*s ")
+        || memchr::memmem::find(head, b"\n*s ").is_some()
 }
 
 /// The state of one log's scan across its chunks, absorbed in order.
