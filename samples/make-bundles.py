@@ -665,3 +665,83 @@ tar_gz(three / f"diagnostic_log_expc_{stamp}.tar.gz", [(f"loggingsnapshot_expc_{
     "(said, with the translation). E relays it to C; CUCM UDS refuses alice's credentials: the fault is pinned on "
     "Expressway-C's line.\n\nCrafted by `samples/make-bundles.py`.\n"
 )
+
+# Expressway-E's own capture in its bundle (eth0_diagnostic_logging_tcpdump*.pcap) beside
+# the client's (a copy of tls-untrusted): E sees the client's connection to 8443 through a
+# NAT (10.77.0.2 → 198.51.100.23, port 47992 → 61001), its clock 0.6 s ahead, and none of
+# the client's DNS. Paired by timing, not judged twice.
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def expressway_view(pcap, nat_ip, nat_port, client_port, skew):
+    """The frames of TCP port 8443, as Expressway-E's interface saw them."""
+    out = bytearray(pcap[:24])
+    client_ip = bytes([10, 77, 0, 2])
+    at = 24
+    while at + 16 <= len(pcap):
+        sec, usec, caplen, origlen = struct.unpack_from("<IIII", pcap, at)
+        frame = bytearray(pcap[at + 16: at + 16 + caplen])
+        at += 16 + caplen
+        if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            continue
+        ihl = (frame[14] & 0x0F) * 4
+        tcp = 14 + ihl
+        sport, dport = struct.unpack_from(">HH", frame, tcp)
+        if 8443 not in (sport, dport):
+            continue
+        if frame[26:30] == client_ip and sport == client_port:
+            frame[26:30] = nat_ip
+            struct.pack_into(">H", frame, tcp, nat_port)
+        if frame[30:34] == client_ip and dport == client_port:
+            frame[30:34] = nat_ip
+            struct.pack_into(">H", frame, tcp + 2, nat_port)
+        struct.pack_into(">H", frame, 24, 0)
+        struct.pack_into(">H", frame, 24, checksum(bytes(frame[14:tcp])))
+        total = struct.unpack_from(">H", frame, 16)[0]
+        segment = frame[tcp:14 + total]
+        struct.pack_into(">H", segment, 16, 0)
+        pseudo = bytes(frame[26:34]) + struct.pack(">BBH", 0, 6, len(segment))
+        struct.pack_into(">H", segment, 16, checksum(pseudo + bytes(segment)))
+        frame[tcp:14 + total] = segment
+        t = datetime.fromtimestamp(sec, timezone.utc) + timedelta(microseconds=usec) + skew
+        out += struct.pack("<IIII", int(t.timestamp()), t.microsecond, len(frame), origlen) + frame
+    return bytes(out)
+
+
+view = HERE / "merged-capture-expe-tcpdump"
+view.mkdir(exist_ok=True)
+for old in view.glob("diagnostic_log_*.tar.gz"):
+    old.unlink()
+capture = (HERE / "tls-untrusted" / "capture.pcap").read_bytes()
+(view / "client.pcap").write_bytes(capture)
+syn_at, client_port = first_syn(capture, 8443)
+log_start = syn_at.replace(microsecond=0) - timedelta(seconds=5)
+stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+edge_pcap = expressway_view(capture, bytes([198, 51, 100, 23]), 61001, client_port, timedelta(seconds=0.6))
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+    for name, data in [(f"loggingsnapshot_expe_{stamp}.txt", snapshot("expe", [], start=log_start, lines=40).encode()),
+                       (f"eth0_diagnostic_logging_tcpdump00_expe_{stamp}.pcap", edge_pcap)]:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mtime = 1764166650
+        tar.addfile(info, io.BytesIO(data))
+with open(view / f"diagnostic_log_expe_{stamp}.tar.gz", "wb") as f:
+    with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as gz:
+        gz.write(buf.getvalue())
+(view / "README.md").write_text(
+    "# merged-capture-expe-tcpdump\n\nThe client's capture (a copy of tls-untrusted: the client rejects Expressway-E's "
+    "certificate with unknown_ca) and Expressway-E's bundle with its own capture, eth0_diagnostic_logging_tcpdump00_*.pcap: "
+    "the same connection to 8443 as E's interface saw it, through a NAT (10.77.0.2:" + str(client_port) + " → "
+    "198.51.100.23:61001) and with E's clock 0.6 s ahead; no DNS. The two captures are paired by timing (said, with the "
+    "translation), and the sign-in is judged once.\n\nE's capture is derived from the client's by `samples/make-bundles.py` "
+    "(addresses, port, checksums and times rewritten).\n"
+)

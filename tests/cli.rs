@@ -384,6 +384,31 @@ fn a_named_zone_wins_over_the_inferred_one_and_events_say_how_times_were_placed(
 }
 
 #[test]
+fn an_expressway_capture_alone_makes_the_sessions_from_its_side() {
+    let bundle = std::fs::read_dir("samples/merged-capture-expe-tcpdump")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    let (code, out, _) = mradiag(&["analyze", "--format", "json", bundle.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verdict"]["fault"], "provisioning.tls_untrusted");
+    let session = &v["sessions"][0];
+    assert_eq!(
+        session["client"], "198.51.100.23",
+        "the client as the NAT shows it"
+    );
+    assert!(
+        session["phases"][0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("not visible from Expressway-E's own capture"),
+        "{session}"
+    );
+}
+
+#[test]
 fn edge_config_fetched_but_no_register_is_said() {
     let dir = std::env::temp_dir().join(format!("mradiag-noreg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -5,6 +5,7 @@ mod clock;
 pub mod connection;
 pub mod discovery;
 mod dumps;
+mod eview;
 mod files;
 mod ladder;
 mod logs;
@@ -30,7 +31,7 @@ pub struct Tagged {
     pub event: Event,
 }
 
-const MRA_PORTS: [u16; 3] = [8443, 5222, 5061];
+pub(crate) const MRA_PORTS: [u16; 3] = [8443, 5222, 5061];
 
 /// Everything the judge produces, before it is wrapped into the report.
 pub struct Analysis {
@@ -72,8 +73,18 @@ pub fn analyze(
         roles: dumps::Roles::from_dumps(inputs, events),
     };
     ctx.server_file = files::server_certificate(&ctx);
-    let txs = discovery::transactions(events);
-    let conns = connections(events);
+    let mut txs = discovery::transactions(events);
+    let mut conns = connections(events);
+    // Expressway-E's own capture beside a client's: paired with it, not judged again.
+    let edge_view: Vec<bool> = inputs
+        .iter()
+        .map(|n| eview::is_expressway_capture(n))
+        .collect();
+    let mut edge_conns = Vec::new();
+    if conns.iter().any(|c| !edge_view[c.input]) {
+        (edge_conns, conns) = conns.into_iter().partition(|c| edge_view[c.input]);
+        txs.retain(|t| !edge_view[t.first().input]);
+    }
     let hits: Vec<&Tagged> = events.iter().filter(|t| logs::is_hit(t)).collect();
     let mut used = vec![false; hits.len()];
     let all = attempts(&txs, &conns);
@@ -141,6 +152,7 @@ pub fn analyze(
         s.id = i + 1;
     }
     let mut about_boxes = dumps::findings(&ctx);
+    about_boxes.extend(eview::pairings(&ctx, &conns, &edge_conns));
     // Several users in the logs: the verdict is the latest one to fail, and a note lists
     // them all (else it is the last session's: a later attempt of the same client wins).
     let judged = if per_user >= 2 {
@@ -482,6 +494,19 @@ fn judge_attempt(
         &edge_ips,
         &judged,
     );
+    // Expressway-E's own capture never sees the client's DNS.
+    if disc.status == Status::NotObserved
+        && edge_txs.is_empty()
+        && uds_txs.is_empty()
+        && !judged.is_empty()
+        && judged
+            .iter()
+            .all(|(c, _)| eview::is_expressway_capture(&ctx.inputs[c.input]))
+    {
+        disc.summary =
+            "not visible from Expressway-E's own capture (the client's DNS does not reach it)"
+                .into();
+    }
     let uds_answered = uds_txs.iter().find(|t| !t.srv().is_empty());
     if let Some(uds) = uds_answered {
         let target = uds.srv().first().map(|s| s.3.clone()).unwrap_or_default();

@@ -217,8 +217,10 @@ pub fn render_with(report: &Report, color: bool) -> String {
                 "note:".into()
             };
             let _ = writeln!(out, "{tag} {} — {}", f.id, clean(&f.summary));
-            // A clock note stands on a pair: the capture's event and the log's line.
-            let shown = if f.id.starts_with("clock.") { 2 } else { 1 };
+            // A clock note stands on a pair: the capture's event and the log's line (or the
+            // other capture's).
+            let paired = f.id.starts_with("clock.") || f.id == "capture.expressway_view";
+            let shown = if paired { 2 } else { 1 };
             for e in f.evidence.iter().take(shown) {
                 evidence_line(&mut out, "", e);
             }
