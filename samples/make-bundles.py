@@ -745,3 +745,42 @@ with open(view / f"diagnostic_log_expe_{stamp}.tar.gz", "wb") as f:
     "translation), and the sign-in is judged once.\n\nE's capture is derived from the client's by `samples/make-bundles.py` "
     "(addresses, port, checksums and times rewritten).\n"
 )
+
+# F04: the client reaches Expressway-E as expe1.example.com (the _collab-edge SRV target in
+# its capture, a copy of provisioning-only), but Expressway-E's own domain is
+# corp.example.net: it answers get_edge_config 200 and sets its X-Auth cookie for
+# .corp.example.net, which the client refuses.
+cookie = HERE / "merged-capture-expe-cookie"
+cookie.mkdir(exist_ok=True)
+for old in cookie.glob("diagnostic_log_*.tar.gz"):
+    old.unlink()
+capture = (HERE / "provisioning-only" / "capture.pcap").read_bytes()
+(cookie / "client.pcap").write_bytes(capture)
+syn_at, client_port = first_syn(capture, 8443)
+log_start = syn_at.replace(microsecond=0) - timedelta(seconds=5)
+stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+request_at = (syn_at + timedelta(milliseconds=3) - log_start).total_seconds()
+
+
+def cookie_request(host, head, utc):
+    return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
+            f'Detail="Receive Request" Txn-id="3" Src-ip="10.77.0.2" Src-port="{client_port}" '
+            'Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin HTTP/1.1"')
+
+
+def cookie_response(host, head, utc):
+    return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
+            f'Detail="Sending Response" Txn-id="3" Dst-ip="10.77.0.2" Dst-port="{client_port}" HTTPMSG: |HTTP/1.1 200 OK '
+            'Date: Thu, 26 Nov 2026 15:20:34 GMT Server: CE_E Set-Cookie: X-Auth=1e1111e1-dddb-49e9-ad0d-ab34526e2b00; '
+            'Expires=Thu, 26 Nov 2026 23:20:34 GMT; Domain=.corp.example.net ; Path=/; Secure Content-Type: text/xml')
+
+
+tar_gz(cookie / f"diagnostic_log_expe_{stamp}.tar.gz", [(f"loggingsnapshot_expe_{stamp}.txt",
+       snapshot("expe", [(request_at, cookie_request), (request_at + 0.4, cookie_response)], start=log_start))])
+(cookie / "README.md").write_text(
+    "# merged-capture-expe-cookie\n\nThe client's capture (a copy of provisioning-only: the _collab-edge SRV target is "
+    "expe1.example.com, the TLS handshake to 8443 succeeds) and Expressway-E's bundle: E answers get_edge_config 200 and "
+    "sets its X-Auth cookie for .corp.example.net, its own domain. The name the client reached E by is outside it, so the "
+    "client refuses the cookie (F04): the capture and the log together show what neither shows alone.\n\n"
+    "Crafted by `samples/make-bundles.py`.\n"
+)

@@ -3,6 +3,7 @@
 
 mod clock;
 pub mod connection;
+mod cookie;
 pub mod discovery;
 mod dumps;
 mod eview;
@@ -630,6 +631,24 @@ fn judge_attempt(
     sip_in_clear(ctx, client, attempt, &ctx.sip, &mut states[3]);
 
     logs::apply(ctx, hits, &mut states, &mut findings);
+    // The names the client reached Expressway-E by: the SRV targets, the hosts it requested.
+    let mut used_names: Vec<(String, Evidence)> = edge_txs
+        .iter()
+        .flat_map(|t| {
+            t.srv().into_iter().map(move |(.., target)| {
+                let answer = t.decisive();
+                (
+                    target.clone(),
+                    ctx.evidence(answer, format!("the _collab-edge SRV target {target}")),
+                )
+            })
+        })
+        .collect();
+    used_names.extend(cookie::requested_hosts(hits).into_iter().map(|(host, t)| {
+        let note = format!("the client's request to {host}");
+        (host, ctx.evidence(t, note))
+    }));
+    cookie::check(ctx, &used_names, hits, &mut states[1]);
     findings.extend(clock::offsets(ctx, &attempt_conns));
     let mut ladder_txs: Vec<&Transaction<'_>> = srv.clone();
     ladder_txs.extend(edge_lookups.iter().chain(&uds_lookups).copied());
@@ -733,6 +752,14 @@ fn log_session(
         .collect();
     let mut findings = Vec::new();
     logs::apply(ctx, hits, &mut states, &mut findings);
+    let used_names: Vec<(String, Evidence)> = cookie::requested_hosts(hits)
+        .into_iter()
+        .map(|(host, t)| {
+            let note = format!("the client's request to {host}");
+            (host, ctx.evidence(t, note))
+        })
+        .collect();
+    cookie::check(ctx, &used_names, hits, &mut states[1]);
     for f in problems {
         if f.expressway_c {
             findings.push(Finding {
