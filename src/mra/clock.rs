@@ -157,6 +157,89 @@ pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
         .collect()
 }
 
+/// How far Expressway-C's log runs from Expressway-E's, from the SIP requests (REGISTER,
+/// SERVICE) both logged under one Call-ID: C's first sight of each minus E's, the forwarding
+/// time included. Shown, never applied.
+pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Finding> {
+    use crate::report::Party;
+    // Per Call-ID, the first request line each role logged.
+    let mut seen: BTreeMap<&str, (Option<&Tagged>, Option<&Tagged>)> = BTreeMap::new();
+    for &t in hits {
+        let EventKind::LogSignature {
+            signature,
+            fields,
+            host,
+            time_basis,
+            ..
+        } = &t.event.kind
+        else {
+            continue;
+        };
+        if !(signature.starts_with("sip-register-") || signature.starts_with("sip-service-"))
+            || !time_basis.is_utc()
+        {
+            continue;
+        }
+        let step = super::logs::trail_step(signature, fields);
+        let (Some(call_id), true) = (fields.get("call_id"), step == "received" || step == "sent")
+        else {
+            continue;
+        };
+        let entry = seen.entry(call_id).or_default();
+        let slot = match ctx.roles.of(&ctx.inputs[t.input], host.as_deref()) {
+            Party::ExpresswayE => &mut entry.0,
+            Party::ExpresswayC => &mut entry.1,
+            _ => continue,
+        };
+        if slot.is_none_or(|s| s.event.ts > t.event.ts) {
+            *slot = Some(t);
+        }
+    }
+    let mut pairs: Vec<(i64, &Tagged, &Tagged)> = seen
+        .values()
+        .filter_map(|&(e, c)| Some((c?.event.ts - e?.event.ts, e?, c?)))
+        .filter(|(delta, ..)| delta.abs() < MAX_SKEW_NS)
+        .collect();
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    let name = |t: &Tagged| match &t.event.kind {
+        EventKind::LogSignature {
+            host: Some(host), ..
+        } => host.clone(),
+        _ => ctx.inputs[t.input].clone(),
+    };
+    let (e_name, c_name) = (name(pairs[0].1), name(pairs[0].2));
+    pairs.sort_by_key(|(delta, ..)| *delta);
+    let median = pairs[pairs.len() / 2].0;
+    let n = pairs.len();
+    pairs.sort_by_key(|(_, e, _)| e.event.ts);
+    let evidence = pairs
+        .iter()
+        .take(2)
+        .flat_map(|(delta, e, c)| {
+            [
+                ctx.evidence(e, format!("{e_name} (Expressway-E) logs the request")),
+                ctx.evidence(
+                    c,
+                    format!("{c_name} (Expressway-C) logs it {}", signed_secs(*delta)),
+                ),
+            ]
+        })
+        .collect();
+    vec![Finding {
+        severity: Severity::Info,
+        id: "clock.between_logs".into(),
+        phase: Phase::Sip,
+        summary: format!(
+            "{c_name}'s log runs {} from {e_name}'s ({n} SIP request{} both logged under one Call-ID, E's forwarding time included); log times are shown as logged, not corrected",
+            signed_secs(median),
+            if n == 1 { "" } else { "s" }
+        ),
+        evidence,
+    }]
+}
+
 /// When the client sent its request: its first encrypted record, else the end of the
 /// handshake, else the connection's start.
 fn request_of<'a>(c: &Connection<'a>) -> &'a Tagged {

@@ -47,7 +47,10 @@ const TRACED: [Traced; 2] = [
 ];
 
 /// What one line of a trail says: `received`, `sent`, `answered 200`, `got 408`.
-fn trail_step(signature: &str, fields: &std::collections::BTreeMap<String, String>) -> String {
+pub(super) fn trail_step(
+    signature: &str,
+    fields: &std::collections::BTreeMap<String, String>,
+) -> String {
     let code = fields.get("code").map(String::as_str);
     let sending = fields.get("action").map(String::as_str) == Some("Sending");
     match (signature, code) {

@@ -154,6 +154,7 @@ pub fn analyze(
     }
     let mut about_boxes = dumps::findings(&ctx);
     about_boxes.extend(eview::pairings(&ctx, &conns, &edge_conns));
+    about_boxes.extend(clock::between_logs(&ctx, &hits));
     // Several users in the logs: the verdict is the latest one to fail, and a note lists
     // them all (else it is the last session's: a later attempt of the same client wins).
     let judged = if per_user >= 2 {
