@@ -708,8 +708,10 @@ fn users_note(sessions: &[Session]) -> Finding {
         .iter()
         .filter(|s| s.verdict.status == Status::Failed)
         .count();
-    let each: Vec<String> = users
+    const LISTED: usize = 20;
+    let mut each: Vec<String> = users
         .iter()
+        .take(LISTED)
         .map(|s| {
             let user = s.user.as_deref().unwrap_or_default();
             match (&s.verdict.status, &s.verdict.fault) {
@@ -719,6 +721,12 @@ fn users_note(sessions: &[Session]) -> Finding {
             }
         })
         .collect();
+    if users.len() > LISTED {
+        each.push(format!(
+            "and {} more (each in its session)",
+            users.len() - LISTED
+        ));
+    }
     Finding {
         severity: if failed > 0 {
             Severity::Warning

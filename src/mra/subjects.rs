@@ -4,8 +4,9 @@
 
 use super::{Ctx, Tagged};
 use crate::model::EventKind;
+use std::collections::{HashMap, HashSet};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Subject {
     User(String),
     Client(std::net::IpAddr),
@@ -67,16 +68,17 @@ pub fn one_user(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Option<String> {
 /// or more), the rest in a group of their own. One user or one address labels the one group.
 pub fn split<'a>(ctx: &Ctx<'_>, hits: &[&'a Tagged]) -> Vec<(Option<Subject>, Vec<&'a Tagged>)> {
     let subjects: Vec<Option<Subject>> = hits.iter().map(|t| of(ctx, t)).collect();
-    let distinct = |user: bool| {
-        let mut seen: Vec<&Subject> = Vec::new();
-        for s in subjects.iter().flatten() {
-            if matches!(s, Subject::User(_)) == user && !seen.contains(&s) {
-                seen.push(s);
+    // Users and addresses in order of first appearance (a bundle may hold thousands).
+    let (mut users, mut clients): (Vec<&Subject>, Vec<&Subject>) = (Vec::new(), Vec::new());
+    let mut known: HashSet<&Subject> = HashSet::new();
+    for s in subjects.iter().flatten() {
+        if known.insert(s) {
+            match s {
+                Subject::User(_) => users.push(s),
+                Subject::Client(_) => clients.push(s),
             }
         }
-        seen
-    };
-    let (users, clients) = (distinct(true), distinct(false));
+    }
     let by = if users.len() >= 2 || (users.len() == 1 && clients.len() <= 1) {
         users
     } else if users.is_empty() {
@@ -87,17 +89,15 @@ pub fn split<'a>(ctx: &Ctx<'_>, hits: &[&'a Tagged]) -> Vec<(Option<Subject>, Ve
     if by.len() == 1 {
         return vec![(Some(by[0].clone()), hits.to_vec())];
     }
+    let index: HashMap<&Subject, usize> = by.iter().enumerate().map(|(i, s)| (*s, i)).collect();
     let mut groups: Vec<(Option<Subject>, Vec<&'a Tagged>)> = by
         .iter()
         .map(|s| (Some((*s).clone()), Vec::new()))
         .collect();
     let mut rest = Vec::new();
     for (t, s) in hits.iter().zip(&subjects) {
-        match groups
-            .iter_mut()
-            .find(|(g, _)| g.is_some() && g.as_ref() == s.as_ref())
-        {
-            Some((_, group)) => group.push(*t),
+        match s.as_ref().and_then(|s| index.get(s)) {
+            Some(&i) => groups[i].1.push(*t),
             None => rest.push(*t),
         }
     }
