@@ -784,3 +784,47 @@ tar_gz(cookie / f"diagnostic_log_expe_{stamp}.tar.gz", [(f"loggingsnapshot_expe_
     "client refuses the cookie (F04): the capture and the log together show what neither shows alone.\n\n"
     "Crafted by `samples/make-bundles.py`.\n"
 )
+
+# A Jabber problem report and Expressway-E's bundle, no capture: Jabber writes Tokyo's local
+# time (UTC+09:00) without an offset; its two get_edge_config requests are the two E logged
+# (and answered 403: the domain is not enabled for MRA), which places the log in UTC.
+
+
+def prt_request(host, head, utc, port):
+    return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
+            f'Detail="Receive Request" Txn-id="{port % 100}" Src-ip="198.51.100.23" Src-port="{port}" '
+            'Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin HTTP/1.1"')
+
+
+prt_case = HERE / "bundle-jabber-expe-zone"
+prt_case.mkdir(exist_ok=True)
+asks = [(8.0, 50314), (18.0, 50402)]  # seconds into E's log, the client's port as E saw it
+tar_gz(prt_case / f"diagnostic_log_expe_{STAMP}.tar.gz", [(f"loggingsnapshot_expe_{STAMP}.txt", snapshot("expe", [
+    x for at, port in asks for x in [
+        (at, lambda host, head, utc, port=port: prt_request(host, head, utc, port)),
+        (at + 0.01, lambda host, head, utc, port=port: expe_403(host, head, utc).replace('Dst-port="50314"', f'Dst-port="{port}"')),
+    ]
+], lines=60))])
+tokyo = timedelta(hours=9)
+url = "https://expe.example.com:8443/ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin"
+events = []
+for n, (at, _) in enumerate(asks):
+    t = T0 + timedelta(seconds=at)
+    events.append((t - timedelta(milliseconds=40), f"INFO  [0x00002540] [etutils\\src\\http\\CurlHttpUtils.cpp(1087)] [csf.httpclient] [csf::http::CurlHttpUtils::configureEasyRequest] - *-----* Configuring request #{n + 3} GET {url}"))
+    events.append((t + timedelta(milliseconds=30), f"INFO  [0x00002540] [ls\\src\\http\\BasicHttpClientImpl.cpp(675)] [csf.httpclient] [csf::http::performRequest] - *-----* HTTP response code 403 connect code 0 for request #{n + 3} to PII_CED_Exception{{{url}}}"))
+queued = "DEBUG [0x00001a2c] [ls\\src\\http\\BasicHttpClientImpl.cpp(132)] [csf.httpclient] [csf::http::BasicHttpClientImpl::AsyncTask::execute] - request queued"
+lines = [(T0 + timedelta(milliseconds=500 * i), queued) for i in range(50)] + events
+lines.sort(key=lambda tl: tl[0])
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    info = zipfile.ZipInfo("Logs/csf-unified.log", date_time=(2026, 11, 26, 23, 20, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    z.writestr(info, "".join(f"{jabber_time(t + tokyo)} {l}\n" for t, l in lines))
+(prt_case / "jabber-prt.zip").write_bytes(buf.getvalue())
+(prt_case / "README.md").write_text(
+    "# bundle-jabber-expe-zone\n\nA Jabber problem report and Expressway-E's bundle of the same sign-in, no capture. Jabber "
+    "writes Tokyo's local time (UTC+09:00) without an offset. Its two get_edge_config requests are the two Expressway-E "
+    "logged receiving (and answered 403: the domain is not enabled for MRA); they place the Jabber log in UTC (a "
+    "clock.local_zone finding says so) and its lines join Expressway-E's in one session.\n\nCrafted by "
+    "`samples/make-bundles.py`.\n"
+)

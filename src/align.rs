@@ -34,6 +34,9 @@ enum Key {
     Connect(String, u16),
     /// The client's XMPP `<starttls/>`.
     StartTls,
+    /// A get_edge_config request for this domain (its base64 path segment), as the client
+    /// logged it and as Expressway-E logged receiving it.
+    EdgeConfig(String),
 }
 
 /// One such happening: in which input, which event, when (as that input tells it).
@@ -45,10 +48,28 @@ struct Mark {
     event: usize,
 }
 
-/// What a capture shows that a client log may name too.
-fn capture_marks(decoded: &[Decoded]) -> Vec<Mark> {
+/// What a capture shows, or an Expressway's log in UTC, that a client log may name too.
+fn reference_marks(decoded: &[Decoded]) -> Vec<Mark> {
     let mut marks = Vec::new();
     for (input, d) in decoded.iter().enumerate() {
+        for (event, e) in d.events.iter().enumerate() {
+            if let EventKind::LogSignature {
+                signature,
+                fields,
+                time_basis: TimeBasis::Utc,
+                ..
+            } = &e.kind
+                && signature == "edge-config-request"
+                && let Some(domain) = fields.get("domain_b64")
+            {
+                marks.push(Mark {
+                    key: Key::EdgeConfig(domain.trim_end_matches('=').to_string()),
+                    ts: e.ts,
+                    input,
+                    event,
+                });
+            }
+        }
         if d.input.capture.is_none() {
             continue;
         }
@@ -95,39 +116,46 @@ fn capture_marks(decoded: &[Decoded]) -> Vec<Mark> {
     marks
 }
 
-/// What a log line with local time names that a capture may show.
+/// What a log line with local time names that a capture or Expressway-E's log may show.
 fn log_marks(d: &Decoded, input: usize) -> Vec<Mark> {
-    d.events
-        .iter()
-        .enumerate()
-        .filter_map(|(event, e)| {
-            let EventKind::LogSignature {
-                signature,
-                fields,
-                time_basis: TimeBasis::LocalNoOffset,
-                ..
-            } = &e.kind
-            else {
-                return None;
-            };
-            let key = if let Some(name) = fields.get("name") {
-                Key::Dns(dns_key(name))
-            } else if let Some(url) = fields.get("url") {
-                let (host, port) = url_target(url)?;
-                Key::Connect(host, port)
-            } else if signature == "jabber-xmpp-starttls-sent" {
-                Key::StartTls
-            } else {
-                return None;
-            };
-            Some(Mark {
-                key,
-                ts: e.ts,
-                input,
-                event,
-            })
-        })
-        .collect()
+    let mut marks = Vec::new();
+    for (event, e) in d.events.iter().enumerate() {
+        let EventKind::LogSignature {
+            signature,
+            fields,
+            time_basis: TimeBasis::LocalNoOffset,
+            ..
+        } = &e.kind
+        else {
+            continue;
+        };
+        let mut keys = Vec::new();
+        if let Some(name) = fields.get("name") {
+            keys.push(Key::Dns(dns_key(name)));
+        }
+        if let Some(url) = fields.get("url") {
+            keys.extend(url_target(url).map(|(host, port)| Key::Connect(host, port)));
+            keys.extend(edge_config_domain(url).map(Key::EdgeConfig));
+        }
+        if signature == "jabber-xmpp-starttls-sent" {
+            keys.push(Key::StartTls);
+        }
+        marks.extend(keys.into_iter().map(|key| Mark {
+            key,
+            ts: e.ts,
+            input,
+            event,
+        }));
+    }
+    marks
+}
+
+/// `ZXhhbXBsZS5jb20` from `https://expe:8443/ZXhhbXBsZS5jb20/get_edge_config?…`.
+fn edge_config_domain(url: &str) -> Option<String> {
+    let path = url.split_once("://")?.1.split_once('/')?.1;
+    let (domain, rest) = path.split_once('/')?;
+    rest.starts_with("get_edge_config")
+        .then(|| domain.trim_end_matches('=').to_string())
 }
 
 fn dns_key(name: &str) -> String {
@@ -270,7 +298,7 @@ fn signed_secs(ns: i64) -> String {
 /// Read every log whose times are local without an offset in the zone its shared events
 /// with the captures show (or a sibling's); one finding per log so placed.
 pub fn align_local_logs(decoded: &mut [Decoded]) -> Vec<Finding> {
-    let captures = capture_marks(decoded);
+    let captures = reference_marks(decoded);
     let local: Vec<usize> = (0..decoded.len())
         .filter(|&i| {
             decoded[i]
@@ -305,8 +333,13 @@ pub fn align_local_logs(decoded: &mut [Decoded]) -> Vec<Finding> {
                         log,
                         found.zone_ns,
                         format!(
-                            "the same in the log, {} from the capture",
-                            signed_secs(delta)
+                            "the same in the client's log, {} from {}",
+                            signed_secs(delta),
+                            if decoded[capture.input].input.capture.is_some() {
+                                "the capture"
+                            } else {
+                                "Expressway-E's log"
+                            }
                         ),
                     ),
                 ]
@@ -316,15 +349,40 @@ pub fn align_local_logs(decoded: &mut [Decoded]) -> Vec<Finding> {
             EventKind::LogSignature { phase, .. } => *phase,
             _ => Phase::Discovery,
         };
-        let n = found.pairs.len();
+        let mut lines: Vec<usize> = found.pairs.iter().map(|&(l, _)| logs[l].event).collect();
+        lines.dedup();
+        let n = lines.len();
+        let from_log = |c: usize| decoded[captures[c].input].input.capture.is_none();
+        let (by_log, by_capture) = (
+            found.pairs.iter().any(|&(_, c)| from_log(c)),
+            found.pairs.iter().any(|&(_, c)| !from_log(c)),
+        );
+        let with = match (by_capture, by_log) {
+            (true, true) => "the capture and Expressway-E's log",
+            (false, true) => "Expressway-E's log",
+            _ => "the capture",
+        };
+        let mut kinds: Vec<&str> = Vec::new();
+        for &(l, _) in &found.pairs {
+            let kind = match logs[l].key {
+                Key::Dns(_) => "DNS answers",
+                Key::Connect(..) => "connections",
+                Key::StartTls => "<starttls/>",
+                Key::EdgeConfig(_) => "get_edge_config requests",
+            };
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
         findings.push(Finding {
             severity: Severity::Info,
             id: "clock.local_zone".into(),
             phase,
             summary: format!(
-                "{log_name} writes local time without an offset: read as {}, from {n} event{} it shares with the capture (DNS answers, connections, <starttls/>); once the zone is taken off it runs {} from the capture (not corrected). Give --tz to choose the zone yourself",
+                "{log_name} writes local time without an offset: read as {}, from {n} line{} it shares with {with} ({}); once the zone is taken off it runs {} from {with} (not corrected). Give --tz to choose the zone yourself",
                 zone_name(found.zone_ns),
                 if n == 1 { "" } else { "s" },
+                kinds.join(", "),
                 signed_secs(found.residual_ns),
             ),
             evidence,
@@ -384,6 +442,17 @@ fn apply(d: &mut Decoded, zone_ns: i64) {
 
 fn capture_evidence(decoded: &[Decoded], m: &Mark) -> Evidence {
     let e: &Event = &decoded[m.input].events[m.event];
+    if let EventKind::LogSignature { line, excerpt, .. } = &e.kind {
+        return Evidence {
+            input: decoded[m.input].input.path.clone(),
+            frame: None,
+            line: Some(*line),
+            ts: crate::time::format_ns(e.ts),
+            filter: None,
+            note: "the request, in Expressway-E's log".into(),
+            excerpt: Some(excerpt.clone()),
+        };
+    }
     let (filter, note) = match (&m.key, e.kind.stream()) {
         (Key::Dns(name), _) => (
             format!("dns.qry.name == \"{name}\""),
@@ -440,6 +509,21 @@ mod tests {
             input: 0,
             event: 0,
         }
+    }
+
+    #[test]
+    fn an_edge_config_url_names_its_domain() {
+        assert_eq!(
+            edge_config_domain(
+                "https://expe.example.com:8443/ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds"
+            )
+            .as_deref(),
+            Some("ZXhhbXBsZS5jb20")
+        );
+        assert_eq!(
+            edge_config_domain("https://expe:8443/ZXhhbXBsZS5jb20vaHR0cHM/cucm-uds/user/alice"),
+            None
+        );
     }
 
     #[test]
