@@ -828,3 +828,25 @@ with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
     "clock.local_zone finding says so) and its lines join Expressway-E's in one session.\n\nCrafted by "
     "`samples/make-bundles.py`.\n"
 )
+
+# The field report with Expressway-C's configuration dump: CUCM names the home node
+# "cucm-pub", Expressway-C has its Unified CM server configured as the FQDN
+# cucm-pub.example.local: a host name against an FQDN.
+home = HERE / "bundle-expc-home-cucm-config"
+home.mkdir(exist_ok=True)
+ucm_config = xconf("expc", [("UC traversal", "TraversalClient", ["expe1.example.com"])]).replace(
+    "OK\n",
+    '*c xConfiguration EdgeConfigProvisioning UnifiedCM Server 1 Address: "cucm-pub.example.local"\n'
+    '*c xConfiguration EdgeConfigProvisioning UnifiedCM Server 2 Address: "cucm-sub1.example.local"\n'
+    "OK\n")
+tar_gz(home / f"diagnostic_log_expc_{STAMP}.tar.gz", [
+    (f"loggingsnapshot_expc_{STAMP}.txt", snapshot("expc", [(10, home_cucm)], lines=60)),
+    (f"xconf_dump_expc_{STAMP}.txt", ucm_config),
+])
+(home / "README.md").write_text(
+    "# bundle-expc-home-cucm-config\n\nExpressway-C logs that it cannot determine the user's home CUCM, the cluster of "
+    "node cucm-pub being unknown to it (the field report in issue 3). Its configuration dump lists the Unified CM servers as FQDNs "
+    "(cucm-pub.example.local, cucm-sub1.example.local): a host name against an FQDN, which the report names with the "
+    "dump's line.\n\nThe dump's Unified CM server lines (`*c xConfiguration EdgeConfigProvisioning UnifiedCM Server N "
+    "Address`) are an assumed form: no real dump was at hand. Crafted by `samples/make-bundles.py`.\n"
+)

@@ -132,6 +132,13 @@ pub struct ZoneDump {
     pub status_line: Option<u64>,
 }
 
+/// A server an Expressway's configuration names, with the dump's line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServerDump {
+    pub address: String,
+    pub line: u64,
+}
+
 /// A summary of one X.509 certificate, taken from a TLS Certificate message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CertSummary {
@@ -341,6 +348,9 @@ pub enum EventKind {
         role_line: Option<u64>,
         version: Option<String>,
         zones: Vec<ZoneDump>,
+        /// Unified CM servers configured on it (Expressway-C), as written.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        unified_cm: Vec<ServerDump>,
     },
     /// Certificates found in a file (PEM or DER), such as a bundle's `ca_*.pem`.
     CertificateFile {

@@ -262,6 +262,7 @@ impl Scan {
                     role_line: s.role_line,
                     version: s.version,
                     zones: s.zones,
+                    unified_cm: s.unified_cm,
                 },
             });
         }

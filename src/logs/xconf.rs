@@ -5,7 +5,7 @@
 //! type, peers and status, and from the zone types the box's role (a traversal server zone
 //! is Expressway-E's, a traversal client zone Expressway-C's).
 
-use crate::model::{ExpresswayRole, ZoneDump};
+use crate::model::{ExpresswayRole, ServerDump, ZoneDump};
 
 /// One `path: value` of a dump, with its 1-based line.
 #[derive(Debug, PartialEq)]
@@ -105,6 +105,21 @@ pub struct Summary {
     pub zones: Vec<ZoneDump>,
     /// The line that says the role (a traversal zone's type).
     pub role_line: Option<u64>,
+    /// Unified CM servers configured (Expressway-C), with the line of each.
+    pub unified_cm: Vec<ServerDump>,
+}
+
+/// Whether a path names a configured Unified CM server's address: a word that starts with
+/// `UnifiedCM`, `Ucm` or `CUCM`, ending in `Address`, `Host`, `Hostname` or `Server`. (No real
+/// dump was at hand: the path is matched loosely.)
+fn is_unified_cm_address(path: &[String]) -> bool {
+    let lower: Vec<String> = path.iter().map(|w| w.to_ascii_lowercase()).collect();
+    lower
+        .iter()
+        .any(|w| w.starts_with("unifiedcm") || w.starts_with("ucm") || w.starts_with("cucm"))
+        && lower
+            .last()
+            .is_some_and(|w| ["address", "host", "hostname", "server"].contains(&w.as_str()))
 }
 
 fn is(path: &[String], words: &[&str]) -> bool {
@@ -131,6 +146,13 @@ pub fn summarize(entries: &[Entry]) -> Summary {
             s.domain.get_or_insert_with(|| e.value.clone());
         } else if is(p, &["SystemUnit", "Software", "Version"]) {
             s.version.get_or_insert_with(|| e.value.clone());
+        } else if is_unified_cm_address(p) {
+            if !s.unified_cm.iter().any(|u| u.address == e.value) {
+                s.unified_cm.push(ServerDump {
+                    address: e.value.clone(),
+                    line: e.line,
+                });
+            }
         } else if p.len() >= 4
             && p[0].eq_ignore_ascii_case("Zones")
             && p[1].eq_ignore_ascii_case("Zone")
@@ -229,6 +251,21 @@ OK\n";
         assert_eq!(uc.name.as_deref(), Some("UC traversal"));
         assert_eq!(uc.peers, ["10.77.0.10"], "an empty peer slot is no peer");
         assert_eq!(uc.line, 6);
+        assert!(s.unified_cm.is_empty());
+    }
+
+    #[test]
+    fn configured_unified_cm_servers_are_kept_with_their_lines() {
+        let text = b"*c xConfiguration EdgeConfigProvisioning UnifiedCM Server 1 Address: \"cucm-pub.example.local\"\n\
+*c xConfiguration EdgeConfigProvisioning UnifiedCM Server 2 Address: \"10.0.40.6\"\n\
+*c xConfiguration EdgeConfigProvisioning UnifiedCM Server 2 Port: 8443\n";
+        let s = summarize(&entries(text, 1));
+        let got: Vec<(&str, u64)> = s
+            .unified_cm
+            .iter()
+            .map(|u| (u.address.as_str(), u.line))
+            .collect();
+        assert_eq!(got, [("cucm-pub.example.local", 1), ("10.0.40.6", 2)]);
     }
 
     #[test]

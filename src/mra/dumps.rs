@@ -137,6 +137,7 @@ fn gather<'a>(ctx: &Ctx<'a>) -> Vec<Expressway<'a>> {
             role_line,
             version,
             zones,
+            ..
         } = &t.event.kind
         else {
             continue;
@@ -299,6 +300,60 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The node CUCM names as the user's home against the Unified CM servers Expressway-C's
+/// dump lists: what to add to the home-cluster fault, and the dump line that shows it.
+pub fn home_node_check(ctx: &Ctx<'_>, node: &str) -> Option<(String, Evidence)> {
+    let mut servers: Vec<(&Tagged, &crate::model::ServerDump)> = Vec::new();
+    for t in ctx.events {
+        if let EventKind::ExpresswayDump { unified_cm, .. } = &t.event.kind {
+            servers.extend(unified_cm.iter().map(|s| (t, s)));
+        }
+    }
+    let (first_t, first) = *servers.first()?;
+    let node_lower = node.to_ascii_lowercase();
+    let exact = servers
+        .iter()
+        .find(|(_, s)| s.address.eq_ignore_ascii_case(node));
+    let by_label = servers
+        .iter()
+        .find(|(_, s)| first_label(&s.address) == first_label(&node_lower));
+    let list: Vec<&str> = servers.iter().map(|(_, s)| s.address.as_str()).collect();
+    let (text, (t, at)) = match (exact, by_label) {
+        (Some(&(t, s)), _) => (
+            format!(
+                " Here, {node} is among the Unified CM servers configured on Expressway-C: refresh them there (the node list is read when they are), then check ILS between clusters."
+            ),
+            (t, s),
+        ),
+        (None, Some(&(t, s))) => (
+            format!(
+                " Here, Expressway-C has {} configured and CUCM names the node {node}: a host name against an FQDN (or the reverse) does not match; configure the server as CUCM names its node, and refresh.",
+                s.address
+            ),
+            (t, s),
+        ),
+        (None, None) => (
+            format!(
+                " Here, none of the Unified CM servers configured on Expressway-C ({}) is {node}: add the home cluster's publisher as CUCM names it, and refresh (or check ILS between clusters).",
+                list.join(", ")
+            ),
+            (first_t, first),
+        ),
+    };
+    Some((
+        text,
+        line_evidence(
+            ctx,
+            t,
+            at.line,
+            format!(
+                "Unified CM server {} configured on Expressway-C",
+                at.address
+            ),
+        ),
+    ))
 }
 
 /// Expressway-C's traversal peers checked against Expressway-E's certificate (a bundle's

@@ -132,6 +132,7 @@ mod tests {
                     role_line: Some(1),
                     version: None,
                     zones: Vec::new(),
+                    unified_cm: Vec::new(),
                 },
             },
         };

@@ -174,7 +174,7 @@ pub fn apply(
     let mut meanings: Vec<(String, Severity, Phase, String)> = Vec::new();
     let mut ordered: Vec<&&Tagged> = hits.iter().collect();
     ordered.sort_by_key(|t| (t.event.ts, t.input));
-    for t in ordered {
+    for t in &ordered {
         let EventKind::LogSignature {
             signature,
             phase,
@@ -239,6 +239,23 @@ pub fn apply(
                 }
             }
         }
+    }
+    // The home node CUCM named, against the Unified CM servers Expressway-C's dump lists.
+    let provisioning = &mut states[1];
+    if provisioning.problem.as_deref() == Some("home_cluster_unknown")
+        && let Some(node) = ordered.iter().find_map(|t| match &t.event.kind {
+            EventKind::LogSignature {
+                signature, fields, ..
+            } if signature == "expc-home-cucm-unknown" => fields.get("Node"),
+            _ => None,
+        })
+        && let Some((text, evidence)) = super::dumps::home_node_check(ctx, node)
+    {
+        provisioning.summary.push_str(&text);
+        if let Some(meaning) = &mut provisioning.meaning {
+            meaning.push_str(&text);
+        }
+        provisioning.evidence.push(evidence);
     }
     // What did not happen: an edge configuration was fetched, yet no REGISTER reached the
     // Expressway whose log holds that request.
