@@ -157,6 +157,9 @@ pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
         .collect()
 }
 
+/// A request both Expressways logged: C's time minus E's, E's line, C's line.
+type BothLogged<'a> = (i64, &'a Tagged, &'a Tagged);
+
 /// How far Expressway-C's log runs from Expressway-E's, from the SIP requests (REGISTER,
 /// SERVICE) both logged under one Call-ID: C's first sight of each minus E's, the forwarding
 /// time included. Shown, never applied.
@@ -195,49 +198,57 @@ pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Finding> {
             *slot = Some(t);
         }
     }
-    let mut pairs: Vec<(i64, &Tagged, &Tagged)> = seen
-        .values()
-        .filter_map(|&(e, c)| Some((c?.event.ts - e?.event.ts, e?, c?)))
-        .filter(|(delta, ..)| delta.abs() < MAX_SKEW_NS)
-        .collect();
-    if pairs.is_empty() {
-        return Vec::new();
-    }
     let name = |t: &Tagged| match &t.event.kind {
         EventKind::LogSignature {
             host: Some(host), ..
         } => host.clone(),
         _ => ctx.inputs[t.input].clone(),
     };
-    let (e_name, c_name) = (name(pairs[0].1), name(pairs[0].2));
-    pairs.sort_by_key(|(delta, ..)| *delta);
-    let median = pairs[pairs.len() / 2].0;
-    let n = pairs.len();
-    pairs.sort_by_key(|(_, e, _)| e.event.ts);
-    let evidence = pairs
-        .iter()
-        .take(2)
-        .flat_map(|(delta, e, c)| {
-            [
-                ctx.evidence(e, format!("{e_name} (Expressway-E) logs the request")),
-                ctx.evidence(
-                    c,
-                    format!("{c_name} (Expressway-C) logs it {}", signed_secs(*delta)),
+    // Per pair of boxes (a cluster has several of each): the requests both logged.
+    let mut by_boxes: BTreeMap<(String, String), Vec<BothLogged<'_>>> = BTreeMap::new();
+    for &(e, c) in seen.values() {
+        if let (Some(e), Some(c)) = (e, c)
+            && (c.event.ts - e.event.ts).abs() < MAX_SKEW_NS
+        {
+            by_boxes
+                .entry((name(e), name(c)))
+                .or_default()
+                .push((c.event.ts - e.event.ts, e, c));
+        }
+    }
+    by_boxes
+        .into_iter()
+        .map(|((e_name, c_name), mut pairs)| {
+            pairs.sort_by_key(|(delta, ..)| *delta);
+            let median = pairs[pairs.len() / 2].0;
+            let n = pairs.len();
+            pairs.sort_by_key(|(_, e, _)| e.event.ts);
+            let evidence = pairs
+                .iter()
+                .take(2)
+                .flat_map(|(delta, e, c)| {
+                    [
+                        ctx.evidence(e, format!("{e_name} (Expressway-E) logs the request")),
+                        ctx.evidence(
+                            c,
+                            format!("{c_name} (Expressway-C) logs it {}", signed_secs(*delta)),
+                        ),
+                    ]
+                })
+                .collect();
+            Finding {
+                severity: Severity::Info,
+                id: "clock.between_logs".into(),
+                phase: Phase::Sip,
+                summary: format!(
+                    "{c_name}'s log runs {} from {e_name}'s ({n} SIP request{} both logged under one Call-ID, E's forwarding time included); log times are shown as logged, not corrected",
+                    signed_secs(median),
+                    if n == 1 { "" } else { "s" }
                 ),
-            ]
+                evidence,
+            }
         })
-        .collect();
-    vec![Finding {
-        severity: Severity::Info,
-        id: "clock.between_logs".into(),
-        phase: Phase::Sip,
-        summary: format!(
-            "{c_name}'s log runs {} from {e_name}'s ({n} SIP request{} both logged under one Call-ID, E's forwarding time included); log times are shown as logged, not corrected",
-            signed_secs(median),
-            if n == 1 { "" } else { "s" }
-        ),
-        evidence,
-    }]
+        .collect()
 }
 
 /// When the client sent its request: its first encrypted record, else the end of the

@@ -137,7 +137,7 @@ pub fn analyze(
     }
     for (n, (subject, hits)) in groups.iter().enumerate() {
         // The certificate file problems concern every user: with the lines of no one in
-        // particular, or the first group.
+        // particular (the last group), else the last user's.
         let last = n + 1 == groups.len();
         let mine: &[files::FileProblem] = if last { &problems } else { &[] };
         sessions.push(log_session(
@@ -700,7 +700,6 @@ fn judge_attempt(
     )
 }
 
-/// A session from log lines and certificate files alone (no capture shows this sign-in).
 /// Which users the logs hold and how each fared, in session order.
 fn users_note(sessions: &[Session]) -> Finding {
     let users: Vec<&Session> = sessions.iter().filter(|s| s.user.is_some()).collect();
@@ -736,9 +735,14 @@ fn users_note(sessions: &[Session]) -> Finding {
         id: "sessions.users".into(),
         phase: Phase::Provisioning,
         summary: format!(
-            "{} users in these logs, {failed} failed: {}; the verdict is the latest to fail",
+            "{} users in these logs, {failed} failed: {}{}",
             users.len(),
-            each.join(", ")
+            each.join(", "),
+            if failed > 0 {
+                "; the verdict is the latest to fail"
+            } else {
+                ""
+            }
         ),
         evidence: users
             .iter()
@@ -748,6 +752,7 @@ fn users_note(sessions: &[Session]) -> Finding {
     }
 }
 
+/// A session from log lines and certificate files alone (no capture shows this sign-in).
 fn log_session(
     ctx: &Ctx<'_>,
     id: usize,
