@@ -10,6 +10,7 @@ export RUSTC_BOOTSTRAP=1
 for t in $(cargo fuzz list); do mkdir -p "corpus/$t"; done
 for f in ../samples/*/capture.pcap*; do cp -n "$f" "corpus/capture_file/$(basename "$(dirname "$f")")"; done
 for f in ../samples/*/*.tar.gz ../samples/*/*.zip; do cp -n "$f" "corpus/archive/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+for f in ../samples/*/*.tar.gz ../samples/*/*.zip ../samples/*/capture.pcap; do cp -n "$f" "corpus/report/$(basename "$(dirname "$f")")-$(basename "$f")"; done
 cargo fuzz build -O
 for t in $(cargo fuzz list); do
   log=$(mktemp)
