@@ -65,7 +65,7 @@ def tar_gz(path, members):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name, text in members:
-            data = text.encode()
+            data = text if isinstance(text, bytes) else text.encode()
             info = tarfile.TarInfo(name)
             info.size = len(data)
             info.mtime = 1764166650
@@ -338,16 +338,23 @@ def first_syn(pcap, port):
     raise SystemExit("no SYN to %d" % port)
 
 
-clock = HERE / "merged-capture-expe-clock"
-clock.mkdir(exist_ok=True)
-for old in clock.glob("diagnostic_log_*.tar.gz"):
-    old.unlink()
-capture = (HERE / "provisioning-only" / "capture.pcap").read_bytes()
-(clock / "client.pcap").write_bytes(capture)
-syn_at, client_port = first_syn(capture, 8443)
+def merged_case(folder, source, skew=timedelta(0)):
+    """A folder holding a copy of a lab capture, and the times its bundles are named after:
+    (folder, capture bytes, first SYN to 8443, its client port, log start, stamp). `skew`:
+    how far ahead the Expressway's clock runs."""
+    d = HERE / folder
+    d.mkdir(exist_ok=True)
+    for old in d.glob("diagnostic_log_*.tar.gz"):  # named after the capture's time
+        old.unlink()
+    capture = (HERE / source / "capture.pcap").read_bytes()
+    (d / "client.pcap").write_bytes(capture)
+    syn_at, client_port = first_syn(capture, 8443)
+    log_start = (syn_at + skew).replace(microsecond=0) - timedelta(seconds=5)
+    return d, capture, syn_at, client_port, log_start, log_start.strftime("%Y-%m-%d_%H-%M-%S")
+
+
 skew = timedelta(seconds=3.25)
-log_start = (syn_at + skew).replace(microsecond=0) - timedelta(seconds=5)
-stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+clock, capture, syn_at, client_port, log_start, stamp = merged_case("merged-capture-expe-clock", "provisioning-only", skew)
 request_at = (syn_at + skew + timedelta(milliseconds=2) - log_start).total_seconds()
 
 
@@ -633,16 +640,8 @@ tar_gz(service / f"diagnostic_log_expc_{STAMP}.tar.gz", [(f"loggingsnapshot_expc
 # Expressway-E a NAT translates 10.77.0.2:40132 to 198.51.100.23:50314, and E's clock runs
 # 1.75 s ahead: the one get_edge_config request is paired by time alone. E relays it to C,
 # C asks CUCM UDS for alice's devices and gets 401: the fault is C's line.
-three = HERE / "merged-capture-expe-expc-nat"
-three.mkdir(exist_ok=True)
-for old in three.glob("diagnostic_log_*.tar.gz"):
-    old.unlink()
-capture = (HERE / "provisioning-only" / "capture.pcap").read_bytes()
-(three / "client.pcap").write_bytes(capture)
-syn_at, _ = first_syn(capture, 8443)
 skew = timedelta(seconds=1.75)
-log_start = (syn_at + skew).replace(microsecond=0) - timedelta(seconds=5)
-stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+three, capture, syn_at, _, log_start, stamp = merged_case("merged-capture-expe-expc-nat", "provisioning-only", skew)
 request_at = (syn_at + skew + timedelta(milliseconds=2) - log_start).total_seconds()
 
 
@@ -716,27 +715,12 @@ def expressway_view(pcap, nat_ip, nat_port, client_port, skew):
     return bytes(out)
 
 
-view = HERE / "merged-capture-expe-tcpdump"
-view.mkdir(exist_ok=True)
-for old in view.glob("diagnostic_log_*.tar.gz"):
-    old.unlink()
-capture = (HERE / "tls-untrusted" / "capture.pcap").read_bytes()
-(view / "client.pcap").write_bytes(capture)
-syn_at, client_port = first_syn(capture, 8443)
-log_start = syn_at.replace(microsecond=0) - timedelta(seconds=5)
-stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+view, capture, syn_at, client_port, log_start, stamp = merged_case("merged-capture-expe-tcpdump", "tls-untrusted")
 edge_pcap = expressway_view(capture, bytes([198, 51, 100, 23]), 61001, client_port, timedelta(seconds=0.6))
-buf = io.BytesIO()
-with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-    for name, data in [(f"loggingsnapshot_expe_{stamp}.txt", snapshot("expe", [], start=log_start, lines=40).encode()),
-                       (f"eth0_diagnostic_logging_tcpdump00_expe_{stamp}.pcap", edge_pcap)]:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        info.mtime = 1764166650
-        tar.addfile(info, io.BytesIO(data))
-with open(view / f"diagnostic_log_expe_{stamp}.tar.gz", "wb") as f:
-    with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as gz:
-        gz.write(buf.getvalue())
+tar_gz(view / f"diagnostic_log_expe_{stamp}.tar.gz", [
+    (f"loggingsnapshot_expe_{stamp}.txt", snapshot("expe", [], start=log_start, lines=40)),
+    (f"eth0_diagnostic_logging_tcpdump00_expe_{stamp}.pcap", edge_pcap),
+])
 (view / "README.md").write_text(
     "# merged-capture-expe-tcpdump\n\nThe client's capture (a copy of tls-untrusted: the client rejects Expressway-E's "
     "certificate with unknown_ca) and Expressway-E's bundle with its own capture, eth0_diagnostic_logging_tcpdump00_*.pcap: "
@@ -750,15 +734,7 @@ with open(view / f"diagnostic_log_expe_{stamp}.tar.gz", "wb") as f:
 # its capture, a copy of provisioning-only), but Expressway-E's own domain is
 # corp.example.net: it answers get_edge_config 200 and sets its X-Auth cookie for
 # .corp.example.net, which the client refuses.
-cookie = HERE / "merged-capture-expe-cookie"
-cookie.mkdir(exist_ok=True)
-for old in cookie.glob("diagnostic_log_*.tar.gz"):
-    old.unlink()
-capture = (HERE / "provisioning-only" / "capture.pcap").read_bytes()
-(cookie / "client.pcap").write_bytes(capture)
-syn_at, client_port = first_syn(capture, 8443)
-log_start = syn_at.replace(microsecond=0) - timedelta(seconds=5)
-stamp = log_start.strftime("%Y-%m-%d_%H-%M-%S")
+cookie, capture, syn_at, client_port, log_start, stamp = merged_case("merged-capture-expe-cookie", "provisioning-only")
 request_at = (syn_at + timedelta(milliseconds=3) - log_start).total_seconds()
 
 

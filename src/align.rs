@@ -284,17 +284,6 @@ pub fn zone_name(zone_ns: i64) -> String {
     format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-/// `+0.004 s`, `-1.250 s`.
-fn signed_secs(ns: i64) -> String {
-    let sign = if ns < 0 { '-' } else { '+' };
-    let abs = ns.unsigned_abs();
-    format!(
-        "{sign}{}.{:03} s",
-        abs / SECOND as u64,
-        abs % SECOND as u64 / 1_000_000
-    )
-}
-
 /// Read every log whose times are local without an offset in the zone its shared events
 /// with the captures show (or a sibling's); one finding per log so placed.
 pub fn align_local_logs(decoded: &mut [Decoded]) -> Vec<Finding> {
@@ -334,7 +323,7 @@ pub fn align_local_logs(decoded: &mut [Decoded]) -> Vec<Finding> {
                         found.zone_ns,
                         format!(
                             "the same in the client's log, {} from {}",
-                            signed_secs(delta),
+                            crate::time::signed_secs(delta),
                             if decoded[capture.input].input.capture.is_some() {
                                 "the capture"
                             } else {
@@ -383,7 +372,7 @@ pub fn align_local_logs(decoded: &mut [Decoded]) -> Vec<Finding> {
                 zone_name(found.zone_ns),
                 if n == 1 { "" } else { "s" },
                 kinds.join(", "),
-                signed_secs(found.residual_ns),
+                crate::time::signed_secs(found.residual_ns),
             ),
             evidence,
         });
@@ -576,7 +565,7 @@ mod tests {
         let found = infer(&logs, &[mark(key(), 0)]).unwrap();
         assert_eq!(found.zone_ns, 3600 * SECOND);
         assert_eq!(found.residual_ns, 3 * SECOND);
-        assert_eq!(signed_secs(found.residual_ns), "+3.000 s");
+        assert_eq!(crate::time::signed_secs(found.residual_ns), "+3.000 s");
     }
 
     #[test]

@@ -28,6 +28,17 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
         .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-03-05T14:00:00Z ({e})"))
 }
 
+/// A difference of clocks, to the millisecond: `+3.214 s`, `-0.050 s`.
+pub fn signed_secs(ns: i64) -> String {
+    let sign = if ns < 0 { '-' } else { '+' };
+    let abs = ns.unsigned_abs();
+    format!(
+        "{sign}{}.{:03} s",
+        abs / 1_000_000_000,
+        abs % 1_000_000_000 / 1_000_000
+    )
+}
+
 /// `HH:MM:SS.mmm` in UTC, for steps a few milliseconds apart.
 pub fn format_clock_ms(ns: i64) -> String {
     match jiff::Timestamp::from_nanosecond(ns as i128) {
@@ -59,5 +70,12 @@ mod tests {
         );
         assert_eq!(format_clock(1_357_328_848_512_314_000), "19:47:28");
         assert_eq!(format_clock_ms(1_357_328_848_512_314_000), "19:47:28.512");
+    }
+
+    #[test]
+    fn clock_differences_read_with_their_sign() {
+        assert_eq!(signed_secs(3_214_000_000), "+3.214 s");
+        assert_eq!(signed_secs(-50_000_000), "-0.050 s");
+        assert_eq!(signed_secs(0), "+0.000 s");
     }
 }

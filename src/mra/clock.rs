@@ -112,7 +112,7 @@ pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
                             line,
                             format!(
                                 "the same request in {who}'s log, {} from the capture",
-                                signed_secs(*offset)
+                                crate::time::signed_secs(*offset)
                             ),
                         ),
                     ]
@@ -149,7 +149,7 @@ pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
                 phase: Phase::Provisioning,
                 summary: format!(
                     "{who}'s log runs {} from the capture's clock ({how}); log times are shown as logged, not corrected",
-                    signed_secs(median),
+                    crate::time::signed_secs(median),
                 ),
                 evidence,
             }
@@ -231,7 +231,7 @@ pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Finding> {
                         ctx.evidence(e, format!("{e_name} (Expressway-E) logs the request")),
                         ctx.evidence(
                             c,
-                            format!("{c_name} (Expressway-C) logs it {}", signed_secs(*delta)),
+                            format!("{c_name} (Expressway-C) logs it {}", crate::time::signed_secs(*delta)),
                         ),
                     ]
                 })
@@ -242,7 +242,7 @@ pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Finding> {
                 phase: Phase::Sip,
                 summary: format!(
                     "{c_name}'s log runs {} from {e_name}'s ({n} SIP request{} both logged under one Call-ID, E's forwarding time included); log times are shown as logged, not corrected",
-                    signed_secs(median),
+                    crate::time::signed_secs(median),
                     if n == 1 { "" } else { "s" }
                 ),
                 evidence,
@@ -273,27 +273,4 @@ fn request_of<'a>(c: &Connection<'a>) -> &'a Tagged {
                 .find(|t| matches!(t.event.kind, EventKind::TlsHandshakeDone { .. }))
         })
         .unwrap_or(c.summary)
-}
-
-/// `+3.214 s`, `-0.050 s`.
-fn signed_secs(ns: i64) -> String {
-    let sign = if ns < 0 { '-' } else { '+' };
-    let abs = ns.unsigned_abs();
-    format!(
-        "{sign}{}.{:03} s",
-        abs / 1_000_000_000,
-        abs % 1_000_000_000 / 1_000_000
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets_read_with_their_sign() {
-        assert_eq!(signed_secs(3_214_000_000), "+3.214 s");
-        assert_eq!(signed_secs(-50_000_000), "-0.050 s");
-        assert_eq!(signed_secs(0), "+0.000 s");
-    }
 }

@@ -19,17 +19,6 @@ pub fn is_expressway_capture(name: &str) -> bool {
     file.contains("diagnostic_logging_tcpdump")
 }
 
-/// `+0.012 s`.
-fn signed_secs(ns: i64) -> String {
-    let sign = if ns < 0 { '-' } else { '+' };
-    let abs = ns.unsigned_abs();
-    format!(
-        "{sign}{}.{:03} s",
-        abs / 1_000_000_000,
-        abs % 1_000_000_000 / 1_000_000
-    )
-}
-
 /// One finding per Expressway capture whose MRA connections pair with the client's.
 pub fn pairings(ctx: &Ctx<'_>, client: &[Connection<'_>], edge: &[Connection<'_>]) -> Vec<Finding> {
     let mra = |c: &&Connection<'_>| MRA_PORTS.contains(&c.server.port);
@@ -81,7 +70,7 @@ pub fn pairings(ctx: &Ctx<'_>, client: &[Connection<'_>], edge: &[Connection<'_>
                         mine[e].summary,
                         format!(
                             "the same connection in Expressway-E's capture, {}",
-                            signed_secs(offset)
+                            crate::time::signed_secs(offset)
                         ),
                     ),
                 ]
@@ -101,7 +90,7 @@ pub fn pairings(ctx: &Ctx<'_>, client: &[Connection<'_>], edge: &[Connection<'_>
                     format!("{n} of the client's connections (paired by their timing)")
                 },
                 seen.join(", "),
-                signed_secs(median)
+                crate::time::signed_secs(median)
             ),
             evidence,
         });
