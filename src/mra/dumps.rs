@@ -22,6 +22,9 @@ fn first_label(host: &str) -> String {
 impl Roles {
     pub fn from_dumps(inputs: &[String], events: &[Tagged]) -> Roles {
         let mut roles = Roles::default();
+        // Folders whose dumps state both roles (two bundles unpacked into one): they say
+        // nothing by themselves.
+        let mut conflicting: Vec<&str> = Vec::new();
         for t in events {
             if let EventKind::ExpresswayDump {
                 host,
@@ -29,9 +32,16 @@ impl Roles {
                 ..
             } = &t.event.kind
             {
-                let container = crate::input::container(&inputs[t.input]).to_string();
-                if !roles.by_container.iter().any(|(c, _)| *c == container) {
-                    roles.by_container.push((container, *role));
+                let container = crate::input::container(&inputs[t.input]);
+                match roles.by_container.iter().position(|(c, _)| c == container) {
+                    None if !conflicting.contains(&container) => {
+                        roles.by_container.push((container.to_string(), *role));
+                    }
+                    Some(i) if roles.by_container[i].1 != *role => {
+                        roles.by_container.remove(i);
+                        conflicting.push(container);
+                    }
+                    _ => {}
                 }
                 if let Some(host) = host {
                     roles.by_host.push((first_label(host), *role));
@@ -99,12 +109,19 @@ fn names(cert: &crate::model::CertSummary, peer: &str) -> bool {
     }
 }
 
-/// `core01` from `xstat_dump_core01_2026-11-26_14-17-30.txt`.
-fn host_from_file_name(path: &str) -> Option<String> {
+/// The host a bundle file is named after: `core01` from
+/// `xstat_dump_core01_2026-11-26_14-17-30.txt` or `server_core01_2026-11-26_14-17-30.pem`.
+pub(super) fn host_from_file_name(path: &str) -> Option<String> {
     let file = path.rsplit([':', '/']).next()?;
-    let rest = file
-        .strip_prefix("xconf_dump_")
-        .or_else(|| file.strip_prefix("xstat_dump_"))?;
+    let rest = [
+        "xconf_dump_",
+        "xstat_dump_",
+        "server_",
+        "ca_",
+        "loggingsnapshot_",
+    ]
+    .iter()
+    .find_map(|p| file.strip_prefix(p))?;
     let stamp = rest.match_indices('_').map(|(i, _)| i).find(|&i| {
         let b = rest.as_bytes();
         b.len() > i + 5 && b[i + 1..i + 5].iter().all(u8::is_ascii_digit) && b[i + 5] == b'-'
@@ -414,8 +431,14 @@ mod tests {
             Some("exp_c_01")
         );
         assert_eq!(
-            host_from_file_name("loggingsnapshot_x_2026-11-26.txt"),
-            None
+            host_from_file_name("case/server_lon-expressway_c1_2026-11-26_14-17-30.pem").as_deref(),
+            Some("lon-expressway_c1")
         );
+        assert_eq!(
+            host_from_file_name("loggingsnapshot_x_2026-11-26.txt").as_deref(),
+            Some("x")
+        );
+        assert_eq!(host_from_file_name("diagnostic_log_x_2026-11-26.txt"), None);
+        assert_eq!(host_from_file_name("client.pcap"), None);
     }
 }

@@ -31,11 +31,12 @@ fn file_name(name: &str) -> &str {
 /// E or C for a bundle file: as its bundle's dump says, else as far as the host name in the
 /// file's name tells (`server_expc_2026-…pem`).
 fn file_role(roles: &super::dumps::Roles, name: &str) -> crate::report::Party {
-    let file = file_name(name);
-    let host = file
-        .strip_prefix("server_")
-        .map(|h| h.split('.').next().unwrap_or(h));
-    roles.of(name, host)
+    let host = super::dumps::host_from_file_name(name).or_else(|| {
+        let file = file_name(name);
+        file.strip_prefix("server_")
+            .map(|h| h.split('.').next().unwrap_or(h).to_string())
+    });
+    roles.of(name, host.as_deref())
 }
 
 /// A server certificate file outside its validity at the time it is judged.
@@ -149,5 +150,46 @@ mod tests {
             Party::ExpresswayC
         );
         assert_eq!(roles.of("elsewhere.log", Some("expe")), Party::ExpresswayE);
+
+        // Two bundles unpacked into one folder: each file goes by the host in its name.
+        let dump_of = |input: usize, host: &str, role| super::super::Tagged {
+            input,
+            event: crate::model::Event {
+                frame: 0,
+                ts: crate::time::UNKNOWN,
+                kind: EventKind::ExpresswayDump {
+                    line: 1,
+                    host: Some(host.into()),
+                    domain: None,
+                    role: Some(role),
+                    role_line: Some(1),
+                    version: None,
+                    zones: Vec::new(),
+                    unified_cm: Vec::new(),
+                },
+            },
+        };
+        let inputs = [
+            "case/xconf_dump_alpha_2026-11-26_14-17-30.txt".to_string(),
+            "case/xconf_dump_beta_2026-11-26_14-17-30.txt".to_string(),
+        ];
+        let dumps = [
+            dump_of(0, "alpha", crate::model::ExpresswayRole::E),
+            dump_of(1, "beta", crate::model::ExpresswayRole::C),
+        ];
+        let roles = super::super::dumps::Roles::from_dumps(&inputs, &dumps);
+        assert_eq!(
+            file_role(&roles, "case/server_beta_2026-11-26_14-17-30.pem"),
+            Party::ExpresswayC
+        );
+        assert_eq!(
+            file_role(&roles, "case/server_alpha_2026-11-26_14-17-30.pem"),
+            Party::ExpresswayE
+        );
+        assert_eq!(
+            file_role(&roles, "case/certificate.pem"),
+            Party::Expressway,
+            "the folder itself says nothing"
+        );
     }
 }
