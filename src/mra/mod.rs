@@ -169,7 +169,14 @@ pub fn analyze(
     };
     match judged {
         Some(judged) => Analysis {
-            verdict: judged.verdict.clone(),
+            verdict: match (&judged.user, per_user >= 2) {
+                // Whose sign-in the verdict is about, when the logs hold several.
+                (Some(user), true) => Verdict {
+                    summary: format!("{user}: {}", judged.verdict.summary),
+                    ..judged.verdict.clone()
+                },
+                _ => judged.verdict.clone(),
+            },
             phases: judged.phases.clone(),
             findings: about_boxes
                 .into_iter()
