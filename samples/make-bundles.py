@@ -826,3 +826,24 @@ tar_gz(home / f"diagnostic_log_expc_{STAMP}.tar.gz", [
     "dump's line.\n\nThe dump's Unified CM server lines (`*c xConfiguration EdgeConfigProvisioning UnifiedCM Server N "
     "Address`) are an assumed form: no real dump was at hand. Crafted by `samples/make-bundles.py`.\n"
 )
+
+# alice's capture (a copy of provisioning-only) and Expressway-C's bundle of the same minute,
+# which holds two users: CUCM UDS refuses alice's credentials 0.3 s after her request, and
+# bob's REGISTER is refused 403 twenty seconds later (inside the capture's time margin). The
+# capture shows one sign-in: alice's lines stay with it, bob's make their own session, and
+# the verdict is the captured sign-in's.
+two, capture, syn_at, _, log_start, stamp = merged_case("merged-capture-two-users", "provisioning-only")
+at = (syn_at - log_start).total_seconds()
+bob_id = "5d2e3f40-99cc0003@198.51.100.61"
+tar_gz(two / f"diagnostic_log_expc_{stamp}.tar.gz", [(f"loggingsnapshot_expc_{stamp}.txt", snapshot("expc", [
+    (at + 0.3, uds_401),
+    (at + 20.0, register_line("received", bob_id, 4001, aor="sip:bob@example.com")),
+    (at + 20.1, register_line("sent", bob_id, 4001, 403, aor="sip:bob@example.com")),
+], start=log_start))])
+(two / "README.md").write_text(
+    "# merged-capture-two-users\n\nalice's capture of one sign-in (a copy of provisioning-only: the TLS handshake to 8443 "
+    "succeeds) and Expressway-C's bundle of the same minute, which holds two users: CUCM UDS refuses alice's credentials "
+    "0.3 s after her request, and bob's REGISTER is refused 403 twenty seconds later, inside the capture's time margin. "
+    "The capture shows one sign-in: alice's lines stay with it, bob's are judged in their own session, and the verdict is "
+    "the captured sign-in's.\n\nCrafted by `samples/make-bundles.py`.\n"
+)

@@ -95,7 +95,7 @@ pub fn analyze(
         for attempt in attempts {
             // Log lines in this attempt's time window (lines without a UTC time go to the
             // last attempt: they cannot be placed).
-            let mut mine: Vec<&Tagged> = Vec::new();
+            let mut mine: Vec<(usize, &Tagged)> = Vec::new();
             for (i, t) in hits.iter().enumerate() {
                 let inside = if logs::placed_in_time(t) {
                     t.event.ts >= attempt.start - logs::MARGIN_NS
@@ -105,13 +105,26 @@ pub fn analyze(
                 };
                 if inside && !used[i] {
                     used[i] = true;
-                    mine.push(t);
+                    mine.push((i, t));
                 }
             }
+            // Lines of several users in the window: the capture shows one sign-in. Keep the
+            // user whose lines come nearest its start; the others make their own sessions.
+            let (kept, others) = subjects::one_user_near(&ctx, &mine, attempt.start);
+            for &(i, _) in &others {
+                used[i] = false;
+            }
+            let kept: Vec<&Tagged> = kept.into_iter().map(|(_, t)| t).collect();
             let id = sessions.len() + 1;
-            sessions.push(judge_attempt(
-                &ctx, id, *client, attempt, &txs, &conns, &mine,
-            ));
+            let mut session = judge_attempt(&ctx, id, *client, attempt, &txs, &conns, &kept);
+            if !others.is_empty() {
+                session.findings.push(subjects::others_note(
+                    &ctx,
+                    &others,
+                    session.user.as_deref(),
+                ));
+            }
+            sessions.push(session);
         }
     }
     let unplaced: Vec<&Tagged> = hits
@@ -128,10 +141,6 @@ pub fn analyze(
         Vec::new()
     };
     let groups = subjects::split(&ctx, &unplaced);
-    let per_user = groups
-        .iter()
-        .filter(|(s, _)| matches!(s, Some(subjects::Subject::User(_))))
-        .count();
     if groups.is_empty() && !problems.is_empty() {
         sessions.push(log_session(&ctx, sessions.len() + 1, &[], &problems, None));
     }
@@ -155,15 +164,28 @@ pub fn analyze(
     let mut about_boxes = dumps::findings(&ctx);
     about_boxes.extend(eview::pairings(&ctx, &conns, &edge_conns));
     about_boxes.extend(clock::between_logs(&ctx, &hits));
-    // Several users in the logs: the verdict is the latest one to fail, and a note lists
-    // them all (else it is the last session's: a later attempt of the same client wins).
+    // Several users in the logs: the verdict is the captured sign-in's when it failed, else
+    // the latest user's to fail, and a note lists them all (with one user, it is the last
+    // session's: a later attempt of the same client wins).
+    let mut users: Vec<&str> = sessions.iter().filter_map(|s| s.user.as_deref()).collect();
+    users.sort_unstable();
+    users.dedup();
+    let per_user = users.len();
     let judged = if per_user >= 2 {
-        about_boxes.push(users_note(&sessions));
-        sessions
+        let failed = |s: &&Session| s.verdict.status == Status::Failed;
+        let judged = sessions
             .iter()
-            .rev()
-            .find(|s| s.user.is_some() && s.verdict.status == Status::Failed)
-            .or(sessions.last())
+            .rfind(|s| s.from_capture)
+            .filter(failed)
+            .or_else(|| {
+                sessions
+                    .iter()
+                    .rev()
+                    .find(|s| s.user.is_some() && failed(s))
+            })
+            .or(sessions.last());
+        about_boxes.push(users_note(&sessions, judged));
+        judged
     } else {
         sessions.last()
     };
@@ -701,14 +723,15 @@ fn judge_attempt(
             inside,
             ladder,
             ladder_omitted,
+            from_capture: true,
         },
         states,
         findings,
     )
 }
 
-/// Which users the logs hold and how each fared, in session order.
-fn users_note(sessions: &[Session]) -> Finding {
+/// Which users the inputs hold and how each fared, in session order; whose the verdict is.
+fn users_note(sessions: &[Session], judged: Option<&Session>) -> Finding {
     let users: Vec<&Session> = sessions.iter().filter(|s| s.user.is_some()).collect();
     let failed = users
         .iter()
@@ -742,13 +765,20 @@ fn users_note(sessions: &[Session]) -> Finding {
         id: "sessions.users".into(),
         phase: Phase::Provisioning,
         summary: format!(
-            "{} users in these logs, {failed} failed: {}{}",
+            "{} users in these inputs, {failed} failed: {}{}",
             users.len(),
             each.join(", "),
-            if failed > 0 {
-                "; the verdict is the latest to fail"
-            } else {
-                ""
+            match judged {
+                Some(s) if failed > 0 && s.verdict.status == Status::Failed => format!(
+                    "; the verdict is {}'s, {}",
+                    s.user.as_deref().unwrap_or("the captured sign-in"),
+                    if s.from_capture {
+                        "the sign-in the capture shows"
+                    } else {
+                        "the latest to fail"
+                    }
+                ),
+                _ => String::new(),
             }
         ),
         evidence: users
@@ -862,6 +892,7 @@ fn log_session(
             inside: false,
             ladder,
             ladder_omitted,
+            from_capture: false,
         },
         states,
         findings,

@@ -63,6 +63,82 @@ pub fn one_user(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Option<String> {
     user
 }
 
+/// A log line placed in an attempt, with its index among the log lines.
+pub type Placed<'a> = (usize, &'a Tagged);
+
+/// Lines in a capture attempt's window that name several users: the capture shows one
+/// sign-in, so the user whose first line comes nearest the attempt's start keeps theirs (and
+/// the lines naming no one); the other users' lines are handed back.
+pub fn one_user_near<'a>(
+    ctx: &Ctx<'_>,
+    lines: &[Placed<'a>],
+    start: i64,
+) -> (Vec<Placed<'a>>, Vec<Placed<'a>>) {
+    let users: Vec<Option<String>> = lines
+        .iter()
+        .map(|(_, t)| match of(ctx, t) {
+            Some(Subject::User(u)) => Some(u),
+            _ => None,
+        })
+        .collect();
+    let mut first: Vec<(&str, i64)> = Vec::new();
+    for ((_, t), user) in lines.iter().zip(&users) {
+        if let Some(user) = user {
+            match first.iter_mut().find(|(u, _)| u == user) {
+                Some((_, ts)) => *ts = (*ts).min(t.event.ts),
+                None => first.push((user, t.event.ts)),
+            }
+        }
+    }
+    if first.len() < 2 {
+        return (lines.to_vec(), Vec::new());
+    }
+    let chosen = first
+        .iter()
+        .min_by_key(|(u, ts)| ((ts - start).abs(), *u))
+        .map(|(u, _)| u.to_string())
+        .expect("two users or more");
+    let (mut kept, mut others) = (Vec::new(), Vec::new());
+    for (line, user) in lines.iter().zip(&users) {
+        match user {
+            Some(u) if *u != chosen => others.push(*line),
+            _ => kept.push(*line),
+        }
+    }
+    (kept, others)
+}
+
+/// Says which users' lines fell in a capture session's time but were judged apart.
+pub fn others_note(
+    ctx: &Ctx<'_>,
+    others: &[Placed<'_>],
+    kept: Option<&str>,
+) -> crate::report::Finding {
+    let mut names: Vec<String> = Vec::new();
+    for (_, t) in others {
+        if let Some(Subject::User(u)) = of(ctx, t)
+            && !names.contains(&u)
+        {
+            names.push(u);
+        }
+    }
+    crate::report::Finding {
+        severity: crate::report::Severity::Info,
+        id: "sessions.other_users".into(),
+        phase: crate::faults::Phase::Provisioning,
+        summary: format!(
+            "log lines of {} fall in this capture's time but name other users than {}: judged in their own sessions (the capture's sign-in is taken as the user whose lines come nearest its start)",
+            names.join(", "),
+            kept.unwrap_or("the one kept")
+        ),
+        evidence: others
+            .iter()
+            .take(3)
+            .map(|(_, t)| ctx.evidence(t, "another user's line"))
+            .collect(),
+    }
+}
+
 /// The log lines no capture session took, split by who they are about: one group per user
 /// when two users or more appear (else per client address, when only addresses do and two
 /// or more), the rest in a group of their own. One user or one address labels the one group.

@@ -18,6 +18,7 @@ pub struct Frame {
     pub inside: bool,
     pub ladder: Vec<crate::report::LadderStep>,
     pub ladder_omitted: usize,
+    pub from_capture: bool,
 }
 
 pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Finding>) -> Session {
@@ -71,6 +72,7 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
         findings,
         ladder: frame.ladder,
         ladder_omitted: frame.ladder_omitted,
+        from_capture: frame.from_capture,
     }
 }
 

@@ -135,6 +135,9 @@ pub struct Session {
     /// Steps left out of `ladder` (it holds at most 200).
     #[serde(skip_serializing_if = "is_zero")]
     pub ladder_omitted: usize,
+    /// Whether a capture shows this sign-in (else it was pieced together from logs).
+    #[serde(skip)]
+    pub from_capture: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
