@@ -133,13 +133,22 @@ pub fn render_with(report: &Report, color: bool) -> String {
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
                         .unwrap_or_default();
-                    let _ = writeln!(
-                        out,
-                        "{}: {grammar} log, {} lines{span}{hosts}, {} signature hits",
-                        clean(&input.path),
-                        l.lines,
-                        l.signatures
-                    );
+                    if l.grammar == crate::logs::grammar::Grammar::ExpresswayDump {
+                        let _ = writeln!(
+                            out,
+                            "{}: Expressway configuration or status dump, {} lines{hosts}",
+                            clean(&input.path),
+                            l.lines
+                        );
+                    } else {
+                        let _ = writeln!(
+                            out,
+                            "{}: {grammar} log, {} lines{span}{hosts}, {} signature hits",
+                            clean(&input.path),
+                            l.lines,
+                            l.signatures
+                        );
+                    }
                 }
                 None if input.kind == "certificates" => {
                     let _ = writeln!(
