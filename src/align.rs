@@ -163,7 +163,7 @@ fn dns_key(name: &str) -> String {
 }
 
 /// `https://host:8443/path` → (`host`, 8443); the scheme's port when none is written.
-fn url_target(url: &str) -> Option<(String, u16)> {
+pub(crate) fn url_target(url: &str) -> Option<(String, u16)> {
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);

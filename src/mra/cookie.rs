@@ -18,10 +18,8 @@ pub fn requested_hosts<'a>(hits: &[&'a Tagged]) -> Vec<(String, &'a Tagged)> {
     hits.iter()
         .filter_map(|t| match &t.event.kind {
             EventKind::LogSignature { fields, .. } => {
-                let url = fields.get("url")?;
-                let authority = url.split_once("://")?.1.split('/').next()?;
-                let (host, port) = authority.rsplit_once(':')?;
-                (port == "8443").then(|| (host.to_ascii_lowercase(), *t))
+                let (host, port) = crate::align::url_target(fields.get("url")?)?;
+                (port == 8443).then_some((host, *t))
             }
             _ => None,
         })
