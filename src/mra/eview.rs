@@ -24,6 +24,7 @@ pub fn pairings(ctx: &Ctx<'_>, client: &[Connection<'_>], edge: &[Connection<'_>
     let mra = |c: &&Connection<'_>| MRA_PORTS.contains(&c.server.port);
     let theirs: Vec<&Connection<'_>> = client.iter().filter(mra).collect();
     let mut inputs: Vec<usize> = edge.iter().map(|c| c.input).collect();
+    inputs.sort_unstable();
     inputs.dedup();
     let mut out = Vec::new();
     for input in inputs {
