@@ -409,6 +409,58 @@ fn an_expressway_capture_alone_makes_the_sessions_from_its_side() {
 }
 
 #[test]
+fn a_bundle_of_many_users_keeps_the_terminal_readable() {
+    // 25 users whose REGISTERs are refused, one accepted after them.
+    let dir = std::env::temp_dir().join(format!("mradiag-users-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut log = String::new();
+    for i in 0..26 {
+        let code = if i < 25 { 403 } else { 200 };
+        for (action, detail) in [
+            (
+                "Received",
+                format!(
+                    "Receive Request Method=REGISTER, CSeq=1, To=sip:user{i}@example.com, Call-ID=c{i}@x, From-Tag=a, To-Tag=, Msg-Hash=1"
+                ),
+            ),
+            (
+                "Sent",
+                format!(
+                    "Sending Response Code={code}, Method=REGISTER, CSeq=1, To=sip:user{i}@example.com, Call-ID=c{i}@x, From-Tag=a, To-Tag=b, Msg-Hash=2"
+                ),
+            ),
+        ] {
+            log.push_str(&format!(
+                "2026-11-26T14:{:02}:{:02}.000+00:00 expc tvcs: UTCTime=\"2026-11-26 14:{:02}:{:02},000\" Module=\"network.sip\" Level=\"INFO\":  Action=\"{action}\" Detail=\"{detail}\"\n",
+                i / 60, i % 60, i / 60, i % 60
+            ));
+        }
+    }
+    let path = dir.join("loggingsnapshot_expc.txt");
+    std::fs::write(&path, log).unwrap();
+    let (code, out, _) = mradiag(&["analyze", "--color", "never", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("\nsession ").count(), 20, "{out}");
+    assert!(out.contains("… 6 more sessions not shown"), "{out}");
+    assert!(
+        out.contains("session 26: client (from logs), user user25"),
+        "the last session is shown"
+    );
+    assert!(
+        out.contains("— user24: A REGISTER got a final error"),
+        "the verdict is the latest failure: {out}"
+    );
+    let (_, json, _) = mradiag(&["analyze", "--format", "json", path.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["sessions"].as_array().unwrap().len(),
+        26,
+        "JSON has them all"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn edge_config_fetched_but_no_register_is_said() {
     let dir = std::env::temp_dir().join(format!("mradiag-noreg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -166,7 +166,24 @@ pub fn render_with(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "  ! {}", clean(a));
         }
     }
-    for s in &report.sessions {
+    // A bundle of thousands of users: the failed sessions and the last one, the latest
+    // SESSIONS_SHOWN of them; the JSON report has them all.
+    let sessions = &report.sessions;
+    let shown: Vec<&crate::report::Session> = if sessions.len() <= SESSIONS_SHOWN {
+        sessions.iter().collect()
+    } else {
+        let last = sessions.len() - 1;
+        let mut picked: Vec<&crate::report::Session> = sessions
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| *i == last || s.verdict.status == crate::report::Status::Failed)
+            .map(|(_, s)| s)
+            .collect();
+        // The latest ones: the verdict is the latest failure's (or the last session's).
+        picked.drain(..picked.len().saturating_sub(SESSIONS_SHOWN));
+        picked
+    };
+    for s in &shown {
         let domain = s
             .domain
             .as_deref()
@@ -190,6 +207,13 @@ pub fn render_with(report: &Report, color: bool) -> String {
             let v = &s.verdict;
             let _ = writeln!(out, "  → {}", v.fault.as_deref().unwrap_or(v.status.name()));
         }
+    }
+    if shown.len() < sessions.len() {
+        let _ = writeln!(
+            out,
+            "\n… {} more sessions not shown (the latest failed ones and the last are, {SESSIONS_SHOWN} at most); --format json lists them all",
+            sessions.len() - shown.len()
+        );
     }
     if report.sessions.is_empty() {
         out.push('\n');
@@ -219,7 +243,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
     let notes: Vec<_> = report.notes().collect();
     if !notes.is_empty() {
         out.push('\n');
-        for f in notes {
+        for f in notes.iter().take(NOTES_SHOWN) {
             let tag = if f.severity == Severity::Warning {
                 paint(color, "33", "warning:")
             } else {
@@ -234,9 +258,20 @@ pub fn render_with(report: &Report, color: bool) -> String {
                 evidence_line(&mut out, "", e);
             }
         }
+        if notes.len() > NOTES_SHOWN {
+            let _ = writeln!(
+                out,
+                "… {} more notes and warnings; --format json lists them all",
+                notes.len() - NOTES_SHOWN
+            );
+        }
     }
     out
 }
+
+/// Sessions and notes a terminal shows at most (a bundle may hold thousands of users).
+const SESSIONS_SHOWN: usize = 20;
+const NOTES_SHOWN: usize = 60;
 
 /// The certificate section: each chain as a short tree, the verdict of every anchor set, and
 /// the MRA rules it breaks.
