@@ -222,13 +222,20 @@ pub fn render(report: &Report) -> String {
     if report.sessions.is_empty() {
         phase_table(&mut out, &report.phases);
     }
-    for s in &report.sessions {
+    let (shown, hidden) = report.shown_sessions();
+    for s in shown {
         session(&mut out, s, report.sessions.len() > 1);
+    }
+    if hidden > 0 {
+        let _ = write!(
+            out,
+            "<p>{hidden} more sessions not drawn (the latest failed ones and the last are); the JSON report lists them all.</p>"
+        );
     }
     let notes: Vec<_> = report.notes().collect();
     if !notes.is_empty() {
         out.push_str("<h2>Also noticed</h2><ul>");
-        for f in notes {
+        for f in notes.iter().take(crate::report::NOTES_SHOWN) {
             let _ = write!(
                 out,
                 "<li><code>{}</code>: {}<ul>",
@@ -239,6 +246,13 @@ pub fn render(report: &Report) -> String {
                 evidence_item(&mut out, e);
             }
             out.push_str("</ul></li>");
+        }
+        if notes.len() > crate::report::NOTES_SHOWN {
+            let _ = write!(
+                out,
+                "<li>{} more (the JSON report lists them all)</li>",
+                notes.len() - crate::report::NOTES_SHOWN
+            );
         }
         out.push_str("</ul>");
     }

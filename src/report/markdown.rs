@@ -61,8 +61,15 @@ pub fn render(report: &Report) -> String {
     let notes: Vec<_> = report.notes().collect();
     if !notes.is_empty() {
         let _ = writeln!(out, "\nAlso noticed:\n");
-        for f in notes {
+        for f in notes.iter().take(crate::report::NOTES_SHOWN) {
             let _ = writeln!(out, "- `{}`: {}", f.id, esc(&f.summary));
+        }
+        if notes.len() > crate::report::NOTES_SHOWN {
+            let _ = writeln!(
+                out,
+                "- … {} more (the JSON report lists them all)",
+                notes.len() - crate::report::NOTES_SHOWN
+            );
         }
     }
     let _ = writeln!(out, "\nInputs:\n");

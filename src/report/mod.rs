@@ -188,8 +188,32 @@ impl Evidence {
     }
 }
 
+/// Sessions and notes a text, Markdown or HTML report shows at most; JSON has them all.
+pub const SESSIONS_SHOWN: usize = 20;
+pub const NOTES_SHOWN: usize = 60;
+
 impl Report {
     /// Findings that are not the fault itself: warnings and notes.
+    /// The sessions a reader is shown: all of them, or, past [`SESSIONS_SHOWN`] (a bundle
+    /// of thousands of users), the latest failed ones and the last, with how many are left
+    /// out. The verdict is the latest failure's or the last session's, so it is among them.
+    pub fn shown_sessions(&self) -> (Vec<&Session>, usize) {
+        let sessions = &self.sessions;
+        if sessions.len() <= SESSIONS_SHOWN {
+            return (sessions.iter().collect(), 0);
+        }
+        let last = sessions.len() - 1;
+        let mut picked: Vec<&Session> = sessions
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| *i == last || s.verdict.status == Status::Failed)
+            .map(|(_, s)| s)
+            .collect();
+        picked.drain(..picked.len().saturating_sub(SESSIONS_SHOWN));
+        let hidden = sessions.len() - picked.len();
+        (picked, hidden)
+    }
+
     pub fn notes(&self) -> impl Iterator<Item = &Finding> {
         self.findings
             .iter()

@@ -1,7 +1,7 @@
 //! The terminal report: inputs, then per session a phase-by-phase timeline, then the likely
 //! fault with its evidence and fix, then what else was noticed.
 
-use super::{Evidence, PhaseResult, Report, Severity, Status};
+use super::{Evidence, NOTES_SHOWN, PhaseResult, Report, SESSIONS_SHOWN, Severity, Status};
 use std::fmt::Write;
 
 fn mark(s: Status) -> &'static str {
@@ -166,23 +166,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "  ! {}", clean(a));
         }
     }
-    // A bundle of thousands of users: the failed sessions and the last one, the latest
-    // SESSIONS_SHOWN of them; the JSON report has them all.
-    let sessions = &report.sessions;
-    let shown: Vec<&crate::report::Session> = if sessions.len() <= SESSIONS_SHOWN {
-        sessions.iter().collect()
-    } else {
-        let last = sessions.len() - 1;
-        let mut picked: Vec<&crate::report::Session> = sessions
-            .iter()
-            .enumerate()
-            .filter(|(i, s)| *i == last || s.verdict.status == crate::report::Status::Failed)
-            .map(|(_, s)| s)
-            .collect();
-        // The latest ones: the verdict is the latest failure's (or the last session's).
-        picked.drain(..picked.len().saturating_sub(SESSIONS_SHOWN));
-        picked
-    };
+    let (shown, hidden) = report.shown_sessions();
     for s in &shown {
         let domain = s
             .domain
@@ -208,11 +192,10 @@ pub fn render_with(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "  → {}", v.fault.as_deref().unwrap_or(v.status.name()));
         }
     }
-    if shown.len() < sessions.len() {
+    if hidden > 0 {
         let _ = writeln!(
             out,
-            "\n… {} more sessions not shown (the latest failed ones and the last are, {SESSIONS_SHOWN} at most); --format json lists them all",
-            sessions.len() - shown.len()
+            "\n… {hidden} more sessions not shown (the latest failed ones and the last are, {SESSIONS_SHOWN} at most); --format json lists them all"
         );
     }
     if report.sessions.is_empty() {
@@ -268,10 +251,6 @@ pub fn render_with(report: &Report, color: bool) -> String {
     }
     out
 }
-
-/// Sessions and notes a terminal shows at most (a bundle may hold thousands of users).
-const SESSIONS_SHOWN: usize = 20;
-const NOTES_SHOWN: usize = 60;
 
 /// The certificate section: each chain as a short tree, the verdict of every anchor set, and
 /// the MRA rules it breaks.
