@@ -457,6 +457,9 @@ fn a_bundle_of_many_users_keeps_the_terminal_readable() {
         26,
         "JSON has them all"
     );
+    let (_, html, _) = mradiag(&["analyze", "--format", "html", path.to_str().unwrap()]);
+    assert_eq!(html.matches("<h2>Session ").count(), 20);
+    assert!(html.contains("6 more sessions not drawn"), "{html}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
