@@ -464,6 +464,47 @@ fn a_bundle_of_many_users_keeps_the_terminal_readable() {
 }
 
 #[test]
+fn two_bundles_unpacked_into_one_folder_keep_their_roles() {
+    let dir = std::env::temp_dir().join(format!("mradiag-onefolder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir("samples/bundles-config-traversal-peer").unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".tar.gz") {
+            let gz = flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap());
+            tar::Archive::new(gz).unpack(&dir).unwrap();
+        }
+    }
+    let (_, out, _) = mradiag(&["analyze", "--format", "json", dir.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let summaries: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "config.expressway")
+        .map(|f| f["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(
+        summaries
+            .iter()
+            .any(|s| s.starts_with("core01.example.com is Expressway-C"))
+    );
+    assert!(
+        summaries
+            .iter()
+            .any(|s| s.starts_with("edge01.example.com is Expressway-E"))
+    );
+    let failed: Vec<&serde_json::Value> = v["sessions"][0]["ladder"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["failed"] == true)
+        .collect();
+    assert_eq!(failed[0]["from"], "expressway_c", "{failed:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn edge_config_fetched_but_no_register_is_said() {
     let dir = std::env::temp_dir().join(format!("mradiag-noreg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

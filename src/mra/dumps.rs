@@ -133,6 +133,10 @@ pub(super) fn host_from_file_name(path: &str) -> Option<String> {
 /// and zones, the status dump's zone states.
 struct Expressway<'a> {
     container: &'a str,
+    /// The host the dump's file is named after (two bundles may share a folder).
+    named: Option<String>,
+    /// The configuration dump, when there is one.
+    config: Option<&'a Tagged>,
     host: Option<String>,
     domain: Option<String>,
     role: Option<ExpresswayRole>,
@@ -160,11 +164,18 @@ fn gather<'a>(ctx: &Ctx<'a>) -> Vec<Expressway<'a>> {
             continue;
         };
         let container = crate::input::container(&ctx.inputs[t.input]);
-        let i = match boxes.iter().position(|b| b.container == container) {
+        let named =
+            host_from_file_name(&ctx.inputs[t.input]).or_else(|| host.as_deref().map(first_label));
+        let i = match boxes
+            .iter()
+            .position(|b| b.container == container && b.named == named)
+        {
             Some(i) => i,
             None => {
                 boxes.push(Expressway {
                     container,
+                    named,
+                    config: None,
                     host: None,
                     domain: None,
                     role: None,
@@ -186,6 +197,7 @@ fn gather<'a>(ctx: &Ctx<'a>) -> Vec<Expressway<'a>> {
         if let (None, Some(r), Some(at)) = (b.role, role, role_line) {
             b.role = Some(*r);
             b.said = (t, *at);
+            b.config = Some(t);
         }
         for z in zones {
             let status = z.status_line.map(|line| (t, line));
@@ -275,17 +287,9 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                 "the dump that says it".into(),
             )],
         });
-        if b.role == Some(ExpresswayRole::C) {
+        if let (Some(ExpresswayRole::C), Some(config)) = (b.role, b.config) {
             let zones: Vec<ZoneDump> = b.zones.iter().map(|(z, _)| z.clone()).collect();
-            let config = ctx.events.iter().find(|t| {
-                matches!(
-                    &t.event.kind,
-                    EventKind::ExpresswayDump { role: Some(_), .. }
-                ) && crate::input::container(&ctx.inputs[t.input]) == b.container
-            });
-            if let Some(config) = config {
-                out.extend(unnamed_peers(ctx, config, &who, &zones));
-            }
+            out.extend(unnamed_peers(ctx, config, &who, &zones));
         }
         for (z, shown) in &b.zones {
             let (Some(status), Some((t, line))) = (&z.status, shown) else {
