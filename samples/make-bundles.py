@@ -358,10 +358,13 @@ clock, capture, syn_at, client_port, log_start, stamp = merged_case("merged-capt
 request_at = (syn_at + skew + timedelta(milliseconds=2) - log_start).total_seconds()
 
 
-def edge_request(host, head, utc):
-    return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
-            f'Detail="Receive Request" Txn-id="2" Src-ip="10.77.0.2" Src-port="{client_port}" '
-            f'Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin HTTP/1.1"')
+def edge_config_request(txn, src_ip, src_port):
+    """Expressway-E receiving a client's get_edge_config request, as traffic_server logs it."""
+    def make(host, head, utc):
+        return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
+                f'Detail="Receive Request" Txn-id="{txn}" Src-ip="{src_ip}" Src-port="{src_port}" '
+                'Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin HTTP/1.1"')
+    return make
 
 
 def edge_403(host, head, utc):
@@ -369,7 +372,7 @@ def edge_403(host, head, utc):
 
 
 tar_gz(clock / f"diagnostic_log_expe_{stamp}.tar.gz", [(f"loggingsnapshot_expe_{stamp}.txt",
-       snapshot("expe", [(request_at, edge_request), (request_at + 0.01, edge_403)], start=log_start))])
+       snapshot("expe", [(request_at, edge_config_request(2, "10.77.0.2", client_port)), (request_at + 0.01, edge_403)], start=log_start))])
 (clock / "README.md").write_text(
     "# merged-capture-expe-clock\n\nThe client's capture of one sign-in (a copy of provisioning-only: the TLS handshake to "
     "8443 succeeds) and Expressway-E's bundle, whose clock runs 3.25 s ahead of the capture's. Expressway-E logs the "
@@ -645,14 +648,8 @@ three, capture, syn_at, _, log_start, stamp = merged_case("merged-capture-expe-e
 request_at = (syn_at + skew + timedelta(milliseconds=2) - log_start).total_seconds()
 
 
-def nat_request(host, head, utc):
-    return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
-            'Detail="Receive Request" Txn-id="7" Src-ip="198.51.100.23" Src-port="50314" '
-            'Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin HTTP/1.1"')
-
-
 tar_gz(three / f"diagnostic_log_expe_{stamp}.tar.gz", [(f"loggingsnapshot_expe_{stamp}.txt",
-       snapshot("expe", [(request_at, nat_request)], start=log_start))])
+       snapshot("expe", [(request_at, edge_config_request(7, "198.51.100.23", 50314))], start=log_start))])
 # C's clock is E's (both on the same NTP): the UDS query follows E's request by 0.3 s.
 tar_gz(three / f"diagnostic_log_expc_{stamp}.tar.gz", [(f"loggingsnapshot_expc_{stamp}.txt",
        snapshot("expc", [(request_at + 0.3, uds_401)], start=log_start))])
@@ -738,12 +735,6 @@ cookie, capture, syn_at, client_port, log_start, stamp = merged_case("merged-cap
 request_at = (syn_at + timedelta(milliseconds=3) - log_start).total_seconds()
 
 
-def cookie_request(host, head, utc):
-    return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
-            f'Detail="Receive Request" Txn-id="3" Src-ip="10.77.0.2" Src-port="{client_port}" '
-            'Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin HTTP/1.1"')
-
-
 def cookie_response(host, head, utc):
     return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
             f'Detail="Sending Response" Txn-id="3" Dst-ip="10.77.0.2" Dst-port="{client_port}" HTTPMSG: |HTTP/1.1 200 OK '
@@ -752,7 +743,7 @@ def cookie_response(host, head, utc):
 
 
 tar_gz(cookie / f"diagnostic_log_expe_{stamp}.tar.gz", [(f"loggingsnapshot_expe_{stamp}.txt",
-       snapshot("expe", [(request_at, cookie_request), (request_at + 0.4, cookie_response)], start=log_start))])
+       snapshot("expe", [(request_at, edge_config_request(3, "10.77.0.2", client_port)), (request_at + 0.4, cookie_response)], start=log_start))])
 (cookie / "README.md").write_text(
     "# merged-capture-expe-cookie\n\nThe client's capture (a copy of provisioning-only: the _collab-edge SRV target is "
     "expe1.example.com, the TLS handshake to 8443 succeeds) and Expressway-E's bundle: E answers get_edge_config 200 and "
@@ -766,18 +757,12 @@ tar_gz(cookie / f"diagnostic_log_expe_{stamp}.tar.gz", [(f"loggingsnapshot_expe_
 # (and answered 403: the domain is not enabled for MRA), which places the log in UTC.
 
 
-def prt_request(host, head, utc, port):
-    return (f'{head} {host} traffic_server[15550]: UTCTime="{utc}" Module="network.http.trafficserver" Level="DEBUG": '
-            f'Detail="Receive Request" Txn-id="{port % 100}" Src-ip="198.51.100.23" Src-port="{port}" '
-            'Msg="GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin HTTP/1.1"')
-
-
 prt_case = HERE / "bundle-jabber-expe-zone"
 prt_case.mkdir(exist_ok=True)
 asks = [(8.0, 50314), (18.0, 50402)]  # seconds into E's log, the client's port as E saw it
 tar_gz(prt_case / f"diagnostic_log_expe_{STAMP}.tar.gz", [(f"loggingsnapshot_expe_{STAMP}.txt", snapshot("expe", [
     x for at, port in asks for x in [
-        (at, lambda host, head, utc, port=port: prt_request(host, head, utc, port)),
+        (at, edge_config_request(port % 100, "198.51.100.23", port)),
         (at + 0.01, lambda host, head, utc, port=port: expe_403(host, head, utc).replace('Dst-port="50314"', f'Dst-port="{port}"')),
     ]
 ], lines=60))])
