@@ -95,7 +95,7 @@ pub fn one_user_near<'a>(
     }
     let chosen = first
         .iter()
-        .min_by_key(|(u, ts)| ((ts - start).abs(), *u))
+        .min_by_key(|(u, ts)| (ts.abs_diff(start), *u))
         .map(|(u, _)| u.to_string())
         .expect("two users or more");
     let (mut kept, mut others) = (Vec::new(), Vec::new());
