@@ -20,7 +20,10 @@ fn first_label(host: &str) -> String {
 }
 
 impl Roles {
-    pub fn from_dumps(inputs: &[String], events: &[Tagged]) -> Roles {
+    pub fn from_dumps<'a>(
+        inputs: &[String],
+        events: impl IntoIterator<Item = &'a Tagged>,
+    ) -> Roles {
         let mut roles = Roles::default();
         // Folders whose dumps state both roles (two bundles unpacked into one): they say
         // nothing by themselves.
@@ -149,7 +152,7 @@ struct Expressway<'a> {
 
 fn gather<'a>(ctx: &Ctx<'a>) -> Vec<Expressway<'a>> {
     let mut boxes: Vec<Expressway<'a>> = Vec::new();
-    for t in ctx.events {
+    for &t in &ctx.dumps {
         let EventKind::ExpresswayDump {
             line,
             host,
@@ -327,7 +330,7 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
 /// dump lists: what to add to the home-cluster fault, and the dump line that shows it.
 pub fn home_node_check(ctx: &Ctx<'_>, node: &str) -> Option<(String, Evidence)> {
     let mut servers: Vec<(&Tagged, &crate::model::ServerDump)> = Vec::new();
-    for t in ctx.events {
+    for &t in &ctx.dumps {
         if let EventKind::ExpresswayDump { unified_cm, .. } = &t.event.kind {
             servers.extend(unified_cm.iter().map(|s| (t, s)));
         }

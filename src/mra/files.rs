@@ -106,53 +106,13 @@ mod tests {
     use super::*;
     use crate::report::Party;
 
-    #[test]
-    fn the_role_comes_from_the_bundles_dump_else_the_file_name() {
-        let none = super::super::dumps::Roles::default();
-        assert_eq!(
-            file_role(&none, "case/diag.tar:server_expc_2026-11-26_14-17-30.pem"),
-            Party::ExpresswayC
-        );
-        assert_eq!(
-            file_role(&none, "server_expe01_2026-11-26_14-17-30.pem"),
-            Party::ExpresswayE
-        );
-        assert_eq!(file_role(&none, "case/certificate.pem"), Party::Expressway);
-        // A dump in the same bundle says C, whatever the host name.
-        let inputs = ["case/diag.tar:xconf_dump_edge01_x.txt".to_string()];
-        let dump = super::super::Tagged {
-            input: 0,
-            event: crate::model::Event {
-                frame: 0,
-                ts: crate::time::UNKNOWN,
-                kind: EventKind::ExpresswayDump {
-                    line: 1,
-                    host: Some("edge01".into()),
-                    domain: None,
-                    role: Some(crate::model::ExpresswayRole::C),
-                    role_line: Some(1),
-                    version: None,
-                    zones: Vec::new(),
-                    unified_cm: Vec::new(),
-                },
-            },
-        };
-        let roles = super::super::dumps::Roles::from_dumps(&inputs, std::slice::from_ref(&dump));
-        assert_eq!(
-            file_role(
-                &roles,
-                "case/diag.tar:server_edge01_2026-11-26_14-17-30.pem"
-            ),
-            Party::ExpresswayC
-        );
-        assert_eq!(
-            roles.of("elsewhere.log", Some("edge01.example.com")),
-            Party::ExpresswayC
-        );
-        assert_eq!(roles.of("elsewhere.log", Some("expe")), Party::ExpresswayE);
-
-        // Two bundles unpacked into one folder: each file goes by the host in its name.
-        let dump_of = |input: usize, host: &str, role| super::super::Tagged {
+    /// A configuration dump of `host` stating `role`, from input `input`.
+    fn dump_of(
+        input: usize,
+        host: &str,
+        role: crate::model::ExpresswayRole,
+    ) -> super::super::Tagged {
+        super::super::Tagged {
             input,
             event: crate::model::Event {
                 frame: 0,
@@ -168,7 +128,39 @@ mod tests {
                     unified_cm: Vec::new(),
                 },
             },
-        };
+        }
+    }
+
+    #[test]
+    fn the_role_comes_from_the_bundles_dump_else_the_file_name() {
+        let none = super::super::dumps::Roles::default();
+        assert_eq!(
+            file_role(&none, "case/diag.tar:server_expc_2026-11-26_14-17-30.pem"),
+            Party::ExpresswayC
+        );
+        assert_eq!(
+            file_role(&none, "server_expe01_2026-11-26_14-17-30.pem"),
+            Party::ExpresswayE
+        );
+        assert_eq!(file_role(&none, "case/certificate.pem"), Party::Expressway);
+        // A dump in the same bundle says C, whatever the host name.
+        let inputs = ["case/diag.tar:xconf_dump_edge01_x.txt".to_string()];
+        let dump = dump_of(0, "edge01", crate::model::ExpresswayRole::C);
+        let roles = super::super::dumps::Roles::from_dumps(&inputs, std::slice::from_ref(&dump));
+        assert_eq!(
+            file_role(
+                &roles,
+                "case/diag.tar:server_edge01_2026-11-26_14-17-30.pem"
+            ),
+            Party::ExpresswayC
+        );
+        assert_eq!(
+            roles.of("elsewhere.log", Some("edge01.example.com")),
+            Party::ExpresswayC
+        );
+        assert_eq!(roles.of("elsewhere.log", Some("expe")), Party::ExpresswayE);
+
+        // Two bundles unpacked into one folder: each file goes by the host in its name.
         let inputs = [
             "case/xconf_dump_alpha_2026-11-26_14-17-30.txt".to_string(),
             "case/xconf_dump_beta_2026-11-26_14-17-30.txt".to_string(),

@@ -71,8 +71,13 @@ pub fn analyze(
             .collect(),
         server_file: None,
         anchors,
-        roles: dumps::Roles::from_dumps(inputs, events),
+        dumps: events
+            .iter()
+            .filter(|t| matches!(t.event.kind, EventKind::ExpresswayDump { .. }))
+            .collect(),
+        roles: dumps::Roles::default(),
     };
+    ctx.roles = dumps::Roles::from_dumps(inputs, ctx.dumps.iter().copied());
     ctx.server_file = files::server_certificate(&ctx);
     let mut txs = discovery::transactions(events);
     let mut conns = connections(events);
@@ -237,6 +242,8 @@ pub(crate) struct Ctx<'a> {
     server_file: Option<(&'a Tagged, &'a [crate::model::CertSummary])>,
     /// Trust anchors, for a chain the client rejected without saying why.
     anchors: &'a [crate::certs::AnchorSet],
+    /// The Expressways' configuration and status dumps among `events`, looked at once.
+    dumps: Vec<&'a Tagged>,
     /// Which Expressway is E and which is C, as their dumps say.
     roles: dumps::Roles,
 }
