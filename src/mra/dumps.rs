@@ -326,6 +326,33 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
     out
 }
 
+/// How the node CUCM names stands among the configured Unified CM servers.
+#[derive(Debug, PartialEq)]
+enum NodeMatch {
+    /// Configured as CUCM names it (this one).
+    Same(usize),
+    /// Configured under another form of the same name: host name against FQDN.
+    ByLabel(usize),
+    Missing,
+}
+
+/// None when no server is configured (nothing to compare with).
+fn match_node(node: &str, addresses: &[&str]) -> Option<NodeMatch> {
+    if addresses.is_empty() {
+        return None;
+    }
+    let label = first_label(node);
+    Some(
+        if let Some(i) = addresses.iter().position(|a| a.eq_ignore_ascii_case(node)) {
+            NodeMatch::Same(i)
+        } else if let Some(i) = addresses.iter().position(|a| first_label(a) == label) {
+            NodeMatch::ByLabel(i)
+        } else {
+            NodeMatch::Missing
+        },
+    )
+}
+
 /// The node CUCM names as the user's home against the Unified CM servers Expressway-C's
 /// dump lists: what to add to the home-cluster fault, and the dump line that shows it.
 pub fn home_node_check(ctx: &Ctx<'_>, node: &str) -> Option<(String, Evidence)> {
@@ -335,35 +362,27 @@ pub fn home_node_check(ctx: &Ctx<'_>, node: &str) -> Option<(String, Evidence)> 
             servers.extend(unified_cm.iter().map(|s| (t, s)));
         }
     }
-    let (first_t, first) = *servers.first()?;
-    let node_lower = node.to_ascii_lowercase();
-    let exact = servers
-        .iter()
-        .find(|(_, s)| s.address.eq_ignore_ascii_case(node));
-    let by_label = servers
-        .iter()
-        .find(|(_, s)| first_label(&s.address) == first_label(&node_lower));
-    let list: Vec<&str> = servers.iter().map(|(_, s)| s.address.as_str()).collect();
-    let (text, (t, at)) = match (exact, by_label) {
-        (Some(&(t, s)), _) => (
+    let addresses: Vec<&str> = servers.iter().map(|(_, s)| s.address.as_str()).collect();
+    let (text, (t, at)) = match match_node(node, &addresses)? {
+        NodeMatch::Same(i) => (
             format!(
                 " Here, {node} is among the Unified CM servers configured on Expressway-C: refresh them there (the node list is read when they are), then check ILS between clusters."
             ),
-            (t, s),
+            servers[i],
         ),
-        (None, Some(&(t, s))) => (
+        NodeMatch::ByLabel(i) => (
             format!(
                 " Here, Expressway-C has {} configured and CUCM names the node {node}: a host name against an FQDN (or the reverse) does not match; configure the server as CUCM names its node, and refresh.",
-                s.address
+                addresses[i]
             ),
-            (t, s),
+            servers[i],
         ),
-        (None, None) => (
+        NodeMatch::Missing => (
             format!(
                 " Here, none of the Unified CM servers configured on Expressway-C ({}) is {node}: add the home cluster's publisher as CUCM names it, and refresh (or check ILS between clusters).",
-                list.join(", ")
+                addresses.join(", ")
             ),
-            (first_t, first),
+            servers[0],
         ),
     };
     Some((
@@ -426,6 +445,28 @@ fn unnamed_peers(ctx: &Ctx<'_>, t: &Tagged, who: &str, zones: &[ZoneDump]) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_home_node_is_the_same_a_short_form_or_missing() {
+        let configured = ["cucm-pub.example.local", "10.0.40.6"];
+        assert_eq!(
+            match_node("CUCM-PUB.example.local", &configured),
+            Some(NodeMatch::Same(0))
+        );
+        assert_eq!(
+            match_node("cucm-pub", &configured),
+            Some(NodeMatch::ByLabel(0))
+        );
+        assert_eq!(
+            match_node("10.0.40.6", &configured),
+            Some(NodeMatch::Same(1))
+        );
+        assert_eq!(
+            match_node("cucm-sub2", &configured),
+            Some(NodeMatch::Missing)
+        );
+        assert_eq!(match_node("cucm-pub", &[]), None);
+    }
 
     #[test]
     fn a_dump_file_name_holds_the_host() {
