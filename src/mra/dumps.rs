@@ -336,7 +336,12 @@ enum NodeMatch {
     Missing,
 }
 
-/// None when no server is configured (nothing to compare with).
+fn is_ip(name: &str) -> bool {
+    name.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// None when no server is configured (nothing to compare with). Addresses are not names:
+/// 10.0.40.7 is no short form of 10.0.40.6.
 fn match_node(node: &str, addresses: &[&str]) -> Option<NodeMatch> {
     if addresses.is_empty() {
         return None;
@@ -345,7 +350,10 @@ fn match_node(node: &str, addresses: &[&str]) -> Option<NodeMatch> {
     Some(
         if let Some(i) = addresses.iter().position(|a| a.eq_ignore_ascii_case(node)) {
             NodeMatch::Same(i)
-        } else if let Some(i) = addresses.iter().position(|a| first_label(a) == label) {
+        } else if let Some(i) = addresses
+            .iter()
+            .position(|a| !is_ip(a) && !is_ip(node) && first_label(a) == label)
+        {
             NodeMatch::ByLabel(i)
         } else {
             NodeMatch::Missing
@@ -463,6 +471,10 @@ mod tests {
         );
         assert_eq!(
             match_node("cucm-sub2", &configured),
+            Some(NodeMatch::Missing)
+        );
+        assert_eq!(
+            match_node("10.0.40.7", &configured),
             Some(NodeMatch::Missing)
         );
         assert_eq!(match_node("cucm-pub", &[]), None);
