@@ -15,7 +15,11 @@ pub struct Roles {
     by_host: Vec<(String, ExpresswayRole)>,
 }
 
+/// A host name's first label (`expc` of `expc.example.com`); an IP address whole.
 fn first_label(host: &str) -> String {
+    if is_ip(host) {
+        return host.to_string();
+    }
     host.split('.').next().unwrap_or(host).to_ascii_lowercase()
 }
 
@@ -340,8 +344,8 @@ fn is_ip(name: &str) -> bool {
     name.parse::<std::net::IpAddr>().is_ok()
 }
 
-/// None when no server is configured (nothing to compare with). Addresses are not names:
-/// 10.0.40.7 is no short form of 10.0.40.6.
+/// None when no server is configured (nothing to compare with). Addresses are compared whole
+/// (10.0.40.7 is no short form of 10.0.40.6).
 fn match_node(node: &str, addresses: &[&str]) -> Option<NodeMatch> {
     if addresses.is_empty() {
         return None;
@@ -350,10 +354,7 @@ fn match_node(node: &str, addresses: &[&str]) -> Option<NodeMatch> {
     Some(
         if let Some(i) = addresses.iter().position(|a| a.eq_ignore_ascii_case(node)) {
             NodeMatch::Same(i)
-        } else if let Some(i) = addresses
-            .iter()
-            .position(|a| !is_ip(a) && !is_ip(node) && first_label(a) == label)
-        {
+        } else if let Some(i) = addresses.iter().position(|a| first_label(a) == label) {
             NodeMatch::ByLabel(i)
         } else {
             NodeMatch::Missing
