@@ -590,7 +590,7 @@ tar_gz(users / f"diagnostic_log_expc_{STAMP}.tar.gz", [(f"loggingsnapshot_expc_{
     "# bundles-many-users\n\nExpressway-E and Expressway-C bundles of the same minute with three users in them: CUCM UDS "
     "refuses alice's credentials (Expressway-C), bob's REGISTER goes through E and C and is accepted, carol's is refused "
     "with 403 by CUCM and the 403 comes back through C and E. One session per user (by the user name, the UDS URL, the "
-    "AOR); the verdict is carol's, the latest to fail, and a note lists the three.\n\nCrafted by `samples/make-bundles.py`.\n"
+    "AOR); the verdict is carol's, the latest failure not followed by a success, and a note lists the three.\n\nCrafted by `samples/make-bundles.py`.\n"
 )
 
 # The SIP SERVICE Expressway-E sends through Expressway-C before a client's first REGISTER,
@@ -786,7 +786,7 @@ with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
     "# bundle-jabber-expe-zone\n\nA Jabber problem report and Expressway-E's bundle of the same sign-in, no capture. Jabber "
     "writes Tokyo's local time (UTC+09:00) without an offset. Its two get_edge_config requests are the two Expressway-E "
     "logged receiving (and answered 403: the domain is not enabled for MRA); they place the Jabber log in UTC (a "
-    "clock.local_zone finding says so) and its lines join Expressway-E's in one session.\n\nCrafted by "
+    "clock.local_zone finding says so) and its lines join Expressway-E's; the second request, after the first 403, starts a second attempt of the same client, and the verdict is the latest.\n\nCrafted by "
     "`samples/make-bundles.py`.\n"
 )
 

@@ -546,8 +546,40 @@ pub fn place_times(decoded: &mut [Decoded], options: &Options) -> Vec<crate::rep
 
 /// Place the inputs' times, then judge them: what `analyze` does after decoding.
 pub fn judge(mut decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) -> Report {
-    let notes = place_times(&mut decoded, options);
-    report(decoded, catalog, &options.trust, notes)
+    let mut notes = place_times(&mut decoded, options);
+    let mut trust = options.trust.clone();
+    let mut focus = crate::mra::FocusSpec {
+        users: options.users.clone(),
+        ..Default::default()
+    };
+    if let Some(moment) = &options.at {
+        let first = decoded.iter().filter_map(|d| earliest_time(&d.input)).min();
+        match moment.resolve(options.tz.as_ref(), first) {
+            Ok((at, note)) => {
+                // The ticket's moment is also the time certificate files are judged at.
+                trust.at = Some(at);
+                focus.at = Some(at);
+                focus.at_note = note;
+            }
+            Err(e) => notes.push(crate::report::Finding {
+                severity: crate::report::Severity::Warning,
+                id: "focus.at_unresolved".into(),
+                phase: crate::faults::Phase::Discovery,
+                summary: format!("--at not applied: {e}"),
+                evidence: Vec::new(),
+            }),
+        }
+    }
+    report(decoded, catalog, &trust, &focus, notes)
+}
+
+/// The earliest time an input shows in UTC.
+fn earliest_time(i: &InputReport) -> Option<i64> {
+    match (&i.capture, &i.log) {
+        (Some(c), _) => c.first_ts,
+        (None, Some(l)) if l.time_basis.is_utc() => l.first_ts,
+        _ => None,
+    }
 }
 
 /// What certificates are judged against: the user's trust anchors (DER) and `--at`.
@@ -558,11 +590,15 @@ pub struct Trust {
     pub at: Option<i64>,
 }
 
-/// How a case is judged besides its inputs: `--tz` and the trust settings.
+/// How a case is judged besides its inputs: `--tz`, the trust settings, and the focus a
+/// ticket gives (`--user`, `--at`).
 #[derive(Default, Clone)]
 pub struct Options {
     pub tz: Option<jiff::tz::TimeZone>,
     pub trust: Trust,
+    pub users: Vec<String>,
+    /// The ticket's moment; also the time certificate files are judged at.
+    pub at: Option<crate::time::Moment>,
 }
 
 /// The latest time an input shows in UTC: a capture's last frame, a log's last line when
@@ -581,6 +617,7 @@ pub fn report(
     decoded: Vec<Decoded>,
     catalog: &Catalog,
     trust: &Trust,
+    focus: &crate::mra::FocusSpec,
     notes: Vec<crate::report::Finding>,
 ) -> Report {
     let names: Vec<String> = decoded.iter().map(|d| d.input.path.clone()).collect();
@@ -596,7 +633,7 @@ pub fn report(
         at: trust.at,
         latest: &latest,
     };
-    let analysis = mra::analyze(&names, &tagged, catalog, &anchors, &clock);
+    let analysis = mra::analyze(&names, &tagged, catalog, &anchors, &clock, focus);
     let domain = analysis
         .sessions
         .iter()
@@ -613,6 +650,8 @@ pub fn report(
         verdict: analysis.verdict,
         phases: analysis.phases,
         sessions: analysis.sessions,
+        users: analysis.users,
+        focus: analysis.focus,
         findings: notes.into_iter().chain(analysis.findings).collect(),
         certificates,
     }

@@ -61,9 +61,16 @@ struct Inputs {
     /// events such a log shares with a capture (and said), else its lines cannot be placed.
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
-    /// Judge certificate files (a bundle's server_*.pem, a PEM given alone) as of this time,
-    /// RFC 3339 (2026-03-05T14:00:00Z). Default: the latest time in the same bundle, else
-    /// in any input, else now. Chains seen in a capture are always judged at their handshake.
+    /// The user a ticket is about: a user id, a JID or e-mail-like id, an AOR, a directory
+    /// number or a client address. The verdict is that user's sign-in (nearest --at, else
+    /// the latest); a user absent from the inputs is said, with the closest names. Repeatable.
+    #[arg(long = "user", value_name = "NAME")]
+    users: Vec<String>,
+    /// The moment a ticket is about: RFC 3339 (2026-03-05T09:50:00Z), a date and time read in
+    /// --tz (else UTC), or HH:MM on the inputs' first day. Picks the sign-in nearest it
+    /// (within 15 min). Certificate files (a bundle's server_*.pem) are judged as of it too;
+    /// without it, as of the latest time in their bundle. Chains seen in a capture are always
+    /// judged at their handshake.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
     /// Change a bound on untrusted input, NAME=VALUE (sizes take K, M or G): reassembly
@@ -78,7 +85,7 @@ struct Inputs {
 enum Command {
     /// Analyze the inputs of one case: phases, likely fault, evidence, fix.
     #[command(
-        after_help = "Exit status: 0 no fault found, 1 fault found, 2 usage error or no readable input.\n\nExamples:\n  mradiag analyze client.pcapng\n  mradiag analyze expe-bundle.tar.gz expc-bundle.tar.gz client.pcap\n  mradiag analyze --format json case-1234/ > report.json"
+        after_help = "Exit status: 0 no fault found, 1 fault found (without --user/--at: some user's latest sign-in failed), 2 usage error or no readable input.\n\nExamples:\n  mradiag analyze --user jdoe --at 09:50 --tz Europe/Paris expe.tar.gz expc.tar.gz\n  mradiag analyze client.pcapng\n  mradiag analyze expe-bundle.tar.gz expc-bundle.tar.gz client.pcap\n  mradiag analyze --format json case-1234/ > report.json"
     )]
     Analyze {
         #[command(flatten)]
@@ -189,12 +196,17 @@ fn main() -> ExitCode {
         | Command::Scan { inputs, .. } => inputs.ca.clone(),
         _ => Vec::new(),
     };
-    let (tz_name, at, limit) = match &cli.command {
+    let (tz_name, at, limit, users) = match &cli.command {
         Command::Analyze { inputs, .. }
         | Command::Events { inputs }
         | Command::Scan { inputs, .. }
-        | Command::Certs { inputs } => (inputs.tz.clone(), inputs.at.clone(), inputs.limit.clone()),
-        _ => (None, None, Vec::new()),
+        | Command::Certs { inputs } => (
+            inputs.tz.clone(),
+            inputs.at.clone(),
+            inputs.limit.clone(),
+            inputs.users.clone(),
+        ),
+        _ => (None, None, Vec::new(), Vec::new()),
     };
     let mut limits = mradiag::limits::Limits::default();
     for setting in &limit {
@@ -205,7 +217,7 @@ fn main() -> ExitCode {
     }
     // The first setting of the process: it cannot be refused.
     let _ = mradiag::limits::set(limits);
-    let at = match at.as_deref().map(mradiag::time::parse_rfc3339).transpose() {
+    let at = match at.as_deref().map(mradiag::time::Moment::parse).transpose() {
         Ok(at) => at,
         Err(e) => {
             eprintln!("mradiag: --at: {e}");
@@ -232,7 +244,9 @@ fn main() -> ExitCode {
     };
     let options = analyze::Options {
         tz,
-        trust: analyze::Trust { ca, at },
+        trust: analyze::Trust { ca, at: None },
+        users,
+        at,
     };
     let result = match cli.command {
         Command::Analyze {

@@ -28,6 +28,68 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
         .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-03-05T14:00:00Z ({e})"))
 }
 
+/// A moment as a ticket gives it (`--at`): an RFC 3339 time, a date and time without an
+/// offset, or a time of day on the inputs' day; the last two are read in `--tz`, else UTC.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Moment {
+    Instant(i64),
+    Civil(jiff::civil::DateTime),
+    TimeOfDay(jiff::civil::Time),
+}
+
+impl Moment {
+    pub fn parse(text: &str) -> Result<Moment, String> {
+        let t = text.trim();
+        if let Ok(ns) = parse_rfc3339(t) {
+            return Ok(Moment::Instant(ns));
+        }
+        if let Ok(dt) = t.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>() {
+            return Ok(Moment::Civil(dt));
+        }
+        if t.len() <= 12
+            && let Ok(time) = t.parse::<jiff::civil::Time>()
+        {
+            return Ok(Moment::TimeOfDay(time));
+        }
+        Err(format!(
+            "{text:?} is not a time: give 2026-03-05T09:50:00Z, 2026-03-05 09:50 (read in --tz, else UTC) or 09:50 (on the inputs' day)"
+        ))
+    }
+
+    /// The moment in ns since the epoch, and how it was read when that needed a zone or a
+    /// day. `first`: the inputs' earliest UTC time, whose day a time of day falls on.
+    pub fn resolve(
+        &self,
+        tz: Option<&jiff::tz::TimeZone>,
+        first: Option<i64>,
+    ) -> Result<(i64, Option<String>), String> {
+        let utc = jiff::tz::TimeZone::UTC;
+        let zone = tz.unwrap_or(&utc);
+        let zone_name = match tz {
+            Some(z) => format!("read in {}", z.iana_name().unwrap_or("the --tz zone")),
+            None => "read in UTC: give --tz for a local time".to_string(),
+        };
+        let civil = match self {
+            Moment::Instant(ns) => return Ok((*ns, None)),
+            Moment::Civil(dt) => *dt,
+            Moment::TimeOfDay(time) => {
+                let first = first.ok_or("a time of day needs a dated input (no input has a UTC time): give the date too")?;
+                let day = jiff::Timestamp::from_nanosecond(first as i128)
+                    .map_err(|e| e.to_string())?
+                    .to_zoned_datetime(zone.clone())
+                    .date();
+                day.to_datetime(*time)
+            }
+        };
+        let ts = zone.to_timestamp(civil).map_err(|e| e.to_string())?;
+        let note = match self {
+            Moment::TimeOfDay(_) => format!("{zone_name}, on the inputs' first day"),
+            _ => zone_name,
+        };
+        Ok((ts.as_nanosecond() as i64, Some(note)))
+    }
+}
+
 /// A difference of clocks, to the millisecond: `+3.214 s`, `-0.050 s`.
 pub fn signed_secs(ns: i64) -> String {
     let sign = if ns < 0 { '-' } else { '+' };
@@ -37,6 +99,16 @@ pub fn signed_secs(ns: i64) -> String {
         abs / 1_000_000_000,
         abs % 1_000_000_000 / 1_000_000
     )
+}
+
+/// A duration for a reader: `45 s`, `12 min`, `2 h 05 min`.
+pub fn format_duration_ns(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
 }
 
 /// `HH:MM:SS.mmm` in UTC, for steps a few milliseconds apart.
@@ -61,6 +133,28 @@ pub fn serialize_ns<S: serde::Serializer>(ns: &i64, s: S) -> Result<S::Ok, S::Er
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ticket_moment_in_its_three_forms() {
+        let first = parse_rfc3339("2026-11-26T07:12:00Z").unwrap();
+        let want = parse_rfc3339("2026-11-26T09:50:00Z").unwrap();
+        let at = |text: &str, tz: Option<&jiff::tz::TimeZone>| {
+            Moment::parse(text)
+                .unwrap()
+                .resolve(tz, Some(first))
+                .unwrap()
+                .0
+        };
+        assert_eq!(at("2026-11-26T09:50:00Z", None), want);
+        assert_eq!(at("2026-11-26T10:50:00+01:00", None), want);
+        assert_eq!(at("2026-11-26 09:50", None), want);
+        assert_eq!(at("09:50", None), want);
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        assert_eq!(at("10:50", Some(&paris)), want);
+        assert_eq!(at("2026-11-26T10:50", Some(&paris)), want);
+        assert!(Moment::parse("yesterday").is_err());
+        assert!(Moment::parse("09:50").unwrap().resolve(None, None).is_err());
+    }
 
     #[test]
     fn formats_utc_with_microseconds() {

@@ -440,16 +440,22 @@ fn a_bundle_of_many_users_keeps_the_terminal_readable() {
     std::fs::write(&path, log).unwrap();
     let (code, out, _) = mradiag(&["analyze", "--color", "never", path.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert_eq!(out.matches("\nsession ").count(), 20, "{out}");
-    assert!(out.contains("… 6 more sessions not shown"), "{out}");
+    // Past 20 sessions: the verdict's and failing users' drawn in full (5), a line per
+    // failing user in the users table, a count for the rest.
+    assert_eq!(out.matches("\nsession ").count(), 5, "{out}");
+    assert!(out.contains("… 21 more sessions not shown"), "{out}");
     assert!(
-        out.contains("session 26: client (from logs), user user25"),
-        "the last session is shown"
+        out.contains("session 25: client (from logs), user user24"),
+        "the verdict's session is shown: {out}"
     );
     assert!(
         out.contains("— user24: A REGISTER got a final error"),
         "the verdict is the latest failure: {out}"
     );
+    assert!(out.contains("users: 26 users · 25 failing"), "{out}");
+    assert_eq!(out.matches("\n  ✘ user").count(), 25, "{out}");
+    assert!(out.contains("… 1 more (1 ok"), "{out}");
+    assert!(out.lines().count() < 120, "{} lines", out.lines().count());
     let (_, json, _) = mradiag(&["analyze", "--format", "json", path.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(
@@ -458,8 +464,8 @@ fn a_bundle_of_many_users_keeps_the_terminal_readable() {
         "JSON has them all"
     );
     let (_, html, _) = mradiag(&["analyze", "--format", "html", path.to_str().unwrap()]);
-    assert_eq!(html.matches("<h2>Session ").count(), 20);
-    assert!(html.contains("6 more sessions not drawn"), "{html}");
+    assert_eq!(html.matches("<h2>Session ").count(), 5);
+    assert!(html.contains("21 more sessions not drawn"), "{html}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -509,7 +515,7 @@ fn edge_config_fetched_but_no_register_is_said() {
     let dir = std::env::temp_dir().join(format!("mradiag-noreg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let request = "2024-03-05T10:02:11.100+01:00 expe traffic_server[2211]: UTCTime=\"2024-03-05 09:02:11,100\" Module=\"network.http.trafficserver\" Level=\"DEBUG\": Detail=\"Receive Request\" Txn-id=\"41\" Src-ip=\"198.51.100.23\" Msg=\"GET /ZXhhbXBsZS5jb20/get_edge_config?service_name=_cisco-uds HTTP/1.1\"\n";
-    let register = "2024-03-05T10:02:13.000+01:00 expe tvcs: UTCTime=\"2024-03-05 09:02:13,000\" Module=\"network.sip\" Level=\"INFO\":  Action=\"Received\" Detail=\"Receive Request Method=REGISTER, CSeq=1, To=sip:alice@example.com, Call-ID=abc@198.51.100.23, From-Tag=1, To-Tag=, Msg-Hash=1\"\n";
+    let register = "2024-03-05T10:02:13.000+01:00 expe tvcs: UTCTime=\"2024-03-05 09:02:13,000\" Module=\"network.sip\" Level=\"INFO\":  Action=\"Received\" Src-ip=\"198.51.100.23\" Src-port=\"50209\" Detail=\"Receive Request Method=REGISTER, CSeq=1, To=sip:alice@example.com, Call-ID=abc@198.51.100.23, From-Tag=1, To-Tag=, Msg-Hash=1\"\n";
     let only_request = dir.join("expe-1.txt");
     std::fs::write(&only_request, request).unwrap();
     let both = dir.join("expe-2.txt");
@@ -605,10 +611,7 @@ fn a_bundle_server_certificate_is_judged_as_of_the_bundle_or_of_at() {
     // A bad --at is a usage error that says what is expected.
     let (code, _, err) = mradiag(&["certs", "--at", "yesterday", bundle]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("--at: \"yesterday\" is not an RFC 3339 time"),
-        "{err}"
-    );
+    assert!(err.contains("--at: \"yesterday\" is not a time"), "{err}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 pub mod edge_config;
 pub mod grammar;
+pub mod identity;
 pub mod prefilter;
 pub mod signatures;
 pub mod xconf;

@@ -27,6 +27,10 @@ pub struct Signature {
     /// The field naming the user or client the line is about, if any.
     #[serde(default)]
     pub subject: Option<String>,
+    /// The field holding the client's address as Expressway-E logs it (Src-ip of a request
+    /// it received), when the subject names someone else (the AOR); links lines to users.
+    #[serde(default)]
+    pub client: Option<String>,
     pub meaning: String,
     pub fix: String,
     pub example: String,
@@ -88,15 +92,17 @@ impl Catalog {
                     s.phase.name()
                 ));
             }
-            // The subject must be a field the signature fills.
-            if let Some(subject) = &s.subject
-                && !s.fields.contains(subject)
-                && !s.pattern.contains(&format!("(?P<{subject}>"))
-            {
-                return Err(format!(
-                    "signature {}: subject {subject} is neither in fields nor a named group",
-                    s.id
-                ));
+            // The subject and client must be fields the signature fills.
+            for (what, field) in [("subject", &s.subject), ("client", &s.client)] {
+                if let Some(field) = field
+                    && !s.fields.contains(field)
+                    && !s.pattern.contains(&format!("(?P<{field}>"))
+                {
+                    return Err(format!(
+                        "signature {}: {what} {field} is neither in fields nor a named group",
+                        s.id
+                    ));
+                }
             }
         }
         Ok(file.signature)
@@ -226,6 +232,9 @@ impl Compiled {
         fields.extend(decoded);
         if let Some(summary) = crate::logs::edge_config::summarize(record) {
             fields.insert("edge_config".into(), summary);
+        }
+        for (name, value) in crate::logs::identity::identities(record) {
+            fields.entry(name.to_string()).or_insert(value);
         }
         for (name, re) in &self.field_res[sig] {
             if let Some(c) = re.captures(record).and_then(|c| c.get(1)) {

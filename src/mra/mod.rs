@@ -11,7 +11,8 @@ mod files;
 mod ladder;
 mod logs;
 mod phases;
-mod subjects;
+mod sessions;
+mod users;
 mod verdict;
 
 use crate::faults::Phase;
@@ -23,8 +24,10 @@ use discovery::{
     CUP_PREFIX, EDGE_PREFIX, Transaction, UDS_PREFIX, discovery_phase, short, srv_domain,
 };
 use phases::{connection_phase, sip_in_clear};
+pub use sessions::{FocusSpec, population};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use users::Who;
 
 /// An event and the input it came from.
 pub struct Tagged {
@@ -39,6 +42,8 @@ pub struct Analysis {
     pub verdict: Verdict,
     pub phases: Vec<PhaseResult>,
     pub sessions: Vec<Session>,
+    pub users: Vec<crate::report::UserRow>,
+    pub focus: Option<crate::report::Focus>,
     pub findings: Vec<Finding>,
 }
 
@@ -48,6 +53,7 @@ pub fn analyze(
     catalog: &Catalog,
     anchors: &[crate::certs::AnchorSet],
     clock: &crate::certs::Clock<'_>,
+    focus: &sessions::FocusSpec,
 ) -> Analysis {
     let mut ctx = Ctx {
         inputs,
@@ -92,6 +98,7 @@ pub fn analyze(
         txs.retain(|t| !edge_view[t.first().input]);
     }
     let hits: Vec<&Tagged> = events.iter().filter(|t| logs::is_hit(t)).collect();
+    let whos = users::link(&ctx, &hits);
     let mut used = vec![false; hits.len()];
     let all = attempts(&txs, &conns);
     let last_attempt_start = all.values().flatten().map(|a| a.start).max();
@@ -100,7 +107,7 @@ pub fn analyze(
         for attempt in attempts {
             // Log lines in this attempt's time window (lines without a UTC time go to the
             // last attempt: they cannot be placed).
-            let mut mine: Vec<(usize, &Tagged)> = Vec::new();
+            let mut mine: Vec<usize> = Vec::new();
             for (i, t) in hits.iter().enumerate() {
                 let inside = if logs::placed_in_time(t) {
                     t.event.ts >= attempt.start - logs::MARGIN_NS
@@ -110,34 +117,39 @@ pub fn analyze(
                 };
                 if inside && !used[i] {
                     used[i] = true;
-                    mine.push((i, t));
+                    mine.push(i);
                 }
             }
             // Lines of several users in the window: the capture shows one sign-in. Keep the
             // user whose lines come nearest its start; the others make their own sessions.
-            let (kept, others) = subjects::one_user_near(&ctx, &mine, attempt.start);
-            for &(i, _) in &others {
+            let (kept, others) = users::one_user_near(&hits, &whos, &mine, attempt.start);
+            for &i in &others {
                 used[i] = false;
             }
-            let kept: Vec<&Tagged> = kept.into_iter().map(|(_, t)| t).collect();
+            let user = users::the_user(kept.iter().map(|&i| &whos[i]));
+            let kept: Vec<&Tagged> = kept.into_iter().map(|i| hits[i]).collect();
             let id = sessions.len() + 1;
             let mut session = judge_attempt(&ctx, id, *client, attempt, &txs, &conns, &kept);
+            session.user = user.clone();
             if !others.is_empty() {
-                session.findings.push(subjects::others_note(
+                session.findings.push(users::others_note(
                     &ctx,
+                    &hits,
+                    &whos,
                     &others,
-                    session.user.as_deref(),
+                    user.as_deref(),
                 ));
             }
             sessions.push(session);
         }
     }
-    let unplaced: Vec<&Tagged> = hits
+    let (unplaced, unplaced_whos): (Vec<&Tagged>, Vec<Who>) = hits
         .iter()
+        .zip(&whos)
         .zip(&used)
         .filter(|(_, u)| !**u)
-        .map(|(t, _)| *t)
-        .collect();
+        .map(|((t, w), _)| (*t, w.clone()))
+        .unzip();
     // A server certificate from a bundle speaks for the sign-in only when no capture shows
     // the chain the clients got.
     let problems = if all.is_empty() {
@@ -145,88 +157,82 @@ pub fn analyze(
     } else {
         Vec::new()
     };
-    let groups = subjects::split(&ctx, &unplaced);
-    if groups.is_empty() && !problems.is_empty() {
-        sessions.push(log_session(&ctx, sessions.len() + 1, &[], &problems, None));
-    }
-    for (n, (subject, hits)) in groups.iter().enumerate() {
-        // The certificate file problems concern every user: with the lines of no one in
-        // particular (the last group), else the last user's.
-        let last = n + 1 == groups.len();
-        let mine: &[files::FileProblem] = if last { &problems } else { &[] };
+    let log_attempts = users::attempts(&unplaced, &unplaced_whos);
+    if log_attempts.is_empty() && !problems.is_empty() {
         sessions.push(log_session(
             &ctx,
             sessions.len() + 1,
-            hits,
-            mine,
-            subject.as_ref(),
+            &[],
+            &problems,
+            &Who::Nobody,
         ));
     }
-    sessions.sort_by(|a, b| a.start.cmp(&b.start).then(a.client.cmp(&b.client)));
+    // The certificate file problems concern every user: with the last lines of no one in
+    // particular, else the last attempt's.
+    let with_problems = log_attempts
+        .iter()
+        .rposition(|a| a.who == Who::Nobody)
+        .or(log_attempts.len().checked_sub(1));
+    for (n, attempt) in log_attempts.iter().enumerate() {
+        let mine: &[files::FileProblem] = if Some(n) == with_problems {
+            &problems
+        } else {
+            &[]
+        };
+        sessions.push(log_session(
+            &ctx,
+            sessions.len() + 1,
+            &attempt.hits,
+            mine,
+            &attempt.who,
+        ));
+    }
+    sessions.sort_by(|a, b| a.start_ns.cmp(&b.start_ns).then(a.client.cmp(&b.client)));
     for (i, s) in sessions.iter_mut().enumerate() {
         s.id = i + 1;
     }
+    sessions::number_attempts(&mut sessions);
     let mut about_boxes = dumps::findings(&ctx);
     about_boxes.extend(eview::pairings(&ctx, &conns, &edge_conns));
     about_boxes.extend(clock::between_logs(&ctx, &hits));
-    // Several users in the logs: the verdict is the captured sign-in's when it failed, else
-    // the latest user's to fail, and a note lists them all (with one user, it is the last
-    // session's: a later attempt of the same client wins).
-    let mut users: Vec<&str> = sessions.iter().filter_map(|s| s.user.as_deref()).collect();
-    users.sort_unstable();
-    users.dedup();
-    let per_user = users.len();
-    let judged = if per_user >= 2 {
-        let failed = |s: &&Session| s.verdict.status == Status::Failed;
-        let judged = sessions
+    let users = sessions::table(&sessions);
+    let pick = sessions::pick(&sessions, &users, focus);
+    about_boxes.extend(pick.notes.iter().cloned());
+    let verdict = sessions::verdict_of(&sessions, &users, &pick);
+    let phases = match pick.session {
+        Some(i) if pick.verdict.is_none() => sessions[i].phases.clone(),
+        _ => Phase::ALL
             .iter()
-            .rfind(|s| s.from_capture)
-            .filter(failed)
-            .or_else(|| {
-                sessions
-                    .iter()
-                    .rev()
-                    .find(|s| s.user.is_some() && failed(s))
-            })
-            .or(sessions.last());
-        about_boxes.push(users_note(&sessions, judged));
-        judged
-    } else {
-        sessions.last()
-    };
-    match judged {
-        Some(judged) => Analysis {
-            verdict: match (&judged.user, per_user >= 2) {
-                // Whose sign-in the verdict is about, when the logs hold several.
-                (Some(user), true) => Verdict {
-                    summary: format!("{user}: {}", judged.verdict.summary),
-                    ..judged.verdict.clone()
+            .map(|&phase| PhaseResult {
+                phase,
+                status: Status::NotObserved,
+                summary: if sessions.is_empty() {
+                    "no MRA traffic in the inputs".into()
+                } else {
+                    "not judged: the focus found no sign-in".into()
                 },
-                _ => judged.verdict.clone(),
-            },
-            phases: judged.phases.clone(),
-            findings: about_boxes
-                .into_iter()
-                .chain(sessions.iter().flat_map(|s| s.findings.iter().cloned()))
-                .collect(),
-            sessions,
-        },
-        None => Analysis {
-            verdict: Verdict {
-                status: Status::Inconclusive,
-                phase: None,
-                fault: None,
-                summary: "no MRA sign-in found: no SRV lookup for _collab-edge/_cisco-uds and no connection to 8443, 5222 or 5061".into(),
-                fix: None,
                 evidence: Vec::new(),
-            },
-            phases: Phase::ALL
-                .iter()
-                .map(|&phase| PhaseResult { phase, status: Status::NotObserved, summary: "no MRA traffic in the inputs".into(), evidence: Vec::new() })
-                .collect(),
-            sessions,
-            findings: about_boxes,
-        },
+            })
+            .collect(),
+    };
+    Analysis {
+        verdict: verdict.unwrap_or_else(|| Verdict {
+            status: Status::Inconclusive,
+            phase: None,
+            fault: None,
+            summary: "no MRA sign-in found: no SRV lookup for _collab-edge/_cisco-uds and no connection to 8443, 5222 or 5061".into(),
+            fix: None,
+            evidence: Vec::new(),
+            session: None,
+        }),
+        phases,
+        findings: about_boxes
+            .into_iter()
+            .chain(sessions.iter().flat_map(|s| s.findings.iter().cloned()))
+            .collect(),
+        sessions,
+        users,
+        focus: pick.focus,
     }
 }
 
@@ -723,7 +729,8 @@ fn judge_attempt(
         verdict::Frame {
             id,
             client: client.to_string(),
-            user: subjects::one_user(ctx, hits),
+            user: None,
+            line: None,
             domain,
             start: attempt.start,
             end: attempt.end,
@@ -737,72 +744,13 @@ fn judge_attempt(
     )
 }
 
-/// Which users the inputs hold and how each fared, in session order; whose the verdict is.
-fn users_note(sessions: &[Session], judged: Option<&Session>) -> Finding {
-    let users: Vec<&Session> = sessions.iter().filter(|s| s.user.is_some()).collect();
-    let failed = users
-        .iter()
-        .filter(|s| s.verdict.status == Status::Failed)
-        .count();
-    const LISTED: usize = 20;
-    let mut each: Vec<String> = users
-        .iter()
-        .take(LISTED)
-        .map(|s| {
-            let user = s.user.as_deref().unwrap_or_default();
-            match (&s.verdict.status, &s.verdict.fault) {
-                (Status::Failed, Some(fault)) => format!("{user} failed ({fault})"),
-                (Status::Ok, _) => format!("{user} ok"),
-                _ => format!("{user} no fault found"),
-            }
-        })
-        .collect();
-    if users.len() > LISTED {
-        each.push(format!(
-            "and {} more (each in its session)",
-            users.len() - LISTED
-        ));
-    }
-    Finding {
-        severity: if failed > 0 {
-            Severity::Warning
-        } else {
-            Severity::Info
-        },
-        id: "sessions.users".into(),
-        phase: Phase::Provisioning,
-        summary: format!(
-            "{} users in these inputs, {failed} failed: {}{}",
-            users.len(),
-            each.join(", "),
-            match judged {
-                Some(s) if failed > 0 && s.verdict.status == Status::Failed => format!(
-                    "; the verdict is {}'s, {}",
-                    s.user.as_deref().unwrap_or("the captured sign-in"),
-                    if s.from_capture {
-                        "the sign-in the capture shows"
-                    } else {
-                        "the latest to fail"
-                    }
-                ),
-                _ => String::new(),
-            }
-        ),
-        evidence: users
-            .iter()
-            .filter_map(|s| s.verdict.evidence.first().cloned())
-            .take(6)
-            .collect(),
-    }
-}
-
 /// A session from log lines and certificate files alone (no capture shows this sign-in).
 fn log_session(
     ctx: &Ctx<'_>,
     id: usize,
     hits: &[&Tagged],
     problems: &[files::FileProblem],
-    subject: Option<&subjects::Subject>,
+    who: &Who,
 ) -> Session {
     let mut states: Vec<PhaseState> = Phase::ALL
         .iter()
@@ -885,12 +833,16 @@ fn log_session(
     verdict::finish(
         verdict::Frame {
             id,
-            client: match subject {
-                Some(subjects::Subject::Client(ip)) => ip.to_string(),
+            client: match who {
+                Who::Client(ip) => ip.to_string(),
                 _ => "(from logs)".into(),
             },
-            user: match subject {
-                Some(subjects::Subject::User(user)) => Some(user.clone()),
+            user: match who {
+                Who::User(user) => Some(user.clone()),
+                _ => None,
+            },
+            line: match who {
+                Who::Line(n) => Some(n.clone()),
                 _ => None,
             },
             domain,

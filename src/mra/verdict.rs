@@ -11,6 +11,8 @@ pub struct Frame {
     pub client: String,
     /// The user the session's log lines are about, when they say.
     pub user: Option<String>,
+    /// A directory number no line ties to a user.
+    pub line: Option<String>,
     pub domain: Option<String>,
     pub start: i64,
     pub end: i64,
@@ -64,9 +66,13 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
         id: frame.id,
         client: frame.client,
         user: frame.user,
+        line: frame.line,
+        attempt: 1,
         domain: frame.domain,
         start: crate::time::format_ns(frame.start),
         end: crate::time::format_ns(frame.end),
+        start_ns: frame.start,
+        end_ns: frame.end,
         verdict,
         phases,
         findings,
@@ -111,6 +117,7 @@ fn verdict(states: &[PhaseState], inside: bool, findings: &mut Vec<Finding>) -> 
                 .unwrap_or_else(|| meaning_for(&fault).unwrap_or("failed").to_string()),
             fault: Some(fault),
             evidence: s.evidence.clone(),
+            session: None,
         };
     }
     let quiet = |status, phase, summary: String, evidence| Verdict {
@@ -120,6 +127,7 @@ fn verdict(states: &[PhaseState], inside: bool, findings: &mut Vec<Finding>) -> 
         summary,
         fix: None,
         evidence,
+        session: None,
     };
     if let Some((i, s)) = states
         .iter()

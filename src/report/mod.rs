@@ -67,6 +67,9 @@ pub struct Verdict {
     pub summary: String,
     pub fix: Option<String>,
     pub evidence: Vec<Evidence>,
+    /// The session the top-level verdict is about (absent in a session's own verdict).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -125,9 +128,19 @@ pub struct Session {
     /// the logs hold lines about users.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// A directory number the session's lines are about, when no line ties it to a user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// Which sign-in attempt of its user (or line, client) this is, from 1.
+    pub attempt: usize,
     pub domain: Option<String>,
     pub start: String,
     pub end: String,
+    /// `start` and `end` in ns since the epoch (`time::UNKNOWN` when not known).
+    #[serde(skip)]
+    pub start_ns: i64,
+    #[serde(skip)]
+    pub end_ns: i64,
     pub verdict: Verdict,
     pub phases: Vec<PhaseResult>,
     pub findings: Vec<Finding>,
@@ -142,6 +155,38 @@ pub struct Session {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+/// One user's (or directory number's, or client's) sign-ins: a row of the users table.
+#[derive(Clone, Debug, Serialize)]
+pub struct UserRow {
+    /// The user name, `line N` for a directory number tied to no user, `client IP`, or
+    /// `(no user named)` for lines about no one (alarms, zones, an Expressway's own links).
+    pub who: String,
+    /// `user`, `line`, `client` or `none`.
+    pub kind: &'static str,
+    pub attempts: usize,
+    /// The sessions of these attempts, in time order.
+    pub sessions: Vec<usize>,
+    /// The latest attempt's status, and its fault when it failed.
+    pub last_result: Status,
+    pub fault: Option<String>,
+    /// An earlier attempt failed with this fault, and a later one did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered_from: Option<String>,
+    pub first: String,
+    pub last: String,
+}
+
+/// What `--user` and `--at` asked for, and what was found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Focus {
+    pub users: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// The session the verdict is about, when one was found.
+    pub session: Option<usize>,
+    pub summary: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -171,6 +216,10 @@ pub struct Report {
     pub verdict: Verdict,
     pub phases: Vec<PhaseResult>,
     pub sessions: Vec<Session>,
+    /// Every user's (or line's, client's) sign-ins, failing ones first.
+    pub users: Vec<UserRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus: Option<Focus>,
     pub findings: Vec<Finding>,
     /// Every chain a server sent, validated at the capture's time.
     pub certificates: Vec<crate::certs::CertificateReport>,
@@ -190,30 +239,42 @@ impl Evidence {
 
 /// Sessions and notes a text, Markdown or HTML report shows at most; JSON has them all.
 pub const SESSIONS_SHOWN: usize = 20;
+/// Past [`SESSIONS_SHOWN`], the sessions drawn in full: the verdict's and failing users'.
+pub const FAILED_SHOWN: usize = 5;
+/// Rows of the users table a text report lists, failing ones first.
+pub const USERS_SHOWN: usize = 40;
 pub const NOTES_SHOWN: usize = 60;
 
 impl Report {
-    /// Findings that are not the fault itself: warnings and notes.
     /// The sessions a reader is shown: all of them, or, past [`SESSIONS_SHOWN`] (a bundle
-    /// of thousands of users), the latest failed ones and the last, with how many are left
-    /// out. The verdict is the latest failure's or the last session's, so it is among them.
+    /// of thousands of users), the verdict's and the latest of each failing user's, at most
+    /// [`FAILED_SHOWN`] in all, with how many are left out; the users table says the rest.
     pub fn shown_sessions(&self) -> (Vec<&Session>, usize) {
         let sessions = &self.sessions;
         if sessions.len() <= SESSIONS_SHOWN {
             return (sessions.iter().collect(), 0);
         }
-        let last = sessions.len() - 1;
-        let mut picked: Vec<&Session> = sessions
+        let mut ids: Vec<usize> = self.verdict.session.into_iter().collect();
+        for row in self
+            .users
             .iter()
-            .enumerate()
-            .filter(|(i, s)| *i == last || s.verdict.status == Status::Failed)
-            .map(|(_, s)| s)
-            .collect();
-        picked.drain(..picked.len().saturating_sub(SESSIONS_SHOWN));
+            .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
+        {
+            if ids.len() >= FAILED_SHOWN {
+                break;
+            }
+            if let Some(&id) = row.sessions.last()
+                && !ids.contains(&id)
+            {
+                ids.push(id);
+            }
+        }
+        let picked: Vec<&Session> = sessions.iter().filter(|s| ids.contains(&s.id)).collect();
         let hidden = sessions.len() - picked.len();
         (picked, hidden)
     }
 
+    /// Findings that are not the fault itself: warnings and notes.
     pub fn notes(&self) -> impl Iterator<Item = &Finding> {
         self.findings
             .iter()

@@ -1,7 +1,10 @@
 //! The terminal report: inputs, then per session a phase-by-phase timeline, then the likely
 //! fault with its evidence and fix, then what else was noticed.
 
-use super::{Evidence, NOTES_SHOWN, PhaseResult, Report, SESSIONS_SHOWN, Severity, Status};
+use super::{
+    Evidence, FAILED_SHOWN, NOTES_SHOWN, PhaseResult, Report, SESSIONS_SHOWN, Severity, Status,
+    USERS_SHOWN,
+};
 use std::fmt::Write;
 
 fn mark(s: Status) -> &'static str {
@@ -173,14 +176,19 @@ pub fn render_with(report: &Report, color: bool) -> String {
             .as_deref()
             .map(|d| format!(", domain {}", clean(d)))
             .unwrap_or_default();
-        let user = s
-            .user
-            .as_deref()
-            .map(|u| format!(", user {}", clean(u)))
-            .unwrap_or_default();
+        let user = match (&s.user, &s.line) {
+            (Some(u), _) => format!(", user {}", clean(u)),
+            (None, Some(n)) => format!(", line {}", clean(n)),
+            _ => String::new(),
+        };
+        let attempt = if s.attempt > 1 {
+            format!(", attempt {}", s.attempt)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "\nsession {}: client {}{user}{domain}, {}–{} UTC",
+            "\nsession {}: client {}{user}{attempt}{domain}, {}–{} UTC",
             s.id,
             s.client,
             clock(&s.start),
@@ -195,8 +203,12 @@ pub fn render_with(report: &Report, color: bool) -> String {
     if hidden > 0 {
         let _ = writeln!(
             out,
-            "\n… {hidden} more sessions not shown (the latest failed ones and the last are, {SESSIONS_SHOWN} at most); --format json lists them all"
+            "\n… {hidden} more sessions not shown (past {SESSIONS_SHOWN}, the verdict's and failing users' are, {FAILED_SHOWN} at most); --format json lists them all"
         );
+    }
+    users_table(&mut out, report, color);
+    if let Some(f) = &report.focus {
+        let _ = writeln!(out, "\nfocus: {}", clean(&f.summary));
     }
     if report.sessions.is_empty() {
         out.push('\n');
@@ -226,7 +238,18 @@ pub fn render_with(report: &Report, color: bool) -> String {
     let notes: Vec<_> = report.notes().collect();
     if !notes.is_empty() {
         out.push('\n');
-        for f in notes.iter().take(NOTES_SHOWN) {
+        // Past two notes of one id (a trail per Call-ID, a line per user), the rest are counted.
+        let mut per_id: std::collections::HashMap<&str, usize> = Default::default();
+        let mut listed = 0;
+        let mut folded = 0;
+        for f in &notes {
+            let n = per_id.entry(f.id.as_str()).or_default();
+            *n += 1;
+            if *n > 2 || listed >= NOTES_SHOWN {
+                folded += 1;
+                continue;
+            }
+            listed += 1;
             let tag = if f.severity == Severity::Warning {
                 paint(color, "33", "warning:")
             } else {
@@ -241,15 +264,96 @@ pub fn render_with(report: &Report, color: bool) -> String {
                 evidence_line(&mut out, "", e);
             }
         }
-        if notes.len() > NOTES_SHOWN {
+        if folded > 0 {
+            let mut ids: Vec<(&str, usize)> = per_id.into_iter().filter(|(_, n)| *n > 2).collect();
+            ids.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let each: Vec<String> = ids
+                .iter()
+                .take(6)
+                .map(|(id, n)| format!("{id} ×{n}"))
+                .collect();
             let _ = writeln!(
                 out,
-                "… {} more notes and warnings; --format json lists them all",
-                notes.len() - NOTES_SHOWN
+                "… {folded} more notes and warnings ({}); --format json lists them all",
+                each.join(", ")
             );
         }
     }
     out
+}
+
+/// One line per failing user (then the recovered ones), a count for the rest: readable with
+/// thousands of users. Shown when the inputs hold more than one user, line or client.
+fn users_table(out: &mut String, report: &Report, color: bool) {
+    let rows = &report.users;
+    if rows.len() < 2 {
+        return;
+    }
+    let failing = rows
+        .iter()
+        .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
+        .count();
+    let recovered = rows.iter().filter(|r| r.recovered_from.is_some()).count();
+    let people = crate::mra::population(rows);
+    let _ = writeln!(
+        out,
+        "\nusers: {people} · {failing} failing · {recovered} recovered after a failure"
+    );
+    let width = rows
+        .iter()
+        .take(USERS_SHOWN)
+        .map(|r| r.who.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(32);
+    let mut shown = 0;
+    // A short table is listed whole; a long one, its failing and recovered rows.
+    let whole = rows.len() <= 12;
+    for r in rows
+        .iter()
+        .filter(|r| whole || r.last_result == Status::Failed || r.recovered_from.is_some())
+    {
+        if shown == USERS_SHOWN {
+            break;
+        }
+        shown += 1;
+        let (m, what) = match (&r.recovered_from, r.last_result) {
+            (Some(from), Status::Failed) => ("↻", format!("{from}, later sign-ins got past it")),
+            (Some(from), status) => (
+                "↻",
+                format!("{} now, recovered after {from}", status.name()),
+            ),
+            (None, Status::Failed) => ("✘", r.fault.clone().unwrap_or_else(|| "failed".into())),
+            (None, status) => (mark(status), status.name().replace('_', " ")),
+        };
+        let colour = match m {
+            "✘" => "1;31",
+            "↻" => "33",
+            _ => mark_colour(r.last_result),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {:<width$}  {what} · {} attempt{} · {}–{} UTC · session {}",
+            paint(color, colour, m),
+            clean(&r.who),
+            r.attempts,
+            if r.attempts == 1 { "" } else { "s" },
+            clock(&r.first),
+            clock(&r.last),
+            r.sessions.last().copied().unwrap_or(0),
+        );
+    }
+    let rest = rows.len() - shown;
+    if rest > 0 {
+        let ok = rows
+            .iter()
+            .filter(|r| r.last_result == Status::Ok && r.recovered_from.is_none())
+            .count();
+        let _ = writeln!(
+            out,
+            "  … {rest} more ({ok} ok, the rest not settled or not listed); --format json has every row"
+        );
+    }
 }
 
 /// The certificate section: each chain as a short tree, the verdict of every anchor set, and

@@ -1,0 +1,112 @@
+//! Who a log record is about, read from the protocol text it carries rather than from one
+//! signature's pattern: the user part of an `Authorization: Basic` header (the password is
+//! never decoded into anything kept), the client address a proxy forwards (`Client-ip:`,
+//! `X-Forwarded-For:`), the user of a UDS URL (`/cucm-uds/user/NAME`), and the user id CUCM
+//! puts in a registered Contact (`+u.sip!userid.ccm.cisco.com="NAME"`).
+//! These fields link the lines of one sign-in across Expressway-E and -C (see `mra::users`).
+
+use memchr::memmem;
+
+/// Field names, as they appear in a hit's fields.
+pub const AUTH_USER: &str = "auth_user";
+pub const CLIENT_IP: &str = "client_ip";
+pub const UDS_USER: &str = "uds_user";
+pub const SIP_USERID: &str = "sip_userid";
+
+/// The identity fields a record holds, each at most once (the first occurrence).
+pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(user) = after(record, b"Authorization: Basic ").and_then(basic_user) {
+        out.push((AUTH_USER, user));
+    }
+    let forwarded = after(record, b"Client-ip: ").or_else(|| after(record, b"X-Forwarded-For: "));
+    if let Some(ip) = forwarded.and_then(|v| {
+        let first = token(v, b",\r\n ");
+        std::str::from_utf8(first)
+            .ok()?
+            .parse::<std::net::IpAddr>()
+            .ok()
+    }) {
+        out.push((CLIENT_IP, ip.to_string()));
+    }
+    if let Some(user) =
+        after(record, b"/cucm-uds/user/").and_then(|v| name(token(v, b"/?\"' \r\n")))
+    {
+        out.push((UDS_USER, user));
+    }
+    if let Some(user) =
+        after(record, b"+u.sip!userid.ccm.cisco.com=\"").and_then(|v| name(token(v, b"\"")))
+    {
+        out.push((SIP_USERID, user));
+    }
+    out
+}
+
+/// The bytes after the first `needle`, if any.
+fn after<'a>(hay: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
+    memmem::find(hay, needle).map(|i| &hay[i + needle.len()..])
+}
+
+/// The bytes up to the first of `stops`.
+fn token<'a>(v: &'a [u8], stops: &[u8]) -> &'a [u8] {
+    let end = v.iter().position(|b| stops.contains(b)).unwrap_or(v.len());
+    &v[..end]
+}
+
+/// A user name: printable, no spaces, not too long.
+fn name(v: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(v).ok()?;
+    (!s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_graphic()))
+        .then(|| s.to_string())
+}
+
+/// `Basic base64(user:password)` → `user`; the password half is dropped here.
+fn basic_user(v: &[u8]) -> Option<String> {
+    use base64::Engine;
+    let encoded = token(v, b" \r\n\"");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let colon = bytes.iter().position(|&b| b == b':')?;
+    name(&bytes[..colon])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(record: &str, field: &str) -> Option<String> {
+        identities(record.as_bytes())
+            .into_iter()
+            .find(|(k, _)| *k == field)
+            .map(|(_, v)| v)
+    }
+
+    #[test]
+    fn the_user_of_a_basic_header_is_kept_and_the_password_is_not() {
+        // base64("jdoe:S3cret!") — the S9-style HTTPMSG block, headers indented.
+        let record = "Detail=\"Receive Request\" Src-ip=\"198.51.100.7\" HTTPMSG:\n|GET /ZXhhbXBsZS5jb20/get_edge_config HTTP/1.1\n Authorization: Basic amRvZTpTM2NyZXQh\n |";
+        let found = identities(record.as_bytes());
+        assert_eq!(found, vec![(AUTH_USER, "jdoe".to_string())]);
+        assert!(!format!("{found:?}").contains("S3cret"));
+        // Not base64, or no colon: nothing.
+        assert_eq!(get(" Authorization: Basic !!!", AUTH_USER), None);
+        assert_eq!(get(" Authorization: Basic amRvZQ==", AUTH_USER), None);
+    }
+
+    #[test]
+    fn forwarded_client_addresses_uds_users_and_cucm_user_ids() {
+        // S9's Expressway-C request carries Client-ip and X-Forwarded-For.
+        let r = " Client-ip: 203.0.113.9\n X-Forwarded-For: 203.0.113.9, 127.0.0.1\n";
+        assert_eq!(get(r, CLIENT_IP).as_deref(), Some("203.0.113.9"));
+        let r = " X-Forwarded-For: 2001:db8::7, 127.0.0.1\n";
+        assert_eq!(get(r, CLIENT_IP).as_deref(), Some("2001:db8::7"));
+        assert_eq!(get(" Client-ip: xxx.xxx.xxx.xxx\n", CLIENT_IP), None);
+        // S3's Request-url.
+        let r = r#"Request-url="https://xx.xx.97.131:8443/cucm-uds/user/pstojano/devices""#;
+        assert_eq!(get(r, UDS_USER).as_deref(), Some("pstojano"));
+        // S22's 200 OK Contact.
+        let r = r#" Contact: <sip:7514c56a@10.15.20.10:5060;transport=tcp>;+u.sip!userid.ccm.cisco.com="mra01";x-cisco-newreg"#;
+        assert_eq!(get(r, SIP_USERID).as_deref(), Some("mra01"));
+    }
+}

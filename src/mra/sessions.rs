@@ -1,0 +1,546 @@
+//! Many sign-ins, one verdict: the users table, the focus a ticket gives (`--user`, `--at`),
+//! and the rule that picks the session the verdict is about.
+//!
+//! The rule, in order:
+//! 1. with a focus, the focused user's attempt nearest `--at` (else their latest); a user
+//!    absent from the inputs, or present only far from `--at`, makes the verdict
+//!    inconclusive and says so;
+//! 2. the sign-in a client capture shows, when it failed and is its user's latest;
+//! 3. the latest of the failures not followed by a later success of the same user (a box-level
+//!    failure counts as followed when a later sign-in passed the same phase);
+//! 4. no such failure: `ok` when some sign-in succeeded (the recovered ones said), else the
+//!    last session's verdict (inconclusive).
+
+use super::users::Who;
+use crate::faults::Phase;
+use crate::report::{Finding, Focus, Session, Severity, Status, UserRow, Verdict};
+use std::collections::BTreeMap;
+
+/// `--at` within this of an attempt picks it; farther, the user was not signing in then.
+pub const FOCUS_WINDOW_NS: i64 = 15 * 60 * 1_000_000_000;
+
+/// What the ticket is about, as given on the command line (times resolved to UTC).
+#[derive(Clone, Debug, Default)]
+pub struct FocusSpec {
+    pub users: Vec<String>,
+    pub at: Option<i64>,
+    /// How `at` was read (`09:50 read in UTC`), said in the focus summary.
+    pub at_note: Option<String>,
+}
+
+impl FocusSpec {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.at.is_none()
+    }
+}
+
+pub fn who_of(s: &Session) -> Who {
+    if let Some(u) = &s.user {
+        return Who::User(u.clone());
+    }
+    if let Some(n) = &s.line {
+        return Who::Line(n.clone());
+    }
+    match s.client.parse() {
+        Ok(ip) => Who::Client(ip),
+        Err(_) => Who::Nobody,
+    }
+}
+
+/// Sessions grouped by who, each group's indices in time order.
+fn groups(sessions: &[Session]) -> BTreeMap<Who, Vec<usize>> {
+    let mut by: BTreeMap<Who, Vec<usize>> = BTreeMap::new();
+    for (i, s) in sessions.iter().enumerate() {
+        by.entry(who_of(s)).or_default().push(i);
+    }
+    for list in by.values_mut() {
+        list.sort_by_key(|&i| (sessions[i].start_ns, i));
+    }
+    by
+}
+
+/// Number each session within its who (1 = first attempt).
+pub fn number_attempts(sessions: &mut [Session]) {
+    for list in groups(sessions).values() {
+        for (n, &i) in list.iter().enumerate() {
+            sessions[i].attempt = n + 1;
+        }
+    }
+}
+
+fn failed(s: &Session) -> bool {
+    s.verdict.status == Status::Failed
+}
+
+/// A box-level failure (no one named) a later sign-in got past: the phase it failed went ok.
+fn got_past(sessions: &[Session], i: usize) -> bool {
+    let Some(phase) = sessions[i].verdict.phase else {
+        return false;
+    };
+    sessions.iter().any(|s| {
+        s.start_ns > sessions[i].end_ns
+            && s.phases
+                .iter()
+                .any(|p| p.phase == phase && p.status == Status::Ok)
+    })
+}
+
+/// The users table: one row per who, failing ones first, then recovered, then the rest; in
+/// each, the latest first.
+pub fn table(sessions: &[Session]) -> Vec<UserRow> {
+    let mut rows: Vec<(u8, i64, UserRow)> = groups(sessions)
+        .into_iter()
+        .map(|(who, list)| {
+            let last = &sessions[*list.last().expect("a group has a session")];
+            let recovered_from = if failed(last) {
+                None
+            } else {
+                list.iter()
+                    .rev()
+                    .map(|&i| &sessions[i])
+                    .find(|s| failed(s))
+                    .and_then(|s| s.verdict.fault.clone())
+            };
+            let box_recovered = who == Who::Nobody
+                && failed(last)
+                && got_past(sessions, *list.last().expect("a session"));
+            let rank = match (failed(last) && !box_recovered, recovered_from.is_some()) {
+                (true, _) => 0,
+                (false, true) => 1,
+                _ => 2,
+            };
+            let first = &sessions[list[0]];
+            let row = UserRow {
+                who: who.label(),
+                kind: who.kind(),
+                attempts: list.len(),
+                sessions: list.iter().map(|&i| sessions[i].id).collect(),
+                last_result: last.verdict.status,
+                fault: last.verdict.fault.clone(),
+                recovered_from: recovered_from
+                    .or_else(|| box_recovered.then(|| last.verdict.fault.clone()).flatten()),
+                first: first.start.clone(),
+                last: last.end.clone(),
+            };
+            (rank, last.start_ns, row)
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(b.1.cmp(&a.1))
+            .then(a.2.who.cmp(&b.2.who))
+    });
+    rows.into_iter().map(|(.., row)| row).collect()
+}
+
+/// The session the verdict is about, and how it was chosen.
+pub struct Pick {
+    pub session: Option<usize>,
+    /// Replaces the session's verdict when the focus could not be met.
+    pub verdict: Option<Verdict>,
+    pub focus: Option<Focus>,
+    pub notes: Vec<Finding>,
+}
+
+/// Levenshtein distance, for "the closest names".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// How far `at` lies from a session's time span (0 inside it).
+fn away(s: &Session, at: i64) -> u64 {
+    if s.start_ns == crate::time::UNKNOWN {
+        return u64::MAX;
+    }
+    if at < s.start_ns {
+        s.start_ns.abs_diff(at)
+    } else if at > s.end_ns {
+        at.abs_diff(s.end_ns)
+    } else {
+        0
+    }
+}
+
+/// Whether a `--user` value names this who: a user id, a JID or e-mail-like id, an AOR (by
+/// its user part), a directory number, a client address.
+fn matches(who: &Who, wanted: &str) -> bool {
+    let key = super::users::user_from(wanted);
+    match who {
+        Who::User(u) => key.as_deref() == Some(u.as_str()),
+        Who::Line(n) => key.as_deref() == Some(n.as_str()),
+        Who::Client(ip) => wanted.trim().parse().ok() == Some(*ip),
+        Who::Nobody => false,
+    }
+}
+
+fn inconclusive(summary: String) -> Verdict {
+    Verdict {
+        status: Status::Inconclusive,
+        phase: None,
+        fault: None,
+        summary,
+        fix: None,
+        evidence: Vec::new(),
+        session: None,
+    }
+}
+
+pub fn pick(sessions: &[Session], rows: &[UserRow], focus: &FocusSpec) -> Pick {
+    if !focus.is_empty() {
+        return pick_focused(sessions, focus);
+    }
+    let by = groups(sessions);
+    let latest_failures: Vec<usize> = by
+        .values()
+        .map(|list| *list.last().expect("a session"))
+        .filter(|&i| failed(&sessions[i]))
+        .filter(|&i| !(who_of(&sessions[i]) == Who::Nobody && got_past(sessions, i)))
+        .collect();
+    let captured = latest_failures
+        .iter()
+        .copied()
+        .filter(|&i| sessions[i].from_capture)
+        .max_by_key(|&i| (sessions[i].start_ns, i));
+    let latest = latest_failures
+        .iter()
+        .copied()
+        .max_by_key(|&i| (sessions[i].start_ns, i));
+    let chosen = captured.or(latest);
+    let mut notes = Vec::new();
+    if by.len() >= 2 {
+        notes.push(users_note(sessions, rows, chosen));
+    }
+    match chosen {
+        Some(i) => Pick {
+            session: Some(i),
+            verdict: None,
+            focus: None,
+            notes,
+        },
+        None => {
+            // Nothing failing: the latest sign-in that worked, else the last session.
+            let ok = (0..sessions.len())
+                .filter(|&i| sessions[i].verdict.status == Status::Ok)
+                .max_by_key(|&i| (sessions[i].start_ns, i));
+            Pick {
+                session: ok.or(sessions.len().checked_sub(1)),
+                verdict: None,
+                focus: None,
+                notes,
+            }
+        }
+    }
+}
+
+fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
+    let by = groups(sessions);
+    let at_text = focus.at.map(|at| {
+        let mut t = crate::time::format_ns(at);
+        if let Some(note) = &focus.at_note {
+            t.push_str(&format!(" ({note})"));
+        }
+        t
+    });
+    let report_focus = |session: Option<usize>, summary: String| Focus {
+        users: focus.users.clone(),
+        at: at_text.clone(),
+        session: session.map(|i| sessions[i].id),
+        summary,
+    };
+    let mut candidates: Vec<usize> = if focus.users.is_empty() {
+        (0..sessions.len()).collect()
+    } else {
+        by.iter()
+            .filter(|(who, _)| focus.users.iter().any(|u| matches(who, u)))
+            .flat_map(|(_, list)| list.iter().copied())
+            .collect()
+    };
+    if candidates.is_empty() {
+        let mut names: Vec<(usize, String)> = by
+            .keys()
+            .filter(|w| matches!(w, Who::User(_) | Who::Line(_)))
+            .map(|w| {
+                let label = match w {
+                    Who::Line(n) => n.clone(),
+                    _ => w.label(),
+                };
+                let d = focus
+                    .users
+                    .iter()
+                    .map(|u| distance(&super::users::user_from(u).unwrap_or_default(), &label))
+                    .min()
+                    .unwrap_or(usize::MAX);
+                (d, label)
+            })
+            .collect();
+        names.sort();
+        let closest: Vec<String> = names.into_iter().take(5).map(|(_, n)| n).collect();
+        let summary = format!(
+            "{} does not appear in these inputs ({} users and lines do){}",
+            focus.users.join(", "),
+            by.keys()
+                .filter(|w| matches!(w, Who::User(_) | Who::Line(_)))
+                .count(),
+            if closest.is_empty() {
+                String::new()
+            } else {
+                format!("; the closest names: {}", closest.join(", "))
+            }
+        );
+        return Pick {
+            session: None,
+            verdict: Some(inconclusive(summary.clone())),
+            focus: Some(report_focus(None, summary)),
+            notes: Vec::new(),
+        };
+    }
+    candidates.sort_by_key(|&i| (sessions[i].start_ns, i));
+    let who_text = if focus.users.is_empty() {
+        "the sign-in".to_string()
+    } else {
+        focus.users.join(", ")
+    };
+    let Some(at) = focus.at else {
+        let i = *candidates.last().expect("not empty");
+        let summary = format!(
+            "{who_text}: {} attempt(s); the verdict is the latest, session {}",
+            candidates.len(),
+            sessions[i].id
+        );
+        return Pick {
+            session: Some(i),
+            verdict: None,
+            focus: Some(report_focus(Some(i), summary)),
+            notes: Vec::new(),
+        };
+    };
+    // Nearest to `at`; among equals (inside, or as near), a failed one, then the latest.
+    let i = candidates
+        .iter()
+        .copied()
+        .min_by_key(|&i| {
+            (
+                away(&sessions[i], at),
+                !failed(&sessions[i]),
+                std::cmp::Reverse(i),
+            )
+        })
+        .expect("not empty");
+    let gap = away(&sessions[i], at);
+    if gap > FOCUS_WINDOW_NS as u64 {
+        let s = &sessions[i];
+        let summary = format!(
+            "{who_text}: no sign-in within 15 min of {}; the nearest is session {} ({} – {}, {} away{})",
+            at_text.clone().unwrap_or_default(),
+            s.id,
+            s.start,
+            s.end,
+            crate::time::format_duration_ns(gap),
+            match &s.verdict.fault {
+                Some(f) => format!(", {f}"),
+                None => format!(", {}", s.verdict.status.name()),
+            }
+        );
+        return Pick {
+            session: None,
+            verdict: Some(inconclusive(summary.clone())),
+            focus: Some(report_focus(Some(i), summary)),
+            notes: Vec::new(),
+        };
+    }
+    let summary = format!(
+        "{who_text} at {}: session {} ({} – {}), attempt {} of {}",
+        at_text.clone().unwrap_or_default(),
+        sessions[i].id,
+        sessions[i].start,
+        sessions[i].end,
+        sessions[i].attempt,
+        by.get(&who_of(&sessions[i])).map_or(1, Vec::len),
+    );
+    Pick {
+        session: Some(i),
+        verdict: None,
+        focus: Some(report_focus(Some(i), summary)),
+        notes: Vec::new(),
+    }
+}
+
+/// `57 users, 3 lines, 1 client` (lines about no one left out).
+pub fn population(rows: &[UserRow]) -> String {
+    let count = |kind: &str| rows.iter().filter(|r| r.kind == kind).count();
+    let parts: Vec<String> = [("user", "users"), ("line", "lines"), ("client", "clients")]
+        .iter()
+        .map(|(kind, plural)| (count(kind), kind, plural))
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, kind, plural)| format!("{n} {}", if n == 1 { kind } else { plural }))
+        .collect();
+    if parts.is_empty() {
+        "no user named".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// How many users' latest sign-ins failed, which recovered, and whose the verdict is.
+fn users_note(sessions: &[Session], rows: &[UserRow], chosen: Option<usize>) -> Finding {
+    let failing: Vec<&UserRow> = rows
+        .iter()
+        .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
+        .collect();
+    let recovered: Vec<&UserRow> = rows.iter().filter(|r| r.recovered_from.is_some()).collect();
+    const LISTED: usize = 20;
+    let list = |rows: &[&UserRow], what: &dyn Fn(&UserRow) -> String| {
+        let mut each: Vec<String> = rows.iter().take(LISTED).map(|r| what(r)).collect();
+        if rows.len() > LISTED {
+            each.push(format!("and {} more", rows.len() - LISTED));
+        }
+        each.join(", ")
+    };
+    let mut summary = format!(
+        "{} in these inputs, {} failing",
+        population(rows),
+        failing.len()
+    );
+    if !failing.is_empty() {
+        summary.push_str(&format!(
+            ": {}",
+            list(&failing, &|r| format!(
+                "{} ({})",
+                r.who,
+                r.fault.as_deref().unwrap_or("failed")
+            ))
+        ));
+    }
+    if !recovered.is_empty() {
+        summary.push_str(&format!(
+            "; {} recovered: {}",
+            recovered.len(),
+            list(&recovered, &|r| format!(
+                "{} (after {})",
+                r.who,
+                r.recovered_from.as_deref().unwrap_or("a failure")
+            ))
+        ));
+    }
+    if let Some(i) = chosen {
+        let s = &sessions[i];
+        summary.push_str(&format!(
+            "; the verdict is {}'s, {}",
+            who_of(s).label(),
+            if s.from_capture {
+                "the sign-in the capture shows"
+            } else {
+                "the latest failure not followed by a success"
+            }
+        ));
+    }
+    Finding {
+        severity: if failing.is_empty() {
+            Severity::Info
+        } else {
+            Severity::Warning
+        },
+        id: "sessions.users".into(),
+        phase: Phase::Provisioning,
+        summary,
+        evidence: failing
+            .iter()
+            .filter_map(|r| {
+                let id = *r.sessions.last()?;
+                sessions
+                    .iter()
+                    .find(|s| s.id == id)?
+                    .verdict
+                    .evidence
+                    .first()
+                    .cloned()
+            })
+            .take(6)
+            .collect(),
+    }
+}
+
+/// The verdict of the picked session, worded for a case of several users.
+pub fn verdict_of(sessions: &[Session], rows: &[UserRow], pick: &Pick) -> Option<Verdict> {
+    if let Some(v) = &pick.verdict {
+        return Some(v.clone());
+    }
+    let s = &sessions[pick.session?];
+    let mut v = s.verdict.clone();
+    v.session = Some(s.id);
+    if rows.len() >= 2 || pick.focus.is_some() {
+        let failing = rows
+            .iter()
+            .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
+            .count();
+        let who = who_of(s);
+        v.summary = match (v.status, pick.focus.is_some()) {
+            (_, true) | (Status::Failed, _) => format!("{}: {}", who.label(), v.summary),
+            (Status::Ok, false) => {
+                let recovered = rows.iter().filter(|r| r.recovered_from.is_some()).count();
+                format!(
+                    "no user's latest sign-in failed ({}{})",
+                    population(rows),
+                    if recovered > 0 {
+                        format!(", {recovered} recovered after a failure")
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            _ => v.summary,
+        };
+        if v.status == Status::Failed && pick.focus.is_none() && rows.len() >= 2 {
+            v.summary
+                .push_str(&format!(" [{failing} failing; {}]", population(rows)));
+        }
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_names_by_edit_distance() {
+        assert_eq!(distance("jdoe", "jdoe"), 0);
+        assert_eq!(distance("jdoe", "jdoes"), 1);
+        assert_eq!(distance("jdoe", "jode"), 2);
+        assert_eq!(distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn a_user_is_matched_by_id_jid_mail_and_aor() {
+        let who = Who::User("jdoe".into());
+        for v in [
+            "jdoe",
+            "JDoe",
+            "jdoe@example.com",
+            "sip:jdoe@example.com",
+            "jdoe@example.com/jabber_1",
+        ] {
+            assert!(matches(&who, v), "{v}");
+        }
+        assert!(!matches(&who, "jdoe2"));
+        assert!(matches(
+            &Who::Line("40117".into()),
+            "sip:40117@cucm.example.local"
+        ));
+        assert!(matches(
+            &Who::Client("198.51.100.7".parse().unwrap()),
+            "198.51.100.7"
+        ));
+        assert!(!matches(&Who::Nobody, ""));
+    }
+}

@@ -1,0 +1,552 @@
+//! Who each log line is about, and each one's sign-in attempts.
+//!
+//! A line names its user directly (a user name, a UDS URL, the user part of a Basic header, the
+//! user id CUCM returns) or only indirectly: by the client address Expressway-E logged, by a
+//! SIP Call-ID, or by a directory number. Indirect lines are linked to the user another line
+//! names with the same Call-ID, the same client address at about the same time (only when that
+//! address is one user's in that time), or the same directory number. A directory number is a
+//! line, never a user: unlinked, it stays `Who::Line`. Lines about no one (alarms, zones, a
+//! box's own connections) are `Who::Nobody`.
+//! A who's lines are then cut into sign-in attempts: at a long silence, or when a new sign-in
+//! starts (an edge configuration requested again) after the previous one failed or completed.
+
+use super::{Ctx, Tagged};
+use crate::logs::identity;
+use crate::model::EventKind;
+use crate::report::{Party, Severity};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Who a log line, a session, an attempt is about.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Who {
+    User(String),
+    /// A directory number no line ties to a user.
+    Line(String),
+    Client(IpAddr),
+    Nobody,
+}
+
+impl Who {
+    pub fn label(&self) -> String {
+        match self {
+            Who::User(u) => u.clone(),
+            Who::Line(n) => format!("line {n}"),
+            Who::Client(ip) => format!("client {ip}"),
+            Who::Nobody => "(no user named)".into(),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Who::User(_) => "user",
+            Who::Line(_) => "line",
+            Who::Client(_) => "client",
+            Who::Nobody => "none",
+        }
+    }
+}
+
+/// Lines this close in time may share a client address's user.
+const LINK_WINDOW_NS: i64 = 10 * 60 * 1_000_000_000;
+/// A silence this long between one who's lines ends an attempt.
+pub const ATTEMPT_GAP_NS: i64 = 10 * 60 * 1_000_000_000;
+/// Signatures that start a sign-in: the client asks for its edge configuration.
+const SIGN_IN_START: [&str; 1] = ["edge-config-request"];
+/// Signatures that end a sign-in that worked: the device registered.
+const SIGN_IN_DONE: [&str; 1] = ["sip-register-accepted"];
+
+/// `sip:Alice@example.com` → `alice`; `https://cucm:8443/cucm-uds/user/alice/devices` →
+/// `alice`; `alice@example.com/jabber_1234` (a JID) → `alice`; `alice` → `alice`.
+pub fn user_from(value: &str) -> Option<String> {
+    let value = value.trim().trim_start_matches('<').trim_end_matches('>');
+    let value = match value.split_once("/user/") {
+        Some((_, rest)) => rest.split(['/', '?']).next().unwrap_or(rest),
+        None => value,
+    };
+    let value = value
+        .strip_prefix("sip:")
+        .or_else(|| value.strip_prefix("sips:"))
+        .unwrap_or(value);
+    let local = value.split(['@', '/']).next().unwrap_or(value).trim();
+    (!local.is_empty() && !local.contains(char::is_whitespace)).then(|| local.to_lowercase())
+}
+
+/// A directory number: digits, perhaps after a `+` (E.164), and nothing else.
+pub fn is_number(local: &str) -> bool {
+    let digits = local.strip_prefix('+').unwrap_or(local);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// What one line says of who it is about.
+#[derive(Default, Debug, Clone, PartialEq)]
+struct Keys {
+    user: Option<String>,
+    number: Option<String>,
+    client: Option<IpAddr>,
+    call_id: Option<String>,
+}
+
+fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
+    let EventKind::LogSignature {
+        signature,
+        fields,
+        host,
+        ..
+    } = &t.event.kind
+    else {
+        return Keys::default();
+    };
+    let mut k = Keys {
+        call_id: fields.get("call_id").cloned(),
+        ..Keys::default()
+    };
+    let sig = ctx.catalog.signatures.iter().find(|s| &s.id == signature);
+    let name = |value: &str, k: &mut Keys| match value.trim().parse::<IpAddr>() {
+        Ok(ip) => k.client = k.client.or(Some(ip)),
+        Err(_) => match user_from(value) {
+            Some(u) if is_number(&u) => k.number = k.number.take().or(Some(u)),
+            Some(u) => k.user = k.user.take().or(Some(u)),
+            None => {}
+        },
+    };
+    if let Some(v) = sig
+        .and_then(|s| s.subject.as_ref())
+        .and_then(|f| fields.get(f))
+    {
+        name(v, &mut k);
+    }
+    for f in [
+        identity::AUTH_USER,
+        identity::UDS_USER,
+        identity::SIP_USERID,
+    ] {
+        if let Some(v) = fields.get(f) {
+            name(v, &mut k);
+        }
+    }
+    // The client's address as Expressway-E saw it: Expressway-C sees Expressway-E there.
+    let on_c = sig.is_some_and(|s| s.log == "expressway")
+        && ctx.roles.of(&ctx.inputs[t.input], host.as_deref()) == Party::ExpresswayC;
+    if on_c {
+        k.client = None;
+    }
+    let client_field = sig
+        .and_then(|s| s.client.as_ref())
+        .and_then(|f| fields.get(f));
+    for v in client_field
+        .into_iter()
+        .chain(fields.get(identity::CLIENT_IP))
+    {
+        if k.client.is_none() && !(on_c && Some(v) == client_field) {
+            k.client = v.trim().parse().ok();
+        }
+    }
+    k
+}
+
+/// Who each of `hits` is about, in the same order.
+pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
+    let keys: Vec<Keys> = hits.iter().map(|t| keys(ctx, t)).collect();
+    let mut user: Vec<Option<String>> = keys.iter().map(|k| k.user.clone()).collect();
+    // A Jabber log is one client's: its lines that name no one are that user's, when its
+    // lines name exactly one.
+    let mut per_input: HashMap<usize, Option<&str>> = HashMap::new();
+    for (t, u) in hits.iter().zip(&user) {
+        if is_jabber(ctx, t)
+            && let Some(u) = u
+        {
+            per_input
+                .entry(t.input)
+                .and_modify(|have| {
+                    if *have != Some(u.as_str()) {
+                        *have = None
+                    }
+                })
+                .or_insert(Some(u));
+        }
+    }
+    let per_input: HashMap<usize, String> = per_input
+        .into_iter()
+        .filter_map(|(i, u)| Some((i, u?.to_string())))
+        .collect();
+    for (t, u) in hits.iter().zip(user.iter_mut()) {
+        if u.is_none() && is_jabber(ctx, t) {
+            *u = per_input.get(&t.input).cloned();
+        }
+    }
+    // Three rounds: each link found may open another (a Call-ID's user gives its client
+    // address a user, which names another request of that client).
+    for _ in 0..3 {
+        by_call_id(&keys, &mut user);
+        by_client(hits, &keys, &mut user);
+        by_number(hits, &keys, &mut user);
+    }
+    keys.iter()
+        .zip(user)
+        .map(|(k, u)| match (u, &k.number, k.client) {
+            (Some(u), ..) => Who::User(u),
+            (None, Some(n), _) => Who::Line(n.clone()),
+            (None, None, Some(ip)) => Who::Client(ip),
+            (None, None, None) => Who::Nobody,
+        })
+        .collect()
+}
+
+fn is_jabber(ctx: &Ctx<'_>, t: &Tagged) -> bool {
+    matches!(&t.event.kind, EventKind::LogSignature { signature, .. }
+        if ctx.catalog.signatures.iter().any(|s| &s.id == signature && s.log == "jabber"))
+}
+
+/// Every line of a Call-ID is the user one of them names (when they name only one).
+fn by_call_id(keys: &[Keys], user: &mut [Option<String>]) {
+    let mut named: HashMap<&str, Option<&str>> = HashMap::new();
+    for (k, u) in keys.iter().zip(user.iter()) {
+        if let (Some(id), Some(u)) = (&k.call_id, u) {
+            named
+                .entry(id)
+                .and_modify(|have| {
+                    if *have != Some(u.as_str()) {
+                        *have = None
+                    }
+                })
+                .or_insert(Some(u));
+        }
+    }
+    let named: HashMap<String, String> = named
+        .into_iter()
+        .filter_map(|(id, u)| Some((id.to_string(), u?.to_string())))
+        .collect();
+    for (k, u) in keys.iter().zip(user.iter_mut()) {
+        if u.is_none()
+            && let Some(found) = k.call_id.as_ref().and_then(|id| named.get(id))
+        {
+            *u = Some(found.clone());
+        }
+    }
+}
+
+/// The one user named by `candidates` (time, user) within the window of `ts`, if only one is.
+fn only_user_near(candidates: &[(i64, String)], ts: i64, timed: bool) -> Option<&str> {
+    let mut found: Option<&str> = None;
+    for (at, u) in candidates {
+        if timed && at.abs_diff(ts) > LINK_WINDOW_NS as u64 {
+            continue;
+        }
+        match found {
+            Some(f) if f != u => return None,
+            _ => found = Some(u),
+        }
+    }
+    found
+}
+
+/// A line that gives only the client's address: the user other lines of that address name
+/// within the window, when they name one user only (a NAT shared by several users links
+/// nothing).
+fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
+    let mut named: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::new();
+    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
+        if let (Some(ip), Some(u)) = (k.client, u)
+            && t.event.ts != crate::time::UNKNOWN
+        {
+            named.entry(ip).or_default().push((t.event.ts, u.clone()));
+        }
+    }
+    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter_mut()) {
+        if u.is_none()
+            && t.event.ts != crate::time::UNKNOWN
+            && let Some(list) = k.client.and_then(|ip| named.get(&ip))
+        {
+            *u = only_user_near(list, t.event.ts, true).map(str::to_string);
+        }
+    }
+}
+
+/// A directory number is the line of the user whose registration carried it (by Call-ID or
+/// client address): its other lines are that user's, unless the number is several users'.
+fn by_number(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
+    let mut named: HashMap<&str, Vec<(i64, String)>> = HashMap::new();
+    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
+        if let (Some(n), Some(u)) = (&k.number, u) {
+            named.entry(n).or_default().push((t.event.ts, u.clone()));
+        }
+    }
+    for (k, u) in keys.iter().zip(user.iter_mut()) {
+        if u.is_none()
+            && let Some(list) = k.number.as_deref().and_then(|n| named.get(n))
+        {
+            // A number belongs to its user for the whole bundle, not for a window.
+            *u = only_user_near(list, 0, false).map(str::to_string);
+        }
+    }
+}
+
+/// The one user these lines name, if they name exactly one.
+pub fn the_user<'w>(whos: impl IntoIterator<Item = &'w Who>) -> Option<String> {
+    let mut user: Option<&str> = None;
+    for w in whos {
+        if let Who::User(u) = w {
+            match user {
+                Some(have) if have != u => return None,
+                _ => user = Some(u),
+            }
+        }
+    }
+    user.map(str::to_string)
+}
+
+/// Lines (indices into `hits`) in a capture attempt's window that name several users: the
+/// capture shows one sign-in, so the user whose first line comes nearest the attempt's start
+/// keeps theirs (and the lines naming no user); the other users' lines are handed back.
+pub fn one_user_near(
+    hits: &[&Tagged],
+    whos: &[Who],
+    lines: &[usize],
+    start: i64,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut first: Vec<(&str, i64)> = Vec::new();
+    for &i in lines {
+        if let Who::User(user) = &whos[i] {
+            let ts = hits[i].event.ts;
+            match first.iter_mut().find(|(u, _)| u == user) {
+                Some((_, at)) => *at = (*at).min(ts),
+                None => first.push((user, ts)),
+            }
+        }
+    }
+    if first.len() < 2 {
+        return (lines.to_vec(), Vec::new());
+    }
+    let chosen = first
+        .iter()
+        .min_by_key(|(u, ts)| (ts.abs_diff(start), *u))
+        .map(|(u, _)| u.to_string())
+        .expect("two users or more");
+    lines
+        .iter()
+        .partition(|&&i| !matches!(&whos[i], Who::User(u) if *u != chosen))
+}
+
+/// Says which users' lines fell in a capture session's time but were judged apart.
+pub fn others_note(
+    ctx: &Ctx<'_>,
+    hits: &[&Tagged],
+    whos: &[Who],
+    others: &[usize],
+    kept: Option<&str>,
+) -> crate::report::Finding {
+    let mut names: Vec<&str> = Vec::new();
+    for &i in others {
+        if let Who::User(u) = &whos[i]
+            && !names.contains(&u.as_str())
+        {
+            names.push(u);
+        }
+    }
+    crate::report::Finding {
+        severity: Severity::Info,
+        id: "sessions.other_users".into(),
+        phase: crate::faults::Phase::Provisioning,
+        summary: format!(
+            "log lines of {} fall in this capture's time but name other users than {}: judged in their own sessions (the capture's sign-in is taken as the user whose lines come nearest its start)",
+            names.join(", "),
+            kept.unwrap_or("the one kept")
+        ),
+        evidence: others
+            .iter()
+            .take(3)
+            .map(|&i| ctx.evidence(hits[i], "another user's line"))
+            .collect(),
+    }
+}
+
+/// One who's lines of one sign-in attempt.
+pub struct LogAttempt<'a> {
+    pub who: Who,
+    pub hits: Vec<&'a Tagged>,
+}
+
+fn signature_of(t: &Tagged) -> &str {
+    match &t.event.kind {
+        EventKind::LogSignature { signature, .. } => signature,
+        _ => "",
+    }
+}
+
+/// Cut each who's lines into attempts, in order of each who's first line; lines without a
+/// UTC time join their who's last attempt (they cannot be placed).
+pub fn attempts<'a>(hits: &[&'a Tagged], whos: &[Who]) -> Vec<LogAttempt<'a>> {
+    let mut order: Vec<&Who> = Vec::new();
+    let mut lines: HashMap<&Who, Vec<&'a Tagged>> = HashMap::new();
+    for (t, who) in hits.iter().zip(whos) {
+        lines
+            .entry(who)
+            .or_insert_with(|| {
+                order.push(who);
+                Vec::new()
+            })
+            .push(*t);
+    }
+    let mut out = Vec::new();
+    for who in order {
+        let mut mine = lines.remove(who).unwrap_or_default();
+        mine.sort_by_key(|t| (t.event.ts, t.input));
+        let (untimed, timed): (Vec<&Tagged>, Vec<&Tagged>) = mine
+            .into_iter()
+            .partition(|t| t.event.ts == crate::time::UNKNOWN || !super::logs::placed_in_time(t));
+        let mut cut: Vec<Vec<&'a Tagged>> = Vec::new();
+        let mut current: Vec<&'a Tagged> = Vec::new();
+        let mut settled = false;
+        for t in timed {
+            let gap = current
+                .last()
+                .is_some_and(|last| t.event.ts - last.event.ts > ATTEMPT_GAP_NS);
+            let restart =
+                who != &Who::Nobody && settled && SIGN_IN_START.contains(&signature_of(t));
+            if gap || restart {
+                cut.push(std::mem::take(&mut current));
+                settled = false;
+            }
+            settled |= matches!(&t.event.kind, EventKind::LogSignature { severity, .. } if *severity == Severity::Fault)
+                || SIGN_IN_DONE.contains(&signature_of(t));
+            current.push(t);
+        }
+        current.extend(untimed);
+        cut.push(current);
+        out.extend(
+            cut.into_iter()
+                .filter(|c| !c.is_empty())
+                .map(|hits| LogAttempt {
+                    who: who.clone(),
+                    hits,
+                }),
+        );
+    }
+    box_lines_join_their_only_attempt(out)
+}
+
+/// A line about no one (an alarm, a box's failed link) that falls in the time of exactly one
+/// named attempt belongs to it; among several users' attempts it stays a line of its own.
+fn box_lines_join_their_only_attempt(mut attempts: Vec<LogAttempt<'_>>) -> Vec<LogAttempt<'_>> {
+    let margin = super::logs::MARGIN_NS;
+    let spans: Vec<Option<(i64, i64)>> = attempts
+        .iter()
+        .map(|a| {
+            let times: Vec<i64> = a
+                .hits
+                .iter()
+                .map(|t| t.event.ts)
+                .filter(|&ts| ts != crate::time::UNKNOWN)
+                .collect();
+            let (lo, hi) = (times.iter().min()?, times.iter().max()?);
+            (a.who != Who::Nobody).then(|| (lo.saturating_sub(margin), hi.saturating_add(margin)))
+        })
+        .collect();
+    let named = attempts.iter().filter(|a| a.who != Who::Nobody).count();
+    let whos_of: Vec<Who> = attempts.iter().map(|a| a.who.clone()).collect();
+    let mut moved: Vec<(usize, &Tagged)> = Vec::new();
+    for a in attempts.iter_mut().filter(|a| a.who == Who::Nobody) {
+        a.hits.retain(|t| {
+            let ts = t.event.ts;
+            let holders: Vec<usize> = if ts == crate::time::UNKNOWN {
+                // An untimed line: only when there is one named attempt at all.
+                if named == 1 {
+                    spans.iter().position(Option::is_some).into_iter().collect()
+                } else {
+                    Vec::new()
+                }
+            } else {
+                spans
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.is_some_and(|(lo, hi)| lo <= ts && ts <= hi))
+                    .map(|(i, _)| i)
+                    .collect()
+            };
+            // Several attempts of one who hold it: the one nearest in time.
+            let one_who = holders.iter().all(|&i| whos_of[i] == whos_of[holders[0]]);
+            match holders[..] {
+                [] => true,
+                _ if one_who => {
+                    let nearest = holders
+                        .iter()
+                        .copied()
+                        .min_by_key(|&i| {
+                            spans[i].map_or(u64::MAX, |(lo, hi)| {
+                                let (lo, hi) =
+                                    (lo.saturating_add(margin), hi.saturating_sub(margin));
+                                if ts < lo {
+                                    lo.abs_diff(ts)
+                                } else if ts > hi {
+                                    ts.abs_diff(hi)
+                                } else {
+                                    0
+                                }
+                            })
+                        })
+                        .expect("not empty");
+                    moved.push((nearest, *t));
+                    false
+                }
+                _ => true,
+            }
+        });
+    }
+    for (i, t) in moved {
+        attempts[i].hits.push(t);
+    }
+    for a in &mut attempts {
+        a.hits.sort_by_key(|t| (t.event.ts, t.input));
+    }
+    attempts.retain(|a| !a.hits.is_empty());
+    attempts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_are_named_alike_from_aors_urls_jids_and_names() {
+        for v in [
+            "sip:Alice@example.com",
+            "<sips:alice@example.com>",
+            "https://10.0.40.5:8443/cucm-uds/user/alice/devices",
+            "alice",
+            " alice@example.com ",
+            "alice@example.com/jabber_4711",
+        ] {
+            assert_eq!(user_from(v).as_deref(), Some("alice"), "{v}");
+        }
+        assert_eq!(user_from(""), None);
+        assert_eq!(user_from("two words"), None);
+    }
+
+    #[test]
+    fn a_directory_number_is_not_a_user() {
+        assert!(is_number("40117"));
+        assert!(is_number("+4940117"));
+        assert!(!is_number("alice"));
+        assert!(!is_number("4011a"));
+        assert!(!is_number("+"));
+    }
+
+    #[test]
+    fn one_user_near_in_time_or_none() {
+        let min = 60 * 1_000_000_000i64;
+        let list = vec![(0, "alice".to_string()), (30 * min, "bob".to_string())];
+        assert_eq!(only_user_near(&list, 2 * min, true), Some("alice"));
+        assert_eq!(only_user_near(&list, 29 * min, true), Some("bob"));
+        assert_eq!(
+            only_user_near(&list, 15 * min, true),
+            None,
+            "neither within 10 min"
+        );
+        // Both in the window: a shared address (a NAT) links nobody.
+        let near = vec![(0, "alice".to_string()), (8 * min, "bob".to_string())];
+        assert_eq!(only_user_near(&near, 4 * min, true), None);
+        assert_eq!(only_user_near(&list, 15 * min, false), None);
+        assert_eq!(only_user_near(&list[..1], 90 * min, false), Some("alice"));
+    }
+}
