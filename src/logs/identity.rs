@@ -12,6 +12,8 @@ pub const AUTH_USER: &str = "auth_user";
 pub const CLIENT_IP: &str = "client_ip";
 pub const UDS_USER: &str = "uds_user";
 pub const SIP_USERID: &str = "sip_userid";
+/// A SIP message block's `Call-ID:` header (the INFO summary lines give it as `Call-ID=`).
+pub const CALL_ID: &str = "call_id";
 
 /// The identity fields a record holds, each at most once (the first occurrence).
 pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
@@ -38,6 +40,9 @@ pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
         after(record, b"+u.sip!userid.ccm.cisco.com=\"").and_then(|v| name(token(v, b"\"")))
     {
         out.push((SIP_USERID, user));
+    }
+    if let Some(id) = after(record, b"\n Call-ID: ").and_then(|v| name(token(v, b" \r\n"))) {
+        out.push((CALL_ID, id));
     }
     out
 }
@@ -106,7 +111,11 @@ mod tests {
         let r = r#"Request-url="https://xx.xx.97.131:8443/cucm-uds/user/pstojano/devices""#;
         assert_eq!(get(r, UDS_USER).as_deref(), Some("pstojano"));
         // S22's 200 OK Contact.
-        let r = r#" Contact: <sip:7514c56a@10.15.20.10:5060;transport=tcp>;+u.sip!userid.ccm.cisco.com="mra01";x-cisco-newreg"#;
+        let r = "SIPMSG:\n |SIP/2.0 200 OK\n Call-ID: 00505696-779a0005-00001bba-00007938@172.16.84.136\n CSeq: 105 REGISTER\n Contact: <sip:7514c56a@10.15.20.10:5060;transport=tcp>;+u.sip!userid.ccm.cisco.com=\"mra01\";x-cisco-newreg\n";
         assert_eq!(get(r, SIP_USERID).as_deref(), Some("mra01"));
+        assert_eq!(
+            get(r, CALL_ID).as_deref(),
+            Some("00505696-779a0005-00001bba-00007938@172.16.84.136")
+        );
     }
 }

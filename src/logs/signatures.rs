@@ -330,7 +330,10 @@ pub fn line_bounds(text: &[u8], pos: usize) -> (usize, usize) {
 
 /// Continuation lines of SIPMSG / HTTPMSG blocks start with a space or `|`.
 fn is_continuation(line: &[u8]) -> bool {
+    // S9 writes the block's marker at the start of its own line (`HTTPMSG:`), S21 indented.
     matches!(line.first(), Some(b' ' | b'|' | b'\t'))
+        || line.starts_with(b"HTTPMSG:")
+        || line.starts_with(b"SIPMSG:")
 }
 
 /// Widen a line to its whole record: back to the header line, forward over continuations.

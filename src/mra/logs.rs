@@ -7,6 +7,9 @@ use crate::faults::Phase;
 use crate::model::EventKind;
 use crate::report::{Finding, Severity, Status};
 
+/// Signatures of HTTP requests whose error answers are told apart by what they answer.
+const HTTP_REQUESTS: [&str; 2] = ["edge-config-request", "voicemail-request"];
+
 /// Evidence lines kept per phase from logs.
 const MAX_LOG_EVIDENCE: usize = 4;
 /// A log line belongs to a capture's attempt when within this margin of it (clock skew).
@@ -174,6 +177,8 @@ pub fn apply(
     let mut meanings: Vec<(String, Severity, Phase, String)> = Vec::new();
     let mut ordered: Vec<&&Tagged> = hits.iter().collect();
     ordered.sort_by_key(|t| (t.event.ts, t.input));
+    // The HTTP request an error answers: the nearest one before it in this sign-in.
+    let mut last_request: Option<&str> = None;
     for t in &ordered {
         let EventKind::LogSignature {
             signature,
@@ -186,8 +191,26 @@ pub fn apply(
         else {
             continue;
         };
+        if HTTP_REQUESTS.contains(&signature.as_str()) {
+            last_request = Some(signature);
+        }
         let sig = ctx.catalog.signatures.iter().find(|s| &s.id == signature);
-        let meaning = sig.map_or(String::new(), |s| s.meaning.clone());
+        let mut meaning = sig.map_or(String::new(), |s| s.meaning.clone());
+        let mut fix = sig.map(|s| s.fix.clone());
+        let (mut phase, mut fault) = (*phase, fault.clone());
+        // A 403 that answers a voicemail request is the allow list, not the MRA domain.
+        if fault.as_deref() == Some("provisioning.domain_not_enabled")
+            && last_request == Some("voicemail-request")
+        {
+            let id = "voicemail.forbidden";
+            (phase, fault) = (Phase::Voicemail, Some(id.to_string()));
+            meaning = format!(
+                "{} (the 403 answers the client's voicemail request, after its edge configuration was served)",
+                crate::faults::meaning_for(id).unwrap_or(id)
+            );
+            fix = crate::faults::fix_for(id).map(str::to_string);
+        }
+        let (phase, fault) = (&phase, &fault);
         let details: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let note = if details.is_empty() {
             signature.clone()
@@ -214,7 +237,7 @@ pub fn apply(
                     state.problem = problem;
                     state.summary = format!("{meaning}{seen}");
                     state.meaning = Some(meaning.clone());
-                    state.fix = sig.map(|s| s.fix.clone());
+                    state.fix = fix.clone();
                 }
                 // Log lines first, then what the capture showed of the same phase.
                 let from_logs = state.evidence.iter().filter(|e| e.line.is_some()).count();
@@ -302,6 +325,23 @@ pub fn apply(
             ),
         );
         states[sip].evidence = evidence.clone();
+    }
+    // Expressway-C answered get_edge_config with the configuration: provisioning worked.
+    if states[1].status == Status::NotObserved
+        && let Some((_, count, evidence)) = noted.iter().find(|(n, ..)| n == "edge-config-response")
+    {
+        states[1] = super::PhaseState::new(
+            Status::Ok,
+            format!(
+                "Expressway-C answered get_edge_config with the edge configuration{}",
+                if *count > 1 {
+                    format!(" ({count} lines)")
+                } else {
+                    String::new()
+                }
+            ),
+        );
+        states[1].evidence = evidence.clone();
     }
     for ((id, count, evidence), (_, severity, phase, meaning)) in noted.into_iter().zip(meanings) {
         let summary = if count > 1 {

@@ -1,10 +1,11 @@
 //! Who each log line is about, and each one's sign-in attempts.
 //!
 //! A line names its user directly (a user name, a UDS URL, the user part of a Basic header, the
-//! user id CUCM returns) or only indirectly: by the client address Expressway-E logged, by a
-//! SIP Call-ID, or by a directory number. Indirect lines are linked to the user another line
-//! names with the same Call-ID, the same client address at about the same time (only when that
-//! address is one user's in that time), or the same directory number. A directory number is a
+//! user id CUCM returns) or only indirectly: by the client address and port Expressway-E
+//! logged, by a SIP Call-ID, an HTTP transaction id, or a directory number. Indirect lines are
+//! linked to the user another line names with the same Call-ID, transaction or address and
+//! port, the same client address at about the same time (only when that address is one user's
+//! in that time), or the same directory number. A directory number is a
 //! line, never a user: unlinked, it stays `Who::Line`. Lines about no one (alarms, zones, a
 //! box's own connections) are `Who::Nobody`.
 //! A who's lines are then cut into sign-in attempts: at a long silence, or when a new sign-in
@@ -47,6 +48,9 @@ impl Who {
     }
 }
 
+/// Lines this close share a client address's user even behind a NAT shared by several
+/// (one sign-in's steps follow each other within seconds).
+const SAME_SIGN_IN_NS: i64 = 30 * 1_000_000_000;
 /// Lines this close in time may share a client address's user.
 const LINK_WINDOW_NS: i64 = 10 * 60 * 1_000_000_000;
 /// A silence this long between one who's lines ends an attempt.
@@ -85,6 +89,11 @@ struct Keys {
     number: Option<String>,
     client: Option<IpAddr>,
     call_id: Option<String>,
+    /// An HTTP transaction on one box (`input/Txn-id`): a request and its answer.
+    txn: Option<String>,
+    /// The client's address and port as Expressway-E logged them (`ip:port`): a request and
+    /// its answer on one connection.
+    endpoint: Option<String>,
 }
 
 fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
@@ -99,6 +108,7 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
     };
     let mut k = Keys {
         call_id: fields.get("call_id").cloned(),
+        txn: fields.get("Txn-id").map(|id| format!("{}/{id}", t.input)),
         ..Keys::default()
     };
     let sig = ctx.catalog.signatures.iter().find(|s| &s.id == signature);
@@ -125,7 +135,8 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
             name(v, &mut k);
         }
     }
-    // The client's address as Expressway-E saw it: Expressway-C sees Expressway-E there.
+    // The client's address as Expressway-E saw it: Expressway-C sees Expressway-E there. A
+    // forwarded request's own header names the client, wherever it is logged.
     let on_c = sig.is_some_and(|s| s.log == "expressway")
         && ctx.roles.of(&ctx.inputs[t.input], host.as_deref()) == Party::ExpresswayC;
     if on_c {
@@ -133,13 +144,20 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
     }
     let client_field = sig
         .and_then(|s| s.client.as_ref())
-        .and_then(|f| fields.get(f));
-    for v in client_field
-        .into_iter()
-        .chain(fields.get(identity::CLIENT_IP))
+        .and_then(|f| fields.get(f))
+        .filter(|_| !on_c);
+    if let Some(ip) = fields
+        .get(identity::CLIENT_IP)
+        .and_then(|v| v.trim().parse().ok())
     {
-        if k.client.is_none() && !(on_c && Some(v) == client_field) {
-            k.client = v.trim().parse().ok();
+        k.client = Some(ip);
+    } else {
+        if k.client.is_none() {
+            k.client = client_field.and_then(|v| v.trim().parse().ok());
+        }
+        let port = fields.get("Src-port").or_else(|| fields.get("Dst-port"));
+        if let (Some(ip), Some(port)) = (k.client, port) {
+            k.endpoint = Some(format!("{ip}:{}", port.trim()));
         }
     }
     k
@@ -178,7 +196,9 @@ pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
     // Three rounds: each link found may open another (a Call-ID's user gives its client
     // address a user, which names another request of that client).
     for _ in 0..3 {
-        by_call_id(&keys, &mut user);
+        by_shared(&keys, &mut user, |k| k.call_id.as_deref());
+        by_shared(&keys, &mut user, |k| k.txn.as_deref());
+        by_shared(&keys, &mut user, |k| k.endpoint.as_deref());
         by_client(hits, &keys, &mut user);
         by_number(hits, &keys, &mut user);
     }
@@ -198,11 +218,12 @@ fn is_jabber(ctx: &Ctx<'_>, t: &Tagged) -> bool {
         if ctx.catalog.signatures.iter().any(|s| &s.id == signature && s.log == "jabber"))
 }
 
-/// Every line of a Call-ID is the user one of them names (when they name only one).
-fn by_call_id(keys: &[Keys], user: &mut [Option<String>]) {
+/// Every line of a Call-ID (or of an HTTP transaction) is the user one of them names (when
+/// they name only one).
+fn by_shared(keys: &[Keys], user: &mut [Option<String>], key: impl Fn(&Keys) -> Option<&str>) {
     let mut named: HashMap<&str, Option<&str>> = HashMap::new();
     for (k, u) in keys.iter().zip(user.iter()) {
-        if let (Some(id), Some(u)) = (&k.call_id, u) {
+        if let (Some(id), Some(u)) = (key(k), u) {
             named
                 .entry(id)
                 .and_modify(|have| {
@@ -219,47 +240,79 @@ fn by_call_id(keys: &[Keys], user: &mut [Option<String>]) {
         .collect();
     for (k, u) in keys.iter().zip(user.iter_mut()) {
         if u.is_none()
-            && let Some(found) = k.call_id.as_ref().and_then(|id| named.get(id))
+            && let Some(found) = key(k).and_then(|id| named.get(id))
         {
             *u = Some(found.clone());
         }
     }
 }
 
-/// The one user named by `candidates` (time, user) within the window of `ts`, if only one is.
+/// The one user named by `candidates` (time, user) near `ts`: within seconds (one sign-in's
+/// steps), else within the window; none when two users are as near (a shared NAT).
 fn only_user_near(candidates: &[(i64, String)], ts: i64, timed: bool) -> Option<&str> {
-    let mut found: Option<&str> = None;
-    for (at, u) in candidates {
-        if timed && at.abs_diff(ts) > LINK_WINDOW_NS as u64 {
-            continue;
+    let within = |window: i64| {
+        let mut found: Option<&str> = None;
+        for (at, u) in candidates {
+            if timed && at.abs_diff(ts) > window as u64 {
+                continue;
+            }
+            match found {
+                Some(f) if f != u => return Err(()),
+                _ => found = Some(u),
+            }
         }
-        match found {
-            Some(f) if f != u => return None,
-            _ => found = Some(u),
-        }
+        Ok(found)
+    };
+    if timed && let Ok(Some(one)) = within(SAME_SIGN_IN_NS) {
+        return Some(one);
     }
-    found
+    within(LINK_WINDOW_NS).ok().flatten()
 }
 
 /// A line that gives only the client's address: the user other lines of that address name
-/// within the window, when they name one user only (a NAT shared by several users links
-/// nothing).
+/// near it in time, when they name one user only (a NAT shared by several users links
+/// nothing). Lines that name their user themselves vote first: a refresh REGISTER that got
+/// its user through its Call-ID says less of who else signs in from that address; it is
+/// heard only when no such line is near.
 fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
-    let mut named: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::new();
+    let mut direct: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::new();
+    let mut linked: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::new();
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
-        if let (Some(ip), Some(u)) = (k.client, u)
-            && t.event.ts != crate::time::UNKNOWN
-        {
-            named.entry(ip).or_default().push((t.event.ts, u.clone()));
+        let (Some(ip), Some(u)) = (k.client, u) else {
+            continue;
+        };
+        if t.event.ts == crate::time::UNKNOWN {
+            continue;
         }
+        let to = if k.user.is_some() {
+            &mut direct
+        } else {
+            &mut linked
+        };
+        to.entry(ip).or_default().push((t.event.ts, u.clone()));
     }
+    let near = |list: Option<&Vec<(i64, String)>>, ts: i64| {
+        list.is_some_and(|l| {
+            l.iter()
+                .any(|(at, _)| at.abs_diff(ts) <= LINK_WINDOW_NS as u64)
+        })
+    };
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter_mut()) {
-        if u.is_none()
-            && t.event.ts != crate::time::UNKNOWN
-            && let Some(list) = k.client.and_then(|ip| named.get(&ip))
-        {
-            *u = only_user_near(list, t.event.ts, true).map(str::to_string);
+        let ts = t.event.ts;
+        if u.is_some() || ts == crate::time::UNKNOWN {
+            continue;
         }
+        let Some(ip) = k.client else {
+            continue;
+        };
+        let voters = if near(direct.get(&ip), ts) {
+            direct.get(&ip)
+        } else {
+            linked.get(&ip)
+        };
+        *u = voters
+            .and_then(|list| only_user_near(list, ts, true))
+            .map(str::to_string);
     }
 }
 
@@ -543,9 +596,19 @@ mod tests {
             None,
             "neither within 10 min"
         );
-        // Both in the window: a shared address (a NAT) links nobody.
+        // Both in the window: a shared address (a NAT) links nobody, unless one user's line
+        // is seconds away (the same sign-in).
         let near = vec![(0, "alice".to_string()), (8 * min, "bob".to_string())];
         assert_eq!(only_user_near(&near, 4 * min, true), None);
+        assert_eq!(
+            only_user_near(&near, 8 * min + 3_000_000_000, true),
+            Some("bob")
+        );
+        let both = vec![
+            (0, "alice".to_string()),
+            (10_000_000_000, "bob".to_string()),
+        ];
+        assert_eq!(only_user_near(&both, 5_000_000_000, true), None);
         assert_eq!(only_user_near(&list, 15 * min, false), None);
         assert_eq!(only_user_near(&list[..1], 90 * min, false), Some("alice"));
     }

@@ -39,7 +39,8 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
             earlier_failed = true;
         }
     }
-    if states[1].status == Status::Ok
+    if frame.from_capture
+        && states[1].status == Status::Ok
         && states[2].status == Status::NotObserved
         && states[3].status == Status::NotObserved
     {

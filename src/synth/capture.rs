@@ -6,20 +6,7 @@
 use std::io::Write;
 use std::net::IpAddr;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*: small, deterministic, good enough for traffic shapes.
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use super::Rng;
 
 /// What a correct decoder must find in the generated capture.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]

@@ -1,0 +1,241 @@
+//! Generated bundles of a busy cluster (`synth::bundle`: shapes and sizes vary with the seed)
+//! with failures planted among healthy users: the verdict must name the failing user and
+//! fault, never report ok, and never make a healthy user fail.
+
+use mradiag::analyze;
+use mradiag::logs::signatures::Catalog;
+use mradiag::report::{Report, Status};
+use mradiag::synth::bundle::{BundleSpec, FaultKind, Generated, Planted, generate};
+use std::path::PathBuf;
+
+fn judge(g: &Generated, name: &str, options: &analyze::Options) -> Report {
+    let dir = std::env::temp_dir().join(format!("mradiag-users-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for b in &g.boxes {
+        let path = dir.join(format!(
+            "loggingsnapshot_{}_2026-11-26_08-00-00.txt",
+            b.host
+        ));
+        std::fs::write(&path, &b.log).unwrap();
+        paths.push(path);
+    }
+    let report = analyze::judge(
+        analyze::decode_inputs(&paths, Catalog::builtin()),
+        Catalog::builtin(),
+        options,
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    report
+}
+
+fn failing(report: &Report) -> Vec<String> {
+    report
+        .users
+        .iter()
+        .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
+        .map(|r| format!("{} {}", r.who, r.fault.as_deref().unwrap_or("?")))
+        .collect()
+}
+
+/// Who a correct judge can name: the user, unless an OAuth client's failure is seen only
+/// where no user name is logged.
+fn nameable(g: &Generated, user: usize, kind: FaultKind) -> bool {
+    !g.oauth[user] || matches!(kind, FaultKind::UdsAuth401 | FaultKind::HomeCucmUnknown)
+}
+
+#[test]
+fn one_failing_user_hidden_among_healthy_ones_is_named_for_every_seed() {
+    let mut problems = Vec::new();
+    for seed in 1..=30u64 {
+        let users = 20 + (seed as usize * 37) % 180;
+        let kind = FaultKind::ALL[seed as usize % FaultKind::ALL.len()];
+        let user = (seed as usize * 13) % users;
+        let minutes = 60 + seed % 4 * 30;
+        let spec = BundleSpec {
+            seed,
+            users,
+            minutes,
+            planted: vec![Planted {
+                user,
+                kind,
+                at_s: minutes * 60 / 2 + seed * 17 % 600,
+                recover_after_s: None,
+            }],
+            also_healthy: false,
+        };
+        let g = generate(&spec);
+        let report = judge(&g, &format!("one-{seed}"), &Default::default());
+        let v = &report.verdict;
+        let want = &g.users[user];
+        let label = |s: &str| {
+            format!(
+                "seed {seed} ({users} users, {}, {kind:?} for {want}): {s}",
+                g.shape
+            )
+        };
+        if v.status != Status::Failed || v.fault.as_deref() != Some(kind.fault()) {
+            problems.push(label(&format!(
+                "verdict {:?} {:?} — {}",
+                v.status, v.fault, v.summary
+            )));
+            continue;
+        }
+        if nameable(&g, user, kind) && !v.summary.starts_with(&format!("{want}: ")) {
+            problems.push(label(&format!("names another: {}", v.summary)));
+        }
+        let named_fairly = v.summary.starts_with(&format!("{want}: "))
+            || v.summary.starts_with("client ")
+            || v.summary.starts_with("line ");
+        if !nameable(&g, user, kind) && !named_fairly {
+            problems.push(label(&format!(
+                "an OAuth client's failure named wrongly: {}",
+                v.summary
+            )));
+        }
+        let f = failing(&report);
+        if f.len() != 1 {
+            problems.push(label(&format!("failing rows {f:?}")));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn an_old_cleared_fault_gives_way_to_the_new_one_and_a_recovery_is_said() {
+    for seed in [4u64, 9, 21] {
+        let spec = BundleSpec {
+            seed,
+            users: 50,
+            minutes: 180,
+            planted: vec![
+                // An hour before: another user fails, then signs in fine five minutes later.
+                Planted {
+                    user: 5,
+                    kind: FaultKind::NextHop502,
+                    at_s: 1800,
+                    recover_after_s: Some(300),
+                },
+                Planted {
+                    user: 30,
+                    kind: FaultKind::Voicemail403,
+                    at_s: 5400,
+                    recover_after_s: None,
+                },
+            ],
+            also_healthy: false,
+        };
+        let g = generate(&spec);
+        let report = judge(&g, &format!("old-{seed}"), &Default::default());
+        let v = &report.verdict;
+        assert_eq!(
+            v.fault.as_deref(),
+            Some("voicemail.forbidden"),
+            "seed {seed}: {}",
+            v.summary
+        );
+        if !g.oauth[30] {
+            assert!(
+                v.summary.starts_with(&format!("{}: ", g.users[30])),
+                "{}",
+                v.summary
+            );
+        }
+        if !g.oauth[5] {
+            let row = report.users.iter().find(|r| r.who == g.users[5]).unwrap();
+            assert_eq!(
+                row.recovered_from.as_deref(),
+                Some("provisioning.next_hop_failed")
+            );
+            assert_eq!(row.last_result, Status::Ok, "{row:?}");
+        }
+        assert_eq!(failing(&report).len(), 1, "{:?}", failing(&report));
+    }
+}
+
+#[test]
+fn a_user_who_fails_then_succeeds_is_recovered_and_the_verdict_is_ok() {
+    let spec = BundleSpec {
+        seed: 12,
+        users: 40,
+        minutes: 120,
+        planted: vec![Planted {
+            user: 7,
+            kind: FaultKind::UdsAuth401,
+            at_s: 3000,
+            recover_after_s: Some(90),
+        }],
+        also_healthy: false,
+    };
+    let g = generate(&spec);
+    let report = judge(&g, "recovered", &Default::default());
+    assert_eq!(
+        report.verdict.status,
+        Status::Ok,
+        "{}",
+        report.verdict.summary
+    );
+    assert!(
+        report
+            .verdict
+            .summary
+            .contains("1 recovered after a failure"),
+        "{}",
+        report.verdict.summary
+    );
+    let row = report.users.iter().find(|r| r.who == g.users[7]).unwrap();
+    assert_eq!(row.attempts, 2, "{row:?}");
+    assert_eq!(
+        row.recovered_from.as_deref(),
+        Some("provisioning.auth_failed")
+    );
+    // Focused on that user at the failure's time, the verdict is the failed attempt.
+    let at = g.truth[0].2;
+    let options = analyze::Options {
+        users: vec![g.users[7].clone()],
+        at: Some(mradiag::time::Moment::Instant(at)),
+        ..Default::default()
+    };
+    let focused = judge(&g, "recovered-focus", &options);
+    assert_eq!(
+        focused.verdict.fault.as_deref(),
+        Some("provisioning.auth_failed")
+    );
+    let focus = focused.focus.as_ref().unwrap();
+    assert!(
+        focus.summary.contains("attempt 1 of 2"),
+        "{}",
+        focus.summary
+    );
+}
+
+#[test]
+fn focus_on_a_user_not_in_the_bundle_says_so_with_the_closest_names() {
+    let g = generate(&BundleSpec {
+        seed: 5,
+        users: 30,
+        minutes: 60,
+        planted: Vec::new(),
+        also_healthy: false,
+    });
+    let near = format!("{}x", g.users[3]);
+    let options = analyze::Options {
+        users: vec![near.clone()],
+        ..Default::default()
+    };
+    let report = judge(&g, "absent", &options);
+    assert_eq!(report.verdict.status, Status::Inconclusive);
+    assert!(
+        report
+            .verdict
+            .summary
+            .starts_with(&format!("{near} does not appear")),
+        "{}",
+        report.verdict.summary
+    );
+    assert!(
+        report.verdict.summary.contains(&g.users[3]),
+        "the closest names: {}",
+        report.verdict.summary
+    );
+}
