@@ -59,7 +59,7 @@ struct Inputs {
     /// The zone of log times written without an offset (Jabber logs): an IANA name such as
     /// Europe/Paris, or an offset such as +05:30. Without it, the zone is inferred from the
     /// events such a log shares with a capture (and said), else its lines cannot be placed.
-    #[arg(long, value_name = "ZONE")]
+    #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     tz: Option<String>,
     /// The user a ticket is about: a user id, a JID or e-mail-like id, an AOR, a directory
     /// number or a client address. The verdict is that user's sign-in (nearest --at, else

@@ -66,7 +66,11 @@ impl Moment {
         let utc = jiff::tz::TimeZone::UTC;
         let zone = tz.unwrap_or(&utc);
         let zone_name = match tz {
-            Some(z) => format!("read in {}", z.iana_name().unwrap_or("the --tz zone")),
+            Some(z) => match (z.iana_name(), z.to_fixed_offset()) {
+                (Some(name), _) => format!("read in {name}"),
+                (None, Ok(offset)) => format!("read in UTC{offset}"),
+                (None, Err(_)) => "read in the --tz zone".to_string(),
+            },
             None => "read in UTC: give --tz for a local time".to_string(),
         };
         let civil = match self {

@@ -2,6 +2,8 @@
 //! MRA engineer concludes from it. One generic test runs the whole pipeline on each folder and
 //! checks the verdict, every phase's status, the evidence frames, findings and input facts.
 
+mod common;
+
 use mradiag::analyze;
 use mradiag::logs::signatures::Catalog;
 use mradiag::report::Report;
@@ -26,6 +28,24 @@ struct Expect {
     link_types: Option<Vec<String>>,
     /// The last session's failed ladder steps, in order, as `from > to: label`.
     failed_steps: Option<Vec<String>>,
+    /// The ticket's focus, as `--user` (repeatable), `--at` and `--tz` give it (read by
+    /// `common::sample_options`; named here so that no other key slips through).
+    #[serde(default)]
+    #[allow(dead_code)]
+    user: Vec<String>,
+    #[allow(dead_code)]
+    at: Option<String>,
+    #[allow(dead_code)]
+    tz: Option<String>,
+    /// The verdict's summary starts with (whose sign-in), or holds, this text.
+    summary_starts: Option<String>,
+    summary_contains: Option<String>,
+    /// The users table's failing rows (not recovered), as `who fault`, in table order.
+    failing: Option<Vec<String>>,
+    /// Rows recovered after a failure, as `who fault`.
+    recovered: Option<Vec<String>>,
+    /// The focus summary holds this text.
+    focus_contains: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +178,66 @@ fn check(dir: &Path, expect: &Expect, report: &Report) -> Vec<String> {
             problems.push(format!("ladder empty or out of time order: {times:?}"));
         }
     }
+    if let Some(want) = &expect.summary_starts
+        && !v.summary.starts_with(want.as_str())
+    {
+        problems.push(format!(
+            "summary {:?} does not start with {want:?}",
+            v.summary
+        ));
+    }
+    if let Some(want) = &expect.summary_contains
+        && !v.summary.contains(want.as_str())
+    {
+        problems.push(format!("summary {:?} does not hold {want:?}", v.summary));
+    }
+    let rows = |recovered: bool| -> Vec<String> {
+        report
+            .users
+            .iter()
+            .filter(|r| {
+                if recovered {
+                    r.recovered_from.is_some()
+                } else {
+                    r.last_result == mradiag::report::Status::Failed && r.recovered_from.is_none()
+                }
+            })
+            .map(|r| {
+                let fault = if recovered {
+                    r.recovered_from.clone()
+                } else {
+                    r.fault.clone()
+                };
+                format!("{} {}", r.who, fault.unwrap_or_default())
+            })
+            .collect()
+    };
+    if let Some(want) = &expect.failing
+        && &rows(false) != want
+    {
+        problems.push(format!(
+            "failing users {:?} (expected {want:?})",
+            rows(false)
+        ));
+    }
+    if let Some(want) = &expect.recovered
+        && &rows(true) != want
+    {
+        problems.push(format!(
+            "recovered users {:?} (expected {want:?})",
+            rows(true)
+        ));
+    }
+    if let Some(want) = &expect.focus_contains {
+        let got = report
+            .focus
+            .as_ref()
+            .map(|f| f.summary.clone())
+            .unwrap_or_default();
+        if !got.contains(want.as_str()) {
+            problems.push(format!("focus {got:?} does not hold {want:?}"));
+        }
+    }
     if let Some(want) = &expect.failed_steps {
         let got: Vec<String> = report
             .sessions
@@ -200,7 +280,7 @@ fn every_sample_gets_its_expected_verdict() {
         let report = analyze::judge(
             analyze::decode_inputs(std::slice::from_ref(dir), Catalog::builtin()),
             Catalog::builtin(),
-            &Default::default(),
+            &common::sample_options(dir),
         );
         for p in check(dir, &expect, &report) {
             failures.push(format!(

@@ -98,34 +98,51 @@ fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
             let steps = &trails[call_id];
             let mut aor = None;
             let mut answered = None;
-            let path: Vec<String> = steps
-                .iter()
-                .map(|t| {
-                    let EventKind::LogSignature {
-                        signature,
-                        fields,
-                        host,
-                        ..
-                    } = &t.event.kind
-                    else {
-                        unreachable!("only log lines are kept")
-                    };
-                    aor = aor.or(fields.get("aor"));
-                    let what = trail_step(signature, fields);
-                    if what.starts_with("answered") || what.starts_with("got") {
-                        answered = Some(what.clone());
+            // Each hop once, in order of its first time, with how often it recurs (a
+            // registration refreshed for hours is one trail, not hundreds of steps).
+            let mut hops: Vec<(String, usize, i64, i64)> = Vec::new();
+            let mut labels: Vec<String> = Vec::new();
+            for t in steps {
+                let EventKind::LogSignature {
+                    signature,
+                    fields,
+                    host,
+                    ..
+                } = &t.event.kind
+                else {
+                    unreachable!("only log lines are kept")
+                };
+                aor = aor.or(fields.get("aor"));
+                let what = trail_step(signature, fields);
+                if what.starts_with("answered") || what.starts_with("got") {
+                    answered = Some(what.clone());
+                }
+                let hop = format!("{} {what}", host.as_deref().unwrap_or("?"));
+                let ts = t.event.ts;
+                labels.push(format!("{hop} at {}", crate::time::format_clock_ms(ts)));
+                match hops.iter_mut().find(|(h, ..)| *h == hop) {
+                    Some((_, n, _, last)) => {
+                        *n += 1;
+                        *last = ts;
                     }
-                    format!(
-                        "{} {what} at {}",
-                        host.as_deref().unwrap_or("?"),
-                        crate::time::format_clock_ms(t.event.ts)
-                    )
+                    None => hops.push((hop, 1, ts, ts)),
+                }
+            }
+            let path: Vec<String> = hops
+                .iter()
+                .map(|(hop, n, first, last)| match n {
+                    1 => format!("{hop} at {}", crate::time::format_clock_ms(*first)),
+                    n => format!(
+                        "{hop} ×{n} ({}–{})",
+                        crate::time::format_clock_ms(*first),
+                        crate::time::format_clock_ms(*last)
+                    ),
                 })
                 .collect();
             let aor = aor.map_or(String::new(), |a| format!(", {a}"));
             let evidence = steps
                 .iter()
-                .zip(&path)
+                .zip(&labels)
                 .take(6)
                 .map(|(t, step)| ctx.evidence(t, step.clone()))
                 .collect();

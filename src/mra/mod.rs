@@ -226,9 +226,18 @@ pub fn analyze(
             session: None,
         }),
         phases,
+        // A busy cluster's routine notes (thousands of healthy sign-ins) stay in their
+        // sessions; the top level keeps faults and warnings, and every note of the verdict's.
         findings: about_boxes
             .into_iter()
-            .chain(sessions.iter().flat_map(|s| s.findings.iter().cloned()))
+            .chain(sessions.iter().flat_map(|s| {
+                let all = sessions.len() <= crate::report::SESSIONS_SHOWN
+                    || pick.session.is_some_and(|i| sessions[i].id == s.id);
+                s.findings
+                    .iter()
+                    .filter(move |f| all || f.severity != Severity::Info)
+                    .cloned()
+            }))
             .collect(),
         sessions,
         users,

@@ -247,6 +247,9 @@ fn by_shared(keys: &[Keys], user: &mut [Option<String>], key: impl Fn(&Keys) -> 
     }
 }
 
+/// A sign-in start whose user no line names (an OAuth client), as a candidate at its address.
+const UNNAMED: &str = "";
+
 /// The one user named by `candidates` (time, user) near `ts`: within seconds (one sign-in's
 /// steps), else within the window; none when two users are as near (a shared NAT).
 fn only_user_near(candidates: &[(i64, String)], ts: i64, timed: bool) -> Option<&str> {
@@ -255,6 +258,10 @@ fn only_user_near(candidates: &[(i64, String)], ts: i64, timed: bool) -> Option<
         for (at, u) in candidates {
             if timed && at.abs_diff(ts) > window as u64 {
                 continue;
+            }
+            // Someone unnamed signs in from there too: the address tells them apart from nobody.
+            if u == UNNAMED {
+                return Err(());
             }
             match found {
                 Some(f) if f != u => return Err(()),
@@ -270,8 +277,9 @@ fn only_user_near(candidates: &[(i64, String)], ts: i64, timed: bool) -> Option<
 }
 
 /// A line that gives only the client's address: the user other lines of that address name
-/// near it in time, when they name one user only (a NAT shared by several users links
-/// nothing). Lines that name their user themselves vote first: a refresh REGISTER that got
+/// near it in time, when they name one user only and no unnamed sign-in (an OAuth client)
+/// starts from it then (a NAT shared by several users links nothing); a sign-in start itself
+/// only on an address one user has to themselves. Lines that name their user themselves vote first: a refresh REGISTER that got
 /// its user through its Call-ID says less of who else signs in from that address; it is
 /// heard only when no such line is near.
 fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
@@ -291,28 +299,75 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
         };
         to.entry(ip).or_default().push((t.event.ts, u.clone()));
     }
+    // A sign-in from the address that names no one competes with the named ones.
+    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
+        if let (Some(ip), None) = (k.client, u)
+            && SIGN_IN_START.contains(&signature_of(t))
+            && t.event.ts != crate::time::UNKNOWN
+        {
+            direct
+                .entry(ip)
+                .or_default()
+                .push((t.event.ts, UNNAMED.to_string()));
+        }
+    }
     let near = |list: Option<&Vec<(i64, String)>>, ts: i64| {
         list.is_some_and(|l| {
             l.iter()
                 .any(|(at, _)| at.abs_diff(ts) <= LINK_WINDOW_NS as u64)
         })
     };
-    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter_mut()) {
+    // Who was ever named at each address, and when each named user's REGISTERs came from it.
+    let mut users_at: HashMap<IpAddr, Vec<&str>> = HashMap::new();
+    for list in [&direct, &linked] {
+        for (ip, named) in list.iter() {
+            let at = users_at.entry(*ip).or_default();
+            for (_, u) in named {
+                if u != UNNAMED && !at.contains(&u.as_str()) {
+                    at.push(u);
+                }
+            }
+        }
+    }
+    let registers: Vec<(IpAddr, i64, String)> = hits
+        .iter()
+        .zip(keys)
+        .zip(user.iter())
+        .filter(|((t, _), _)| signature_of(t).starts_with("sip-register-"))
+        .filter_map(|((t, k), u)| Some((k.client?, t.event.ts, u.clone()?)))
+        .collect();
+    let mut found: Vec<(usize, String)> = Vec::new();
+    for (i, (t, k)) in hits.iter().zip(keys).enumerate() {
         let ts = t.event.ts;
-        if u.is_some() || ts == crate::time::UNKNOWN {
+        if user[i].is_some() || ts == crate::time::UNKNOWN {
             continue;
         }
         let Some(ip) = k.client else {
             continue;
         };
+        if SIGN_IN_START.contains(&signature_of(t)) {
+            // A new sign-in is tied to a user by its address alone only when the address is
+            // that one user's in the whole input and their REGISTER follows within seconds.
+            if let Some([only]) = users_at.get(&ip).map(Vec::as_slice)
+                && registers.iter().any(|(rip, rts, ru)| {
+                    *rip == ip && ru == only && *rts > ts && rts - ts <= SAME_SIGN_IN_NS
+                })
+            {
+                found.push((i, only.to_string()));
+            }
+            continue;
+        }
         let voters = if near(direct.get(&ip), ts) {
             direct.get(&ip)
         } else {
             linked.get(&ip)
         };
-        *u = voters
-            .and_then(|list| only_user_near(list, ts, true))
-            .map(str::to_string);
+        if let Some(one) = voters.and_then(|list| only_user_near(list, ts, true)) {
+            found.push((i, one.to_string()));
+        }
+    }
+    for (i, u) in found {
+        user[i] = Some(u);
     }
 }
 
@@ -611,5 +666,11 @@ mod tests {
         assert_eq!(only_user_near(&both, 5_000_000_000, true), None);
         assert_eq!(only_user_near(&list, 15 * min, false), None);
         assert_eq!(only_user_near(&list[..1], 90 * min, false), Some("alice"));
+        // An unnamed sign-in from the same address seconds away: nobody can be named.
+        let oauth = vec![
+            (0, "alice".to_string()),
+            (2_000_000_000, UNNAMED.to_string()),
+        ];
+        assert_eq!(only_user_near(&oauth, 3_000_000_000, true), None);
     }
 }

@@ -89,6 +89,8 @@ pub struct Generated {
     /// client address Expressway-E sees.
     pub oauth: Vec<bool>,
     pub addresses: Vec<String>,
+    /// Per user: behind the NAT several users share.
+    pub shared_address: Vec<bool>,
     /// What a correct judge concludes per planted failure: (user id, fault id, UTC ns).
     pub truth: Vec<(String, &'static str, i64)>,
     /// The shape the seed chose, said in a sample's README.
@@ -328,6 +330,7 @@ pub fn generate(spec: &BundleSpec) -> Generated {
         users: clients.iter().map(|c| c.user.clone()).collect(),
         oauth: clients.iter().map(|c| c.bearer).collect(),
         addresses: clients.iter().map(|c| c.ip.clone()).collect(),
+        shared_address: clients.iter().map(|c| c.ip == nat_ip).collect(),
         truth,
         shape: format!(
             "{} cluster(s) ({}), UTC{}{:02}:{:02} headers, domain {}, {}{}",
