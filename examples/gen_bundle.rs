@@ -6,7 +6,8 @@
 //! cargo run --release --example gen_bundle -- --out DIR [--seed 7] [--users 60] [--minutes 120]
 //!     [--plant USER:KIND:AT_S[:RECOVER_AFTER_S]]... [--also-healthy] [--no-truth]
 //! ```
-//! KIND: uds401, domain403, nexthop502, homecucm, register403, voicemail403.
+//! KIND: uds401, domain403, nexthop502, homecucm, register403, voicemail403, xcp7400 (lines
+//! about no user on Expressway-C while the planted user signs in).
 
 use mradiag::synth::bundle::{BundleSpec, FaultKind, Planted, generate};
 use std::io::Write;
@@ -19,6 +20,7 @@ fn kind(name: &str) -> FaultKind {
         "homecucm" => FaultKind::HomeCucmUnknown,
         "register403" => FaultKind::Register403,
         "voicemail403" => FaultKind::Voicemail403,
+        "xcp7400" => FaultKind::Xcp7400,
         other => {
             eprintln!("unknown fault kind {other}");
             std::process::exit(2);

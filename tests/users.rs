@@ -50,6 +50,8 @@ fn must_name(g: &Generated, user: usize, kind: FaultKind) -> bool {
         FaultKind::Register403 | FaultKind::Voicemail403 => {
             !g.oauth[user] && !g.shared_address[user]
         }
+        // No line names anyone: only a focus on the user ties it to their sign-in.
+        FaultKind::Xcp7400 => false,
     }
 }
 

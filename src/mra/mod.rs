@@ -173,6 +173,9 @@ pub fn analyze(
         .iter()
         .rposition(|a| a.who == Who::Nobody)
         .or(log_attempts.len().checked_sub(1));
+    // The log lines of each log-only session, by its place before sorting: a focused attempt
+    // is judged again with the box-level lines of its time.
+    let mut lines_of: Vec<Option<&users::LogAttempt<'_>>> = vec![None; sessions.len()];
     for (n, attempt) in log_attempts.iter().enumerate() {
         let mine: &[files::FileProblem] = if Some(n) == with_problems {
             &problems
@@ -186,8 +189,20 @@ pub fn analyze(
             mine,
             &attempt.who,
         ));
+        lines_of.push(Some(attempt));
     }
-    sessions.sort_by(|a, b| a.start_ns.cmp(&b.start_ns).then(a.client.cmp(&b.client)));
+    let mut order: Vec<usize> = (0..sessions.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&sessions[a], &sessions[b]);
+        a.start_ns.cmp(&b.start_ns).then(a.client.cmp(&b.client))
+    });
+    let mut slots: Vec<Option<Session>> = sessions.into_iter().map(Some).collect();
+    let mut sessions: Vec<Session> = order
+        .iter()
+        .map(|&i| slots[i].take().expect("each session once"))
+        .collect();
+    let lines_of: Vec<Option<&users::LogAttempt<'_>>> =
+        order.iter().map(|&i| lines_of[i]).collect();
     for (i, s) in sessions.iter_mut().enumerate() {
         s.id = i + 1;
     }
@@ -195,8 +210,16 @@ pub fn analyze(
     let mut about_boxes = dumps::findings(&ctx);
     about_boxes.extend(eview::pairings(&ctx, &conns, &edge_conns));
     about_boxes.extend(clock::between_logs(&ctx, &hits));
-    let users = sessions::table(&sessions);
-    let pick = sessions::pick(&sessions, &users, focus);
+    let mut users = sessions::table(&sessions);
+    let mut pick = sessions::pick(&sessions, &users, focus);
+    if pick.focus.is_some()
+        && let Some(i) = pick.session
+        && let Some(added) = with_box_lines(&ctx, &mut sessions, &lines_of, i)
+        && let Some(f) = &mut pick.focus
+    {
+        f.summary.push_str(&added);
+        users = sessions::table(&sessions);
+    }
     about_boxes.extend(pick.notes.iter().cloned());
     let verdict = sessions::verdict_of(&sessions, &users, &pick);
     let phases = match pick.session {
@@ -751,6 +774,50 @@ fn judge_attempt(
         states,
         findings,
     )
+}
+
+/// A focused attempt from logs, judged again with the lines about no one (a box's failed
+/// link, an alarm) that failed in its time: what broke beside the user's own lines. Says
+/// what was added, for the focus summary.
+fn with_box_lines(
+    ctx: &Ctx<'_>,
+    sessions: &mut [Session],
+    lines_of: &[Option<&users::LogAttempt<'_>>],
+    i: usize,
+) -> Option<String> {
+    let own = lines_of[i]?;
+    let (lo, hi) = (
+        sessions[i].start_ns.saturating_sub(logs::MARGIN_NS),
+        sessions[i].end_ns.saturating_add(logs::MARGIN_NS),
+    );
+    let mut hits = own.hits.clone();
+    let mut added = Vec::new();
+    for (j, s) in sessions.iter().enumerate() {
+        if j == i || s.verdict.status != Status::Failed || s.end_ns < lo || s.start_ns > hi {
+            continue;
+        }
+        if let Some(box_lines) = lines_of[j].filter(|a| a.who == Who::Nobody) {
+            hits.extend(box_lines.hits.iter().copied().filter(|t| {
+                t.event.ts != crate::time::UNKNOWN && lo <= t.event.ts && t.event.ts <= hi
+            }));
+            added.push(format!(
+                "{} (session {})",
+                s.verdict.fault.as_deref().unwrap_or("a failure"),
+                s.id
+            ));
+        }
+    }
+    if added.is_empty() {
+        return None;
+    }
+    hits.sort_by_key(|t| (t.event.ts, t.input));
+    let (id, attempt) = (sessions[i].id, sessions[i].attempt);
+    sessions[i] = log_session(ctx, id, &hits, &[], &own.who);
+    sessions[i].attempt = attempt;
+    Some(format!(
+        "; judged with the Expressway lines about no one in its time: {}",
+        added.join(", ")
+    ))
 }
 
 /// A session from log lines and certificate files alone (no capture shows this sign-in).

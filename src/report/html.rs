@@ -176,10 +176,11 @@ fn session(out: &mut String, s: &Session, many: bool) {
             "<h2>Session {}: client {}{}{} · {} – {}</h2>",
             s.id,
             esc(&s.client),
-            s.user
-                .as_deref()
-                .map(|u| format!(", user {}", esc(u)))
-                .unwrap_or_default(),
+            match (&s.user, &s.line) {
+                (Some(u), _) => format!(", user {}", esc(u)),
+                (None, Some(n)) => format!(", line {}", esc(n)),
+                _ => String::new(),
+            },
             s.domain
                 .as_deref()
                 .map(|d| format!(", domain {}", esc(d)))
@@ -218,7 +219,45 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("</ul>");
     }
-    out.push_str("</div><h2>Timeline</h2>");
+    out.push_str("</div>");
+    if let Some(f) = &report.focus {
+        let _ = write!(out, "<p id=\"focus\"><b>Focus:</b> {}</p>", esc(&f.summary));
+    }
+    let (rows, left) = report.shown_users();
+    if !rows.is_empty() {
+        let (failing, recovered) = report.user_counts();
+        let _ = write!(
+            out,
+            "<h2>Users</h2><p>{} · {failing} failing · {recovered} recovered after a failure</p><table id=\"users\"><tr><th>user</th><th>latest result</th><th>fault</th><th>attempts</th><th>first – last (UTC)</th><th>session</th></tr>",
+            esc(&crate::mra::population(&report.users))
+        );
+        for r in &rows {
+            let st = r.last_result.name();
+            let fault = match (&r.fault, &r.recovered_from) {
+                (Some(f), None) => esc(f),
+                (_, Some(from)) => format!("recovered after {}", esc(from)),
+                (None, None) => String::new(),
+            };
+            let _ = write!(
+                out,
+                r#"<tr><td>{}</td><td class="st-{st}">{}</td><td>{fault}</td><td>{}</td><td>{} – {}</td><td>{}</td></tr>"#,
+                esc(&r.who),
+                st.replace('_', " "),
+                r.attempts,
+                esc(&r.first),
+                esc(&r.last),
+                r.sessions.last().copied().unwrap_or(0)
+            );
+        }
+        out.push_str("</table>");
+        if left > 0 {
+            let _ = write!(
+                out,
+                "<p>{left} more users (the JSON report lists them all).</p>"
+            );
+        }
+    }
+    out.push_str("<h2>Timeline</h2>");
     if report.sessions.is_empty() {
         phase_table(&mut out, &report.phases);
     }
@@ -229,7 +268,7 @@ pub fn render(report: &Report) -> String {
     if hidden > 0 {
         let _ = write!(
             out,
-            "<p>{hidden} more sessions not drawn (the latest failed ones and the last are); the JSON report lists them all.</p>"
+            "<p>{hidden} more sessions not drawn (the verdict's and failing users' are); the JSON report lists them all.</p>"
         );
     }
     let notes: Vec<_> = report.notes().collect();

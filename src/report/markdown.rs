@@ -58,6 +58,44 @@ pub fn render(report: &Report) -> String {
             esc(&p.summary)
         );
     }
+    if let Some(f) = &report.focus {
+        let _ = writeln!(out, "\n**Focus:** {}", esc(&f.summary));
+    }
+    let (rows, hidden) = report.shown_users();
+    if !rows.is_empty() {
+        let (failing, recovered) = report.user_counts();
+        let _ = writeln!(
+            out,
+            "\nUsers: {} · {failing} failing · {recovered} recovered\n",
+            esc(&crate::mra::population(&report.users))
+        );
+        let _ = writeln!(
+            out,
+            "| user | latest result | fault | attempts | first – last (UTC) |\n|---|---|---|---|---|"
+        );
+        for r in &rows {
+            let fault = match (&r.fault, &r.recovered_from) {
+                (Some(f), None) => esc(f),
+                (_, Some(from)) => format!("recovered after {}", esc(from)),
+                (None, None) => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {fault} | {} | {} – {} |",
+                esc(&r.who),
+                r.last_result.name(),
+                r.attempts,
+                esc(&r.first),
+                esc(&r.last)
+            );
+        }
+        if hidden > 0 {
+            let _ = writeln!(
+                out,
+                "\n… {hidden} more users (the JSON report lists them all)"
+            );
+        }
+    }
     let notes: Vec<_> = report.notes().collect();
     if !notes.is_empty() {
         let _ = writeln!(out, "\nAlso noticed:\n");

@@ -243,6 +243,8 @@ pub const SESSIONS_SHOWN: usize = 20;
 pub const FAILED_SHOWN: usize = 5;
 /// Rows of the users table a text report lists, failing ones first.
 pub const USERS_SHOWN: usize = 40;
+/// A users table this short is listed whole, ok rows too.
+pub const USERS_LISTED_WHOLE: usize = 12;
 pub const NOTES_SHOWN: usize = 60;
 
 impl Report {
@@ -272,6 +274,40 @@ impl Report {
         let picked: Vec<&Session> = sessions.iter().filter(|s| ids.contains(&s.id)).collect();
         let hidden = sessions.len() - picked.len();
         (picked, hidden)
+    }
+
+    /// The rows of the users table a reader is shown: all of a short table (up to
+    /// [`USERS_LISTED_WHOLE`]), else the failing and recovered ones, [`USERS_SHOWN`] at most,
+    /// with how many are left out. Empty for one user: the session says it all.
+    pub fn shown_users(&self) -> (Vec<&UserRow>, usize) {
+        let rows = &self.users;
+        if rows.len() < 2 {
+            return (Vec::new(), 0);
+        }
+        let whole = rows.len() <= USERS_LISTED_WHOLE;
+        let shown: Vec<&UserRow> = rows
+            .iter()
+            .filter(|r| whole || r.last_result == Status::Failed || r.recovered_from.is_some())
+            .take(USERS_SHOWN)
+            .collect();
+        let hidden = rows.len() - shown.len();
+        (shown, hidden)
+    }
+
+    /// Failing users (latest attempt failed, not a box-level failure later sign-ins got past)
+    /// and recovered ones.
+    pub fn user_counts(&self) -> (usize, usize) {
+        let failing = self
+            .users
+            .iter()
+            .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
+            .count();
+        let recovered = self
+            .users
+            .iter()
+            .filter(|r| r.recovered_from.is_some())
+            .count();
+        (failing, recovered)
     }
 
     /// Findings that are not the fault itself: warnings and notes.

@@ -3,7 +3,6 @@
 
 use super::{
     Evidence, FAILED_SHOWN, NOTES_SHOWN, PhaseResult, Report, SESSIONS_SHOWN, Severity, Status,
-    USERS_SHOWN,
 };
 use std::fmt::Write;
 
@@ -285,38 +284,23 @@ pub fn render_with(report: &Report, color: bool) -> String {
 /// One line per failing user (then the recovered ones), a count for the rest: readable with
 /// thousands of users. Shown when the inputs hold more than one user, line or client.
 fn users_table(out: &mut String, report: &Report, color: bool) {
-    let rows = &report.users;
-    if rows.len() < 2 {
+    let (rows, hidden) = report.shown_users();
+    if rows.is_empty() {
         return;
     }
-    let failing = rows
-        .iter()
-        .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
-        .count();
-    let recovered = rows.iter().filter(|r| r.recovered_from.is_some()).count();
-    let people = crate::mra::population(rows);
+    let (failing, recovered) = report.user_counts();
+    let people = crate::mra::population(&report.users);
     let _ = writeln!(
         out,
         "\nusers: {people} · {failing} failing · {recovered} recovered after a failure"
     );
     let width = rows
         .iter()
-        .take(USERS_SHOWN)
         .map(|r| r.who.chars().count())
         .max()
         .unwrap_or(0)
         .min(32);
-    let mut shown = 0;
-    // A short table is listed whole; a long one, its failing and recovered rows.
-    let whole = rows.len() <= 12;
-    for r in rows
-        .iter()
-        .filter(|r| whole || r.last_result == Status::Failed || r.recovered_from.is_some())
-    {
-        if shown == USERS_SHOWN {
-            break;
-        }
-        shown += 1;
+    for r in &rows {
         let (m, what) = match (&r.recovered_from, r.last_result) {
             (Some(from), Status::Failed) => ("↻", format!("{from}, later sign-ins got past it")),
             (Some(from), status) => (
@@ -343,15 +327,15 @@ fn users_table(out: &mut String, report: &Report, color: bool) {
             r.sessions.last().copied().unwrap_or(0),
         );
     }
-    let rest = rows.len() - shown;
-    if rest > 0 {
-        let ok = rows
+    if hidden > 0 {
+        let ok = report
+            .users
             .iter()
             .filter(|r| r.last_result == Status::Ok && r.recovered_from.is_none())
             .count();
         let _ = writeln!(
             out,
-            "  … {rest} more ({ok} ok, the rest not settled or not listed); --format json has every row"
+            "  … {hidden} more ({ok} ok, the rest not settled or not listed); --format json has every row"
         );
     }
 }

@@ -27,6 +27,9 @@ pub enum FaultKind {
     Register403,
     /// Unity Connection is not on Expressway-C's allow list: voicemail requests get 403.
     Voicemail403,
+    /// Expressway-C cannot reach Expressway-E on 7400 (XMPP) while the user signs in: lines
+    /// about no user (S4); the rest of the sign-in works. Not in `ALL`: no line names the user.
+    Xcp7400,
 }
 
 impl FaultKind {
@@ -48,6 +51,7 @@ impl FaultKind {
             FaultKind::HomeCucmUnknown => "provisioning.home_cluster_unknown",
             FaultKind::Register403 => "sip.register_rejected",
             FaultKind::Voicemail403 => "voicemail.forbidden",
+            FaultKind::Xcp7400 => "xmpp.backend_unreachable",
         }
     }
 }
@@ -461,6 +465,17 @@ fn sign_in(
         "{h} {ch} traffic_server[2030]: UTCTime=\"{u}\" Module=\"network.http.trafficserver\" Level=\"DEBUG\": Detail=\"Sending Response\" Txn-id=\"{ctxn}\" Dst-ip=\"{}\" Dst-port=\"{}\" \nHTTPMSG:\n|HTTP/1.1 200 OK\n Content-Type: text/xml\n \n <getEdgeConfigResponse version=\"1.0\"><serviceConfig><service><name>_cisco-uds</name><server><priority>1</priority><weight>1</weight><port>8443</port><address>{}</address></server></service></serviceConfig><edgeConfig><sipEdgeServer><server><address>{eh}.{}</address><tlsPort>5061</tlsPort></server></sipEdgeServer></edgeConfig></getEdgeConfigResponse>\n |",
         e_addr(c.cluster), 30000 + rng.below(20000), shape.cucm, shape.domain
     ));
+    let mut fault_ms = None;
+    if fault == Some(FaultKind::Xcp7400) {
+        let x = at + 1_200;
+        let e = e_addr(c.cluster);
+        let (h, u) = out.times(x);
+        out.push(cb, x, format!(
+            "{h} {ch} XCP_JABBERD[23843]: UTCTime=\"{u}\" ThreadID= \"139747212576512\" Module=\"Jabber\" Level=\"INFO \" CodeLocation=\"mio.c:1109\" Detail=\"Connecting on fd 28 to host '{e}', port 7400\"\n{h} {ch} XCP_JABBERD[23843]: UTCTime=\"{u}\" ThreadID=\"139747212576512\" Module=\"Jabber\" Level=\"ERROR\" CodeLocation=\"mio.c:1121\" Detail=\" Unable to connect to host '{e}', port 7400 :(111) Connection refused\"\n{h} {ch} XCP_JABBERD[23843]: UTCTime=\"{u}\" ThreadID=\"139747406935808\" Module=\"Jabber\" Level=\"ERROR\" CodeLocation= \"base_connection.cpp:104\" Detail=\" Failed to connect to component jabberd-port-1.{ch}-{}\"",
+            shape.domain.replace('.', "-")
+        ));
+        fault_ms = Some(x);
+    }
     // The REGISTER of the client's line through E and C, and its refreshes.
     let call_id = format!(
         "{:08x}-{:08x}-{:08x}-{:08x}@{}",
@@ -508,7 +523,7 @@ fn sign_in(
         cseq += 1;
         t += 110_000 + rng.below(10_000) as i64;
         if t > until {
-            return t;
+            return fault_ms.unwrap_or(t);
         }
     }
 }
