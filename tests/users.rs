@@ -250,3 +250,36 @@ fn focus_on_a_user_not_in_the_bundle_says_so_with_the_closest_names() {
         report.verdict.summary
     );
 }
+
+#[test]
+fn a_thousand_users_with_twelve_failing_fit_in_a_short_text_report() {
+    let planted: Vec<Planted> = (0..12)
+        .map(|n| Planted {
+            user: 40 + n * 75,
+            kind: FaultKind::ALL[n % FaultKind::ALL.len()],
+            at_s: 600 + n as u64 * 900,
+            recover_after_s: None,
+        })
+        .collect();
+    let g = generate(&BundleSpec {
+        seed: 77,
+        users: 1000,
+        minutes: 240,
+        planted,
+        also_healthy: false,
+    });
+    let report = judge(&g, "thousand", &Default::default());
+    let text = mradiag::report::text::render(&report);
+    let lines = text.lines().count();
+    assert!(lines < 200, "{lines} lines:\n{text}");
+    // Every failing user has its line in the users table; the verdict is the latest failure.
+    assert_eq!(failing(&report).len(), 12, "{:?}", failing(&report));
+    let table_rows = text
+        .lines()
+        .filter(|l| l.starts_with("  ✘ ") && l.contains(" attempt"))
+        .count();
+    assert_eq!(table_rows, 12, "{text}");
+    let last = &g.truth[11];
+    assert_eq!(report.verdict.fault.as_deref(), Some(last.1));
+    assert!(text.contains("… 989 more (988 ok"), "{text}");
+}

@@ -47,9 +47,22 @@ pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The bytes after the first `needle`, if any.
+/// The needles, each searcher built once (building one costs more than a record's search).
+static FINDERS: std::sync::LazyLock<Vec<memmem::Finder<'static>>> =
+    std::sync::LazyLock::new(|| NEEDLES.iter().map(|n| memmem::Finder::new(*n)).collect());
+const NEEDLES: [&[u8]; 6] = [
+    b"Authorization: Basic ",
+    b"Client-ip: ",
+    b"X-Forwarded-For: ",
+    b"/cucm-uds/user/",
+    b"+u.sip!userid.ccm.cisco.com=\"",
+    b"\n Call-ID: ",
+];
+
+/// The bytes after the first `needle` (one of `NEEDLES`), if any.
 fn after<'a>(hay: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
-    memmem::find(hay, needle).map(|i| &hay[i + needle.len()..])
+    let i = NEEDLES.iter().position(|n| *n == needle)?;
+    FINDERS[i].find(hay).map(|at| &hay[at + needle.len()..])
 }
 
 /// The bytes up to the first of `stops`.

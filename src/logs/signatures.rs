@@ -44,6 +44,8 @@ struct CatalogFile {
 
 pub struct Catalog {
     pub signatures: Vec<Signature>,
+    /// Each signature's place by id: the judge looks one up for every log line it reads.
+    by_id: std::collections::HashMap<String, usize>,
     /// The matchers, built on the first scan: a run without a log never pays for them.
     compiled: OnceLock<Result<Compiled, String>>,
 }
@@ -123,10 +125,21 @@ impl Catalog {
                 return Err(format!("signature id {} appears twice", s.id));
             }
         }
+        let by_id = signatures
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
         Ok(Catalog {
             signatures,
+            by_id,
             compiled: OnceLock::new(),
         })
+    }
+
+    /// The signature with this id.
+    pub fn get(&self, id: &str) -> Option<&Signature> {
+        self.by_id.get(id).map(|&i| &self.signatures[i])
     }
 
     /// The catalog compiled into the binary (its matchers built on first use).
@@ -406,6 +419,7 @@ mod tests {
         let with = Catalog::builtin();
         let without = Catalog {
             signatures: with.signatures.clone(),
+            by_id: with.by_id.clone(),
             compiled: OnceLock::from(Compiled::build(&with.signatures, false)),
         };
         assert!(matches!(

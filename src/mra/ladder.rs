@@ -111,7 +111,7 @@ pub fn build<'t>(
             ..
         } = &t.event.kind
         {
-            let log = ctx.catalog.signatures.iter().find(|s| &s.id == signature);
+            let log = ctx.catalog.get(signature);
             let party = match log.map(|s| s.log.as_str()) {
                 Some("jabber") => Party::Client,
                 _ => ctx.roles.of(&ctx.inputs[t.input], host.as_deref()),

@@ -211,7 +211,7 @@ pub fn apply(
         if HTTP_REQUESTS.contains(&signature.as_str()) {
             last_request = Some(signature);
         }
-        let sig = ctx.catalog.signatures.iter().find(|s| &s.id == signature);
+        let sig = ctx.catalog.get(signature);
         let mut meaning = sig.map_or(String::new(), |s| s.meaning.clone());
         let mut fix = sig.map(|s| s.fix.clone());
         let (mut phase, mut fault) = (*phase, fault.clone());

@@ -15,7 +15,9 @@ use super::{Ctx, Tagged};
 use crate::logs::identity;
 use crate::model::EventKind;
 use crate::report::{Party, Severity};
-use std::collections::HashMap;
+/// Keys are users, addresses and Call-IDs of every line: a fast hash (no untrusted key can
+/// choose its bucket to any effect beyond slowness on one run).
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 use std::net::IpAddr;
 
 /// Who a log line, a session, an attempt is about.
@@ -111,7 +113,7 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
         txn: fields.get("Txn-id").map(|id| format!("{}/{id}", t.input)),
         ..Keys::default()
     };
-    let sig = ctx.catalog.signatures.iter().find(|s| &s.id == signature);
+    let sig = ctx.catalog.get(signature);
     let name = |value: &str, k: &mut Keys| match value.trim().parse::<IpAddr>() {
         Ok(ip) => k.client = k.client.or(Some(ip)),
         Err(_) => match user_from(value) {
@@ -169,7 +171,7 @@ pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
     let mut user: Vec<Option<String>> = keys.iter().map(|k| k.user.clone()).collect();
     // A Jabber log is one client's: its lines that name no one are that user's, when its
     // lines name exactly one.
-    let mut per_input: HashMap<usize, Option<&str>> = HashMap::new();
+    let mut per_input: HashMap<usize, Option<&str>> = HashMap::default();
     for (t, u) in hits.iter().zip(&user) {
         if is_jabber(ctx, t)
             && let Some(u) = u
@@ -215,13 +217,13 @@ pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
 
 fn is_jabber(ctx: &Ctx<'_>, t: &Tagged) -> bool {
     matches!(&t.event.kind, EventKind::LogSignature { signature, .. }
-        if ctx.catalog.signatures.iter().any(|s| &s.id == signature && s.log == "jabber"))
+        if ctx.catalog.get(signature).is_some_and(|s| s.log == "jabber"))
 }
 
 /// Every line of a Call-ID (or of an HTTP transaction) is the user one of them names (when
 /// they name only one).
 fn by_shared(keys: &[Keys], user: &mut [Option<String>], key: impl Fn(&Keys) -> Option<&str>) {
-    let mut named: HashMap<&str, Option<&str>> = HashMap::new();
+    let mut named: HashMap<&str, Option<&str>> = HashMap::default();
     for (k, u) in keys.iter().zip(user.iter()) {
         if let (Some(id), Some(u)) = (key(k), u) {
             named
@@ -283,8 +285,8 @@ fn only_user_near(candidates: &[(i64, String)], ts: i64, timed: bool) -> Option<
 /// its user through its Call-ID says less of who else signs in from that address; it is
 /// heard only when no such line is near.
 fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
-    let mut direct: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::new();
-    let mut linked: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::new();
+    let mut direct: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::default();
+    let mut linked: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::default();
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
         let (Some(ip), Some(u)) = (k.client, u) else {
             continue;
@@ -318,7 +320,7 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
         })
     };
     // Who was ever named at each address, and when each named user's REGISTERs came from it.
-    let mut users_at: HashMap<IpAddr, Vec<&str>> = HashMap::new();
+    let mut users_at: HashMap<IpAddr, Vec<&str>> = HashMap::default();
     for list in [&direct, &linked] {
         for (ip, named) in list.iter() {
             let at = users_at.entry(*ip).or_default();
@@ -374,7 +376,7 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
 /// A directory number is the line of the user whose registration carried it (by Call-ID or
 /// client address): its other lines are that user's, unless the number is several users'.
 fn by_number(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
-    let mut named: HashMap<&str, Vec<(i64, String)>> = HashMap::new();
+    let mut named: HashMap<&str, Vec<(i64, String)>> = HashMap::default();
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
         if let (Some(n), Some(u)) = (&k.number, u) {
             named.entry(n).or_default().push((t.event.ts, u.clone()));
@@ -486,7 +488,7 @@ fn signature_of(t: &Tagged) -> &str {
 /// UTC time join their who's last attempt (they cannot be placed).
 pub fn attempts<'a>(hits: &[&'a Tagged], whos: &[Who]) -> Vec<LogAttempt<'a>> {
     let mut order: Vec<&Who> = Vec::new();
-    let mut lines: HashMap<&Who, Vec<&'a Tagged>> = HashMap::new();
+    let mut lines: HashMap<&Who, Vec<&'a Tagged>> = HashMap::default();
     for (t, who) in hits.iter().zip(whos) {
         lines
             .entry(who)

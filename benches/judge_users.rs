@@ -1,0 +1,55 @@
+//! A busy cluster's bundle (1,000 users, four hours, two clusters; `synth::bundle`): reading
+//! its logs (decode) against judging every user's sign-ins (link, attempts, verdict), side
+//! by side. The judge should cost no more than the read.
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use mradiag::analyze;
+use mradiag::logs::signatures::Catalog;
+use mradiag::synth::bundle::{BundleSpec, FaultKind, Planted, generate};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn bench(c: &mut Criterion) {
+    let g = generate(&BundleSpec {
+        seed: 21,
+        users: 1000,
+        minutes: 240,
+        planted: vec![Planted {
+            user: 612,
+            kind: FaultKind::Register403,
+            at_s: 9000,
+            recover_after_s: None,
+        }],
+        also_healthy: false,
+    });
+    let dir = std::env::temp_dir().join(format!("mradiag-bench-users-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths: Vec<PathBuf> = g
+        .boxes
+        .iter()
+        .map(|b| {
+            let p = dir.join(format!("loggingsnapshot_{}_x.txt", b.host));
+            std::fs::write(&p, &b.log).unwrap();
+            p
+        })
+        .collect();
+    let catalog = Catalog::builtin();
+    let options = analyze::Options::default();
+    let mut group = c.benchmark_group("users_1000");
+    group.sample_size(10);
+    group.bench_function("decode", |b| {
+        b.iter(|| analyze::decode_inputs(black_box(&paths), catalog).len())
+    });
+    group.bench_function("judge", |b| {
+        b.iter_batched(
+            || analyze::decode_inputs(&paths, catalog),
+            |decoded| analyze::judge(decoded, catalog, &options).sessions.len(),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
