@@ -319,46 +319,40 @@ pub fn apply(
         });
     }
     trails(ctx, hits, findings);
-    // A REGISTER answered 200, and none left unanswered: SIP registration worked, whatever
-    // else the logs do not show.
-    let sip = Phase::ALL
-        .iter()
-        .position(|p| *p == Phase::Sip)
-        .expect("a phase");
-    if states[sip].status == Status::NotObserved
-        && !findings.iter().any(|f| f.id == "sip.register_unanswered")
-        && let Some((_, count, evidence)) =
-            noted.iter().find(|(n, ..)| n == "sip-register-accepted")
-    {
-        states[sip] = super::PhaseState::new(
-            Status::Ok,
-            format!(
-                "REGISTER accepted (200 OK{})",
-                if *count > 1 {
-                    format!(", {count} lines")
-                } else {
-                    String::new()
-                }
-            ),
-        );
-        states[sip].evidence = evidence.clone();
-    }
-    // Expressway-C answered get_edge_config with the configuration: provisioning worked.
-    if states[1].status == Status::NotObserved
-        && let Some((_, count, evidence)) = noted.iter().find(|(n, ..)| n == "edge-config-response")
-    {
-        states[1] = super::PhaseState::new(
-            Status::Ok,
-            format!(
-                "Expressway-C answered get_edge_config with the edge configuration{}",
-                if *count > 1 {
-                    format!(" ({count} lines)")
-                } else {
-                    String::new()
-                }
-            ),
-        );
-        states[1].evidence = evidence.clone();
+    // A phase no line failed and no evidence settled is ok on a line that shows it worked: a
+    // REGISTER answered 200 (none left unanswered), an edge configuration answered.
+    let unanswered = findings.iter().any(|f| f.id == "sip.register_unanswered");
+    let worked: [(Phase, &str, &str, bool); 2] = [
+        (
+            Phase::Sip,
+            "sip-register-accepted",
+            "REGISTER accepted (200 OK)",
+            !unanswered,
+        ),
+        (
+            Phase::Provisioning,
+            "edge-config-response",
+            "Expressway-C answered get_edge_config with the edge configuration",
+            true,
+        ),
+    ];
+    for (phase, id, what, allowed) in worked {
+        let i = Phase::ALL
+            .iter()
+            .position(|p| *p == phase)
+            .expect("a phase");
+        if states[i].status == Status::NotObserved
+            && allowed
+            && let Some((_, count, evidence)) = noted.iter().find(|(n, ..)| n == id)
+        {
+            let lines = if *count > 1 {
+                format!(" ({count} lines)")
+            } else {
+                String::new()
+            };
+            states[i] = super::PhaseState::new(Status::Ok, format!("{what}{lines}"));
+            states[i].evidence = evidence.clone();
+        }
     }
     for ((id, count, evidence), (_, severity, phase, meaning)) in noted.into_iter().zip(meanings) {
         let summary = if count > 1 {

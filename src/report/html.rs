@@ -233,11 +233,7 @@ pub fn render(report: &Report) -> String {
         );
         for r in &rows {
             let st = r.last_result.name();
-            let fault = match (&r.fault, &r.recovered_from) {
-                (Some(f), None) => esc(f),
-                (_, Some(from)) => format!("recovered after {}", esc(from)),
-                (None, None) => String::new(),
-            };
+            let fault = esc(&r.fault_cell());
             let _ = write!(
                 out,
                 r#"<tr><td>{}</td><td class="st-{st}">{}</td><td>{fault}</td><td>{}</td><td>{} – {}</td><td>{}</td></tr>"#,

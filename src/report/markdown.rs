@@ -74,11 +74,7 @@ pub fn render(report: &Report) -> String {
             "| user | latest result | fault | attempts | first – last (UTC) |\n|---|---|---|---|---|"
         );
         for r in &rows {
-            let fault = match (&r.fault, &r.recovered_from) {
-                (Some(f), None) => esc(f),
-                (_, Some(from)) => format!("recovered after {}", esc(from)),
-                (None, None) => String::new(),
-            };
+            let fault = esc(&r.fault_cell());
             let _ = writeln!(
                 out,
                 "| {} | {} | {fault} | {} | {} – {} |",

@@ -178,6 +178,18 @@ pub struct UserRow {
     pub last: String,
 }
 
+impl UserRow {
+    /// The fault column of a users table: the latest attempt's fault, or what it recovered
+    /// from (unescaped: each renderer escapes it).
+    pub fn fault_cell(&self) -> String {
+        match (&self.fault, &self.recovered_from) {
+            (Some(f), None) => f.clone(),
+            (_, Some(from)) => format!("recovered after {from}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 /// What `--user` and `--at` asked for, and what was found.
 #[derive(Clone, Debug, Serialize)]
 pub struct Focus {
