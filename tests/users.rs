@@ -41,15 +41,15 @@ fn failing(report: &Report) -> Vec<String> {
 /// Whether a correct judge must name the user: a client with a user name on Expressway-E
 /// (not OAuth), or a failure Expressway-C logs with the user's name. An OAuth client's failure
 /// seen only where no name is logged may be named by its address or line instead; so may a
-/// user behind a shared NAT whose REGISTER or voicemail request cannot be told from another
-/// user's sign-in starting from the same address at the same time.
+/// user behind a shared NAT whose REGISTER cannot be told from another user's sign-in starting
+/// from the same address at the same time.
 fn must_name(g: &Generated, user: usize, kind: FaultKind) -> bool {
     match kind {
         FaultKind::UdsAuth401 | FaultKind::HomeCucmUnknown => true,
         FaultKind::Domain403 | FaultKind::NextHop502 => !g.oauth[user],
-        FaultKind::Register403 | FaultKind::Voicemail403 => {
-            !g.oauth[user] && !g.shared_address[user]
-        }
+        // The voicemail request carries the X-Auth cookie of the user's own sign-in.
+        FaultKind::Voicemail403 => !g.oauth[user],
+        FaultKind::Register403 => !g.oauth[user] && !g.shared_address[user],
         // No line names anyone: only a focus on the user ties it to their sign-in.
         FaultKind::Xcp7400 => false,
     }

@@ -14,6 +14,10 @@ pub const UDS_USER: &str = "uds_user";
 pub const SIP_USERID: &str = "sip_userid";
 /// A SIP message block's `Call-ID:` header (the INFO summary lines give it as `Call-ID=`).
 pub const CALL_ID: &str = "call_id";
+/// The X-Auth cookie Expressway-E sets and the client sends back, or an OAuth bearer token:
+/// credentials, so only a digest of them is kept (`sha256:` and 12 hex digits), enough to
+/// tell that two requests carry the same one.
+pub const TOKEN: &str = "token_digest";
 
 /// The identity fields a record holds, each at most once (the first occurrence).
 pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
@@ -44,19 +48,34 @@ pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
     if let Some(id) = after(record, b"\n Call-ID: ").and_then(|v| name(token(v, b" \r\n"))) {
         out.push((CALL_ID, id));
     }
+    let secret = after(record, b"X-Auth=").or_else(|| after(record, b"Authorization: Bearer "));
+    if let Some(secret) = secret
+        .map(|v| token(v, b"; \r\n\""))
+        .filter(|v| v.len() >= 8)
+    {
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(secret)
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        out.push((TOKEN, format!("sha256:{hex}")));
+    }
     out
 }
 
 /// The needles, each searcher built once (building one costs more than a record's search).
 static FINDERS: std::sync::LazyLock<Vec<memmem::Finder<'static>>> =
     std::sync::LazyLock::new(|| NEEDLES.iter().map(|n| memmem::Finder::new(*n)).collect());
-const NEEDLES: [&[u8]; 6] = [
+const NEEDLES: [&[u8]; 8] = [
     b"Authorization: Basic ",
     b"Client-ip: ",
     b"X-Forwarded-For: ",
     b"/cucm-uds/user/",
     b"+u.sip!userid.ccm.cisco.com=\"",
     b"\n Call-ID: ",
+    b"X-Auth=",
+    b"Authorization: Bearer ",
 ];
 
 /// The bytes after the first `needle` (one of `NEEDLES`), if any.
@@ -110,6 +129,23 @@ mod tests {
         // Not base64, or no colon: nothing.
         assert_eq!(get(" Authorization: Basic !!!", AUTH_USER), None);
         assert_eq!(get(" Authorization: Basic amRvZQ==", AUTH_USER), None);
+    }
+
+    #[test]
+    fn tokens_are_kept_as_digests_only() {
+        // S4's Set-Cookie, and the same token sent back in a later request's Cookie.
+        let set = "Set-Cookie: X-Auth=1e1111e1-dddb-49e9-ad0d-ab34526e2b00; Expires=Fri, 09 May 2014 20:21:31 GMT; Domain=.vngtp.lab ; Path=/; Secure";
+        let back = " Cookie: X-Auth=1e1111e1-dddb-49e9-ad0d-ab34526e2b00\n";
+        let digest = get(set, TOKEN).unwrap();
+        assert!(
+            digest.starts_with("sha256:") && digest.len() == 19,
+            "{digest}"
+        );
+        assert_eq!(get(back, TOKEN), Some(digest.clone()));
+        assert!(!format!("{:?}", identities(set.as_bytes())).contains("1e1111e1"));
+        let bearer = " Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.abc\n";
+        assert_ne!(get(bearer, TOKEN), Some(digest));
+        assert_eq!(get(" Cookie: X-Auth=short\n", TOKEN), None);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! A line names its user directly (a user name, a UDS URL, the user part of a Basic header, the
 //! user id CUCM returns) or only indirectly: by the client address and port Expressway-E
-//! logged, by a SIP Call-ID, an HTTP transaction id, or a directory number. Indirect lines are
+//! logged, by a SIP Call-ID, an HTTP transaction id, the X-Auth cookie or token a request
+//! carries, or a directory number. Indirect lines are
 //! linked to the user another line names with the same Call-ID, transaction or address and
 //! port, the same client address at about the same time (only when that address is one user's
 //! in that time), or the same directory number. A directory number is a
@@ -96,6 +97,8 @@ struct Keys {
     /// The client's address and port as Expressway-E logged them (`ip:port`): a request and
     /// its answer on one connection.
     endpoint: Option<String>,
+    /// The digest of the X-Auth cookie or bearer token a request carries: one client's session.
+    token: Option<String>,
 }
 
 fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
@@ -111,6 +114,7 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
     let mut k = Keys {
         call_id: fields.get("call_id").cloned(),
         txn: fields.get("Txn-id").map(|id| format!("{}/{id}", t.input)),
+        token: fields.get(identity::TOKEN).cloned(),
         ..Keys::default()
     };
     let sig = ctx.catalog.get(signature);
@@ -201,6 +205,7 @@ pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
         by_shared(&keys, &mut user, |k| k.call_id.as_deref());
         by_shared(&keys, &mut user, |k| k.txn.as_deref());
         by_shared(&keys, &mut user, |k| k.endpoint.as_deref());
+        by_shared(&keys, &mut user, |k| k.token.as_deref());
         by_client(hits, &keys, &mut user);
         by_number(hits, &keys, &mut user);
     }

@@ -465,6 +465,39 @@ fn sign_in(
         "{h} {ch} traffic_server[2030]: UTCTime=\"{u}\" Module=\"network.http.trafficserver\" Level=\"DEBUG\": Detail=\"Sending Response\" Txn-id=\"{ctxn}\" Dst-ip=\"{}\" Dst-port=\"{}\" \nHTTPMSG:\n|HTTP/1.1 200 OK\n Content-Type: text/xml\n \n <getEdgeConfigResponse version=\"1.0\"><serviceConfig><service><name>_cisco-uds</name><server><priority>1</priority><weight>1</weight><port>8443</port><address>{}</address></server></service></serviceConfig><edgeConfig><sipEdgeServer><server><address>{eh}.{}</address><tlsPort>5061</tlsPort></server></sipEdgeServer></edgeConfig></getEdgeConfigResponse>\n |",
         e_addr(c.cluster), 30000 + rng.below(20000), shape.cucm, shape.domain
     ));
+    // Expressway-E hands the answer on, with its X-Auth cookie for a client that sent Basic
+    // credentials (S4's Set-Cookie); an OAuth client goes on with its bearer token.
+    let session_token = format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        rng.next() as u32,
+        rng.next() as u16,
+        rng.next() as u16,
+        rng.next() as u16,
+        rng.next() & 0xffff_ffff_ffff
+    );
+    let back = answer + 30;
+    let (h, u) = out.times(back);
+    let cookie = if c.bearer {
+        String::new()
+    } else {
+        format!(
+            "\n Set-Cookie: X-Auth={session_token}; Expires=Thu, 26 Nov 2026 23:59:59 GMT; Domain=.{} ; Path=/; Secure",
+            shape.domain
+        )
+    };
+    out.push(eb, back, format!(
+        "{h} {eh} traffic_server[15550]: UTCTime=\"{u}\" Module=\"network.http.trafficserver\" Level=\"DEBUG\": Detail=\"Sending Response\" Txn-id=\"{txn}\" Dst-ip=\"{}\" Dst-port=\"{port}\" \nHTTPMSG:\n|HTTP/1.1 200 OK\n Content-Type: text/xml{cookie}\n Server: CE_C ECS\n \n |",
+        c.ip
+    ));
+    let later_auth = if c.bearer {
+        auth.clone()
+    } else {
+        format!("Cookie: X-Auth={session_token}")
+    };
+    let later_auth = later_auth
+        .strip_prefix("Bearer ")
+        .map(|t| format!("Authorization: Bearer {t}"))
+        .unwrap_or(later_auth);
     let mut fault_ms = None;
     if fault == Some(FaultKind::Xcp7400) {
         let x = at + 1_200;
@@ -508,8 +541,8 @@ fn sign_in(
             let route = b64(&format!("{}/https/cuc.{}/443", shape.domain, shape.domain));
             let (h, u) = out.times(vm);
             out.push(eb, vm, format!(
-                "{h} {eh} traffic_server[15550]: UTCTime=\"{u}\" Module=\"network.http.trafficserver\" Level=\"DEBUG\": Detail=\"Receive Request\" Txn-id=\"{}\" Src-ip=\"{}\" Src-port=\"{vport}\" Msg=\"GET /{route}/vmrest/mailbox HTTP/1.1\"",
-                txn + 7, c.ip
+                "{h} {eh} traffic_server[15550]: UTCTime=\"{u}\" Module=\"network.http.trafficserver\" Level=\"DEBUG\": Detail=\"Receive Request\" Txn-id=\"{}\" Src-ip=\"{}\" Src-port=\"{vport}\" \nHTTPMSG:\n|GET /{route}/vmrest/mailbox HTTP/1.1\n Host: {eh}.{}:8443\n {later_auth}\n User-Agent: Jabber-Win-1160\n \n |",
+                txn + 7, c.ip, shape.domain
             ));
             let no = vm + 80;
             let (h, u) = out.times(no);
