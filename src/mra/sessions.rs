@@ -511,6 +511,165 @@ pub fn verdict_of(sessions: &[Session], rows: &[UserRow], pick: &Pick) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::PhaseResult;
+
+    const MIN: i64 = 60 * 1_000_000_000;
+
+    /// A session of `who` from `start` minutes for two minutes; `fault` = failed in its phase.
+    fn session(id: usize, who: &str, start: i64, fault: Option<&str>) -> Session {
+        let phase = fault.map(|f| {
+            Phase::ALL
+                .into_iter()
+                .find(|p| f.starts_with(p.name()))
+                .expect("a phase")
+        });
+        let verdict = Verdict {
+            status: if fault.is_some() {
+                Status::Failed
+            } else {
+                Status::Ok
+            },
+            phase,
+            fault: fault.map(str::to_string),
+            summary: fault.unwrap_or("no fault observed").into(),
+            fix: None,
+            evidence: Vec::new(),
+            session: None,
+        };
+        Session {
+            id,
+            client: "(from logs)".into(),
+            user: (!who.is_empty()).then(|| who.to_string()),
+            line: None,
+            attempt: 1,
+            domain: None,
+            start: crate::time::format_ns(start * MIN),
+            end: crate::time::format_ns(start * MIN + 2 * MIN),
+            start_ns: start * MIN,
+            end_ns: start * MIN + 2 * MIN,
+            phases: Phase::ALL
+                .iter()
+                .map(|&p| PhaseResult {
+                    phase: p,
+                    status: match phase {
+                        Some(f) if f == p => Status::Failed,
+                        _ if fault.is_none() => Status::Ok,
+                        _ => Status::NotObserved,
+                    },
+                    summary: String::new(),
+                    evidence: Vec::new(),
+                })
+                .collect(),
+            verdict,
+            findings: Vec::new(),
+            ladder: Vec::new(),
+            ladder_omitted: 0,
+            from_capture: false,
+        }
+    }
+
+    fn verdict(sessions: &[Session], focus: &FocusSpec) -> (Verdict, Vec<UserRow>) {
+        let rows = table(sessions);
+        let pick = pick(sessions, &rows, focus);
+        (verdict_of(sessions, &rows, &pick).expect("a verdict"), rows)
+    }
+
+    #[test]
+    fn an_unrecovered_failure_outranks_a_later_recovered_one() {
+        let sessions = vec![
+            session(1, "bob", 0, Some("provisioning.auth_failed")),
+            session(2, "alice", 30, Some("sip.register_rejected")),
+            session(3, "alice", 40, None),
+            session(4, "carol", 50, None),
+        ];
+        let (v, rows) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(v.fault.as_deref(), Some("provisioning.auth_failed"));
+        assert!(v.summary.starts_with("bob: "), "{}", v.summary);
+        assert_eq!(v.session, Some(1));
+        let alice = rows.iter().find(|r| r.who == "alice").unwrap();
+        assert_eq!(
+            alice.recovered_from.as_deref(),
+            Some("sip.register_rejected")
+        );
+        assert_eq!(rows[0].who, "bob", "failing rows first");
+    }
+
+    #[test]
+    fn ok_only_when_no_latest_attempt_failed_and_recoveries_are_said() {
+        let sessions = vec![
+            session(1, "alice", 0, Some("provisioning.auth_failed")),
+            session(2, "alice", 5, None),
+            session(3, "bob", 10, None),
+        ];
+        let (v, _) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(v.status, Status::Ok);
+        assert!(
+            v.summary.contains("1 recovered after a failure"),
+            "{}",
+            v.summary
+        );
+        // The latest of two failures of one user, neither followed by a success.
+        let sessions = vec![
+            session(1, "alice", 0, Some("provisioning.auth_failed")),
+            session(2, "alice", 5, Some("sip.register_rejected")),
+            session(3, "bob", 10, None),
+        ];
+        let (v, _) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(v.fault.as_deref(), Some("sip.register_rejected"));
+    }
+
+    #[test]
+    fn a_box_level_failure_later_sign_ins_got_past_is_recovered() {
+        let sessions = vec![
+            session(1, "", 0, Some("provisioning.next_hop_failed")),
+            session(2, "alice", 10, None),
+        ];
+        let (v, rows) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(v.status, Status::Ok, "{}", v.summary);
+        let none = rows.iter().find(|r| r.kind == "none").unwrap();
+        assert_eq!(
+            none.recovered_from.as_deref(),
+            Some("provisioning.next_hop_failed")
+        );
+        // Nothing got past it: it stays failing.
+        let sessions = vec![
+            session(1, "", 20, Some("provisioning.next_hop_failed")),
+            session(2, "alice", 10, None),
+        ];
+        let (v, _) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(v.fault.as_deref(), Some("provisioning.next_hop_failed"));
+    }
+
+    #[test]
+    fn focus_picks_the_attempt_nearest_the_time_or_says_why_not() {
+        let sessions = vec![
+            session(1, "alice", 0, Some("provisioning.auth_failed")),
+            session(2, "alice", 60, None),
+            session(3, "bob", 61, Some("sip.register_rejected")),
+        ];
+        let at = |min: i64| FocusSpec {
+            users: vec!["alice@example.com".into()],
+            at: Some(min * MIN),
+            at_note: None,
+        };
+        let (v, _) = verdict(&sessions, &at(1));
+        assert_eq!(v.fault.as_deref(), Some("provisioning.auth_failed"));
+        let (v, _) = verdict(&sessions, &at(59));
+        assert_eq!(v.status, Status::Ok, "{}", v.summary);
+        let (v, _) = verdict(&sessions, &at(200));
+        assert_eq!(v.status, Status::Inconclusive);
+        assert!(
+            v.summary.contains("no sign-in within 15 min"),
+            "{}",
+            v.summary
+        );
+        // Without a time, the user's latest.
+        let latest = FocusSpec {
+            users: vec!["alice".into()],
+            ..Default::default()
+        };
+        assert_eq!(verdict(&sessions, &latest).0.session, Some(2));
+    }
 
     #[test]
     fn closest_names_by_edit_distance() {

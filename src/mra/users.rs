@@ -357,7 +357,10 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
             // that one user's in the whole input and their REGISTER follows within seconds.
             if let Some([only]) = users_at.get(&ip).map(Vec::as_slice)
                 && registers.iter().any(|(rip, rts, ru)| {
-                    *rip == ip && ru == only && *rts > ts && rts - ts <= SAME_SIGN_IN_NS
+                    *rip == ip
+                        && ru == only
+                        && *rts > ts
+                        && rts.abs_diff(ts) <= SAME_SIGN_IN_NS as u64
                 })
             {
                 found.push((i, only.to_string()));
@@ -516,7 +519,7 @@ pub fn attempts<'a>(hits: &[&'a Tagged], whos: &[Who]) -> Vec<LogAttempt<'a>> {
         for t in timed {
             let gap = current
                 .last()
-                .is_some_and(|last| t.event.ts - last.event.ts > ATTEMPT_GAP_NS);
+                .is_some_and(|last| t.event.ts.saturating_sub(last.event.ts) > ATTEMPT_GAP_NS);
             let restart =
                 who != &Who::Nobody && settled && SIGN_IN_START.contains(&signature_of(t));
             if gap || restart {
@@ -636,6 +639,101 @@ mod tests {
         }
         assert_eq!(user_from(""), None);
         assert_eq!(user_from("two words"), None);
+    }
+
+    const S: i64 = 1_000_000_000;
+
+    fn line(n: u64, ts: i64, signature: &str, severity: Severity) -> Tagged {
+        Tagged {
+            input: 0,
+            event: crate::model::Event {
+                frame: 0,
+                ts,
+                kind: EventKind::LogSignature {
+                    line: n,
+                    signature: signature.into(),
+                    phase: crate::faults::Phase::Provisioning,
+                    fault: None,
+                    severity,
+                    time_basis: crate::logs::grammar::TimeBasis::Utc,
+                    host: None,
+                    fields: Default::default(),
+                    excerpt: String::new(),
+                },
+            },
+        }
+    }
+
+    fn cut(lines: &[(Tagged, Who)]) -> Vec<(Who, Vec<u64>)> {
+        let hits: Vec<&Tagged> = lines.iter().map(|(t, _)| t).collect();
+        let whos: Vec<Who> = lines.iter().map(|(_, w)| w.clone()).collect();
+        attempts(&hits, &whos)
+            .into_iter()
+            .map(|a| {
+                let lines = a
+                    .hits
+                    .iter()
+                    .map(|t| match &t.event.kind {
+                        EventKind::LogSignature { line, .. } => *line,
+                        _ => 0,
+                    })
+                    .collect();
+                (a.who, lines)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn attempts_are_cut_at_a_restart_after_a_failure_and_at_a_long_silence() {
+        let alice = || Who::User("alice".into());
+        let (info, fault) = (Severity::Info, Severity::Fault);
+        let got = cut(&[
+            (line(1, 0, "edge-config-request", info), alice()),
+            (line(2, S, "cucm-uds-401", fault), alice()),
+            // Retried after the 401: a new attempt.
+            (line(3, 30 * S, "edge-config-request", info), alice()),
+            (line(4, 33 * S, "sip-register-accepted", info), alice()),
+            // Refreshes within the attempt, then eleven minutes of silence.
+            (line(5, 150 * S, "sip-register-accepted", info), alice()),
+            (line(6, 810 * S, "sip-register-accepted", info), alice()),
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                (alice(), vec![1, 2]),
+                (alice(), vec![3, 4, 5]),
+                (alice(), vec![6])
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_about_no_one_joins_the_only_attempt_of_its_time() {
+        let (alice, bob) = (Who::User("alice".into()), Who::User("bob".into()));
+        let info = Severity::Info;
+        let got = cut(&[
+            (line(1, 0, "edge-config-request", info), alice.clone()),
+            (line(2, 5 * S, "alarm-cucm-unavailable", info), Who::Nobody),
+            (
+                line(3, 1000 * S, "edge-config-request", info),
+                alice.clone(),
+            ),
+            (line(4, 1001 * S, "edge-config-request", info), bob.clone()),
+            // Both alice's and bob's attempts hold this time: it stays apart.
+            (
+                line(5, 1002 * S, "xcp-7400-connect-failed", info),
+                Who::Nobody,
+            ),
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                (alice.clone(), vec![1, 2]),
+                (alice, vec![3]),
+                (Who::Nobody, vec![5]),
+                (bob, vec![4]),
+            ]
+        );
     }
 
     #[test]
