@@ -22,6 +22,10 @@ pub struct Row {
     pub evidence: Option<String>,
     pub hosts: Vec<String>,
     pub error: Option<String>,
+    /// Whose sign-in the verdict is about (a user, `line N`, `client IP`), when the case
+    /// holds several; and how many users' latest attempts failed.
+    pub user: Option<String>,
+    pub failing_users: usize,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -83,7 +87,11 @@ pub fn analyze_case(case: &Path, catalog: &Catalog, options: &analyze::Options) 
 
 fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row {
     let v = &report.verdict;
-    let last = report.sessions.last();
+    // The verdict's session (a busy bundle's failing user), else the last.
+    let last = v
+        .session
+        .and_then(|id| report.sessions.iter().find(|s| s.id == id))
+        .or(report.sessions.last());
     let mut hosts: Vec<String> = report
         .inputs
         .iter()
@@ -123,6 +131,16 @@ fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row
             .then(|| errors.join("; "))
             .filter(|e| !e.is_empty())
             .or_else(|| (!readable).then(|| "nothing readable".into())),
+        user: (report.users.len() >= 2)
+            .then(|| {
+                last.map(|s| match (&s.user, &s.line) {
+                    (Some(u), _) => u.clone(),
+                    (None, Some(n)) => format!("line {n}"),
+                    _ => s.client.clone(),
+                })
+            })
+            .flatten(),
+        failing_users: report.user_counts().0,
     }
 }
 
@@ -265,7 +283,7 @@ impl Renderer {
             ),
             Format::Jsonl => String::new(),
             Format::Csv => {
-                "case,start,end,client,domain,status,phase,fault,evidence,hosts,error\n".into()
+                "case,start,end,client,domain,status,phase,fault,evidence,hosts,error,user,failing_users\n".into()
             }
         }
     }
@@ -362,6 +380,8 @@ fn csv_row(r: &Row) -> String {
         cell(&r.evidence).into(),
         r.hosts.join(" "),
         cell(&r.error).into(),
+        cell(&r.user).into(),
+        r.failing_users.to_string(),
     ];
     cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",") + "\n"
 }
@@ -431,6 +451,8 @@ mod tests {
                 evidence: None,
                 hosts: vec![],
                 error: None,
+                user: None,
+                failing_users: 0,
             })
             .collect();
         let summary = summarize(&rows);
@@ -480,6 +502,8 @@ mod tests {
             evidence: None,
             hosts: vec![],
             error: None,
+            user: None,
+            failing_users: 0,
         };
         assert!(
             Renderer::new(Format::Csv, &[])

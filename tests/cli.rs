@@ -725,3 +725,33 @@ fn a_weak_server_certificate_in_a_bundle_is_named_for_each_weakness() {
         assert!(out.contains(line), "missing {line:?} in\n{out}");
     }
 }
+
+#[test]
+fn scan_rows_of_busy_bundles_name_whose_sign_in_and_count_failing_users() {
+    let (code, out, _) = mradiag(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "-q",
+        "samples/users-200",
+        "samples/users-fail-then-ok",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["user"], "farah.berg150", "{}", rows[0]);
+    assert_eq!(rows[0]["failing_users"], 1);
+    // The row's time is the verdict's session, not the last of 201.
+    assert!(
+        rows[0]["start"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-26T08:58:17"),
+        "{}",
+        rows[0]
+    );
+    assert_eq!(rows[1]["status"], "ok");
+    assert_eq!(rows[1]["failing_users"], 0);
+}
