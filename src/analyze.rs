@@ -554,12 +554,37 @@ pub fn judge(mut decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) ->
     };
     if let Some(moment) = &options.at {
         let first = decoded.iter().filter_map(|d| earliest_time(&d.input)).min();
-        match moment.resolve(options.tz.as_ref(), first) {
+        // No --tz: a local time is read in the zone the Expressways write their headers in,
+        // when they agree (a ticket's "09:50" is the customer's time, as is the boxes').
+        let boxes_zone = options
+            .tz
+            .is_none()
+            .then(|| expressway_offset(&decoded))
+            .flatten();
+        let zone = options
+            .tz
+            .clone()
+            .or_else(|| boxes_zone.clone().map(|(tz, _)| tz));
+        match moment.resolve(zone.as_ref(), first) {
             Ok((at, note)) => {
                 // The ticket's moment is also the time certificate files are judged at.
                 trust.at = Some(at);
                 focus.at = Some(at);
-                focus.at_note = note;
+                focus.at_note = match (note, &boxes_zone) {
+                    (Some(_), Some((_, name)))
+                        if !matches!(moment, crate::time::Moment::Instant(_)) =>
+                    {
+                        Some(format!(
+                            "read in {name}, the Expressway logs' zone: give --tz to choose{}",
+                            if matches!(moment, crate::time::Moment::TimeOfDay(_)) {
+                                ", on the inputs' first day"
+                            } else {
+                                ""
+                            }
+                        ))
+                    }
+                    (note, _) => note,
+                };
             }
             Err(e) => notes.push(crate::report::Finding {
                 severity: crate::report::Severity::Warning,
@@ -571,6 +596,26 @@ pub fn judge(mut decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) ->
         }
     }
     report(decoded, catalog, &trust, &focus, notes)
+}
+
+/// The one UTC offset every Expressway log writes its headers in, as a zone and its name
+/// (`UTC-03:00`); none when they disagree or none is known.
+fn expressway_offset(decoded: &[Decoded]) -> Option<(jiff::tz::TimeZone, String)> {
+    let mut offsets = decoded
+        .iter()
+        .filter_map(|d| d.input.log.as_ref())
+        .filter(|l| l.grammar == crate::logs::grammar::Grammar::Expressway)
+        .filter_map(|l| l.utc_offset_min);
+    let first = offsets.next()?;
+    if offsets.any(|o| o != first) {
+        return None;
+    }
+    let offset = jiff::tz::Offset::from_seconds(first * 60).ok()?;
+    let sign = if first < 0 { '-' } else { '+' };
+    Some((
+        jiff::tz::TimeZone::fixed(offset),
+        format!("UTC{sign}{:02}:{:02}", first.abs() / 60, first.abs() % 60),
+    ))
 }
 
 /// The earliest time an input shows in UTC.

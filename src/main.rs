@@ -66,8 +66,9 @@ struct Inputs {
     /// the latest); a user absent from the inputs is said, with the closest names. Repeatable.
     #[arg(long = "user", value_name = "NAME")]
     users: Vec<String>,
-    /// The moment a ticket is about: RFC 3339 (2026-03-05T09:50:00Z), a date and time read in
-    /// --tz (else UTC), or HH:MM on the inputs' first day. Picks the sign-in nearest it
+    /// The moment a ticket is about: RFC 3339 (2026-03-05T09:50:00Z), a date and time, or
+    /// HH:MM on the inputs' first day; the last two read in --tz, else in the zone the
+    /// Expressway logs write their headers in (when they agree), else UTC. Picks the sign-in nearest it
     /// (within 15 min). Certificate files (a bundle's server_*.pem) are judged as of it too;
     /// without it, as of the latest time in their bundle. Chains seen in a capture are always
     /// judged at their handshake.

@@ -29,7 +29,8 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
 }
 
 /// A moment as a ticket gives it (`--at`): an RFC 3339 time, a date and time without an
-/// offset, or a time of day on the inputs' day; the last two are read in `--tz`, else UTC.
+/// offset, or a time of day on the inputs' day; the last two are read in the zone the caller
+/// gives (`--tz`, else the Expressways' own, else UTC).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Moment {
     Instant(i64),
@@ -52,7 +53,7 @@ impl Moment {
             return Ok(Moment::TimeOfDay(time));
         }
         Err(format!(
-            "{text:?} is not a time: give 2026-03-05T09:50:00Z, 2026-03-05 09:50 (read in --tz, else UTC) or 09:50 (on the inputs' day)"
+            "{text:?} is not a time: give 2026-03-05T09:50:00Z, 2026-03-05 09:50 or 09:50 (on the inputs' day), read in --tz, else in the Expressway logs' zone"
         ))
     }
 

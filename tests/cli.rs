@@ -755,3 +755,42 @@ fn scan_rows_of_busy_bundles_name_whose_sign_in_and_count_failing_users() {
     assert_eq!(rows[1]["status"], "ok");
     assert_eq!(rows[1]["failing_users"], 0);
 }
+
+#[test]
+fn a_ticket_time_without_tz_is_read_in_the_expressways_zone() {
+    // The boxes write UTC-03:00 headers; the ticket's 05:36 is theirs: 08:36 UTC.
+    let (code, out, _) = mradiag(&[
+        "analyze",
+        "--color",
+        "never",
+        "--user",
+        "fsilva11",
+        "--at",
+        "05:36",
+        "samples/users-focus-at",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "at 2026-11-26T08:36:00.000000Z (read in UTC-03:00, the Expressway logs' zone"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Likely fault: provisioning.auth_failed — fsilva11: "),
+        "{out}"
+    );
+    // An RFC 3339 time needs no zone.
+    let (_, out, _) = mradiag(&[
+        "analyze",
+        "--user",
+        "fsilva11",
+        "--at",
+        "2026-11-26T10:07:00Z",
+        "samples/users-focus-at",
+    ]);
+    assert!(
+        out.contains("Likely fault: sip.register_rejected — fsilva11: "),
+        "{out}"
+    );
+}

@@ -103,6 +103,23 @@ pub fn detect(text: &[u8]) -> Grammar {
     }
 }
 
+/// The UTC offset (minutes) an Expressway header line writes its local time with: the zone
+/// the box runs in, which a ticket's local time is likely given in.
+pub fn header_offset(line: &[u8]) -> Option<i32> {
+    let c = expressway_header().captures(line)?;
+    let stamp = std::str::from_utf8(&c[1]).ok()?;
+    if stamp.ends_with('Z') {
+        return Some(0);
+    }
+    let (sign, hm) = stamp.split_at(stamp.len() - 6);
+    let minutes = hm[1..3].parse::<i32>().ok()? * 60 + hm[4..6].parse::<i32>().ok()?;
+    Some(if sign.ends_with('-') || hm.starts_with('-') {
+        -minutes
+    } else {
+        minutes
+    })
+}
+
 /// Time and host of a record, from its header line (or its UTCTime field).
 pub fn header(record: &[u8]) -> Header {
     let first_line = record.split(|&c| c == b'\n').next().unwrap_or(record);
@@ -231,6 +248,25 @@ pub fn localize(ns: i64, tz: &jiff::tz::TimeZone) -> Option<i64> {
 #[cfg(test)]
 mod zone_tests {
     use super::*;
+
+    #[test]
+    fn the_offset_of_an_expressway_header() {
+        let line = |s: &str| header_offset(s.as_bytes());
+        assert_eq!(
+            line("2016-04-19T17:09:13+10:00 expc tvcs: UTCTime=\"x\""),
+            Some(600)
+        );
+        assert_eq!(
+            line("2014-09-25T13:46:20-04:00 RTP-TBTP-EXPRWY-C edgeconfigprovisioning"),
+            Some(-240)
+        );
+        assert_eq!(line("2016-03-09T09:48:35+05:30 VCSECOL tvcs: x"), Some(330));
+        assert_eq!(
+            line("2026-01-29T14:01:16.974Z exp-c traffic_server[2030]: x"),
+            Some(0)
+        );
+        assert_eq!(line("2026-11-26 23:17:37,960 INFO  [0x00002540] x"), None);
+    }
 
     #[test]
     fn offsets_and_names() {

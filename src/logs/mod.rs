@@ -28,6 +28,10 @@ pub struct LogInfo {
     /// The zone local times were read in: `--tz`'s, or the one inferred from a capture.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// The UTC offset an Expressway writes its header times in (minutes): where a ticket's
+    /// local time is read when no `--tz` is given.
+    #[serde(skip)]
+    pub utc_offset_min: Option<i32>,
 }
 
 impl LogInfo {
@@ -41,6 +45,7 @@ impl LogInfo {
             first_ts: None,
             last_ts: None,
             signatures: 0,
+            utc_offset_min: None,
             zone: None,
         }
     }
@@ -123,6 +128,8 @@ struct Part {
     grammar: Grammar,
     /// The first line header with a time, among the chunk's first lines.
     first: Option<grammar::Header>,
+    /// The UTC offset the first Expressway headers are written in (minutes).
+    offset: Option<i32>,
     last_ts: Option<i64>,
     lines: u64,
     ends_with_newline: Option<bool>,
@@ -144,6 +151,10 @@ impl Part {
                 .take(50)
                 .map(grammar::header)
                 .find(|h| h.ts.is_some()),
+            offset: part
+                .split(|&c| c == b'\n')
+                .take(50)
+                .find_map(grammar::header_offset),
             last_ts: part
                 .rsplit(|&c| c == b'\n')
                 .take(50)
@@ -201,6 +212,7 @@ impl Scan {
         if self.first {
             self.first = false;
             info.grammar = part.grammar;
+            info.utc_offset_min = part.offset;
             if let Some(h) = part.first {
                 info.first_ts = h.ts;
                 info.time_basis = h.basis;
