@@ -1,14 +1,13 @@
 //! Who each log line is about, and each one's sign-in attempts.
 //!
-//! A line names its user directly (a user name, a UDS URL, the user part of a Basic header, the
-//! user id CUCM returns) or only indirectly: by the client address and port Expressway-E
-//! logged, by a SIP Call-ID, an HTTP transaction id, the X-Auth cookie or token a request
-//! carries, or a directory number. Indirect lines are
-//! linked to the user another line names with the same Call-ID, transaction or address and
-//! port, the same client address at about the same time (only when that address is one user's
-//! in that time), or the same directory number. A directory number is a
-//! line, never a user: unlinked, it stays `Who::Line`. Lines about no one (alarms, zones, a
-//! box's own connections) are `Who::Nobody`.
+//! A line names its user directly (a user name, a UDS URL, the user part of a Basic header,
+//! the user id CUCM returns) or only indirectly: by the client address and port Expressway-E
+//! logged, a SIP Call-ID, an HTTP transaction id, the X-Auth cookie or token a request
+//! carries, or a directory number. Indirect lines are linked to the user another line names
+//! with the same Call-ID, transaction, address and port or token, the same client address at
+//! about the same time (only when that address is one user's then), or the same directory
+//! number. A directory number is a line, never a user: unlinked, it stays `Who::Line`. Lines
+//! about no one (alarms, zones, a box's own connections) are `Who::Nobody`.
 //! A who's lines are then cut into sign-in attempts: at a long silence, or when a new sign-in
 //! starts (an edge configuration requested again) after the previous one failed or completed.
 
@@ -16,10 +15,11 @@ use super::{Ctx, Tagged};
 use crate::logs::identity;
 use crate::model::EventKind;
 use crate::report::{Party, Severity};
+use std::net::IpAddr;
+
 /// Keys are users, addresses and Call-IDs of every line: a fast hash (no untrusted key can
 /// choose its bucket to any effect beyond slowness on one run).
 type HashMap<K, V> = foldhash::HashMap<K, V>;
-use std::net::IpAddr;
 
 /// Who a log line, a session, an attempt is about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,6 +58,8 @@ const SAME_SIGN_IN_NS: i64 = 30 * 1_000_000_000;
 const LINK_WINDOW_NS: i64 = 10 * 60 * 1_000_000_000;
 /// A silence this long between one who's lines ends an attempt.
 pub const ATTEMPT_GAP_NS: i64 = 10 * 60 * 1_000_000_000;
+/// Ports Expressway and CUCM serve on: never a client's end of a connection.
+const SERVICE_PORTS: [u16; 6] = [2222, 5060, 5061, 5222, 7400, 8443];
 /// Signatures that start a sign-in: the client asks for its edge configuration.
 const SIGN_IN_START: [&str; 1] = ["edge-config-request"];
 /// Signatures that end a sign-in that worked: the device registered.
@@ -161,9 +163,15 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
         if k.client.is_none() {
             k.client = client_field.and_then(|v| v.trim().parse().ok());
         }
-        let port = fields.get("Src-port").or_else(|| fields.get("Dst-port"));
+        // A client's source port is ephemeral; a service port (Expressway-E's traversal
+        // 7001, SIP's 5061 when roles are unknown) would tie every user of a box together.
+        let port = fields
+            .get("Src-port")
+            .or_else(|| fields.get("Dst-port"))
+            .and_then(|p| p.trim().parse::<u16>().ok())
+            .filter(|p| *p >= 1024 && !SERVICE_PORTS.contains(p) && !(7001..=7010).contains(p));
         if let (Some(ip), Some(port)) = (k.client, port) {
-            k.endpoint = Some(format!("{ip}:{}", port.trim()));
+            k.endpoint = Some(format!("{ip}:{port}"));
         }
     }
     k
