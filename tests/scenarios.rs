@@ -199,7 +199,7 @@ fn check(dir: &Path, expect: &Expect, report: &Report) -> Vec<String> {
                 if recovered {
                     r.recovered_from.is_some()
                 } else {
-                    r.last_result == mradiag::report::Status::Failed && r.recovered_from.is_none()
+                    r.failing
                 }
             })
             .map(|r| {

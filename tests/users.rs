@@ -33,7 +33,7 @@ fn failing(report: &Report) -> Vec<String> {
     report
         .users
         .iter()
-        .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
+        .filter(|r| r.failing)
         .map(|r| format!("{} {}", r.who, r.fault.as_deref().unwrap_or("?")))
         .collect()
 }

@@ -85,6 +85,36 @@ fn got_past(sessions: &[Session], i: usize) -> bool {
     })
 }
 
+/// How one who fared: its latest failure not followed by a success (an attempt that ended
+/// inconclusive proves nothing), or the failure a later success recovered from.
+struct Outcome {
+    /// The unrecovered failure's session.
+    failing: Option<usize>,
+    /// The fault a later success (or, about no one, a later sign-in past that phase)
+    /// recovered from.
+    recovered_from: Option<String>,
+}
+
+fn outcome(sessions: &[Session], who: &Who, list: &[usize]) -> Outcome {
+    let Some(pos) = list.iter().rposition(|&i| failed(&sessions[i])) else {
+        return Outcome {
+            failing: None,
+            recovered_from: None,
+        };
+    };
+    let failure = list[pos];
+    let later_ok = list[pos + 1..]
+        .iter()
+        .any(|&i| sessions[i].verdict.status == Status::Ok);
+    let recovered = later_ok || (*who == Who::Nobody && got_past(sessions, failure));
+    Outcome {
+        failing: (!recovered).then_some(failure),
+        recovered_from: recovered
+            .then(|| sessions[failure].verdict.fault.clone())
+            .flatten(),
+    }
+}
+
 /// The users table: one row per who, failing ones first, then recovered, then the rest; in
 /// each, the latest first.
 pub fn table(sessions: &[Session]) -> Vec<UserRow> {
@@ -92,21 +122,10 @@ pub fn table(sessions: &[Session]) -> Vec<UserRow> {
         .into_iter()
         .map(|(who, list)| {
             let last = &sessions[*list.last().expect("a group has a session")];
-            let recovered_from = if failed(last) {
-                None
-            } else {
-                list.iter()
-                    .rev()
-                    .map(|&i| &sessions[i])
-                    .find(|s| failed(s))
-                    .and_then(|s| s.verdict.fault.clone())
-            };
-            let box_recovered = who == Who::Nobody
-                && failed(last)
-                && got_past(sessions, *list.last().expect("a session"));
-            let rank = match (failed(last) && !box_recovered, recovered_from.is_some()) {
-                (true, _) => 0,
-                (false, true) => 1,
+            let o = outcome(sessions, &who, &list);
+            let rank = match (&o.failing, &o.recovered_from) {
+                (Some(_), _) => 0,
+                (None, Some(_)) => 1,
                 _ => 2,
             };
             let first = &sessions[list[0]];
@@ -116,13 +135,16 @@ pub fn table(sessions: &[Session]) -> Vec<UserRow> {
                 attempts: list.len(),
                 sessions: list.iter().map(|&i| sessions[i].id).collect(),
                 last_result: last.verdict.status,
-                fault: last.verdict.fault.clone(),
-                recovered_from: recovered_from
-                    .or_else(|| box_recovered.then(|| last.verdict.fault.clone()).flatten()),
+                failing: o.failing.is_some(),
+                fault: o.failing.map_or(last.verdict.fault.clone(), |i| {
+                    sessions[i].verdict.fault.clone()
+                }),
+                recovered_from: o.recovered_from,
                 first: first.start.clone(),
                 last: last.end.clone(),
             };
-            (rank, last.start_ns, row)
+            let when = o.failing.map_or(last.start_ns, |i| sessions[i].start_ns);
+            (rank, when, row)
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -201,10 +223,8 @@ pub fn pick(sessions: &[Session], rows: &[UserRow], focus: &FocusSpec) -> Pick {
     }
     let by = groups(sessions);
     let latest_failures: Vec<usize> = by
-        .values()
-        .map(|list| *list.last().expect("a session"))
-        .filter(|&i| failed(&sessions[i]))
-        .filter(|&i| !(who_of(&sessions[i]) == Who::Nobody && got_past(sessions, i)))
+        .iter()
+        .filter_map(|(who, list)| outcome(sessions, who, list).failing)
         .collect();
     let captured = latest_failures
         .iter()
@@ -393,10 +413,7 @@ pub fn population(rows: &[UserRow]) -> String {
 
 /// How many users' latest sign-ins failed, which recovered, and whose the verdict is.
 fn users_note(sessions: &[Session], rows: &[UserRow], chosen: Option<usize>) -> Finding {
-    let failing: Vec<&UserRow> = rows
-        .iter()
-        .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
-        .collect();
+    let failing: Vec<&UserRow> = rows.iter().filter(|r| r.failing).collect();
     let recovered: Vec<&UserRow> = rows.iter().filter(|r| r.recovered_from.is_some()).collect();
     const LISTED: usize = 20;
     let list = |rows: &[&UserRow], what: &dyn Fn(&UserRow) -> String| {
@@ -479,10 +496,7 @@ pub fn verdict_of(sessions: &[Session], rows: &[UserRow], pick: &Pick) -> Option
     let mut v = s.verdict.clone();
     v.session = Some(s.id);
     if rows.len() >= 2 || pick.focus.is_some() {
-        let failing = rows
-            .iter()
-            .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
-            .count();
+        let failing = rows.iter().filter(|r| r.failing).count();
         let who = who_of(s);
         v.summary = match (v.status, pick.focus.is_some()) {
             (_, true) | (Status::Failed, _) => format!("{}: {}", who.label(), v.summary),
@@ -616,6 +630,30 @@ mod tests {
         ];
         let (v, _) = verdict(&sessions, &FocusSpec::default());
         assert_eq!(v.fault.as_deref(), Some("sip.register_rejected"));
+    }
+
+    #[test]
+    fn an_inconclusive_attempt_after_a_failure_recovers_nothing() {
+        let mut unsettled = session(2, "alice", 10, None);
+        unsettled.verdict.status = Status::Inconclusive;
+        for p in &mut unsettled.phases {
+            p.status = Status::NotObserved;
+        }
+        let sessions = vec![
+            session(1, "alice", 0, Some("provisioning.auth_failed")),
+            unsettled,
+            session(3, "bob", 20, None),
+        ];
+        let (v, rows) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(
+            v.fault.as_deref(),
+            Some("provisioning.auth_failed"),
+            "{}",
+            v.summary
+        );
+        let alice = rows.iter().find(|r| r.who == "alice").unwrap();
+        assert!(alice.failing && alice.recovered_from.is_none(), "{alice:?}");
+        assert_eq!(alice.last_result, Status::Inconclusive);
     }
 
     #[test]

@@ -168,8 +168,12 @@ pub struct UserRow {
     pub attempts: usize,
     /// The sessions of these attempts, in time order.
     pub sessions: Vec<usize>,
-    /// The latest attempt's status, and its fault when it failed.
+    /// The latest attempt's status.
     pub last_result: Status,
+    /// A failure not followed by a success of the same user (an inconclusive attempt after it
+    /// proves nothing): this row counts as failing.
+    pub failing: bool,
+    /// That failure's fault; else the latest attempt's (null unless it failed).
     pub fault: Option<String>,
     /// An earlier attempt failed with this fault, and a later one did not.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -299,7 +303,7 @@ impl Report {
         let whole = rows.len() <= USERS_LISTED_WHOLE;
         let shown: Vec<&UserRow> = rows
             .iter()
-            .filter(|r| whole || r.last_result == Status::Failed || r.recovered_from.is_some())
+            .filter(|r| whole || r.failing || r.recovered_from.is_some())
             .take(USERS_SHOWN)
             .collect();
         let hidden = rows.len() - shown.len();
@@ -309,11 +313,7 @@ impl Report {
     /// Failing users (latest attempt failed, not a box-level failure later sign-ins got past)
     /// and recovered ones.
     pub fn user_counts(&self) -> (usize, usize) {
-        let failing = self
-            .users
-            .iter()
-            .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
-            .count();
+        let failing = self.users.iter().filter(|r| r.failing).count();
         let recovered = self
             .users
             .iter()

@@ -301,14 +301,24 @@ fn users_table(out: &mut String, report: &Report, color: bool) {
         .unwrap_or(0)
         .min(32);
     for r in &rows {
-        let (m, what) = match (&r.recovered_from, r.last_result) {
-            (Some(from), Status::Failed) => ("↻", format!("{from}, later sign-ins got past it")),
-            (Some(from), status) => (
+        let (m, what) = match (&r.recovered_from, r.failing, r.last_result) {
+            (_, true, Status::Failed) => ("✘", r.fault.clone().unwrap_or_else(|| "failed".into())),
+            (_, true, status) => (
+                "✘",
+                format!(
+                    "{}, then {} (no success since)",
+                    r.fault.as_deref().unwrap_or("failed"),
+                    status.name().replace('_', " ")
+                ),
+            ),
+            (Some(from), false, Status::Failed) => {
+                ("↻", format!("{from}, later sign-ins got past it"))
+            }
+            (Some(from), false, status) => (
                 "↻",
                 format!("{} now, recovered after {from}", status.name()),
             ),
-            (None, Status::Failed) => ("✘", r.fault.clone().unwrap_or_else(|| "failed".into())),
-            (None, status) => (mark(status), status.name().replace('_', " ")),
+            (None, false, status) => (mark(status), status.name().replace('_', " ")),
         };
         let colour = match m {
             "✘" => "1;31",
