@@ -24,7 +24,7 @@ use discovery::{
     CUP_PREFIX, EDGE_PREFIX, Transaction, UDS_PREFIX, discovery_phase, short, srv_domain,
 };
 use phases::{connection_phase, sip_in_clear};
-pub use sessions::{FocusSpec, population};
+pub use sessions::FocusSpec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use users::Who;

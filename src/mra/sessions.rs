@@ -13,7 +13,7 @@
 
 use super::users::Who;
 use crate::faults::Phase;
-use crate::report::{Finding, Focus, Session, Severity, Status, UserRow, Verdict};
+use crate::report::{Finding, Focus, Session, Severity, Status, UserRow, Verdict, population};
 use std::collections::BTreeMap;
 
 /// `--at` within this of an attempt picks it; farther, the user was not signing in then.
@@ -392,22 +392,6 @@ fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
         verdict: None,
         focus: Some(report_focus(Some(i), summary)),
         notes: Vec::new(),
-    }
-}
-
-/// `57 users, 3 lines, 1 client` (lines about no one left out).
-pub fn population(rows: &[UserRow]) -> String {
-    let count = |kind: &str| rows.iter().filter(|r| r.kind == kind).count();
-    let parts: Vec<String> = [("user", "users"), ("line", "lines"), ("client", "clients")]
-        .iter()
-        .map(|(kind, plural)| (count(kind), kind, plural))
-        .filter(|(n, ..)| *n > 0)
-        .map(|(n, kind, plural)| format!("{n} {}", if n == 1 { kind } else { plural }))
-        .collect();
-    if parts.is_empty() {
-        "no user named".into()
-    } else {
-        parts.join(", ")
     }
 }
 

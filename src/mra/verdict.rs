@@ -62,7 +62,7 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
             evidence: s.evidence.clone(),
         })
         .collect();
-    let verdict = verdict(&states, inside, &mut findings);
+    let verdict = verdict(&states, inside, frame.from_capture, &mut findings);
     Session {
         id: frame.id,
         client: frame.client,
@@ -83,7 +83,12 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
     }
 }
 
-fn verdict(states: &[PhaseState], inside: bool, findings: &mut Vec<Finding>) -> Verdict {
+fn verdict(
+    states: &[PhaseState],
+    inside: bool,
+    from_capture: bool,
+    findings: &mut Vec<Finding>,
+) -> Verdict {
     if let Some((i, s)) = states
         .iter()
         .enumerate()
@@ -168,7 +173,12 @@ fn verdict(states: &[PhaseState], inside: bool, findings: &mut Vec<Finding>) -> 
         && states[1].status == Status::Ok
         && states[2..].iter().all(|s| s.status == Status::NotObserved)
     {
-        let summary = "provisioning's TLS succeeded, but the client never connected to XMPP or SIP: the get_edge_config answer inside TLS was probably an error (401, 403, 502); the Expressway logs will say".to_string();
+        let summary = if from_capture {
+            "provisioning's TLS succeeded, but the client never connected to XMPP or SIP: the get_edge_config answer inside TLS was probably an error (401, 403, 502); the Expressway logs will say"
+        } else {
+            "the edge configuration was served, but these logs show no REGISTER after it: the client stopped, or the logs end or leave out its next steps"
+        }
+        .to_string();
         return quiet(
             Status::Inconclusive,
             Some(Phase::Provisioning),

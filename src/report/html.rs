@@ -229,7 +229,7 @@ pub fn render(report: &Report) -> String {
         let _ = write!(
             out,
             "<h2>Users</h2><p>{} · {failing} failing · {recovered} recovered after a failure</p><table id=\"users\"><tr><th>user</th><th>latest result</th><th>fault</th><th>attempts</th><th>first – last (UTC)</th><th>session</th></tr>",
-            esc(&crate::mra::population(&report.users))
+            esc(&super::population(&report.users))
         );
         for r in &rows {
             let st = r.last_result.name();

@@ -67,7 +67,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "\nUsers: {} · {failing} failing · {recovered} recovered\n",
-            esc(&crate::mra::population(&report.users))
+            esc(&super::population(&report.users))
         );
         let _ = writeln!(
             out,

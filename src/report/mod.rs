@@ -194,6 +194,22 @@ impl UserRow {
     }
 }
 
+/// `57 users, 3 lines, 1 client` (lines about no one left out).
+pub fn population(rows: &[UserRow]) -> String {
+    let count = |kind: &str| rows.iter().filter(|r| r.kind == kind).count();
+    let parts: Vec<String> = [("user", "users"), ("line", "lines"), ("client", "clients")]
+        .iter()
+        .map(|(kind, plural)| (count(kind), kind, plural))
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, kind, plural)| format!("{n} {}", if n == 1 { kind } else { plural }))
+        .collect();
+    if parts.is_empty() {
+        "no user named".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// What `--user` and `--at` asked for, and what was found.
 #[derive(Clone, Debug, Serialize)]
 pub struct Focus {

@@ -289,7 +289,7 @@ fn users_table(out: &mut String, report: &Report, color: bool) {
         return;
     }
     let (failing, recovered) = report.user_counts();
-    let people = crate::mra::population(&report.users);
+    let people = super::population(&report.users);
     let _ = writeln!(
         out,
         "\nusers: {people} · {failing} failing · {recovered} recovered after a failure"
