@@ -5,7 +5,7 @@
 //! difference) is shown, never applied. A log with nothing in common with the capture takes
 //! the zone of a log from the same archive or folder, or stays as it was.
 
-use crate::analyze::Decoded;
+use crate::decoded::Decoded;
 use crate::faults::Phase;
 use crate::input::container;
 use crate::logs::grammar::TimeBasis;

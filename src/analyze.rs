@@ -17,10 +17,7 @@ use std::path::{Path, PathBuf};
 const RATIO_FLOOR: u64 = 256 << 20;
 const BUFFER: usize = 1 << 16;
 
-pub struct Decoded {
-    pub input: InputReport,
-    pub events: Vec<Event>,
-}
+pub use crate::decoded::Decoded;
 
 /// Decode every input; results come back in input order whatever the thread count.
 pub fn decode_inputs(paths: &[PathBuf], catalog: &Catalog) -> Vec<Decoded> {

@@ -189,7 +189,7 @@ pub struct CertificateReport {
 
 /// The anchor sets, in the order they are reported: the user's CA files, the CA
 /// certificates found among the inputs, the public roots.
-pub fn anchor_sets(events: &[crate::mra::Tagged], user_ca: &[Vec<u8>]) -> Vec<AnchorSet> {
+pub fn anchor_sets(events: &[crate::model::Tagged], user_ca: &[Vec<u8>]) -> Vec<AnchorSet> {
     use crate::model::EventKind;
     let mut sets = Vec::new();
     if !user_ca.is_empty() {
@@ -228,7 +228,7 @@ pub fn anchor_sets(events: &[crate::mra::Tagged], user_ca: &[Vec<u8>]) -> Vec<An
 /// The certificate section: every distinct chain a server sent, validated against `sets`.
 pub fn section(
     inputs: &[String],
-    events: &[crate::mra::Tagged],
+    events: &[crate::model::Tagged],
     sets: &[AnchorSet],
     domain: Option<&str>,
     clock: &Clock<'_>,
@@ -336,7 +336,7 @@ pub struct FileChain {
 /// anchors), with the time to judge it at.
 pub fn file_chains(
     inputs: &[String],
-    events: &[crate::mra::Tagged],
+    events: &[crate::model::Tagged],
     clock: &Clock<'_>,
 ) -> Vec<FileChain> {
     use crate::model::EventKind;

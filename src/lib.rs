@@ -4,6 +4,7 @@ pub mod align;
 pub mod analyze;
 pub mod capture;
 pub mod certs;
+pub mod decoded;
 pub mod faults;
 pub mod input;
 pub mod limits;

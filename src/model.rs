@@ -2,6 +2,22 @@
 //! into the correlation, the verdict or the JSON.
 
 use serde::Serialize;
+
+/// How much a finding or a log signature weighs: a fault decides a phase, a warning and a
+/// note (info) are said beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Fault,
+}
+
+/// An event and the input it came from (its place among the inputs of a case).
+pub struct Tagged {
+    pub input: usize,
+    pub event: Event,
+}
 use std::fmt;
 use std::net::IpAddr;
 
@@ -362,8 +378,8 @@ pub enum EventKind {
         signature: String,
         phase: crate::faults::Phase,
         fault: Option<String>,
-        severity: crate::report::Severity,
-        time_basis: crate::logs::grammar::TimeBasis,
+        severity: Severity,
+        time_basis: crate::time::TimeBasis,
         host: Option<String>,
         fields: std::collections::BTreeMap<String, String>,
         excerpt: String,

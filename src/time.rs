@@ -1,5 +1,31 @@
 //! Timestamps: nanoseconds since the Unix epoch, always printed in UTC.
 
+/// How a record's time was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeBasis {
+    /// An explicit offset or a UTC field.
+    Utc,
+    /// Local time without an offset, taken as UTC for ordering only.
+    LocalNoOffset,
+    /// Local time without an offset, read in the zone the user named (`--tz`).
+    LocalInZone,
+    /// Local time without an offset, read in the zone inferred from events a capture shares
+    /// with the log (see `align`).
+    LocalAligned,
+    Unknown,
+}
+
+impl TimeBasis {
+    /// Whether times on this basis are UTC now, comparable with a capture's.
+    pub fn is_utc(self) -> bool {
+        matches!(
+            self,
+            TimeBasis::Utc | TimeBasis::LocalInZone | TimeBasis::LocalAligned
+        )
+    }
+}
+
 /// A timestamp that could not be determined (a log line without a time).
 pub const UNKNOWN: i64 = i64::MIN;
 

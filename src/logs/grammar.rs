@@ -18,31 +18,7 @@ pub enum Grammar {
     Text,
 }
 
-/// How a record's time was obtained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TimeBasis {
-    /// An explicit offset or a UTC field.
-    Utc,
-    /// Local time without an offset, taken as UTC for ordering only.
-    LocalNoOffset,
-    /// Local time without an offset, read in the zone the user named (`--tz`).
-    LocalInZone,
-    /// Local time without an offset, read in the zone inferred from events a capture shares
-    /// with the log (see `align`).
-    LocalAligned,
-    Unknown,
-}
-
-impl TimeBasis {
-    /// Whether times on this basis are UTC now, comparable with a capture's.
-    pub fn is_utc(self) -> bool {
-        matches!(
-            self,
-            TimeBasis::Utc | TimeBasis::LocalInZone | TimeBasis::LocalAligned
-        )
-    }
-}
+pub use crate::time::TimeBasis;
 
 pub struct Header {
     pub ts: Option<i64>,

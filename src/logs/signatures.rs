@@ -3,7 +3,7 @@
 //! then the hit's own regex on its record for the named fields.
 
 use crate::faults::Phase;
-use crate::report::Severity;
+use crate::model::Severity;
 use regex_automata::{Input, MatchKind, PatternSet, meta};
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -17,7 +17,7 @@ mod verdict;
 
 use crate::faults::Phase;
 use crate::logs::signatures::Catalog;
-use crate::model::{Event, EventKind};
+use crate::model::EventKind;
 use crate::report::{Evidence, Finding, PhaseResult, Session, Severity, Status, Verdict};
 use connection::{Connection, Judgement};
 use discovery::{
@@ -29,11 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use users::Who;
 
-/// An event and the input it came from.
-pub struct Tagged {
-    pub input: usize,
-    pub event: Event,
-}
+pub use crate::model::Tagged;
 
 pub(crate) const MRA_PORTS: [u16; 3] = [8443, 5222, 5061];
 

@@ -72,13 +72,7 @@ pub struct Verdict {
     pub session: Option<usize>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Info,
-    Warning,
-    Fault,
-}
+pub use crate::model::Severity;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
