@@ -54,12 +54,11 @@ fn reference_marks(decoded: &[Decoded]) -> Vec<Mark> {
     for (input, d) in decoded.iter().enumerate() {
         for (event, e) in d.events.iter().enumerate() {
             if let EventKind::LogSignature {
-                signature,
                 fields,
                 time_basis: TimeBasis::Utc,
                 ..
             } = &e.kind
-                && signature == "edge-config-request"
+                && e.kind.role() == Some(crate::model::Role::SignInStart)
                 && let Some(domain) = fields.get("domain_b64")
             {
                 marks.push(Mark {
@@ -121,7 +120,6 @@ fn log_marks(d: &Decoded, input: usize) -> Vec<Mark> {
     let mut marks = Vec::new();
     for (event, e) in d.events.iter().enumerate() {
         let EventKind::LogSignature {
-            signature,
             fields,
             time_basis: TimeBasis::LocalNoOffset,
             ..
@@ -137,7 +135,7 @@ fn log_marks(d: &Decoded, input: usize) -> Vec<Mark> {
             keys.extend(url_target(url).map(|(host, port)| Key::Connect(host, port)));
             keys.extend(edge_config_domain(url).map(Key::EdgeConfig));
         }
-        if signature == "jabber-xmpp-starttls-sent" {
+        if e.kind.role() == Some(crate::model::Role::StarttlsSent) {
             keys.push(Key::StartTls);
         }
         marks.extend(keys.into_iter().map(|key| Mark {

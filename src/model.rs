@@ -13,6 +13,56 @@ pub enum Severity {
     Fault,
 }
 
+/// What the judge relies on a log signature for, beyond its phase and fault: set in the
+/// catalog (`role = …`), so that code keys on a role, not on a signature's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The client asks for its edge configuration: a sign-in starts.
+    SignInStart,
+    /// Expressway-C answered it with the configuration.
+    EdgeConfigServed,
+    /// A visual voicemail request: a 403 after it is the allow list.
+    VoicemailRequest,
+    /// A REGISTER received, answered 200, answered an error (followed by Call-ID).
+    RegisterReceived,
+    RegisterAccepted,
+    RegisterRejected,
+    /// The SERVICE Expressway-E sends before the first REGISTER, its answer, its time-out.
+    ServiceRequest,
+    ServiceAnswered,
+    ServiceTimeout,
+    /// The client sent `<starttls/>` (places a Jabber log beside a capture).
+    StarttlsSent,
+    /// Expressway-E set its X-Auth cookie (its domain against the name the client used).
+    CookieSet,
+    /// Expressway-C could not place the user's home CUCM (checked against its dump).
+    HomeCucmUnknown,
+}
+
+impl EventKind {
+    /// A log line's role in the catalog, if it has one.
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            EventKind::LogSignature { role, .. } => *role,
+            _ => None,
+        }
+    }
+}
+
+impl Role {
+    /// The SIP method whose trail (by Call-ID through the Expressways) the line belongs to.
+    pub fn trail(self) -> Option<&'static str> {
+        match self {
+            Role::RegisterReceived | Role::RegisterAccepted | Role::RegisterRejected => {
+                Some("REGISTER")
+            }
+            Role::ServiceRequest | Role::ServiceAnswered | Role::ServiceTimeout => Some("SERVICE"),
+            _ => None,
+        }
+    }
+}
+
 /// An event and the input it came from (its place among the inputs of a case).
 pub struct Tagged {
     pub input: usize,
@@ -383,6 +433,9 @@ pub enum EventKind {
         host: Option<String>,
         fields: std::collections::BTreeMap<String, String>,
         excerpt: String,
+        /// What the judge relies on this line for (the catalog's `role`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
     },
     /// Something odd in the data: decoding went on around it.
     Anomaly {

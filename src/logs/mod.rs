@@ -350,6 +350,7 @@ fn scan_part(
                 host: h.host,
                 fields: hit.fields.clone(),
                 excerpt,
+                role: sig.role,
             },
         });
     }

@@ -31,6 +31,9 @@ pub struct Signature {
     /// it received), when the subject names someone else (the AOR); links lines to users.
     #[serde(default)]
     pub client: Option<String>,
+    /// What the judge relies on this signature for (a sign-in's start, a trail's step…).
+    #[serde(default)]
+    pub role: Option<crate::model::Role>,
     pub meaning: String,
     pub fix: String,
     pub example: String,

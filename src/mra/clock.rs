@@ -169,7 +169,6 @@ pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Finding> {
     let mut seen: BTreeMap<&str, (Option<&Tagged>, Option<&Tagged>)> = BTreeMap::new();
     for &t in hits {
         let EventKind::LogSignature {
-            signature,
             fields,
             host,
             time_basis,
@@ -178,12 +177,16 @@ pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Finding> {
         else {
             continue;
         };
-        if !(signature.starts_with("sip-register-") || signature.starts_with("sip-service-"))
+        if t.event
+            .kind
+            .role()
+            .and_then(crate::model::Role::trail)
+            .is_none()
             || !time_basis.is_utc()
         {
             continue;
         }
-        let step = super::logs::trail_step(signature, fields);
+        let step = super::logs::trail_step(t.event.kind.role(), fields);
         let (Some(call_id), true) = (fields.get("call_id"), step == "received" || step == "sent")
         else {
             continue;

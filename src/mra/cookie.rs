@@ -38,16 +38,15 @@ pub fn check(
         return;
     }
     for t in hits {
-        let EventKind::LogSignature {
-            signature, fields, ..
-        } = &t.event.kind
-        else {
+        let EventKind::LogSignature { fields, .. } = &t.event.kind else {
             continue;
         };
         let Some(domain) = fields.get("cookie_domain") else {
             continue;
         };
-        if signature != "expe-xauth-cookie-set" || names.iter().any(|(n, _)| within(n, domain)) {
+        if t.event.kind.role() != Some(crate::model::Role::CookieSet)
+            || names.iter().any(|(n, _)| within(n, domain))
+        {
             continue;
         }
         let (name, shown) = &names[0];

@@ -4,11 +4,8 @@
 
 use super::{Ctx, PhaseState, Tagged};
 use crate::faults::Phase;
-use crate::model::EventKind;
+use crate::model::{EventKind, Role};
 use crate::report::{Finding, Severity, Status};
-
-/// Signatures of HTTP requests whose error answers are told apart by what they answer.
-const HTTP_REQUESTS: [&str; 2] = ["edge-config-request", "voicemail-request"];
 
 /// Evidence lines kept per phase from logs.
 const MAX_LOG_EVIDENCE: usize = 4;
@@ -27,8 +24,7 @@ pub fn placed_in_time(t: &Tagged) -> bool {
 /// A SIP method whose requests are followed by Call-ID through the Expressways' logs.
 struct Traced {
     method: &'static str,
-    /// The signatures of its requests and responses start with this.
-    prefix: &'static str,
+
     /// Finding ids: a trail with its final response, a request never answered.
     trail: &'static str,
     unanswered: &'static str,
@@ -37,13 +33,11 @@ struct Traced {
 const TRACED: [Traced; 2] = [
     Traced {
         method: "REGISTER",
-        prefix: "sip-register-",
         trail: "sip.register_trail",
         unanswered: "sip.register_unanswered",
     },
     Traced {
         method: "SERVICE",
-        prefix: "sip-service-",
         trail: "sip.service_trail",
         unanswered: "sip.service_unanswered",
     },
@@ -51,14 +45,14 @@ const TRACED: [Traced; 2] = [
 
 /// What one line of a trail says: `received`, `sent`, `answered 200`, `got 408`.
 pub(super) fn trail_step(
-    signature: &str,
+    role: Option<Role>,
     fields: &std::collections::BTreeMap<String, String>,
 ) -> String {
     let code = fields.get("code").map(String::as_str);
     let sending = fields.get("action").map(String::as_str) == Some("Sending");
-    match (signature, code) {
-        ("sip-register-received", _) => "received".into(),
-        ("sip-register-accepted", _) => "answered 200".into(),
+    match (role, code) {
+        (Some(Role::RegisterReceived), _) => "received".into(),
+        (Some(Role::RegisterAccepted), _) => "answered 200".into(),
         (_, None) if sending => "sent".into(),
         (_, None) if fields.contains_key("action") => "received".into(),
         (_, None) => "answered an error".into(),
@@ -78,13 +72,10 @@ fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
         let mut trails: std::collections::BTreeMap<&str, Vec<&Tagged>> = Default::default();
         let mut order: Vec<&str> = Vec::new();
         for t in &ordered {
-            let EventKind::LogSignature {
-                signature, fields, ..
-            } = &t.event.kind
-            else {
+            let EventKind::LogSignature { fields, role, .. } = &t.event.kind else {
                 continue;
             };
-            if !signature.starts_with(traced.prefix) {
+            if role.and_then(Role::trail) != Some(traced.method) {
                 continue;
             }
             if let Some(id) = fields.get("call_id") {
@@ -103,17 +94,11 @@ fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
             let mut hops: Vec<(String, usize, i64, i64)> = Vec::new();
             let mut labels: Vec<String> = Vec::new();
             for t in steps {
-                let EventKind::LogSignature {
-                    signature,
-                    fields,
-                    host,
-                    ..
-                } = &t.event.kind
-                else {
+                let EventKind::LogSignature { fields, host, .. } = &t.event.kind else {
                     unreachable!("only log lines are kept")
                 };
                 aor = aor.or(fields.get("aor"));
-                let what = trail_step(signature, fields);
+                let what = trail_step(t.event.kind.role(), fields);
                 if what.starts_with("answered") || what.starts_with("got") {
                     answered = Some(what.clone());
                 }
@@ -195,7 +180,7 @@ pub fn apply(
     let mut ordered: Vec<&&Tagged> = hits.iter().collect();
     ordered.sort_by_key(|t| (t.event.ts, t.input));
     // The HTTP request an error answers: the nearest one before it in this sign-in.
-    let mut last_request: Option<&str> = None;
+    let mut last_request: Option<Role> = None;
     for t in &ordered {
         let EventKind::LogSignature {
             signature,
@@ -208,8 +193,9 @@ pub fn apply(
         else {
             continue;
         };
-        if HTTP_REQUESTS.contains(&signature.as_str()) {
-            last_request = Some(signature);
+        // The HTTP requests whose error answers are told apart by what they answer.
+        if let Some(r @ (Role::SignInStart | Role::VoicemailRequest)) = t.event.kind.role() {
+            last_request = Some(r);
         }
         let sig = ctx.catalog.get(signature);
         let mut meaning = sig.map_or(String::new(), |s| s.meaning.clone());
@@ -217,7 +203,7 @@ pub fn apply(
         let (mut phase, mut fault) = (*phase, fault.clone());
         // A 403 that answers a voicemail request is the allow list, not the MRA domain.
         if fault.as_deref() == Some("provisioning.domain_not_enabled")
-            && last_request == Some("voicemail-request")
+            && last_request == Some(Role::VoicemailRequest)
         {
             let id = "voicemail.forbidden";
             (phase, fault) = (Phase::Voicemail, Some(id.to_string()));
@@ -285,8 +271,10 @@ pub fn apply(
     if provisioning.problem.as_deref() == Some("home_cluster_unknown")
         && let Some(node) = ordered.iter().find_map(|t| match &t.event.kind {
             EventKind::LogSignature {
-                signature, fields, ..
-            } if signature == "expc-home-cucm-unknown" => fields.get("Node"),
+                fields,
+                role: Some(Role::HomeCucmUnknown),
+                ..
+            } => fields.get("Node"),
             _ => None,
         })
         && let Some((text, evidence)) = super::dumps::home_node_check(ctx, node)
@@ -299,17 +287,14 @@ pub fn apply(
     }
     // What did not happen: an edge configuration was fetched, yet no REGISTER reached the
     // Expressway whose log holds that request.
-    let seen = |id: &str| noted.iter().any(|(n, ..)| n == id);
+    let role_of = |id: &str| ctx.catalog.get(id).and_then(|s| s.role);
+    let noted_as = |role: Role| noted.iter().find(|(n, ..)| role_of(n) == Some(role));
     // (Not when provisioning or XMPP already failed: the client had no reason to register.)
-    if seen("edge-config-request")
-        && !seen("sip-register-received")
+    if let Some((_, _, evidence)) = noted_as(Role::SignInStart)
+        && noted_as(Role::RegisterReceived).is_none()
         && states[1..=3].iter().all(|s| s.status != Status::Failed)
     {
-        let evidence = noted
-            .iter()
-            .find(|(n, ..)| n == "edge-config-request")
-            .map(|(_, _, e)| e.clone())
-            .unwrap_or_default();
+        let evidence = evidence.clone();
         findings.push(Finding {
             severity: Severity::Warning,
             id: "sip.no_register_after_edge_config".into(),
@@ -322,28 +307,28 @@ pub fn apply(
     // A phase no line failed and no evidence settled is ok on a line that shows it worked: a
     // REGISTER answered 200 (none left unanswered), an edge configuration answered.
     let unanswered = findings.iter().any(|f| f.id == "sip.register_unanswered");
-    let worked: [(Phase, &str, &str, bool); 2] = [
+    let worked: [(Phase, Role, &str, bool); 2] = [
         (
             Phase::Sip,
-            "sip-register-accepted",
+            Role::RegisterAccepted,
             "REGISTER accepted (200 OK)",
             !unanswered,
         ),
         (
             Phase::Provisioning,
-            "edge-config-response",
+            Role::EdgeConfigServed,
             "Expressway-C answered get_edge_config with the edge configuration",
             true,
         ),
     ];
-    for (phase, id, what, allowed) in worked {
+    for (phase, role, what, allowed) in worked {
         let i = Phase::ALL
             .iter()
             .position(|p| *p == phase)
             .expect("a phase");
         if states[i].status == Status::NotObserved
             && allowed
-            && let Some((_, count, evidence)) = noted.iter().find(|(n, ..)| n == id)
+            && let Some((_, count, evidence)) = noted_as(role)
         {
             let lines = if *count > 1 {
                 format!(" ({count} lines)")

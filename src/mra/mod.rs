@@ -64,10 +64,7 @@ pub fn analyze(
             .collect(),
         edge_requests: events
             .iter()
-            .filter(|t| {
-                matches!(&t.event.kind, EventKind::LogSignature { signature, .. }
-                    if signature == "edge-config-request")
-            })
+            .filter(|t| t.event.kind.role() == Some(crate::model::Role::SignInStart))
             .collect(),
         server_file: None,
         anchors,

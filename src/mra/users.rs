@@ -13,7 +13,7 @@
 
 use super::{Ctx, Tagged};
 use crate::logs::identity;
-use crate::model::EventKind;
+use crate::model::{EventKind, Role};
 use crate::report::{Party, Severity};
 use std::net::IpAddr;
 
@@ -60,10 +60,6 @@ const LINK_WINDOW_NS: i64 = 10 * 60 * 1_000_000_000;
 pub const ATTEMPT_GAP_NS: i64 = 10 * 60 * 1_000_000_000;
 /// Ports Expressway and CUCM serve on: never a client's end of a connection.
 const SERVICE_PORTS: [u16; 6] = [2222, 5060, 5061, 5222, 7400, 8443];
-/// Signatures that start a sign-in: the client asks for its edge configuration.
-const SIGN_IN_START: [&str; 1] = ["edge-config-request"];
-/// Signatures that end a sign-in that worked: the device registered.
-const SIGN_IN_DONE: [&str; 1] = ["sip-register-accepted"];
 
 /// `sip:Alice@example.com` → `alice`; `https://cucm:8443/cucm-uds/user/alice/devices` →
 /// `alice`; `alice@example.com/jabber_1234` (a JID) → `alice`; `alice` → `alice`.
@@ -317,7 +313,7 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
     // A sign-in from the address that names no one competes with the named ones.
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
         if let (Some(ip), None) = (k.client, u)
-            && SIGN_IN_START.contains(&signature_of(t))
+            && t.event.kind.role() == Some(Role::SignInStart)
             && t.event.ts != crate::time::UNKNOWN
         {
             direct
@@ -348,7 +344,7 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
         .iter()
         .zip(keys)
         .zip(user.iter())
-        .filter(|((t, _), _)| signature_of(t).starts_with("sip-register-"))
+        .filter(|((t, _), _)| t.event.kind.role().and_then(Role::trail) == Some("REGISTER"))
         .filter_map(|((t, k), u)| Some((k.client?, t.event.ts, u.clone()?)))
         .collect();
     let mut found: Vec<(usize, String)> = Vec::new();
@@ -360,7 +356,7 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
         let Some(ip) = k.client else {
             continue;
         };
-        if SIGN_IN_START.contains(&signature_of(t)) {
+        if t.event.kind.role() == Some(Role::SignInStart) {
             // A new sign-in is tied to a user by its address alone only when the address is
             // that one user's in the whole input and their REGISTER follows within seconds.
             if let Some([only]) = users_at.get(&ip).map(Vec::as_slice)
@@ -493,13 +489,6 @@ pub struct LogAttempt<'a> {
     pub hits: Vec<&'a Tagged>,
 }
 
-fn signature_of(t: &Tagged) -> &str {
-    match &t.event.kind {
-        EventKind::LogSignature { signature, .. } => signature,
-        _ => "",
-    }
-}
-
 /// Cut each who's lines into attempts, in order of each who's first line; lines without a
 /// UTC time join their who's last attempt (they cannot be placed).
 pub fn attempts<'a>(hits: &[&'a Tagged], whos: &[Who]) -> Vec<LogAttempt<'a>> {
@@ -529,13 +518,13 @@ pub fn attempts<'a>(hits: &[&'a Tagged], whos: &[Who]) -> Vec<LogAttempt<'a>> {
                 .last()
                 .is_some_and(|last| t.event.ts.saturating_sub(last.event.ts) > ATTEMPT_GAP_NS);
             let restart =
-                who != &Who::Nobody && settled && SIGN_IN_START.contains(&signature_of(t));
+                who != &Who::Nobody && settled && t.event.kind.role() == Some(Role::SignInStart);
             if gap || restart {
                 cut.push(std::mem::take(&mut current));
                 settled = false;
             }
             settled |= matches!(&t.event.kind, EventKind::LogSignature { severity, .. } if *severity == Severity::Fault)
-                || SIGN_IN_DONE.contains(&signature_of(t));
+                || t.event.kind.role() == Some(Role::RegisterAccepted);
             current.push(t);
         }
         current.extend(untimed);
@@ -667,6 +656,11 @@ mod tests {
                     host: None,
                     fields: Default::default(),
                     excerpt: String::new(),
+                    role: match signature {
+                        "edge-config-request" => Some(crate::model::Role::SignInStart),
+                        "sip-register-accepted" => Some(crate::model::Role::RegisterAccepted),
+                        _ => None,
+                    },
                 },
             },
         }
