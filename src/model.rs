@@ -507,6 +507,20 @@ pub fn tls_version_name(v: u16) -> String {
     }
 }
 
+/// TLS alert descriptions the judge decides on (RFC 8446 §6, RFC 5246 §7.2).
+pub mod alert {
+    pub const BAD_CERTIFICATE: u8 = 42;
+    pub const UNSUPPORTED_CERTIFICATE: u8 = 43;
+    pub const CERTIFICATE_EXPIRED: u8 = 45;
+    pub const CERTIFICATE_UNKNOWN: u8 = 46;
+    pub const UNKNOWN_CA: u8 = 48;
+    pub const PROTOCOL_VERSION: u8 = 70;
+}
+
+/// TLS versions as the hellos carry them.
+pub const TLS_1_2: u16 = 0x0303;
+pub const TLS_1_3: u16 = 0x0304;
+
 pub fn alert_name(d: u8) -> String {
     let name = match d {
         0 => "close_notify",

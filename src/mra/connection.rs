@@ -215,7 +215,7 @@ impl<'a> Connection<'a> {
             EventKind::TlsCertificate { chain, .. } => Some((*t, chain.as_slice())),
             _ => None,
         });
-        let tls13 = version == Some(0x0304);
+        let tls13 = version == Some(crate::model::TLS_1_3);
         // TLS 1.3 encrypts the chain: a server certificate file stands in for it, judged at
         // this handshake's time.
         let from_file = if seen.is_none() && tls13 {
@@ -386,7 +386,7 @@ impl<'a> Connection<'a> {
                 }
             }
             if let Some(t) = encrypted_alert {
-                let text = if version == Some(0x0304) {
+                let text = if version == Some(crate::model::TLS_1_3) {
                     "client sent an encrypted alert after the server's encrypted certificate: it rejected the certificate (untrusted or wrong name) or the handshake"
                 } else {
                     "client sent an encrypted alert instead of finishing the handshake"
@@ -530,11 +530,14 @@ fn alert_problem(
     cert_problems: &[(&'static str, String)],
 ) -> &'static str {
     let cert_problem = cert_problems.first().map(|(p, _)| *p);
+    use crate::model::alert::*;
     match (from, description) {
-        (Side::Client, 48) => "tls_untrusted",
-        (Side::Client, 45) => "tls_expired",
-        (Side::Client, 42 | 43 | 46) => cert_problem.unwrap_or("tls_untrusted"),
-        (_, 70) => "tls_version_mismatch",
+        (Side::Client, UNKNOWN_CA) => "tls_untrusted",
+        (Side::Client, CERTIFICATE_EXPIRED) => "tls_expired",
+        (Side::Client, BAD_CERTIFICATE | UNSUPPORTED_CERTIFICATE | CERTIFICATE_UNKNOWN) => {
+            cert_problem.unwrap_or("tls_untrusted")
+        }
+        (_, PROTOCOL_VERSION) => "tls_version_mismatch",
         _ => "tls_handshake_failed",
     }
 }
@@ -639,5 +642,38 @@ fn chain_summary(chain: &[CertSummary]) -> String {
             format!("certificate {} by {issuer}{selfsigned}", short_name(leaf))
         }
         None => "empty certificate chain".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fatal_alert_maps_to_its_problem_by_who_sent_it_and_the_certificate() {
+        let none: &[(&'static str, String)] = &[];
+        let name = [("tls_name_mismatch", "no SAN for expe".to_string())];
+        assert_eq!(alert_problem(Side::Client, 48, none), "tls_untrusted");
+        assert_eq!(alert_problem(Side::Client, 45, none), "tls_expired");
+        // A generic certificate alert: what the certificate shows decides, else untrusted.
+        assert_eq!(alert_problem(Side::Client, 42, &name), "tls_name_mismatch");
+        assert_eq!(alert_problem(Side::Client, 46, none), "tls_untrusted");
+        assert_eq!(
+            alert_problem(Side::Server, 70, none),
+            "tls_version_mismatch"
+        );
+        assert_eq!(
+            alert_problem(Side::Client, 70, none),
+            "tls_version_mismatch"
+        );
+        // The server refusing a certificate alert's meaning is not the client's distrust.
+        assert_eq!(
+            alert_problem(Side::Server, 48, none),
+            "tls_handshake_failed"
+        );
+        assert_eq!(
+            alert_problem(Side::Client, 40, none),
+            "tls_handshake_failed"
+        );
     }
 }

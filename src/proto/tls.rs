@@ -121,7 +121,7 @@ impl TlsStream {
 
     fn record_done(&mut self, side: Side, out: &mut Emit<'_>) {
         let stream = self.stream;
-        let tls13 = self.version == Some(0x0304);
+        let tls13 = self.version == Some(crate::model::TLS_1_3);
         let dir = &mut self.dirs[idx(side)];
         let len = dir.record_len;
         match dir.content_type {
@@ -134,7 +134,7 @@ impl TlsStream {
                     self.done = true;
                     out.push(EventKind::TlsHandshakeDone {
                         stream,
-                        version: self.version.unwrap_or(0x0303),
+                        version: self.version.unwrap_or(crate::model::TLS_1_2),
                     });
                 }
             }
@@ -179,7 +179,7 @@ impl TlsStream {
                     self.done = true;
                     out.push(EventKind::TlsHandshakeDone {
                         stream,
-                        version: 0x0304,
+                        version: crate::model::TLS_1_3,
                     });
                 }
             }
@@ -241,7 +241,7 @@ impl TlsStream {
                     // A HelloRetryRequest fixes TLS 1.3 but leaves the next ClientHello in clear.
                     let hello_retry = sh.random == HELLO_RETRY_RANDOM;
                     self.version = Some(version);
-                    if !hello_retry && version == 0x0304 {
+                    if !hello_retry && version == crate::model::TLS_1_3 {
                         // Everything after the ServerHello is encrypted, in both directions.
                         self.dirs[0].encrypted = true;
                         self.dirs[1].encrypted = true;
