@@ -14,5 +14,6 @@ pub mod mra;
 pub mod proto;
 pub mod report;
 pub mod scan;
+#[cfg(any(test, feature = "synth"))]
 pub mod synth;
 pub mod time;
