@@ -23,8 +23,8 @@ pub fn placed_in_time(t: &Tagged) -> bool {
 
 /// A SIP method whose requests are followed by Call-ID through the Expressways' logs.
 struct Traced {
+    /// As `Role::trail` names it for the lines of its trail.
     method: &'static str,
-
     /// Finding ids: a trail with its final response, a request never answered.
     trail: &'static str,
     unanswered: &'static str,
