@@ -340,13 +340,15 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
             }
         }
     }
-    let registers: Vec<(IpAddr, i64, String)> = hits
-        .iter()
-        .zip(keys)
-        .zip(user.iter())
-        .filter(|((t, _), _)| t.event.kind.role().and_then(Role::trail) == Some("REGISTER"))
-        .filter_map(|((t, k), u)| Some((k.client?, t.event.ts, u.clone()?)))
-        .collect();
+    // Each address's REGISTER times and users, looked up per sign-in start (not scanned).
+    let mut registers: HashMap<IpAddr, Vec<(i64, &str)>> = HashMap::default();
+    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
+        if t.event.kind.role().and_then(Role::trail) == Some("REGISTER")
+            && let (Some(ip), Some(u)) = (k.client, u)
+        {
+            registers.entry(ip).or_default().push((t.event.ts, u));
+        }
+    }
     let mut found: Vec<(usize, String)> = Vec::new();
     for (i, (t, k)) in hits.iter().zip(keys).enumerate() {
         let ts = t.event.ts;
@@ -360,11 +362,10 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
             // A new sign-in is tied to a user by its address alone only when the address is
             // that one user's in the whole input and their REGISTER follows within seconds.
             if let Some([only]) = users_at.get(&ip).map(Vec::as_slice)
-                && registers.iter().any(|(rip, rts, ru)| {
-                    *rip == ip
-                        && ru == only
-                        && *rts > ts
-                        && rts.abs_diff(ts) <= SAME_SIGN_IN_NS as u64
+                && registers.get(&ip).is_some_and(|list| {
+                    list.iter().any(|(rts, ru)| {
+                        ru == only && *rts > ts && rts.abs_diff(ts) <= SAME_SIGN_IN_NS as u64
+                    })
                 })
             {
                 found.push((i, only.to_string()));

@@ -283,11 +283,7 @@ impl Report {
             return (sessions.iter().collect(), 0);
         }
         let mut ids: Vec<usize> = self.verdict.session.into_iter().collect();
-        for row in self
-            .users
-            .iter()
-            .filter(|r| r.last_result == Status::Failed && r.recovered_from.is_none())
-        {
+        for row in self.users.iter().filter(|r| r.failing) {
             if ids.len() >= FAILED_SHOWN {
                 break;
             }
