@@ -35,9 +35,85 @@ pub enum Judgement<'a> {
     },
 }
 
+/// The evidence and the summary parts gathered so far; a step that reaches a verdict turns
+/// them into a [`Judgement`].
+struct Story<'a> {
+    evidence: Vec<(&'a Tagged, String)>,
+    parts: Vec<String>,
+}
+
+impl<'a> Story<'a> {
+    fn note(&mut self, at: &'a Tagged, text: impl Into<String>) {
+        self.evidence.push((at, text.into()));
+    }
+
+    fn part(&mut self, text: impl Into<String>) {
+        self.parts.push(text.into());
+    }
+
+    fn failed(self, problem: &'static str) -> Judgement<'a> {
+        Judgement::Failed {
+            problem,
+            summary: self.parts.join(" · "),
+            evidence: self.evidence,
+        }
+    }
+
+    fn inconclusive(self) -> Judgement<'a> {
+        Judgement::Inconclusive {
+            summary: self.parts.join(" · "),
+            evidence: self.evidence,
+        }
+    }
+}
+
+/// How the TCP connection ended, from its summary event.
+struct TcpEnd<'s> {
+    outcome: TcpOutcome,
+    syn_count: u32,
+    first_rst: Option<Side>,
+    first_fin: Option<Side>,
+    icmp: Option<&'s str>,
+}
+
+impl TcpEnd<'_> {
+    fn client_closed(&self) -> bool {
+        self.first_rst == Some(Side::Client) || self.first_fin == Some(Side::Client)
+    }
+}
+
+/// What the TLS handshake showed up to the first verdict.
+struct Tls<'a> {
+    sni: Option<String>,
+    server_hello: Option<&'a Tagged>,
+    version: Option<u16>,
+    /// The chain the capture shows, or the certificate file standing in for it (TLS 1.3).
+    chain: Option<(&'a Tagged, &'a [CertSummary])>,
+    cert_problems: Vec<(&'static str, String)>,
+}
+
+impl Tls<'_> {
+    fn is_1_3(&self) -> bool {
+        self.version == Some(crate::model::TLS_1_3)
+    }
+}
+
+/// A step either lets the judgement go on or ends it.
+type Step<'a> = Result<(), Judgement<'a>>;
+
+const HUNG_UP: &str = "handshake completed, then the client closed without sending a request";
+
 impl<'a> Connection<'a> {
     fn find(&self, pred: impl Fn(&EventKind) -> bool) -> Option<&'a Tagged> {
         self.events.iter().copied().find(|t| pred(&t.event.kind))
+    }
+
+    fn find_from(
+        &self,
+        side: Side,
+        pred: impl Fn(&EventKind) -> Option<Side>,
+    ) -> Option<&'a Tagged> {
+        self.find(|k| pred(k) == Some(side))
     }
 
     pub fn sni(&self) -> Option<String> {
@@ -54,6 +130,29 @@ impl<'a> Connection<'a> {
         anchors: &[crate::certs::AnchorSet],
         hidden: Option<(&'a Tagged, &'a [CertSummary])>,
     ) -> Judgement<'a> {
+        let tcp = self.tcp_end();
+        if let Some(failed) = self.tcp_failure(&tcp) {
+            return failed;
+        }
+        let mut story = Story {
+            evidence: Vec::new(),
+            parts: vec!["TCP ok".to_string()],
+        };
+        let steps = |story: &mut Story<'a>| -> Result<Judgement<'a>, Judgement<'a>> {
+            self.starttls(story, &tcp)?;
+            let tls = self.handshake(story, &tcp, hidden)?;
+            self.fatal_alert(story, &tls)?;
+            self.after_handshake(story, &tls, &tcp)?;
+            self.client_gave_up(story, &tls, &tcp, anchors)?;
+            self.server_gave_up(story, &tls)?;
+            Ok(self.unfinished(story))
+        };
+        match steps(&mut story) {
+            Ok(j) | Err(j) => j,
+        }
+    }
+
+    fn tcp_end(&self) -> TcpEnd<'a> {
         let EventKind::TcpConnection {
             outcome,
             syn_count,
@@ -65,151 +164,140 @@ impl<'a> Connection<'a> {
         else {
             unreachable!("a connection is built from its summary event")
         };
+        TcpEnd {
+            outcome: *outcome,
+            syn_count: *syn_count,
+            first_rst: *first_rst,
+            first_fin: *first_fin,
+            icmp: icmp.as_deref(),
+        }
+    }
+
+    /// A connection that never got established: no reply, a reset, an ICMP error.
+    fn tcp_failure(&self, tcp: &TcpEnd) -> Option<Judgement<'a>> {
         let server = self.server;
+        let syn_count = tcp.syn_count;
         let syn = self
             .find(|k| matches!(k, EventKind::TcpSyn { .. }))
             .unwrap_or(self.summary);
-        match outcome {
+        let mut story = Story {
+            evidence: Vec::new(),
+            parts: Vec::new(),
+        };
+        let problem = match tcp.outcome {
+            TcpOutcome::Established => return None,
             TcpOutcome::Unanswered => {
-                return Judgement::Failed {
-                    problem: "tcp_unanswered",
-                    summary: format!("{syn_count} SYN(s) to {server}, no reply"),
-                    evidence: vec![(
-                        syn,
-                        format!("SYN to {server}, {syn_count} sent in all, never answered"),
-                    )],
-                };
+                story.part(format!("{syn_count} SYN(s) to {server}, no reply"));
+                story.note(
+                    syn,
+                    format!("SYN to {server}, {syn_count} sent in all, never answered"),
+                );
+                "tcp_unanswered"
             }
             TcpOutcome::Refused => {
                 let rst = self
                     .find(|k| matches!(k, EventKind::TcpRst { .. }))
                     .unwrap_or(self.summary);
-                return Judgement::Failed {
-                    problem: "tcp_refused",
-                    summary: format!("{server} answered the SYN with a reset"),
-                    evidence: vec![
-                        (syn, format!("SYN to {server}")),
-                        (rst, "RST from the server: connection refused".into()),
-                    ],
-                };
+                story.part(format!("{server} answered the SYN with a reset"));
+                story.note(syn, format!("SYN to {server}"));
+                story.note(rst, "RST from the server: connection refused");
+                "tcp_refused"
             }
             TcpOutcome::IcmpUnreachable => {
-                let reason = icmp.as_deref().unwrap_or("unreachable");
+                let reason = tcp.icmp.unwrap_or("unreachable");
+                story.part(format!("{server}: ICMP {reason} in reply to the SYN"));
+                story.note(syn, format!("SYN to {server}"));
+                if let Some(t) = self.find(|k| matches!(k, EventKind::IcmpUnreachable { .. })) {
+                    story.note(t, format!("ICMP {reason} from the path to {server}"));
+                }
                 // A port unreachable or an administrative prohibition is an active refusal;
                 // a host or network unreachable means the SYN went nowhere.
-                let problem = match reason {
+                match reason {
                     "port unreachable" | "administratively prohibited" => "tcp_refused",
                     _ => "tcp_unanswered",
-                };
-                let mut evidence = vec![(syn, format!("SYN to {server}"))];
-                if let Some(t) = self.find(|k| matches!(k, EventKind::IcmpUnreachable { .. })) {
-                    evidence.push((t, format!("ICMP {reason} from the path to {server}")));
                 }
-                return Judgement::Failed {
-                    problem,
-                    summary: format!("{server}: ICMP {reason} in reply to the SYN"),
-                    evidence,
-                };
             }
-            TcpOutcome::Established => {}
-        }
-        let mut evidence: Vec<(&'a Tagged, String)> = Vec::new();
-        let mut summary_parts = vec!["TCP ok".to_string()];
+        };
+        Some(story.failed(problem))
+    }
 
-        // XMPP before TLS.
-        if let Some(open) = self.find(|k| {
+    /// XMPP before TLS: the client's stream open, then `<proceed/>` or a refusal.
+    fn starttls(&self, story: &mut Story<'a>, tcp: &TcpEnd) -> Step<'a> {
+        let Some(open) = self.find_from(Side::Client, |k| match k {
+            EventKind::XmppStreamOpen { from, .. } => Some(*from),
+            _ => None,
+        }) else {
+            return Ok(());
+        };
+        if let EventKind::XmppStreamOpen { to, .. } = &open.event.kind {
+            story.note(
+                open,
+                format!("XMPP stream opened to '{}'", to.as_deref().unwrap_or("?")),
+            );
+        }
+        let refusal = self.find(|k| {
             matches!(
                 k,
-                EventKind::XmppStreamOpen {
-                    from: Side::Client,
+                EventKind::XmppFeatures {
+                    starttls: false,
                     ..
-                }
+                } | EventKind::XmppFailure { .. }
+                    | EventKind::XmppStreamError { .. }
             )
-        }) {
-            if let EventKind::XmppStreamOpen { to, .. } = &open.event.kind {
-                evidence.push((
-                    open,
-                    format!("XMPP stream opened to '{}'", to.as_deref().unwrap_or("?")),
-                ));
+        });
+        let proceed = self.find(|k| matches!(k, EventKind::XmppProceed { .. }));
+        match (proceed, refusal) {
+            (Some(p), _) => {
+                story.note(p, "server sent <proceed/>: TLS starts");
+                story.part("STARTTLS ok");
+                Ok(())
             }
-            let refusal = self.find(|k| {
-                matches!(
-                    k,
-                    EventKind::XmppFeatures {
-                        starttls: false,
-                        ..
-                    } | EventKind::XmppFailure { .. }
-                        | EventKind::XmppStreamError { .. }
-                )
-            });
-            let proceed = self.find(|k| matches!(k, EventKind::XmppProceed { .. }));
-            match (proceed, refusal) {
-                (None, Some(t)) => {
-                    let what = match &t.event.kind {
-                        EventKind::XmppFeatures { .. } => {
-                            "the server's stream features do not offer STARTTLS".to_string()
-                        }
-                        EventKind::XmppFailure { .. } => {
-                            "the server answered <starttls/> with <failure/>".to_string()
-                        }
-                        EventKind::XmppStreamError {
-                            condition, from, ..
-                        } => {
-                            format!(
-                                "the {} closed the stream with error <{condition}/>",
-                                side_name(*from)
-                            )
-                        }
-                        _ => unreachable!(),
-                    };
-                    evidence.push((t, what.clone()));
-                    return Judgement::Failed {
-                        problem: "starttls_refused",
-                        summary: what,
-                        evidence,
-                    };
-                }
-                (Some(p), _) => {
-                    evidence.push((p, "server sent <proceed/>: TLS starts".into()));
-                    summary_parts.push("STARTTLS ok".into());
-                }
-                (None, None) => {
-                    return self.early_end(
-                        evidence,
-                        summary_parts,
-                        "before STARTTLS completed",
-                        *first_rst,
-                        *first_fin,
-                    );
-                }
+            (None, Some(t)) => {
+                let what = match &t.event.kind {
+                    EventKind::XmppFeatures { .. } => {
+                        "the server's stream features do not offer STARTTLS".to_string()
+                    }
+                    EventKind::XmppFailure { .. } => {
+                        "the server answered <starttls/> with <failure/>".to_string()
+                    }
+                    EventKind::XmppStreamError {
+                        condition, from, ..
+                    } => format!(
+                        "the {} closed the stream with error <{condition}/>",
+                        side_name(*from)
+                    ),
+                    _ => unreachable!(),
+                };
+                story.note(t, what.clone());
+                // The refusal is the whole summary: the TCP part says nothing here.
+                story.parts = vec![what];
+                Err(take(story).failed("starttls_refused"))
             }
+            (None, None) => Err(self.early_end(story, "before STARTTLS completed", tcp)),
         }
+    }
 
+    /// The ClientHello, the ServerHello's version and the certificate chain (or the file
+    /// standing in for it), with what is wrong with that chain.
+    fn handshake(
+        &self,
+        story: &mut Story<'a>,
+        tcp: &TcpEnd,
+        hidden: Option<(&'a Tagged, &'a [CertSummary])>,
+    ) -> Result<Tls<'a>, Judgement<'a>> {
         let Some(hello) = self.find(|k| matches!(k, EventKind::TlsClientHello { .. })) else {
-            return self.early_end(
-                evidence,
-                summary_parts,
-                "before any TLS",
-                *first_rst,
-                *first_fin,
-            );
+            return Err(self.early_end(story, "before any TLS", tcp));
         };
         let sni = self.sni();
-        evidence.push((
-            hello,
-            format!("ClientHello, SNI {}", sni.as_deref().unwrap_or("(none)")),
-        ));
+        let sni_text = sni.as_deref().unwrap_or("(none)").to_string();
+        story.note(hello, format!("ClientHello, SNI {sni_text}"));
         let server_hello = self.find(|k| matches!(k, EventKind::TlsServerHello { .. }));
         let version = server_hello.and_then(|t| match t.event.kind {
             EventKind::TlsServerHello { version, .. } => Some(version),
             _ => None,
         });
         if let Some(v) = version {
-            summary_parts.push(format!(
-                "{}, SNI {}",
-                tls_version_name(v),
-                sni.as_deref().unwrap_or("(none)")
-            ));
+            story.part(format!("{}, SNI {sni_text}", tls_version_name(v)));
         }
         let seen = self.events.iter().find_map(|t| match &t.event.kind {
             EventKind::TlsCertificate { chain, .. } => Some((*t, chain.as_slice())),
@@ -229,291 +317,245 @@ impl<'a> Connection<'a> {
             .unwrap_or_default();
         match (seen, from_file) {
             (Some((t, chain)), _) => {
-                summary_parts.push(chain_summary(chain));
-                evidence.push((t, format!("certificate chain [{}]", chain_text(chain))));
+                story.part(chain_summary(chain));
+                story.note(t, format!("certificate chain [{}]", chain_text(chain)));
             }
             (None, Some((t, chain))) => {
-                summary_parts.push(format!(
+                story.part(format!(
                     "certificate not visible (TLS 1.3); the server certificate file says {}",
                     chain_summary(chain)
                 ));
-                evidence.push((
+                story.note(
                     t,
                     format!(
                         "server certificate file (TLS 1.3 encrypts the chain in the capture) [{}]",
                         chain_text(chain)
                     ),
-                ));
+                );
             }
-            (None, None) if tls13 => {
-                summary_parts.push("certificate not visible (TLS 1.3)".into());
-            }
+            (None, None) if tls13 => story.part("certificate not visible (TLS 1.3)"),
             _ => {}
         }
+        Ok(Tls {
+            sni,
+            server_hello,
+            version,
+            chain,
+            cert_problems,
+        })
+    }
 
-        let alert = self.find(|k| matches!(k, EventKind::TlsAlert { level: 2, .. }));
-        if let Some(t) = alert
-            && let EventKind::TlsAlert {
-                from, description, ..
-            } = t.event.kind
-        {
-            let name = alert_name(description);
-            let problem = alert_problem(from, description, &cert_problems);
-            let who = side_name(from);
-            summary_parts.push(format!("{who} sent fatal alert {name}"));
-            evidence.push((t, format!("fatal alert {name} from the {who}")));
-            return Judgement::Failed {
-                problem,
-                summary: summary_parts.join(" · "),
-                evidence,
-            };
-        }
-        let done = self.find(|k| matches!(k, EventKind::TlsHandshakeDone { .. }));
-        let client_request = self.find(|k| {
-            matches!(
-                k,
-                EventKind::TlsApplicationData {
-                    from: Side::Client,
-                    ..
-                }
-            )
+    /// A fatal alert in the clear names the problem, refined by what the certificate shows.
+    fn fatal_alert(&self, story: &mut Story<'a>, tls: &Tls<'a>) -> Step<'a> {
+        let Some(t) = self.find(|k| matches!(k, EventKind::TlsAlert { level: 2, .. })) else {
+            return Ok(());
+        };
+        let EventKind::TlsAlert {
+            from, description, ..
+        } = t.event.kind
+        else {
+            return Ok(());
+        };
+        let name = alert_name(description);
+        let problem = alert_problem(from, description, &tls.cert_problems);
+        let who = side_name(from);
+        story.part(format!("{who} sent fatal alert {name}"));
+        story.note(t, format!("fatal alert {name} from the {who}"));
+        Err(take(story).failed(problem))
+    }
+
+    /// The handshake completed: ok, unless the client then hung up without a request, which
+    /// is how a client that checks the certificate after the handshake rejects it.
+    fn after_handshake(&self, story: &mut Story<'a>, tls: &Tls<'a>, tcp: &TcpEnd) -> Step<'a> {
+        let Some(done) = self.find(|k| matches!(k, EventKind::TlsHandshakeDone { .. })) else {
+            return Ok(());
+        };
+        let client_request = self.find_from(Side::Client, |k| match k {
+            EventKind::TlsApplicationData { from, .. } => Some(*from),
+            _ => None,
         });
-        let client_closed =
-            matches!(first_rst, Some(Side::Client)) || matches!(first_fin, Some(Side::Client));
-        // Some clients check the name or dates only after the handshake: a client that
-        // completes it and hangs up without a single request rejected what it saw.
-        let client_alerted = self
-            .find(|k| {
-                matches!(
-                    k,
-                    EventKind::TlsEncryptedAlert {
-                        from: Side::Client,
-                        ..
-                    }
+        let client_alerted = self.client_encrypted_alert().is_some();
+        if client_request.is_none() && (tcp.client_closed() || client_alerted) {
+            if let Some((problem, text)) = tls.cert_problems.first() {
+                story.note(done, HUNG_UP);
+                story.note(
+                    tls.chain.expect("problems come from a chain").0,
+                    text.clone(),
+                );
+                story.part("client hung up after the handshake without a request");
+                return Err(take(story).failed(problem));
+            }
+        }
+        if client_request.is_none() && tcp.client_closed() && tls.is_1_3() && tls.chain.is_none() {
+            story.note(done, HUNG_UP);
+            story.part("client hung up after the handshake without a request: with TLS 1.3 the certificate is hidden, but this is how a client that rejects it after the handshake behaves (a name not in the SAN, usually); the bundle's server_*.pem or the Jabber log tells which");
+            return Err(take(story).failed("tls_handshake_failed"));
+        }
+        story.note(done, "handshake completed");
+        let warnings = tls
+            .cert_problems
+            .iter()
+            .map(|(id, text)| {
+                (
+                    id.to_string(),
+                    format!("{text} (the client accepted it nonetheless)"),
+                    tls.chain.map(|c| c.0).unwrap_or(done),
                 )
             })
-            .is_some();
-        if let (Some(d), None, true, Some((problem, text))) = (
-            done,
-            client_request,
-            client_closed || client_alerted,
-            cert_problems.first(),
-        ) {
-            evidence.push((
-                d,
-                "handshake completed, then the client closed without sending a request".into(),
-            ));
-            evidence.push((chain.expect("problems come from a chain").0, text.clone()));
-            summary_parts.push("client hung up after the handshake without a request".into());
-            return Judgement::Failed {
-                problem,
-                summary: summary_parts.join(" · "),
-                evidence,
-            };
+            .collect();
+        let story = take(story);
+        Err(Judgement::Ok {
+            summary: story.parts.join(" · "),
+            evidence: story.evidence,
+            warnings,
+        })
+    }
+
+    fn client_encrypted_alert(&self) -> Option<&'a Tagged> {
+        self.find_from(Side::Client, |k| match k {
+            EventKind::TlsEncryptedAlert { from, .. } => Some(*from),
+            _ => None,
+        })
+    }
+
+    /// The client closed or alerted after the ServerHello without finishing: it rejected
+    /// what it saw, and the chain tells what.
+    fn client_gave_up(
+        &self,
+        story: &mut Story<'a>,
+        tls: &Tls<'a>,
+        tcp: &TcpEnd,
+        anchors: &[crate::certs::AnchorSet],
+    ) -> Step<'a> {
+        let encrypted_alert = self.client_encrypted_alert();
+        if !(tcp.client_closed() || encrypted_alert.is_some()) || tls.server_hello.is_none() {
+            return Ok(());
         }
-        if let (Some(d), None, true, true, None) =
-            (done, client_request, client_closed, tls13, chain)
-        {
-            evidence.push((
-                d,
-                "handshake completed, then the client closed without sending a request".into(),
-            ));
-            summary_parts.push("client hung up after the handshake without a request: with TLS 1.3 the certificate is hidden, but this is how a client that rejects it after the handshake behaves (a name not in the SAN, usually); the bundle's server_*.pem or the Jabber log tells which".into());
-            return Judgement::Failed {
-                problem: "tls_handshake_failed",
-                summary: summary_parts.join(" · "),
-                evidence,
-            };
+        if let Some((problem, text)) = tls.cert_problems.first() {
+            story.part("client closed without an alert");
+            story.note(
+                tls.chain.expect("problems come from a chain").0,
+                text.clone(),
+            );
+            return Err(take(story).failed(problem));
         }
-        if let Some(d) = done {
-            evidence.push((d, "handshake completed".into()));
-            let warnings = cert_problems
-                .into_iter()
-                .map(|(id, text)| {
-                    (
-                        id.to_string(),
-                        format!("{text} (the client accepted it nonetheless)"),
-                        chain.map(|c| c.0).unwrap_or(d),
-                    )
-                })
-                .collect();
-            return Judgement::Ok {
-                summary: summary_parts.join(" · "),
-                evidence,
-                warnings,
-            };
+        // A chain no anchor set accepts, closed on without a word: untrusted.
+        if let Some((t, chain)) = tls.chain {
+            let at = t.event.ts.div_euclid(1_000_000_000);
+            let verdicts = crate::certs::validate(chain, tls.sni.as_deref(), at, anchors);
+            if !verdicts.is_empty() && verdicts.iter().all(|v| !v.accepted) {
+                let why: Vec<String> = verdicts
+                    .iter()
+                    .map(|v| format!("{}: {}", v.anchor_set, v.reason.as_deref().unwrap_or("?")))
+                    .collect();
+                story.part("client closed without an alert");
+                story.note(
+                    t,
+                    format!("no trust anchor accepts this chain ({})", why.join("; ")),
+                );
+                return Err(take(story).failed("tls_untrusted"));
+            }
         }
-        let encrypted_alert = self.find(|k| {
-            matches!(
-                k,
-                EventKind::TlsEncryptedAlert {
-                    from: Side::Client,
-                    ..
-                }
-            )
-        });
-        if (client_closed || encrypted_alert.is_some()) && server_hello.is_some() {
-            if let Some((problem, text)) = cert_problems.first() {
-                summary_parts.push("client closed without an alert".into());
-                evidence.push((chain.expect("problems come from a chain").0, text.clone()));
-                return Judgement::Failed {
-                    problem,
-                    summary: summary_parts.join(" · "),
-                    evidence,
-                };
-            }
-            // A chain no anchor set accepts, closed on without a word: untrusted.
-            if let Some((t, chain)) = chain {
-                let at = t.event.ts.div_euclid(1_000_000_000);
-                let verdicts = crate::certs::validate(chain, sni.as_deref(), at, anchors);
-                if !verdicts.is_empty() && verdicts.iter().all(|v| !v.accepted) {
-                    let why: Vec<String> = verdicts
-                        .iter()
-                        .map(|v| {
-                            format!("{}: {}", v.anchor_set, v.reason.as_deref().unwrap_or("?"))
-                        })
-                        .collect();
-                    summary_parts.push("client closed without an alert".into());
-                    evidence.push((
-                        t,
-                        format!("no trust anchor accepts this chain ({})", why.join("; ")),
-                    ));
-                    return Judgement::Failed {
-                        problem: "tls_untrusted",
-                        summary: summary_parts.join(" · "),
-                        evidence,
-                    };
-                }
-            }
-            if let Some(t) = encrypted_alert {
-                let text = if version == Some(crate::model::TLS_1_3) {
-                    "client sent an encrypted alert after the server's encrypted certificate: it rejected the certificate (untrusted or wrong name) or the handshake"
-                } else {
-                    "client sent an encrypted alert instead of finishing the handshake"
-                };
-                summary_parts.push("client aborted the handshake".into());
-                evidence.push((t, text.into()));
-                return Judgement::Failed {
-                    problem: "tls_handshake_failed",
-                    summary: summary_parts.join(" · "),
-                    evidence,
-                };
-            }
-            if tls13 {
-                summary_parts.push("client closed after the server's encrypted certificate and Finished, without its own Finished: it rejected the certificate (a name not in the SAN or an untrusted CA, usually); the bundle's server_*.pem or the Jabber log tells which".into());
+        if let Some(t) = encrypted_alert {
+            let text = if tls.is_1_3() {
+                "client sent an encrypted alert after the server's encrypted certificate: it rejected the certificate (untrusted or wrong name) or the handshake"
             } else {
-                summary_parts.push("client closed during the handshake".into());
-            }
-            return Judgement::Failed {
-                problem: "tls_handshake_failed",
-                summary: summary_parts.join(" · "),
-                evidence,
+                "client sent an encrypted alert instead of finishing the handshake"
             };
+            story.part("client aborted the handshake");
+            story.note(t, text);
+            return Err(take(story).failed("tls_handshake_failed"));
         }
-        if server_hello.is_none() {
-            if let Some(rst) = self.find(|k| {
-                matches!(
-                    k,
-                    EventKind::TcpRst {
-                        from: Side::Server,
-                        ..
-                    }
-                )
-            }) {
-                evidence.push((rst, "reset by the server after the ClientHello".into()));
-                summary_parts.push("reset after ClientHello".into());
-                return Judgement::Failed {
-                    problem: "tcp_reset",
-                    summary: summary_parts.join(" · "),
-                    evidence,
-                };
-            }
-            if let Some(fin) = self.find(|k| {
-                matches!(
-                    k,
-                    EventKind::TcpFin {
-                        from: Side::Server,
-                        ..
-                    }
-                )
-            }) {
-                evidence.push((
-                    fin,
-                    "server closed the connection without answering the ClientHello".into(),
-                ));
-                summary_parts.push("server closed after ClientHello".into());
-                return Judgement::Failed {
-                    problem: "tls_handshake_failed",
-                    summary: summary_parts.join(" · "),
-                    evidence,
-                };
-            }
+        if tls.is_1_3() {
+            story.part("client closed after the server's encrypted certificate and Finished, without its own Finished: it rejected the certificate (a name not in the SAN or an untrusted CA, usually); the bundle's server_*.pem or the Jabber log tells which");
+        } else {
+            story.part("client closed during the handshake");
         }
+        Err(take(story).failed("tls_handshake_failed"))
+    }
+
+    /// No ServerHello: the server reset or closed on the ClientHello.
+    fn server_gave_up(&self, story: &mut Story<'a>, tls: &Tls<'a>) -> Step<'a> {
+        if tls.server_hello.is_some() {
+            return Ok(());
+        }
+        if let Some(rst) = self.find_from(Side::Server, |k| match k {
+            EventKind::TcpRst { from, .. } => Some(*from),
+            _ => None,
+        }) {
+            story.note(rst, "reset by the server after the ClientHello");
+            story.part("reset after ClientHello");
+            return Err(take(story).failed("tcp_reset"));
+        }
+        if let Some(fin) = self.find_from(Side::Server, |k| match k {
+            EventKind::TcpFin { from, .. } => Some(*from),
+            _ => None,
+        }) {
+            story.note(
+                fin,
+                "server closed the connection without answering the ClientHello",
+            );
+            story.part("server closed after ClientHello");
+            return Err(take(story).failed("tls_handshake_failed"));
+        }
+        Ok(())
+    }
+
+    /// No verdict yet: a reset mid-handshake, or a capture that ends first.
+    fn unfinished(&self, story: &mut Story<'a>) -> Judgement<'a> {
         if let Some(rst) = self.find(|k| matches!(k, EventKind::TcpRst { .. })) {
             let EventKind::TcpRst { from, .. } = rst.event.kind else {
                 unreachable!()
             };
-            evidence.push((
+            story.note(
                 rst,
                 format!("reset by the {} during the handshake", side_name(from)),
-            ));
-            summary_parts.push("reset during handshake".into());
-            return Judgement::Failed {
-                problem: "tcp_reset",
-                summary: summary_parts.join(" · "),
-                evidence,
-            };
+            );
+            story.part("reset during handshake");
+            return take(story).failed("tcp_reset");
         }
-        summary_parts.push("capture ends before the handshake completed".into());
-        Judgement::Inconclusive {
-            summary: summary_parts.join(" · "),
-            evidence,
-        }
+        story.part("capture ends before the handshake completed");
+        take(story).inconclusive()
     }
 
     /// The connection ended (or the capture did) before the expected protocol step.
-    fn early_end(
-        &self,
-        mut evidence: Vec<(&'a Tagged, String)>,
-        mut parts: Vec<String>,
-        when: &str,
-        first_rst: Option<Side>,
-        first_fin: Option<Side>,
-    ) -> Judgement<'a> {
-        if let Some(side) = first_rst {
+    fn early_end(&self, story: &mut Story<'a>, when: &str, tcp: &TcpEnd) -> Judgement<'a> {
+        let mut story = take(story);
+        if let Some(side) = tcp.first_rst {
             let rst = self
                 .find(|k| matches!(k, EventKind::TcpRst { .. }))
                 .unwrap_or(self.summary);
-            parts.push(format!("reset by the {} {when}", side_name(side)));
-            evidence.push((rst, format!("RST from the {}", side_name(side))));
-            return Judgement::Failed {
-                problem: "tcp_reset",
-                summary: parts.join(" · "),
-                evidence,
-            };
+            story.part(format!("reset by the {} {when}", side_name(side)));
+            story.note(rst, format!("RST from the {}", side_name(side)));
+            return story.failed("tcp_reset");
         }
-        if let Some(Side::Server) = first_fin {
+        if let Some(Side::Server) = tcp.first_fin {
             let fin = self
                 .find(|k| matches!(k, EventKind::TcpFin { .. }))
                 .unwrap_or(self.summary);
-            parts.push(format!("closed by the server {when}"));
-            evidence.push((fin, "FIN from the server".into()));
-            return Judgement::Failed {
-                problem: "tls_handshake_failed",
-                summary: parts.join(" · "),
-                evidence,
-            };
+            story.part(format!("closed by the server {when}"));
+            story.note(fin, "FIN from the server");
+            return story.failed("tls_handshake_failed");
         }
         let syn_ack = self
             .find(|k| matches!(k, EventKind::TcpSynAck { .. }))
             .unwrap_or(self.summary);
-        evidence.push((syn_ack, "connection established".into()));
-        parts.push(format!("capture ends {when}"));
-        Judgement::Inconclusive {
-            summary: parts.join(" · "),
-            evidence,
-        }
+        story.note(syn_ack, "connection established");
+        story.part(format!("capture ends {when}"));
+        story.inconclusive()
     }
+}
+
+fn empty<'a>() -> Story<'a> {
+    Story {
+        evidence: Vec::new(),
+        parts: Vec::new(),
+    }
+}
+
+/// The story so far, moved out to become a verdict.
+fn take<'a>(story: &mut Story<'a>) -> Story<'a> {
+    std::mem::replace(story, empty())
 }
 
 pub fn side_name(side: Side) -> &'static str {
