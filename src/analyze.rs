@@ -3,8 +3,9 @@
 
 use crate::input::{self, Kind, SNIFF_LEN};
 use crate::logs::signatures::Catalog;
+use crate::model::Tagged;
 use crate::model::{Event, EventKind};
-use crate::mra::{self, Tagged};
+use crate::mra;
 use crate::report::{InputReport, Report, SCHEMA, Tool};
 use rayon::prelude::*;
 use std::fs::File;

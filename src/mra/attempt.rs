@@ -3,14 +3,18 @@
 //! ladder.
 
 use super::connection::{Connection, Judgement};
+use super::context::Ctx;
+use super::context::MRA_PORTS;
+use super::context::PhaseState;
 use super::discovery::{
     CUP_PREFIX, EDGE_PREFIX, Transaction, UDS_PREFIX, discovery_phase, short, srv_domain,
 };
 use super::phases::{connection_phase, sip_in_clear};
-use super::{Attempt, Ctx, MRA_PORTS, PhaseState, Tagged};
+use super::split::Attempt;
 use super::{clock, cookie, eview, ladder, logs, verdict};
 use crate::faults::Phase;
 use crate::model::EventKind;
+use crate::model::Tagged;
 use crate::report::{Evidence, Finding, Session, Severity, Status};
 use std::collections::BTreeSet;
 use std::net::IpAddr;

@@ -4,8 +4,9 @@
 //! are still placed by their own times.
 
 use super::connection::Connection;
-use super::{Ctx, Tagged};
+use super::context::Ctx;
 use crate::faults::Phase;
+use crate::model::Tagged;
 use crate::model::{EventKind, Side};
 use crate::report::{Finding, Severity};
 use std::collections::BTreeMap;

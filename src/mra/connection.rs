@@ -1,7 +1,7 @@
 //! Judge one TCP connection to Expressway-E: did it get through TCP, STARTTLS (XMPP) and the
 //! TLS handshake, and if not, which problem of the fault catalog does the evidence show?
 
-use super::Tagged;
+use crate::model::Tagged;
 use crate::model::{
     CertSummary, Endpoint, EventKind, Side, TcpOutcome, alert_name, tls_version_name,
 };
@@ -10,7 +10,6 @@ use crate::proto::x509::dns_name_matches;
 /// One connection with its events, in capture order.
 pub struct Connection<'a> {
     pub input: usize,
-    pub stream: u64,
     pub client: Endpoint,
     pub server: Endpoint,
     pub start_ts: i64,
@@ -375,16 +374,17 @@ impl<'a> Connection<'a> {
             _ => None,
         });
         let client_alerted = self.client_encrypted_alert().is_some();
-        if client_request.is_none() && (tcp.client_closed() || client_alerted) {
-            if let Some((problem, text)) = tls.cert_problems.first() {
-                story.note(done, HUNG_UP);
-                story.note(
-                    tls.chain.expect("problems come from a chain").0,
-                    text.clone(),
-                );
-                story.part("client hung up after the handshake without a request");
-                return Err(take(story).failed(problem));
-            }
+        if client_request.is_none()
+            && (tcp.client_closed() || client_alerted)
+            && let Some((problem, text)) = tls.cert_problems.first()
+        {
+            story.note(done, HUNG_UP);
+            story.note(
+                tls.chain.expect("problems come from a chain").0,
+                text.clone(),
+            );
+            story.part("client hung up after the handshake without a request");
+            return Err(take(story).failed(problem));
         }
         if client_request.is_none() && tcp.client_closed() && tls.is_1_3() && tls.chain.is_none() {
             story.note(done, HUNG_UP);

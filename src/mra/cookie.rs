@@ -2,8 +2,10 @@
 //! refuses a cookie whose Domain does not hold that name (the `_collab-edge` SRV target, or
 //! the host of its request URL), and the edge configuration is never used.
 
-use super::{Ctx, PhaseState, Tagged};
+use super::context::Ctx;
+use super::context::PhaseState;
 use crate::model::EventKind;
+use crate::model::Tagged;
 use crate::report::{Evidence, Status};
 
 /// Whether `name` lies in the cookie's domain (`.example.com` holds `expe.example.com`).

@@ -2,7 +2,9 @@
 //! `_collab-edge._tls`, `_cisco-uds._tcp` and `_cuplogin._tcp` and the target lookups.
 
 use super::connection::{Connection, Judgement};
-use super::{Ctx, PhaseState, Tagged};
+use super::context::Ctx;
+use super::context::PhaseState;
+use crate::model::Tagged;
 use crate::model::{DnsRecord, Endpoint, EventKind, Transport, rcode_name};
 use crate::report::Status;
 use std::collections::BTreeSet;

@@ -3,8 +3,10 @@
 //! for every file of the same bundle and the log lines of that host; a traversal zone whose
 //! peer address Expressway-E's certificate does not name; zones a status dump shows down.
 
-use super::{Ctx, Tagged, ladder};
+use super::context::Ctx;
+use super::ladder;
 use crate::faults::Phase;
+use crate::model::Tagged;
 use crate::model::{EventKind, ExpresswayRole, ZoneDump};
 use crate::report::{Evidence, Finding, Party, Severity};
 

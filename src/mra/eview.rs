@@ -5,7 +5,8 @@
 //! Alone, it is the only packet view and its clients make the sessions.
 
 use super::connection::Connection;
-use super::{Ctx, MRA_PORTS};
+use super::context::Ctx;
+use super::context::MRA_PORTS;
 use crate::faults::Phase;
 use crate::report::{Finding, Severity};
 

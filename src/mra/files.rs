@@ -2,8 +2,10 @@
 //! Expressway-E certificate that stands in for a chain TLS 1.3 hides, and the ones outside
 //! their validity at the bundle's time.
 
-use super::{Ctx, Tagged, connection};
+use super::connection;
+use super::context::Ctx;
 use crate::model::EventKind;
+use crate::model::Tagged;
 use crate::report::Evidence;
 
 /// Expressway-E's server certificate from a file (a bundle's `server_<host>_*.pem`, not one

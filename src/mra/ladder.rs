@@ -3,8 +3,10 @@
 //! every log line as a note on the box that wrote it. Steps that prove the failure are marked.
 
 use super::connection::Connection;
+use super::context::Ctx;
+use super::context::PhaseState;
 use super::discovery::Transaction;
-use super::{Ctx, PhaseState, Tagged};
+use crate::model::Tagged;
 use crate::model::{DnsRecord, EventKind, Side, alert_name, rcode_name, tls_version_name};
 use crate::report::{LadderStep, Party, Status};
 use std::collections::BTreeSet;

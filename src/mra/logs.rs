@@ -2,8 +2,10 @@
 //! the capture cannot read); warnings and notes become findings. Also the log-only session,
 //! when no capture shows the sign-in.
 
-use super::{Ctx, PhaseState, Tagged};
+use super::context::Ctx;
+use super::context::PhaseState;
 use crate::faults::Phase;
+use crate::model::Tagged;
 use crate::model::{EventKind, Role};
 use crate::report::{Finding, Severity, Status};
 
@@ -335,7 +337,7 @@ pub fn apply(
             } else {
                 String::new()
             };
-            states[i] = super::PhaseState::new(Status::Ok, format!("{what}{lines}"));
+            states[i] = PhaseState::new(Status::Ok, format!("{what}{lines}"));
             states[i].evidence = evidence.clone();
         }
     }

@@ -2,9 +2,12 @@
 //! the fault of the last one that failed; SIP in clear (REGISTER and its answer) refines SIP.
 
 use super::connection::{Connection, Judgement};
-use super::{Attempt, Ctx, PhaseState, Tagged};
+use super::context::Ctx;
+use super::context::PhaseState;
+use super::split::Attempt;
 use crate::faults::Phase;
 use crate::model::EventKind;
+use crate::model::Tagged;
 use crate::report::{Evidence, Finding, Severity, Status};
 use std::collections::BTreeMap;
 use std::net::IpAddr;

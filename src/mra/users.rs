@@ -11,8 +11,9 @@
 //! A who's lines are then cut into sign-in attempts: at a long silence, or when a new sign-in
 //! starts (an edge configuration requested again) after the previous one failed or completed.
 
-use super::{Ctx, Tagged};
+use super::context::Ctx;
 use crate::logs::identity;
+use crate::model::Tagged;
 use crate::model::{EventKind, Role};
 use crate::report::{Party, Severity};
 use std::net::IpAddr;

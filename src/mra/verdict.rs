@@ -1,7 +1,7 @@
 //! From five phase states to a session: statuses that follow from earlier phases, the
 //! verdict (first failed phase, else inconclusive, else ok) and its fault finding.
 
-use super::PhaseState;
+use super::context::PhaseState;
 use crate::faults::{Phase, fix_for, meaning_for};
 use crate::report::{Finding, PhaseResult, Session, Severity, Status, Verdict};
 

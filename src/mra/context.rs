@@ -1,0 +1,134 @@
+//! What every judging step reads: the inputs, the catalog, the events with the subsets
+//! looked at more than once, and the state of one phase as it is built up.
+
+use super::dumps;
+use crate::logs::signatures::Catalog;
+use crate::model::{EventKind, Tagged};
+use crate::report::{Evidence, Status};
+
+/// The ports of an MRA sign-in on Expressway-E: HTTPS, XMPP, SIP over TLS.
+pub(crate) const MRA_PORTS: [u16; 3] = [8443, 5222, 5061];
+
+pub(crate) struct Ctx<'a> {
+    pub(crate) inputs: &'a [String],
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) events: &'a [Tagged],
+    /// The SIP requests and responses among `events`, looked at once per attempt.
+    pub(crate) sip: Vec<&'a Tagged>,
+    /// The get_edge_config requests Expressway logged, for the clock offset of each attempt.
+    pub(crate) edge_requests: Vec<&'a Tagged>,
+    /// Expressway-E's server certificate from a file, for chains TLS 1.3 hides.
+    pub(crate) server_file: Option<(&'a Tagged, &'a [crate::model::CertSummary])>,
+    /// Trust anchors, for a chain the client rejected without saying why.
+    pub(crate) anchors: &'a [crate::certs::AnchorSet],
+    /// The Expressways' configuration and status dumps among `events`, looked at once.
+    pub(crate) dumps: Vec<&'a Tagged>,
+    /// Which Expressway is E and which is C, as their dumps say.
+    pub(crate) roles: dumps::Roles,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        inputs: &'a [String],
+        events: &'a [Tagged],
+        catalog: &'a Catalog,
+        anchors: &'a [crate::certs::AnchorSet],
+    ) -> Self {
+        let dumps: Vec<&Tagged> = events
+            .iter()
+            .filter(|t| matches!(t.event.kind, EventKind::ExpresswayDump { .. }))
+            .collect();
+        let mut ctx = Ctx {
+            inputs,
+            catalog,
+            events,
+            sip: events
+                .iter()
+                .filter(|t| {
+                    matches!(
+                        t.event.kind,
+                        EventKind::SipRequest { .. } | EventKind::SipResponse { .. }
+                    )
+                })
+                .collect(),
+            edge_requests: events
+                .iter()
+                .filter(|t| t.event.kind.role() == Some(crate::model::Role::SignInStart))
+                .collect(),
+            server_file: None,
+            anchors,
+            roles: dumps::Roles::from_dumps(inputs, dumps.iter().copied()),
+            dumps,
+        };
+        ctx.server_file = super::files::server_certificate(&ctx);
+        ctx
+    }
+
+    pub(crate) fn evidence(&self, t: &Tagged, note: impl Into<String>) -> Evidence {
+        let input = self.inputs[t.input].clone();
+        let ts = crate::time::format_ns(t.event.ts);
+        if let EventKind::LogSignature { line, excerpt, .. } = &t.event.kind {
+            return Evidence {
+                input,
+                frame: None,
+                line: Some(*line),
+                ts,
+                filter: None,
+                note: note.into(),
+                excerpt: Some(excerpt.clone()),
+            };
+        }
+        if let EventKind::CertificateFile { .. } = &t.event.kind {
+            return Evidence {
+                input,
+                frame: None,
+                line: None,
+                ts,
+                filter: None,
+                note: note.into(),
+                excerpt: None,
+            };
+        }
+        let filter = match (&t.event.kind, t.event.kind.stream()) {
+            (_, Some(s)) => format!("tcp.stream eq {s}"),
+            (EventKind::DnsQuery { name, .. } | EventKind::DnsResponse { name, .. }, None) => {
+                format!("dns.qry.name == \"{name}\"")
+            }
+            _ => format!("frame.number == {}", t.event.frame),
+        };
+        Evidence {
+            input,
+            frame: Some(t.event.frame),
+            line: None,
+            ts,
+            filter: Some(filter),
+            note: note.into(),
+            excerpt: None,
+        }
+    }
+}
+
+/// The failure or success of one phase, built up as connections are judged.
+pub(crate) struct PhaseState {
+    pub status: Status,
+    pub summary: String,
+    /// The problem part of the fault id (`tls_untrusted`), when failed.
+    pub problem: Option<String>,
+    pub evidence: Vec<Evidence>,
+    /// A more specific meaning and fix than the catalog's (from a log signature).
+    pub meaning: Option<String>,
+    pub fix: Option<String>,
+}
+
+impl PhaseState {
+    pub(crate) fn new(status: Status, summary: impl Into<String>) -> Self {
+        PhaseState {
+            status,
+            summary: summary.into(),
+            problem: None,
+            evidence: Vec::new(),
+            meaning: None,
+            fix: None,
+        }
+    }
+}

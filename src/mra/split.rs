@@ -1,0 +1,259 @@
+//! Cut a capture's events into TCP connections and, per client, into sign-in attempts.
+
+use super::connection::Connection;
+use super::context::MRA_PORTS;
+use super::discovery::{CUP_PREFIX, Transaction, srv_domain};
+use crate::model::{EventKind, Tagged};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+pub(super) fn connections(events: &[Tagged]) -> Vec<Connection<'_>> {
+    let mut by_stream: BTreeMap<(usize, u64), Vec<&Tagged>> = BTreeMap::new();
+    for t in events {
+        if let Some(s) = t.event.kind.stream() {
+            by_stream.entry((t.input, s)).or_default().push(t);
+        }
+    }
+    events
+        .iter()
+        .filter_map(|t| match &t.event.kind {
+            EventKind::TcpConnection {
+                stream,
+                client,
+                server,
+                ..
+            } => Some(Connection {
+                input: t.input,
+                client: *client,
+                server: *server,
+                start_ts: t.event.ts,
+                summary: t,
+                events: by_stream.remove(&(t.input, *stream)).unwrap_or_default(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One sign-in attempt: its SRV lookups and connections, by index.
+#[derive(Default)]
+pub(crate) struct Attempt {
+    pub srv: Vec<usize>,
+    pub conns: Vec<usize>,
+    pub start: i64,
+    pub end: i64,
+}
+
+/// Split each client's MRA activity into attempts: a new SRV lookup after connections have
+/// been made starts a new attempt.
+pub(super) fn attempts(
+    txs: &[Transaction<'_>],
+    conns: &[Connection<'_>],
+) -> BTreeMap<IpAddr, Vec<Attempt>> {
+    enum Item {
+        Srv(usize),
+        Conn(usize),
+    }
+    // When an item's activity ends: the DNS answer, or the connection's last packet.
+    let end_of = |item: &Item| match item {
+        Item::Srv(i) => txs[*i].decisive().event.ts,
+        Item::Conn(i) => match conns[*i].summary.event.kind {
+            EventKind::TcpConnection { last_ts, .. } => last_ts,
+            _ => conns[*i].start_ts,
+        },
+    };
+    let mut items: BTreeMap<IpAddr, Vec<(i64, Item)>> = BTreeMap::new();
+    let mut srv_targets: BTreeSet<String> = BTreeSet::new();
+    for (i, tx) in txs.iter().enumerate() {
+        if let Some((prefix, _)) = srv_domain(&tx.name) {
+            items
+                .entry(tx.client)
+                .or_default()
+                .push((tx.ts, Item::Srv(i)));
+            if prefix != CUP_PREFIX {
+                srv_targets.extend(tx.srv().into_iter().map(|s| s.3));
+            }
+        }
+    }
+    let target_ips: BTreeSet<IpAddr> = txs
+        .iter()
+        .filter(|t| srv_targets.contains(&t.name))
+        .flat_map(|t| t.addresses())
+        .collect();
+    for (i, c) in conns.iter().enumerate() {
+        if MRA_PORTS.contains(&c.server.port) || target_ips.contains(&c.server.ip) {
+            items
+                .entry(c.client.ip)
+                .or_default()
+                .push((c.start_ts, Item::Conn(i)));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (client, mut list) in items {
+        list.sort_by_key(|(ts, _)| *ts);
+        let mut attempts: Vec<Attempt> = Vec::new();
+        let mut current = Attempt::default();
+        for (ts, item) in list {
+            let end = end_of(&item).max(ts);
+            let empty = current.srv.is_empty() && current.conns.is_empty();
+            if empty {
+                current.start = ts;
+            }
+            match item {
+                Item::Srv(i) => {
+                    if !current.conns.is_empty() {
+                        attempts.push(std::mem::take(&mut current));
+                        current.start = ts;
+                    }
+                    current.srv.push(i);
+                }
+                Item::Conn(i) => current.conns.push(i),
+            }
+            current.end = current.end.max(end);
+        }
+        attempts.push(current);
+        out.insert(client, attempts);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DnsRecord, Endpoint, Event, TcpOutcome, Transport};
+
+    const S: i64 = 1_000_000_000;
+    const CLIENT: &str = "10.0.0.5";
+    const EDGE: &str = "198.51.100.7";
+
+    fn at(ip: &str, port: u16) -> Endpoint {
+        Endpoint {
+            ip: ip.parse().unwrap(),
+            port,
+        }
+    }
+
+    fn tagged(frame: u64, ts: i64, kind: EventKind) -> Tagged {
+        Tagged {
+            input: 0,
+            event: Event { frame, ts, kind },
+        }
+    }
+
+    /// The answer to an SRV lookup naming `expe.example.com:8443`, with its A record.
+    fn srv_answer(frame: u64, ts: i64, id: u16) -> Tagged {
+        let name = "_collab-edge._tls.example.com".to_string();
+        tagged(
+            frame,
+            ts,
+            EventKind::DnsResponse {
+                transport: Transport::Udp,
+                client: at(CLIENT, 50000 + id),
+                server: at("10.0.0.1", 53),
+                id,
+                name: name.clone(),
+                qtype: 33,
+                rcode: 0,
+                truncated: false,
+                answers: vec![DnsRecord::Srv {
+                    name,
+                    priority: 10,
+                    weight: 10,
+                    port: 8443,
+                    target: "expe.example.com".into(),
+                }],
+                additional: Vec::new(),
+            },
+        )
+    }
+
+    fn a_answer(frame: u64, ts: i64, id: u16, addr: &str) -> Tagged {
+        tagged(
+            frame,
+            ts,
+            EventKind::DnsResponse {
+                transport: Transport::Udp,
+                client: at(CLIENT, 50000 + id),
+                server: at("10.0.0.1", 53),
+                id,
+                name: "expe.example.com".into(),
+                qtype: 1,
+                rcode: 0,
+                truncated: false,
+                answers: vec![DnsRecord::A {
+                    name: "expe.example.com".into(),
+                    addr: addr.parse().unwrap(),
+                }],
+                additional: Vec::new(),
+            },
+        )
+    }
+
+    fn connection(frame: u64, ts: i64, stream: u64, server: Endpoint, last_ts: i64) -> Tagged {
+        tagged(
+            frame,
+            ts,
+            EventKind::TcpConnection {
+                stream,
+                client: at(CLIENT, 40000 + stream as u16),
+                server,
+                outcome: TcpOutcome::Established,
+                syn_count: 1,
+                first_rst: None,
+                first_fin: None,
+                bytes_client: 100,
+                bytes_server: 100,
+                last_frame: frame + 5,
+                last_ts,
+                icmp: None,
+            },
+        )
+    }
+
+    fn cut(events: &[Tagged]) -> Vec<(i64, i64, usize, usize)> {
+        let txs = super::super::discovery::transactions(events);
+        let conns = connections(events);
+        let all = attempts(&txs, &conns);
+        let client: IpAddr = CLIENT.parse().unwrap();
+        all[&client]
+            .iter()
+            .map(|a| (a.start / S, a.end / S, a.srv.len(), a.conns.len()))
+            .collect()
+    }
+
+    #[test]
+    fn a_new_srv_lookup_after_connections_starts_a_new_attempt() {
+        let events = [
+            srv_answer(1, 0, 1),
+            connection(2, S, 0, at(EDGE, 8443), 5 * S),
+            connection(3, 2 * S, 1, at(EDGE, 5222), 9 * S),
+            srv_answer(4, 60 * S, 2),
+            connection(5, 61 * S, 2, at(EDGE, 8443), 62 * S),
+        ];
+        // Each attempt ends with its last connection's last packet.
+        assert_eq!(cut(&events), vec![(0, 9, 1, 2), (60, 62, 1, 1)]);
+    }
+
+    #[test]
+    fn lookups_before_any_connection_stay_in_one_attempt() {
+        let events = [
+            srv_answer(1, 0, 1),
+            srv_answer(2, S, 2),
+            connection(3, 2 * S, 0, at(EDGE, 8443), 3 * S),
+        ];
+        assert_eq!(cut(&events), vec![(0, 3, 2, 1)]);
+    }
+
+    #[test]
+    fn a_connection_counts_on_an_mra_port_or_to_an_srv_target_address() {
+        let events = [
+            srv_answer(1, 0, 1),
+            a_answer(2, S / 2, 3, "203.0.113.9"),
+            // 443 to the SRV target's address: Expressway-E on a non-default port.
+            connection(3, S, 0, at("203.0.113.9", 443), 2 * S),
+            // 443 elsewhere: the user's browser, not the sign-in.
+            connection(4, S, 1, at("192.0.2.80", 443), 30 * S),
+        ];
+        assert_eq!(cut(&events), vec![(0, 2, 1, 1)]);
+    }
+}
