@@ -1,13 +1,13 @@
 //! Log signatures into phases: a fault line decides its phase (the logs see inside the TLS
-//! the capture cannot read); warnings and notes become findings. Also the log-only session,
-//! when no capture shows the sign-in.
+//! the capture cannot read); warnings and notes become findings; REGISTER and SERVICE trails
+//! by Call-ID; a phase ok on a line that shows it worked.
 
 use super::context::Ctx;
 use super::context::PhaseState;
 use crate::faults::Phase;
 use crate::model::Tagged;
 use crate::model::{EventKind, Role};
-use crate::report::{Finding, Severity, Status};
+use crate::report::{Evidence, Finding, Severity, Status};
 
 /// Evidence lines kept per phase from logs.
 const MAX_LOG_EVIDENCE: usize = 4;
@@ -68,80 +68,30 @@ pub(super) fn trail_step(
 /// response, and a warning for one that was received but never answered in these logs.
 fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
     const SHOWN: usize = 20;
-    let mut ordered: Vec<&&Tagged> = hits.iter().collect();
-    ordered.sort_by_key(|t| (t.event.ts, t.input));
+    let ordered = in_time_order(hits);
     for traced in &TRACED {
-        let mut trails: std::collections::BTreeMap<&str, Vec<&Tagged>> = Default::default();
-        let mut order: Vec<&str> = Vec::new();
-        for t in &ordered {
-            let EventKind::LogSignature { fields, role, .. } = &t.event.kind else {
-                continue;
-            };
-            if role.and_then(Role::trail) != Some(traced.method) {
-                continue;
-            }
-            if let Some(id) = fields.get("call_id") {
-                if !trails.contains_key(id.as_str()) {
-                    order.push(id);
-                }
-                trails.entry(id).or_default().push(t);
-            }
-        }
+        let (order, trails) = by_call_id(&ordered, traced.method);
         for (n, call_id) in order.iter().enumerate() {
-            let steps = &trails[call_id];
-            let mut aor = None;
-            let mut answered = None;
-            // Each hop once, in order of its first time, with how often it recurs (a
-            // registration refreshed for hours is one trail, not hundreds of steps).
-            let mut hops: Vec<(String, usize, i64, i64)> = Vec::new();
-            let mut labels: Vec<String> = Vec::new();
-            for t in steps {
-                let EventKind::LogSignature { fields, host, .. } = &t.event.kind else {
-                    unreachable!("only log lines are kept")
-                };
-                aor = aor.or(fields.get("aor"));
-                let what = trail_step(t.event.kind.role(), fields);
-                if what.starts_with("answered") || what.starts_with("got") {
-                    answered = Some(what.clone());
-                }
-                let hop = format!("{} {what}", host.as_deref().unwrap_or("?"));
-                let ts = t.event.ts;
-                labels.push(format!("{hop} at {}", crate::time::format_clock_ms(ts)));
-                match hops.iter_mut().find(|(h, ..)| *h == hop) {
-                    Some((_, n, _, last)) => {
-                        *n += 1;
-                        *last = ts;
-                    }
-                    None => hops.push((hop, 1, ts, ts)),
-                }
-            }
-            let path: Vec<String> = hops
+            let trail = Trail::of(&trails[call_id]);
+            let evidence = trail
+                .steps
                 .iter()
-                .map(|(hop, n, first, last)| match n {
-                    1 => format!("{hop} at {}", crate::time::format_clock_ms(*first)),
-                    n => format!(
-                        "{hop} ×{n} ({}–{})",
-                        crate::time::format_clock_ms(*first),
-                        crate::time::format_clock_ms(*last)
-                    ),
-                })
-                .collect();
-            let aor = aor.map_or(String::new(), |a| format!(", {a}"));
-            let evidence = steps
-                .iter()
-                .zip(&labels)
+                .zip(&trail.labels)
                 .take(6)
                 .map(|(t, step)| ctx.evidence(t, step.clone()))
                 .collect();
             let method = traced.method;
-            match answered {
+            let (path, aor) = (
+                trail.path(),
+                trail.aor.map_or(String::new(), |a| format!(", {a}")),
+            );
+            match trail.answered {
                 None => findings.push(Finding {
                     severity: Severity::Warning,
                     id: traced.unanswered.into(),
                     phase: Phase::Sip,
                     summary: format!(
-                        "{method} {call_id}{aor}: {}, and no final response in these logs (CUCM or the next hop never answered, or the logs end first)",
-                        path.join(" → ")
+                        "{method} {call_id}{aor}: {path}, and no final response in these logs (CUCM or the next hop never answered, or the logs end first)",
                     ),
                     evidence,
                 }),
@@ -149,7 +99,7 @@ fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
                     severity: Severity::Info,
                     id: traced.trail.into(),
                     phase: Phase::Sip,
-                    summary: format!("{method} {call_id}{aor}: {}", path.join(" → ")),
+                    summary: format!("{method} {call_id}{aor}: {path}"),
                     evidence,
                 }),
                 Some(_) => {}
@@ -171,16 +121,233 @@ fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
     }
 }
 
+fn in_time_order<'a, 'b>(hits: &'b [&'a Tagged]) -> Vec<&'b &'a Tagged> {
+    let mut ordered: Vec<&&Tagged> = hits.iter().collect();
+    ordered.sort_by_key(|t| (t.event.ts, t.input));
+    ordered
+}
+
+/// The lines of a traced method's trails by Call-ID, and the Call-IDs in order of first line.
+fn by_call_id<'a>(
+    ordered: &[&&'a Tagged],
+    method: &str,
+) -> (
+    Vec<&'a str>,
+    std::collections::BTreeMap<&'a str, Vec<&'a Tagged>>,
+) {
+    let mut trails: std::collections::BTreeMap<&str, Vec<&Tagged>> = Default::default();
+    let mut order: Vec<&str> = Vec::new();
+    for t in ordered {
+        let t: &'a Tagged = t;
+        let EventKind::LogSignature { fields, role, .. } = &t.event.kind else {
+            continue;
+        };
+        if role.and_then(Role::trail) != Some(method) {
+            continue;
+        }
+        if let Some(id) = fields.get("call_id") {
+            if !trails.contains_key(id.as_str()) {
+                order.push(id);
+            }
+            trails.entry(id).or_default().push(t);
+        }
+    }
+    (order, trails)
+}
+
+/// One Call-ID's trail: each hop once, in order of its first time, with how often it recurs
+/// (a registration refreshed for hours is one trail, not hundreds of steps).
+struct Trail<'a, 'b> {
+    steps: &'b [&'a Tagged],
+    /// Each line as `host what at time`, for the evidence.
+    labels: Vec<String>,
+    /// (hop, how many times, first time, last time).
+    hops: Vec<(String, usize, i64, i64)>,
+    aor: Option<&'a String>,
+    /// The last final response (`answered 200`, `got 408`).
+    answered: Option<String>,
+}
+
+impl<'a, 'b> Trail<'a, 'b> {
+    fn of(steps: &'b [&'a Tagged]) -> Self {
+        let mut trail = Trail {
+            steps,
+            labels: Vec::new(),
+            hops: Vec::new(),
+            aor: None,
+            answered: None,
+        };
+        for t in steps {
+            let EventKind::LogSignature { fields, host, .. } = &t.event.kind else {
+                unreachable!("only log lines are kept")
+            };
+            trail.aor = trail.aor.or(fields.get("aor"));
+            let what = trail_step(t.event.kind.role(), fields);
+            if what.starts_with("answered") || what.starts_with("got") {
+                trail.answered = Some(what.clone());
+            }
+            let hop = format!("{} {what}", host.as_deref().unwrap_or("?"));
+            let ts = t.event.ts;
+            trail
+                .labels
+                .push(format!("{hop} at {}", crate::time::format_clock_ms(ts)));
+            match trail.hops.iter_mut().find(|(h, ..)| *h == hop) {
+                Some((_, n, _, last)) => {
+                    *n += 1;
+                    *last = ts;
+                }
+                None => trail.hops.push((hop, 1, ts, ts)),
+            }
+        }
+        trail
+    }
+
+    /// `expe received at 10:00:01.000 → expc sent ×3 (10:00:01.000–10:20:01.000) → …`
+    fn path(&self) -> String {
+        let path: Vec<String> = self
+            .hops
+            .iter()
+            .map(|(hop, n, first, last)| match n {
+                1 => format!("{hop} at {}", crate::time::format_clock_ms(*first)),
+                n => format!(
+                    "{hop} ×{n} ({}–{})",
+                    crate::time::format_clock_ms(*first),
+                    crate::time::format_clock_ms(*last)
+                ),
+            })
+            .collect();
+        path.join(" → ")
+    }
+}
+
+/// What one matched line means for its sign-in, as the catalog says, refined by context.
+struct LineMeaning {
+    phase: Phase,
+    fault: Option<String>,
+    meaning: String,
+    fix: Option<String>,
+}
+
+fn meaning_of(
+    ctx: &Ctx<'_>,
+    signature: &str,
+    phase: Phase,
+    fault: &Option<String>,
+    last_request: Option<Role>,
+) -> LineMeaning {
+    let sig = ctx.catalog.get(signature);
+    let mut line = LineMeaning {
+        phase,
+        fault: fault.clone(),
+        meaning: sig.map_or(String::new(), |s| s.meaning.clone()),
+        fix: sig.map(|s| s.fix.clone()),
+    };
+    // A 403 that answers a voicemail request is the allow list, not the MRA domain.
+    if line.fault.as_deref() == Some("provisioning.domain_not_enabled")
+        && last_request == Some(Role::VoicemailRequest)
+    {
+        let id = "voicemail.forbidden";
+        line.phase = Phase::Voicemail;
+        line.fault = Some(id.to_string());
+        line.meaning = format!(
+            "{} (the 403 answers the client's voicemail request, after its edge configuration was served)",
+            crate::faults::meaning_for(id).unwrap_or(id)
+        );
+        line.fix = crate::faults::fix_for(id).map(str::to_string);
+    }
+    line
+}
+
+/// A fault line fails its phase (or sharpens a generic handshake failure) and is evidence.
+fn fail_phase(ctx: &Ctx<'_>, t: &Tagged, line: &LineMeaning, note: String, state: &mut PhaseState) {
+    let fault = line.fault.as_deref().expect("a fault line");
+    let problem = fault.split_once('.').map(|(_, p)| p.to_string());
+    // A generic handshake failure (from the capture or a log) gives way to a line that
+    // names the certificate problem.
+    let sharper = state.problem.as_deref() == Some("tls_handshake_failed")
+        && problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with("tls_") && p != "tls_handshake_failed");
+    if state.status != Status::Failed || sharper {
+        let seen = if state.status == Status::Ok {
+            " (the TLS connection in the capture succeeded: the failure is inside it)"
+        } else {
+            ""
+        };
+        state.status = Status::Failed;
+        state.problem = problem;
+        state.summary = format!("{}{seen}", line.meaning);
+        state.meaning = Some(line.meaning.clone());
+        state.fix = line.fix.clone();
+    }
+    // Log lines first, then what the capture showed of the same phase.
+    let from_logs = state.evidence.iter().filter(|e| e.line.is_some()).count();
+    if from_logs < MAX_LOG_EVIDENCE {
+        state.evidence.insert(from_logs, ctx.evidence(t, note));
+    }
+}
+
+/// Lines that are not faults: one finding per signature, however many lines repeat it.
+#[derive(Default)]
+struct Noted {
+    /// (signature, lines, evidence, severity, phase, meaning), in order of first line.
+    by_signature: Vec<(String, usize, Vec<Evidence>, Severity, Phase, String)>,
+}
+
+impl Noted {
+    fn add(&mut self, signature: &str, ev: Evidence, severity: Severity, line: LineMeaning) {
+        match self.by_signature.iter_mut().find(|n| n.0 == signature) {
+            Some((_, count, evidence, ..)) => {
+                *count += 1;
+                if evidence.len() < MAX_LOG_EVIDENCE {
+                    evidence.push(ev);
+                }
+            }
+            None => self.by_signature.push((
+                signature.to_string(),
+                1,
+                vec![ev],
+                severity,
+                line.phase,
+                line.meaning,
+            )),
+        }
+    }
+
+    /// The lines count and evidence of the first signature with this role.
+    fn with_role(&self, ctx: &Ctx<'_>, role: Role) -> Option<(usize, &Vec<Evidence>)> {
+        self.by_signature
+            .iter()
+            .find(|n| ctx.catalog.get(&n.0).and_then(|s| s.role) == Some(role))
+            .map(|n| (n.1, &n.2))
+    }
+
+    fn into_findings(self, findings: &mut Vec<Finding>) {
+        for (id, count, evidence, severity, phase, meaning) in self.by_signature {
+            let summary = if count > 1 {
+                format!("{meaning} ({count} lines)")
+            } else {
+                meaning
+            };
+            findings.push(Finding {
+                severity,
+                id,
+                phase,
+                summary,
+                evidence,
+            });
+        }
+    }
+}
+
 pub fn apply(
     ctx: &Ctx<'_>,
     hits: &[&Tagged],
     states: &mut [PhaseState],
     findings: &mut Vec<Finding>,
 ) {
-    let mut noted: Vec<(String, usize, Vec<crate::report::Evidence>)> = Vec::new();
-    let mut meanings: Vec<(String, Severity, Phase, String)> = Vec::new();
-    let mut ordered: Vec<&&Tagged> = hits.iter().collect();
-    ordered.sort_by_key(|t| (t.event.ts, t.input));
+    let mut noted = Noted::default();
+    let ordered = in_time_order(hits);
     // The HTTP request an error answers: the nearest one before it in this sign-in.
     let mut last_request: Option<Role> = None;
     for t in &ordered {
@@ -199,77 +366,50 @@ pub fn apply(
         if let Some(r @ (Role::SignInStart | Role::VoicemailRequest)) = t.event.kind.role() {
             last_request = Some(r);
         }
-        let sig = ctx.catalog.get(signature);
-        let mut meaning = sig.map_or(String::new(), |s| s.meaning.clone());
-        let mut fix = sig.map(|s| s.fix.clone());
-        let (mut phase, mut fault) = (*phase, fault.clone());
-        // A 403 that answers a voicemail request is the allow list, not the MRA domain.
-        if fault.as_deref() == Some("provisioning.domain_not_enabled")
-            && last_request == Some(Role::VoicemailRequest)
-        {
-            let id = "voicemail.forbidden";
-            (phase, fault) = (Phase::Voicemail, Some(id.to_string()));
-            meaning = format!(
-                "{} (the 403 answers the client's voicemail request, after its edge configuration was served)",
-                crate::faults::meaning_for(id).unwrap_or(id)
-            );
-            fix = crate::faults::fix_for(id).map(str::to_string);
-        }
-        let (phase, fault) = (&phase, &fault);
+        let line = meaning_of(ctx, signature, *phase, fault, last_request);
         let details: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let note = if details.is_empty() {
             signature.clone()
         } else {
             format!("{signature} ({})", details.join(", "))
         };
-        let state = &mut states[Phase::ALL.iter().position(|p| p == phase).expect("a phase")];
-        match (severity, fault) {
-            (Severity::Fault, Some(fault)) => {
-                let problem = fault.split_once('.').map(|(_, p)| p.to_string());
-                // A generic handshake failure (from the capture or a log) gives way to a
-                // line that names the certificate problem.
-                let sharper = state.problem.as_deref() == Some("tls_handshake_failed")
-                    && problem
-                        .as_deref()
-                        .is_some_and(|p| p.starts_with("tls_") && p != "tls_handshake_failed");
-                if state.status != Status::Failed || sharper {
-                    let seen = if state.status == Status::Ok {
-                        " (the TLS connection in the capture succeeded: the failure is inside it)"
-                    } else {
-                        ""
-                    };
-                    state.status = Status::Failed;
-                    state.problem = problem;
-                    state.summary = format!("{meaning}{seen}");
-                    state.meaning = Some(meaning.clone());
-                    state.fix = fix.clone();
-                }
-                // Log lines first, then what the capture showed of the same phase.
-                let from_logs = state.evidence.iter().filter(|e| e.line.is_some()).count();
-                if from_logs < MAX_LOG_EVIDENCE {
-                    state.evidence.insert(from_logs, ctx.evidence(t, note));
-                }
-            }
-            _ => {
-                // One finding per signature, however many lines repeat it.
-                let ev = ctx.evidence(t, note);
-                match noted.iter_mut().find(|(id, ..)| id == signature) {
-                    Some((_, count, evidence)) => {
-                        *count += 1;
-                        if evidence.len() < MAX_LOG_EVIDENCE {
-                            evidence.push(ev);
-                        }
-                    }
-                    None => noted.push((signature.clone(), 1, vec![ev])),
-                }
-                if !meanings.iter().any(|(id, ..)| id == signature) {
-                    meanings.push((signature.clone(), *severity, *phase, meaning));
-                }
-            }
+        if *severity == Severity::Fault && line.fault.is_some() {
+            let state = &mut states[phase_index(line.phase)];
+            fail_phase(ctx, t, &line, note, state);
+        } else {
+            noted.add(signature, ctx.evidence(t, note), *severity, line);
         }
     }
-    // The home node CUCM named, against the Unified CM servers Expressway-C's dump lists.
-    let provisioning = &mut states[1];
+    home_node(ctx, &ordered, &mut states[1]);
+    // What did not happen: an edge configuration was fetched, yet no REGISTER reached the
+    // Expressway whose log holds that request. (Not when provisioning or XMPP already
+    // failed: the client had no reason to register.)
+    if let Some((_, evidence)) = noted.with_role(ctx, Role::SignInStart)
+        && noted.with_role(ctx, Role::RegisterReceived).is_none()
+        && states[1..=3].iter().all(|s| s.status != Status::Failed)
+    {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            id: "sip.no_register_after_edge_config".into(),
+            phase: Phase::Sip,
+            summary: "the client fetched its edge configuration, but no REGISTER reached the Expressway in these logs".into(),
+            evidence: evidence.clone(),
+        });
+    }
+    trails(ctx, hits, findings);
+    ok_from_lines(ctx, &noted, states, findings);
+    noted.into_findings(findings);
+}
+
+fn phase_index(phase: Phase) -> usize {
+    Phase::ALL
+        .iter()
+        .position(|p| *p == phase)
+        .expect("a phase")
+}
+
+/// The home node CUCM named, against the Unified CM servers Expressway-C's dump lists.
+fn home_node(ctx: &Ctx<'_>, ordered: &[&&Tagged], provisioning: &mut PhaseState) {
     if provisioning.problem.as_deref() == Some("home_cluster_unknown")
         && let Some(node) = ordered.iter().find_map(|t| match &t.event.kind {
             EventKind::LogSignature {
@@ -287,27 +427,11 @@ pub fn apply(
         }
         provisioning.evidence.push(evidence);
     }
-    // What did not happen: an edge configuration was fetched, yet no REGISTER reached the
-    // Expressway whose log holds that request.
-    let role_of = |id: &str| ctx.catalog.get(id).and_then(|s| s.role);
-    let noted_as = |role: Role| noted.iter().find(|(n, ..)| role_of(n) == Some(role));
-    // (Not when provisioning or XMPP already failed: the client had no reason to register.)
-    if let Some((_, _, evidence)) = noted_as(Role::SignInStart)
-        && noted_as(Role::RegisterReceived).is_none()
-        && states[1..=3].iter().all(|s| s.status != Status::Failed)
-    {
-        let evidence = evidence.clone();
-        findings.push(Finding {
-            severity: Severity::Warning,
-            id: "sip.no_register_after_edge_config".into(),
-            phase: Phase::Sip,
-            summary: "the client fetched its edge configuration, but no REGISTER reached the Expressway in these logs".into(),
-            evidence,
-        });
-    }
-    trails(ctx, hits, findings);
-    // A phase no line failed and no evidence settled is ok on a line that shows it worked: a
-    // REGISTER answered 200 (none left unanswered), an edge configuration answered.
+}
+
+/// A phase no line failed and no evidence settled is ok on a line that shows it worked: a
+/// REGISTER answered 200 (none left unanswered), an edge configuration answered.
+fn ok_from_lines(ctx: &Ctx<'_>, noted: &Noted, states: &mut [PhaseState], findings: &[Finding]) {
     let unanswered = findings.iter().any(|f| f.id == "sip.register_unanswered");
     let worked: [(Phase, Role, &str, bool); 2] = [
         (
@@ -324,15 +448,12 @@ pub fn apply(
         ),
     ];
     for (phase, role, what, allowed) in worked {
-        let i = Phase::ALL
-            .iter()
-            .position(|p| *p == phase)
-            .expect("a phase");
+        let i = phase_index(phase);
         if states[i].status == Status::NotObserved
             && allowed
-            && let Some((_, count, evidence)) = noted_as(role)
+            && let Some((count, evidence)) = noted.with_role(ctx, role)
         {
-            let lines = if *count > 1 {
+            let lines = if count > 1 {
                 format!(" ({count} lines)")
             } else {
                 String::new()
@@ -340,19 +461,5 @@ pub fn apply(
             states[i] = PhaseState::new(Status::Ok, format!("{what}{lines}"));
             states[i].evidence = evidence.clone();
         }
-    }
-    for ((id, count, evidence), (_, severity, phase, meaning)) in noted.into_iter().zip(meanings) {
-        let summary = if count > 1 {
-            format!("{meaning} ({count} lines)")
-        } else {
-            meaning
-        };
-        findings.push(Finding {
-            severity,
-            id,
-            phase,
-            summary,
-            evidence,
-        });
     }
 }
