@@ -27,10 +27,44 @@ enum Matched {
     Timing,
 }
 
+/// Per log input.
+type ByLog<T> = BTreeMap<usize, Vec<T>>;
+
+/// A logged request paired with the capture's connection: (log minus capture, line, connection).
+type Paired<'a, 'c> = (i64, &'a Tagged, &'c Connection<'a>);
+
 /// One finding per Expressway log with matched requests: the median offset, log minus capture.
-pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
-    // Per log input: (offset, the line, the connection).
-    let mut pairs: BTreeMap<usize, Vec<(i64, &Tagged, &Connection<'_>)>> = BTreeMap::new();
+pub fn offsets<'a>(ctx: &Ctx<'a>, conns: &[&Connection<'a>]) -> Vec<Finding> {
+    let (mut pairs, lines) = by_port(ctx, conns);
+    let mut how: BTreeMap<usize, Matched> = pairs.keys().map(|&i| (i, Matched::Port)).collect();
+    // Logs whose ports match nothing (a NAT translated them): pair by the requests' spacing.
+    let edge: Vec<&Connection<'_>> = conns
+        .iter()
+        .copied()
+        .filter(|c| c.server.port == 8443)
+        .collect();
+    for (input, logged) in &lines {
+        if pairs.contains_key(input) || edge.is_empty() {
+            continue;
+        }
+        if let Some(found) = by_timing(logged, &edge) {
+            pairs.insert(*input, found);
+            how.insert(*input, Matched::Timing);
+        }
+    }
+    pairs
+        .into_iter()
+        .map(|(input, found)| offset_finding(ctx, input, found, how[&input]))
+        .collect()
+}
+
+/// Per log input, the requests paired by the client's source port Expressway-E logged, and
+/// every request line with a time.
+fn by_port<'a, 'c>(
+    ctx: &Ctx<'a>,
+    conns: &[&'c Connection<'a>],
+) -> (ByLog<Paired<'a, 'c>>, ByLog<&'a Tagged>) {
+    let mut pairs: BTreeMap<usize, Vec<Paired<'a, 'c>>> = BTreeMap::new();
     let mut lines: BTreeMap<usize, Vec<&Tagged>> = BTreeMap::new();
     for &line in &ctx.edge_requests {
         let EventKind::LogSignature { fields, .. } = &line.event.kind else {
@@ -58,104 +92,103 @@ pub fn offsets(ctx: &Ctx<'_>, conns: &[&Connection<'_>]) -> Vec<Finding> {
             ));
         }
     }
-    let mut how: BTreeMap<usize, Matched> = pairs.keys().map(|&i| (i, Matched::Port)).collect();
-    // Logs whose ports match nothing (a NAT translated them): pair by the requests' spacing.
-    let edge: Vec<&Connection<'_>> = conns
+    (pairs, lines)
+}
+
+/// A log's requests paired with the capture's connections to 8443 by their spacing.
+fn by_timing<'a, 'c>(
+    logged: &[&'a Tagged],
+    edge: &[&'c Connection<'a>],
+) -> Option<Vec<Paired<'a, 'c>>> {
+    let log_marks: Vec<((), i64)> = logged.iter().map(|t| ((), t.event.ts)).collect();
+    let capture_marks: Vec<((), i64)> = edge.iter().map(|c| ((), request_of(c).event.ts)).collect();
+    let chosen = crate::align::agreeing_pairs(
+        &log_marks,
+        &capture_marks,
+        TIMING_WINDOW_NS,
+        -MAX_SKEW_NS..=MAX_SKEW_NS,
+    );
+    // One request on each side pairs by time alone; more must agree on their spacing.
+    let alone = logged.len() == 1 && edge.len() == 1;
+    (chosen.len() >= 2 || (chosen.len() == 1 && alone)).then(|| {
+        chosen
+            .into_iter()
+            .map(|(l, c, delta)| (delta, logged[l], edge[c]))
+            .collect()
+    })
+}
+
+fn offset_finding(
+    ctx: &Ctx<'_>,
+    input: usize,
+    mut found: Vec<Paired<'_, '_>>,
+    matched: Matched,
+) -> Finding {
+    found.sort_by_key(|(offset, ..)| *offset);
+    let median = found[found.len() / 2].0;
+    let host = found
         .iter()
-        .copied()
-        .filter(|c| c.server.port == 8443)
-        .collect();
-    for (input, logged) in &lines {
-        if pairs.contains_key(input) || edge.is_empty() {
-            continue;
-        }
-        let log_marks: Vec<((), i64)> = logged.iter().map(|t| ((), t.event.ts)).collect();
-        let capture_marks: Vec<((), i64)> =
-            edge.iter().map(|c| ((), request_of(c).event.ts)).collect();
-        let chosen = crate::align::agreeing_pairs(
-            &log_marks,
-            &capture_marks,
-            TIMING_WINDOW_NS,
-            -MAX_SKEW_NS..=MAX_SKEW_NS,
-        );
-        // One request on each side pairs by time alone; more must agree on their spacing.
-        let alone = logged.len() == 1 && edge.len() == 1;
-        if chosen.len() >= 2 || (chosen.len() == 1 && alone) {
-            pairs.insert(
-                *input,
-                chosen
-                    .into_iter()
-                    .map(|(l, c, delta)| (delta, logged[l], edge[c]))
-                    .collect(),
-            );
-            how.insert(*input, Matched::Timing);
-        }
-    }
-    pairs
-        .into_iter()
-        .map(|(input, mut found)| {
-            let matched = how[&input];
-            found.sort_by_key(|(offset, ..)| *offset);
-            let median = found[found.len() / 2].0;
-            let host = found.iter().find_map(|(_, line, _)| match &line.event.kind {
-                EventKind::LogSignature { host, .. } => host.clone(),
-                _ => None,
-            });
-            let who = host.unwrap_or_else(|| ctx.inputs[input].clone());
-            found.sort_by_key(|(_, line, _)| line.event.ts);
-            let evidence = found
-                .iter()
-                .take(3)
-                .flat_map(|(offset, line, conn)| {
-                    [
-                        ctx.evidence(request_of(conn), "the client's request, in the capture"),
-                        ctx.evidence(
-                            line,
-                            format!(
-                                "the same request in {who}'s log, {} from the capture",
-                                crate::time::signed_secs(*offset)
-                            ),
-                        ),
-                    ]
-                })
-                .collect();
-            let n = found.len();
-            let plural = if n == 1 { "" } else { "s" };
-            let how = match matched {
-                Matched::Port => {
-                    format!("{n} get_edge_config request{plural} matched by the client's port")
-                }
-                Matched::Timing => {
-                    let seen_as = found.first().and_then(|(_, line, conn)| {
-                        let EventKind::LogSignature { fields, .. } = &line.event.kind else {
-                            return None;
-                        };
-                        Some(format!(
-                            ", {} reached it as {}:{}",
-                            conn.client,
-                            fields.get("Src-ip")?,
-                            fields.get("Src-port")?
-                        ))
-                    });
+        .find_map(|(_, line, _)| match &line.event.kind {
+            EventKind::LogSignature { host, .. } => host.clone(),
+            _ => None,
+        });
+    let who = host.unwrap_or_else(|| ctx.inputs[input].clone());
+    found.sort_by_key(|(_, line, _)| line.event.ts);
+    let evidence = found
+        .iter()
+        .take(3)
+        .flat_map(|(offset, line, conn)| {
+            [
+                ctx.evidence(request_of(conn), "the client's request, in the capture"),
+                ctx.evidence(
+                    line,
                     format!(
-                        "{n} get_edge_config request{plural} matched by {}: the client's address was translated on the way{}",
-                        if n == 1 { "time alone" } else { "their spacing" },
-                        seen_as.unwrap_or_default()
-                    )
-                }
-            };
-            Finding {
-                severity: Severity::Info,
-                id: "clock.offset".into(),
-                phase: Phase::Provisioning,
-                summary: format!(
-                    "{who}'s log runs {} from the capture's clock ({how}); log times are shown as logged, not corrected",
-                    crate::time::signed_secs(median),
+                        "the same request in {who}'s log, {} from the capture",
+                        crate::time::signed_secs(*offset)
+                    ),
                 ),
-                evidence,
-            }
+            ]
         })
-        .collect()
+        .collect();
+    let n = found.len();
+    let plural = if n == 1 { "" } else { "s" };
+    let how = match matched {
+        Matched::Port => {
+            format!("{n} get_edge_config request{plural} matched by the client's port")
+        }
+        Matched::Timing => {
+            let seen_as = found.first().and_then(|(_, line, conn)| {
+                let EventKind::LogSignature { fields, .. } = &line.event.kind else {
+                    return None;
+                };
+                Some(format!(
+                    ", {} reached it as {}:{}",
+                    conn.client,
+                    fields.get("Src-ip")?,
+                    fields.get("Src-port")?
+                ))
+            });
+            format!(
+                "{n} get_edge_config request{plural} matched by {}: the client's address was translated on the way{}",
+                if n == 1 {
+                    "time alone"
+                } else {
+                    "their spacing"
+                },
+                seen_as.unwrap_or_default()
+            )
+        }
+    };
+    Finding {
+        severity: Severity::Info,
+        id: "clock.offset".into(),
+        phase: Phase::Provisioning,
+        summary: format!(
+            "{who}'s log runs {} from the capture's clock ({how}); log times are shown as logged, not corrected",
+            crate::time::signed_secs(median),
+        ),
+        evidence,
+    }
 }
 
 /// A request both Expressways logged: C's time minus E's, E's line, C's line.
@@ -165,8 +198,37 @@ type BothLogged<'a> = (i64, &'a Tagged, &'a Tagged);
 /// SERVICE) both logged under one Call-ID: C's first sight of each minus E's, the forwarding
 /// time included. Shown, never applied.
 pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Finding> {
+    let seen = first_sight(ctx, hits);
+    let name = |t: &Tagged| match &t.event.kind {
+        EventKind::LogSignature {
+            host: Some(host), ..
+        } => host.clone(),
+        _ => ctx.inputs[t.input].clone(),
+    };
+    // Per pair of boxes (a cluster has several of each): the requests both logged.
+    let mut by_boxes: BTreeMap<(String, String), Vec<BothLogged<'_>>> = BTreeMap::new();
+    for &(e, c) in seen.values() {
+        if let (Some(e), Some(c)) = (e, c)
+            && (c.event.ts - e.event.ts).abs() < MAX_SKEW_NS
+        {
+            by_boxes
+                .entry((name(e), name(c)))
+                .or_default()
+                .push((c.event.ts - e.event.ts, e, c));
+        }
+    }
+    by_boxes
+        .into_iter()
+        .map(|((e_name, c_name), pairs)| boxes_finding(ctx, &e_name, &c_name, pairs))
+        .collect()
+}
+
+/// Per Call-ID, the first request line Expressway-E and Expressway-C each logged (UTC times).
+fn first_sight<'a>(
+    ctx: &Ctx<'_>,
+    hits: &[&'a Tagged],
+) -> BTreeMap<&'a str, (Option<&'a Tagged>, Option<&'a Tagged>)> {
     use crate::report::Party;
-    // Per Call-ID, the first request line each role logged.
     let mut seen: BTreeMap<&str, (Option<&Tagged>, Option<&Tagged>)> = BTreeMap::new();
     for &t in hits {
         let EventKind::LogSignature {
@@ -202,57 +264,46 @@ pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Finding> {
             *slot = Some(t);
         }
     }
-    let name = |t: &Tagged| match &t.event.kind {
-        EventKind::LogSignature {
-            host: Some(host), ..
-        } => host.clone(),
-        _ => ctx.inputs[t.input].clone(),
-    };
-    // Per pair of boxes (a cluster has several of each): the requests both logged.
-    let mut by_boxes: BTreeMap<(String, String), Vec<BothLogged<'_>>> = BTreeMap::new();
-    for &(e, c) in seen.values() {
-        if let (Some(e), Some(c)) = (e, c)
-            && (c.event.ts - e.event.ts).abs() < MAX_SKEW_NS
-        {
-            by_boxes
-                .entry((name(e), name(c)))
-                .or_default()
-                .push((c.event.ts - e.event.ts, e, c));
-        }
-    }
-    by_boxes
-        .into_iter()
-        .map(|((e_name, c_name), mut pairs)| {
-            pairs.sort_by_key(|(delta, ..)| *delta);
-            let median = pairs[pairs.len() / 2].0;
-            let n = pairs.len();
-            pairs.sort_by_key(|(_, e, _)| e.event.ts);
-            let evidence = pairs
-                .iter()
-                .take(2)
-                .flat_map(|(delta, e, c)| {
-                    [
-                        ctx.evidence(e, format!("{e_name} (Expressway-E) logs the request")),
-                        ctx.evidence(
-                            c,
-                            format!("{c_name} (Expressway-C) logs it {}", crate::time::signed_secs(*delta)),
-                        ),
-                    ]
-                })
-                .collect();
-            Finding {
-                severity: Severity::Info,
-                id: "clock.between_logs".into(),
-                phase: Phase::Sip,
-                summary: format!(
-                    "{c_name}'s log runs {} from {e_name}'s ({n} SIP request{} both logged under one Call-ID, E's forwarding time included); log times are shown as logged, not corrected",
-                    crate::time::signed_secs(median),
-                    if n == 1 { "" } else { "s" }
+    seen
+}
+
+fn boxes_finding(
+    ctx: &Ctx<'_>,
+    e_name: &str,
+    c_name: &str,
+    mut pairs: Vec<BothLogged<'_>>,
+) -> Finding {
+    pairs.sort_by_key(|(delta, ..)| *delta);
+    let median = pairs[pairs.len() / 2].0;
+    let n = pairs.len();
+    pairs.sort_by_key(|(_, e, _)| e.event.ts);
+    let evidence = pairs
+        .iter()
+        .take(2)
+        .flat_map(|(delta, e, c)| {
+            [
+                ctx.evidence(e, format!("{e_name} (Expressway-E) logs the request")),
+                ctx.evidence(
+                    c,
+                    format!(
+                        "{c_name} (Expressway-C) logs it {}",
+                        crate::time::signed_secs(*delta)
+                    ),
                 ),
-                evidence,
-            }
+            ]
         })
-        .collect()
+        .collect();
+    Finding {
+        severity: Severity::Info,
+        id: "clock.between_logs".into(),
+        phase: Phase::Sip,
+        summary: format!(
+            "{c_name}'s log runs {} from {e_name}'s ({n} SIP request{} both logged under one Call-ID, E's forwarding time included); log times are shown as logged, not corrected",
+            crate::time::signed_secs(median),
+            if n == 1 { "" } else { "s" }
+        ),
+        evidence,
+    }
 }
 
 /// When the client sent its request: its first encrypted record, else the end of the

@@ -286,37 +286,7 @@ fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
             .collect()
     };
     if candidates.is_empty() {
-        let mut names: Vec<(usize, String)> = by
-            .keys()
-            .filter(|w| matches!(w, Who::User(_) | Who::Line(_)))
-            .map(|w| {
-                let label = match w {
-                    Who::Line(n) => n.clone(),
-                    _ => w.label(),
-                };
-                let d = focus
-                    .users
-                    .iter()
-                    .map(|u| distance(&super::users::user_from(u).unwrap_or_default(), &label))
-                    .min()
-                    .unwrap_or(usize::MAX);
-                (d, label)
-            })
-            .collect();
-        names.sort();
-        let closest: Vec<String> = names.into_iter().take(5).map(|(_, n)| n).collect();
-        let summary = format!(
-            "{} does not appear in these inputs ({} users and lines do){}",
-            focus.users.join(", "),
-            by.keys()
-                .filter(|w| matches!(w, Who::User(_) | Who::Line(_)))
-                .count(),
-            if closest.is_empty() {
-                String::new()
-            } else {
-                format!("; the closest names: {}", closest.join(", "))
-            }
-        );
+        let summary = not_found(&by, &focus.users);
         return Pick {
             session: None,
             verdict: Some(inconclusive(summary.clone())),
@@ -393,6 +363,41 @@ fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
         focus: Some(report_focus(Some(i), summary)),
         notes: Vec::new(),
     }
+}
+
+/// Who the focus asked for is not in the inputs: say so, with the closest names there are.
+fn not_found(by: &BTreeMap<Who, Vec<usize>>, users: &[String]) -> String {
+    let mut names: Vec<(usize, String)> = by
+        .keys()
+        .filter(|w| matches!(w, Who::User(_) | Who::Line(_)))
+        .map(|w| {
+            let label = match w {
+                Who::Line(n) => n.clone(),
+                _ => w.label(),
+            };
+            let d = users
+                .iter()
+                .map(|u| distance(&super::users::user_from(u).unwrap_or_default(), &label))
+                .min()
+                .unwrap_or(usize::MAX);
+            (d, label)
+        })
+        .collect();
+    names.sort();
+    let closest: Vec<String> = names.into_iter().take(5).map(|(_, n)| n).collect();
+    let summary = format!(
+        "{} does not appear in these inputs ({} users and lines do){}",
+        users.join(", "),
+        by.keys()
+            .filter(|w| matches!(w, Who::User(_) | Who::Line(_)))
+            .count(),
+        if closest.is_empty() {
+            String::new()
+        } else {
+            format!("; the closest names: {}", closest.join(", "))
+        }
+    );
+    summary
 }
 
 /// How many users' latest sign-ins failed, which recovered, and whose the verdict is.
