@@ -51,52 +51,7 @@ pub(super) fn connection_phase(
                 evidence: vec![ctx.evidence(t, text.clone())],
             });
         }
-        let earlier: Vec<_> = failures
-            .iter()
-            .filter(|(f, _)| f.start_ts < c.start_ts)
-            .collect();
-        if !earlier.is_empty() {
-            let mut ev = Vec::new();
-            let mut what = Vec::new();
-            for (f, j) in &earlier {
-                if let Judgement::Failed {
-                    problem,
-                    summary,
-                    evidence,
-                } = j
-                {
-                    what.push(format!("{} ({problem}: {summary})", f.server));
-                    ev.extend(evidence.iter().map(|(t, n)| ctx.evidence(t, n.clone())));
-                }
-            }
-            // Another Expressway-E after a failure is a failover; the same one again, a retry.
-            let word = if earlier.iter().any(|(f, _)| f.server.ip != c.server.ip) {
-                "failover"
-            } else {
-                "retry"
-            };
-            let text = format!(
-                "{word}: {} failed before {} succeeded",
-                what.join("; "),
-                c.server
-            );
-            state.summary = format!(
-                "{} · after {word} from {}",
-                state.summary,
-                earlier
-                    .iter()
-                    .map(|(f, _)| f.server.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            findings.push(Finding {
-                severity: Severity::Warning,
-                id: format!("{}.{word}", phase.name()),
-                phase,
-                summary: text,
-                evidence: ev,
-            });
-        }
+        failover(ctx, phase, c, &failures, &mut state, findings);
         return state;
     }
     if let Some((
@@ -134,6 +89,65 @@ pub(super) fn connection_phase(
     state
 }
 
+/// Failures before the connection that got through: a failover to another Expressway-E,
+/// or a retry of the same one. A warning, and a note on the phase's summary.
+fn failover(
+    ctx: &Ctx<'_>,
+    phase: Phase,
+    c: &Connection<'_>,
+    failures: &[&&(&Connection<'_>, Judgement<'_>)],
+    state: &mut PhaseState,
+    findings: &mut Vec<Finding>,
+) {
+    let earlier: Vec<_> = failures
+        .iter()
+        .filter(|(f, _)| f.start_ts < c.start_ts)
+        .collect();
+    if earlier.is_empty() {
+        return;
+    }
+    let mut ev = Vec::new();
+    let mut what = Vec::new();
+    for (f, j) in &earlier {
+        if let Judgement::Failed {
+            problem,
+            summary,
+            evidence,
+        } = j
+        {
+            what.push(format!("{} ({problem}: {summary})", f.server));
+            ev.extend(evidence.iter().map(|(t, n)| ctx.evidence(t, n.clone())));
+        }
+    }
+    // Another Expressway-E after a failure is a failover; the same one again, a retry.
+    let word = if earlier.iter().any(|(f, _)| f.server.ip != c.server.ip) {
+        "failover"
+    } else {
+        "retry"
+    };
+    let text = format!(
+        "{word}: {} failed before {} succeeded",
+        what.join("; "),
+        c.server
+    );
+    state.summary = format!(
+        "{} · after {word} from {}",
+        state.summary,
+        earlier
+            .iter()
+            .map(|(f, _)| f.server.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    findings.push(Finding {
+        severity: Severity::Warning,
+        id: format!("{}.{word}", phase.name()),
+        phase,
+        summary: text,
+        evidence: ev,
+    });
+}
+
 /// REGISTERs visible in clear (SIP over UDP/TCP 5060) refine the SIP phase.
 pub(super) fn sip_in_clear(
     ctx: &Ctx<'_>,
@@ -142,40 +156,7 @@ pub(super) fn sip_in_clear(
     sip: &[&Tagged],
     state: &mut PhaseState,
 ) {
-    let mut registers: BTreeMap<String, (Option<&Tagged>, Vec<&Tagged>)> = BTreeMap::new();
-    for t in sip.iter().copied().filter(|t| t.event.ts >= attempt.start) {
-        match &t.event.kind {
-            EventKind::SipRequest {
-                client: c,
-                method,
-                call_id,
-                ..
-            } if c.ip == client && method == "REGISTER" => {
-                registers
-                    .entry(call_id.clone().unwrap_or_default())
-                    .or_default()
-                    .0
-                    .get_or_insert(t);
-            }
-            EventKind::SipResponse {
-                client: c,
-                code,
-                call_id,
-                cseq,
-                ..
-            } if c.ip == client
-                && *code >= 200
-                && cseq.as_deref().is_some_and(|s| s.ends_with("REGISTER")) =>
-            {
-                registers
-                    .entry(call_id.clone().unwrap_or_default())
-                    .or_default()
-                    .1
-                    .push(t);
-            }
-            _ => {}
-        }
-    }
+    let registers = registers_of(client, attempt, sip);
     let Some((_, (request, finals))) = registers.iter().next_back() else {
         return;
     };
@@ -219,4 +200,50 @@ pub(super) fn sip_in_clear(
             fix: None,
         };
     }
+}
+
+/// A REGISTER in clear and its final responses.
+type Registration<'a> = (Option<&'a Tagged>, Vec<&'a Tagged>);
+
+/// The client's REGISTERs in clear since the attempt's start, by Call-ID.
+fn registers_of<'a>(
+    client: IpAddr,
+    attempt: &Attempt,
+    sip: &[&'a Tagged],
+) -> BTreeMap<String, Registration<'a>> {
+    let mut registers: BTreeMap<String, Registration<'a>> = BTreeMap::new();
+    for t in sip.iter().copied().filter(|t| t.event.ts >= attempt.start) {
+        match &t.event.kind {
+            EventKind::SipRequest {
+                client: c,
+                method,
+                call_id,
+                ..
+            } if c.ip == client && method == "REGISTER" => {
+                registers
+                    .entry(call_id.clone().unwrap_or_default())
+                    .or_default()
+                    .0
+                    .get_or_insert(t);
+            }
+            EventKind::SipResponse {
+                client: c,
+                code,
+                call_id,
+                cseq,
+                ..
+            } if c.ip == client
+                && *code >= 200
+                && cseq.as_deref().is_some_and(|s| s.ends_with("REGISTER")) =>
+            {
+                registers
+                    .entry(call_id.clone().unwrap_or_default())
+                    .or_default()
+                    .1
+                    .push(t);
+            }
+            _ => {}
+        }
+    }
+    registers
 }

@@ -83,6 +83,9 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
     }
 }
 
+/// The session's verdict: the first failed phase; else the first inconclusive one; else
+/// inconclusive when the inputs stop before the sign-in could show its outcome; else ok
+/// when a phase is.
 fn verdict(
     states: &[PhaseState],
     inside: bool,
@@ -94,37 +97,7 @@ fn verdict(
         .enumerate()
         .find(|(_, s)| s.status == Status::Failed)
     {
-        let phase = Phase::ALL[i];
-        let fault = format!(
-            "{}.{}",
-            phase.name(),
-            s.problem.as_deref().unwrap_or("failed")
-        );
-        findings.insert(
-            0,
-            Finding {
-                severity: Severity::Fault,
-                id: fault.clone(),
-                phase,
-                summary: s.summary.clone(),
-                evidence: s.evidence.clone(),
-            },
-        );
-        return Verdict {
-            status: Status::Failed,
-            phase: Some(phase),
-            fix: s
-                .fix
-                .clone()
-                .or_else(|| fix_for(&fault).map(str::to_string)),
-            summary: s
-                .meaning
-                .clone()
-                .unwrap_or_else(|| meaning_for(&fault).unwrap_or("failed").to_string()),
-            fault: Some(fault),
-            evidence: s.evidence.clone(),
-            session: None,
-        };
+        return failed(Phase::ALL[i], s, findings);
     }
     let quiet = |status, phase, summary: String, evidence| Verdict {
         status,
@@ -195,4 +168,118 @@ fn verdict(
         "no phase of the sign-in could be settled from the inputs".into(),
         Vec::new(),
     )
+}
+
+/// A failed phase: its fault, with the catalog's meaning and fix unless a log line gave
+/// sharper ones; the fault finding goes first.
+fn failed(phase: Phase, s: &PhaseState, findings: &mut Vec<Finding>) -> Verdict {
+    let fault = format!(
+        "{}.{}",
+        phase.name(),
+        s.problem.as_deref().unwrap_or("failed")
+    );
+    findings.insert(
+        0,
+        Finding {
+            severity: Severity::Fault,
+            id: fault.clone(),
+            phase,
+            summary: s.summary.clone(),
+            evidence: s.evidence.clone(),
+        },
+    );
+    Verdict {
+        status: Status::Failed,
+        phase: Some(phase),
+        fix: s
+            .fix
+            .clone()
+            .or_else(|| fix_for(&fault).map(str::to_string)),
+        summary: s
+            .meaning
+            .clone()
+            .unwrap_or_else(|| meaning_for(&fault).unwrap_or("failed").to_string()),
+        fault: Some(fault),
+        evidence: s.evidence.clone(),
+        session: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn states(statuses: [Status; 5]) -> Vec<PhaseState> {
+        statuses
+            .iter()
+            .map(|&s| PhaseState::new(s, format!("{} here", s.name())))
+            .collect()
+    }
+
+    use Status::{Failed, Inconclusive, NotObserved, Ok};
+
+    #[test]
+    fn the_first_failed_phase_is_the_verdict_and_its_fault_finding_comes_first() {
+        let mut s = states([Ok, Ok, Inconclusive, Failed, Failed]);
+        s[3].problem = Some("register_rejected".into());
+        let mut findings = vec![Finding {
+            severity: Severity::Info,
+            id: "a.note".into(),
+            phase: Phase::Sip,
+            summary: String::new(),
+            evidence: Vec::new(),
+        }];
+        let v = verdict(&s, false, true, &mut findings);
+        assert_eq!(v.status, Failed);
+        assert_eq!(v.phase, Some(Phase::Sip));
+        assert_eq!(v.fault.as_deref(), Some("sip.register_rejected"));
+        assert!(v.fix.is_some(), "the catalog's fix for a known fault");
+        assert_eq!(findings[0].id, "sip.register_rejected");
+        assert_eq!(findings[0].severity, Severity::Fault);
+    }
+
+    #[test]
+    fn an_inconclusive_phase_outranks_ok() {
+        let v = verdict(
+            &states([Ok, Ok, Inconclusive, Ok, NotObserved]),
+            false,
+            true,
+            &mut Vec::new(),
+        );
+        assert_eq!((v.status, v.phase), (Inconclusive, Some(Phase::Xmpp)));
+    }
+
+    #[test]
+    fn inputs_that_stop_before_the_outcome_are_never_ok() {
+        let nothing_after = |s| verdict(&states(s), false, true, &mut Vec::new());
+        // Discovery alone: no connection to Expressway-E after it.
+        let v = nothing_after([Ok, NotObserved, NotObserved, NotObserved, NotObserved]);
+        assert_eq!((v.status, v.phase), (Inconclusive, Some(Phase::Provisioning)));
+        // TLS to 8443 and nothing after: the answer inside TLS decided.
+        let v = nothing_after([Ok, Ok, NotObserved, NotObserved, NotObserved]);
+        assert_eq!((v.status, v.phase), (Inconclusive, Some(Phase::Provisioning)));
+        assert!(v.summary.contains("inside TLS"), "{}", v.summary);
+        // Nothing settled at all.
+        let v = nothing_after([NotObserved; 5]);
+        assert_eq!((v.status, v.phase), (Inconclusive, None));
+    }
+
+    #[test]
+    fn a_sign_in_that_got_through_is_ok() {
+        let v = verdict(
+            &states([Ok, Ok, Ok, Ok, NotObserved]),
+            false,
+            true,
+            &mut Vec::new(),
+        );
+        assert_eq!((v.status, v.fault), (Ok, None));
+        // Inside the network, discovery's answer and a CUCM reached is the whole story.
+        let v = verdict(
+            &states([Ok, NotObserved, NotObserved, NotObserved, NotObserved]),
+            true,
+            true,
+            &mut Vec::new(),
+        );
+        assert_eq!(v.status, Ok);
+    }
 }
