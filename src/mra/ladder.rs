@@ -58,29 +58,7 @@ pub fn build<'t>(
     places: &Places<'_>,
     states: &[PhaseState],
 ) -> (Vec<LadderStep>, usize) {
-    // Frames and lines the failed phases cite are the failed steps; a certificate only when
-    // the failure is about it (a chain cited as context of a later failure is not).
-    let cited_by = |cert: bool| -> BTreeSet<(String, Option<u64>, Option<u64>)> {
-        states
-            .iter()
-            .filter(|s| s.status == Status::Failed)
-            .filter(|s| !cert || s.problem.as_deref().is_some_and(is_certificate_problem))
-            .flat_map(|s| &s.evidence)
-            .map(|e| (e.input.clone(), e.frame, e.line))
-            .collect()
-    };
-    let (cited, cited_cert) = (cited_by(false), cited_by(true));
-    let mut raw: Vec<(&Tagged, Party, Party, String, Mark)> = Vec::new();
-    let mut seen: BTreeSet<(usize, u64)> = BTreeSet::new();
-    for tx in txs {
-        for t in [tx.query, tx.response, tx.icmp].into_iter().flatten() {
-            if seen.insert((t.input, t.event.frame))
-                && let Some((from, to, label, bad)) = dns_step(&t.event.kind)
-            {
-                raw.push((t, from, to, label, bad));
-            }
-        }
-    }
+    let mut raw = dns_steps(txs);
     // A connection's (or a datagram's) step between the client and the server it went to.
     let mut push_step = |t: &'t Tagged, server: Party, port: u16| {
         if let Some((from_client, label, mark)) = connection_step(&t.event.kind, port) {
@@ -105,6 +83,35 @@ pub fn build<'t>(
             push_step(t, places.server(server.ip), 5060);
         }
     }
+    raw.extend(log_steps(ctx, hits));
+    raw.sort_by_key(|(t, ..)| (t.event.ts, t.input, t.event.frame, line_of(t)));
+    let total = raw.len();
+    raw.truncate(MAX_STEPS);
+    (drawn(ctx, raw, states), total.saturating_sub(MAX_STEPS))
+}
+
+/// A step before it is drawn: the event, from, to, label, how it can be failed.
+type RawStep<'t> = (&'t Tagged, Party, Party, String, Mark);
+
+/// Each DNS query, answer and ICMP error once.
+fn dns_steps<'t>(txs: &[&Transaction<'t>]) -> Vec<RawStep<'t>> {
+    let mut raw = Vec::new();
+    let mut seen: BTreeSet<(usize, u64)> = BTreeSet::new();
+    for tx in txs {
+        for t in [tx.query, tx.response, tx.icmp].into_iter().flatten() {
+            if seen.insert((t.input, t.event.frame))
+                && let Some((from, to, label, bad)) = dns_step(&t.event.kind)
+            {
+                raw.push((t, from, to, label, bad));
+            }
+        }
+    }
+    raw
+}
+
+/// Log lines as notes on the box that wrote them (a Jabber log's on the client).
+fn log_steps<'t>(ctx: &Ctx<'_>, hits: &[&'t Tagged]) -> Vec<RawStep<'t>> {
+    let mut raw = Vec::new();
     for t in hits {
         if let EventKind::LogSignature {
             signature,
@@ -123,14 +130,27 @@ pub fn build<'t>(
             } else {
                 Mark::Plain
             };
-            raw.push((t, party, party, signature.clone(), mark));
+            raw.push((*t, party, party, signature.clone(), mark));
         }
     }
-    raw.sort_by_key(|(t, ..)| (t.event.ts, t.input, t.event.frame, line_of(t)));
-    let total = raw.len();
-    let steps = raw
-        .into_iter()
-        .take(MAX_STEPS)
+    raw
+}
+
+/// The steps as drawn, failed where they fail by themselves or a failed phase cites them.
+fn drawn(ctx: &Ctx<'_>, raw: Vec<RawStep<'_>>, states: &[PhaseState]) -> Vec<LadderStep> {
+    // Frames and lines the failed phases cite are the failed steps; a certificate only when
+    // the failure is about it (a chain cited as context of a later failure is not).
+    let cited_by = |cert: bool| -> BTreeSet<(String, Option<u64>, Option<u64>)> {
+        states
+            .iter()
+            .filter(|s| s.status == Status::Failed)
+            .filter(|s| !cert || s.problem.as_deref().is_some_and(is_certificate_problem))
+            .flat_map(|s| &s.evidence)
+            .map(|e| (e.input.clone(), e.frame, e.line))
+            .collect()
+    };
+    let (cited, cited_cert) = (cited_by(false), cited_by(true));
+    raw.into_iter()
         .map(|(t, from, to, label, mark)| {
             let ev = ctx.evidence(t, "");
             let key = (ev.input.clone(), ev.frame, ev.line);
@@ -151,8 +171,7 @@ pub fn build<'t>(
                 line: ev.line,
             }
         })
-        .collect();
-    (steps, total.saturating_sub(MAX_STEPS))
+        .collect()
 }
 
 /// E or C as the host name says it by the usual conventions (`expc01`, `exp-e`, `vcs-c`,
@@ -245,8 +264,14 @@ fn dns_step(kind: &EventKind) -> Option<(Party, Party, String, Mark)> {
 
 /// A connection event as (sent by the client?, label, mark).
 fn connection_step(kind: &EventKind, port: u16) -> Option<(bool, String, Mark)> {
+    tcp_step(kind, port)
+        .or_else(|| tls_step(kind))
+        .or_else(|| xmpp_step(kind))
+        .or_else(|| sip_step(kind))
+}
+
+fn tcp_step(kind: &EventKind, port: u16) -> Option<(bool, String, Mark)> {
     use Mark::{Bad, Citable, Plain};
-    let by_client = |side: &Side| *side == Side::Client;
     Some(match kind {
         EventKind::TcpSyn { retransmission, .. } => {
             let again = if *retransmission { " (again)" } else { "" };
@@ -256,6 +281,17 @@ fn connection_step(kind: &EventKind, port: u16) -> Option<(bool, String, Mark)> 
         EventKind::TcpRst { from, .. } => (by_client(from), "RST".into(), Bad),
         EventKind::TcpFin { from, .. } => (by_client(from), "FIN".into(), Citable),
         EventKind::IcmpUnreachable { reason, .. } => (false, format!("ICMP {reason}"), Bad),
+        _ => return None,
+    })
+}
+
+fn by_client(side: &Side) -> bool {
+    *side == Side::Client
+}
+
+fn tls_step(kind: &EventKind) -> Option<(bool, String, Mark)> {
+    use Mark::{Bad, Citable, Plain};
+    Some(match kind {
         EventKind::TlsClientHello { sni, .. } => {
             let label = match sni {
                 Some(s) => format!("ClientHello SNI {s}"),
@@ -304,6 +340,13 @@ fn connection_step(kind: &EventKind, port: u16) -> Option<(bool, String, Mark)> 
             };
             (by_client(from), label.into(), Plain)
         }
+        _ => return None,
+    })
+}
+
+fn xmpp_step(kind: &EventKind) -> Option<(bool, String, Mark)> {
+    use Mark::{Bad, Plain};
+    Some(match kind {
         EventKind::XmppStreamOpen { from, to, .. } => {
             let label = match to {
                 Some(to) => format!("<stream to={to}>"),
@@ -323,13 +366,19 @@ fn connection_step(kind: &EventKind, port: u16) -> Option<(bool, String, Mark)> 
         EventKind::XmppStreamError {
             from, condition, ..
         } => (by_client(from), format!("stream error {condition}"), Bad),
-        EventKind::SipRequest { method, .. } => (true, method.clone(), Plain),
+        _ => return None,
+    })
+}
+
+fn sip_step(kind: &EventKind) -> Option<(bool, String, Mark)> {
+    Some(match kind {
+        EventKind::SipRequest { method, .. } => (true, method.clone(), Mark::Plain),
         // A 401/407 is the usual digest challenge, not a failure by itself.
         EventKind::SipResponse { code, reason, .. } => {
             let mark = if *code >= 400 && *code != 401 && *code != 407 {
-                Bad
+                Mark::Bad
             } else {
-                Citable
+                Mark::Citable
             };
             (false, format!("{code} {reason}"), mark)
         }

@@ -291,65 +291,19 @@ fn only_user_near(candidates: &[(i64, String)], ts: i64, timed: bool) -> Option<
 /// A line that gives only the client's address: the user other lines of that address name
 /// near it in time, when they name one user only and no unnamed sign-in (an OAuth client)
 /// starts from it then (a NAT shared by several users links nothing); a sign-in start itself
-/// only on an address one user has to themselves. Lines that name their user themselves vote first: a refresh REGISTER that got
-/// its user through its Call-ID says less of who else signs in from that address; it is
-/// heard only when no such line is near.
+/// only on an address one user has to themselves. Lines that name their user themselves vote
+/// first: a refresh REGISTER that got its user through its Call-ID says less of who else
+/// signs in from that address; it is heard only when no such line is near.
 fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
-    let mut direct: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::default();
-    let mut linked: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::default();
-    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
-        let (Some(ip), Some(u)) = (k.client, u) else {
-            continue;
-        };
-        if t.event.ts == crate::time::UNKNOWN {
-            continue;
-        }
-        let to = if k.user.is_some() {
-            &mut direct
-        } else {
-            &mut linked
-        };
-        to.entry(ip).or_default().push((t.event.ts, u.clone()));
-    }
-    // A sign-in from the address that names no one competes with the named ones.
-    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
-        if let (Some(ip), None) = (k.client, u)
-            && t.event.kind.role() == Some(Role::SignInStart)
-            && t.event.ts != crate::time::UNKNOWN
-        {
-            direct
-                .entry(ip)
-                .or_default()
-                .push((t.event.ts, UNNAMED.to_string()));
-        }
-    }
+    let (direct, linked) = address_votes(hits, keys, user);
     let near = |list: Option<&Vec<(i64, String)>>, ts: i64| {
         list.is_some_and(|l| {
             l.iter()
                 .any(|(at, _)| at.abs_diff(ts) <= LINK_WINDOW_NS as u64)
         })
     };
-    // Who was ever named at each address, and when each named user's REGISTERs came from it.
-    let mut users_at: HashMap<IpAddr, Vec<&str>> = HashMap::default();
-    for list in [&direct, &linked] {
-        for (ip, named) in list.iter() {
-            let at = users_at.entry(*ip).or_default();
-            for (_, u) in named {
-                if u != UNNAMED && !at.contains(&u.as_str()) {
-                    at.push(u);
-                }
-            }
-        }
-    }
-    // Each address's REGISTER times and users, looked up per sign-in start (not scanned).
-    let mut registers: HashMap<IpAddr, Vec<(i64, &str)>> = HashMap::default();
-    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
-        if t.event.kind.role().and_then(Role::trail) == Some("REGISTER")
-            && let (Some(ip), Some(u)) = (k.client, u)
-        {
-            registers.entry(ip).or_default().push((t.event.ts, u));
-        }
-    }
+    let users_at = users_at(&direct, &linked);
+    let registers = register_times(hits, keys, user);
     let mut found: Vec<(usize, String)> = Vec::new();
     for (i, (t, k)) in hits.iter().zip(keys).enumerate() {
         let ts = t.event.ts;
@@ -385,6 +339,77 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
     for (i, u) in found {
         user[i] = Some(u);
     }
+}
+
+/// Per client address, the users its timed lines name: by lines that name their user
+/// themselves (with the unnamed sign-in starts, which compete with them), and by lines
+/// linked to a user some other way.
+fn address_votes(hits: &[&Tagged], keys: &[Keys], user: &[Option<String>]) -> (Votes, Votes) {
+    let mut direct: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::default();
+    let mut linked: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::default();
+    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
+        let (Some(ip), Some(u)) = (k.client, u) else {
+            continue;
+        };
+        if t.event.ts == crate::time::UNKNOWN {
+            continue;
+        }
+        let to = if k.user.is_some() {
+            &mut direct
+        } else {
+            &mut linked
+        };
+        to.entry(ip).or_default().push((t.event.ts, u.clone()));
+    }
+    // A sign-in from the address that names no one competes with the named ones.
+    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
+        if let (Some(ip), None) = (k.client, u)
+            && t.event.kind.role() == Some(Role::SignInStart)
+            && t.event.ts != crate::time::UNKNOWN
+        {
+            direct
+                .entry(ip)
+                .or_default()
+                .push((t.event.ts, UNNAMED.to_string()));
+        }
+    }
+    (direct, linked)
+}
+
+/// Per client address: (time, user) of the lines that name one.
+type Votes = HashMap<IpAddr, Vec<(i64, String)>>;
+
+/// Who was ever named at each address.
+fn users_at<'v>(direct: &'v Votes, linked: &'v Votes) -> HashMap<IpAddr, Vec<&'v str>> {
+    let mut users_at: HashMap<IpAddr, Vec<&str>> = HashMap::default();
+    for list in [direct, linked] {
+        for (ip, named) in list.iter() {
+            let at = users_at.entry(*ip).or_default();
+            for (_, u) in named {
+                if u != UNNAMED && !at.contains(&u.as_str()) {
+                    at.push(u);
+                }
+            }
+        }
+    }
+    users_at
+}
+
+/// Each address's REGISTER times and users, looked up per sign-in start (not scanned).
+fn register_times<'u>(
+    hits: &[&Tagged],
+    keys: &[Keys],
+    user: &'u [Option<String>],
+) -> HashMap<IpAddr, Vec<(i64, &'u str)>> {
+    let mut registers: HashMap<IpAddr, Vec<(i64, &str)>> = HashMap::default();
+    for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
+        if t.event.kind.role().and_then(Role::trail) == Some("REGISTER")
+            && let (Some(ip), Some(u)) = (k.client, u)
+        {
+            registers.entry(ip).or_default().push((t.event.ts, u));
+        }
+    }
+    registers
 }
 
 /// A directory number is the line of the user whose registration carried it (by Call-ID or

@@ -254,10 +254,16 @@ mod tests {
         let nothing_after = |s| verdict(&states(s), false, true, &mut Vec::new());
         // Discovery alone: no connection to Expressway-E after it.
         let v = nothing_after([Ok, NotObserved, NotObserved, NotObserved, NotObserved]);
-        assert_eq!((v.status, v.phase), (Inconclusive, Some(Phase::Provisioning)));
+        assert_eq!(
+            (v.status, v.phase),
+            (Inconclusive, Some(Phase::Provisioning))
+        );
         // TLS to 8443 and nothing after: the answer inside TLS decided.
         let v = nothing_after([Ok, Ok, NotObserved, NotObserved, NotObserved]);
-        assert_eq!((v.status, v.phase), (Inconclusive, Some(Phase::Provisioning)));
+        assert_eq!(
+            (v.status, v.phase),
+            (Inconclusive, Some(Phase::Provisioning))
+        );
         assert!(v.summary.contains("inside TLS"), "{}", v.summary);
         // Nothing settled at all.
         let v = nothing_after([NotObserved; 5]);
