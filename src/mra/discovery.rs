@@ -293,17 +293,22 @@ pub(super) fn discovery_phase(
         state.summary = format!("{uds_note}_collab-edge._tls → {targets}{addr_note}");
         return state;
     }
+    srv_failed(ctx, edge_txs, uds_txs, &uds_note)
+}
+
+/// No `_collab-edge` lookup was answered with records: no answer, NXDOMAIN or an empty
+/// answer (the record is missing), or a DNS error.
+fn srv_failed(
+    ctx: &Ctx<'_>,
+    edge_txs: &[&Transaction<'_>],
+    uds_txs: &[&Transaction<'_>],
+    uds_note: &str,
+) -> PhaseState {
     let last = edge_txs.last().expect("not empty");
-    let (problem, what) = match last.rcode() {
-        None => ("dns_unanswered", format!("{} got no answer", last.name)),
-        Some(0 | 3) => (
-            "collab_edge_missing",
-            format!("{} {}", last.name, last.outcome()),
-        ),
-        Some(r) => (
-            "dns_error",
-            format!("{} answered {}", last.name, crate::model::rcode_name(r)),
-        ),
+    let problem = match last.rcode() {
+        None => "dns_unanswered",
+        Some(0 | 3) => "collab_edge_missing",
+        Some(_) => "dns_error",
     };
     let mut state = PhaseState::new(
         Status::Failed,
@@ -315,6 +320,5 @@ pub(super) fn discovery_phase(
             .evidence
             .push(ctx.evidence(t.decisive(), format!("{}: {}", t.name, t.outcome())));
     }
-    let _ = what;
     state
 }

@@ -249,85 +249,97 @@ pub fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
             (Some(h), _) => h.clone(),
             (None, _) => b.container.to_string(),
         };
-        let traversal: Vec<String> = b
-            .zones
-            .iter()
-            .map(|(z, _)| z)
-            .filter(|z| is_traversal(z))
-            .map(|z| {
-                let peers = if z.peers.is_empty() {
-                    String::new()
-                } else {
-                    format!(" → {}", z.peers.join(", "))
-                };
-                let status = z
-                    .status
-                    .as_deref()
-                    .map_or(String::new(), |s| format!(", {s}"));
-                format!(
-                    "{} ({}{peers}{status})",
-                    zone_label(z),
-                    z.kind.as_deref().unwrap_or("")
-                )
-            })
-            .collect();
-        let version = b
-            .version
-            .as_deref()
-            .map_or(String::new(), |v| format!(", version {v}"));
-        let zones_text = if traversal.is_empty() {
-            String::new()
-        } else {
-            format!("; traversal: {}", traversal.join("; "))
-        };
-        let (said, line) = b.said;
-        out.push(Finding {
-            severity: Severity::Info,
-            id: "config.expressway".into(),
-            phase: Phase::Provisioning,
-            summary: format!(
-                "{who} is {} by its own dumps{version}{zones_text}",
-                role_name(b.role)
-            ),
-            evidence: vec![line_evidence(
-                ctx,
-                said,
-                line,
-                "the dump that says it".into(),
-            )],
-        });
+        out.push(described(ctx, &b, &who));
         if let (Some(ExpresswayRole::C), Some(config)) = (b.role, b.config) {
             let zones: Vec<ZoneDump> = b.zones.iter().map(|(z, _)| z.clone()).collect();
             out.extend(unnamed_peers(ctx, config, &who, &zones));
         }
-        for (z, shown) in &b.zones {
-            let (Some(status), Some((t, line))) = (&z.status, shown) else {
-                continue;
-            };
-            if ["active", "on", "ok"].contains(&status.to_ascii_lowercase().as_str()) {
-                continue;
-            }
-            let why = if is_traversal(z) {
-                ": the traversal zone carries MRA's SIP and the C→E tunnels"
+        out.extend(zones_down(ctx, &b, &who));
+    }
+    out
+}
+
+/// The note on one Expressway: host, role, version, traversal zones with peers and status.
+fn described(ctx: &Ctx<'_>, b: &Expressway<'_>, who: &str) -> Finding {
+    let traversal: Vec<String> = b
+        .zones
+        .iter()
+        .map(|(z, _)| z)
+        .filter(|z| is_traversal(z))
+        .map(|z| {
+            let peers = if z.peers.is_empty() {
+                String::new()
             } else {
-                ""
+                format!(" → {}", z.peers.join(", "))
             };
-            out.push(Finding {
-                severity: Severity::Warning,
-                id: "config.zone_down".into(),
-                phase: Phase::Sip,
-                summary: format!(
-                    "{who}'s status dump shows {} {status} when the logs were collected{why}",
-                    zone_label(z)
-                ),
-                evidence: vec![line_evidence(
-                    ctx,
-                    t,
-                    *line,
-                    format!("{} {status}", zone_label(z)),
-                )],
-            });
+            let status = z
+                .status
+                .as_deref()
+                .map_or(String::new(), |s| format!(", {s}"));
+            format!(
+                "{} ({}{peers}{status})",
+                zone_label(z),
+                z.kind.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let version = b
+        .version
+        .as_deref()
+        .map_or(String::new(), |v| format!(", version {v}"));
+    let zones_text = if traversal.is_empty() {
+        String::new()
+    } else {
+        format!("; traversal: {}", traversal.join("; "))
+    };
+    let (said, line) = b.said;
+    Finding {
+        severity: Severity::Info,
+        id: "config.expressway".into(),
+        phase: Phase::Provisioning,
+        summary: format!(
+            "{who} is {} by its own dumps{version}{zones_text}",
+            role_name(b.role)
+        ),
+        evidence: vec![line_evidence(
+            ctx,
+            said,
+            line,
+            "the dump that says it".into(),
+        )],
+    }
+}
+
+/// A warning per zone a status dump shows other than active.
+fn zones_down(ctx: &Ctx<'_>, b: &Expressway<'_>, who: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (z, shown) in &b.zones {
+        let (Some(status), Some((t, line))) = (&z.status, shown) else {
+            continue;
+        };
+        if ["active", "on", "ok"].contains(&status.to_ascii_lowercase().as_str()) {
+            continue;
         }
+        let why = if is_traversal(z) {
+            ": the traversal zone carries MRA's SIP and the C→E tunnels"
+        } else {
+            ""
+        };
+        out.push(Finding {
+            severity: Severity::Warning,
+            id: "config.zone_down".into(),
+            phase: Phase::Sip,
+            summary: format!(
+                "{who}'s status dump shows {} {status} when the logs were collected{why}",
+                zone_label(z)
+            ),
+            evidence: vec![line_evidence(
+                ctx,
+                t,
+                *line,
+                format!("{} {status}", zone_label(z)),
+            )],
+        });
     }
     out
 }

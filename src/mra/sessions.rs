@@ -271,12 +271,35 @@ fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
         }
         t
     });
-    let report_focus = |session: Option<usize>, summary: String| Focus {
+    let found = focused(sessions, focus, &by, at_text.as_deref().unwrap_or_default());
+    let report = Focus {
         users: focus.users.clone(),
-        at: at_text.clone(),
-        session: session.map(|i| sessions[i].id),
-        summary,
+        at: at_text,
+        session: found.shown.map(|i| sessions[i].id),
+        summary: found.summary.clone(),
     };
+    Pick {
+        session: found.shown.filter(|_| found.settled),
+        verdict: (!found.settled).then(|| inconclusive(found.summary)),
+        focus: Some(report),
+        notes: Vec::new(),
+    }
+}
+
+/// What a focus found: the session it shows, whether that session is the verdict's (else
+/// the verdict is inconclusive), and the sentence that says so.
+struct Found {
+    shown: Option<usize>,
+    settled: bool,
+    summary: String,
+}
+
+fn focused(
+    sessions: &[Session],
+    focus: &FocusSpec,
+    by: &BTreeMap<Who, Vec<usize>>,
+    at_text: &str,
+) -> Found {
     let mut candidates: Vec<usize> = if focus.users.is_empty() {
         (0..sessions.len()).collect()
     } else {
@@ -286,12 +309,11 @@ fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
             .collect()
     };
     if candidates.is_empty() {
-        let summary = not_found(&by, &focus.users);
-        return Pick {
-            session: None,
-            verdict: Some(inconclusive(summary.clone())),
-            focus: Some(report_focus(None, summary)),
-            notes: Vec::new(),
+        let summary = not_found(by, &focus.users);
+        return Found {
+            shown: None,
+            settled: false,
+            summary,
         };
     }
     candidates.sort_by_key(|&i| (sessions[i].start_ns, i));
@@ -307,11 +329,10 @@ fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
             candidates.len(),
             sessions[i].id
         );
-        return Pick {
-            session: Some(i),
-            verdict: None,
-            focus: Some(report_focus(Some(i), summary)),
-            notes: Vec::new(),
+        return Found {
+            shown: Some(i),
+            settled: true,
+            summary,
         };
     };
     // Nearest to `at`; among equals (inside, or as near), a failed one, then the latest.
@@ -327,11 +348,10 @@ fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
         })
         .expect("not empty");
     let gap = away(&sessions[i], at);
+    let s = &sessions[i];
     if gap > FOCUS_WINDOW_NS as u64 {
-        let s = &sessions[i];
         let summary = format!(
-            "{who_text}: no sign-in within 15 min of {}; the nearest is session {} ({} – {}, {} away{})",
-            at_text.clone().unwrap_or_default(),
+            "{who_text}: no sign-in within 15 min of {at_text}; the nearest is session {} ({} – {}, {} away{})",
             s.id,
             s.start,
             s.end,
@@ -341,27 +361,24 @@ fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
                 None => format!(", {}", s.verdict.status.name()),
             }
         );
-        return Pick {
-            session: None,
-            verdict: Some(inconclusive(summary.clone())),
-            focus: Some(report_focus(Some(i), summary)),
-            notes: Vec::new(),
+        return Found {
+            shown: Some(i),
+            settled: false,
+            summary,
         };
     }
     let summary = format!(
-        "{who_text} at {}: session {} ({} – {}), attempt {} of {}",
-        at_text.clone().unwrap_or_default(),
-        sessions[i].id,
-        sessions[i].start,
-        sessions[i].end,
-        sessions[i].attempt,
-        by.get(&who_of(&sessions[i])).map_or(1, Vec::len),
+        "{who_text} at {at_text}: session {} ({} – {}), attempt {} of {}",
+        s.id,
+        s.start,
+        s.end,
+        s.attempt,
+        by.get(&who_of(s)).map_or(1, Vec::len),
     );
-    Pick {
-        session: Some(i),
-        verdict: None,
-        focus: Some(report_focus(Some(i), summary)),
-        notes: Vec::new(),
+    Found {
+        shown: Some(i),
+        settled: true,
+        summary,
     }
 }
 
