@@ -270,13 +270,15 @@ fn main() -> ExitCode {
                         && std::io::stdout().is_terminal()
                 }
             };
-            let text = match format {
-                Format::Text if quiet => mradiag::report::text::verdict_line(&report),
-                Format::Text => mradiag::report::text::render_with(&report, colour),
-                Format::Json => report.to_json(),
-                Format::Md => mradiag::report::markdown::render(&report),
-                Format::Html => mradiag::report::html::render(&report),
+            use mradiag::report::Format as Rendering;
+            let rendering = match format {
+                Format::Text if quiet => Rendering::VerdictLine,
+                Format::Text => Rendering::Text { colour },
+                Format::Json => Rendering::Json,
+                Format::Md => Rendering::Markdown,
+                Format::Html => Rendering::Html,
             };
+            let text = rendering.render(&report);
             let code = if !readable {
                 2
             } else if report.verdict.fault.is_some() {

@@ -469,6 +469,64 @@ fn unnamed_peers(ctx: &Ctx<'_>, t: &Tagged, who: &str, zones: &[ZoneDump]) -> Ve
 mod tests {
     use super::*;
 
+    fn dump(input: usize, host: &str, role: ExpresswayRole) -> Tagged {
+        Tagged {
+            input,
+            event: crate::model::Event {
+                frame: 0,
+                ts: 0,
+                kind: EventKind::ExpresswayDump {
+                    line: 1,
+                    host: Some(host.into()),
+                    domain: None,
+                    role: Some(role),
+                    role_line: Some(2),
+                    version: None,
+                    zones: Vec::new(),
+                    unified_cm: Vec::new(),
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn a_role_comes_from_the_dumps_then_from_the_host_name() {
+        let inputs: Vec<String> = [
+            "edge.tar.gz:xconf_dump_edge1.txt",
+            "core.tar.gz:xconf_dump_core1.txt",
+            "both/xconf_dump_edge1.txt",
+            "both/xconf_dump_core1.txt",
+        ]
+        .map(String::from)
+        .to_vec();
+        let dumps = [
+            dump(0, "edge1.example.com", ExpresswayRole::E),
+            dump(1, "core1", ExpresswayRole::C),
+            dump(2, "edge1", ExpresswayRole::E),
+            dump(3, "core1", ExpresswayRole::C),
+        ];
+        let roles = Roles::from_dumps(&inputs, &dumps);
+        // A file of a bundle whose dump says E, whatever its name.
+        assert_eq!(
+            roles.of("edge.tar.gz:loggingsnapshot_x.txt", None),
+            Party::ExpresswayE
+        );
+        // A log line's host by the dump of that host, from any bundle; the host's dump
+        // outranks the bundle's (two boxes' logs gathered in one bundle).
+        assert_eq!(
+            roles.of("core.tar.gz:all.log", Some("EDGE1.example.com")),
+            Party::ExpresswayE
+        );
+        assert_eq!(roles.of("other.log", Some("core1")), Party::ExpresswayC);
+        // A folder whose dumps say both roles says nothing by itself: the name decides.
+        assert_eq!(roles.of("both/network_log", None), Party::Expressway);
+        assert_eq!(
+            roles.of("both/network_log", Some("vcs-c2")),
+            Party::ExpresswayC
+        );
+        assert_eq!(roles.of("x.log", Some("mail1")), Party::Expressway);
+    }
+
     #[test]
     fn the_home_node_is_the_same_a_short_form_or_missing() {
         let configured = ["cucm-pub.example.local", "10.0.40.6"];

@@ -273,6 +273,31 @@ pub const USERS_SHOWN: usize = 40;
 pub const USERS_LISTED_WHOLE: usize = 12;
 pub const NOTES_SHOWN: usize = 60;
 
+/// The ways a report is written out. A new format is a module beside `text`, `markdown` and
+/// `html` with a `render(&Report) -> String`, and a variant here; the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The terminal report, in colour or not.
+    Text { colour: bool },
+    /// The verdict line alone (`--quiet`).
+    VerdictLine,
+    Json,
+    Markdown,
+    Html,
+}
+
+impl Format {
+    pub fn render(self, report: &Report) -> String {
+        match self {
+            Format::Text { colour } => text::render_with(report, colour),
+            Format::VerdictLine => text::verdict_line(report),
+            Format::Json => report.to_json(),
+            Format::Markdown => markdown::render(report),
+            Format::Html => html::render(report),
+        }
+    }
+}
+
 impl Report {
     /// The sessions a reader is shown: all of them, or, past [`SESSIONS_SHOWN`] (a bundle
     /// of thousands of users), the verdict's and the latest of each failing user's, at most
