@@ -675,6 +675,9 @@ pub fn report(
     let clock = crate::certs::Clock {
         at: trust.at,
         latest: &latest,
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64),
     };
     let analysis = mra::analyze(&names, &tagged, catalog, &anchors, &clock, focus);
     let domain = analysis

@@ -364,6 +364,8 @@ pub fn file_chains(
 pub struct Clock<'a> {
     pub at: Option<i64>,
     pub latest: &'a [Option<i64>],
+    /// The wall clock, read by the shell: the core never reads it.
+    pub now: i64,
 }
 
 impl Clock<'_> {
@@ -390,10 +392,7 @@ impl Clock<'_> {
         if let Some(ts) = latest(false) {
             return (ts, "the latest time in the inputs");
         }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64);
-        (now, "now, as no input holds a time; give --at")
+        (self.now, "now, as no input holds a time; give --at")
     }
 }
 
