@@ -62,7 +62,7 @@ discover() {
 }
 
 scenario_happy_tls12() {
-  start happy-tls12 "A complete sign-in over TLS 1.2: SRV and A lookups, HTTPS on 8443, XMPP with STARTTLS on 5222, SIP over TLS on 5061. No fault."
+  start happy-tls12 "A complete sign-in over TLS 1.2: SRV and A lookups, HTTPS on 8443, XMPP with STARTTLS on 5222, SIP over TLS on 5061. No fault. The daemons accept the sign-in, but the capture shows only the TLS handshakes: without keys or Expressway logs mradiag says inconclusive, never ok."
   dns "$EDGE_SRV" "$EXPE1_A"
   tls_server 10.77.0.10 8443 expe-good -tls1_2
   tls_server 10.77.0.10 5061 expe-good -tls1_2
@@ -77,7 +77,7 @@ scenario_happy_tls12() {
 }
 
 scenario_happy_tls13() {
-  start happy-tls13 "A complete sign-in over TLS 1.3 (certificates encrypted, so not visible). No fault."
+  start happy-tls13 "A complete sign-in over TLS 1.3 (certificates encrypted, so not visible). No fault. The daemons accept the sign-in, but the capture shows only the TLS handshakes: without keys or Expressway logs mradiag says inconclusive, never ok."
   dns "$EDGE_SRV" "$EXPE1_A"
   tls_server 10.77.0.10 8443 expe-good -tls1_3
   tls_server 10.77.0.10 5061 expe-good -tls1_3
@@ -238,7 +238,7 @@ scenario_tls13_name_mismatch() {
 }
 
 scenario_srv_failover() {
-  start srv-failover "Two Expressway-E in the SRV answer; the first (priority 10) drops SYNs, the client fails over to the second, and the sign-in completes. A warning, not a fault."
+  start srv-failover "Two Expressway-E in the SRV answer; the first (priority 10) drops SYNs, the client fails over to the second, and the sign-in completes. A warning, not a fault. The daemons accept the sign-in, but the capture shows only the TLS handshakes: without keys or Expressway logs mradiag says inconclusive, never ok."
   dns "$EDGE_SRV" "srv-host=_collab-edge._tls.example.com,expe2.example.com,8443,20,10" "$EXPE1_A" "host-record=expe2.example.com,10.77.0.11"
   drop tcp 10.77.0.10 8443
   tls_server 10.77.0.11 8443 expe-good -tls1_2
@@ -346,7 +346,7 @@ scenario_sip_register_rejected() {
 }
 
 scenario_retry_then_ok() {
-  start retry-then-ok "Two sign-in attempts: the first while 8443 was closed (refused), the second, after the service came up, succeeds. The verdict follows the last attempt."
+  start retry-then-ok "Two sign-in attempts: the first while 8443 was closed (refused), the second, after the service came up, succeeds. The verdict follows the last attempt. The daemons accept the sign-in, but the capture shows only the TLS handshakes: without keys or Expressway logs mradiag says inconclusive, never ok."
   dns "$EDGE_SRV" "$EXPE1_A"
   capture_start "$HERE/$NAME/capture.pcap"
   discover
@@ -388,7 +388,7 @@ scenario_xmpp_starttls_failure() {
 }
 
 scenario_cached_discovery() {
-  start cached-discovery "A re-login: the client reuses its cached discovery, so the capture has no SRV lookup at all; 8443, 5222 and 5061 all work. No fault."
+  start cached-discovery "A re-login: the client reuses its cached discovery, so the capture has no SRV lookup at all; 8443, 5222 and 5061 all work. No fault. The daemons accept the sign-in, but the capture shows only the TLS handshakes: without keys or Expressway logs mradiag says inconclusive, never ok."
   tls_server 10.77.0.10 8443 expe-good -tls1_2
   tls_server 10.77.0.10 5061 expe-good -tls1_2
   xmpp_server 10.77.0.10 yes

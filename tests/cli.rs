@@ -29,9 +29,19 @@ fn a_fault_exits_1_and_names_fault_evidence_and_fix() {
 
 #[test]
 fn no_fault_exits_0() {
-    let (code, out, _) = mradiag(&["analyze", "samples/happy-tls12/capture.pcap"]);
+    let (code, out, _) = mradiag(&["analyze", "samples/users-fail-then-ok"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Verdict: ok"), "{out}");
+}
+
+#[test]
+fn a_sign_in_whose_answers_are_inside_tls_is_never_ok() {
+    // The handshakes on 8443, 5222 and 5061 complete; what was said inside them is encrypted.
+    let (code, out, _) = mradiag(&["analyze", "samples/happy-tls12/capture.pcap"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Verdict: inconclusive"), "{out}");
+    assert!(out.contains("whether xmpp and sip succeeded"), "{out}");
+    assert!(!out.contains("Verdict: ok"), "{out}");
 }
 
 #[test]

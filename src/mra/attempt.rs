@@ -9,7 +9,7 @@ use super::context::PhaseState;
 use super::discovery::{
     CUP_PREFIX, EDGE_PREFIX, Transaction, UDS_PREFIX, discovery_phase, short, srv_domain,
 };
-use super::phases::{connection_phase, sip_in_clear};
+use super::phases::{connection_phase, inside_tls, sip_in_clear};
 use super::split::Attempt;
 use super::{clock, cookie, eview, ladder, logs, verdict};
 use crate::faults::Phase;
@@ -307,6 +307,7 @@ fn uds_answered(
         evidence: ev,
         meaning: None,
         fix: None,
+        encrypted: false,
     }
 }
 
@@ -326,7 +327,10 @@ fn connection_states(
             .map(|c| c.start_ts)
             .min()
     };
-    let later_start = [first_of(5222), first_of(5061)].into_iter().flatten().min();
+    let later_start = [first_of(5222), first_of(5061), first_of(5060)]
+        .into_iter()
+        .flatten()
+        .min();
     let edge_port = s.edge_targets.first().map(|(p, _)| *p).unwrap_or(8443);
     let phase_of = |c: &Connection<'_>| -> Option<Phase> {
         if !s.edge_ips.contains(&c.server.ip) {
@@ -358,7 +362,60 @@ fn connection_states(
             .collect();
         states.push(connection_phase(ctx, phase, &mine, findings));
     }
+    edge_config_followed(ctx, s, later_start, &mut states[1]);
+    for (state, phase) in states.iter_mut().zip(Phase::ALL) {
+        if state.hidden() {
+            state.summary = format!("{} · {}", state.summary, inside_tls(phase));
+        }
+    }
     states
+}
+
+/// Provisioning through TLS is proven by what follows it: the client connects to XMPP or
+/// SIP (or sends SIP in clear) only with the edge configuration it asked for.
+fn edge_config_followed(
+    ctx: &Ctx<'_>,
+    s: &Scope<'_>,
+    later_start: Option<i64>,
+    provisioning: &mut PhaseState,
+) {
+    if !provisioning.hidden() {
+        return;
+    }
+    let connection = later_start.and_then(|t| {
+        s.conns
+            .iter()
+            .find(|c| c.start_ts == t && s.edge_ips.contains(&c.server.ip))
+            .map(|c| (c.summary, c.server))
+    });
+    // SIP over UDP has no connection: the client's first request to Expressway-E in clear.
+    let after = s.conns.iter().map(|c| c.start_ts).min().unwrap_or(i64::MIN);
+    let datagram = ctx.sip.iter().find_map(|t| match &t.event.kind {
+        EventKind::SipRequest {
+            server,
+            stream: None,
+            ..
+        } if t.event.ts > after && s.edge_ips.contains(&server.ip) => Some((*t, *server)),
+        _ => None,
+    });
+    let next = match (connection, datagram) {
+        (Some(c), Some(d)) => Some(if d.0.event.ts < c.0.event.ts { d } else { c }),
+        (c, d) => c.or(d),
+    };
+    let Some((event, server)) = next else {
+        return;
+    };
+    let service = if server.port == 5222 { "XMPP" } else { "SIP" };
+    provisioning.summary = format!(
+        "{} · the edge configuration was served: the client then connected to {service} ({}), which only that configuration tells it",
+        provisioning.summary, server.port
+    );
+    provisioning.status = Status::Ok;
+    provisioning.encrypted = false;
+    provisioning.evidence.push(ctx.evidence(
+        event,
+        format!("the client's next step, to {service} on {server}"),
+    ));
 }
 
 /// The names the client reached Expressway-E by: the SRV targets, the hosts it requested.

@@ -118,6 +118,9 @@ pub(crate) struct PhaseState {
     /// A more specific meaning and fix than the catalog's (from a log signature).
     pub meaning: Option<String>,
     pub fix: Option<String>,
+    /// The client got through TLS, but whether the phase succeeded is said inside it, which
+    /// the capture cannot read (status `not_observed`, the summary says what is missing).
+    pub encrypted: bool,
 }
 
 impl PhaseState {
@@ -129,6 +132,12 @@ impl PhaseState {
             evidence: Vec::new(),
             meaning: None,
             fix: None,
+            encrypted: false,
         }
+    }
+
+    /// Attempted, and the outcome hidden inside TLS: not ok, and not missing either.
+    pub(crate) fn hidden(&self) -> bool {
+        self.encrypted && self.status == Status::NotObserved
     }
 }

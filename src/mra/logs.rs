@@ -269,7 +269,7 @@ fn fail_phase(ctx: &Ctx<'_>, t: &Tagged, line: &LineMeaning, note: String, state
             .as_deref()
             .is_some_and(|p| p.starts_with("tls_") && p != "tls_handshake_failed");
     if state.status != Status::Failed || sharper {
-        let seen = if state.status == Status::Ok {
+        let seen = if state.status == Status::Ok || state.hidden() {
             " (the TLS connection in the capture succeeded: the failure is inside it)"
         } else {
             ""
@@ -458,8 +458,11 @@ fn ok_from_lines(ctx: &Ctx<'_>, noted: &Noted, states: &mut [PhaseState], findin
             } else {
                 String::new()
             };
+            // The capture's view of the phase (the TLS connection) stays as evidence.
+            let seen = std::mem::take(&mut states[i].evidence);
             states[i] = PhaseState::new(Status::Ok, format!("{what}{lines}"));
             states[i].evidence = evidence.clone();
+            states[i].evidence.extend(seen);
         }
     }
 }

@@ -12,8 +12,10 @@ use crate::report::{Evidence, Finding, Severity, Status};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-/// A phase carried by connections to Expressway-E: ok if one got through, else the fault of
-/// the last one that failed. Earlier failures before a success are a failover warning.
+/// A phase carried by connections to Expressway-E: the fault of the last one that failed
+/// unless one got through TLS; then not observed, its outcome being inside TLS (a later
+/// step, a decrypted answer or a log line may still prove it). Earlier failures before a
+/// success are a failover warning.
 pub(super) fn connection_phase(
     ctx: &Ctx<'_>,
     phase: Phase,
@@ -37,7 +39,8 @@ pub(super) fn connection_phase(
         },
     )) = ok
     {
-        let mut state = PhaseState::new(Status::Ok, summary.clone());
+        let mut state = PhaseState::new(Status::NotObserved, summary.clone());
+        state.encrypted = true;
         state.evidence = evidence
             .iter()
             .map(|(t, n)| ctx.evidence(t, n.clone()))
@@ -87,6 +90,24 @@ pub(super) fn connection_phase(
         .map(|(t, n)| ctx.evidence(t, n.clone()))
         .collect();
     state
+}
+
+/// What a phase's TLS connection hides: the answer that says whether it worked.
+pub(super) fn inside_tls(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Provisioning => {
+            "the get_edge_config answer is encrypted: the Expressway logs of that time tell whether it was served"
+        }
+        Phase::Xmpp => {
+            "the XMPP login (SASL) is encrypted: the Expressway logs of that time tell whether it succeeded"
+        }
+        Phase::Sip => {
+            "the REGISTER's answer is encrypted: the Expressway logs of that time tell whether it was accepted"
+        }
+        Phase::Voicemail | Phase::Discovery => {
+            "the answer is encrypted: the Expressway logs of that time tell"
+        }
+    }
 }
 
 /// Failures before the connection that got through: a failover to another Expressway-E,
@@ -178,6 +199,7 @@ pub(super) fn sip_in_clear(
             evidence,
             meaning: None,
             fix: None,
+            encrypted: false,
         };
     } else if let Some(t) = finals.last() {
         let (code, reason) = code_of(t);
@@ -189,6 +211,7 @@ pub(super) fn sip_in_clear(
             evidence,
             meaning: None,
             fix: None,
+            encrypted: false,
         };
     } else if state.status == Status::NotObserved {
         *state = PhaseState {
@@ -198,6 +221,7 @@ pub(super) fn sip_in_clear(
             evidence,
             meaning: None,
             fix: None,
+            encrypted: false,
         };
     }
 }

@@ -74,14 +74,18 @@ fn failed(s: &Session) -> bool {
 
 /// A box-level failure (no one named) a later sign-in got past: the phase it failed went ok.
 fn got_past(sessions: &[Session], i: usize) -> bool {
-    let Some(phase) = sessions[i].verdict.phase else {
-        return false;
-    };
-    sessions.iter().any(|s| {
-        s.start_ns > sessions[i].end_ns
-            && s.phases
-                .iter()
-                .any(|p| p.phase == phase && p.status == Status::Ok)
+    sessions
+        .iter()
+        .any(|s| s.start_ns > sessions[i].end_ns && passed(s, &sessions[i]))
+}
+
+/// `later` shows ok the phase `failure` failed.
+fn passed(later: &Session, failure: &Session) -> bool {
+    failure.verdict.phase.is_some_and(|phase| {
+        later
+            .phases
+            .iter()
+            .any(|p| p.phase == phase && p.status == Status::Ok)
     })
 }
 
@@ -103,9 +107,11 @@ fn outcome(sessions: &[Session], who: &Who, list: &[usize]) -> Outcome {
         };
     };
     let failure = list[pos];
-    let later_ok = list[pos + 1..]
-        .iter()
-        .any(|&i| sessions[i].verdict.status == Status::Ok);
+    // A later attempt that worked, or that got past the phase this one failed (a retry
+    // through the port a reset refused, its own outcome still inside TLS).
+    let later_ok = list[pos + 1..].iter().any(|&i| {
+        sessions[i].verdict.status == Status::Ok || passed(&sessions[i], &sessions[failure])
+    });
     let recovered = later_ok || (*who == Who::Nobody && got_past(sessions, failure));
     Outcome {
         failing: (!recovered).then_some(failure),
@@ -660,6 +666,30 @@ mod tests {
         let alice = rows.iter().find(|r| r.who == "alice").unwrap();
         assert!(alice.failing && alice.recovered_from.is_none(), "{alice:?}");
         assert_eq!(alice.last_result, Status::Inconclusive);
+    }
+
+    #[test]
+    fn a_retry_past_the_failed_phase_recovers_it_though_its_own_end_is_unsettled() {
+        let mut retry = session(2, "alice", 10, None);
+        retry.verdict.status = Status::Inconclusive;
+        retry.verdict.phase = Some(Phase::Xmpp);
+        for p in &mut retry.phases {
+            if p.phase != Phase::Discovery && p.phase != Phase::Provisioning {
+                p.status = Status::NotObserved;
+            }
+        }
+        let sessions = vec![
+            session(1, "alice", 0, Some("provisioning.tcp_refused")),
+            retry,
+        ];
+        let (v, rows) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(v.status, Status::Inconclusive, "{}", v.summary);
+        let alice = rows.iter().find(|r| r.who == "alice").unwrap();
+        assert!(!alice.failing, "{alice:?}");
+        assert_eq!(
+            alice.recovered_from.as_deref(),
+            Some("provisioning.tcp_refused")
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
         let phase = Phase::ALL[i];
         if state.status == Status::NotObserved && inside && phase != Phase::Discovery {
             state.summary = "client is inside the network: not through MRA".into();
-        } else if state.status == Status::NotObserved && earlier_failed {
+        } else if state.status == Status::NotObserved && earlier_failed && !state.encrypted {
             state.status = Status::NotReached;
             state.summary = "not reached".into();
         }
@@ -40,9 +40,8 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
         }
     }
     if frame.from_capture
-        && states[1].status == Status::Ok
-        && states[2].status == Status::NotObserved
-        && states[3].status == Status::NotObserved
+        && (states[1].status == Status::Ok || states[1].hidden())
+        && nothing_after(&states[2..4])
     {
         findings.push(Finding {
             severity: Severity::Info,
@@ -143,8 +142,8 @@ fn verdict(
     }
     // TLS to 8443 worked, then nothing: the answer inside TLS (get_edge_config) decided.
     if !inside
-        && states[1].status == Status::Ok
-        && states[2..].iter().all(|s| s.status == Status::NotObserved)
+        && (states[1].status == Status::Ok || states[1].hidden())
+        && nothing_after(&states[2..])
     {
         let summary = if from_capture {
             "provisioning's TLS succeeded, but the client never connected to XMPP or SIP: the get_edge_config answer inside TLS was probably an error (401, 403, 502); the Expressway logs will say"
@@ -159,6 +158,21 @@ fn verdict(
             states[1].evidence.clone(),
         );
     }
+    // A phase the client got through TLS for, its outcome inside: not a fault, not ok.
+    let hidden: Vec<usize> = (0..states.len()).filter(|&i| states[i].hidden()).collect();
+    if let Some(&first) = hidden.first() {
+        let names: Vec<&str> = hidden.iter().map(|&i| Phase::ALL[i].name()).collect();
+        let summary = format!(
+            "no fault observed, but whether {} succeeded is said inside TLS, which the capture cannot read: the Expressway logs of that time tell",
+            names.join(" and ")
+        );
+        return quiet(
+            Status::Inconclusive,
+            Some(Phase::ALL[first]),
+            summary,
+            states[first].evidence.clone(),
+        );
+    }
     if states.iter().any(|s| s.status == Status::Ok) {
         return quiet(Status::Ok, None, "no fault observed".into(), Vec::new());
     }
@@ -168,6 +182,13 @@ fn verdict(
         "no phase of the sign-in could be settled from the inputs".into(),
         Vec::new(),
     )
+}
+
+/// No connection and no line for these phases (not even one whose outcome is encrypted).
+fn nothing_after(states: &[PhaseState]) -> bool {
+    states
+        .iter()
+        .all(|s| s.status == Status::NotObserved && !s.encrypted)
 }
 
 /// A failed phase: its fault, with the catalog's meaning and fix unless a log line gave

@@ -278,7 +278,9 @@ pub const NOTES_SHOWN: usize = 60;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// The terminal report, in colour or not.
-    Text { colour: bool },
+    Text {
+        colour: bool,
+    },
     /// The verdict line alone (`--quiet`).
     VerdictLine,
     Json,
