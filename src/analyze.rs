@@ -6,11 +6,13 @@ use crate::logs::signatures::Catalog;
 use crate::model::Tagged;
 use crate::model::{Event, EventKind};
 use crate::mra;
+use crate::proto::keylog::KeyLog;
 use crate::report::{InputReport, Report, SCHEMA, Tool};
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Past this many inflated bytes, a stream that inflates more than `limits::get().inflate_ratio`
 /// times its compressed size is given up as a bomb (logs compress 10–30×; deflate tops out
@@ -20,14 +22,89 @@ const BUFFER: usize = 1 << 16;
 
 pub use crate::decoded::Decoded;
 
+/// What decoding an input needs besides its bytes.
+struct With<'a> {
+    catalog: &'a Catalog,
+    /// TLS secrets, for the captures' connections they cover.
+    keys: Option<Arc<KeyLog>>,
+}
+
 /// Decode every input; results come back in input order whatever the thread count.
 pub fn decode_inputs(paths: &[PathBuf], catalog: &Catalog) -> Vec<Decoded> {
+    decode_inputs_with_keys(paths, &[], catalog)
+}
+
+/// [`decode_inputs`], with TLS key logs: those named (`--keylog`) and those among the inputs
+/// (recognised by content) are read first, and the captures' TLS connections they have
+/// secrets for are decrypted.
+pub fn decode_inputs_with_keys(
+    paths: &[PathBuf],
+    keylogs: &[PathBuf],
+    catalog: &Catalog,
+) -> Vec<Decoded> {
     let files = input::expand(paths);
+    let mut keys = KeyLog::default();
+    let mut read_first: Vec<Option<Decoded>> = files
+        .iter()
+        .map(|(path, err)| (err.is_none() && is_keylog(path)).then(|| read_keylog(path, &mut keys)))
+        .collect();
+    let named: Vec<Decoded> = keylogs.iter().map(|p| read_keylog(p, &mut keys)).collect();
+    let with = With {
+        catalog,
+        keys: (!keys.is_empty()).then(|| Arc::new(keys)),
+    };
     let per_file: Vec<Vec<Decoded>> = files
         .par_iter()
-        .map(|(path, err)| decode_file(path, err.clone(), catalog))
+        .zip(read_first.par_iter_mut())
+        .map(|((path, err), first)| match first.take() {
+            Some(keylog) => vec![keylog],
+            None => decode_file(path, err.clone(), &with),
+        })
         .collect();
-    per_file.into_iter().flatten().collect()
+    per_file.into_iter().flatten().chain(named).collect()
+}
+
+/// A key log among the inputs: a regular file whose first entry is one.
+fn is_keylog(path: &Path) -> bool {
+    let mut head = [0u8; SNIFF_LEN];
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let n = f.read(&mut head).unwrap_or(0);
+    input::sniff(&head[..n]) == Kind::Text && crate::proto::keylog::looks_like_keylog(&head[..n])
+}
+
+/// Read a key log into `keys`; its report says how many handshakes it has secrets for, and
+/// which lines are not entries.
+fn read_keylog(path: &Path, keys: &mut KeyLog) -> Decoded {
+    const MAX_KEYLOG: u64 = 256 << 20;
+    let display = path.display().to_string();
+    let mut text = Vec::new();
+    let read = File::open(path).and_then(|f| f.take(MAX_KEYLOG).read_to_end(&mut text));
+    if let Err(e) = read {
+        return report_only(&display, "key log", Some(format!("cannot read: {e}")));
+    }
+    let mut log = KeyLog::default();
+    let bad = log.add_text(&String::from_utf8_lossy(&text));
+    let mut decoded = report_only(&display, "key log", None);
+    decoded.input.secrets = Some(log.len());
+    const SHOWN: usize = 10;
+    decoded.input.anomalies = bad
+        .iter()
+        .take(SHOWN)
+        .map(|b| format!("line {}: {}", b.line, b.reason))
+        .collect();
+    if bad.len() > SHOWN {
+        decoded.input.anomalies.push(format!(
+            "{} more lines that are not entries",
+            bad.len() - SHOWN
+        ));
+    }
+    if log.is_empty() {
+        decoded.input.error = Some("no TLS secret in it".into());
+    }
+    keys.merge(log);
+    decoded
 }
 
 fn report_only(path: &str, kind: &str, error: Option<String>) -> Decoded {
@@ -38,6 +115,7 @@ fn report_only(path: &str, kind: &str, error: Option<String>) -> Decoded {
             capture: None,
             log: None,
             events: 0,
+            secrets: None,
             anomalies: Vec::new(),
             error,
         },
@@ -45,13 +123,13 @@ fn report_only(path: &str, kind: &str, error: Option<String>) -> Decoded {
     }
 }
 
-fn decode_file(path: &Path, err: Option<String>, catalog: &Catalog) -> Vec<Decoded> {
+fn decode_file(path: &Path, err: Option<String>, with: &With<'_>) -> Vec<Decoded> {
     let display = path.display().to_string();
     if let Some(e) = err {
         return vec![report_only(&display, "unreadable", Some(e))];
     }
     if path == Path::new("-") {
-        return decode_source("(stdin)".into(), std::io::stdin(), catalog);
+        return decode_source("(stdin)".into(), std::io::stdin(), with);
     }
     match File::open(path) {
         Ok(f) => match map_file(&f) {
@@ -67,14 +145,18 @@ fn decode_file(path: &Path, err: Option<String>, catalog: &Catalog) -> Vec<Decod
                 if kind == Kind::Text {
                     vec![log(
                         display,
-                        crate::logs::decode_slice(&map, Some(&release), catalog),
+                        crate::logs::decode_slice(&map, Some(&release), with.catalog),
                     )]
                 } else {
-                    let decoded = crate::capture::decode_slice(&map, Some(&release));
+                    let decoded = crate::capture::decode_slice_with_keys(
+                        &map,
+                        Some(&release),
+                        with.keys.clone(),
+                    );
                     vec![capture_decoded(display, decoded)]
                 }
             }
-            None => decode_source(display, f, catalog),
+            None => decode_source(display, f, with),
         },
         Err(e) => vec![report_only(
             &display,
@@ -102,7 +184,7 @@ fn map_file(file: &File) -> Option<(memmap2::Mmap, Kind)> {
 
 /// A top-level source: a capture streams from it (memory stays flat whatever its size); a
 /// zip is buffered (it needs to seek); anything else goes through `decode_stream`.
-fn decode_source<R: Read + Send>(display: String, source: R, catalog: &Catalog) -> Vec<Decoded> {
+fn decode_source<R: Read + Send>(display: String, source: R, with: &With<'_>) -> Vec<Decoded> {
     let mut out = Vec::new();
     let mut reader = BufReader::with_capacity(BUFFER, source);
     let kind = match peek(&mut reader) {
@@ -116,12 +198,12 @@ fn decode_source<R: Read + Send>(display: String, source: R, catalog: &Catalog) 
         }
     };
     match kind {
-        Kind::Pcap | Kind::Pcapng => out.push(capture(display, reader)),
+        Kind::Pcap | Kind::Pcapng => out.push(capture(display, reader, with.keys.clone())),
         Kind::Zip => match read_member(&mut reader) {
-            Ok(bytes) => zip(&display, Cursor::new(bytes), 0, catalog, &mut out),
+            Ok(bytes) => zip(&display, Cursor::new(bytes), 0, with, &mut out),
             Err(e) => out.push(report_only(&display, "archive", Some(e))),
         },
-        _ => decode_stream(display, &mut reader, 0, catalog, &mut out),
+        _ => decode_stream(display, &mut reader, 0, with, &mut out),
     }
     out
 }
@@ -129,9 +211,14 @@ fn decode_source<R: Read + Send>(display: String, source: R, catalog: &Catalog) 
 /// Decode bytes already in memory (an archive, a capture, a log) as if read from a file
 /// named `name`: the entry point for fuzzing the whole input layer.
 pub fn decode_bytes(name: &str, bytes: &[u8], catalog: &Catalog) -> Vec<Decoded> {
+    let with = With {
+        catalog,
+        keys: None,
+    };
+    let with = &with;
     let mut out = Vec::new();
     let mut reader = BufReader::with_capacity(BUFFER, bytes);
-    decode_stream(name.to_string(), &mut reader, 0, catalog, &mut out);
+    decode_stream(name.to_string(), &mut reader, 0, with, &mut out);
     out
 }
 
@@ -142,8 +229,8 @@ fn peek(r: &mut dyn BufRead) -> std::io::Result<&[u8]> {
     Ok(&buf[..buf.len().min(SNIFF_LEN)])
 }
 
-fn capture<R: Read + Send>(name: String, reader: R) -> Decoded {
-    capture_decoded(name, crate::capture::decode(reader))
+fn capture<R: Read + Send>(name: String, reader: R, keys: Option<Arc<KeyLog>>) -> Decoded {
+    capture_decoded(name, crate::capture::decode_with_keys(reader, keys))
 }
 
 fn capture_decoded(name: String, decoded: crate::capture::Decoded) -> Decoded {
@@ -178,6 +265,7 @@ fn capture_decoded(name: String, decoded: crate::capture::Decoded) -> Decoded {
             path: name,
             kind: "capture".into(),
             events: decoded.events.len(),
+            secrets: None,
             capture: Some(decoded.info),
             log: None,
             anomalies,
@@ -206,7 +294,7 @@ fn decode_stream(
     name: String,
     reader: &mut dyn BufRead,
     depth: usize,
-    catalog: &Catalog,
+    with: &With<'_>,
     out: &mut Vec<Decoded>,
 ) {
     let kind = match peek(reader) {
@@ -234,7 +322,7 @@ fn decode_stream(
             // Archive members are buffered (bounded), then decoded in place.
             Ok(bytes) => out.push(capture_decoded(
                 name,
-                crate::capture::decode_slice(&bytes, None),
+                crate::capture::decode_slice_with_keys(&bytes, None, with.keys.clone()),
             )),
             Err(e) => out.push(report_only(&name, "capture", Some(e))),
         },
@@ -247,14 +335,14 @@ fn decode_stream(
             };
             let inflated =
                 BombGuard::new(flate2::bufread::MultiGzDecoder::new(counted), compressed);
-            decode_guarded(inner, inflated, depth + 1, catalog, out);
+            decode_guarded(inner, inflated, depth + 1, with, out);
         }
-        Kind::Tar => tar(&name, reader, depth, catalog, out),
+        Kind::Tar => tar(&name, reader, depth, with, out),
         Kind::Zip => match read_member(reader) {
-            Ok(bytes) => zip(&name, Cursor::new(bytes), depth, catalog, out),
+            Ok(bytes) => zip(&name, Cursor::new(bytes), depth, with, out),
             Err(e) => out.push(report_only(&name, "archive", Some(e))),
         },
-        Kind::Text => match crate::logs::decode_reader(reader, catalog) {
+        Kind::Text => match crate::logs::decode_reader(reader, with.catalog) {
             Ok(decoded) => out.push(log(name, decoded)),
             Err(e) => out.push(report_only(&name, "log", Some(format!("read error: {e}")))),
         },
@@ -285,6 +373,7 @@ fn log(name: String, decoded: crate::logs::Decoded) -> Decoded {
             path: name,
             kind: "log".into(),
             events: decoded.events.len(),
+            secrets: None,
             capture: None,
             log: Some(decoded.info),
             anomalies: decoded.anomalies,
@@ -309,7 +398,7 @@ fn tar(
     name: &str,
     reader: &mut dyn BufRead,
     depth: usize,
-    catalog: &Catalog,
+    with: &With<'_>,
     out: &mut Vec<Decoded>,
 ) {
     let mut archive = tar::Archive::new(reader);
@@ -345,7 +434,7 @@ fn tar(
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|_| format!("member {i}"));
                 let mut r = BufReader::with_capacity(BUFFER, &mut entry);
-                decode_stream(format!("{name}:{member}"), &mut r, depth + 1, catalog, out);
+                decode_stream(format!("{name}:{member}"), &mut r, depth + 1, with, out);
             }
             Err(e) => {
                 out.push(report_only(
@@ -365,7 +454,7 @@ fn zip<R: Read + std::io::Seek>(
     name: &str,
     reader: R,
     depth: usize,
-    catalog: &Catalog,
+    with: &With<'_>,
     out: &mut Vec<Decoded>,
 ) {
     let mut archive = match zip::ZipArchive::new(reader) {
@@ -401,7 +490,7 @@ fn zip<R: Read + std::io::Seek>(
                     member,
                     BombGuard::new(file, compressed),
                     depth + 1,
-                    catalog,
+                    with,
                     out,
                 );
             }
@@ -420,11 +509,11 @@ fn decode_guarded<R: Read>(
     name: String,
     inflated: BombGuard<R>,
     depth: usize,
-    catalog: &Catalog,
+    with: &With<'_>,
     out: &mut Vec<Decoded>,
 ) {
     let mut reader = BufReader::with_capacity(BUFFER, inflated);
-    decode_stream(name.clone(), &mut reader, depth, catalog, out);
+    decode_stream(name.clone(), &mut reader, depth, with, out);
     if let Some(why) = reader.into_inner().tripped {
         out.push(report_only(&name, "archive", Some(why)));
     }

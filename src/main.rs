@@ -52,6 +52,12 @@ struct Inputs {
     /// beside the built-in one. Repeatable.
     #[arg(long = "signatures", value_name = "FILE")]
     signatures: Vec<PathBuf>,
+    /// A TLS key log (NSS format: SSLKEYLOGFILE of curl, browsers, openssl -keylogfile): the
+    /// captures' TLS connections it has secrets for are decrypted, and what was said inside
+    /// them (HTTP, XMPP, SIP) is judged. A key log among the inputs is recognised by its
+    /// content. Repeatable.
+    #[arg(long = "keylog", value_name = "FILE")]
+    keylogs: Vec<PathBuf>,
     /// Trust anchors for validating the certificates seen (PEM or DER, a file or a folder of
     /// them), reported beside the inputs' own CA files and the public roots. Repeatable.
     #[arg(long = "ca", value_name = "FILE")]
@@ -257,7 +263,8 @@ fn main() -> ExitCode {
             color,
             quiet,
         } => {
-            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            let decoded =
+                analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let report = analyze::judge(decoded, &catalog, &options);
             let colour = match color {
@@ -295,7 +302,8 @@ fn main() -> ExitCode {
             }
         }
         Command::Events { inputs } => {
-            let mut decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            let mut decoded =
+                analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             // The events carry their own time basis; how local times were placed goes to
             // standard error, beside the read errors.
             for note in analyze::place_times(&mut decoded, &options) {
@@ -360,7 +368,8 @@ fn main() -> ExitCode {
             })
         }
         Command::Certs { inputs } => {
-            let decoded = analyze::decode_inputs(&inputs.inputs, &catalog);
+            let decoded =
+                analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let report = analyze::judge(decoded, &catalog, &options);
             let text = mradiag::report::text::certificates(&report.certificates);

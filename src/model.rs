@@ -106,6 +106,8 @@ pub enum Side {
 pub enum Transport {
     Udp,
     Tcp,
+    /// Inside TLS, decrypted with a key log.
+    Tls,
 }
 
 /// One observed fact, located in its input by a 1-based frame number.
@@ -401,6 +403,32 @@ pub enum EventKind {
         call_id: Option<String>,
         cseq: Option<String>,
     },
+    /// The XMPP login's outcome (SASL `<success/>` or `<failure>`), inside TLS: decrypted
+    /// with a key log.
+    XmppAuth {
+        stream: u64,
+        success: bool,
+        /// The failure's condition (`not-authorized`), if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        condition: Option<String>,
+    },
+    /// An HTTP request inside TLS (8443), decrypted with a key log.
+    HttpRequest {
+        stream: u64,
+        method: String,
+        path: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+        /// The Authorization scheme, and a Basic header's user: never a password or token.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        auth: Option<String>,
+    },
+    /// An HTTP response inside TLS, decrypted with a key log.
+    HttpResponse {
+        stream: u64,
+        code: u16,
+        reason: String,
+    },
     /// An Expressway's configuration or status dump (a bundle's `xconf_dump_*`,
     /// `xstat_dump_*`): what MRA needs of it.
     ExpresswayDump {
@@ -470,7 +498,10 @@ impl EventKind {
             | XmppStartTls { stream }
             | XmppProceed { stream }
             | XmppFailure { stream }
-            | XmppStreamError { stream, .. } => Some(*stream),
+            | XmppStreamError { stream, .. }
+            | XmppAuth { stream, .. }
+            | HttpRequest { stream, .. }
+            | HttpResponse { stream, .. } => Some(*stream),
             SipRequest { stream, .. }
             | SipResponse { stream, .. }
             | Anomaly { stream, .. }

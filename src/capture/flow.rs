@@ -4,10 +4,13 @@
 
 use super::reassembly::Reassembler;
 use crate::model::{Endpoint, EventKind, Side, TcpOutcome, Transport};
+use crate::proto::http::{self, HttpDirection};
+use crate::proto::keylog::KeyLog;
 use crate::proto::sip::{self, SipStreamDirection};
 use crate::proto::tls::{self, TlsStream};
 use crate::proto::xmpp::{self, XmppStream};
 use crate::proto::{Emit, dns};
+use std::sync::Arc;
 
 use super::packet::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment};
 
@@ -16,7 +19,9 @@ const SERVER_PORTS: [u16; 9] = [53, 443, 5060, 5061, 5222, 5269, 7400, 8443, 700
 
 enum App {
     Unknown,
-    Tls(TlsStream),
+    /// TLS, and the protocol its decrypted records carry (unknown without keys).
+    Tls(Box<TlsStream>, Box<App>),
+    Http([HttpDirection; 2]),
     Xmpp(XmppStream),
     Sip([SipStreamDirection; 2]),
     Dns([Vec<u8>; 2]),
@@ -67,6 +72,8 @@ pub struct FlowTable {
     conns: Vec<Conn>,
     /// Connections seen after the limit on flows was reached (not followed).
     pub untracked: u64,
+    /// TLS secrets: connections whose handshake they cover are decrypted.
+    pub keys: Option<Arc<KeyLog>>,
 }
 
 fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
@@ -74,6 +81,13 @@ fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
 }
 
 impl FlowTable {
+    pub fn with_keys(keys: Option<Arc<KeyLog>>) -> Self {
+        FlowTable {
+            keys,
+            ..Default::default()
+        }
+    }
+
     pub fn on_segment(
         &mut self,
         src: Endpoint,
@@ -183,6 +197,8 @@ impl FlowTable {
                 stream,
                 client: *client,
                 server: *server,
+                keys: self.keys.as_ref(),
+                inside_tls: false,
             };
             let skipped =
                 reassembly[side as usize].push(seg.seq, out.frame, seg.payload, &mut |_, bytes| {
@@ -194,7 +210,10 @@ impl FlowTable {
                     format!("{skipped} bytes from the {side:?} never arrived; decoding resumed after the hole"),
                     Some(stream),
                 );
-                if matches!(app, App::Tls(_) | App::Xmpp(_) | App::Dns(_)) {
+                if matches!(
+                    app,
+                    App::Tls(..) | App::Http(_) | App::Xmpp(_) | App::Dns(_)
+                ) {
                     *app = App::Opaque;
                 }
             }
@@ -284,19 +303,32 @@ fn orient(src: Endpoint, dst: Endpoint, flags: u8) -> (Endpoint, Endpoint) {
 }
 
 /// The connection as the protocol decoders need to name it.
-struct Ends {
+struct Ends<'k> {
     stream: u64,
     client: Endpoint,
     server: Endpoint,
+    keys: Option<&'k Arc<KeyLog>>,
+    /// The bytes are TLS's decrypted application data.
+    inside_tls: bool,
 }
 
-fn feed_app(app: &mut App, ends: &Ends, side: Side, bytes: &[u8], out: &mut Emit<'_>) {
+fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut Emit<'_>) {
     let stream = ends.stream;
     if let App::Unknown = app {
-        *app = if ends.server.port == 53 {
+        *app = if ends.inside_tls {
+            if http::probe(bytes) {
+                App::Http(Default::default())
+            } else if xmpp::probe(bytes) {
+                App::Xmpp(XmppStream::new(stream))
+            } else if sip::probe(bytes) {
+                App::Sip(Default::default())
+            } else {
+                App::Opaque
+            }
+        } else if ends.server.port == 53 {
             App::Dns(Default::default())
         } else if tls::probe(bytes) {
-            App::Tls(TlsStream::new(stream))
+            App::Tls(Box::new(tls_stream(ends)), Box::new(App::Unknown))
         } else if xmpp::probe(bytes) {
             App::Xmpp(XmppStream::new(stream))
         } else if sip::probe(bytes) {
@@ -306,20 +338,31 @@ fn feed_app(app: &mut App, ends: &Ends, side: Side, bytes: &[u8], out: &mut Emit
         };
     }
     match app {
-        App::Tls(t) => t.feed(side, bytes, out),
+        App::Tls(t, inner) => {
+            t.feed(side, bytes, out);
+            feed_decrypted(t, inner, ends, out);
+        }
+        App::Http(dirs) => feed_http(&mut dirs[side as usize], ends, bytes, out),
         App::Xmpp(x) => {
             if let xmpp::Next::StartTls(rest) = x.feed(side, bytes, out) {
-                let mut t = TlsStream::new(stream);
+                let mut t = Box::new(tls_stream(ends));
+                let mut inner = Box::new(App::Unknown);
                 t.feed(side, &rest, out);
-                *app = App::Tls(t);
+                feed_decrypted(&mut t, &mut inner, ends, out);
+                *app = App::Tls(t, inner);
             }
         }
         App::Sip(dirs) => match dirs[side as usize].feed(bytes) {
             Ok(msgs) => {
+                let transport = if ends.inside_tls {
+                    Transport::Tls
+                } else {
+                    Transport::Tcp
+                };
                 for m in msgs {
                     out.push(sip_event(
                         m,
-                        Transport::Tcp,
+                        transport,
                         Some(stream),
                         ends.client,
                         ends.server,
@@ -351,6 +394,55 @@ fn feed_app(app: &mut App, ends: &Ends, side: Side, bytes: &[u8], out: &mut Emit
             }
         }
         App::Unknown | App::Opaque => {}
+    }
+}
+
+fn tls_stream(ends: &Ends<'_>) -> TlsStream {
+    TlsStream::with_keys(ends.stream, ends.keys.cloned())
+}
+
+/// Hand what TLS decrypted to the protocol inside it.
+fn feed_decrypted(t: &mut TlsStream, inner: &mut App, ends: &Ends<'_>, out: &mut Emit<'_>) {
+    if t.plaintext.is_empty() {
+        return;
+    }
+    let inside = Ends {
+        inside_tls: true,
+        keys: None,
+        ..*ends
+    };
+    for (side, plain) in std::mem::take(&mut t.plaintext) {
+        feed_app(inner, &inside, side, &plain, out);
+    }
+}
+
+fn feed_http(dir: &mut HttpDirection, ends: &Ends<'_>, bytes: &[u8], out: &mut Emit<'_>) {
+    let stream = ends.stream;
+    match dir.feed(bytes) {
+        Ok(heads) => {
+            for head in heads {
+                out.push(match head {
+                    http::Head::Request {
+                        method,
+                        path,
+                        host,
+                        auth,
+                    } => EventKind::HttpRequest {
+                        stream,
+                        method,
+                        path,
+                        host,
+                        auth,
+                    },
+                    http::Head::Response { code, reason } => EventKind::HttpResponse {
+                        stream,
+                        code,
+                        reason,
+                    },
+                });
+            }
+        }
+        Err(e) => out.anomaly("http_desync", e, Some(stream)),
     }
 }
 

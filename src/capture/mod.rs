@@ -8,10 +8,12 @@ pub mod reader;
 pub mod reassembly;
 
 use crate::model::{Endpoint, Event, EventKind, Transport};
+use crate::proto::keylog::KeyLog;
 use crate::proto::{Emit, dns, sip};
 use packet::{LinkError, Transport as L4};
 use std::io::Read;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// What one capture held, for the report's `inputs[]`.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -43,8 +45,13 @@ pub struct Decoded {
 
 /// Decode a capture from a stream (an archive member being inflated, standard input).
 pub fn decode<R: Read + Send>(source: R) -> Decoded {
+    decode_with_keys(source, None)
+}
+
+/// [`decode`], decrypting the TLS connections whose secrets the key log holds.
+pub fn decode_with_keys<R: Read + Send>(source: R, keys: Option<Arc<KeyLog>>) -> Decoded {
     let mut layers = Layers::default();
-    let mut judge = Judge::new();
+    let mut judge = Judge::new(keys);
     let summary = reader::read_frames(source, |frame| {
         let layered = layers.layer(frame, frame.data);
         judge.apply(frame_msg(frame, layered));
@@ -58,14 +65,23 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
 /// that hands frames, still borrowed from `data`, to this one in batches: the output is the
 /// same either way.
 pub fn decode_slice(data: &[u8], release: Option<&dyn Fn(usize)>) -> Decoded {
+    decode_slice_with_keys(data, release, None)
+}
+
+/// [`decode_slice`], decrypting the TLS connections whose secrets the key log holds.
+pub fn decode_slice_with_keys(
+    data: &[u8],
+    release: Option<&dyn Fn(usize)>,
+    keys: Option<Arc<KeyLog>>,
+) -> Decoded {
     if rayon::current_num_threads() >= 2
         && data.len() >= PIPELINE_MIN
-        && let Some(decoded) = decode_on_two_threads(data, release)
+        && let Some(decoded) = decode_on_two_threads(data, release, keys.clone())
     {
         return decoded;
     }
     let mut layers = Layers::default();
-    let mut judge = Judge::new();
+    let mut judge = Judge::new(keys);
     let summary = reader::read_frames_slice(data, release, |frame| {
         let layered = layers.layer(frame, frame.data);
         judge.apply(frame_msg(frame, layered));
@@ -74,7 +90,11 @@ pub fn decode_slice(data: &[u8], release: Option<&dyn Fn(usize)>) -> Decoded {
 }
 
 /// `None` when no second thread could be started (the caller then decodes on this one).
-fn decode_on_two_threads(data: &[u8], release: Option<&dyn Fn(usize)>) -> Option<Decoded> {
+fn decode_on_two_threads(
+    data: &[u8],
+    release: Option<&dyn Fn(usize)>,
+    keys: Option<Arc<KeyLog>>,
+) -> Option<Decoded> {
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<FrameMsg<'_>>>(4);
     std::thread::scope(|scope| {
         let reading = std::thread::Builder::new()
@@ -99,7 +119,7 @@ fn decode_on_two_threads(data: &[u8], release: Option<&dyn Fn(usize)>) -> Option
                 summary
             })
             .ok()?;
-        let mut judge = Judge::new();
+        let mut judge = Judge::new(keys);
         let mut released = 0;
         for batch in receive {
             let last = batch.last().map(|m| m.at);
@@ -234,11 +254,11 @@ struct Judge {
 }
 
 impl Judge {
-    fn new() -> Self {
+    fn new(keys: Option<Arc<KeyLog>>) -> Self {
         Judge {
             info: CaptureInfo::default(),
             events: Vec::new(),
-            flows: flow::FlowTable::default(),
+            flows: flow::FlowTable::with_keys(keys),
             max_events: crate::limits::get().events,
             events_capped: false,
         }

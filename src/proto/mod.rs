@@ -2,8 +2,11 @@
 //! sockets or the clock.
 
 pub mod dns;
+pub mod http;
+pub mod keylog;
 pub mod sip;
 pub mod tls;
+pub mod tls_decrypt;
 pub mod x509;
 pub mod xmpp;
 

@@ -1,11 +1,16 @@
 //! TLS over a reassembled TCP stream: record framing, handshake messages spanning records,
 //! ClientHello / ServerHello / Certificate / Alert, and the shape of encrypted traffic (an
-//! encrypted alert, the TLS 1.3 client Finished). Encrypted payloads are skipped, not buffered,
-//! so memory stays flat however long the connection runs.
+//! encrypted alert, the TLS 1.3 client Finished). Without keys, encrypted payloads are skipped,
+//! not buffered, so memory stays flat however long the connection runs; with the handshake's
+//! secrets from a key log, records are decrypted one at a time: the TLS 1.3 handshake (its
+//! certificate, alerts) is read like a clear one, and application data is handed on.
 
 use super::Emit;
+use super::keylog::KeyLog;
+use super::tls_decrypt::{Decrypter, Suite};
 use super::x509;
 use crate::model::{EventKind, Side};
+use std::sync::Arc;
 use tls_parser::{
     TlsExtension, parse_tls_client_hello_extensions, parse_tls_handshake_client_hello,
 };
@@ -50,6 +55,15 @@ pub struct TlsStream {
     done: bool,
     /// The client sent application data after the handshake.
     client_data: bool,
+    keys: Option<Arc<KeyLog>>,
+    client_random: Option<[u8; 32]>,
+    /// Each side's record decryption, once its keys are known and it switched to them.
+    decrypters: [Option<Decrypter>; 2],
+    /// TLS 1.2: each side's keys, applied after its ChangeCipherSpec. TLS 1.3: each side's
+    /// application traffic keys, applied after its Finished.
+    pending: [Option<Decrypter>; 2],
+    /// Decrypted application data, in order, for the protocol inside; the caller drains it.
+    pub plaintext: Vec<(Side, Vec<u8>)>,
 }
 
 fn idx(side: Side) -> usize {
@@ -61,18 +75,34 @@ fn idx(side: Side) -> usize {
 
 impl TlsStream {
     pub fn new(stream: u64) -> Self {
+        Self::with_keys(stream, None)
+    }
+
+    /// A stream whose records are decrypted when the key log holds its handshake's secrets.
+    pub fn with_keys(stream: u64, keys: Option<Arc<KeyLog>>) -> Self {
         TlsStream {
             stream,
             dirs: Default::default(),
             version: None,
             done: false,
             client_data: false,
+            keys,
+            client_random: None,
+            decrypters: Default::default(),
+            pending: Default::default(),
+            plaintext: Vec::new(),
         }
+    }
+
+    /// Whether records are being decrypted (on either side).
+    pub fn decrypting(&self) -> bool {
+        self.decrypters.iter().any(Option::is_some)
     }
 
     /// Feed in-order bytes from one side.
     pub fn feed(&mut self, side: Side, mut bytes: &[u8], out: &mut Emit<'_>) {
         while !bytes.is_empty() {
+            let decrypting = self.decrypters[idx(side)].is_some();
             let dir = &mut self.dirs[idx(side)];
             if dir.broken {
                 return;
@@ -100,7 +130,8 @@ impl TlsStream {
                 dir.content_type = h[0];
                 dir.record_len = len;
                 dir.remaining = len;
-                dir.keep_body = matches!(h[0], 20..=22) && !(h[0] == 22 && dir.encrypted);
+                dir.keep_body = (matches!(h[0], 20..=22) && !(h[0] == 22 && dir.encrypted))
+                    || (decrypting && dir.encrypted && matches!(h[0], 21..=23));
                 dir.body.clear();
                 if len == 0 {
                     self.record_done(side, out);
@@ -120,6 +151,10 @@ impl TlsStream {
     }
 
     fn record_done(&mut self, side: Side, out: &mut Emit<'_>) {
+        if let Some((inner, plain)) = self.open_record(side, out) {
+            self.decrypted(side, inner, plain, out);
+            return;
+        }
         let stream = self.stream;
         let tls13 = self.version == Some(crate::model::TLS_1_3);
         let dir = &mut self.dirs[idx(side)];
@@ -129,6 +164,8 @@ impl TlsStream {
                 dir.ccs = true;
                 if !tls13 {
                     dir.encrypted = true;
+                    // TLS 1.2: this side's records are protected from here on.
+                    self.decrypters[idx(side)] = self.pending[idx(side)].take();
                 }
                 if !tls13 && self.dirs[0].ccs && self.dirs[1].ccs && !self.done {
                     self.done = true;
@@ -162,11 +199,7 @@ impl TlsStream {
             }
             23 => {
                 if self.done {
-                    // The client's first request after the handshake: it accepted the server.
-                    if side == Side::Client && !self.client_data {
-                        self.client_data = true;
-                        out.push(EventKind::TlsApplicationData { stream, from: side });
-                    }
+                    self.application_data(side, out);
                     return;
                 }
                 if !tls13 {
@@ -183,6 +216,70 @@ impl TlsStream {
                     });
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// The client's first request after the handshake: it accepted the server.
+    fn application_data(&mut self, side: Side, out: &mut Emit<'_>) {
+        if side == Side::Client && !self.client_data {
+            self.client_data = true;
+            out.push(EventKind::TlsApplicationData {
+                stream: self.stream,
+                from: side,
+            });
+        }
+    }
+
+    /// Decrypt the record just read, when this side has keys and the record is protected. A
+    /// record that does not open is an anomaly, and this side is not decrypted further.
+    fn open_record(&mut self, side: Side, out: &mut Emit<'_>) -> Option<(u8, Vec<u8>)> {
+        let dir = &self.dirs[idx(side)];
+        if !dir.encrypted || !dir.keep_body || !matches!(dir.content_type, 21..=23) {
+            return None;
+        }
+        let decrypter = self.decrypters[idx(side)].as_mut()?;
+        match decrypter.open(&dir.header, &dir.body) {
+            Ok(opened) => Some(opened),
+            Err(e) => {
+                self.decrypters[idx(side)] = None;
+                self.pending[idx(side)] = None;
+                out.anomaly(
+                    "tls_decrypt_failed",
+                    format!(
+                        "a record from the {side:?} does not decrypt ({e:?}): the key log's secrets are not this connection's, or a record is missing; the rest of this direction stays encrypted"
+                    ),
+                    Some(self.stream),
+                );
+                None
+            }
+        }
+    }
+
+    /// A decrypted record: an alert named, a handshake message read like a clear one,
+    /// application data handed on.
+    fn decrypted(&mut self, side: Side, inner: u8, plain: Vec<u8>, out: &mut Emit<'_>) {
+        let stream = self.stream;
+        match inner {
+            21 if plain.len() >= 2 => out.push(EventKind::TlsAlert {
+                stream,
+                from: side,
+                level: plain[0],
+                description: plain[1],
+            }),
+            22 if self.version == Some(crate::model::TLS_1_3) => {
+                self.dirs[idx(side)].handshake.extend_from_slice(&plain);
+                self.parse_handshake(side, out);
+            }
+            23 => {
+                if self.done {
+                    self.application_data(side, out);
+                }
+                if !plain.is_empty() {
+                    self.plaintext.push((side, plain));
+                }
+            }
+            // TLS 1.2's encrypted Finished, a heartbeat: nothing to say.
             _ => {}
         }
     }
@@ -217,7 +314,10 @@ impl TlsStream {
         let stream = self.stream;
         match (side, kind) {
             (Side::Client, 1) => match client_hello(stream, body) {
-                Some(ev) => out.push(ev),
+                Some((ev, random)) => {
+                    self.client_random = Some(random);
+                    out.push(ev);
+                }
                 None => out.anomaly(
                     "tls_bad_client_hello",
                     format!("ClientHello of {} bytes does not parse", body.len()),
@@ -246,6 +346,9 @@ impl TlsStream {
                         self.dirs[0].encrypted = true;
                         self.dirs[1].encrypted = true;
                     }
+                    if !hello_retry && let Ok(server_random) = <[u8; 32]>::try_from(sh.random) {
+                        self.take_keys(version, sh.cipher.0, &server_random);
+                    }
                     out.push(EventKind::TlsServerHello {
                         stream,
                         legacy_version: sh.version.0,
@@ -270,19 +373,58 @@ impl TlsStream {
                 ),
             },
             (Side::Server, 11) => {
-                let (chain, problems) = certificate_chain(body);
+                let tls13 = self.version == Some(crate::model::TLS_1_3);
+                let (chain, problems) = certificate_chain(body, tls13);
                 for p in problems {
                     out.anomaly("tls_bad_certificate", p, Some(stream));
                 }
                 out.push(EventKind::TlsCertificate { stream, chain });
             }
+            // A decrypted TLS 1.3 Finished: this side now uses its application keys.
+            (side, 20) if self.version == Some(crate::model::TLS_1_3) => {
+                self.decrypters[idx(side)] = self.pending[idx(side)].take();
+                if side == Side::Client && !self.done {
+                    self.done = true;
+                    out.push(EventKind::TlsHandshakeDone {
+                        stream,
+                        version: crate::model::TLS_1_3,
+                    });
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// The keys of this handshake, when the key log has its secrets and the suite is one we
+    /// decrypt: TLS 1.3's handshake keys at once (application keys after each Finished),
+    /// TLS 1.2's after each side's ChangeCipherSpec.
+    fn take_keys(&mut self, version: u16, cipher: u16, server_random: &[u8; 32]) {
+        let (Some(keys), Some(client_random)) = (&self.keys, self.client_random) else {
+            return;
+        };
+        let (Some(secrets), Some(suite)) = (keys.get(&client_random), Suite::of(cipher)) else {
+            return;
+        };
+        if version == crate::model::TLS_1_3 {
+            let keys_of = |s: &Option<Vec<u8>>| s.as_deref().map(|s| Decrypter::tls13(suite, s));
+            self.decrypters = [
+                keys_of(&secrets.client_handshake),
+                keys_of(&secrets.server_handshake),
+            ];
+            self.pending = [
+                keys_of(&secrets.client_traffic),
+                keys_of(&secrets.server_traffic),
+            ];
+        } else if let Some(master) = &secrets.master {
+            let (client, server) = Decrypter::tls12(suite, master, &client_random, server_random);
+            self.pending = [Some(client), Some(server)];
         }
     }
 }
 
-fn client_hello(stream: u64, body: &[u8]) -> Option<EventKind> {
+fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32])> {
     let (_, ch) = parse_tls_handshake_client_hello(body).ok()?;
+    let random = <[u8; 32]>::try_from(ch.random).ok()?;
     let mut sni = None;
     let mut supported_versions = Vec::new();
     let mut alpn = Vec::new();
@@ -309,24 +451,33 @@ fn client_hello(stream: u64, body: &[u8]) -> Option<EventKind> {
             }
         }
     }
-    Some(EventKind::TlsClientHello {
-        stream,
-        sni,
-        legacy_version: ch.version.0,
-        supported_versions,
-        alpn,
-    })
+    Some((
+        EventKind::TlsClientHello {
+            stream,
+            sni,
+            legacy_version: ch.version.0,
+            supported_versions,
+            alpn,
+        },
+        random,
+    ))
 }
 
-/// TLS ≤ 1.2 Certificate body: a 3-byte list length, then 3-byte-length-prefixed DER certs.
-fn certificate_chain(body: &[u8]) -> (Vec<crate::model::CertSummary>, Vec<String>) {
+/// A Certificate body: (TLS 1.3: a request context first,) a 3-byte list length, then
+/// 3-byte-length-prefixed DER certificates (TLS 1.3: each followed by its extensions).
+fn certificate_chain(body: &[u8], tls13: bool) -> (Vec<crate::model::CertSummary>, Vec<String>) {
     let mut chain = Vec::new();
     let mut problems = Vec::new();
-    if body.len() < 3 {
+    let context = if tls13 {
+        1 + body.first().copied().unwrap_or(0) as usize
+    } else {
+        0
+    };
+    if body.len() < context + 3 {
         problems.push("Certificate message shorter than its length field".into());
         return (chain, problems);
     }
-    let mut rest = &body[3..];
+    let mut rest = &body[context + 3..];
     while rest.len() >= 3 {
         let len = u32::from_be_bytes([0, rest[0], rest[1], rest[2]]) as usize;
         let Some(der) = rest.get(3..3 + len) else {
@@ -343,6 +494,12 @@ fn certificate_chain(body: &[u8]) -> (Vec<crate::model::CertSummary>, Vec<String
         }
         chain.push(summary);
         rest = &rest[3 + len..];
+        if tls13 {
+            let ext = rest
+                .get(..2)
+                .map_or(0, |e| u16::from_be_bytes([e[0], e[1]]) as usize);
+            rest = rest.get(2 + ext..).unwrap_or_default();
+        }
     }
     (chain, problems)
 }

@@ -24,6 +24,8 @@ struct Direction {
     in_features: bool,
     features_starttls: bool,
     in_error: bool,
+    /// Inside a SASL `<failure>`: its first child names the condition.
+    in_sasl_failure: bool,
 }
 
 pub struct XmppStream {
@@ -106,6 +108,33 @@ impl XmppStream {
                 }
                 "failure" if side == Side::Server && tag.contains("xmpp-tls") => {
                     out.push(EventKind::XmppFailure { stream });
+                }
+                "success" if side == Side::Server && tag.contains("xmpp-sasl") => {
+                    out.push(EventKind::XmppAuth {
+                        stream,
+                        success: true,
+                        condition: None,
+                    });
+                }
+                "failure" if side == Side::Server && tag.contains("xmpp-sasl") => {
+                    if tag.ends_with('/') {
+                        out.push(EventKind::XmppAuth {
+                            stream,
+                            success: false,
+                            condition: None,
+                        });
+                    } else {
+                        dir.in_sasl_failure = true;
+                    }
+                }
+                n if dir.in_sasl_failure => {
+                    dir.in_sasl_failure = false;
+                    let condition = (!n.starts_with('/')).then(|| n.to_string());
+                    out.push(EventKind::XmppAuth {
+                        stream,
+                        success: false,
+                        condition,
+                    });
                 }
                 "stream:error" if !tag.ends_with('/') => dir.in_error = true,
                 n if dir.in_error && !n.starts_with('/') => {
@@ -235,6 +264,44 @@ mod tests {
         ));
         assert!(
             matches!(&ev[1].kind, EventKind::XmppStreamError { condition, .. } if condition == "host-unknown")
+        );
+    }
+
+    #[test]
+    fn the_sasl_outcome_inside_tls() {
+        let mut x = XmppStream::new(2);
+        let mut ev = Vec::new();
+        feed(
+            &mut x,
+            Side::Client,
+            "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGpkb2UAc2VjcmV0</auth>",
+            &mut ev,
+        );
+        feed(
+            &mut x,
+            Side::Server,
+            "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-autho",
+            &mut ev,
+        );
+        feed(&mut x, Side::Server, "rized/></failure>", &mut ev);
+        feed(
+            &mut x,
+            Side::Server,
+            "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+            &mut ev,
+        );
+        let auth: Vec<(bool, Option<String>)> = ev
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::XmppAuth {
+                    success, condition, ..
+                } => Some((*success, condition.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            auth,
+            vec![(false, Some("not-authorized".into())), (true, None)]
         );
     }
 }

@@ -224,6 +224,9 @@ pub struct InputReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<crate::logs::LogInfo>,
     pub events: usize,
+    /// A key log: how many TLS handshakes it has secrets for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<usize>,
     pub anomalies: Vec<String>,
     pub error: Option<String>,
 }

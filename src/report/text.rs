@@ -152,6 +152,14 @@ pub fn render_with(report: &Report, color: bool) -> String {
                         );
                     }
                 }
+                None if input.kind == "key log" => {
+                    let _ = writeln!(
+                        out,
+                        "{}: TLS key log, secrets for {} handshake(s)",
+                        clean(&input.path),
+                        input.secrets.unwrap_or(0)
+                    );
+                }
                 None if input.kind == "certificates" => {
                     let _ = writeln!(
                         out,
