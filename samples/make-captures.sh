@@ -447,12 +447,119 @@ scenario_tls_name_checked_late() {
   finish
 }
 
+# ---- with key logs: the client writes its TLS secrets (keys.log beside the capture), so what
+# was said inside TLS (HTTP on 8443, the XMPP login, SIP on 5061) can be judged.
+
+# keylog_scenario NAME VERSION DESCRIPTION: start a scenario whose client logs its keys.
+keylog_start() {
+  start "$1" "$3 The client logged its TLS secrets (keys.log, NSS format, written by the client's OpenSSL as SSLKEYLOGFILE does)."
+  KEYS="$HERE/$1/keys.log"
+  TLSV=$2
+  rm -f "$KEYS"
+}
+
+keylog_finish() {
+  finish
+  chmod 644 "$KEYS"
+  # What tshark reads inside TLS with the same key log: tests/keylog.rs compares.
+  "$HERE/lab/tshark_facts.sh" "$CAPTURE_FILE" "$KEYS" >"$HERE/$NAME/tshark-facts.txt"
+}
+
+scenario_keylog_provisioning_401_tls12() {
+  keylog_start keylog-provisioning-401-tls12 1.2 "Inside TLS 1.2 on 8443, get_edge_config is answered 401 Unauthorized: the user's credentials are refused."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  script_server https 10.77.0.10 8443 401 "$TLSV"
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  mra_client "$KEYS" edge-config 10.77.0.10 "$TLSV"
+  keylog_finish
+}
+
+scenario_keylog_provisioning_403_tls13() {
+  keylog_start keylog-provisioning-403-tls13 1.3 "Inside TLS 1.3 on 8443, get_edge_config is answered 403 Forbidden: the domain is not enabled for MRA."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  script_server https 10.77.0.10 8443 403 "$TLSV"
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  mra_client "$KEYS" edge-config 10.77.0.10 "$TLSV"
+  keylog_finish
+}
+
+# The edge configuration is served (HTTP 200), then XMPP with a wrong password.
+keylog_xmpp_refused() {
+  dns "$EDGE_SRV" "$EXPE1_A"
+  script_server https 10.77.0.10 8443 200 "$TLSV"
+  XMPP_USER=jdoe:lab-password xmpp_server 10.77.0.10 yes
+  wait_port 10.77.0.10 8443
+  wait_port 10.77.0.10 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  mra_client "$KEYS" edge-config 10.77.0.10 "$TLSV"
+  mra_client "$KEYS" xmpp 10.77.0.10 jdoe wrong-password "$TLSV"
+  keylog_finish
+}
+
+scenario_keylog_xmpp_auth_failed_tls12() {
+  keylog_start keylog-xmpp-auth-failed-tls12 1.2 "The edge configuration is served inside TLS 1.2; on 5222, after STARTTLS, prosody refuses the XMPP login (SASL failure, not-authorized)."
+  keylog_xmpp_refused
+}
+
+scenario_keylog_xmpp_auth_failed_tls13() {
+  keylog_start keylog-xmpp-auth-failed-tls13 1.3 "The edge configuration is served inside TLS 1.3; on 5222, after STARTTLS, prosody refuses the XMPP login (SASL failure, not-authorized)."
+  keylog_xmpp_refused
+}
+
+# The edge configuration is served, then REGISTER over TLS on 5061 answered CODE.
+keylog_register() {
+  dns "$EDGE_SRV" "$EXPE1_A"
+  script_server https 10.77.0.10 8443 200 "$TLSV"
+  script_server sip-tls 10.77.0.10 5061 "$1" "$TLSV"
+  wait_port 10.77.0.10 8443
+  wait_port 10.77.0.10 5061
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  mra_client "$KEYS" edge-config 10.77.0.10 "$TLSV"
+  mra_client "$KEYS" register 10.77.0.10 "$TLSV"
+  keylog_finish
+}
+
+scenario_keylog_sip_403_tls12() {
+  keylog_start keylog-sip-403-tls12 1.2 "The edge configuration is served inside TLS 1.2; the REGISTER over TLS on 5061 is answered 403 Forbidden."
+  keylog_register 403
+}
+
+scenario_keylog_sip_403_tls13() {
+  keylog_start keylog-sip-403-tls13 1.3 "The edge configuration is served inside TLS 1.3; the REGISTER over TLS on 5061 is answered 403 Forbidden."
+  keylog_register 403
+}
+
+scenario_keylog_happy_tls13() {
+  keylog_start keylog-happy-tls13 1.3 "A sign-in that works, seen inside TLS 1.3: get_edge_config answered 200 with the edge configuration, the XMPP login accepted by prosody, the REGISTER over TLS answered 200 OK."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  script_server https 10.77.0.10 8443 200 "$TLSV"
+  script_server sip-tls 10.77.0.10 5061 200 "$TLSV"
+  XMPP_USER=jdoe:lab-password xmpp_server 10.77.0.10 yes
+  wait_port 10.77.0.10 8443
+  wait_port 10.77.0.10 5061
+  wait_port 10.77.0.10 5222
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  mra_client "$KEYS" edge-config 10.77.0.10 "$TLSV"
+  mra_client "$KEYS" xmpp 10.77.0.10 jdoe lab-password "$TLSV"
+  mra_client "$KEYS" register 10.77.0.10 "$TLSV"
+  keylog_finish
+}
+
 ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_unresolved uds_exposed
   inside_network tcp_8443_unanswered tcp_8443_refused tls_untrusted tls_name_mismatch tls_expired
   tls_version_mismatch tls13_untrusted srv_failover xmpp_no_starttls xmpp_refused sip_unanswered
   ipv6_tls_untrusted sll2_tls_expired pcapng_two_interfaces sip_register_rejected
   retry_then_ok tcp_reset xmpp_starttls_failure cached_discovery sip_icmp_prohibited
-  glue_only_refused provisioning_only tls_name_checked_late tls13_name_mismatch)
+  glue_only_refused provisioning_only tls_name_checked_late tls13_name_mismatch
+  keylog_provisioning_401_tls12 keylog_provisioning_403_tls13 keylog_xmpp_auth_failed_tls12
+  keylog_xmpp_auth_failed_tls13 keylog_sip_403_tls12 keylog_sip_403_tls13 keylog_happy_tls13)
 
 if [ "$#" -gt 0 ]; then
   for name in "$@"; do "scenario_${name//-/_}"; done

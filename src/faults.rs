@@ -156,6 +156,11 @@ pub static SPECIFIC: &[Fault] = &[
         "check IM&P over MRA on Expressway-E/-C and the XMPP domain the client asks for",
     ),
     f(
+        "xmpp.auth_failed",
+        "the XMPP login (SASL) was refused",
+        "check that the user is enabled for IM and Presence and that IM&P accepts their credentials (or OAuth token)",
+    ),
+    f(
         "xmpp.backend_unreachable",
         "Expressway-C cannot reach Expressway-E on 7400 or IM&P",
         "open TCP 7400 C→E and check the IM&P servers on Expressway-C",

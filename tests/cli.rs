@@ -804,3 +804,34 @@ fn a_ticket_time_without_tz_is_read_in_the_expressways_zone() {
         "{out}"
     );
 }
+
+#[test]
+fn keylog_flag_decrypts_and_the_fault_inside_tls_is_named() {
+    let capture = "samples/keylog-provisioning-401-tls12/capture.pcap";
+    let (code, out, _) = mradiag(&["analyze", capture]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Verdict: inconclusive"), "{out}");
+    let (code, out, _) = mradiag(&[
+        "analyze",
+        "--keylog",
+        "samples/keylog-provisioning-401-tls12/keys.log",
+        capture,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Likely fault: provisioning.auth_failed"), "{out}");
+    assert!(out.contains("frame 25 (tcp.stream eq 0)"), "{out}");
+    assert!(out.contains("TLS key log, secrets for 1 handshake(s)"), "{out}");
+    assert!(!out.contains("lab-password"), "{out}");
+}
+
+#[test]
+fn a_keylog_that_cannot_be_read_is_named() {
+    let (_, out, _) = mradiag(&[
+        "analyze",
+        "--keylog",
+        "no/such/keys.log",
+        "samples/keylog-provisioning-401-tls12/capture.pcap",
+    ]);
+    assert!(out.contains("no/such/keys.log"), "{out}");
+    assert!(out.contains("cannot read"), "{out}");
+}

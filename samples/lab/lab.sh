@@ -122,6 +122,10 @@ CFG
   if [ "$tls" = yes ]; then
     printf 'ssl = { certificate = "%s", key = "%s" }\n' "$LAB/xmpp.crt" "$LAB/xmpp.key" >>"$cfg"
   fi
+  # XMPP_USER=name:password: an account the client can log in with.
+  if [ -n "${XMPP_USER:-}" ]; then
+    ins prosodyctl --config "$cfg" register "${XMPP_USER%%:*}" example.com "${XMPP_USER#*:}" >>"$LAB/daemons.log" 2>&1
+  fi
   bg prosody --config "$cfg" -F
 }
 
@@ -180,6 +184,12 @@ xmpp() {
   shift
   inc timeout 4 openssl s_client -connect "$host:5222" -starttls xmpp -xmpphost example.com \
     -CAfile "$CERTS/ca.pem" -verify_return_error "$@" </dev/null >/dev/null 2>&1 || true
+}
+
+# The Jabber-like client (python3's ssl, i.e. OpenSSL) that writes a key log: KEYLOG ACTION
+# ADDR [args] (see mra_client.py). The key log is written by the client, as SSLKEYLOGFILE is.
+mra_client() {
+  inc timeout 10 python3 "$(dirname "${BASH_SOURCE[0]}")/mra_client.py" "$@" >>"$LAB/client.log" 2>&1 || true
 }
 
 # A scripted TCP server (python3, real sockets) for behaviours no daemon above has:

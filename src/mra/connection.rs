@@ -34,6 +34,19 @@ pub enum Judgement<'a> {
     },
 }
 
+/// What a connection's decrypted records say about its phase.
+pub enum Inside<'a> {
+    /// The answer that settles the phase was a success.
+    Worked { at: &'a Tagged, what: String },
+    /// It was a refusal: the problem of the fault catalog, and the request it answers.
+    Refused {
+        at: &'a Tagged,
+        request: Option<&'a Tagged>,
+        problem: &'static str,
+        what: String,
+    },
+}
+
 /// The evidence and the summary parts gathered so far; a step that reaches a verdict turns
 /// them into a [`Judgement`].
 struct Story<'a> {
@@ -113,6 +126,65 @@ impl<'a> Connection<'a> {
         pred: impl Fn(&EventKind) -> Option<Side>,
     ) -> Option<&'a Tagged> {
         self.find(|k| pred(k) == Some(side))
+    }
+
+    /// What the decrypted records (a key log's) say: the HTTP answers on 8443 (the last
+    /// one settles it, a success anywhere proves the exchange), the XMPP login's outcome.
+    /// SIP inside TLS is read with SIP in clear (`phases::sip_in_clear`).
+    pub fn inside(&self, phase: crate::faults::Phase) -> Option<Inside<'a>> {
+        let mut last_request: Option<&'a Tagged> = None;
+        let mut refused: Option<Inside<'a>> = None;
+        for &t in &self.events {
+            match &t.event.kind {
+                EventKind::HttpRequest { .. } => last_request = Some(t),
+                EventKind::HttpResponse { code, reason, .. } => {
+                    let asked = last_request.map_or(String::new(), |r| match &r.event.kind {
+                        EventKind::HttpRequest { method, path, .. } => {
+                            format!(" to {method} {}", short_path(path))
+                        }
+                        _ => String::new(),
+                    });
+                    if (200..300).contains(code) {
+                        return Some(Inside::Worked {
+                            at: t,
+                            what: format!("answered {code} {reason}{asked} (decrypted)"),
+                        });
+                    }
+                    if let Some(problem) = http_problem(phase, *code) {
+                        refused = Some(Inside::Refused {
+                            at: t,
+                            request: last_request,
+                            problem,
+                            what: format!("Expressway answered {code} {reason}{asked} (decrypted)"),
+                        });
+                    }
+                }
+                EventKind::XmppAuth {
+                    success, condition, ..
+                } => {
+                    return Some(if *success {
+                        Inside::Worked {
+                            at: t,
+                            what: "XMPP login accepted (SASL success, decrypted)".into(),
+                        }
+                    } else {
+                        Inside::Refused {
+                            at: t,
+                            request: None,
+                            problem: "auth_failed",
+                            what: format!(
+                                "XMPP login refused (SASL failure{}, decrypted)",
+                                condition
+                                    .as_deref()
+                                    .map_or(String::new(), |c| format!(" <{c}/>"))
+                            ),
+                        }
+                    });
+                }
+                _ => {}
+            }
+        }
+        refused
     }
 
     pub fn sni(&self) -> Option<String> {
@@ -349,6 +421,14 @@ impl<'a> Connection<'a> {
         let Some(t) = self.find(|k| matches!(k, EventKind::TlsAlert { level: 2, .. })) else {
             return Ok(());
         };
+        // After the handshake (an alert a key log decrypted), an alert ends the session, not
+        // the handshake: what was said before it decides.
+        if self
+            .find(|k| matches!(k, EventKind::TlsHandshakeDone { .. }))
+            .is_some_and(|done| done.event.frame <= t.event.frame)
+        {
+            return Ok(());
+        }
         let EventKind::TlsAlert {
             from, description, ..
         } = t.event.kind
@@ -556,6 +636,28 @@ fn empty<'a>() -> Story<'a> {
 /// The story so far, moved out to become a verdict.
 fn take<'a>(story: &mut Story<'a>) -> Story<'a> {
     std::mem::replace(story, empty())
+}
+
+/// An HTTP error on 8443 as the fault catalog names it, by phase.
+fn http_problem(phase: crate::faults::Phase, code: u16) -> Option<&'static str> {
+    use crate::faults::Phase;
+    Some(match (phase, code) {
+        (Phase::Voicemail, 403) => "forbidden",
+        (Phase::Provisioning, 401) => "auth_failed",
+        (Phase::Provisioning, 403) => "domain_not_enabled",
+        (Phase::Provisioning, 502..=504) => "next_hop_failed",
+        _ => return None,
+    })
+}
+
+/// A request path without its base64 routing segments' length: the last two segments.
+fn short_path(path: &str) -> String {
+    let clean = path.split('?').next().unwrap_or(path);
+    let parts: Vec<&str> = clean.rsplit('/').take(2).collect();
+    if parts.len() < 2 || clean.len() <= 48 {
+        return path.chars().take(96).collect();
+    }
+    format!(".../{}/{}", parts[1], parts[0])
 }
 
 pub fn side_name(side: Side) -> &'static str {

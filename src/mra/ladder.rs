@@ -60,8 +60,9 @@ pub fn build<'t>(
 ) -> (Vec<LadderStep>, usize) {
     let mut raw = dns_steps(txs);
     // A connection's (or a datagram's) step between the client and the server it went to.
-    let mut push_step = |t: &'t Tagged, server: Party, port: u16| {
+    let mut push_step = |t: &'t Tagged, server: Party, port: u16, stage: Stage| {
         if let Some((from_client, label, mark)) = connection_step(&t.event.kind, port) {
+            let mark = stage.mark(&t.event.kind, mark);
             let (from, to) = if from_client {
                 (Party::Client, server)
             } else {
@@ -72,15 +73,17 @@ pub fn build<'t>(
     };
     for c in conns {
         let server = places.server(c.server.ip);
+        let mut stage = Stage::default();
         for t in &c.events {
-            push_step(t, server, c.server.port);
+            push_step(t, server, c.server.port, stage);
+            stage.after(&t.event.kind);
         }
     }
     for t in udp_sip {
         if let EventKind::SipRequest { server, .. } | EventKind::SipResponse { server, .. } =
             &t.event.kind
         {
-            push_step(t, places.server(server.ip), 5060);
+            push_step(t, places.server(server.ip), 5060, Stage::default());
         }
     }
     raw.extend(log_steps(ctx, hits));
@@ -92,6 +95,37 @@ pub fn build<'t>(
 
 /// A step before it is drawn: the event, from, to, label, how it can be failed.
 type RawStep<'t> = (&'t Tagged, Party, Party, String, Mark);
+
+/// How far a connection got when a step was seen: what is a failure before the handshake
+/// completed (a fatal alert, a reset) only ends a session after it, and stream features
+/// inside TLS rightly offer no STARTTLS.
+#[derive(Clone, Copy, Default)]
+struct Stage {
+    handshake_done: bool,
+    inside_tls: bool,
+}
+
+impl Stage {
+    fn after(&mut self, kind: &EventKind) {
+        match kind {
+            EventKind::TlsHandshakeDone { .. } => self.handshake_done = true,
+            EventKind::XmppProceed { .. } => self.inside_tls = true,
+            _ => {}
+        }
+    }
+
+    fn mark(self, kind: &EventKind, mark: Mark) -> Mark {
+        match kind {
+            EventKind::XmppFeatures { .. } if self.inside_tls => Mark::Plain,
+            EventKind::TlsAlert { .. } | EventKind::TcpRst { .. }
+                if self.handshake_done && mark == Mark::Bad =>
+            {
+                Mark::Citable
+            }
+            _ => mark,
+        }
+    }
+}
 
 /// Each DNS query, answer and ICMP error once.
 fn dns_steps<'t>(txs: &[&Transaction<'t>]) -> Vec<RawStep<'t>> {
@@ -268,6 +302,34 @@ fn connection_step(kind: &EventKind, port: u16) -> Option<(bool, String, Mark)> 
         .or_else(|| tls_step(kind))
         .or_else(|| xmpp_step(kind))
         .or_else(|| sip_step(kind))
+        .or_else(|| decrypted_step(kind))
+}
+
+/// What a key log let us read inside TLS: HTTP on 8443, the XMPP login.
+fn decrypted_step(kind: &EventKind) -> Option<(bool, String, Mark)> {
+    Some(match kind {
+        EventKind::HttpRequest { method, path, .. } => {
+            let path = path.split('?').next().unwrap_or(path);
+            let last = path.rsplit('/').next().unwrap_or(path);
+            (true, format!("{method} …/{last}"), Mark::Plain)
+        }
+        EventKind::HttpResponse { code, reason, .. } => {
+            let mark = if *code >= 400 {
+                Mark::Citable
+            } else {
+                Mark::Plain
+            };
+            (false, format!("{code} {reason}"), mark)
+        }
+        EventKind::XmppAuth {
+            success, condition, ..
+        } => match (success, condition) {
+            (true, _) => (false, "SASL success".into(), Mark::Plain),
+            (false, Some(c)) => (false, format!("SASL failure {c}"), Mark::Citable),
+            (false, None) => (false, "SASL failure".into(), Mark::Citable),
+        },
+        _ => return None,
+    })
 }
 
 fn tcp_step(kind: &EventKind, port: u16) -> Option<(bool, String, Mark)> {

@@ -1,7 +1,7 @@
 //! Phases 2–5 from the connections to Expressway-E: a phase is ok if one got through, else
 //! the fault of the last one that failed; SIP in clear (REGISTER and its answer) refines SIP.
 
-use super::connection::{Connection, Judgement};
+use super::connection::{Connection, Inside, Judgement};
 use super::context::Ctx;
 use super::context::PhaseState;
 use super::split::Attempt;
@@ -25,7 +25,23 @@ pub(super) fn connection_phase(
     if mine.is_empty() {
         return PhaseState::new(Status::NotObserved, "no connection in the capture");
     }
-    let ok = mine.iter().find(|(_, j)| matches!(j, Judgement::Ok { .. }));
+    // Through TLS: the one whose decrypted answer worked, else the last one refused inside,
+    // else the first.
+    let through: Vec<_> = mine
+        .iter()
+        .filter(|(_, j)| matches!(j, Judgement::Ok { .. }))
+        .collect();
+    let ok = through
+        .iter()
+        .find(|(c, _)| matches!(c.inside(phase), Some(Inside::Worked { .. })))
+        .or_else(|| {
+            through
+                .iter()
+                .rev()
+                .find(|(c, _)| matches!(c.inside(phase), Some(Inside::Refused { .. })))
+        })
+        .or(through.first())
+        .copied();
     let failures: Vec<_> = mine
         .iter()
         .filter(|(_, j)| matches!(j, Judgement::Failed { .. }))
@@ -55,6 +71,7 @@ pub(super) fn connection_phase(
             });
         }
         failover(ctx, phase, c, &failures, &mut state, findings);
+        settle_inside(ctx, c.inside(phase), &mut state);
         return state;
     }
     if let Some((
@@ -90,6 +107,46 @@ pub(super) fn connection_phase(
         .map(|(t, n)| ctx.evidence(t, n.clone()))
         .collect();
     state
+}
+
+/// A key log showed what the connection said: its phase is ok or failed on that answer.
+fn settle_inside(ctx: &Ctx<'_>, inside: Option<Inside<'_>>, state: &mut PhaseState) {
+    match inside {
+        None => {}
+        Some(Inside::Worked { at, what }) => {
+            state.status = Status::Ok;
+            state.encrypted = false;
+            state.summary = format!("{} · {what}", state.summary);
+            state.evidence.push(ctx.evidence(at, what));
+        }
+        Some(Inside::Refused {
+            at,
+            request,
+            problem,
+            what,
+        }) => {
+            state.status = Status::Failed;
+            state.encrypted = false;
+            state.problem = Some(problem.to_string());
+            state.summary = format!("{} · {what}", state.summary);
+            // What was said first, then the connection it was said on.
+            let mut said = Vec::new();
+            if let Some(r) = request {
+                let asked = match &r.event.kind {
+                    EventKind::HttpRequest {
+                        method, path, auth, ..
+                    } => format!(
+                        "{method} {path}{} (decrypted)",
+                        auth.as_deref().map_or(String::new(), |a| format!(", {a}"))
+                    ),
+                    _ => "the request".into(),
+                };
+                said.push(ctx.evidence(r, asked));
+            }
+            said.push(ctx.evidence(at, what));
+            state.evidence.splice(0..0, said);
+        }
+    }
 }
 
 /// What a phase's TLS connection hides: the answer that says whether it worked.
@@ -186,15 +243,23 @@ pub(super) fn sip_in_clear(
         _ => (0, String::new()),
     };
     let ok = finals.iter().find(|t| (200..300).contains(&code_of(t).0));
+    // SIP over TLS read with a key log says so.
+    let how = match request.map(|t| &t.event.kind) {
+        Some(EventKind::SipRequest {
+            transport: crate::model::Transport::Tls,
+            ..
+        }) => " (decrypted)",
+        _ => "",
+    };
     let mut evidence: Vec<Evidence> = request
         .iter()
-        .map(|t| ctx.evidence(t, "REGISTER"))
+        .map(|t| ctx.evidence(t, format!("REGISTER{how}")))
         .collect();
     if let Some(t) = ok {
-        evidence.push(ctx.evidence(t, "200 OK to REGISTER"));
+        evidence.push(ctx.evidence(t, format!("200 OK to REGISTER{how}")));
         *state = PhaseState {
             status: Status::Ok,
-            summary: "REGISTER answered 200 OK".into(),
+            summary: format!("REGISTER answered 200 OK{how}"),
             problem: None,
             evidence,
             meaning: None,
@@ -203,10 +268,10 @@ pub(super) fn sip_in_clear(
         };
     } else if let Some(t) = finals.last() {
         let (code, reason) = code_of(t);
-        evidence.push(ctx.evidence(t, format!("final response {code} {reason}")));
+        evidence.push(ctx.evidence(t, format!("final response {code} {reason}{how}")));
         *state = PhaseState {
             status: Status::Failed,
-            summary: format!("REGISTER rejected: {code} {reason}"),
+            summary: format!("REGISTER rejected: {code} {reason}{how}"),
             problem: Some("register_rejected".into()),
             evidence,
             meaning: None,
