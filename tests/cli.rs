@@ -818,9 +818,15 @@ fn keylog_flag_decrypts_and_the_fault_inside_tls_is_named() {
         capture,
     ]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("Likely fault: provisioning.auth_failed"), "{out}");
+    assert!(
+        out.contains("Likely fault: provisioning.auth_failed"),
+        "{out}"
+    );
     assert!(out.contains("frame 25 (tcp.stream eq 0)"), "{out}");
-    assert!(out.contains("TLS key log, secrets for 1 handshake(s)"), "{out}");
+    assert!(
+        out.contains("TLS key log, secrets for 1 handshake(s)"),
+        "{out}"
+    );
     assert!(!out.contains("lab-password"), "{out}");
 }
 

@@ -315,20 +315,14 @@ struct Ends<'k> {
 fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut Emit<'_>) {
     let stream = ends.stream;
     if let App::Unknown = app {
-        *app = if ends.inside_tls {
-            if http::probe(bytes) {
-                App::Http(Default::default())
-            } else if xmpp::probe(bytes) {
-                App::Xmpp(XmppStream::new(stream))
-            } else if sip::probe(bytes) {
-                App::Sip(Default::default())
-            } else {
-                App::Opaque
-            }
-        } else if ends.server.port == 53 {
+        // Inside TLS: HTTP, XMPP or SIP; outside: DNS, TLS, XMPP or SIP.
+        let clear = !ends.inside_tls;
+        *app = if clear && ends.server.port == 53 {
             App::Dns(Default::default())
-        } else if tls::probe(bytes) {
+        } else if clear && tls::probe(bytes) {
             App::Tls(Box::new(tls_stream(ends)), Box::new(App::Unknown))
+        } else if !clear && http::probe(bytes) {
+            App::Http(Default::default())
         } else if xmpp::probe(bytes) {
             App::Xmpp(XmppStream::new(stream))
         } else if sip::probe(bytes) {

@@ -140,9 +140,7 @@ mod tests {
         }
     }
 
-    /// The answer to an SRV lookup naming `expe.example.com:8443`, with its A record.
-    fn srv_answer(frame: u64, ts: i64, id: u16) -> Tagged {
-        let name = "_collab-edge._tls.example.com".to_string();
+    fn answer(frame: u64, ts: i64, id: u16, name: &str, qtype: u16, record: DnsRecord) -> Tagged {
         tagged(
             frame,
             ts,
@@ -151,42 +149,36 @@ mod tests {
                 client: at(CLIENT, 50000 + id),
                 server: at("10.0.0.1", 53),
                 id,
-                name: name.clone(),
-                qtype: 33,
+                name: name.into(),
+                qtype,
                 rcode: 0,
                 truncated: false,
-                answers: vec![DnsRecord::Srv {
-                    name,
-                    priority: 10,
-                    weight: 10,
-                    port: 8443,
-                    target: "expe.example.com".into(),
-                }],
+                answers: vec![record],
                 additional: Vec::new(),
             },
         )
     }
 
+    /// The answer to an SRV lookup naming `expe.example.com:8443`.
+    fn srv_answer(frame: u64, ts: i64, id: u16) -> Tagged {
+        let name = "_collab-edge._tls.example.com";
+        let srv = DnsRecord::Srv {
+            name: name.into(),
+            priority: 10,
+            weight: 10,
+            port: 8443,
+            target: "expe.example.com".into(),
+        };
+        answer(frame, ts, id, name, 33, srv)
+    }
+
     fn a_answer(frame: u64, ts: i64, id: u16, addr: &str) -> Tagged {
-        tagged(
-            frame,
-            ts,
-            EventKind::DnsResponse {
-                transport: Transport::Udp,
-                client: at(CLIENT, 50000 + id),
-                server: at("10.0.0.1", 53),
-                id,
-                name: "expe.example.com".into(),
-                qtype: 1,
-                rcode: 0,
-                truncated: false,
-                answers: vec![DnsRecord::A {
-                    name: "expe.example.com".into(),
-                    addr: addr.parse().unwrap(),
-                }],
-                additional: Vec::new(),
-            },
-        )
+        let name = "expe.example.com";
+        let a = DnsRecord::A {
+            name: name.into(),
+            addr: addr.parse().unwrap(),
+        };
+        answer(frame, ts, id, name, 1, a)
     }
 
     fn connection(frame: u64, ts: i64, stream: u64, server: Endpoint, last_ts: i64) -> Tagged {
