@@ -18,3 +18,11 @@ readme truncated-capture "happy-tls12 cut half-way through the server's first XM
 alert=$(tshark -r "$HERE/tls-untrusted/capture.pcap" -Y 'tls.alert_message.desc' -T fields -e frame.number | head -1)
 craft drop "$HERE/tls-untrusted/capture.pcap" "$HERE/tls-untrusted-silent/capture.pcap" "$alert"
 readme tls-untrusted-silent "tls-untrusted without the client's alert: the client just hangs up after Expressway-E's certificate from \"Temporary CA\", as some TLS stacks do. Only a path validation of the chain (no anchor set accepts it) tells why."
+# The client's key log carried inside the capture, as Wireshark's editcap injects it: a
+# pcapng Decryption Secrets Block before the first packet, no keys.log beside it.
+mkdir -p "$HERE/keylog-embedded-sip-403"
+editcap --inject-secrets "tls,$HERE/keylog-sip-403-tls13/keys.log" -F pcapng \
+  "$HERE/keylog-sip-403-tls13/capture.pcap" "$HERE/keylog-embedded-sip-403/capture.pcapng"
+readme keylog-embedded-sip-403 "keylog-sip-403-tls13 with its client's key log inside the file: \`editcap --inject-secrets\` wrote a pcapng with a Decryption Secrets Block. The REGISTER over TLS 1.3 is answered 403, read with the embedded secrets alone."
+"$HERE/lab/tshark_facts.sh" "$HERE/keylog-embedded-sip-403/capture.pcapng" /dev/null \
+  >"$HERE/keylog-embedded-sip-403/tshark-facts.txt"

@@ -44,8 +44,34 @@ fn facts(events: &[Event]) -> BTreeSet<String> {
         .collect()
 }
 
+/// The capture of a sample: `capture.pcap`, or a `capture.pcapng` that may carry its
+/// secrets itself.
+fn capture_of(dir: &Path) -> PathBuf {
+    let pcap = dir.join("capture.pcap");
+    if pcap.exists() {
+        pcap
+    } else {
+        dir.join("capture.pcapng")
+    }
+}
+
+/// The samples with a key log beside the capture (not inside it).
+fn with_keylog_file() -> Vec<PathBuf> {
+    keylog_samples()
+        .into_iter()
+        .filter(|d| d.join("keys.log").exists())
+        .collect()
+}
+
+fn keys_of(dir: &Path) -> Option<Arc<KeyLog>> {
+    let text = std::fs::read_to_string(dir.join("keys.log")).ok()?;
+    let mut keys = KeyLog::default();
+    assert_eq!(keys.add_text(&text), vec![], "{}", dir.display());
+    Some(Arc::new(keys))
+}
+
 fn decode(dir: &Path, keys: Option<Arc<KeyLog>>) -> Vec<Event> {
-    let bytes = std::fs::read(dir.join("capture.pcap")).expect("capture.pcap");
+    let bytes = std::fs::read(capture_of(dir)).expect("a capture");
     let streamed = mradiag::capture::decode_with_keys(&bytes[..], keys.clone()).events;
     let in_place = mradiag::capture::decode_slice_with_keys(&bytes, None, keys).events;
     assert_eq!(
@@ -60,12 +86,10 @@ fn decode(dir: &Path, keys: Option<Arc<KeyLog>>) -> Vec<Event> {
 #[test]
 fn decrypted_facts_match_tshark_with_the_same_key_log() {
     let samples = keylog_samples();
-    assert!(samples.len() >= 7, "the key log samples are missing");
+    assert!(samples.len() >= 8, "the key log samples are missing");
     for dir in samples {
-        let mut keys = KeyLog::default();
-        let text = std::fs::read_to_string(dir.join("keys.log")).expect("keys.log");
-        assert_eq!(keys.add_text(&text), vec![], "{}", dir.display());
-        let events = decode(&dir, Some(Arc::new(keys)));
+        // A key log beside the capture, or the secrets a pcapng carries.
+        let events = decode(&dir, keys_of(&dir));
         let ours = facts(&events);
         let reference = std::fs::read_to_string(dir.join("tshark-facts.txt")).expect("facts");
         let theirs: BTreeSet<String> = reference
@@ -90,7 +114,7 @@ fn decrypted_facts_match_tshark_with_the_same_key_log() {
 #[test]
 fn without_the_key_log_nothing_inside_tls_is_read() {
     // Every HTTP, XMPP login and SIP message of these samples is inside TLS.
-    for dir in keylog_samples() {
+    for dir in with_keylog_file() {
         let inside = facts(&decode(&dir, None));
         assert!(inside.is_empty(), "{}: {inside:?}", dir.display());
     }
@@ -100,7 +124,7 @@ fn without_the_key_log_nothing_inside_tls_is_read() {
 fn a_key_log_of_another_session_decrypts_nothing_and_says_nothing_wrong() {
     // The secrets are looked up by the ClientHello's random: another capture's key log
     // matches no connection here, so nothing is decrypted and no record fails.
-    let samples = keylog_samples();
+    let samples = with_keylog_file();
     let (a, b) = (&samples[0], &samples[1]);
     let mut keys = KeyLog::default();
     keys.add_text(&std::fs::read_to_string(b.join("keys.log")).unwrap());
@@ -110,7 +134,7 @@ fn a_key_log_of_another_session_decrypts_nothing_and_says_nothing_wrong() {
 
 #[test]
 fn a_wrong_secret_for_the_right_handshake_is_an_anomaly_not_a_panic() {
-    for dir in keylog_samples() {
+    for dir in with_keylog_file() {
         let text = std::fs::read_to_string(dir.join("keys.log")).unwrap();
         // Same client randoms, every secret's first byte flipped.
         let broken: String = text
@@ -137,4 +161,13 @@ fn a_wrong_secret_for_the_right_handshake_is_an_anomaly_not_a_panic() {
         );
         assert_eq!(facts(&events), BTreeSet::new(), "{}", dir.display());
     }
+}
+
+#[test]
+fn secrets_inside_a_pcapng_decrypt_it_and_are_counted() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/keylog-embedded-sip-403");
+    let bytes = std::fs::read(dir.join("capture.pcapng")).unwrap();
+    let decoded = mradiag::capture::decode_slice_with_keys(&bytes, None, None);
+    assert_eq!(decoded.info.embedded_secrets, Some(2));
+    assert!(facts(&decoded.events).contains("37 sip_response 403"));
 }

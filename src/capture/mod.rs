@@ -29,6 +29,9 @@ pub struct CaptureInfo {
     pub truncated_frames: u64,
     /// Frames whose link or network layer could not be read.
     pub undecoded_frames: u64,
+    /// The TLS handshakes a pcapng's Decryption Secrets Blocks have secrets for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded_secrets: Option<usize>,
 }
 
 fn opt_ts<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
@@ -52,10 +55,27 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
 pub fn decode_with_keys<R: Read + Send>(source: R, keys: Option<Arc<KeyLog>>) -> Decoded {
     let mut layers = Layers::default();
     let mut judge = Judge::new(keys);
-    let summary = reader::read_frames(source, |frame| {
-        let layered = layers.layer(frame, frame.data);
-        judge.apply(frame_msg(frame, layered));
-    });
+    // A pcapng's own secrets come before its first packet: taken in before that packet.
+    let embedded: std::cell::RefCell<Option<KeyLog>> = Default::default();
+    let summary = reader::read_frames_with_secrets(
+        source,
+        |frame| {
+            if let Some(secrets) = embedded.borrow_mut().take() {
+                judge.take_secrets(secrets);
+            }
+            let layered = layers.layer(frame, frame.data);
+            judge.apply(frame_msg(frame, layered));
+        },
+        |block| {
+            embedded
+                .borrow_mut()
+                .get_or_insert_default()
+                .add_text(&String::from_utf8_lossy(block));
+        },
+    );
+    if let Some(secrets) = embedded.take() {
+        judge.take_secrets(secrets);
+    }
     judge.finish(summary)
 }
 
@@ -70,6 +90,44 @@ pub fn decode_slice(data: &[u8], release: Option<&dyn Fn(usize)>) -> Decoded {
 
 /// [`decode_slice`], decrypting the TLS connections whose secrets the key log holds.
 pub fn decode_slice_with_keys(
+    data: &[u8],
+    release: Option<&dyn Fn(usize)>,
+    keys: Option<Arc<KeyLog>>,
+) -> Decoded {
+    let (keys, embedded) = with_embedded_secrets(data, keys);
+    let mut decoded = decode_slice_keyed(data, release, keys);
+    decoded.info.embedded_secrets = embedded;
+    decoded
+}
+
+/// The key logs given, with those the capture carries (a pcapng's Decryption Secrets
+/// Blocks), and how many handshakes the latter cover.
+fn with_embedded_secrets(
+    data: &[u8],
+    keys: Option<Arc<KeyLog>>,
+) -> (Option<Arc<KeyLog>>, Option<usize>) {
+    let blocks = reader::embedded_secrets(data);
+    if blocks.is_empty() {
+        return (keys, None);
+    }
+    let mut embedded = KeyLog::default();
+    for block in blocks {
+        embedded.add_text(&String::from_utf8_lossy(block));
+    }
+    let count = embedded.len();
+    (merged(Some(embedded), keys), Some(count))
+}
+
+/// The capture's own secrets first, then the key logs given; none when both are empty.
+fn merged(embedded: Option<KeyLog>, given: Option<Arc<KeyLog>>) -> Option<Arc<KeyLog>> {
+    let mut all = embedded.unwrap_or_default();
+    if let Some(given) = given {
+        all.merge(Arc::unwrap_or_clone(given));
+    }
+    (!all.is_empty()).then(|| Arc::new(all))
+}
+
+fn decode_slice_keyed(
     data: &[u8],
     release: Option<&dyn Fn(usize)>,
     keys: Option<Arc<KeyLog>>,
@@ -262,6 +320,12 @@ impl Judge {
             max_events: crate::limits::get().events,
             events_capped: false,
         }
+    }
+
+    /// A pcapng's own TLS secrets, with the key logs given.
+    fn take_secrets(&mut self, embedded: KeyLog) {
+        self.info.embedded_secrets = Some(embedded.len());
+        self.flows.keys = merged(Some(embedded), self.flows.keys.take());
     }
 
     fn apply(&mut self, msg: FrameMsg<'_>) {

@@ -66,8 +66,18 @@ const MAX_BUFFER: usize = 1 << 22;
 
 /// Read every frame of a pcap or pcapng stream, calling `on_frame` for each.
 pub fn read_frames<R: Read + Send>(source: R, on_frame: impl FnMut(&Frame<'_>)) -> ReadSummary {
+    read_frames_with_secrets(source, on_frame, |_| {})
+}
+
+/// [`read_frames`], handing on the TLS key logs of Decryption Secrets Blocks met before the
+/// first packet (see [`embedded_secrets`], which finds the same ones in a slice).
+pub fn read_frames_with_secrets<R: Read + Send>(
+    source: R,
+    on_frame: impl FnMut(&Frame<'_>),
+    on_secrets: impl FnMut(&[u8]),
+) -> ReadSummary {
     match create_reader(INITIAL_BUFFER, source) {
-        Ok(mut reader) => read_blocks(&mut *reader, on_frame),
+        Ok(mut reader) => read_blocks(&mut *reader, on_frame, on_secrets),
         Err(e) => not_a_capture(&e),
     }
 }
@@ -81,9 +91,53 @@ pub fn read_frames_slice(
     on_frame: impl FnMut(&Frame<'_>),
 ) -> ReadSummary {
     match SliceReader::new(data, release) {
-        Ok(mut reader) => read_blocks(&mut reader, on_frame),
+        // The secrets before the first packet were found by `embedded_secrets`.
+        Ok(mut reader) => read_blocks(&mut reader, on_frame, |_| {}),
         Err(e) => not_a_capture(&e),
     }
+}
+
+/// The TLS key logs a pcapng carries in Decryption Secrets Blocks (`editcap
+/// --inject-secrets`) before its first packet, where they must be to decrypt it. Only block
+/// headers are read up to there, so a large capture costs nothing more.
+pub fn embedded_secrets(data: &[u8]) -> Vec<&[u8]> {
+    /// `TLSK`: the secrets are an NSS key log.
+    const TLS_KEY_LOG: u32 = 0x544c_534b;
+    const DSB: u32 = 0x0000_000a;
+    const PACKETS: [u32; 3] = [0x0000_0006, 0x0000_0003, 0x0000_0002];
+    let mut out = Vec::new();
+    let Ok((_, shb)) = parse_sectionheaderblock(data) else {
+        return out;
+    };
+    let big = shb.big_endian();
+    let word = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let mut at = 0usize;
+    for _ in 0..10_000 {
+        let (Some(kind), Some(len)) = (word(at), word(at + 4)) else {
+            break;
+        };
+        let len = len as usize;
+        if len < 12 || len % 4 != 0 || PACKETS.contains(&kind) {
+            break;
+        }
+        if kind == DSB
+            && word(at + 8) == Some(TLS_KEY_LOG)
+            && let Some(n) = word(at + 12)
+            && let Some(secrets) = data.get(at + 16..(at + 16).saturating_add(n as usize))
+            && 16 + n as usize <= len
+        {
+            out.push(secrets);
+        }
+        at = at.saturating_add(len);
+    }
+    out
 }
 
 fn not_a_capture(e: &PcapError<&[u8]>) -> ReadSummary {
@@ -270,6 +324,7 @@ impl PcapReaderIterator for SliceReader<'_> {
 fn read_blocks<R: PcapReaderIterator + ?Sized>(
     reader: &mut R,
     mut on_frame: impl FnMut(&Frame<'_>),
+    mut on_secrets: impl FnMut(&[u8]),
 ) -> ReadSummary {
     let mut summary = ReadSummary::default();
     let mut interfaces: Vec<Interface> = Vec::new();
@@ -347,6 +402,22 @@ fn read_blocks<R: PcapReaderIterator + ?Sized>(
                                             summary.frames, epb.if_id
                                         ),
                                     )),
+                                }
+                            }
+                            Block::DecryptionSecrets(dsb)
+                                if dsb.secrets_type
+                                    == pcap_parser::pcapng::SecretsType::TlsKeyLog =>
+                            {
+                                if summary.frames == 0 {
+                                    on_secrets(dsb.data);
+                                } else {
+                                    summary.problems.push((
+                                        offset,
+                                        format!(
+                                            "TLS secrets after frame {}: not used (they must come before the packets they decrypt)",
+                                            summary.frames
+                                        ),
+                                    ));
                                 }
                             }
                             Block::SimplePacket(spb) => {

@@ -100,9 +100,12 @@ pub fn render_with(report: &Report, color: bool) -> String {
                     ),
                     _ => String::new(),
                 };
+                let secrets = c.embedded_secrets.map_or(String::new(), |n| {
+                    format!(", TLS secrets inside for {n} handshake(s)")
+                });
                 let _ = writeln!(
                     out,
-                    "{}: {} frames{span}, {}, {}",
+                    "{}: {} frames{span}, {}, {}{secrets}",
                     clean(&input.path),
                     c.frames,
                     c.format.map(|f| f.name()).unwrap_or("capture"),
