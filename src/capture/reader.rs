@@ -124,7 +124,7 @@ pub fn embedded_secrets(data: &[u8]) -> Vec<&[u8]> {
             break;
         };
         let len = len as usize;
-        if len < 12 || len % 4 != 0 || PACKETS.contains(&kind) {
+        if len < 12 || !len.is_multiple_of(4) || PACKETS.contains(&kind) {
             break;
         }
         if kind == DSB
