@@ -1,9 +1,11 @@
 //! Write a deterministic client-like capture (see `mradiag::synth::capture`) and its truth.
 //!
 //! ```text
-//! cargo run --release --example gen_capture -- --size-mb 1024 --out big.pcap [--pcapng] [--seed 7]
+//! cargo run --release --example gen_capture -- --size-mb 1024 --out big.pcap [--pcapng] [--seed 7] [--keylog FILE]
 //! ```
-//! Writes `OUT.truth.json` beside the capture: the counts a correct decoder must find.
+//! Writes `OUT.truth.json` beside the capture: the counts a correct decoder must find. With
+//! `--keylog FILE`, the TLS sessions are sealed for real (AES-128-GCM) and their secrets
+//! written to FILE, for measuring decryption (`mradiag analyze --keylog FILE OUT`).
 
 use mradiag::synth::capture::{CaptureSpec, write_capture};
 use std::io::BufWriter;
@@ -13,8 +15,10 @@ fn main() -> std::io::Result<()> {
         size_bytes: 64 << 20,
         seed: 7,
         pcapng: false,
+        keylog: false,
     };
     let mut out = String::from("generated.pcap");
+    let mut keylog_file: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -23,9 +27,13 @@ fn main() -> std::io::Result<()> {
             "--out" => out = value(),
             "--pcapng" => spec.pcapng = true,
             "--seed" => spec.seed = value().parse().expect("--seed N"),
+            "--keylog" => {
+                keylog_file = Some(value());
+                spec.keylog = true;
+            }
             other => {
                 eprintln!(
-                    "unknown argument {other}\nusage: gen_capture [--size-mb N] [--out FILE] [--pcapng] [--seed N]"
+                    "unknown argument {other}\nusage: gen_capture [--size-mb N] [--out FILE] [--pcapng] [--seed N] [--keylog FILE]"
                 );
                 std::process::exit(2);
             }
@@ -37,6 +45,9 @@ fn main() -> std::io::Result<()> {
         format!("{out}.truth.json"),
         serde_json::to_string_pretty(&truth)? + "\n",
     )?;
+    if let Some(path) = keylog_file {
+        std::fs::write(path, &truth.keylog)?;
+    }
     eprintln!("{out}: {} frames, {} MiB", truth.frames, truth.bytes >> 20);
     Ok(())
 }

@@ -125,25 +125,52 @@ fn stream_and_mapped_readers_agree_on_every_cut() {
 #[test]
 fn the_two_thread_decoder_equals_the_stream() {
     use mradiag::synth::capture::{CaptureSpec, write_capture};
-    for pcapng in [false, true] {
+    use std::sync::Arc;
+    for (pcapng, keylog) in [(false, false), (true, false), (false, true)] {
         let mut bytes = Vec::new();
-        write_capture(
+        let truth = write_capture(
             CaptureSpec {
                 size_bytes: 12 << 20,
                 seed: 11,
                 pcapng,
+                keylog,
             },
             &mut bytes,
         )
         .unwrap();
+        // With its key log, every TLS session is decrypted on both paths alike.
+        let keys = keylog.then(|| {
+            let mut k = mradiag::proto::keylog::KeyLog::default();
+            assert!(k.add_text(&truth.keylog).is_empty());
+            Arc::new(k)
+        });
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .unwrap();
         for cut in [bytes.len(), bytes.len() - 1000, 5 << 20] {
-            let stream = mradiag::capture::decode(&bytes[..cut]);
-            let two = pool.install(|| mradiag::capture::decode_slice(&bytes[..cut], Some(&|_| {})));
-            let what = format!("pcapng={pcapng} cut={cut}");
+            let stream = mradiag::capture::decode_with_keys(&bytes[..cut], keys.clone());
+            let two = pool.install(|| {
+                mradiag::capture::decode_slice_with_keys(&bytes[..cut], Some(&|_| {}), keys.clone())
+            });
+            let what = format!("pcapng={pcapng} keylog={keylog} cut={cut}");
+            if keylog {
+                let count = |kind: &str| {
+                    stream
+                        .events
+                        .iter()
+                        .filter(|e| match &e.kind {
+                            mradiag::model::EventKind::Anomaly { what, .. } => what == kind,
+                            mradiag::model::EventKind::HttpResponse { .. } => kind == "http",
+                            _ => false,
+                        })
+                        .count() as u64
+                };
+                assert_eq!(count("tls_decrypt_failed"), 0, "{what}");
+                if cut == bytes.len() {
+                    assert_eq!(count("http"), truth.http_responses, "{what}");
+                }
+            }
             assert!(
                 stream.events.len() > 20,
                 "{what}: {} events",

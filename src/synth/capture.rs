@@ -26,6 +26,12 @@ pub struct Truth {
     pub tls_alerts: u64,
     pub vlan_frames: u64,
     pub ipv6_frames: u64,
+    /// With `CaptureSpec::keylog`: the sessions' secrets, an NSS key log, and the HTTP
+    /// responses their decrypted records hold.
+    #[serde(skip)]
+    pub keylog: String,
+    #[serde(skip)]
+    pub http_responses: u64,
 }
 
 struct Out<W: Write> {
@@ -289,9 +295,9 @@ fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
     record(22, &handshake_message(kind, body))
 }
 
-fn client_hello(sni: &str) -> Vec<u8> {
+fn client_hello(sni: &str, random: &[u8; 32]) -> Vec<u8> {
     let mut b = vec![3, 3];
-    b.extend_from_slice(&[7u8; 32]);
+    b.extend_from_slice(random);
     b.push(0);
     b.extend_from_slice(&[0, 4, 0xc0, 0x2f, 0xc0, 0x30, 1, 0]);
     let name = sni.as_bytes();
@@ -306,9 +312,9 @@ fn client_hello(sni: &str) -> Vec<u8> {
     handshake(1, &b)
 }
 
-fn server_hello() -> Vec<u8> {
+fn server_hello(random: &[u8; 32]) -> Vec<u8> {
     let mut b = vec![3, 3];
-    b.extend_from_slice(&[9u8; 32]);
+    b.extend_from_slice(random);
     b.push(0);
     b.extend_from_slice(&[0xc0, 0x2f, 0, 0, 0]);
     handshake(2, &b)
@@ -320,6 +326,79 @@ pub struct CaptureSpec {
     pub size_bytes: u64,
     pub seed: u64,
     pub pcapng: bool,
+    /// Encrypt the bulk records for real (TLS 1.2, AES-128-GCM) and log the secrets in
+    /// `Truth::keylog`: for measuring decryption.
+    pub keylog: bool,
+}
+
+/// A TLS 1.2 session's secrets and the server's write protection (ECDHE-RSA-AES128-GCM).
+struct Sealing {
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    master: [u8; 48],
+    key: ring::aead::LessSafeKey,
+    salt: [u8; 4],
+    seq: u64,
+}
+
+impl Sealing {
+    fn new(rng: &mut Rng) -> Sealing {
+        let mut bytes = |n: usize| -> Vec<u8> { (0..n).map(|_| rng.next() as u8).collect() };
+        let client_random: [u8; 32] = bytes(32).try_into().unwrap();
+        let server_random: [u8; 32] = bytes(32).try_into().unwrap();
+        let master: [u8; 48] = bytes(48).try_into().unwrap();
+        let mut seed = server_random.to_vec();
+        seed.extend_from_slice(&client_random);
+        // RFC 5246 §6.3: client key, server key, client IV, server IV (no MAC keys for GCM).
+        let block = crate::proto::tls_decrypt::prf(
+            ring::hmac::HMAC_SHA256,
+            &master,
+            b"key expansion",
+            &seed,
+            40,
+        );
+        let key = ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, &block[16..32]).unwrap();
+        Sealing {
+            client_random,
+            server_random,
+            master,
+            key: ring::aead::LessSafeKey::new(key),
+            salt: block[36..40].try_into().unwrap(),
+            seq: 0,
+        }
+    }
+
+    /// A server record sealed as TLS 1.2 GCM does: explicit nonce, then ciphertext and tag.
+    fn seal(&mut self, kind: u8, plain: &[u8]) -> Vec<u8> {
+        let explicit = self.seq.to_be_bytes();
+        let mut nonce = [0u8; 12];
+        nonce[..4].copy_from_slice(&self.salt);
+        nonce[4..].copy_from_slice(&explicit);
+        let mut aad = self.seq.to_be_bytes().to_vec();
+        aad.extend_from_slice(&[kind, 3, 3]);
+        aad.extend_from_slice(&(plain.len() as u16).to_be_bytes());
+        let mut sealed = plain.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                ring::aead::Nonce::assume_unique_for_key(nonce),
+                ring::aead::Aad::from(aad),
+                &mut sealed,
+            )
+            .unwrap();
+        self.seq += 1;
+        let mut body = explicit.to_vec();
+        body.extend(sealed);
+        record(kind, &body)
+    }
+
+    fn keylog_line(&self) -> String {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        format!(
+            "CLIENT_RANDOM {} {}\n",
+            hex(&self.client_random),
+            hex(&self.master)
+        )
+    }
 }
 
 /// Write a client-like capture of about `spec.size_bytes`; returns its truth.
@@ -421,9 +500,13 @@ pub fn write_capture<W: Write>(spec: CaptureSpec, w: W) -> std::io::Result<Truth
         tcp.seg(false, 0x12, &[], &mut out);
         out.truth.tcp_syn_acks += 1;
         tcp.seg(true, 0x10, &[], &mut out);
-        tcp.stream(true, &client_hello(&target), &mut out);
+        let mut sealing = spec.keylog.then(|| Sealing::new(&mut rng));
+        let (client_random, server_random) = sealing.as_ref().map_or(([7u8; 32], [9u8; 32]), |s| {
+            (s.client_random, s.server_random)
+        });
+        tcp.stream(true, &client_hello(&target, &client_random), &mut out);
         out.truth.tls_client_hellos += 1;
-        tcp.stream(false, &server_hello(), &mut out);
+        tcp.stream(false, &server_hello(&server_random), &mut out);
         out.truth.tls_server_hellos += 1;
         if kind == 3 {
             tcp.stream(true, &record(21, &[2, 48]), &mut out);
@@ -436,14 +519,34 @@ pub fn write_capture<W: Write>(spec: CaptureSpec, w: W) -> std::io::Result<Truth
         // Bulk download: encrypted records of up to 16 KiB.
         let bulk = 100_000 + rng.below(2_000_000) as usize;
         let mut payload = Vec::with_capacity(bulk + bulk / 16_384 * 5 + 5);
-        let mut left = bulk;
-        while left > 0 {
-            let n = left.min(16_384);
-            let body: Vec<u8> = (0..n)
-                .map(|i| (i as u8).wrapping_mul(31) ^ (session as u8))
-                .collect();
-            payload.extend(record(23, &body));
-            left -= n;
+        match &mut sealing {
+            // Sealed for real, the download is an HTTP response: its head is what
+            // decryption shows.
+            Some(sealing) => {
+                let mut plain =
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {bulk}\r\n\r\n").into_bytes();
+                plain.extend(
+                    (0..bulk).map(|i| ((i % 16_384) as u8).wrapping_mul(31) ^ (session as u8)),
+                );
+                for chunk in plain.chunks(16_384) {
+                    payload.extend(sealing.seal(23, chunk));
+                }
+                out.truth.http_responses += 1;
+            }
+            None => {
+                let mut left = bulk;
+                while left > 0 {
+                    let n = left.min(16_384);
+                    let body: Vec<u8> = (0..n)
+                        .map(|i| (i as u8).wrapping_mul(31) ^ (session as u8))
+                        .collect();
+                    payload.extend(record(23, &body));
+                    left -= n;
+                }
+            }
+        }
+        if let Some(sealing) = &sealing {
+            out.truth.keylog.push_str(&sealing.keylog_line());
         }
         tcp.stream(false, &payload, &mut out);
         tcp.seg(false, 0x11, &[], &mut out);
