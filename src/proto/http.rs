@@ -61,7 +61,7 @@ impl HttpDirection {
         }
         // Bodies are skipped straight from the input; heads and chunk-size lines are
         // gathered in `buf`, and what follows them is read next.
-        let mut input = bytes.to_vec();
+        let mut input: std::borrow::Cow<'_, [u8]> = bytes.into();
         let mut at = 0;
         loop {
             let rest = &input[at..];
@@ -101,7 +101,7 @@ impl HttpDirection {
             if !done {
                 return self.too_long(heads);
             }
-            input = std::mem::take(&mut self.buf);
+            input = std::mem::take(&mut self.buf).into();
             at = 0;
             if input.is_empty() {
                 return Ok(heads);

@@ -140,6 +140,8 @@ pub fn expand_label(hash: hmac::Algorithm, secret: &[u8], label: &str, len: usiz
 pub struct Decrypter {
     suite: Suite,
     key: Vec<u8>,
+    /// The AEAD key, scheduled once (GCM and ChaCha20 suites).
+    aead: Option<aead::LessSafeKey>,
     /// TLS 1.3 and ChaCha20: the 12-byte IV; GCM in TLS 1.2: the 4-byte salt; CBC: unused.
     iv: Vec<u8>,
     mac_key: Vec<u8>,
@@ -156,15 +158,34 @@ pub enum DecryptError {
 }
 
 impl Decrypter {
-    /// TLS 1.3: the keys of one traffic secret (handshake or application).
-    pub fn tls13(suite: Suite, secret: &[u8]) -> Decrypter {
+    fn new(suite: Suite, key: Vec<u8>, iv: Vec<u8>, mac_key: Vec<u8>) -> Decrypter {
+        let algorithm = match (suite.protection, suite.key_len) {
+            (Protection::ChaCha, _) => Some(&aead::CHACHA20_POLY1305),
+            (Protection::Gcm, 16) => Some(&aead::AES_128_GCM),
+            (Protection::Gcm, _) => Some(&aead::AES_256_GCM),
+            (Protection::Cbc { .. }, _) => None,
+        };
+        let aead = algorithm
+            .and_then(|a| aead::UnboundKey::new(a, &key).ok())
+            .map(aead::LessSafeKey::new);
         Decrypter {
             suite,
-            key: expand_label(suite.hash(), secret, "key", suite.key_len),
-            iv: expand_label(suite.hash(), secret, "iv", 12),
-            mac_key: Vec::new(),
+            key,
+            aead,
+            iv,
+            mac_key,
             seq: 0,
         }
+    }
+
+    /// TLS 1.3: the keys of one traffic secret (handshake or application).
+    pub fn tls13(suite: Suite, secret: &[u8]) -> Decrypter {
+        Decrypter::new(
+            suite,
+            expand_label(suite.hash(), secret, "key", suite.key_len),
+            expand_label(suite.hash(), secret, "iv", 12),
+            Vec::new(),
+        )
     }
 
     /// TLS 1.2: both directions' keys from the master secret and the two randoms.
@@ -197,13 +218,7 @@ impl Decrypter {
         let (client_mac, server_mac) = (take(mac_len), take(mac_len));
         let (client_key, server_key) = (take(suite.key_len), take(suite.key_len));
         let (client_iv, server_iv) = (take(iv_len), take(iv_len));
-        let make = |key, iv, mac_key| Decrypter {
-            suite,
-            key,
-            iv,
-            mac_key,
-            seq: 0,
-        };
+        let make = |key, iv, mac_key| Decrypter::new(suite, key, iv, mac_key);
         (
             make(client_key, client_iv, client_mac),
             make(server_key, server_iv, server_mac),
@@ -268,14 +283,7 @@ impl Decrypter {
         if sealed.len() < 16 {
             return Err(DecryptError::TooShort);
         }
-        let algorithm = match (self.suite.protection, self.suite.key_len) {
-            (Protection::ChaCha, _) => &aead::CHACHA20_POLY1305,
-            (_, 16) => &aead::AES_128_GCM,
-            _ => &aead::AES_256_GCM,
-        };
-        let key =
-            aead::UnboundKey::new(algorithm, &self.key).map_err(|_| DecryptError::Integrity)?;
-        let key = aead::LessSafeKey::new(key);
+        let key = self.aead.as_ref().ok_or(DecryptError::Integrity)?;
         let mut buf = sealed.to_vec();
         let plain = key
             .open_in_place(
