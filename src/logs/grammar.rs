@@ -100,11 +100,28 @@ pub fn header_offset(line: &[u8]) -> Option<i32> {
 pub fn header(record: &[u8]) -> Header {
     let first_line = record.split(|&c| c == b'\n').next().unwrap_or(record);
     let mut host = None;
+    let utc_field = utc_time().captures(record).and_then(|c| {
+        let frac = c.get(3).map_or("0".to_string(), |f| {
+            String::from_utf8_lossy(f.as_bytes()).into_owned()
+        });
+        parse_ts(&format!(
+            "{}T{}.{frac}Z",
+            String::from_utf8_lossy(&c[1]),
+            String::from_utf8_lossy(&c[2])
+        ))
+    });
     if let Some(c) = expressway_header().captures(first_line) {
         host = c
             .get(2)
             .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
-        if let Some(ts) = std::str::from_utf8(&c[1]).ok().and_then(parse_ts) {
+        let stamp = std::str::from_utf8(&c[1]).ok();
+        if let Some(ts) = stamp.and_then(parse_ts) {
+            // A header to the second, a UTCTime field to the millisecond: the finer one.
+            let whole_seconds = stamp.is_some_and(|s| !s.contains('.'));
+            let ts = match utc_field {
+                Some(finer) if whole_seconds && (finer - ts).abs() < 1_000_000_000 => finer,
+                _ => ts,
+            };
             return Header {
                 ts: Some(ts),
                 basis: TimeBasis::Utc,
@@ -112,22 +129,12 @@ pub fn header(record: &[u8]) -> Header {
             };
         }
     }
-    if let Some(c) = utc_time().captures(record) {
-        let frac = c.get(3).map_or("0".to_string(), |f| {
-            String::from_utf8_lossy(f.as_bytes()).into_owned()
-        });
-        let s = format!(
-            "{}T{}.{frac}Z",
-            String::from_utf8_lossy(&c[1]),
-            String::from_utf8_lossy(&c[2])
-        );
-        if let Some(ts) = parse_ts(&s) {
-            return Header {
-                ts: Some(ts),
-                basis: TimeBasis::Utc,
-                host,
-            };
-        }
+    if let Some(ts) = utc_field {
+        return Header {
+            ts: Some(ts),
+            basis: TimeBasis::Utc,
+            host,
+        };
     }
     if let Some(c) = jabber_header().captures(first_line) {
         let s = format!(
@@ -163,6 +170,21 @@ mod tests {
         assert_eq!(
             crate::time::format_ns(h.ts.unwrap()),
             "2017-03-02T07:10:46.240000Z"
+        );
+    }
+
+    #[test]
+    fn a_header_to_the_second_keeps_the_utctime_milliseconds() {
+        let h = header(b"2024-03-05T10:07:13+01:00 expc tvcs: UTCTime=\"2024-03-05 09:07:13,982\" Module=\"network.sip\"");
+        assert_eq!(
+            crate::time::format_ns(h.ts.unwrap()),
+            "2024-03-05T09:07:13.982000Z"
+        );
+        // A UTCTime that is not the header's second (a quoted older line) is not taken.
+        let h = header(b"2024-03-05T10:07:13+01:00 expc tvcs: Detail=\"UTCTime=\"2024-03-05 08:00:00,500\"\"");
+        assert_eq!(
+            crate::time::format_ns(h.ts.unwrap()),
+            "2024-03-05T09:07:13.000000Z"
         );
     }
 
