@@ -111,16 +111,39 @@ pub enum Transport {
 }
 
 /// One observed fact, located in its input by a 1-based frame number.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Event {
     /// 1-based frame number in a capture; 0 for events from a log (they carry a `line`).
-    #[serde(skip_serializing_if = "is_zero")]
     pub frame: u64,
-    /// Nanoseconds since the Unix epoch, UTC.
-    #[serde(serialize_with = "crate::time::serialize_ns")]
+    /// Nanoseconds since the Unix epoch, UTC (a log line's local time when its basis says
+    /// so).
     pub ts: i64,
-    #[serde(flatten)]
     pub kind: EventKind,
+}
+
+/// `ts` is written as what it is: UTC with `Z`, or a log's local time without a zone, as
+/// logged (no `Z`).
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Written<'a> {
+            #[serde(skip_serializing_if = "is_zero")]
+            frame: u64,
+            ts: String,
+            #[serde(flatten)]
+            kind: &'a EventKind,
+        }
+        let basis = match &self.kind {
+            EventKind::LogSignature { time_basis, .. } => *time_basis,
+            _ => crate::time::TimeBasis::Utc,
+        };
+        Written {
+            frame: self.frame,
+            ts: crate::time::format_on(self.ts, basis),
+            kind: &self.kind,
+        }
+        .serialize(s)
+    }
 }
 
 fn is_zero(v: &u64) -> bool {

@@ -39,6 +39,27 @@ pub fn format_ns(ns: i64) -> String {
     }
 }
 
+/// A local time whose zone is not known, as logged: like [`format_ns`] without the `Z`
+/// (`2026-11-26T14:17:37.500000`), so that no one reads it as UTC.
+pub fn format_local_ns(ns: i64) -> String {
+    if ns == UNKNOWN {
+        return "unknown".into();
+    }
+    match jiff::Timestamp::from_nanosecond(ns as i128) {
+        Ok(ts) => format!("{:.6}", jiff::tz::TimeZone::UTC.to_datetime(ts)),
+        Err(_) => format!("@{ns}ns"),
+    }
+}
+
+/// A time on its basis: UTC with `Z`, an unplaced local time without.
+pub fn format_on(ns: i64, basis: TimeBasis) -> String {
+    if basis == TimeBasis::LocalNoOffset {
+        format_local_ns(ns)
+    } else {
+        format_ns(ns)
+    }
+}
+
 /// `HH:MM:SS` in UTC, for compact text output.
 pub fn format_clock(ns: i64) -> String {
     match jiff::Timestamp::from_nanosecond(ns as i128) {

@@ -336,7 +336,10 @@ fn tz_reads_jabber_local_times_in_a_zone() {
         "+01:00",
         "samples/jabber-no-srv-records",
     ]);
-    assert_eq!(local, "2026-11-26T14:17:37.501000Z");
+    assert_eq!(
+        local, "2026-11-26T14:17:37.501000",
+        "a local time without a zone has no Z"
+    );
     assert_eq!(paris, "2026-11-26T13:17:37.501000Z");
     let (code, _, err) = mradiag(&[
         "analyze",
@@ -840,4 +843,37 @@ fn a_keylog_that_cannot_be_read_is_named() {
     ]);
     assert!(out.contains("no/such/keys.log"), "{out}");
     assert!(out.contains("cannot read"), "{out}");
+}
+
+#[test]
+fn a_local_time_no_zone_places_is_never_written_as_utc() {
+    // A Jabber log alone: its times have no zone, and nothing here tells it.
+    let (_, text, _) = mradiag(&["analyze", "samples/jabber-no-home-uds"]);
+    assert!(text.contains("14:17:37–14:17:37 local time"), "{text}");
+    assert!(!text.contains("14:17:37 UTC"), "{text}");
+    let (_, json, _) = mradiag(&["analyze", "--format", "json", "samples/jabber-no-home-uds"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let session = &report["sessions"][0];
+    assert_eq!(session["local_time"], true);
+    assert_eq!(session["start"], "2026-11-26T14:17:37.500000");
+    for e in report["verdict"]["evidence"].as_array().unwrap() {
+        assert!(!e["ts"].as_str().unwrap().ends_with('Z'), "{e}");
+    }
+    let (_, events, _) = mradiag(&["events", "samples/jabber-no-home-uds"]);
+    let line = events
+        .lines()
+        .find(|l| l.contains("\"log_signature\""))
+        .expect("a hit");
+    assert!(
+        line.contains("\"ts\":\"2026-11-26T14:17:37.500000\""),
+        "{line}"
+    );
+    // Given its zone, the same log is placed in UTC and said so.
+    let (_, text, _) = mradiag(&[
+        "analyze",
+        "--tz",
+        "America/New_York",
+        "samples/jabber-no-home-uds",
+    ]);
+    assert!(text.contains("19:17:37–19:17:37 UTC"), "{text}");
 }

@@ -181,7 +181,9 @@ mod tests {
             "2024-03-05T09:07:13.982000Z"
         );
         // A UTCTime that is not the header's second (a quoted older line) is not taken.
-        let h = header(b"2024-03-05T10:07:13+01:00 expc tvcs: Detail=\"UTCTime=\"2024-03-05 08:00:00,500\"\"");
+        let h = header(
+            b"2024-03-05T10:07:13+01:00 expc tvcs: Detail=\"UTCTime=\"2024-03-05 08:00:00,500\"\"",
+        );
         assert_eq!(
             crate::time::format_ns(h.ts.unwrap()),
             "2024-03-05T09:07:13.000000Z"

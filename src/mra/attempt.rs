@@ -181,6 +181,7 @@ pub(super) fn judge(
             ladder,
             ladder_omitted,
             from_capture: true,
+            local_time: false,
         },
         states,
         findings,

@@ -67,12 +67,18 @@ impl<'a> Ctx<'a> {
     pub(crate) fn evidence(&self, t: &Tagged, note: impl Into<String>) -> Evidence {
         let input = self.inputs[t.input].clone();
         let ts = crate::time::format_ns(t.event.ts);
-        if let EventKind::LogSignature { line, excerpt, .. } = &t.event.kind {
+        if let EventKind::LogSignature {
+            line,
+            excerpt,
+            time_basis,
+            ..
+        } = &t.event.kind
+        {
             return Evidence {
                 input,
                 frame: None,
                 line: Some(*line),
-                ts,
+                ts: crate::time::format_on(t.event.ts, *time_basis),
                 filter: None,
                 note: note.into(),
                 excerpt: Some(excerpt.clone()),

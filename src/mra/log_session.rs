@@ -76,6 +76,17 @@ pub(super) fn log_session(
         ladder,
         ladder_omitted,
         from_capture: false,
+        // Lines of a log without a zone that nothing placed: their times stay local.
+        local_time: !hits.is_empty()
+            && hits.iter().all(|t| {
+                matches!(
+                    t.event.kind,
+                    EventKind::LogSignature {
+                        time_basis: crate::time::TimeBasis::LocalNoOffset,
+                        ..
+                    }
+                )
+            }),
     };
     verdict::finish(frame, states, findings)
 }

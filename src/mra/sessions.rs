@@ -591,6 +591,7 @@ mod tests {
             ladder: Vec::new(),
             ladder_omitted: 0,
             from_capture: false,
+            local_time: false,
         }
     }
 

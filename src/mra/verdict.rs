@@ -21,10 +21,18 @@ pub struct Frame {
     pub ladder: Vec<crate::report::LadderStep>,
     pub ladder_omitted: usize,
     pub from_capture: bool,
+    /// The times are local ones no zone places (a Jabber log alone).
+    pub local_time: bool,
 }
 
 pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Finding>) -> Session {
     let inside = frame.inside;
+    let basis = if frame.local_time {
+        crate::time::TimeBasis::LocalNoOffset
+    } else {
+        crate::time::TimeBasis::Utc
+    };
+    let format = |ns| crate::time::format_on(ns, basis);
     // Statuses of phases without evidence follow from the phases before them.
     let mut earlier_failed = false;
     for (i, state) in states.iter_mut().enumerate() {
@@ -69,8 +77,8 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
         line: frame.line,
         attempt: 1,
         domain: frame.domain,
-        start: crate::time::format_ns(frame.start),
-        end: crate::time::format_ns(frame.end),
+        start: format(frame.start),
+        end: format(frame.end),
         start_ns: frame.start,
         end_ns: frame.end,
         verdict,
@@ -79,6 +87,7 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
         ladder: frame.ladder,
         ladder_omitted: frame.ladder_omitted,
         from_capture: frame.from_capture,
+        local_time: frame.local_time,
     }
 }
 

@@ -145,6 +145,9 @@ pub struct Session {
     /// Whether a capture shows this sign-in (else it was pieced together from logs).
     #[serde(skip)]
     pub from_capture: bool,
+    /// Its times are local, as a log without a zone wrote them (no `Z`): `--tz` places them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub local_time: bool,
 }
 
 fn is_zero(n: &usize) -> bool {

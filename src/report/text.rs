@@ -196,9 +196,14 @@ pub fn render_with(report: &Report, color: bool) -> String {
         } else {
             String::new()
         };
+        let zone = if s.local_time {
+            "local time (the log names no zone: --tz places it)"
+        } else {
+            "UTC"
+        };
         let _ = writeln!(
             out,
-            "\nsession {}: client {}{user}{attempt}{domain}, {}–{} UTC",
+            "\nsession {}: client {}{user}{attempt}{domain}, {}–{} {zone}",
             s.id,
             s.client,
             clock(&s.start),
@@ -338,13 +343,19 @@ fn users_table(out: &mut String, report: &Report, color: bool) {
         };
         let _ = writeln!(
             out,
-            "  {} {:<width$}  {what} · {} attempt{} · {}–{} UTC · session {}",
+            "  {} {:<width$}  {what} · {} attempt{} · {}–{} {} · session {}",
             paint(color, colour, m),
             clean(&r.who),
             r.attempts,
             if r.attempts == 1 { "" } else { "s" },
             clock(&r.first),
             clock(&r.last),
+            // A time without `Z` is a local one no zone placed.
+            if r.first.ends_with('Z') || r.first == "unknown" {
+                "UTC"
+            } else {
+                "local"
+            },
             r.sessions.last().copied().unwrap_or(0),
         );
     }
