@@ -34,6 +34,10 @@ pub struct Signature {
     /// What the judge relies on this signature for (a sign-in's start, a trail's step…).
     #[serde(default)]
     pub role: Option<crate::model::Role>,
+    /// The ports the failure it means happens on (a traversal zone's 7001…): a record whose
+    /// own `Dst-port`/`Src-port` are others is about something else.
+    #[serde(default)]
+    pub ports: Vec<u16>,
     pub meaning: String,
     pub fix: String,
     pub example: String,
@@ -127,6 +131,14 @@ impl Catalog {
             if !seen.insert(s.id.clone()) {
                 return Err(format!("signature id {} appears twice", s.id));
             }
+            // Lines are matched within their own family: an unknown one would match nothing
+            // that has a header.
+            if !matches!(s.log.as_str(), "expressway" | "jabber") {
+                return Err(format!(
+                    "signature {}: log = {:?}, not \"expressway\" or \"jabber\"",
+                    s.id, s.log
+                ));
+            }
         }
         let by_id = signatures
             .iter()
@@ -138,6 +150,12 @@ impl Catalog {
             by_id,
             compiled: OnceLock::new(),
         })
+    }
+
+    /// Whether signature `sig`, its pattern matching in `record`, applies to it (its family,
+    /// its ports): what `scan` checks on every hit.
+    pub fn applies_to(&self, sig: usize, record: &[u8]) -> bool {
+        self.signatures[sig].applies(record_family(record), record)
     }
 
     /// The signature with this id.
@@ -206,7 +224,11 @@ impl Catalog {
             line_no += memchr::memchr_iter(b'\n', &text[counted_to..ls]).count() as u64;
             counted_to = ls;
             let record = record_bounds(text, ls, le);
+            let family = record_family(&text[record.0..record.1]);
             for sig in matched.iter().map(|p| p.as_usize()) {
+                if !self.signatures[sig].applies(family, &text[record.0..record.1]) {
+                    continue;
+                }
                 let fields = c.fields(sig, &text[ls..le], &text[record.0..record.1]);
                 hits.push(Hit {
                     signature: sig,
@@ -221,6 +243,53 @@ impl Catalog {
             }
         }
         hits
+    }
+}
+
+/// The log family a record's own header shows (`expressway`, `jabber`), if it shows one: a
+/// pasted line without its header could be either.
+fn record_family(record: &[u8]) -> Option<&'static str> {
+    let first = record.split(|&c| c == b'\n').next().unwrap_or(record);
+    // The common case without a regex: an Expressway header's `YYYY-MM-DDThh:mm:ss`.
+    if first.len() > 20
+        && first[..4].iter().all(u8::is_ascii_digit)
+        && first[4] == b'-'
+        && first[7] == b'-'
+        && first[10] == b'T'
+    {
+        return Some("expressway");
+    }
+    match super::grammar::detect(first) {
+        super::grammar::Grammar::Expressway => Some("expressway"),
+        super::grammar::Grammar::Jabber => Some("jabber"),
+        _ => None,
+    }
+}
+
+/// `Dst-port="7001"`, `Src-port=" 5062 "`: the ports a record names.
+fn record_ports(record: &[u8]) -> Vec<u16> {
+    static RE: OnceLock<regex::bytes::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::bytes::Regex::new(r#"(?:Dst|Src)-port="\s*(\d{1,5})\s*""#).expect("valid")
+    });
+    re.captures_iter(record)
+        .filter_map(|c| std::str::from_utf8(&c[1]).ok()?.parse().ok())
+        .collect()
+}
+
+impl Signature {
+    /// Whether a record this signature's pattern matched is one it is about: a line of its
+    /// own log family (when the header tells), on one of its ports (when it has ports and the
+    /// record names some).
+    fn applies(&self, family: Option<&str>, record: &[u8]) -> bool {
+        if family.is_some_and(|f| f != self.log) {
+            return false;
+        }
+        if self.ports.is_empty() {
+            return true;
+        }
+        let named = record_ports(record);
+        named.is_empty() || named.iter().any(|p| self.ports.contains(p))
     }
 }
 
@@ -462,6 +531,51 @@ mod tests {
             Some("10.48.36.171")
         );
         assert_eq!(hit.fields.get("errno").map(String::as_str), Some("111"));
+    }
+
+    #[test]
+    fn a_signature_matches_only_lines_of_its_own_family_and_ports() {
+        let cat = Catalog::builtin();
+        let ids = |text: &str| -> Vec<String> {
+            cat.scan(text.as_bytes())
+                .iter()
+                .map(|h| cat.signatures[h.signature].id.clone())
+                .collect()
+        };
+        // A Jabber failure's wording inside an Expressway line is not the Jabber failure.
+        let jabber_words = "ServiceDiscoveryHandlerResult return code FAILED_NO_SRV_RECORDS_FOUND";
+        assert_eq!(
+            ids(&format!(
+                "2026-11-26 14:17:37,502 INFO [0x1] [x] [service-discovery] [y] - {jabber_words}\n"
+            )),
+            vec!["jabber-no-srv-records"]
+        );
+        assert!(ids(&format!("2024-03-05T10:06:00.000+01:00 expe tvcs: UTCTime=\"2024-03-05 09:06:00,000\" Module=\"x\" Detail=\"{jabber_words}\"\n")).is_empty());
+        // Without a header (a pasted line) the family is unknown: it still matches.
+        assert_eq!(
+            ids(&format!("{jabber_words}\n")),
+            vec!["jabber-no-srv-records"]
+        );
+        // The traversal zone's identity failure is on 7001; the same words for a 5062 peer
+        // (a Webex hybrid call) are not the traversal zone.
+        let line = |port: u16| {
+            format!(
+                "2017-06-13T13:31:38.760-05:00 vcse tvcs: Event=\"Outbound TLS Negotiation Error\" Service=\"SIP\" Dst-ip=\"198.51.100.5\" Dst-port=\"{port}\" Detail=\"Peer's TLS certificate identity was unacceptable\" Protocol=\"TLS\"\n"
+            )
+        };
+        assert_eq!(
+            ids(&line(7001)),
+            vec!["traversal-tls-identity-unacceptable"]
+        );
+        assert!(ids(&line(5062)).is_empty(), "{:?}", ids(&line(5062)));
+    }
+
+    #[test]
+    fn a_catalog_names_its_family() {
+        let mut sigs = Catalog::parse(BUILTIN).unwrap();
+        sigs[0].log = "expresway".into();
+        let err = Catalog::lazy(sigs).err().expect("refused");
+        assert!(err.contains("expresway"), "{err}");
     }
 
     #[test]

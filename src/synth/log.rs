@@ -90,8 +90,11 @@ pub fn write_log<W: Write>(
                 .signatures
                 .iter()
                 .zip(&singles)
-                .filter(|(_, re)| re.is_match(&s.example))
-                .map(|(t, _)| t.id.clone())
+                .enumerate()
+                .filter(|(i, (_, re))| {
+                    re.is_match(&s.example) && catalog.applies_to(*i, s.example.as_bytes())
+                })
+                .map(|(_, (t, _))| t.id.clone())
                 .collect();
             (s.example.clone(), ids)
         })
