@@ -357,6 +357,12 @@ pub enum EventKind {
         version: u16,
         cipher: u16,
     },
+    /// A HelloRetryRequest (TLS 1.3): the server asks for another ClientHello (another key
+    /// share); the real ServerHello follows it.
+    TlsHelloRetryRequest {
+        stream: u64,
+        cipher: u16,
+    },
     TlsCertificate {
         stream: u64,
         chain: Vec<CertSummary>,
@@ -512,6 +518,7 @@ impl EventKind {
             | TlsClientHello { stream, .. }
             | TlsServerHello { stream, .. }
             | TlsCertificate { stream, .. }
+            | TlsHelloRetryRequest { stream, .. }
             | TlsAlert { stream, .. }
             | TlsEncryptedAlert { stream, .. }
             | TlsHandshakeDone { stream, .. }

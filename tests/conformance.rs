@@ -193,6 +193,10 @@ fn our_facts(events: &[Event]) -> BTreeSet<String> {
             EventKind::TlsServerHello { version, .. } => {
                 facts.insert(format!("F{f} tls server_hello version=0x{version:04x}"));
             }
+            // tshark counts a HelloRetryRequest as a ServerHello (handshake type 2), TLS 1.3.
+            EventKind::TlsHelloRetryRequest { .. } => {
+                facts.insert(format!("F{f} tls server_hello version=0x0304"));
+            }
             EventKind::TlsAlert {
                 level, description, ..
             } => {

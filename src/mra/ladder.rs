@@ -366,6 +366,7 @@ fn tls_step(kind: &EventKind) -> Option<(bool, String, Mark)> {
             format!("ServerHello {}", tls_version_name(*version)),
             Plain,
         ),
+        EventKind::TlsHelloRetryRequest { .. } => (false, "HelloRetryRequest".into(), Plain),
         EventKind::TlsCertificate { chain, .. } => {
             let label = match chain.first() {
                 Some(leaf) => format!("Certificate {}", super::connection::short_name(leaf)),

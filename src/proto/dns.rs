@@ -29,7 +29,7 @@ pub fn decode(
     let (name, qtype, answers, additional) = match Packet::parse(bytes) {
         Ok(packet) => {
             let (name, qtype) = match packet.questions.first() {
-                Some(q) => (q.qname.to_string(), u16::from(q.qtype)),
+                Some(q) => (shown(q.qname.to_string()), u16::from(q.qtype)),
                 None => (String::new(), 0),
             };
             let answers = packet.answers.iter().map(to_record).collect();
@@ -74,14 +74,14 @@ pub fn decode(
 }
 
 fn to_record(rr: &simple_dns::ResourceRecord<'_>) -> DnsRecord {
-    let name = rr.name.to_string();
+    let name = shown(rr.name.to_string());
     match &rr.rdata {
         RData::SRV(srv) => DnsRecord::Srv {
             name,
             priority: srv.priority,
             weight: srv.weight,
             port: srv.port,
-            target: srv.target.to_string(),
+            target: shown(srv.target.to_string()),
         },
         RData::A(a) => DnsRecord::A {
             name,
@@ -93,7 +93,7 @@ fn to_record(rr: &simple_dns::ResourceRecord<'_>) -> DnsRecord {
         },
         RData::CNAME(c) => DnsRecord::Cname {
             name,
-            target: c.0.to_string(),
+            target: shown(c.0.to_string()),
         },
         other => DnsRecord::Other {
             name,
@@ -109,7 +109,17 @@ fn first_question(bytes: &[u8]) -> Option<(String, u16)> {
     }
     let (name, end) = read_name(bytes, 12)?;
     let qtype = u16::from_be_bytes([*bytes.get(end)?, *bytes.get(end + 1)?]);
-    Some((name, qtype))
+    Some((shown(name), qtype))
+}
+
+/// A name as tshark prints it: the root as `<Root>` (a query for the root servers; an SRV
+/// target of `.`, which says "no such service"), not as an empty string.
+fn shown(name: String) -> String {
+    if name.is_empty() || name == "." {
+        "<Root>".into()
+    } else {
+        name
+    }
 }
 
 /// A possibly compressed name starting at `pos`; returns it and the offset after it.
@@ -236,5 +246,24 @@ mod tests {
         let mut m = vec![0, 7, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12];
         m.extend_from_slice(&[0, 1, 0, 1]);
         assert!(decode(&m, Transport::Udp, ep("2.2.2.2:5"), ep("1.1.1.1:53")).is_err());
+    }
+
+    #[test]
+    fn the_root_name_is_written_as_tshark_writes_it() {
+        // A priming query: NS for the root, as resolvers send it.
+        let query = [
+            0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1,
+        ];
+        let ev = decode(
+            &query,
+            Transport::Udp,
+            ep("10.0.0.2:5353"),
+            ep("10.0.0.1:53"),
+        )
+        .unwrap();
+        assert!(
+            matches!(&ev, EventKind::DnsQuery { name, qtype: 2, .. } if name == "<Root>"),
+            "{ev:?}"
+        );
     }
 }

@@ -349,6 +349,13 @@ impl TlsStream {
                     if !hello_retry && let Ok(server_random) = <[u8; 32]>::try_from(sh.random) {
                         self.take_keys(version, sh.cipher.0, &server_random);
                     }
+                    if hello_retry {
+                        out.push(EventKind::TlsHelloRetryRequest {
+                            stream,
+                            cipher: sh.cipher.0,
+                        });
+                        return;
+                    }
                     out.push(EventKind::TlsServerHello {
                         stream,
                         legacy_version: sh.version.0,
