@@ -237,7 +237,12 @@ pub fn section(
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for t in events {
-        let EventKind::TlsCertificate { stream, chain } = &t.event.kind else {
+        let EventKind::TlsCertificate {
+            stream,
+            from: crate::model::Side::Server,
+            chain,
+        } = &t.event.kind
+        else {
             continue;
         };
         let Some(leaf) = chain.first() else { continue };

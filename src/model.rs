@@ -365,6 +365,8 @@ pub enum EventKind {
     },
     TlsCertificate {
         stream: u64,
+        /// The server's chain, or the client's (mutual TLS, after a CertificateRequest).
+        from: Side,
         chain: Vec<CertSummary>,
     },
     TlsAlert {

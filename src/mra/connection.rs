@@ -371,7 +371,11 @@ impl<'a> Connection<'a> {
             story.part(format!("{}, SNI {sni_text}", tls_version_name(v)));
         }
         let seen = self.events.iter().find_map(|t| match &t.event.kind {
-            EventKind::TlsCertificate { chain, .. } => Some((*t, chain.as_slice())),
+            EventKind::TlsCertificate {
+                chain,
+                from: Side::Server,
+                ..
+            } => Some((*t, chain.as_slice())),
             _ => None,
         });
         let tls13 = version == Some(crate::model::TLS_1_3);

@@ -367,12 +367,12 @@ fn tls_step(kind: &EventKind) -> Option<(bool, String, Mark)> {
             Plain,
         ),
         EventKind::TlsHelloRetryRequest { .. } => (false, "HelloRetryRequest".into(), Plain),
-        EventKind::TlsCertificate { chain, .. } => {
+        EventKind::TlsCertificate { chain, from, .. } => {
             let label = match chain.first() {
                 Some(leaf) => format!("Certificate {}", super::connection::short_name(leaf)),
                 None => "Certificate (empty)".into(),
             };
-            (false, label, Mark::CitableCertificate)
+            (by_client(from), label, Mark::CitableCertificate)
         }
         EventKind::TlsAlert {
             from,

@@ -379,13 +379,19 @@ impl TlsStream {
                     Some(stream),
                 ),
             },
-            (Side::Server, 11) => {
+            // The server's chain, or the client's when the server asked for one (an empty
+            // client Certificate says the client has none).
+            (from, 11) => {
                 let tls13 = self.version == Some(crate::model::TLS_1_3);
                 let (chain, problems) = certificate_chain(body, tls13);
                 for p in problems {
                     out.anomaly("tls_bad_certificate", p, Some(stream));
                 }
-                out.push(EventKind::TlsCertificate { stream, chain });
+                out.push(EventKind::TlsCertificate {
+                    stream,
+                    from,
+                    chain,
+                });
             }
             // A decrypted TLS 1.3 Finished: this side now uses its application keys.
             (side, 20) if self.version == Some(crate::model::TLS_1_3) => {
@@ -613,5 +619,28 @@ mod tests {
         );
         assert_eq!(ev.len(), 1);
         assert!(matches!(&ev[0].kind, EventKind::Anomaly { what, .. } if what == "tls_desync"));
+    }
+
+    #[test]
+    fn a_client_certificate_is_the_clients() {
+        // TLS 1.2, after a CertificateRequest: the client's (here empty) Certificate.
+        let mut t = TlsStream::new(5);
+        let ev = feed_all(
+            &mut t,
+            Side::Client,
+            &record(22, &handshake(11, &[0, 0, 0])),
+            100,
+        );
+        assert!(
+            matches!(
+                &ev[0].kind,
+                EventKind::TlsCertificate {
+                    from: Side::Client,
+                    chain,
+                    ..
+                } if chain.is_empty()
+            ),
+            "{ev:?}"
+        );
     }
 }
