@@ -38,6 +38,10 @@ pub struct Signature {
     /// own `Dst-port`/`Src-port` are others is about something else.
     #[serde(default)]
     pub ports: Vec<u16>,
+    /// `real` (the example is a line a real system wrote, with its public source) or
+    /// `constructed`.
+    #[serde(default)]
+    pub provenance: Option<String>,
     pub meaning: String,
     pub fix: String,
     pub example: String,
@@ -130,6 +134,14 @@ impl Catalog {
         for s in &signatures {
             if !seen.insert(s.id.clone()) {
                 return Err(format!("signature id {} appears twice", s.id));
+            }
+            if let Some(p) = &s.provenance
+                && !matches!(p.as_str(), "real" | "constructed")
+            {
+                return Err(format!(
+                    "signature {}: provenance = {p:?}, not \"real\" or \"constructed\"",
+                    s.id
+                ));
             }
             // Lines are matched within their own family: an unknown one would match nothing
             // that has a header.
