@@ -94,11 +94,6 @@ impl TlsStream {
         }
     }
 
-    /// Whether records are being decrypted (on either side).
-    pub fn decrypting(&self) -> bool {
-        self.decrypters.iter().any(Option::is_some)
-    }
-
     /// Feed in-order bytes from one side.
     pub fn feed(&mut self, side: Side, mut bytes: &[u8], out: &mut Emit<'_>) {
         while !bytes.is_empty() {
