@@ -487,6 +487,17 @@ scenario_keylog_provisioning_403_tls13() {
   keylog_finish
 }
 
+scenario_keylog_provisioning_401_cbc() {
+  keylog_start keylog-provisioning-401-cbc 1.2 "Inside TLS 1.2 with a CBC suite (ECDHE-ECDSA-AES128-SHA256, MAC then encrypt: the client offers no encrypt-then-MAC), get_edge_config is answered 401 Unauthorized."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  script_server https 10.77.0.10 8443 401 "$TLSV"
+  wait_port 10.77.0.10 8443
+  capture_start "$HERE/$NAME/capture.pcap"
+  discover
+  MRA_CIPHERS=ECDHE-ECDSA-AES128-SHA256 mra_client "$KEYS" edge-config 10.77.0.10 "$TLSV"
+  keylog_finish
+}
+
 # The edge configuration is served (HTTP 200), then XMPP with a wrong password.
 keylog_xmpp_refused() {
   dns "$EDGE_SRV" "$EXPE1_A"
@@ -558,7 +569,7 @@ ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_u
   ipv6_tls_untrusted sll2_tls_expired pcapng_two_interfaces sip_register_rejected
   retry_then_ok tcp_reset xmpp_starttls_failure cached_discovery sip_icmp_prohibited
   glue_only_refused provisioning_only tls_name_checked_late tls13_name_mismatch
-  keylog_provisioning_401_tls12 keylog_provisioning_403_tls13 keylog_xmpp_auth_failed_tls12
+  keylog_provisioning_401_tls12 keylog_provisioning_401_cbc keylog_provisioning_403_tls13 keylog_xmpp_auth_failed_tls12
   keylog_xmpp_auth_failed_tls13 keylog_sip_403_tls12 keylog_sip_403_tls13 keylog_happy_tls13)
 
 if [ "$#" -gt 0 ]; then

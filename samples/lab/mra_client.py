@@ -9,6 +9,10 @@ SSLKEYLOGFILE makes curl or a browser do.
                                                           SASL PLAIN
   mra_client.py KEYLOG register ADDR [1.2|1.3]            SIP REGISTER over TLS on ADDR:5061
 
+MRA_CIPHERS=LIST (environment) restricts TLS 1.2 to those suites, without the
+encrypt-then-MAC extension, as a client that does not offer it behaves (CBC suites then
+use MAC-then-encrypt).
+
 Every socket times out after 5 s; only the address given is contacted."""
 
 import base64
@@ -30,6 +34,9 @@ def context():
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     elif VERSION == "1.3":
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    if os.environ.get("MRA_CIPHERS"):
+        ctx.set_ciphers(os.environ["MRA_CIPHERS"])
+        ctx.options |= 0x00080000  # SSL_OP_NO_ENCRYPT_THEN_MAC
     return ctx
 
 

@@ -139,9 +139,10 @@ pub fn expand_label(hash: hmac::Algorithm, secret: &[u8], label: &str, len: usiz
 /// One direction's record protection and its sequence number.
 pub struct Decrypter {
     suite: Suite,
-    key: Vec<u8>,
     /// The AEAD key, scheduled once (GCM and ChaCha20 suites).
     aead: Option<aead::LessSafeKey>,
+    /// The AES key, scheduled once (CBC suites).
+    cbc: Option<CbcKey>,
     /// TLS 1.3 and ChaCha20: the 12-byte IV; GCM in TLS 1.2: the 4-byte salt; CBC: unused.
     iv: Vec<u8>,
     mac_key: Vec<u8>,
@@ -168,10 +169,14 @@ impl Decrypter {
         let aead = algorithm
             .and_then(|a| aead::UnboundKey::new(a, &key).ok())
             .map(aead::LessSafeKey::new);
+        let cbc = match suite.protection {
+            Protection::Cbc { .. } => CbcKey::new(&key),
+            _ => None,
+        };
         Decrypter {
             suite,
-            key,
             aead,
+            cbc,
             iv,
             mac_key,
             seq: 0,
@@ -304,26 +309,15 @@ impl Decrypter {
         header: &[u8; 5],
         body: &[u8],
     ) -> Result<(u8, Vec<u8>), DecryptError> {
-        use aes::cipher::{BlockCipherDecrypt, KeyInit};
         // TLS 1.1 and later: an explicit IV, then whole blocks.
         if body.len() < 32 || !body.len().is_multiple_of(16) {
             return Err(DecryptError::TooShort);
         }
+        let cipher = self.cbc.as_ref().ok_or(DecryptError::Integrity)?;
         let mut plain = Vec::with_capacity(body.len() - 16);
-        let decrypt = |block: &mut aes::Block| {
-            if self.key.len() == 16 {
-                aes::Aes128::new_from_slice(&self.key)
-                    .expect("16-byte key")
-                    .decrypt_block(block);
-            } else {
-                aes::Aes256::new_from_slice(&self.key)
-                    .expect("32-byte key")
-                    .decrypt_block(block);
-            }
-        };
         for pair in body.windows(32).step_by(16) {
             let mut block = aes::Block::try_from(&pair[16..]).expect("16 bytes");
-            decrypt(&mut block);
+            cipher.decrypt(&mut block);
             plain.extend(block.iter().zip(&pair[..16]).map(|(p, c)| p ^ c));
         }
         let pad = *plain.last().ok_or(DecryptError::BadPadding)? as usize;
@@ -343,6 +337,31 @@ impl Decrypter {
         hmac::verify(&key, &signed, tag).map_err(|_| DecryptError::Integrity)?;
         plain.truncate(content_len);
         Ok((header[0], plain))
+    }
+}
+
+/// AES-128 or AES-256, its round keys computed once.
+enum CbcKey {
+    Aes128(aes::Aes128),
+    Aes256(aes::Aes256),
+}
+
+impl CbcKey {
+    fn new(key: &[u8]) -> Option<CbcKey> {
+        use aes::cipher::KeyInit;
+        match key.len() {
+            16 => aes::Aes128::new_from_slice(key).ok().map(CbcKey::Aes128),
+            32 => aes::Aes256::new_from_slice(key).ok().map(CbcKey::Aes256),
+            _ => None,
+        }
+    }
+
+    fn decrypt(&self, block: &mut aes::Block) {
+        use aes::cipher::BlockCipherDecrypt;
+        match self {
+            CbcKey::Aes128(c) => c.decrypt_block(block),
+            CbcKey::Aes256(c) => c.decrypt_block(block),
+        }
     }
 }
 
@@ -407,7 +426,8 @@ mod tests {
             let suite = Suite::of(cipher).unwrap();
             let secret = vec![7u8; if suite.sha384 { 48 } else { 32 }];
             let mut ours = Decrypter::tls13(suite, &secret);
-            let (key, iv) = (ours.key.clone(), ours.iv.clone());
+            let key = expand_label(suite.hash(), &secret, "key", suite.key_len);
+            let iv = ours.iv.clone();
             let algorithm = match cipher {
                 0x1301 => &aead::AES_128_GCM,
                 0x1302 => &aead::AES_256_GCM,
