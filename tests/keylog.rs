@@ -130,6 +130,12 @@ fn a_key_log_of_another_session_decrypts_nothing_and_says_nothing_wrong() {
     keys.add_text(&std::fs::read_to_string(b.join("keys.log")).unwrap());
     let events = decode(a, Some(Arc::new(keys)));
     assert!(facts(&events).is_empty(), "{}", a.display());
+    let anomalies: Vec<&EventKind> = events
+        .iter()
+        .map(|e| &e.kind)
+        .filter(|k| matches!(k, EventKind::Anomaly { .. }))
+        .collect();
+    assert!(anomalies.is_empty(), "{}: {anomalies:?}", a.display());
 }
 
 #[test]

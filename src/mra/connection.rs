@@ -49,6 +49,7 @@ pub enum Inside<'a> {
 
 /// The evidence and the summary parts gathered so far; a step that reaches a verdict turns
 /// them into a [`Judgement`].
+#[derive(Default)]
 struct Story<'a> {
     evidence: Vec<(&'a Tagged, String)>,
     parts: Vec<String>,
@@ -251,10 +252,7 @@ impl<'a> Connection<'a> {
         let syn = self
             .find(|k| matches!(k, EventKind::TcpSyn { .. }))
             .unwrap_or(self.summary);
-        let mut story = Story {
-            evidence: Vec::new(),
-            parts: Vec::new(),
-        };
+        let mut story = Story::default();
         let problem = match tcp.outcome {
             TcpOutcome::Established => return None,
             TcpOutcome::Unanswered => {
@@ -630,16 +628,9 @@ impl<'a> Connection<'a> {
     }
 }
 
-fn empty<'a>() -> Story<'a> {
-    Story {
-        evidence: Vec::new(),
-        parts: Vec::new(),
-    }
-}
-
 /// The story so far, moved out to become a verdict.
 fn take<'a>(story: &mut Story<'a>) -> Story<'a> {
-    std::mem::replace(story, empty())
+    std::mem::take(story)
 }
 
 /// An HTTP error on 8443 as the fault catalog names it, by phase.
@@ -654,7 +645,8 @@ fn http_problem(phase: crate::faults::Phase, code: u16) -> Option<&'static str> 
     })
 }
 
-/// A request path without its base64 routing segments' length: the last two segments.
+/// A request path as a summary shows it: whole when short (96 characters at most), else
+/// `.../` and its last two segments, without the query.
 fn short_path(path: &str) -> String {
     let clean = path.split('?').next().unwrap_or(path);
     let parts: Vec<&str> = clean.rsplit('/').take(2).collect();

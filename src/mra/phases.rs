@@ -27,21 +27,28 @@ pub(super) fn connection_phase(
     }
     // Through TLS: the one whose decrypted answer worked, else the last one refused inside,
     // else the first.
-    let through: Vec<_> = mine
+    // What each one's decrypted records say, read once.
+    let mut through: Vec<_> = mine
         .iter()
         .filter(|(_, j)| matches!(j, Judgement::Ok { .. }))
+        .map(|judged| (*judged, judged.0.inside(phase)))
         .collect();
-    let ok = through
+    let chosen = through
         .iter()
-        .find(|(c, _)| matches!(c.inside(phase), Some(Inside::Worked { .. })))
+        .position(|(_, inside)| matches!(inside, Some(Inside::Worked { .. })))
         .or_else(|| {
             through
                 .iter()
-                .rev()
-                .find(|(c, _)| matches!(c.inside(phase), Some(Inside::Refused { .. })))
+                .rposition(|(_, inside)| matches!(inside, Some(Inside::Refused { .. })))
         })
-        .or(through.first())
-        .copied();
+        .or((!through.is_empty()).then_some(0));
+    let (ok, inside) = match chosen {
+        Some(i) => {
+            let (judged, inside) = through.swap_remove(i);
+            (Some(judged), inside)
+        }
+        None => (None, None),
+    };
     let failures: Vec<_> = mine
         .iter()
         .filter(|(_, j)| matches!(j, Judgement::Failed { .. }))
@@ -71,7 +78,7 @@ pub(super) fn connection_phase(
             });
         }
         failover(ctx, phase, c, &failures, &mut state, findings);
-        settle_inside(ctx, c.inside(phase), &mut state);
+        settle_inside(ctx, inside, &mut state);
         return state;
     }
     if let Some((
