@@ -131,7 +131,11 @@ fn log_marks(d: &Decoded, input: usize) -> Vec<Mark> {
         if let Some(name) = fields.get("name") {
             keys.push(Key::Dns(dns_key(name)));
         }
-        if let Some(url) = fields.get("url") {
+        // A request's start, not its outcome (a status or an error ends it, later).
+        if let Some(url) = fields.get("url")
+            && !fields.contains_key("status")
+            && !fields.contains_key("curl_message")
+        {
             keys.extend(url_target(url).map(|(host, port)| Key::Connect(host, port)));
             keys.extend(edge_config_domain(url).map(Key::EdgeConfig));
         }

@@ -36,7 +36,7 @@ pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
         out.push((CLIENT_IP, ip.to_string()));
     }
     if let Some(user) =
-        after(record, b"/cucm-uds/user/").and_then(|v| name(token(v, b"/?\"' \r\n")))
+        after(record, b"/cucm-uds/user/").and_then(|v| name(token(v, b"/?\"' {}\r\n")))
     {
         out.push((UDS_USER, user));
     }

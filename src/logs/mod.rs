@@ -2,6 +2,7 @@
 //! catalog hit with its line, time, host and fields.
 
 pub mod edge_config;
+pub mod generic;
 pub mod grammar;
 pub mod identity;
 pub mod prefilter;
@@ -101,7 +102,7 @@ pub fn decode_slice(text: &[u8], release: Option<&dyn Fn(usize)>, catalog: &Cata
             release(pos);
         }
     }
-    scan.finish()
+    scan.finish(catalog)
 }
 
 /// Decode a log from a reader, in line-aligned chunks (never splitting a SIPMSG/HTTPMSG
@@ -120,7 +121,7 @@ pub fn decode_reader(reader: &mut dyn Read, catalog: &Catalog) -> std::io::Resul
             break;
         }
     }
-    Ok(scan.finish())
+    Ok(scan.finish(catalog))
 }
 
 /// What one chunk (whole lines, whole records) holds, its line numbers counted from 1.
@@ -256,7 +257,9 @@ impl Scan {
         }
     }
 
-    fn finish(mut self) -> Decoded {
+    fn finish(mut self, catalog: &Catalog) -> Decoded {
+        join_requests(catalog, &mut self.events);
+        self.info.signatures = self.events.len();
         self.info.lines = self.lines_before + u64::from(!self.ends_with_newline);
         if let Some(first) = self.dump.first() {
             let s = xconf::summarize(&self.dump);
@@ -299,6 +302,97 @@ impl Scan {
     }
 }
 
+/// Lines of one Jabber HTTP request joined (see [`generic::join_requests`]): the line that
+/// names the URL takes the cause from the line that names the request only, is read again,
+/// and the other line drops out.
+fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
+    let http: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| match &e.kind {
+            EventKind::LogSignature {
+                signature, fields, ..
+            } => {
+                fields.contains_key("request")
+                    && catalog.get(signature).and_then(|s| s.generic)
+                        == Some(generic::Generic::HttpOutcome)
+            }
+            _ => false,
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if http.is_empty() {
+        return;
+    }
+    let mut items: Vec<(usize, std::collections::BTreeMap<String, String>)> = http
+        .iter()
+        .map(|&i| match &events[i].kind {
+            EventKind::LogSignature { line, fields, .. } => (*line as usize, fields.clone()),
+            _ => unreachable!("filtered above"),
+        })
+        .collect();
+    let merged = generic::join_requests(&mut items);
+    let mut drop = vec![false; events.len()];
+    for (k, &i) in http.iter().enumerate() {
+        if merged[k].is_some() {
+            drop[i] = true;
+            continue;
+        }
+        if !merged.contains(&Some(k)) {
+            continue;
+        }
+        if let EventKind::LogSignature {
+            signature,
+            phase,
+            fault,
+            severity,
+            fields,
+            ..
+        } = &mut events[i].kind
+            && let Some(sig) = catalog.get(signature)
+        {
+            let mut joined = std::mem::take(&mut items[k].1);
+            joined.remove("reading");
+            let r = generic::read(generic::Generic::HttpOutcome, &joined, sig.phase);
+            joined.insert("reading".into(), r.why);
+            (*phase, *fault, *severity, *fields) = (r.phase, r.fault, r.severity, joined);
+        }
+    }
+    // An outcome line with no cause of its own says nothing a specific fault line of the
+    // same request does not say better.
+    for &i in &http {
+        if let EventKind::LogSignature {
+            fields,
+            fault: None,
+            line: here,
+            ..
+        } = &events[i].kind
+            && let Some(request) = fields.get("request")
+            && events.iter().any(|e| match &e.kind {
+                EventKind::LogSignature {
+                    signature,
+                    fields: other,
+                    severity: crate::model::Severity::Fault,
+                    line,
+                    ..
+                } => {
+                    other.get("request") == Some(request)
+                        && line.abs_diff(*here) <= generic::SAME_REQUEST_LINES
+                        && catalog.get(signature).is_some_and(|s| s.generic.is_none())
+                }
+                _ => false,
+            })
+        {
+            drop[i] = true;
+        }
+    }
+    let mut i = 0;
+    events.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+}
+
 /// Where to cut a full buffer: after the last line break that starts a new record.
 fn chunk_boundary(buf: &[u8]) -> usize {
     let mut end = buf.len();
@@ -325,6 +419,19 @@ fn scan_part(
     info.signatures += hits.len();
     for hit in &hits {
         let sig = &catalog.signatures[hit.signature];
+        let mut fields = hit.fields.clone();
+        let (phase, fault, severity) = match sig.generic {
+            Some(kind) => {
+                let r = generic::read(kind, &fields, sig.phase);
+                fields.insert("reading".into(), r.why);
+                (r.phase, r.fault, r.severity)
+            }
+            None => (
+                sig.phase,
+                (!sig.fault.is_empty()).then(|| sig.fault.clone()),
+                sig.severity,
+            ),
+        };
         let record = &text[hit.record_range.0..hit.record_range.1];
         let h = grammar::header(record);
         if let Some(host) = &h.host
@@ -343,12 +450,12 @@ fn scan_part(
             kind: EventKind::LogSignature {
                 line: lines_before + hit.line,
                 signature: sig.id.clone(),
-                phase: sig.phase,
-                fault: (!sig.fault.is_empty()).then(|| sig.fault.clone()),
-                severity: sig.severity,
+                phase,
+                fault,
+                severity,
                 time_basis: h.basis,
                 host: h.host,
-                fields: hit.fields.clone(),
+                fields,
                 excerpt,
                 role: sig.role,
             },

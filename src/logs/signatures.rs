@@ -42,6 +42,10 @@ pub struct Signature {
     /// `constructed`.
     #[serde(default)]
     pub provenance: Option<String>,
+    /// A generic recogniser: the line is read by its fields (port, URL, alarm id…), not by
+    /// one wording; a specific signature on the same line wins.
+    #[serde(default)]
+    pub generic: Option<crate::logs::generic::Generic>,
     pub meaning: String,
     pub fix: String,
     pub example: String,
@@ -237,8 +241,17 @@ impl Catalog {
             counted_to = ls;
             let record = record_bounds(text, ls, le);
             let family = record_family(&text[record.0..record.1]);
-            for sig in matched.iter().map(|p| p.as_usize()) {
-                if !self.signatures[sig].applies(family, &text[record.0..record.1]) {
+            let applies: Vec<usize> = matched
+                .iter()
+                .map(|p| p.as_usize())
+                .filter(|&sig| self.signatures[sig].applies(family, &text[record.0..record.1]))
+                .collect();
+            // A generic recogniser gives way to a specific signature on the same line.
+            let specific = applies
+                .iter()
+                .any(|&sig| self.signatures[sig].generic.is_none());
+            for sig in applies {
+                if specific && self.signatures[sig].generic.is_some() {
                     continue;
                 }
                 let fields = c.fields(sig, &text[ls..le], &text[record.0..record.1]);
@@ -579,7 +592,11 @@ mod tests {
             ids(&line(7001)),
             vec!["traversal-tls-identity-unacceptable"]
         );
-        assert!(ids(&line(5062)).is_empty(), "{:?}", ids(&line(5062)));
+        // It is read by the generic recogniser instead (port 5062: SIP, a name mismatch).
+        assert_eq!(
+            ids(&line(5062)),
+            vec!["generic-expressway-tls-negotiation-error"]
+        );
     }
 
     #[test]

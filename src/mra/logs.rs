@@ -233,6 +233,7 @@ fn meaning_of(
     signature: &str,
     phase: Phase,
     fault: &Option<String>,
+    reading: Option<&String>,
     last_request: Option<Role>,
 ) -> LineMeaning {
     let sig = ctx.catalog.get(signature);
@@ -242,6 +243,17 @@ fn meaning_of(
         meaning: sig.map_or(String::new(), |s| s.meaning.clone()),
         fix: sig.map(|s| s.fix.clone()),
     };
+    // A generic line that names a fault says the fault's meaning, with what it read.
+    if sig.is_some_and(|s| s.generic.is_some())
+        && let Some(id) = fault
+    {
+        let meaning = crate::faults::meaning_for(id).unwrap_or(id);
+        line.meaning = match reading {
+            Some(r) => format!("{meaning} ({r})"),
+            None => meaning.to_string(),
+        };
+        line.fix = crate::faults::fix_for(id).map(str::to_string);
+    }
     // A 403 that answers a voicemail request is the allow list, not the MRA domain.
     if line.fault.as_deref() == Some("provisioning.domain_not_enabled")
         && last_request == Some(Role::VoicemailRequest)
@@ -348,9 +360,19 @@ pub fn apply(
 ) {
     let mut noted = Noted::default();
     let ordered = in_time_order(hits);
+    // Specific lines first: a generic reading of the same failure never outranks them.
+    let is_generic = |t: &&&Tagged| match &t.event.kind {
+        EventKind::LogSignature { signature, .. } => ctx
+            .catalog
+            .get(signature)
+            .is_some_and(|s| s.generic.is_some()),
+        _ => false,
+    };
+    let (generic, specific): (Vec<&&Tagged>, Vec<&&Tagged>) =
+        ordered.iter().copied().partition(is_generic);
     // The HTTP request an error answers: the nearest one before it in this sign-in.
     let mut last_request: Option<Role> = None;
-    for t in &ordered {
+    for t in specific.into_iter().chain(generic) {
         let EventKind::LogSignature {
             signature,
             phase,
@@ -366,7 +388,14 @@ pub fn apply(
         if let Some(r @ (Role::SignInStart | Role::VoicemailRequest)) = t.event.kind.role() {
             last_request = Some(r);
         }
-        let line = meaning_of(ctx, signature, *phase, fault, last_request);
+        let line = meaning_of(
+            ctx,
+            signature,
+            *phase,
+            fault,
+            fields.get("reading"),
+            last_request,
+        );
         let details: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let note = if details.is_empty() {
             signature.clone()

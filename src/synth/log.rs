@@ -94,7 +94,14 @@ pub fn write_log<W: Write>(
                 .filter(|(i, (_, re))| {
                     re.is_match(&s.example) && catalog.applies_to(*i, s.example.as_bytes())
                 })
-                .map(|(_, (t, _))| t.id.clone())
+                .map(|(_, (t, _))| t)
+                .collect::<Vec<_>>();
+            // As the scan does: a generic recogniser gives way to a specific signature.
+            let specific = ids.iter().any(|t| t.generic.is_none());
+            let ids = ids
+                .into_iter()
+                .filter(|t| !specific || t.generic.is_none())
+                .map(|t| t.id.clone())
                 .collect();
             (s.example.clone(), ids)
         })
