@@ -360,6 +360,22 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
     }
     // An outcome line with no cause of its own says nothing a specific fault line of the
     // same request does not say better.
+    let specific_faults: Vec<(&String, u64)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::LogSignature {
+                signature,
+                fields,
+                severity: crate::model::Severity::Fault,
+                line,
+                ..
+            } if catalog.get(signature).is_some_and(|s| s.generic.is_none()) => {
+                Some((fields.get("request")?, *line))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut cause_less = Vec::new();
     for &i in &http {
         if let EventKind::LogSignature {
             fields,
@@ -368,23 +384,15 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
             ..
         } = &events[i].kind
             && let Some(request) = fields.get("request")
-            && events.iter().any(|e| match &e.kind {
-                EventKind::LogSignature {
-                    signature,
-                    fields: other,
-                    severity: crate::model::Severity::Fault,
-                    line,
-                    ..
-                } => {
-                    other.get("request") == Some(request)
-                        && line.abs_diff(*here) <= generic::SAME_REQUEST_LINES
-                        && catalog.get(signature).is_some_and(|s| s.generic.is_none())
-                }
-                _ => false,
+            && specific_faults.iter().any(|(r, line)| {
+                *r == request && line.abs_diff(*here) <= generic::SAME_REQUEST_LINES
             })
         {
-            drop[i] = true;
+            cause_less.push(i);
         }
+    }
+    for i in cause_less {
+        drop[i] = true;
     }
     let mut i = 0;
     events.retain(|_| {
