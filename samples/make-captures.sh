@@ -563,6 +563,26 @@ scenario_keylog_happy_tls13() {
   keylog_finish
 }
 
+scenario_edge_443_cached() {
+  start edge-443-cached "A re-login from cached discovery (no DNS in the capture) to an Expressway-E whose _collab-edge record names port 443, not 8443; its certificate is issued by \"Temporary CA\", which the client rejects (unknown_ca, TLS 1.2). Without --edge nothing says 10.77.0.10:443 is Expressway-E: mradiag finds no sign-in and lists the TLS connection whose role is unknown; expect.toml gives --edge expe1.example.com:443, and provisioning fails with tls_untrusted."
+  tls_server 10.77.0.10 443 expe-untrusted -tls1_2
+  wait_port 10.77.0.10 443
+  capture_start "$HERE/$NAME/capture.pcap"
+  tls 10.77.0.10 443 expe1.example.com -tls1_2
+  finish
+}
+
+scenario_xmpp_s2s_starttls() {
+  start xmpp-s2s-starttls "Not a sign-in: a server-to-server XMPP stream (jabber:server) on 5269 that upgrades with STARTTLS (prosody, openssl s_client -starttls xmpp-server). The TLS after STARTTLS is decoded on this port as on 5222 (tshark's reference in capture.tshark.tsv, checked by tests/conformance.rs); the connection's role is unknown, so no sign-in is judged."
+  S2S=yes xmpp_server 10.77.0.10 yes
+  wait_port 10.77.0.10 5269
+  capture_start "$HERE/$NAME/capture.pcap"
+  inc timeout 4 openssl s_client -connect 10.77.0.10:5269 -starttls xmpp-server -xmpphost example.com \
+    -CAfile "$CERTS/ca.pem" -tls1_2 </dev/null >/dev/null 2>&1 || true
+  finish
+  tshark_reference "$HERE/$NAME/capture.pcap"
+}
+
 ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_unresolved uds_exposed
   inside_network tcp_8443_unanswered tcp_8443_refused tls_untrusted tls_name_mismatch tls_expired
   tls_version_mismatch tls13_untrusted srv_failover xmpp_no_starttls xmpp_refused sip_unanswered
@@ -570,7 +590,8 @@ ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_u
   retry_then_ok tcp_reset xmpp_starttls_failure cached_discovery sip_icmp_prohibited
   glue_only_refused provisioning_only tls_name_checked_late tls13_name_mismatch
   keylog_provisioning_401_tls12 keylog_provisioning_401_cbc keylog_provisioning_403_tls13 keylog_xmpp_auth_failed_tls12
-  keylog_xmpp_auth_failed_tls13 keylog_sip_403_tls12 keylog_sip_403_tls13 keylog_happy_tls13)
+  keylog_xmpp_auth_failed_tls13 keylog_sip_403_tls12 keylog_sip_403_tls13 keylog_happy_tls13
+  edge_443_cached xmpp_s2s_starttls)
 
 if [ "$#" -gt 0 ]; then
   for name in "$@"; do "scenario_${name//-/_}"; done

@@ -682,7 +682,7 @@ pub fn judge(mut decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) ->
             }),
         }
     }
-    report(decoded, catalog, &trust, &focus, notes)
+    report(decoded, catalog, &trust, &focus, &options.edges, notes)
 }
 
 /// The one UTC offset every Expressway log writes its headers in, as a zone and its name
@@ -731,6 +731,8 @@ pub struct Options {
     pub users: Vec<String>,
     /// The ticket's moment; also the time certificate files are judged at.
     pub at: Option<crate::time::Moment>,
+    /// Expressway-E's names or addresses (`--edge`), for captures without discovery.
+    pub edges: Vec<crate::mra::EdgeSpec>,
 }
 
 /// The latest time an input shows in UTC: a capture's last frame, a log's last line when
@@ -750,6 +752,7 @@ pub fn report(
     catalog: &Catalog,
     trust: &Trust,
     focus: &crate::mra::FocusSpec,
+    edges: &[crate::mra::EdgeSpec],
     notes: Vec<crate::report::Finding>,
 ) -> Report {
     let names: Vec<String> = decoded.iter().map(|d| d.input.path.clone()).collect();
@@ -768,7 +771,7 @@ pub fn report(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i64),
     };
-    let analysis = mra::analyze(&names, &tagged, catalog, &anchors, &clock, focus);
+    let analysis = mra::analyze(&names, &tagged, catalog, &anchors, &clock, focus, edges);
     let domain = analysis
         .sessions
         .iter()

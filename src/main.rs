@@ -72,6 +72,13 @@ struct Inputs {
     /// the latest); a user absent from the inputs is said, with the closest names. Repeatable.
     #[arg(long = "user", value_name = "NAME")]
     users: Vec<String>,
+    /// Expressway-E, for a capture that does not show discovery (cached, or started late) or
+    /// a sign-in on another HTTPS port: HOST[:PORT], a name (matched by the capture's DNS
+    /// answers and the SNI) or an address ([IPv6]:PORT). Connections to it on 8443, 5222,
+    /// 5061 or PORT are judged as a sign-in. Expressway-E's configuration dump in a bundle
+    /// names its addresses the same way. Repeatable.
+    #[arg(long = "edge", value_name = "HOST[:PORT]", value_parser = mradiag::mra::EdgeSpec::parse)]
+    edges: Vec<mradiag::mra::EdgeSpec>,
     /// The moment a ticket is about: RFC 3339 (2026-03-05T09:50:00Z), a date and time, or
     /// HH:MM on the inputs' first day; the last two read in --tz, else in the zone the
     /// Expressway logs write their headers in (when they agree), else UTC. Picks the sign-in nearest it
@@ -203,7 +210,7 @@ fn main() -> ExitCode {
         | Command::Scan { inputs, .. } => inputs.ca.clone(),
         _ => Vec::new(),
     };
-    let (tz_name, at, limit, users) = match &cli.command {
+    let (tz_name, at, limit, users, edges) = match &cli.command {
         Command::Analyze { inputs, .. }
         | Command::Events { inputs }
         | Command::Scan { inputs, .. }
@@ -212,8 +219,9 @@ fn main() -> ExitCode {
             inputs.at.clone(),
             inputs.limit.clone(),
             inputs.users.clone(),
+            inputs.edges.clone(),
         ),
-        _ => (None, None, Vec::new(), Vec::new()),
+        _ => (None, None, Vec::new(), Vec::new(), Vec::new()),
     };
     let mut limits = mradiag::limits::Limits::default();
     for setting in &limit {
@@ -254,6 +262,7 @@ fn main() -> ExitCode {
         trust: analyze::Trust { ca, at: None },
         users,
         at,
+        edges,
     };
     let result = match cli.command {
         Command::Analyze {

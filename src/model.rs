@@ -476,6 +476,9 @@ pub enum EventKind {
         /// Unified CM servers configured on it (Expressway-C), as written.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         unified_cm: Vec<ServerDump>,
+        /// Its own addresses: its interfaces' and the static NAT address clients reach it by.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        addresses: Vec<ServerDump>,
     },
     /// Certificates found in a file (PEM or DER), such as a bundle's `ca_*.pem`.
     CertificateFile {

@@ -28,7 +28,8 @@ struct Expect {
     link_types: Option<Vec<String>>,
     /// The last session's failed ladder steps, in order, as `from > to: label`.
     failed_steps: Option<Vec<String>>,
-    /// The ticket's focus, as `--user` (repeatable), `--at` and `--tz` give it (read by
+    /// The ticket's focus, as `--user` (repeatable), `--at` and `--tz` give it, and
+    /// Expressway-E as `--edge` names it (read by
     /// `common::sample_options`; named here so that no other key slips through).
     #[serde(default)]
     #[allow(dead_code)]
@@ -37,6 +38,9 @@ struct Expect {
     at: Option<String>,
     #[allow(dead_code)]
     tz: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    edge: Vec<String>,
     /// The verdict's summary starts with (whose sign-in), or holds, this text.
     summary_starts: Option<String>,
     summary_contains: Option<String>,

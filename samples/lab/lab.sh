@@ -99,6 +99,7 @@ tls_server() {
 }
 
 # prosody for example.com on ADDR:5222; TLS=yes offers STARTTLS (required), TLS=no offers none.
+# S2S=yes: server-to-server streams on ADDR:5269 too.
 xmpp_server() {
   local addr=$1 tls=$2 cfg=$LAB/prosody.cfg.lua
   mkdir -p "$LAB/prosody-data"
@@ -111,10 +112,11 @@ pidfile = "$LAB/prosody.pid"
 data_path = "$LAB/prosody-data"
 log = { { levels = { min = "info" }, to = "file", filename = "$LAB/prosody.log" } }
 modules_enabled = { "saslauth", "dialback", "disco", "ping" $( [ "$tls" = yes ] && echo ', "tls"' ) }
-modules_disabled = { "s2s" $( [ "$tls" = yes ] || echo ', "tls"' ) }
+modules_disabled = { $( [ "${S2S:-no}" = yes ] || echo '"s2s",' ) $( [ "$tls" = yes ] || echo '"tls"' ) }
 c2s_interfaces = { "$addr" }
 c2s_ports = { 5222 }
-s2s_ports = { }
+s2s_interfaces = { "$addr" }
+s2s_ports = { $( [ "${S2S:-no}" = yes ] && echo 5269 ) }
 c2s_require_encryption = $( [ "$tls" = yes ] && echo true || echo false )
 allow_unencrypted_plain_auth = true
 VirtualHost "example.com"
@@ -161,6 +163,30 @@ capture_stop() {
   kill -TERM "$CAPTURE_PID" 2>/dev/null || true
   wait "$CAPTURE_PID" 2>/dev/null || true
   chmod 644 "$CAPTURE_FILE"
+}
+
+# tshark's reading of a capture, as ../shared/corpus/real's references were made (its
+# SOURCES.md): CAPTURE.tshark.tsv beside it, for tests/conformance.rs.
+tshark_reference() {
+  local f=$1 args=()
+  local fields='frame.number frame.time_epoch frame.interface_id frame.len frame.cap_len vlan.id ip.src ip.dst ipv6.src ipv6.dst tcp.stream tcp.srcport tcp.dstport tcp.flags udp.srcport udp.dstport dns.id dns.flags.response dns.flags.rcode dns.qry.name dns.qry.type dns.resp.type dns.a dns.aaaa dns.cname dns.srv.priority dns.srv.weight dns.srv.port dns.srv.target tls.record.version tls.handshake.type tls.handshake.version tls.handshake.extensions_server_name tls.handshake.extensions.supported_version tls.alert_message.level tls.alert_message.desc xmpp.starttls xmpp.proceed sip.Method sip.Status-Code sip.r-uri'
+  for x in $fields; do args+=(-e "$x"); done
+  TZ=UTC tshark -n -r "$f" -Y 'dns or tls.handshake or tls.alert_message or tcp.flags.syn==1 or tcp.flags.reset==1 or xmpp.starttls or xmpp.proceed or sip' \
+    -T fields -E header=y -E separator=/t -E occurrence=a -E aggregator=, "${args[@]}" >"${f%.*}.tshark.tsv"
+  # The certificates tshark extracts, one line each: frame, stream, index in the chain, the
+  # first 16 hex digits of the DER's SHA-256, subject and issuer (openssl).
+  TZ=UTC tshark -n -r "$f" -Y 'tls.handshake.type==11' -T fields -E occurrence=a -E aggregator=, \
+    -e frame.number -e tcp.stream -e tls.handshake.certificate |
+    python3 -c '
+import hashlib, subprocess, sys
+for row in sys.stdin:
+    frame, stream, chain = (row.rstrip("\n").split("\t") + ["", ""])[:3]
+    for idx, der in enumerate(bytes.fromhex(h) for h in chain.split(",") if h):
+        names = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject", "-issuer", "-nameopt", "RFC2253"],
+                               input=der, capture_output=True).stdout.decode().split("\n")
+        print(f"frame={frame}\tstream={stream}\tidx={idx}\tsha256_16={hashlib.sha256(der).hexdigest()[:16]}\t"
+              + "\t".join(n.strip() for n in names if n.strip()))
+' >"${f%.*}.certs.txt"
 }
 
 # ---- client actions (each bounded in time)

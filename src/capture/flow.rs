@@ -387,6 +387,17 @@ fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut 
                 }
             }
         }
+        // TLS that starts after a protocol this decoder does not follow (a STARTTLS of its
+        // own, a proxy's CONNECT): found by its ClientHello, as tshark's heuristics do.
+        App::Opaque
+            if !ends.inside_tls && side == Side::Client && tls::starts_client_hello(bytes) =>
+        {
+            let mut t = Box::new(tls_stream(ends));
+            let mut inner = Box::new(App::Unknown);
+            t.feed(side, bytes, out);
+            feed_decrypted(&mut t, &mut inner, ends, out);
+            *app = App::Tls(t, inner);
+        }
         App::Unknown | App::Opaque => {}
     }
 }
@@ -468,5 +479,97 @@ pub(super) fn sip_event(
             call_id: m.call_id,
             cseq: m.cseq,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ip: &str, port: u16) -> Endpoint {
+        Endpoint {
+            ip: ip.parse().unwrap(),
+            port,
+        }
+    }
+
+    /// Feed one connection's segments in order (each side's sequence numbers from 1000).
+    fn run(segments: &[(bool, u8, &[u8])]) -> Vec<EventKind> {
+        let (client, proxy) = (at("10.0.0.5", 40000), at("10.0.0.9", 3128));
+        let mut table = FlowTable::default();
+        let mut events = Vec::new();
+        let mut seq = [1000u32, 5000u32];
+        for (frame, (from_client, flags, payload)) in segments.iter().enumerate() {
+            let (src, dst, side) = if *from_client {
+                (client, proxy, 0)
+            } else {
+                (proxy, client, 1)
+            };
+            let seg = TcpSegment {
+                sport: src.port,
+                dport: dst.port,
+                seq: seq[side],
+                ack: 0,
+                flags: *flags,
+                payload,
+            };
+            let mut out = Emit {
+                frame: frame as u64 + 1,
+                ts: 0,
+                events: &mut events,
+            };
+            table.on_segment(src, dst, &seg, true, &mut out);
+            seq[side] = seq[side]
+                .wrapping_add(payload.len() as u32)
+                .wrapping_add(u32::from(*flags & TCP_SYN != 0));
+        }
+        table.finish(&mut events);
+        events.into_iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn tls_after_a_proxy_connect_is_found_by_its_client_hello() {
+        let hello = crate::synth::capture::client_hello("expe1.example.com", &[7; 32]);
+        let kinds = run(&[
+            (true, TCP_SYN, b""),
+            (false, TCP_SYN | TCP_ACK, b""),
+            (
+                true,
+                TCP_ACK,
+                b"CONNECT expe1.example.com:8443 HTTP/1.1\r\nHost: expe1.example.com:8443\r\n\r\n",
+            ),
+            (
+                false,
+                TCP_ACK,
+                b"HTTP/1.1 200 Connection established\r\n\r\n",
+            ),
+            (true, TCP_ACK, &hello),
+        ]);
+        assert!(
+            kinds.iter().any(|k| matches!(k,
+                EventKind::TlsClientHello { sni: Some(s), .. } if s == "expe1.example.com")),
+            "{kinds:?}"
+        );
+    }
+
+    #[test]
+    fn bytes_that_only_look_like_tls_mid_stream_are_not_taken_for_it() {
+        // A handshake record header whose message is not a ClientHello (type 2), from the
+        // client, after an unknown protocol: stays opaque.
+        let kinds = run(&[
+            (true, TCP_SYN, b""),
+            (false, TCP_SYN | TCP_ACK, b""),
+            (true, TCP_ACK, b"HELLO unknown protocol\r\n"),
+            (true, TCP_ACK, &[22, 3, 3, 0, 4, 2, 0, 0, 0]),
+        ]);
+        assert!(
+            !kinds.iter().any(|k| matches!(
+                k,
+                EventKind::TlsClientHello { .. }
+                    | EventKind::TlsServerHello { .. }
+                    | EventKind::Anomaly { .. }
+            )),
+            "{kinds:?}"
+        );
     }
 }

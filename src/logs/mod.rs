@@ -279,6 +279,7 @@ impl Scan {
                     version: s.version,
                     zones: s.zones,
                     unified_cm: s.unified_cm,
+                    addresses: s.addresses,
                 },
             });
         }

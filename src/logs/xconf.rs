@@ -107,6 +107,20 @@ pub struct Summary {
     pub role_line: Option<u64>,
     /// Unified CM servers configured (Expressway-C), with the line of each.
     pub unified_cm: Vec<ServerDump>,
+    /// The box's own addresses (`Ethernet N IP V4|V6 Address`, `... StaticNAT Address`).
+    pub addresses: Vec<ServerDump>,
+}
+
+/// `Ethernet N IP V4 Address`, `Ethernet N IP V6 Address`, `Ethernet N IP V4 StaticNAT
+/// Address`: an address this box answers on (the static NAT one is what clients reach).
+fn is_own_address(path: &[String]) -> bool {
+    path.len() >= 5
+        && path[0].eq_ignore_ascii_case("Ethernet")
+        && path[1].parse::<u8>().is_ok()
+        && path[2].eq_ignore_ascii_case("IP")
+        && path
+            .last()
+            .is_some_and(|w| w.eq_ignore_ascii_case("Address"))
 }
 
 /// Whether a path names a configured Unified CM server's address: a word that starts with
@@ -146,6 +160,15 @@ pub fn summarize(entries: &[Entry]) -> Summary {
             s.domain.get_or_insert_with(|| e.value.clone());
         } else if is(p, &["SystemUnit", "Software", "Version"]) {
             s.version.get_or_insert_with(|| e.value.clone());
+        } else if is_own_address(p) {
+            if e.value.parse::<std::net::IpAddr>().is_ok()
+                && !s.addresses.iter().any(|a| a.address == e.value)
+            {
+                s.addresses.push(ServerDump {
+                    address: e.value.clone(),
+                    line: e.line,
+                });
+            }
         } else if is_unified_cm_address(p) {
             if !s.unified_cm.iter().any(|u| u.address == e.value) {
                 s.unified_cm.push(ServerDump {
@@ -266,6 +289,26 @@ OK\n";
             .map(|u| (u.address.as_str(), u.line))
             .collect();
         assert_eq!(got, [("cucm-pub.example.local", 1), ("10.0.40.6", 2)]);
+    }
+
+    #[test]
+    fn own_addresses_are_kept_the_empty_and_the_mode_left_out() {
+        let text = b"*c xConfiguration Ethernet 1 IP V4 Address: \"10.0.10.5\"\n\
+*c xConfiguration Ethernet 1 IP V6 Address: \"\"\n\
+*c xConfiguration Ethernet 2 IP V4 Address: \"192.0.2.5\"\n\
+*c xConfiguration Ethernet 2 IP V4 StaticNAT Mode: On\n\
+*c xConfiguration Ethernet 2 IP V4 StaticNAT Address: \"198.51.100.7\"\n\
+*c xConfiguration Ethernet 2 Speed: Auto\n";
+        let s = summarize(&entries(text, 1));
+        let got: Vec<(&str, u64)> = s
+            .addresses
+            .iter()
+            .map(|a| (a.address.as_str(), a.line))
+            .collect();
+        assert_eq!(
+            got,
+            [("10.0.10.5", 1), ("192.0.2.5", 3), ("198.51.100.7", 5)]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::context::PhaseState;
 use super::discovery::{
     CUP_PREFIX, EDGE_PREFIX, Transaction, UDS_PREFIX, discovery_phase, short, srv_domain,
 };
+use super::edges::Edges;
 use super::phases::{connection_phase, inside_tls, sip_in_clear};
 use super::split::Attempt;
 use super::{clock, cookie, eview, ladder, logs, verdict};
@@ -42,6 +43,7 @@ fn scope<'a>(
     conns: &'a [Connection<'a>],
     client: IpAddr,
     attempt: &Attempt,
+    edges: &Edges,
 ) -> Scope<'a> {
     let srv: Vec<&Transaction<'_>> = attempt.srv.iter().map(|&i| &txs[i]).collect();
     let of = |prefix: &str| -> Vec<&'a Transaction<'a>> {
@@ -92,6 +94,13 @@ fn scope<'a>(
             edge_ips.insert(c.server.ip);
         }
     }
+    // Servers `--edge` or Expressway-E's configuration names.
+    edge_ips.extend(
+        attempt_conns
+            .iter()
+            .filter(|c| edges.named(c).is_some())
+            .map(|c| c.server.ip),
+    );
     let cached_discovery = edge_txs.is_empty() && uds_txs.is_empty();
     if edge_ips.is_empty() && cached_discovery {
         edge_ips = attempt_conns
@@ -135,7 +144,7 @@ pub(super) fn judge(
     hits: &[&Tagged],
 ) -> Session {
     let mut findings: Vec<Finding> = Vec::new();
-    let s = scope(txs, conns, client, attempt);
+    let s = scope(txs, conns, client, attempt, &ctx.edges);
     // Judge every connection once.
     let judged: Vec<Judged<'_>> = s
         .conns
@@ -247,7 +256,50 @@ fn discovery(
             evidence: Vec::new(),
         });
     }
+    if let Some(finding) = edges_named(ctx, s) {
+        findings.push(finding);
+    }
     disc
+}
+
+/// Which of the attempt's servers were taken for Expressway-E because `--edge` or E's
+/// configuration names them (not because discovery pointed at them), and where.
+fn edges_named(ctx: &Ctx<'_>, s: &Scope<'_>) -> Option<Finding> {
+    let mut named: Vec<(String, &str, &Connection<'_>)> = Vec::new();
+    for c in &s.conns {
+        let Some(source) = ctx.edges.named(c) else {
+            continue;
+        };
+        let server = c.server.to_string();
+        if !named.iter().any(|(n, ..)| *n == server) {
+            named.push((server, source, c));
+        }
+    }
+    if named.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = named
+        .iter()
+        .map(|(server, source, _)| format!("{server} ({source})"))
+        .collect();
+    Some(Finding {
+        severity: Severity::Info,
+        id: "discovery.edge_given".into(),
+        phase: Phase::Discovery,
+        summary: format!(
+            "taken for Expressway-E as named, not as discovered: {}",
+            list.join(", ")
+        ),
+        evidence: named
+            .iter()
+            .map(|(server, source, c)| {
+                ctx.evidence(
+                    c.summary,
+                    format!("{server}: Expressway-E as {source} names it"),
+                )
+            })
+            .collect(),
+    })
 }
 
 /// `_cisco-uds` answered: the client is inside the network (it then reached CUCM), else an
@@ -333,12 +385,18 @@ fn connection_states(
         .flatten()
         .min();
     let edge_port = s.edge_targets.first().map(|(p, _)| *p).unwrap_or(8443);
+    // A port `--edge` gives that is not XMPP's or SIP's is where Expressway-E serves HTTPS.
+    let https_port = |p: u16| {
+        p == edge_port
+            || p == 8443
+            || (ctx.edges.ports.contains(&p) && !matches!(p, 5222 | 5061 | 5060))
+    };
     let phase_of = |c: &Connection<'_>| -> Option<Phase> {
         if !s.edge_ips.contains(&c.server.ip) {
             return None;
         }
         match c.server.port {
-            p if p == edge_port || p == 8443 => {
+            p if https_port(p) => {
                 if later_start.is_some_and(|t| c.start_ts > t) {
                     Some(Phase::Voicemail)
                 } else {

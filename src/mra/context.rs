@@ -25,6 +25,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) dumps: Vec<&'a Tagged>,
     /// Which Expressway is E and which is C, as their dumps say.
     pub(crate) roles: dumps::Roles,
+    /// Expressway-E as `--edge` and E's configuration name it.
+    pub(crate) edges: super::edges::Edges,
 }
 
 impl<'a> Ctx<'a> {
@@ -33,11 +35,14 @@ impl<'a> Ctx<'a> {
         events: &'a [Tagged],
         catalog: &'a Catalog,
         anchors: &'a [crate::certs::AnchorSet],
+        edges: &[super::edges::EdgeSpec],
     ) -> Self {
         let dumps: Vec<&Tagged> = events
             .iter()
             .filter(|t| matches!(t.event.kind, EventKind::ExpresswayDump { .. }))
             .collect();
+        let roles = dumps::Roles::from_dumps(inputs, dumps.iter().copied());
+        let edges = super::edges::Edges::new(edges, inputs, &dumps, &roles);
         let mut ctx = Ctx {
             inputs,
             catalog,
@@ -57,7 +62,8 @@ impl<'a> Ctx<'a> {
                 .collect(),
             server_file: None,
             anchors,
-            roles: dumps::Roles::from_dumps(inputs, dumps.iter().copied()),
+            roles,
+            edges,
             dumps,
         };
         ctx.server_file = super::files::server_certificate(&ctx);

@@ -128,6 +128,7 @@ mod tests {
                     version: None,
                     zones: Vec::new(),
                     unified_cm: Vec::new(),
+                    addresses: Vec::new(),
                 },
             },
         }

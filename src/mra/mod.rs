@@ -11,6 +11,7 @@ mod context;
 mod cookie;
 mod discovery;
 mod dumps;
+mod edges;
 mod eview;
 mod files;
 mod ladder;
@@ -29,6 +30,7 @@ use crate::report::{Finding, PhaseResult, Session, Severity, Status, Verdict};
 use connection::Connection;
 use context::Ctx;
 use discovery::Transaction;
+pub use edges::EdgeSpec;
 use log_session::{log_session, with_box_lines};
 pub use sessions::FocusSpec;
 use users::{LogAttempt, Who};
@@ -50,8 +52,9 @@ pub fn analyze(
     anchors: &[crate::certs::AnchorSet],
     clock: &crate::certs::Clock<'_>,
     focus: &sessions::FocusSpec,
+    edges: &[EdgeSpec],
 ) -> Analysis {
-    let ctx = Ctx::new(inputs, events, catalog, anchors);
+    let mut ctx = Ctx::new(inputs, events, catalog, anchors, edges);
     let mut txs = discovery::transactions(events);
     let mut conns = split::connections(events);
     // Expressway-E's own capture beside a client's: paired with it, not judged again.
@@ -64,6 +67,8 @@ pub fn analyze(
         (edge_conns, conns) = conns.into_iter().partition(|c| edge_view[c.input]);
         txs.retain(|t| !edge_view[t.first().input]);
     }
+    ctx.edges.resolve(&txs);
+    let ctx = ctx;
     let hits: Vec<&Tagged> = events.iter().filter(|t| logs::is_hit(t)).collect();
     let whos = users::link(&ctx, &hits);
     let captured = capture_sessions(&ctx, &txs, &conns, &hits, &whos);
@@ -88,6 +93,7 @@ pub fn analyze(
     sessions::number_attempts(&mut sessions);
     let mut about_boxes = dumps::findings(&ctx);
     about_boxes.extend(eview::pairings(&ctx, &conns, &edge_conns));
+    about_boxes.extend(edges::findings(&ctx, &conns, captured.attempts));
     about_boxes.extend(clock::between_logs(&ctx, &hits));
     let mut users = sessions::table(&sessions);
     let mut pick = sessions::pick(&sessions, &users, focus);
@@ -132,7 +138,7 @@ fn capture_sessions(
     whos: &[Who],
 ) -> Captured {
     let mut used = vec![false; hits.len()];
-    let all = split::attempts(txs, conns);
+    let all = split::attempts(txs, conns, &ctx.edges);
     let last_attempt_start = all.values().flatten().map(|a| a.start).max();
     let mut sessions = Vec::new();
     for (client, attempts) in &all {

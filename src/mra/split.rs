@@ -3,6 +3,7 @@
 use super::connection::Connection;
 use super::context::MRA_PORTS;
 use super::discovery::{CUP_PREFIX, Transaction, srv_domain};
+use super::edges::Edges;
 use crate::model::{EventKind, Tagged};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -49,6 +50,7 @@ pub(crate) struct Attempt {
 pub(super) fn attempts(
     txs: &[Transaction<'_>],
     conns: &[Connection<'_>],
+    edges: &Edges,
 ) -> BTreeMap<IpAddr, Vec<Attempt>> {
     enum Item {
         Srv(usize),
@@ -81,7 +83,10 @@ pub(super) fn attempts(
         .flat_map(|t| t.addresses())
         .collect();
     for (i, c) in conns.iter().enumerate() {
-        if MRA_PORTS.contains(&c.server.port) || target_ips.contains(&c.server.ip) {
+        if MRA_PORTS.contains(&c.server.port)
+            || target_ips.contains(&c.server.ip)
+            || edges.counts(c)
+        {
             items
                 .entry(c.client.ip)
                 .or_default()
@@ -205,7 +210,7 @@ mod tests {
     fn cut(events: &[Tagged]) -> Vec<(i64, i64, usize, usize)> {
         let txs = super::super::discovery::transactions(events);
         let conns = connections(events);
-        let all = attempts(&txs, &conns);
+        let all = attempts(&txs, &conns, &Edges::default());
         let client: IpAddr = CLIENT.parse().unwrap();
         all[&client]
             .iter()

@@ -30,6 +30,14 @@ pub fn probe(bytes: &[u8]) -> bool {
     bytes.len() >= 3 && matches!(bytes[0], 20..=23) && bytes[1] == 3 && bytes[2] <= 4
 }
 
+/// A ClientHello's record starting here: a handshake record of TLS 1.0–1.3 whose first
+/// message is a ClientHello. Stricter than `probe`, as it is tried in the middle of a
+/// conversation (TLS after another protocol's STARTTLS or a proxy's CONNECT), where tshark
+/// finds it by its heuristics too.
+pub fn starts_client_hello(bytes: &[u8]) -> bool {
+    bytes.len() >= 6 && bytes[0] == 22 && bytes[1] == 3 && bytes[2] <= 4 && bytes[5] == 1
+}
+
 #[derive(Default)]
 struct Direction {
     /// A record header being read (5 bytes), and how much of it has come; no allocation

@@ -295,7 +295,7 @@ fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
     record(22, &handshake_message(kind, body))
 }
 
-fn client_hello(sni: &str, random: &[u8; 32]) -> Vec<u8> {
+pub(crate) fn client_hello(sni: &str, random: &[u8; 32]) -> Vec<u8> {
     let mut b = vec![3, 3];
     b.extend_from_slice(random);
     b.push(0);

@@ -1,5 +1,6 @@
-//! What the sample tests share: a sample's focus (`user`, `at`, `tz` in its expect.toml), as
-//! the command line's `--user`, `--at` and `--tz` would give it.
+//! What the sample tests share: a sample's focus (`user`, `at`, `tz` in its expect.toml) and
+//! Expressway-E's names (`edge`), as the command line's `--user`, `--at`, `--tz` and `--edge`
+//! would give them.
 
 use mradiag::analyze;
 use std::path::Path;
@@ -23,10 +24,24 @@ pub fn sample_options(dir: &Path) -> analyze::Options {
         mradiag::logs::grammar::parse_zone(z)
             .unwrap_or_else(|e| panic!("{}: tz: {e}", dir.display()))
     });
+    let edges = v
+        .get("edge")
+        .and_then(|u| u.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .map(|e| {
+                    mradiag::mra::EdgeSpec::parse(e)
+                        .unwrap_or_else(|err| panic!("{}: edge: {err}", dir.display()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     analyze::Options {
         users,
         at,
         tz,
+        edges,
         ..Default::default()
     }
 }
