@@ -193,14 +193,14 @@ pub enum TcpOutcome {
     Established,
 }
 
-/// Which side of MRA an Expressway is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Which side of MRA an Expressway is (`e`/`c` in the signature catalog).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum ExpresswayRole {
     /// Expressway-E, in the DMZ: the traversal server the clients reach.
-    #[serde(rename = "expressway_e")]
+    #[serde(rename(serialize = "expressway_e", deserialize = "e"))]
     E,
     /// Expressway-C, inside: the traversal client that reaches CUCM and IM&P.
-    #[serde(rename = "expressway_c")]
+    #[serde(rename(serialize = "expressway_c", deserialize = "c"))]
     C,
 }
 

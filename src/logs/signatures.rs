@@ -38,6 +38,14 @@ pub struct Signature {
     /// own `Dst-port`/`Src-port` are others is about something else.
     #[serde(default)]
     pub ports: Vec<u16>,
+    /// The direction the failure implies, from the box that logs it: a record that states
+    /// the other (`Event="Inbound …"`, `Action="Sent"`, `Detail="Receive …"`) is not it.
+    #[serde(default)]
+    pub direction: Option<Direction>,
+    /// The box that writes this line (`e` or `c`): where an Expressway's own configuration
+    /// dump says a line's box is the other one, the judge sets the line aside.
+    #[serde(default, rename = "box")]
+    pub written_by: Option<crate::model::ExpresswayRole>,
     /// `real` (the example is a line a real system wrote, with its public source) or
     /// `constructed`.
     #[serde(default)]
@@ -169,7 +177,7 @@ impl Catalog {
     }
 
     /// Whether signature `sig`, its pattern matching in `record`, applies to it (its family,
-    /// its ports): what `scan` checks on every hit.
+    /// its ports, its direction): what `scan` checks on every hit.
     pub fn applies_to(&self, sig: usize, record: &[u8]) -> bool {
         self.signatures[sig].applies(record_family(record), record)
     }
@@ -291,6 +299,41 @@ fn record_family(record: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Which way a record's message went, as the box that logged it sees it.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// The direction a record states: an event's `Inbound`/`Outbound`, a message's
+/// `Action="Received"`/`"Sent"`, a summary's `Receive …`/`Sending …`; none when it says none
+/// or says both.
+fn record_direction(record: &[u8]) -> Option<Direction> {
+    static RE: OnceLock<regex::bytes::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::bytes::Regex::new(
+            r#"Event="\s*(Inbound|Outbound) |Action="(Received|Sent)"|Detail="\s*(Receive|Sending) (?:Request|Response)"#,
+        )
+        .expect("valid")
+    });
+    let mut found = None;
+    for c in re.captures_iter(record) {
+        let word = c.iter().skip(1).flatten().next()?.as_bytes();
+        let d = match word {
+            b"Inbound" | b"Received" | b"Receive" => Direction::Inbound,
+            _ => Direction::Outbound,
+        };
+        match found {
+            None => found = Some(d),
+            Some(f) if f != d => return None,
+            _ => {}
+        }
+    }
+    found
+}
+
 /// `Dst-port="7001"`, `Src-port=" 5062 "`: the ports a record names.
 fn record_ports(record: &[u8]) -> Vec<u16> {
     static RE: OnceLock<regex::bytes::Regex> = OnceLock::new();
@@ -304,10 +347,15 @@ fn record_ports(record: &[u8]) -> Vec<u16> {
 
 impl Signature {
     /// Whether a record this signature's pattern matched is one it is about: a line of its
-    /// own log family (when the header tells), on one of its ports (when it has ports and the
-    /// record names some).
+    /// own log family (when the header tells), in its direction (when both say one), on one
+    /// of its ports (when it has ports and the record names some).
     fn applies(&self, family: Option<&str>, record: &[u8]) -> bool {
         if family.is_some_and(|f| f != self.log) {
+            return false;
+        }
+        if let Some(want) = self.direction
+            && record_direction(record).is_some_and(|d| d != want)
+        {
             return false;
         }
         if self.ports.is_empty() {
@@ -672,5 +720,53 @@ mod tests {
                 .contains("subject user")
         );
         assert!(Catalog::parse("nonsense = [").is_err());
+    }
+
+    #[test]
+    fn a_record_states_its_direction_once_or_not_at_all() {
+        use super::{Direction, record_direction};
+        let d = |t: &str| record_direction(t.as_bytes());
+        assert_eq!(
+            d(r#"Event=" Inbound TLS Negotiation Error " Service="SIP""#),
+            Some(Direction::Inbound)
+        );
+        assert_eq!(
+            d(r#"Event="Outbound TLS Negotiation Error""#),
+            Some(Direction::Outbound)
+        );
+        assert_eq!(
+            d(r#"Module="network.http" Action="Received" Request-url="x""#),
+            Some(Direction::Inbound)
+        );
+        assert_eq!(
+            d(r#"Detail="Sending Response Code=408, Method=SERVICE""#),
+            Some(Direction::Outbound)
+        );
+        // A record that says both (a summary and a message of another direction) says none.
+        assert_eq!(
+            d(r#"Action="Received" Detail="Sending Response Code=200""#),
+            None
+        );
+        assert_eq!(d(r#"Detail="TCP Connection Failed""#), None);
+    }
+
+    #[test]
+    fn a_signature_with_a_direction_skips_records_of_the_other() {
+        let cat = Catalog::builtin();
+        let ids = |text: &str| -> Vec<String> {
+            cat.scan(text.as_bytes())
+                .iter()
+                .map(|h| cat.signatures[h.signature].id.clone())
+                .collect()
+        };
+        // CUCM's 401 as Expressway-C receives it is the UDS authentication failure; the same
+        // challenge header in a message the box sends is not CUCM answering it.
+        let record = |action: &str| {
+            format!(
+                "2014-09-25T13:46:20-04:00 expc edgeconfigprovisioning UTCTime=\"2014-09-25 17:46:20,92\" Module=\"network.http.edgeconfigprovisioning\" Level=\"DEBUG\" Action=\"{action}\" HTTPMSG: |HTTP/1.1 401 Unauthorized WWW-Authenticate: Basic realm=\"Cisco Web Services Realm\"\n"
+            )
+        };
+        assert!(ids(&record("Received")).contains(&"cucm-uds-401".to_string()));
+        assert!(!ids(&record("Sent")).contains(&"cucm-uds-401".to_string()));
     }
 }

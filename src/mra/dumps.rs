@@ -60,18 +60,22 @@ impl Roles {
         roles
     }
 
+    /// E or C for a file or a log line's host as a dump states it (a dump of that host, else
+    /// of the file's bundle); none when no dump says.
+    pub fn stated(&self, input: &str, host: Option<&str>) -> Option<ExpresswayRole> {
+        let container = crate::input::container(input);
+        host.and_then(|h| {
+            let label = first_label(h);
+            self.by_host.iter().find(|(l, _)| *l == label)
+        })
+        .or_else(|| self.by_container.iter().find(|(c, _)| c == container))
+        .map(|(_, role)| *role)
+    }
+
     /// E or C for a file (by the dump of its bundle) or a log line's host (by a dump of that
     /// host), else as far as the host name tells.
     pub fn of(&self, input: &str, host: Option<&str>) -> Party {
-        let container = crate::input::container(input);
-        let stated = host
-            .and_then(|h| {
-                let label = first_label(h);
-                self.by_host.iter().find(|(l, _)| *l == label)
-            })
-            .or_else(|| self.by_container.iter().find(|(c, _)| c == container))
-            .map(|(_, role)| *role);
-        match stated {
+        match self.stated(input, host) {
             Some(ExpresswayRole::E) => Party::ExpresswayE,
             Some(ExpresswayRole::C) => Party::ExpresswayC,
             None => ladder::expressway_role(host),

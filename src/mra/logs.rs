@@ -18,6 +18,63 @@ pub fn is_hit(t: &Tagged) -> bool {
     matches!(t.event.kind, EventKind::LogSignature { .. })
 }
 
+/// Whether a line's box, where a configuration dump states it, is the one its signature is
+/// written by (`box` in the catalog): an Expressway-C failure read in Expressway-E's log is
+/// some other event with the same words.
+pub fn from_its_box(ctx: &Ctx<'_>, t: &Tagged) -> bool {
+    let EventKind::LogSignature {
+        signature, host, ..
+    } = &t.event.kind
+    else {
+        return true;
+    };
+    let Some(want) = ctx.catalog.get(signature).and_then(|s| s.written_by) else {
+        return true;
+    };
+    ctx.roles
+        .stated(&ctx.inputs[t.input], host.as_deref())
+        .is_none_or(|stated| stated == want)
+}
+
+/// The lines set aside because a dump says they come from the other box, said once.
+pub fn other_box_finding(ctx: &Ctx<'_>, aside: &[&Tagged]) -> Option<Finding> {
+    if aside.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 3;
+    let phase = match &aside[0].event.kind {
+        EventKind::LogSignature { phase, .. } => *phase,
+        _ => Phase::Discovery,
+    };
+    Some(Finding {
+        severity: Severity::Info,
+        id: "logs.other_box".into(),
+        phase,
+        summary: format!(
+            "{} log line{} set aside: {} signature is written by the other Expressway than the one its configuration dump says wrote {}",
+            aside.len(),
+            if aside.len() == 1 { "" } else { "s" },
+            if aside.len() == 1 {
+                "its"
+            } else {
+                "each one's"
+            },
+            if aside.len() == 1 { "it" } else { "them" },
+        ),
+        evidence: aside
+            .iter()
+            .take(SHOWN)
+            .map(|t| {
+                let id = match &t.event.kind {
+                    EventKind::LogSignature { signature, .. } => signature.as_str(),
+                    _ => "",
+                };
+                ctx.evidence(t, format!("{id}: not this box's line"))
+            })
+            .collect(),
+    })
+}
+
 /// Whether a hit's time can be compared with a capture's (UTC, or local time read in a zone).
 pub fn placed_in_time(t: &Tagged) -> bool {
     matches!(&t.event.kind, EventKind::LogSignature { time_basis, .. } if time_basis.is_utc())

@@ -69,7 +69,10 @@ pub fn analyze(
     }
     ctx.edges.resolve(&txs);
     let ctx = ctx;
-    let hits: Vec<&Tagged> = events.iter().filter(|t| logs::is_hit(t)).collect();
+    let (hits, other_box): (Vec<&Tagged>, Vec<&Tagged>) = events
+        .iter()
+        .filter(|t| logs::is_hit(t))
+        .partition(|t| logs::from_its_box(&ctx, t));
     let whos = users::link(&ctx, &hits);
     let captured = capture_sessions(&ctx, &txs, &conns, &hits, &whos);
     let (unplaced, unplaced_whos): (Vec<&Tagged>, Vec<Who>) = hits
@@ -94,6 +97,7 @@ pub fn analyze(
     let mut about_boxes = dumps::findings(&ctx);
     about_boxes.extend(eview::pairings(&ctx, &conns, &edge_conns));
     about_boxes.extend(edges::findings(&ctx, &conns, captured.attempts));
+    about_boxes.extend(logs::other_box_finding(&ctx, &other_box));
     about_boxes.extend(clock::between_logs(&ctx, &hits));
     let mut users = sessions::table(&sessions);
     let mut pick = sessions::pick(&sessions, &users, focus);
