@@ -583,6 +583,35 @@ scenario_xmpp_s2s_starttls() {
   tshark_reference "$HERE/$NAME/capture.pcap"
 }
 
+scenario_proxy_connect_untrusted() {
+  start proxy-connect-untrusted "A client behind an HTTP proxy (10.77.0.11:3128): it looks up _collab-edge itself, then asks the proxy for a tunnel to expe1.example.com:8443 (CONNECT) and speaks TLS 1.2 inside it (openssl s_client -proxy); the proxy never resolves in the capture. Expressway-E's certificate is issued by \"Temporary CA\", which the client rejects (unknown_ca): provisioning.tls_untrusted, judged on the tunnel although the capture only shows the proxy's address."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  tls_server 10.77.0.10 8443 expe-untrusted -tls1_2
+  script_server connect-proxy 10.77.0.11 3128 200
+  wait_port 10.77.0.10 8443
+  wait_port 10.77.0.11 3128
+  capture_start "$HERE/$NAME/capture.pcap"
+  srv _cisco-uds._tcp.example.com
+  srv _collab-edge._tls.example.com
+  inc timeout 4 openssl s_client -proxy 10.77.0.11:3128 -connect expe1.example.com:8443 -servername expe1.example.com \
+    -CAfile "$CERTS/ca.pem" -verify_return_error -verify_hostname expe1.example.com -tls1_2 </dev/null >/dev/null 2>&1 || true
+  finish
+  tshark_reference "$HERE/$NAME/capture.pcap"
+}
+
+scenario_proxy_connect_503() {
+  start proxy-connect-503 "A client behind an HTTP proxy that refuses the tunnel to expe1.example.com:8443 with 503 Service Unavailable (as in TAC 212081): the sign-in never reaches Expressway-E; mradiag names the proxy's answer, not a missing Expressway."
+  dns "$EDGE_SRV" "$EXPE1_A"
+  script_server connect-proxy 10.77.0.11 3128 503
+  wait_port 10.77.0.11 3128
+  capture_start "$HERE/$NAME/capture.pcap"
+  srv _cisco-uds._tcp.example.com
+  srv _collab-edge._tls.example.com
+  inc timeout 4 openssl s_client -proxy 10.77.0.11:3128 -connect expe1.example.com:8443 -servername expe1.example.com \
+    -CAfile "$CERTS/ca.pem" -verify_return_error -tls1_2 </dev/null >/dev/null 2>&1 || true
+  finish
+}
+
 ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_unresolved uds_exposed
   inside_network tcp_8443_unanswered tcp_8443_refused tls_untrusted tls_name_mismatch tls_expired
   tls_version_mismatch tls13_untrusted srv_failover xmpp_no_starttls xmpp_refused sip_unanswered
@@ -591,7 +620,7 @@ ALL=(happy_tls12 happy_tls13 srv_nxdomain dns_unanswered dns_refused edge_host_u
   glue_only_refused provisioning_only tls_name_checked_late tls13_name_mismatch
   keylog_provisioning_401_tls12 keylog_provisioning_401_cbc keylog_provisioning_403_tls13 keylog_xmpp_auth_failed_tls12
   keylog_xmpp_auth_failed_tls13 keylog_sip_403_tls12 keylog_sip_403_tls13 keylog_happy_tls13
-  edge_443_cached xmpp_s2s_starttls)
+  edge_443_cached xmpp_s2s_starttls proxy_connect_untrusted proxy_connect_503)
 
 if [ "$#" -gt 0 ]; then
   for name in "$@"; do "scenario_${name//-/_}"; done

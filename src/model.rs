@@ -454,6 +454,19 @@ pub enum EventKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         auth: Option<String>,
     },
+    /// A client asked an HTTP proxy for a tunnel (`CONNECT host:port`): the connection's
+    /// real destination, which the proxy's address hides.
+    ProxyConnect {
+        stream: u64,
+        host: String,
+        port: u16,
+    },
+    /// The proxy's answer to CONNECT: 2xx opens the tunnel, anything else refuses it.
+    ProxyAnswer {
+        stream: u64,
+        code: u16,
+        reason: String,
+    },
     /// An HTTP response inside TLS, decrypted with a key log.
     HttpResponse {
         stream: u64,
@@ -536,7 +549,9 @@ impl EventKind {
             | XmppStreamError { stream, .. }
             | XmppAuth { stream, .. }
             | HttpRequest { stream, .. }
-            | HttpResponse { stream, .. } => Some(*stream),
+            | HttpResponse { stream, .. }
+            | ProxyConnect { stream, .. }
+            | ProxyAnswer { stream, .. } => Some(*stream),
             SipRequest { stream, .. }
             | SipResponse { stream, .. }
             | Anomaly { stream, .. }

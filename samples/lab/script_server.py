@@ -9,9 +9,14 @@
                                             configuration, 401 with a Basic challenge, 403, 502)
   script_server.py sip-tls ADDR PORT CODE [1.2|1.3]
                                             SIP over TLS on 5061: REGISTER answered CODE
+  script_server.py connect-proxy ADDR PORT CODE
+                                            an HTTP proxy: CONNECT answered CODE; on 200 the
+                                            tunnel is relayed to the lab address of the name
+                                            asked for (expe1.example.com is 10.77.0.10)
 Each serves a few connections and exits after 30 s at most."""
 
 import os
+import select
 import socket
 import ssl
 import struct
@@ -84,6 +89,35 @@ def sip_tls(conn):
         ).encode()
     )
     time.sleep(0.2)
+LAB_HOSTS = {"expe1.example.com": "10.77.0.10", "expe2.example.com": "10.77.0.11"}
+
+
+def connect_proxy(conn):
+    head = read_head(conn)
+    if not head.startswith("CONNECT "):
+        return
+    if code != 200:
+        reason = {403: "Forbidden", 407: "Proxy Authentication Required", 503: "Service Unavailable"}
+        conn.sendall(("HTTP/1.1 %d %s\r\nContent-Length: 0\r\n\r\n" % (code, reason.get(code, "Error"))).encode())
+        time.sleep(0.2)
+        return
+    host, port = head.split()[1].rsplit(":", 1)
+    upstream = socket.create_connection((LAB_HOSTS.get(host, host), int(port)), timeout=5)
+    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    # Relay both ways until either side closes (or 10 s pass).
+    end = time.time() + 10
+    peers = {conn: upstream, upstream: conn}
+    while time.time() < end:
+        ready, _, _ = select.select(list(peers), [], [], 0.5)
+        for s in ready:
+            data = s.recv(65536)
+            if not data:
+                upstream.close()
+                return
+            peers[s].sendall(data)
+    upstream.close()
+
+
 family = socket.AF_INET6 if ":" in addr else socket.AF_INET
 srv = socket.socket(family, socket.SOCK_STREAM)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -111,6 +145,8 @@ for _ in range(3):
         if mode in ("https", "sip-tls"):
             conn = tls_context().wrap_socket(conn, server_side=True)
             (https if mode == "https" else sip_tls)(conn)
+        elif mode == "connect-proxy":
+            connect_proxy(conn)
         elif mode == "reset":
             conn.recv(4096)
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -6,6 +6,7 @@ use super::reassembly::Reassembler;
 use crate::model::{Endpoint, EventKind, Side, TcpOutcome, Transport};
 use crate::proto::http::{self, HttpDirection};
 use crate::proto::keylog::KeyLog;
+use crate::proto::proxy;
 use crate::proto::sip::{self, SipStreamDirection};
 use crate::proto::tls::{self, TlsStream};
 use crate::proto::xmpp::{self, XmppStream};
@@ -22,10 +23,15 @@ enum App {
     /// TLS, and the protocol its decrypted records carry (unknown without keys).
     Tls(Box<TlsStream>, Box<App>),
     Http([HttpDirection; 2]),
+    /// An HTTP proxy's CONNECT handshake, before the tunnel opens.
+    Proxy(Box<[proxy::HeadReader; 2]>),
     Xmpp(XmppStream),
     Sip([SipStreamDirection; 2]),
     Dns([Vec<u8>; 2]),
     Opaque,
+    /// A conversation that ended before its payload (a proxy refused the tunnel): nothing
+    /// after it is decoded, not even TLS found by its ClientHello.
+    Ended,
 }
 
 struct Conn {
@@ -212,7 +218,7 @@ impl FlowTable {
                 );
                 if matches!(
                     app,
-                    App::Tls(..) | App::Http(_) | App::Xmpp(_) | App::Dns(_)
+                    App::Tls(..) | App::Http(_) | App::Proxy(_) | App::Xmpp(_) | App::Dns(_)
                 ) {
                     *app = App::Opaque;
                 }
@@ -319,6 +325,8 @@ fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut 
         let clear = !ends.inside_tls;
         *app = if clear && ends.server.port == 53 {
             App::Dns(Default::default())
+        } else if clear && side == Side::Client && proxy::probe(bytes) {
+            App::Proxy(Default::default())
         } else if clear && tls::probe(bytes) {
             App::Tls(Box::new(tls_stream(ends)), Box::new(App::Unknown))
         } else if !clear && http::probe(bytes) {
@@ -337,6 +345,40 @@ fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut 
             feed_decrypted(t, inner, ends, out);
         }
         App::Http(dirs) => feed_http(&mut dirs[side as usize], ends, bytes, out),
+        App::Proxy(heads) => {
+            let client = side == Side::Client;
+            match heads[side as usize].feed(bytes, client) {
+                proxy::Step::More => {}
+                proxy::Step::Request { host, port } => {
+                    out.push(EventKind::ProxyConnect { stream, host, port });
+                }
+                proxy::Step::Answer { code, reason } => {
+                    out.push(EventKind::ProxyAnswer {
+                        stream,
+                        code,
+                        reason,
+                    });
+                    if (200..300).contains(&code) {
+                        // The tunnel is open: what each side sent after its head is the
+                        // tunnel's first bytes, found by content like any connection's.
+                        let early = heads[0].rest();
+                        let late = heads[1].rest();
+                        *app = App::Unknown;
+                        for (side, bytes) in [(Side::Client, early), (Side::Server, late)] {
+                            if !bytes.is_empty() {
+                                feed_app(app, ends, side, &bytes, out);
+                            }
+                        }
+                    } else {
+                        *app = App::Ended;
+                    }
+                }
+                proxy::Step::Broken(e) => {
+                    out.anomaly("proxy_malformed", e, Some(stream));
+                    *app = App::Opaque;
+                }
+            }
+        }
         App::Xmpp(x) => {
             if let xmpp::Next::StartTls(rest) = x.feed(side, bytes, out) {
                 let mut t = Box::new(tls_stream(ends));
@@ -398,7 +440,7 @@ fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut 
             feed_decrypted(&mut t, &mut inner, ends, out);
             *app = App::Tls(t, inner);
         }
-        App::Unknown | App::Opaque => {}
+        App::Unknown | App::Opaque | App::Ended => {}
     }
 }
 
@@ -547,7 +589,49 @@ mod tests {
         ]);
         assert!(
             kinds.iter().any(|k| matches!(k,
+                EventKind::ProxyConnect { host, port: 8443, .. } if host == "expe1.example.com")),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds
+                .iter()
+                .any(|k| matches!(k, EventKind::ProxyAnswer { code: 200, .. })),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.iter().any(|k| matches!(k,
                 EventKind::TlsClientHello { sni: Some(s), .. } if s == "expe1.example.com")),
+            "{kinds:?}"
+        );
+    }
+
+    #[test]
+    fn a_proxy_that_refuses_the_tunnel_is_said_and_nothing_follows() {
+        let hello = crate::synth::capture::client_hello("expe1.example.com", &[7; 32]);
+        let kinds = run(&[
+            (true, TCP_SYN, b""),
+            (false, TCP_SYN | TCP_ACK, b""),
+            (
+                true,
+                TCP_ACK,
+                b"CONNECT expe1.example.com:8443 HTTP/1.1\r\n\r\n",
+            ),
+            (
+                false,
+                TCP_ACK,
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+            ),
+            (true, TCP_ACK, &hello),
+        ]);
+        assert!(
+            kinds.iter().any(|k| matches!(k,
+                EventKind::ProxyAnswer { code: 503, reason, .. } if reason == "Service Unavailable")),
+            "{kinds:?}"
+        );
+        assert!(
+            !kinds
+                .iter()
+                .any(|k| matches!(k, EventKind::TlsClientHello { .. })),
             "{kinds:?}"
         );
     }

@@ -34,8 +34,22 @@ struct Scope<'a> {
     edge_ips: BTreeSet<IpAddr>,
     uds_ips: BTreeSet<IpAddr>,
     conns: Vec<&'a Connection<'a>>,
+    /// Connections through an HTTP proxy whose tunnel goes to Expressway-E, by the client's
+    /// end (the proxy's address is not Expressway-E's).
+    edge_tunnels: BTreeSet<(usize, crate::model::Endpoint)>,
     domain: Option<String>,
     cached_discovery: bool,
+}
+
+impl Scope<'_> {
+    /// Whether a connection reaches Expressway-E: directly to one of its addresses, or
+    /// through a proxy's tunnel to it.
+    fn reaches_edge(&self, c: &Connection<'_>) -> bool {
+        match c.tunnel() {
+            Some(_) => self.edge_tunnels.contains(&(c.input, c.client)),
+            None => self.edge_ips.contains(&c.server.ip),
+        }
+    }
 }
 
 fn scope<'a>(
@@ -85,7 +99,7 @@ fn scope<'a>(
     let uds_ips: BTreeSet<IpAddr> = uds_lookups.iter().flat_map(|t| t.addresses()).collect();
     let attempt_conns: Vec<&Connection<'_>> = attempt.conns.iter().map(|&i| &conns[i]).collect();
     // A target reached without a visible A lookup (cached address): recognise it by SNI.
-    for c in &attempt_conns {
+    for c in attempt_conns.iter().filter(|c| c.tunnel().is_none()) {
         if let Some(sni) = c.sni()
             && edge_targets
                 .iter()
@@ -98,17 +112,35 @@ fn scope<'a>(
     edge_ips.extend(
         attempt_conns
             .iter()
-            .filter(|c| edges.named(c).is_some())
+            .filter(|c| c.tunnel().is_none() && edges.named(c).is_some())
             .map(|c| c.server.ip),
     );
     let cached_discovery = edge_txs.is_empty() && uds_txs.is_empty();
     if edge_ips.is_empty() && cached_discovery {
         edge_ips = attempt_conns
             .iter()
-            .filter(|c| MRA_PORTS.contains(&c.server.port))
+            .filter(|c| c.tunnel().is_none() && MRA_PORTS.contains(&c.server.port))
             .map(|c| c.server.ip)
             .collect();
     }
+    // Tunnels through a proxy to a target discovery named (or, discovery cached, to an MRA
+    // port), or to a host `--edge` names.
+    let edge_tunnels = attempt_conns
+        .iter()
+        .filter(|c| {
+            c.tunnel().is_some_and(|(_, host, port)| {
+                edge_targets
+                    .iter()
+                    .any(|(_, t)| t.eq_ignore_ascii_case(host))
+                    || host
+                        .parse::<IpAddr>()
+                        .is_ok_and(|ip| edge_ips.contains(&ip))
+                    || edges.names.contains_key(host)
+                    || (cached_discovery && MRA_PORTS.contains(&port))
+            })
+        })
+        .map(|c| (c.input, c.client))
+        .collect();
     if domain.is_none() {
         domain = attempt_conns
             .iter()
@@ -126,6 +158,7 @@ fn scope<'a>(
         edge_ips,
         uds_ips,
         conns: attempt_conns,
+        edge_tunnels,
         domain,
         cached_discovery,
     }
@@ -376,7 +409,7 @@ fn connection_states(
     let first_of = |port: u16| {
         s.conns
             .iter()
-            .filter(|c| c.server.port == port && s.edge_ips.contains(&c.server.ip))
+            .filter(|c| c.port() == port && s.reaches_edge(c))
             .map(|c| c.start_ts)
             .min()
     };
@@ -392,10 +425,10 @@ fn connection_states(
             || (ctx.edges.ports.contains(&p) && !matches!(p, 5222 | 5061 | 5060))
     };
     let phase_of = |c: &Connection<'_>| -> Option<Phase> {
-        if !s.edge_ips.contains(&c.server.ip) {
+        if !s.reaches_edge(c) {
             return None;
         }
-        match c.server.port {
+        match c.port() {
             p if https_port(p) => {
                 if later_start.is_some_and(|t| c.start_ts > t) {
                     Some(Phase::Voicemail)
@@ -444,8 +477,12 @@ fn edge_config_followed(
     let connection = later_start.and_then(|t| {
         s.conns
             .iter()
-            .find(|c| c.start_ts == t && s.edge_ips.contains(&c.server.ip))
-            .map(|c| (c.summary, c.server))
+            .find(|c| c.start_ts == t && s.reaches_edge(c))
+            .map(|c| {
+                let mut server = c.server;
+                server.port = c.port();
+                (c.summary, server)
+            })
     });
     // SIP over UDP has no connection: the client's first request to Expressway-E in clear.
     let after = s.conns.iter().map(|c| c.start_ts).min().unwrap_or(i64::MIN);

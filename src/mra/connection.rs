@@ -27,6 +27,8 @@ pub enum Judgement<'a> {
         problem: &'static str,
         summary: String,
         evidence: Vec<(&'a Tagged, String)>,
+        /// A meaning and fix more precise than the fault catalog's (a proxy's refusal).
+        advice: Option<(&'static str, &'static str)>,
     },
     Inconclusive {
         summary: String,
@@ -69,6 +71,21 @@ impl<'a> Story<'a> {
             problem,
             summary: self.parts.join(" · "),
             evidence: self.evidence,
+            advice: None,
+        }
+    }
+
+    fn failed_because(
+        self,
+        problem: &'static str,
+        meaning: &'static str,
+        fix: &'static str,
+    ) -> Judgement<'a> {
+        Judgement::Failed {
+            problem,
+            summary: self.parts.join(" · "),
+            evidence: self.evidence,
+            advice: Some((meaning, fix)),
         }
     }
 
@@ -113,6 +130,11 @@ impl Tls<'_> {
 
 /// A step either lets the judgement go on or ends it.
 type Step<'a> = Result<(), Judgement<'a>>;
+
+const PROXY_REFUSED: &str = "the HTTP proxy between the client and Expressway-E refused the tunnel (its answer to CONNECT), so nothing reached Expressway-E";
+const PROXY_AUTH_FIX: &str = "the proxy wants credentials the client does not send: exempt Expressway-E's name from the proxy (PAC or bypass list), or give the client the proxy's credentials";
+const PROXY_POLICY_FIX: &str = "the proxy's policy forbids this destination or port: allow CONNECT to Expressway-E's name on the MRA ports, or exempt it from the proxy";
+const PROXY_PATH_FIX: &str = "the proxy could not or would not reach Expressway-E: check the proxy's own DNS and route to Expressway-E and that it allows CONNECT to the MRA ports, or exempt Expressway-E from the proxy";
 
 const HUNG_UP: &str = "handshake completed, then the client closed without sending a request";
 
@@ -188,6 +210,20 @@ impl<'a> Connection<'a> {
         refused
     }
 
+    /// The tunnel the client asked an HTTP proxy for (`CONNECT host:port`): the connection's
+    /// real destination.
+    pub fn tunnel(&self) -> Option<(&'a Tagged, &'a str, u16)> {
+        self.events.iter().find_map(|t| match &t.event.kind {
+            EventKind::ProxyConnect { host, port, .. } => Some((*t, host.as_str(), *port)),
+            _ => None,
+        })
+    }
+
+    /// The port the client meant to reach: the tunnel's through a proxy, else the server's.
+    pub fn port(&self) -> u16 {
+        self.tunnel().map_or(self.server.port, |(_, _, port)| port)
+    }
+
     pub fn sni(&self) -> Option<String> {
         self.events.iter().find_map(|t| match &t.event.kind {
             EventKind::TlsClientHello { sni, .. } => sni.clone(),
@@ -211,6 +247,7 @@ impl<'a> Connection<'a> {
             parts: vec!["TCP ok".to_string()],
         };
         let steps = |story: &mut Story<'a>| -> Result<Judgement<'a>, Judgement<'a>> {
+            self.proxy(story, &tcp)?;
             self.starttls(story, &tcp)?;
             let tls = self.handshake(story, &tcp, hidden)?;
             self.fatal_alert(story, &tls)?;
@@ -288,6 +325,58 @@ impl<'a> Connection<'a> {
             }
         };
         Some(story.failed(problem))
+    }
+
+    /// Through an HTTP proxy: the CONNECT and the proxy's answer, before anything of
+    /// Expressway-E's.
+    fn proxy(&self, story: &mut Story<'a>, tcp: &TcpEnd) -> Step<'a> {
+        let Some((connect, host, port)) = self.tunnel() else {
+            return Ok(());
+        };
+        let proxy = self.server;
+        story.note(
+            connect,
+            format!("CONNECT {host}:{port} through the proxy {proxy}"),
+        );
+        let answer = self.events.iter().find_map(|t| match &t.event.kind {
+            EventKind::ProxyAnswer { code, reason, .. } => Some((*t, *code, reason.as_str())),
+            _ => None,
+        });
+        match answer {
+            Some((t, code, reason)) if (200..300).contains(&code) => {
+                story.note(t, format!("the proxy opened the tunnel ({code} {reason})"));
+                story.part(format!("proxy {proxy} → {host}:{port}"));
+                Ok(())
+            }
+            Some((t, code, reason)) => {
+                story.note(t, format!("the proxy refused the tunnel: {code} {reason}"));
+                story.part(format!(
+                    "the proxy {proxy} answered CONNECT {host}:{port} with {code} {reason}"
+                ));
+                let fix = match code {
+                    407 => PROXY_AUTH_FIX,
+                    403 => PROXY_POLICY_FIX,
+                    _ => PROXY_PATH_FIX,
+                };
+                Err(std::mem::take(story).failed_because("tcp_refused", PROXY_REFUSED, fix))
+            }
+            None if tcp.first_rst.is_some() || tcp.first_fin.is_some() => {
+                story.part(format!(
+                    "the proxy {proxy} closed without answering CONNECT {host}:{port}"
+                ));
+                Err(std::mem::take(story).failed_because(
+                    "tcp_refused",
+                    PROXY_REFUSED,
+                    PROXY_PATH_FIX,
+                ))
+            }
+            None => {
+                story.part(format!(
+                    "no answer from the proxy {proxy} to CONNECT {host}:{port} in the capture"
+                ));
+                Err(std::mem::take(story).inconclusive())
+            }
+        }
     }
 
     /// XMPP before TLS: the client's stream open, then `<proceed/>` or a refusal.

@@ -343,6 +343,18 @@ fn tcp_step(kind: &EventKind, port: u16) -> Option<(bool, String, Mark)> {
         EventKind::TcpRst { from, .. } => (by_client(from), "RST".into(), Bad),
         EventKind::TcpFin { from, .. } => (by_client(from), "FIN".into(), Citable),
         EventKind::IcmpUnreachable { reason, .. } => (false, format!("ICMP {reason}"), Bad),
+        EventKind::ProxyConnect { host, port, .. } => {
+            (true, format!("CONNECT {host}:{port}"), Citable)
+        }
+        EventKind::ProxyAnswer { code, reason, .. } => (
+            false,
+            format!("{code} {reason}"),
+            if (200..300).contains(code) {
+                Plain
+            } else {
+                Bad
+            },
+        ),
         _ => return None,
     })
 }

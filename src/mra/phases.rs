@@ -87,11 +87,16 @@ pub(super) fn connection_phase(
             problem,
             summary,
             evidence,
+            advice,
         },
     )) = failures.last()
     {
         let mut state = PhaseState::new(Status::Failed, summary.clone());
         state.problem = Some(problem.to_string());
+        if let Some((meaning, fix)) = advice {
+            state.meaning = Some(meaning.to_string());
+            state.fix = Some(fix.to_string());
+        }
         state.evidence = evidence
             .iter()
             .map(|(t, n)| ctx.evidence(t, n.clone()))
@@ -198,6 +203,7 @@ fn failover(
             problem,
             summary,
             evidence,
+            ..
         } = j
         {
             what.push(format!("{} ({problem}: {summary})", f.server));

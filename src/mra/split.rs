@@ -83,8 +83,13 @@ pub(super) fn attempts(
         .flat_map(|t| t.addresses())
         .collect();
     for (i, c) in conns.iter().enumerate() {
-        if MRA_PORTS.contains(&c.server.port)
+        // Through a proxy, the tunnel's target is what the client meant to reach.
+        let tunnel_to_target = c
+            .tunnel()
+            .is_some_and(|(_, host, _)| srv_targets.contains(host));
+        if MRA_PORTS.contains(&c.port())
             || target_ips.contains(&c.server.ip)
+            || tunnel_to_target
             || edges.counts(c)
         {
             items

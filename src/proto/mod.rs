@@ -4,6 +4,7 @@
 pub mod dns;
 pub mod http;
 pub mod keylog;
+pub mod proxy;
 pub mod sip;
 pub mod tls;
 pub mod tls_decrypt;
