@@ -280,11 +280,14 @@ fn read_member(reader: &mut dyn Read) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     let max_member = crate::limits::get().member_bytes;
     reader
-        .take(max_member + 1)
+        .take(max_member.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| format!("read error after {} bytes: {e}", bytes.len()))?;
     if bytes.len() as u64 > max_member {
-        return Err(format!("larger than {} MiB; not read", max_member >> 20));
+        return Err(format!(
+            "larger than {}; not read",
+            crate::limits::size(max_member)
+        ));
     }
     Ok(bytes)
 }
@@ -576,14 +579,14 @@ impl<R: Read> Read for BombGuard<R> {
         let ratio = limits.inflate_ratio;
         if self.inflated > limits.inflated_bytes {
             self.tripped = Some(format!(
-                "stopped after {} MiB inflated (a decompression bomb?); what came before was read",
-                limits.inflated_bytes >> 20
+                "stopped after {} inflated (a decompression bomb?); what came before was read",
+                crate::limits::size(limits.inflated_bytes)
             ));
         } else if self.inflated > RATIO_FLOOR && self.inflated > ratio.saturating_mul(compressed) {
             self.tripped = Some(format!(
-                "stopped: {} MiB inflated from {} KiB, more than {ratio} times (a decompression bomb?); what came before was read",
-                self.inflated >> 20,
-                compressed >> 10
+                "stopped: {} inflated from {}, more than {ratio} times (a decompression bomb?); what came before was read",
+                crate::limits::size(self.inflated),
+                crate::limits::size(compressed)
             ));
         }
         Ok(if self.tripped.is_some() { 0 } else { n })

@@ -42,20 +42,38 @@ impl Default for Limits {
     }
 }
 
-/// The names `--limit` takes, with what each bounds.
-pub const NAMES: [(&str, &str); 9] = [
-    ("reassembly", "out-of-order bytes held per TCP direction"),
-    ("flows", "TCP connections followed per capture"),
-    ("events", "events kept per capture"),
-    ("hits", "signature hits kept per log"),
-    ("member", "bytes of a member read into memory"),
+/// The names `--limit` takes, with what each bounds and the range it accepts (values past
+/// these would overflow, or exhaust the stack or memory before the bound could help).
+pub const NAMES: [(&str, &str, u64, u64); 9] = [
+    (
+        "reassembly",
+        "out-of-order bytes held per TCP direction",
+        0,
+        64 << 20,
+    ),
+    (
+        "flows",
+        "TCP connections followed per capture",
+        0,
+        50_000_000,
+    ),
+    ("events", "events kept per capture", 0, 500_000_000),
+    ("hits", "signature hits kept per log", 0, 50_000_000),
+    (
+        "member",
+        "bytes of a member read into memory",
+        1 << 10,
+        4 << 30,
+    ),
     (
         "inflated",
         "bytes inflated from one gzip stream or zip member",
+        1 << 20,
+        1 << 40,
     ),
-    ("ratio", "inflated / compressed, past 256 MiB"),
-    ("members", "members read from one tar or zip"),
-    ("nesting", "archives within archives"),
+    ("ratio", "inflated / compressed, past 256 MiB", 1, 1_000_000),
+    ("members", "members read from one tar or zip", 1, 10_000_000),
+    ("nesting", "archives within archives", 0, 32),
 ];
 
 impl Limits {
@@ -64,28 +82,48 @@ impl Limits {
         let (name, value) = setting
             .split_once('=')
             .ok_or_else(|| format!("{setting:?} is not NAME=VALUE"))?;
+        let name = name.trim();
+        let Some(&(_, what, min, max)) = NAMES.iter().find(|(n, ..)| *n == name) else {
+            let names: Vec<&str> = NAMES.iter().map(|(n, ..)| *n).collect();
+            return Err(format!(
+                "no limit named {name:?}; the limits are {}",
+                names.join(", ")
+            ));
+        };
         let n = parse_amount(value.trim())
             .ok_or_else(|| format!("{value:?} is not a number (a K, M or G suffix is allowed)"))?;
-        let count = || usize::try_from(n).map_err(|_| format!("{value} is too large"));
-        match name.trim() {
-            "reassembly" => self.reassembly_bytes = count()?,
-            "flows" => self.flows = count()?,
-            "events" => self.events = count()?,
-            "hits" => self.log_hits = count()?,
+        if !(min..=max).contains(&n) {
+            return Err(format!(
+                "{name}={} is out of range: {what} takes {} to {}",
+                value.trim(),
+                min,
+                max
+            ));
+        }
+        // In range, so it fits a usize on every platform this builds for.
+        let count = n as usize;
+        match name {
+            "reassembly" => self.reassembly_bytes = count,
+            "flows" => self.flows = count,
+            "events" => self.events = count,
+            "hits" => self.log_hits = count,
             "member" => self.member_bytes = n,
             "inflated" => self.inflated_bytes = n,
-            "ratio" => self.inflate_ratio = n.max(1),
-            "members" => self.members = count()?,
-            "nesting" => self.nesting = count()?,
-            other => {
-                let names: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "no limit named {other:?}; the limits are {}",
-                    names.join(", ")
-                ));
-            }
+            "ratio" => self.inflate_ratio = n,
+            "members" => self.members = count,
+            _ => self.nesting = count,
         }
         Ok(())
+    }
+}
+
+/// A byte count as people read it: `512 MiB`, `64 KiB`, `100 bytes` (never "0 MiB").
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b >= 1 << 20 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -134,5 +172,35 @@ mod tests {
         assert!(l.apply("hits").is_err());
         assert!(l.apply("hits=lots").is_err());
         assert!(l.apply("inflated=99999999999G").is_err());
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused_with_the_range() {
+        let mut l = Limits::default();
+        for (setting, says) in [
+            (
+                "member=18446744073709551615",
+                "member=18446744073709551615 is out of range",
+            ),
+            ("nesting=600", "archives within archives takes 0 to 32"),
+            ("ratio=0", "takes 1 to 1000000"),
+            ("members=0", "takes 1 to"),
+        ] {
+            let e = l.apply(setting).unwrap_err();
+            assert!(e.contains(says), "{setting}: {e}");
+        }
+        assert_eq!(l, Limits::default(), "a refused setting changes nothing");
+        l.apply("nesting=32").unwrap();
+        l.apply("flows=0").unwrap();
+        assert_eq!((l.nesting, l.flows), (32, 0));
+    }
+
+    #[test]
+    fn sizes_are_said_in_the_unit_that_fits() {
+        assert_eq!(size(512 << 20), "512 MiB");
+        assert_eq!(size(16 << 30), "16 GiB");
+        assert_eq!(size(64 << 10), "64 KiB");
+        assert_eq!(size(1000), "1000 bytes");
+        assert_eq!(size((1 << 20) + 5), "1 MiB");
     }
 }

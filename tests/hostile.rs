@@ -480,3 +480,61 @@ fn limits_are_settings_and_reaching_one_is_reported() {
         texts(&r)
     );
 }
+
+/// Rebuild every pcapng interface block with `if_tsoffset` (option 14) set to `offset`.
+fn with_ts_offset(f: &[u8], offset: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 12 <= f.len() {
+        let kind = u32::from_le_bytes(f[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(f[at + 4..at + 8].try_into().unwrap()) as usize;
+        if kind == 1 {
+            let mut body = f[at + 8..at + 16].to_vec(); // link type, reserved, snap length
+            // Its own options (the time resolution) kept, but for an end marker or an offset.
+            let mut o = at + 16;
+            while o + 4 <= at + len - 4 {
+                let code = u16::from_le_bytes([f[o], f[o + 1]]);
+                let olen = u16::from_le_bytes([f[o + 2], f[o + 3]]) as usize;
+                let padded = 4 + olen.div_ceil(4) * 4;
+                if code == 0 {
+                    break;
+                }
+                if code != 14 {
+                    body.extend_from_slice(&f[o..o + padded]);
+                }
+                o += padded;
+            }
+            body.extend_from_slice(&[14, 0, 8, 0]);
+            body.extend_from_slice(&offset.to_le_bytes());
+            body.extend_from_slice(&[0, 0, 0, 0]);
+            let total = (12 + body.len()) as u32;
+            out.extend_from_slice(&1u32.to_le_bytes());
+            out.extend_from_slice(&total.to_le_bytes());
+            out.extend_from_slice(&body);
+            out.extend_from_slice(&total.to_le_bytes());
+        } else {
+            out.extend_from_slice(&f[at..at + len]);
+        }
+        at += len;
+    }
+    out
+}
+
+#[test]
+fn an_interface_clock_offset_of_centuries_is_named_and_ignored() {
+    let d = TempDir::new("tsoffset");
+    let f = with_ts_offset(
+        &sample("samples/pcapng-two-interfaces/capture.pcapng"),
+        i64::MAX - 5,
+    );
+    let (_, r) = run(&[&d.file("offset.pcapng", &f)]);
+    let anomalies = r["inputs"][0]["anomalies"].to_string();
+    assert!(anomalies.contains("if_tsoffset"), "{anomalies}");
+    // The frames keep their own times: not pushed to 2262 (or wrapped to 1677).
+    let first = r["inputs"][0]["first_ts"].as_str().unwrap_or_default();
+    assert!(
+        first.starts_with("20") && !first.starts_with("2262"),
+        "{first}"
+    );
+    assert_ne!(r["verdict"]["status"], "ok");
+}

@@ -60,6 +60,8 @@ struct Interface {
 }
 
 const INITIAL_BUFFER: usize = 1 << 16;
+/// The largest `if_tsoffset` taken as a clock shift (about 300 years).
+const MAX_TS_OFFSET_S: u64 = 10_000_000_000;
 /// No capture record is legitimately larger (snaplen is at most 256 KiB in practice); a larger
 /// claimed length is corruption, reported instead of allocated.
 const MAX_BUFFER: usize = 1 << 22;
@@ -373,10 +375,22 @@ fn read_blocks<R: PcapReaderIterator + ?Sized>(
                             Block::InterfaceDescription(idb) => {
                                 let resolution = idb.ts_resolution().unwrap_or(1_000_000).max(1);
                                 push_linktype(&mut summary.linktypes, idb.linktype.0);
+                                // An offset of centuries is a corrupt option, not a clock.
+                                let mut offset_s = idb.ts_offset();
+                                if offset_s.unsigned_abs() > MAX_TS_OFFSET_S {
+                                    summary.problems.push((
+                                        offset,
+                                        format!(
+                                            "interface {}: if_tsoffset of {offset_s} s is not plausible; ignored",
+                                            interfaces.len()
+                                        ),
+                                    ));
+                                    offset_s = 0;
+                                }
                                 interfaces.push(Interface {
                                     linktype: idb.linktype.0,
                                     resolution,
-                                    offset_s: idb.ts_offset(),
+                                    offset_s,
                                     snaplen: idb.snaplen,
                                 });
                             }
@@ -562,12 +576,13 @@ fn ts_to_ns(ts: u64, resolution: u64, offset_s: i64) -> i64 {
         1_000_000_000 => Some(1),
         _ => None,
     };
+    // Saturating: a corrupt timestamp clamps to the end of the range instead of wrapping.
+    let whole = i64::try_from(ts / resolution).unwrap_or(i64::MAX);
+    let secs = whole.saturating_add(offset_s);
     if let Some(scale) = scale {
-        let secs = (ts / resolution) as i64 + offset_s;
         let nanos = ((ts % resolution) * scale) as i64;
         return secs.saturating_mul(1_000_000_000).saturating_add(nanos);
     }
-    let secs = (ts / resolution) as i64 + offset_s;
     let frac = ts % resolution;
     let nanos = (frac as u128 * 1_000_000_000 / resolution as u128) as i64;
     secs.saturating_mul(1_000_000_000).saturating_add(nanos)
@@ -708,5 +723,8 @@ mod tests {
     fn timestamp_resolution_is_applied() {
         assert_eq!(ts_to_ns(1_500_000, 1_000_000, 0), 1_500_000_000);
         assert_eq!(ts_to_ns(1_500_000_001, 1_000_000_000, 10), 11_500_000_001);
+        // Corrupt values clamp instead of wrapping (or panicking in a debug build).
+        assert_eq!(ts_to_ns(u64::MAX, 1, i64::MAX), i64::MAX);
+        assert_eq!(ts_to_ns(5, 1_000_000, i64::MIN), i64::MIN + 5_000);
     }
 }
