@@ -75,21 +75,92 @@ pub fn expand(paths: &[PathBuf]) -> Vec<(PathBuf, Option<String>)> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for p in paths {
-        walk(p, &mut out, &mut seen, 0);
+        let root = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        walk(p, &root, &mut out, &mut seen, 0);
     }
     out
 }
 
+static FOLLOW: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Follow symbolic links that lead out of the folder they are found in (`--follow`); set once,
+/// before reading. Off by default: a link to `/` in a customer's folder must not walk the disk.
+pub fn set_follow(follow: bool) {
+    let _ = FOLLOW.set(follow);
+}
+
+fn follow() -> bool {
+    *FOLLOW.get_or_init(|| false)
+}
+
+/// Why an entry found inside the folder `root` (canonical) is not read: a symbolic link that
+/// leads out of it (unless `--follow`), or a FIFO, socket or device.
+pub fn refused_entry(p: &Path, root: &Path) -> Option<String> {
+    if let Ok(m) = std::fs::symlink_metadata(p)
+        && m.file_type().is_symlink()
+        && !follow()
+        && let Ok(target) = std::fs::canonicalize(p)
+        && !target.starts_with(root)
+    {
+        let shown = crate::text::safe(&target.to_string_lossy()).into_owned();
+        return Some(format!(
+            "symbolic link to {shown}, outside the folder given; not followed (--follow to follow)"
+        ));
+    }
+    let m = std::fs::metadata(p).ok()?;
+    special(&m.file_type()).map(|what| format!("{what}, not a file; not read"))
+}
+
+/// Whether a folder entry is a folder to walk into: a real one, or a link to one that stays
+/// inside `root` (any, with `--follow`).
+pub fn walkable_dir(p: &Path, root: &Path) -> bool {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => true,
+        Ok(m) if m.file_type().is_symlink() => {
+            p.is_dir()
+                && (follow()
+                    || std::fs::canonicalize(p).is_ok_and(|target| target.starts_with(root)))
+        }
+        _ => false,
+    }
+}
+
+/// What a folder entry that is neither a regular file nor a folder is, if it is one of those
+/// that would block or never end when read (a FIFO waits for a writer, a device never ends).
+fn special(file_type: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if file_type.is_socket() {
+        Some("a socket")
+    } else if file_type.is_char_device() {
+        Some("a character device")
+    } else if file_type.is_block_device() {
+        Some("a block device")
+    } else {
+        None
+    }
+}
+
 /// `seen` holds the folders already walked (canonical paths), so a symlink loop is named once
-/// instead of being followed.
+/// instead of being followed. `root` is the input path the user named (canonical): entries
+/// found inside it are read only when they are regular files or folders, and links leaving it
+/// only with `--follow`. A path named by the user is read whatever it is (a FIFO given on
+/// purpose, `<(tcpdump …)`, is a stream like standard input).
 fn walk(
     p: &Path,
+    root: &Path,
     out: &mut Vec<(PathBuf, Option<String>)>,
     seen: &mut std::collections::HashSet<PathBuf>,
     depth: usize,
 ) {
     if p == Path::new("-") {
         return out.push((p.to_path_buf(), None)); // standard input
+    }
+    if depth > 0
+        && let Some(why) = refused_entry(p, root)
+    {
+        return out.push((p.to_path_buf(), Some(why)));
     }
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => {
@@ -117,7 +188,7 @@ fn walk(
                         entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
                     children.sort();
                     for c in children {
-                        walk(&c, out, seen, depth + 1);
+                        walk(&c, root, out, seen, depth + 1);
                     }
                 }
                 Err(e) => out.push((p.to_path_buf(), Some(format!("cannot read folder: {e}")))),

@@ -16,4 +16,5 @@ pub mod report;
 pub mod scan;
 #[cfg(any(test, feature = "synth"))]
 pub mod synth;
+pub mod text;
 pub mod time;

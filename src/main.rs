@@ -3,6 +3,7 @@
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use mradiag::analyze;
 use mradiag::logs::signatures::Catalog;
+use mradiag::text::{safe, safe_lines};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,6 +94,10 @@ struct Inputs {
     /// reported, never a silent drop.
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     limit: Vec<String>,
+    /// Follow symbolic links that lead out of the folders given (by default they are named
+    /// and skipped: a link to / in a customer's folder must not walk the disk).
+    #[arg(long)]
+    follow: bool,
 }
 
 #[derive(Subcommand)]
@@ -134,7 +139,7 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
         format: ScanFormat,
-        /// Cases analysed at once (default: one per core).
+        /// Cases analysed at once (default: one per core; at most 256).
         #[arg(long)]
         jobs: Option<usize>,
         /// No progress bar (it is drawn on standard error only when that is a terminal).
@@ -193,6 +198,9 @@ fn trust_anchors(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
+/// The most cases `scan` analyses at once.
+const MAX_JOBS: usize = 256;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
@@ -210,7 +218,7 @@ fn main() -> ExitCode {
         | Command::Scan { inputs, .. } => inputs.ca.clone(),
         _ => Vec::new(),
     };
-    let (tz_name, at, limit, users, edges) = match &cli.command {
+    let (tz_name, at, limit, users, edges, follow) = match &cli.command {
         Command::Analyze { inputs, .. }
         | Command::Events { inputs }
         | Command::Scan { inputs, .. }
@@ -220,13 +228,15 @@ fn main() -> ExitCode {
             inputs.limit.clone(),
             inputs.users.clone(),
             inputs.edges.clone(),
+            inputs.follow,
         ),
-        _ => (None, None, Vec::new(), Vec::new(), Vec::new()),
+        _ => (None, None, Vec::new(), Vec::new(), Vec::new(), false),
     };
+    mradiag::input::set_follow(follow);
     let mut limits = mradiag::limits::Limits::default();
     for setting in &limit {
         if let Err(e) = limits.apply(setting) {
-            eprintln!("mradiag: --limit: {e}");
+            eprintln!("mradiag: --limit: {}", safe(&e));
             return ExitCode::from(2);
         }
     }
@@ -235,7 +245,7 @@ fn main() -> ExitCode {
     let at = match at.as_deref().map(mradiag::time::Moment::parse).transpose() {
         Ok(at) => at,
         Err(e) => {
-            eprintln!("mradiag: --at: {e}");
+            eprintln!("mradiag: --at: {}", safe(&e));
             return ExitCode::from(2);
         }
     };
@@ -246,14 +256,14 @@ fn main() -> ExitCode {
     {
         Ok(tz) => tz,
         Err(e) => {
-            eprintln!("mradiag: --tz: {e}");
+            eprintln!("mradiag: --tz: {}", safe(&e));
             return ExitCode::from(2);
         }
     };
     let (catalog, ca) = match catalog(&extra).and_then(|c| Ok((c, trust_anchors(&ca_paths)?))) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("mradiag: {e}");
+            eprintln!("mradiag: {}", safe_lines(&e));
             return ExitCode::from(2);
         }
     };
@@ -316,13 +326,13 @@ fn main() -> ExitCode {
             // The events carry their own time basis; how local times were placed goes to
             // standard error, beside the read errors.
             for note in analyze::place_times(&mut decoded, &options) {
-                eprintln!("mradiag: {}", note.summary);
+                eprintln!("mradiag: {}", safe(&note.summary));
             }
             let readable = analyze::any_readable(&decoded);
             let mut res = Ok(());
             for d in &decoded {
                 if let Some(e) = &d.input.error {
-                    eprintln!("mradiag: {}: {e}", d.input.path);
+                    eprintln!("mradiag: {}: {}", safe(&d.input.path), safe(e));
                 }
                 let input = serde_json::to_string(&d.input.path).expect("a string serializes");
                 for ev in &d.events {
@@ -341,6 +351,14 @@ fn main() -> ExitCode {
             quiet,
         } => {
             let cases = mradiag::scan::cases(&inputs.inputs);
+            // More threads than cases, or than a machine can use, only cost memory.
+            let jobs = match jobs {
+                Some(n) if n > MAX_JOBS => {
+                    eprintln!("mradiag: --jobs {n} is more than {MAX_JOBS}; {MAX_JOBS} used");
+                    Some(MAX_JOBS)
+                }
+                other => other,
+            };
             let format = match format {
                 ScanFormat::Table => mradiag::scan::Format::Table,
                 ScanFormat::Jsonl => mradiag::scan::Format::Jsonl,
@@ -352,6 +370,7 @@ fn main() -> ExitCode {
                 .and_then(|_| {
                     mradiag::scan::run(
                         &cases,
+                        &inputs.inputs,
                         &catalog,
                         &options,
                         jobs.unwrap_or(0),
@@ -381,7 +400,7 @@ fn main() -> ExitCode {
                 analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let report = analyze::judge(decoded, &catalog, &options);
-            let text = mradiag::report::text::certificates(&report.certificates);
+            let text = mradiag::report::text::certificates(&report.made_safe().certificates);
             stdout
                 .write_all(text.as_bytes())
                 .map(|_| if readable { 0 } else { 2 })
@@ -406,15 +425,17 @@ fn main() -> ExitCode {
                     format!(" → {}", s.fault)
                 };
                 res = res.and_then(|_| {
+                    // A user catalog's text is printed as text, never obeyed.
                     writeln!(
                         stdout,
-                        "{} [{} log, {}]{fault}  ({})\n    {}\n    fix: {}",
-                        s.id,
-                        s.log,
+                        "{} [{} log, {}]{}  ({})\n    {}\n    fix: {}",
+                        safe(&s.id),
+                        safe(&s.log),
                         s.phase.name(),
-                        s.source,
-                        s.meaning,
-                        s.fix
+                        safe(&fault),
+                        safe(&s.source),
+                        safe(&s.meaning),
+                        safe(&s.fix)
                     )
                 });
             }
@@ -425,7 +446,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mradiag: {e}");
+            eprintln!("mradiag: {}", safe_lines(&e.to_string()));
             ExitCode::from(2)
         }
     }

@@ -44,13 +44,21 @@ pub struct Summary {
 pub fn cases(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
-        collect(p, &mut out, 0);
+        let root = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        collect(p, &root, &mut out, 0);
     }
     out
 }
 
-fn collect(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
-    if !p.is_dir() || depth > 16 {
+/// A link leaving the folder given (without `--follow`), a FIFO or a device is not a folder:
+/// it stays in its parent's case, whose reading names it and skips it.
+fn collect(p: &Path, root: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    let dir = if depth == 0 {
+        p.is_dir()
+    } else {
+        crate::input::walkable_dir(p, root)
+    };
+    if !dir || depth > 16 {
         out.push(p.to_path_buf());
         return;
     }
@@ -59,16 +67,39 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
         Err(_) => return out.push(p.to_path_buf()),
     };
     children.sort();
-    if children.iter().all(|c| !c.is_dir()) {
+    if children
+        .iter()
+        .all(|c| !crate::input::walkable_dir(c, root))
+    {
         out.push(p.to_path_buf());
     } else {
         for c in children {
-            collect(&c, out, depth + 1);
+            if crate::input::walkable_dir(&c, root) {
+                collect(&c, root, out, depth + 1);
+            } else {
+                out.push(c);
+            }
         }
     }
 }
 
-pub fn analyze_case(case: &Path, catalog: &Catalog, options: &analyze::Options) -> Row {
+/// `roots`: the paths the user named; a case found inside one of them that is a link leading
+/// out of it, or a FIFO or device, is a row that says so, not read.
+pub fn analyze_case(
+    case: &Path,
+    roots: &[PathBuf],
+    catalog: &Catalog,
+    options: &analyze::Options,
+) -> Row {
+    let found_inside = roots
+        .iter()
+        .filter(|r| case != r.as_path() && case.starts_with(r))
+        .find_map(|r| std::fs::canonicalize(r).ok());
+    if let Some(root) = found_inside
+        && let Some(why) = crate::input::refused_entry(case, &root)
+    {
+        return refused_row(case, why);
+    }
     let decoded = analyze::decode_inputs(std::slice::from_ref(&case.to_path_buf()), catalog);
     let readable = analyze::any_readable(&decoded);
     let errors: Vec<String> = decoded
@@ -83,6 +114,24 @@ pub fn analyze_case(case: &Path, catalog: &Catalog, options: &analyze::Options) 
         .collect();
     let report = analyze::judge(decoded, catalog, options);
     row(case, &report, readable, errors)
+}
+
+fn refused_row(case: &Path, why: String) -> Row {
+    Row {
+        case: case.display().to_string(),
+        start: None,
+        end: None,
+        client: None,
+        domain: None,
+        status: "unreadable".into(),
+        phase: None,
+        fault: None,
+        evidence: None,
+        hosts: Vec::new(),
+        error: Some(format!("{}: {why}", case.display())),
+        user: None,
+        failing_users: 0,
+    }
 }
 
 fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row {
@@ -150,6 +199,7 @@ fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row
 /// `progress` is asked for). Stops at the first error `emit` returns (a closed pipe).
 pub fn run(
     cases: &[PathBuf],
+    roots: &[PathBuf],
     catalog: &Catalog,
     options: &analyze::Options,
     jobs: usize,
@@ -168,6 +218,12 @@ pub fn run(
     {
         bar.set_style(style);
     }
+    // Never more threads than cases.
+    let jobs = if jobs == 0 {
+        0
+    } else {
+        jobs.min(cases.len().max(1))
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
@@ -185,7 +241,7 @@ pub fn run(
                     .try_for_each_with(sender, |sender, (i, case)| {
                         // A send fails only once the receiver has stopped: stop too.
                         sender
-                            .send((i, analyze_case(case, catalog, options)))
+                            .send((i, analyze_case(case, roots, catalog, options)))
                             .map_err(drop)
                     })
             })
@@ -330,14 +386,14 @@ impl Renderer {
             .into_iter()
             .rev()
             .collect();
+        let safe = crate::text::safe;
         format!(
-            "{case:<width$}  {:<12}  {:<36}  {start:<20}  {}\n",
-            r.status,
-            fault,
-            cell(&r.evidence)
-                .chars()
-                .filter(|c| !c.is_control())
-                .collect::<String>()
+            "{:<width$}  {:<12}  {:<36}  {:<20}  {}\n",
+            safe(&case),
+            safe(&r.status),
+            safe(&fault),
+            safe(start),
+            safe(cell(&r.evidence))
         )
     }
 }
@@ -360,27 +416,35 @@ fn table_footer(summary: &Summary) -> String {
         let mut entries: Vec<_> = map.iter().collect();
         entries.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (k, n) in entries {
-            out += &format!("  {n:>6}  {k}\n");
+            out += &format!("  {n:>6}  {}\n", crate::text::safe(k));
         }
     }
     out
 }
 
+/// One CSV record: every cell quoted, an empty cell for a value the case does not have, its
+/// control characters escaped, and a cell that would start a spreadsheet formula (`=`, `+`,
+/// `-`, `@`) neutralised.
 fn csv_row(r: &Row) -> String {
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let quote = |s: &str| {
+        let s = crate::text::safe(s);
+        let s = crate::text::spreadsheet_safe(&s);
+        format!("\"{}\"", s.replace('"', "\"\""))
+    };
+    let empty = |v: &Option<String>| v.clone().unwrap_or_default();
     let cols = [
         r.case.clone(),
-        cell(&r.start).into(),
-        cell(&r.end).into(),
-        cell(&r.client).into(),
-        cell(&r.domain).into(),
+        empty(&r.start),
+        empty(&r.end),
+        empty(&r.client),
+        empty(&r.domain),
         r.status.clone(),
-        cell(&r.phase).into(),
-        cell(&r.fault).into(),
-        cell(&r.evidence).into(),
+        empty(&r.phase),
+        empty(&r.fault),
+        empty(&r.evidence),
         r.hosts.join(" "),
-        cell(&r.error).into(),
-        cell(&r.user).into(),
+        empty(&r.error),
+        empty(&r.user),
         r.failing_users.to_string(),
     ];
     cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",") + "\n"
@@ -412,7 +476,7 @@ mod tests {
             .collect();
         let catalog = Catalog::builtin();
         let mut seen = Vec::new();
-        let rows = run(&cases, catalog, &Default::default(), 2, false, |r| {
+        let rows = run(&cases, &[], catalog, &Default::default(), 2, false, |r| {
             seen.push(r.case.clone());
             Ok(())
         })
@@ -423,7 +487,7 @@ mod tests {
         assert_eq!(rows[0].fault.as_deref(), Some("provisioning.tls_untrusted"));
 
         let mut calls = 0;
-        let outcome = run(&cases, catalog, &Default::default(), 2, false, |_| {
+        let outcome = run(&cases, &[], catalog, &Default::default(), 2, false, |_| {
             calls += 1;
             if calls == 2 {
                 Err(std::io::ErrorKind::BrokenPipe.into())

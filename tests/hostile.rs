@@ -538,3 +538,185 @@ fn an_interface_clock_offset_of_centuries_is_named_and_ignored() {
     );
     assert_ne!(r["verdict"]["status"], "ok");
 }
+
+/// Text from inputs never reaches a terminal raw: a log whose host field holds an OSC 8
+/// hyperlink, a clear-screen and a spreadsheet formula, in a file whose name holds a colour
+/// escape, and a user catalog whose text holds escapes; every command's output and errors.
+#[test]
+fn input_text_is_escaped_in_every_output_and_csv_cells_start_no_formula() {
+    let d = TempDir::new("escapes");
+    let case = d.0.join("case");
+    std::fs::create_dir_all(&case).unwrap();
+    let host = "=HYPERLINK(\"http://x\")\x1b]8;;http://evil\x07e\x1b[2J";
+    std::fs::write(
+        case.join("log\x1b[31mred.txt"),
+        format!("2024-03-05T10:06:00.000+01:00 {host} traffic_server[15550]: Event=\"Sending HTTP error response\" Status=\"403\" Reason=\"Forbidden\" Dst-ip=\"10.48.79.80\" Dst-port=\"50314\"\n"),
+    )
+    .unwrap();
+    let catalog = d.file(
+        "cat.toml",
+        b"[[signature]]\nid = \"evil\x1b[2J\"\nsource = \"x\"\nlog = \"jabber\"\nphase = \"sip\"\nfault = \"\"\nseverity = \"info\"\npattern = \"EVILPATTERN\"\nmeaning = \"m\\u001b[2J\"\nfix = \"f\\u001b]8;;http://e\\u0007x\"\nexample = \"EVILPATTERN\"\n",
+    );
+    let run_raw = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+            .args(args)
+            .output()
+            .expect("runs");
+        (out.stdout, out.stderr)
+    };
+    let case_s = case.to_str().unwrap();
+    let root_s = d.0.to_str().unwrap();
+    let cat_s = catalog.to_str().unwrap();
+    for args in [
+        vec!["analyze", "--color", "never", case_s],
+        vec!["analyze", "--format", "md", case_s],
+        vec!["analyze", "-q", case_s],
+        vec!["scan", root_s],
+        vec!["scan", "--format", "csv", root_s],
+        vec!["events", case_s],
+        vec!["certs", case_s],
+        vec!["signatures", "--signatures", cat_s],
+    ] {
+        let (stdout, stderr) = run_raw(&args);
+        for (what, bytes) in [("stdout", &stdout), ("stderr", &stderr)] {
+            assert!(
+                !bytes.iter().any(|&b| b == 0x1b || b == 0x07),
+                "{args:?}: raw control character on {what}: {}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+    // A catalog with a raw escape is refused by the TOML parser, whose error quotes it: the
+    // quote is escaped too.
+    let raw = d.file("raw.toml", b"[[signature]]\nid = \"evil\x1b[2J\"\n");
+    let (_, stderr) = run_raw(&["analyze", "--signatures", raw.to_str().unwrap(), case_s]);
+    assert!(
+        !stderr.contains(&0x1b),
+        "{}",
+        String::from_utf8_lossy(&stderr)
+    );
+    let (csv, _) = run_raw(&["scan", "--format", "csv", root_s]);
+    let csv = String::from_utf8_lossy(&csv);
+    assert!(csv.contains(",\"'=HYPERLINK("), "{csv}");
+    assert!(!csv.contains(",\"="), "{csv}");
+}
+
+/// Run with a deadline: a FIFO that blocks the reader, or a walk of the whole disk, fails the
+/// test instead of hanging it.
+fn run_within(args: &[&str], secs: u64) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            let mut err = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return (status.code().unwrap_or(-1), out, err);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// In a folder given, only regular files and folders are read: a FIFO (which would block the
+/// reader forever) is named and skipped, and a link to `/` or to a file outside the folder is
+/// named and not followed; a link inside the folder is. `scan` does the same per case.
+#[cfg(unix)]
+#[test]
+fn fifos_and_links_out_of_the_folder_are_named_not_read() {
+    let d = TempDir::new("fifo");
+    let case = d.0.join("case");
+    std::fs::create_dir_all(&case).unwrap();
+    std::fs::write(
+        case.join("client.pcap"),
+        sample("samples/tcp-8443-refused/capture.pcap"),
+    )
+    .unwrap();
+    let status = Command::new("mkfifo")
+        .arg(case.join("pipe"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    std::os::unix::fs::symlink("/", case.join("root")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", case.join("hostname")).unwrap();
+    std::os::unix::fs::symlink(case.join("client.pcap"), case.join("same.pcap")).unwrap();
+    let case_s = case.to_str().unwrap();
+    let (code, out, _) = run_within(&["analyze", "--format", "json", case_s], 60);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(code, 1, "{}", r["verdict"]);
+    assert_eq!(r["verdict"]["fault"], "provisioning.tcp_refused");
+    let error_of = |name: &str| {
+        r["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(name))
+            .and_then(|i| i["error"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    assert!(error_of("pipe").contains("FIFO"), "{}", r["inputs"]);
+    assert!(error_of("root").contains("not followed"), "{}", r["inputs"]);
+    assert!(
+        error_of("hostname").contains("not followed"),
+        "{}",
+        r["inputs"]
+    );
+    assert_eq!(
+        error_of("same.pcap"),
+        "",
+        "a link inside the folder is read"
+    );
+    // Every input but the three named is one the folder holds: no walk of the disk.
+    assert_eq!(r["inputs"].as_array().unwrap().len(), 5, "{}", r["inputs"]);
+    // scan: the FIFO and the links stay inside their case (read as analyze reads it), not
+    // cases of their own that would walk `/` or block on the pipe.
+    let (_, out, _) = run_within(&["scan", "--format", "jsonl", d.0.to_str().unwrap()], 60);
+    assert_eq!(out.lines().count(), 2, "one case and the summary: {out}");
+    assert!(out.contains("provisioning.tcp_refused"), "{out}");
+    // A link to `/` beside the case folders is a row that says why it was not read.
+    std::os::unix::fs::symlink("/", d.0.join("escape")).unwrap();
+    let (_, out, _) = run_within(&["scan", "--format", "jsonl", d.0.to_str().unwrap()], 60);
+    assert_eq!(out.lines().count(), 3, "two cases and the summary: {out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("\"status\":\"unreadable\"") && l.contains("not followed")),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_absurd_jobs_count_is_capped_and_said() {
+    let (code, _, err) = run_within(
+        &[
+            "scan",
+            "--jobs",
+            "100000",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("samples/tcp-8443-refused")
+                .to_str()
+                .unwrap(),
+        ],
+        60,
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("--jobs 100000 is more than 256"), "{err}");
+}

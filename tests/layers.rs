@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Lowest first.
 const LAYERS: &[&[&str]] = &[
-    &["time", "limits", "faults"],
+    &["time", "limits", "faults", "text"],
     &["model"],
     &["input", "proto"],
     &["capture", "logs"],

@@ -28,7 +28,7 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\
 .verdict.failed{border-color:#c0392b;background:#fdf0ee}.verdict.ok{border-color:#27ae60;background:#eefaf2}\
 .verdict.inconclusive{border-color:#d4a017;background:#fdf8e7}\
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top}\
-.st-ok{color:#1e8449}.st-failed{color:#c0392b;font-weight:600}.st-not_reached,.st-not_observed{color:#777}.st-inconclusive{color:#9a7d0a}\
+.st-ok{color:#1e8449}.st-failed{color:#c0392b;font-weight:600}.st-not_reached,.st-not_observed{color:#777}.st-inconclusive{color:#9a7d0a}.warn{color:#9a7d0a}\
 code,pre{font:12px ui-monospace,monospace}pre{white-space:pre-wrap;background:#f6f6f6;padding:.4em;margin:.2em 0 .6em}\
 @media print{body{margin:0}.verdict{break-inside:avoid}}";
 
@@ -345,7 +345,16 @@ pub fn render(report: &Report) -> String {
             }
             _ => esc(&i.kind),
         };
-        let _ = write!(out, "<li>{}: {what}</li>", esc(&i.path));
+        let _ = write!(out, "<li>{}: {what}", esc(&i.path));
+        // What went wrong reading it (a limit reached, a corrupt block): the same as text says.
+        if !i.anomalies.is_empty() {
+            out.push_str("<ul>");
+            for a in &i.anomalies {
+                let _ = write!(out, "<li class=\"warn\">⚠ {}</li>", esc(a));
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</li>");
     }
     let _ = writeln!(
         out,

@@ -114,6 +114,10 @@ pub fn render(report: &Report) -> String {
             .map(esc)
             .unwrap_or_else(|| i.kind.clone());
         let _ = writeln!(out, "- {} — {what}", esc(&i.path));
+        // What went wrong reading it (a limit reached, a corrupt block): the same as text says.
+        for a in &i.anomalies {
+            let _ = writeln!(out, "  - ⚠ {}", esc(a));
+        }
     }
     out
 }

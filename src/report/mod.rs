@@ -3,6 +3,7 @@
 
 pub mod html;
 pub mod markdown;
+mod safe;
 pub mod text;
 
 use crate::capture::CaptureInfo;
@@ -295,12 +296,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// The report in this format. What a terminal shows (text, the verdict line, Markdown)
+    /// is rendered from a copy whose input-derived text has its control characters escaped;
+    /// JSON and HTML escape by their own rules.
     pub fn render(self, report: &Report) -> String {
         match self {
-            Format::Text { colour } => text::render_with(report, colour),
-            Format::VerdictLine => text::verdict_line(report),
+            Format::Text { colour } => text::render_with(&report.made_safe(), colour),
+            Format::VerdictLine => text::verdict_line(&report.made_safe()),
             Format::Json => report.to_json(),
-            Format::Markdown => markdown::render(report),
+            Format::Markdown => markdown::render(&report.made_safe()),
             Format::Html => html::render(report),
         }
     }
