@@ -227,19 +227,35 @@ pub(crate) fn agreeing_pairs<K: Eq + std::hash::Hash>(
     window: i64,
     reach: std::ops::RangeInclusive<i64>,
 ) -> Vec<(usize, usize, i64)> {
-    let mut by_key: HashMap<&K, Vec<usize>> = HashMap::new();
-    for (i, (key, _)) in captures.iter().enumerate() {
-        by_key.entry(key).or_default().push(i);
+    // Each key's capture marks by time: a log mark looks only at those its reach allows,
+    // not at every mark of its key (a log and a capture years apart paired nothing, after
+    // comparing everything with everything).
+    let mut by_key: HashMap<&K, Vec<(i64, usize)>> = HashMap::new();
+    for (i, (key, ts)) in captures.iter().enumerate() {
+        by_key.entry(key).or_default().push((*ts, i));
+    }
+    for marks in by_key.values_mut() {
+        marks.sort_unstable();
     }
     let mut pairs: Vec<(i64, usize, usize)> = Vec::new();
+    let mut in_reach: Vec<usize> = Vec::new();
     'logs: for (l, (key, ts)) in logs.iter().enumerate() {
-        for &c in by_key.get(key).map_or(&[][..], Vec::as_slice) {
-            let delta = ts - captures[c].1;
-            if reach.contains(&delta) {
-                pairs.push((delta, l, c));
-                if pairs.len() == MAX_PAIRS {
-                    break 'logs;
-                }
+        let Some(marks) = by_key.get(key) else {
+            continue;
+        };
+        // delta = ts - capture time lies in reach: capture time in [ts - end, ts - start].
+        let lo = ts.saturating_sub(*reach.end());
+        let hi = ts.saturating_sub(*reach.start());
+        let first = marks.partition_point(|&(t, _)| t < lo);
+        let last = marks.partition_point(|&(t, _)| t <= hi);
+        // In capture order, as they were always taken (the cap keeps the same pairs).
+        in_reach.clear();
+        in_reach.extend(marks[first..last].iter().map(|&(_, c)| c));
+        in_reach.sort_unstable();
+        for &c in &in_reach {
+            pairs.push((ts - captures[c].1, l, c));
+            if pairs.len() == MAX_PAIRS {
+                break 'logs;
             }
         }
     }
@@ -268,11 +284,17 @@ pub(crate) fn agreeing_pairs<K: Eq + std::hash::Hash>(
     let in_window = &pairs[best.1..=best.2];
     let centre = in_window[in_window.len() / 2].0;
     let mut chosen: Vec<(usize, usize, i64)> = Vec::new();
+    let mut place: HashMap<usize, usize> = HashMap::new();
     for &(delta, l, c) in in_window {
-        match chosen.iter_mut().find(|p| p.0 == l) {
-            Some(p) if (delta - centre).abs() < (p.2 - centre).abs() => *p = (l, c, delta),
+        match place.get(&l) {
+            Some(&i) if (delta - centre).abs() < (chosen[i].2 - centre).abs() => {
+                chosen[i] = (l, c, delta)
+            }
             Some(_) => {}
-            None => chosen.push((l, c, delta)),
+            None => {
+                place.insert(l, chosen.len());
+                chosen.push((l, c, delta));
+            }
         }
     }
     chosen.sort_by_key(|p| p.0);
@@ -606,5 +628,26 @@ mod tests {
         assert!(infer(&logs, &[mark(Key::Dns("b.example".into()), 0)]).is_none());
         // Twenty hours apart: no zone is that far from UTC.
         assert!(infer(&logs, &[mark(Key::Dns("a.example".into()), 20 * 3600)]).is_none());
+    }
+
+    /// 100,000 log marks and 300,000 capture marks of one key, years apart: nothing pairs,
+    /// and finding that out looks at no mark out of reach (it compared all 3·10¹⁰ before;
+    /// the bench records the time).
+    #[test]
+    fn marks_years_apart_pair_nothing_without_comparing_them_all() {
+        let year = 365 * 24 * 3600 * SECOND;
+        let logs: Vec<(u8, i64)> = (0..100_000).map(|i| (1, i as i64 * SECOND)).collect();
+        let captures: Vec<(u8, i64)> = (0..300_000)
+            .map(|i| (1, 5 * year + i as i64 * SECOND))
+            .collect();
+        let reach = ZONE_MIN_NS - QUARTER_HOUR_NS..=ZONE_MAX_NS + QUARTER_HOUR_NS;
+        assert!(agreeing_pairs(&logs, &captures, WINDOW_NS, reach.clone()).is_empty());
+        // And marks within reach still pair: capture marks an hour before the log's (ten
+        // days apart, so each has one partner).
+        let apart: Vec<(u8, i64)> = (0..10).map(|i| (1, i * 10 * 24 * 3600 * SECOND)).collect();
+        let near: Vec<(u8, i64)> = apart.iter().map(|&(k, t)| (k, t - 3600 * SECOND)).collect();
+        let pairs = agreeing_pairs(&apart, &near, WINDOW_NS, reach);
+        assert_eq!(pairs.len(), 10);
+        assert!(pairs.iter().all(|p| p.2 == 3600 * SECOND), "{pairs:?}");
     }
 }

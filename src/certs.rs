@@ -236,6 +236,26 @@ pub fn section(
     use crate::model::EventKind;
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
+    // Each connection's server and SNI, found once: looked up per certificate, a capture of
+    // many TLS connections would be read once per certificate.
+    let mut servers = std::collections::HashMap::new();
+    let mut snis = std::collections::HashMap::new();
+    for o in events {
+        match &o.event.kind {
+            EventKind::TcpConnection { stream, server, .. } => {
+                servers.entry((o.input, *stream)).or_insert(*server);
+            }
+            EventKind::TlsClientHello {
+                stream,
+                sni: Some(sni),
+                ..
+            } => {
+                snis.entry((o.input, *stream))
+                    .or_insert_with(|| sni.clone());
+            }
+            _ => {}
+        }
+    }
     for t in events {
         let EventKind::TlsCertificate {
             stream,
@@ -246,23 +266,8 @@ pub fn section(
             continue;
         };
         let Some(leaf) = chain.first() else { continue };
-        let server =
-            events
-                .iter()
-                .filter(|o| o.input == t.input)
-                .find_map(|o| match &o.event.kind {
-                    EventKind::TcpConnection {
-                        stream: s, server, ..
-                    } if s == stream => Some(*server),
-                    _ => None,
-                });
-        let sni = events
-            .iter()
-            .filter(|o| o.input == t.input)
-            .find_map(|o| match &o.event.kind {
-                EventKind::TlsClientHello { stream: s, sni, .. } if s == stream => sni.clone(),
-                _ => None,
-            });
+        let server = servers.get(&(t.input, *stream)).copied();
+        let sni: Option<String> = snis.get(&(t.input, *stream)).cloned();
         let traversal = server.and_then(|s| traversal_rule(leaf, s, sni.as_deref()));
         let server = server.map(|s| s.to_string()).unwrap_or_default();
         // One entry per server and chain: repeated connections say nothing new.
@@ -759,5 +764,78 @@ mod tests {
         assert!(is_ca(&ders[0]));
         assert_eq!(parse_certificates(&ders[0]).len(), 1, "DER as is");
         assert!(parse_certificates(b"not a certificate").is_empty());
+    }
+
+    /// 40,000 TLS connections to one server with one chain: one entry, each connection's
+    /// server and SNI found without reading every event per certificate (which took minutes;
+    /// the bench records the time).
+    #[test]
+    fn many_connections_with_one_chain_give_one_entry() {
+        use crate::model::{Endpoint, Event, Side, Tagged, TcpOutcome};
+        let (chain, at) = sample_chain("happy-tls12");
+        let server = Endpoint {
+            ip: "10.77.0.10".parse().unwrap(),
+            port: 8443,
+        };
+        let mut events = Vec::new();
+        for stream in 0..40_000u64 {
+            let client = Endpoint {
+                ip: "10.77.0.2".parse().unwrap(),
+                port: (1024 + stream % 60_000) as u16,
+            };
+            let ts = at * 1_000_000_000 + stream as i64;
+            let mut push = |kind| {
+                events.push(Tagged {
+                    input: 0,
+                    event: Event {
+                        frame: stream,
+                        ts,
+                        kind,
+                    },
+                })
+            };
+            push(EventKind::TcpConnection {
+                stream,
+                client,
+                server,
+                outcome: TcpOutcome::Established,
+                syn_count: 1,
+                first_rst: None,
+                first_fin: None,
+                bytes_client: 1,
+                bytes_server: 1,
+                last_frame: stream,
+                last_ts: ts,
+                icmp: None,
+            });
+            push(EventKind::TlsClientHello {
+                stream,
+                sni: Some("expe1.example.com".into()),
+                legacy_version: 0x0303,
+                supported_versions: Vec::new(),
+                alpn: Vec::new(),
+            });
+            push(EventKind::TlsCertificate {
+                stream,
+                from: Side::Server,
+                chain: chain.clone(),
+            });
+        }
+        let latest = [Some(at * 1_000_000_000)];
+        let clock = Clock {
+            at: None,
+            latest: &latest,
+            now: 0,
+        };
+        let report = section(
+            &["c.pcap".into()],
+            &events,
+            &[lab_ca()],
+            Some("example.com"),
+            &clock,
+        );
+        assert_eq!(report.len(), 1);
+        assert_eq!(report[0].sni.as_deref(), Some("expe1.example.com"));
+        assert_eq!(report[0].server, "10.77.0.10:8443");
     }
 }

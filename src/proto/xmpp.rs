@@ -26,6 +26,9 @@ struct Direction {
     in_error: bool,
     /// Inside a SASL `<failure>`: its first child names the condition.
     in_sasl_failure: bool,
+    /// How much of the unfinished tag at the buffer's start was already searched for its
+    /// `>`: a tag sent a byte at a time is searched once, not once per byte.
+    searched: usize,
 }
 
 pub struct XmppStream {
@@ -53,6 +56,7 @@ impl XmppStream {
         let dir = &mut self.dirs[side as usize];
         if dir.buf.len() + bytes.len() > MAX_BUFFER {
             dir.buf.clear();
+            dir.searched = 0;
             out.anomaly(
                 "xmpp_buffer_full",
                 format!("more than {MAX_BUFFER} bytes without a complete tag"),
@@ -68,10 +72,19 @@ impl XmppStream {
                 consumed = dir.buf.len();
                 break;
             };
-            let Some(close) = rest[open..].iter().position(|&c| c == b'>') else {
+            // Only the tag left unfinished at the buffer's start has been searched before.
+            let from = if consumed + open == 0 {
+                dir.searched.max(1)
+            } else {
+                1
+            };
+            let tail = rest.get(open + from..).unwrap_or_default();
+            let Some(close) = memchr::memchr(b'>', tail).map(|p| p + from) else {
+                dir.searched = rest.len() - open;
                 consumed += open;
                 break;
             };
+            dir.searched = 0;
             let tag = String::from_utf8_lossy(&rest[open + 1..open + close]).into_owned();
             consumed += open + close + 1;
             let name = tag_name(&tag);
@@ -302,6 +315,29 @@ mod tests {
         assert_eq!(
             auth,
             vec![(false, Some("not-authorized".into())), (true, None)]
+        );
+    }
+
+    /// A stream header of 60 KB sent a byte at a time: its `>` is searched for once.
+    #[test]
+    fn a_long_tag_a_byte_at_a_time_is_read() {
+        let mut x = XmppStream::new(1);
+        let mut ev = Vec::new();
+        let tag = format!(
+            "<stream:stream to='example.com' pad='{}' version='1.0'>",
+            "a".repeat(60_000)
+        );
+        for b in tag.as_bytes() {
+            let mut out = Emit {
+                frame: 1,
+                ts: 0,
+                events: &mut ev,
+            };
+            x.feed(Side::Client, std::slice::from_ref(b), &mut out);
+        }
+        assert!(
+            matches!(&ev[..], [e] if matches!(&e.kind, EventKind::XmppStreamOpen { to: Some(t), .. } if t == "example.com")),
+            "{ev:?}"
         );
     }
 }
