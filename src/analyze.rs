@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Past this many inflated bytes, a stream that inflates more than `limits::get().inflate_ratio`
 /// times its compressed size is given up as a bomb (logs compress 10–30×; deflate tops out
@@ -27,6 +28,41 @@ struct With<'a> {
     catalog: &'a Catalog,
     /// TLS secrets, for the captures' connections they cover.
     keys: Option<Arc<KeyLog>>,
+    /// Bytes inflated so far in this run, every gzip stream and zip member together: a
+    /// fan-out of archives in archives stops at one budget, not one per member.
+    inflated: AtomicU64,
+    /// Bytes of archive members held in memory now, every level of nesting together.
+    held: AtomicU64,
+}
+
+impl<'a> With<'a> {
+    fn new(catalog: &'a Catalog, keys: Option<Arc<KeyLog>>) -> Self {
+        With {
+            catalog,
+            keys,
+            inflated: AtomicU64::new(0),
+            held: AtomicU64::new(0),
+        }
+    }
+}
+
+/// A member read into memory, counted in the run's bytes held until it is dropped.
+struct Member<'a> {
+    bytes: Vec<u8>,
+    held: &'a AtomicU64,
+}
+
+impl AsRef<[u8]> for Member<'_> {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for Member<'_> {
+    fn drop(&mut self) {
+        self.held
+            .fetch_sub(self.bytes.len() as u64, Ordering::Relaxed);
+    }
 }
 
 /// Decode every input; results come back in input order whatever the thread count.
@@ -49,10 +85,7 @@ pub fn decode_inputs_with_keys(
         .map(|(path, err)| (err.is_none() && is_keylog(path)).then(|| read_keylog(path, &mut keys)))
         .collect();
     let named: Vec<Decoded> = keylogs.iter().map(|p| read_keylog(p, &mut keys)).collect();
-    let with = With {
-        catalog,
-        keys: (!keys.is_empty()).then(|| Arc::new(keys)),
-    };
+    let with = With::new(catalog, (!keys.is_empty()).then(|| Arc::new(keys)));
     let per_file: Vec<Vec<Decoded>> = files
         .par_iter()
         .zip(read_first.par_iter_mut())
@@ -199,7 +232,7 @@ fn decode_source<R: Read + Send>(display: String, source: R, with: &With<'_>) ->
     };
     match kind {
         Kind::Pcap | Kind::Pcapng => out.push(capture(display, reader, with.keys.clone())),
-        Kind::Zip => match read_member(&mut reader) {
+        Kind::Zip => match read_member(&mut reader, with) {
             Ok(bytes) => zip(&display, Cursor::new(bytes), 0, with, &mut out),
             Err(e) => out.push(report_only(&display, "archive", Some(e))),
         },
@@ -211,10 +244,7 @@ fn decode_source<R: Read + Send>(display: String, source: R, with: &With<'_>) ->
 /// Decode bytes already in memory (an archive, a capture, a log) as if read from a file
 /// named `name`: the entry point for fuzzing the whole input layer.
 pub fn decode_bytes(name: &str, bytes: &[u8], catalog: &Catalog) -> Vec<Decoded> {
-    let with = With {
-        catalog,
-        keys: None,
-    };
+    let with = With::new(catalog, None);
     let with = &with;
     let mut out = Vec::new();
     let mut reader = BufReader::with_capacity(BUFFER, bytes);
@@ -275,21 +305,36 @@ fn capture_decoded(name: String, decoded: crate::capture::Decoded) -> Decoded {
     }
 }
 
-/// Read a whole member into memory, refusing one larger than the limit on members.
-fn read_member(reader: &mut dyn Read) -> Result<Vec<u8>, String> {
+/// Read a whole member into memory, refusing one larger than the limit on members, or one
+/// that would take the bytes held at once (nested archives each holding theirs) past their
+/// limit.
+fn read_member<'w>(reader: &mut dyn Read, with: &'w With<'_>) -> Result<Member<'w>, String> {
+    let limits = crate::limits::get();
+    let max_member = limits.member_bytes;
+    let room = limits
+        .held_bytes
+        .saturating_sub(with.held.load(Ordering::Relaxed));
+    let cap = max_member.min(room);
     let mut bytes = Vec::new();
-    let max_member = crate::limits::get().member_bytes;
     reader
-        .take(max_member.saturating_add(1))
+        .take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| format!("read error after {} bytes: {e}", bytes.len()))?;
-    if bytes.len() as u64 > max_member {
-        return Err(format!(
-            "larger than {}; not read",
-            crate::limits::size(max_member)
-        ));
+    if bytes.len() as u64 > cap {
+        return Err(if cap == max_member {
+            format!("larger than {}; not read", crate::limits::size(max_member))
+        } else {
+            format!(
+                "not read: with the members already held (archives within archives) it would pass {} in memory",
+                crate::limits::size(limits.held_bytes)
+            )
+        });
     }
-    Ok(bytes)
+    with.held.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    Ok(Member {
+        bytes,
+        held: &with.held,
+    })
 }
 
 /// Decode whatever `reader` holds, recursing into gzip, tar and zip.
@@ -321,11 +366,11 @@ fn decode_stream(
         ));
     }
     match kind {
-        Kind::Pcap | Kind::Pcapng => match read_member(reader) {
+        Kind::Pcap | Kind::Pcapng => match read_member(reader, with) {
             // Archive members are buffered (bounded), then decoded in place.
             Ok(bytes) => out.push(capture_decoded(
                 name,
-                crate::capture::decode_slice_with_keys(&bytes, None, with.keys.clone()),
+                crate::capture::decode_slice_with_keys(bytes.as_ref(), None, with.keys.clone()),
             )),
             Err(e) => out.push(report_only(&name, "capture", Some(e))),
         },
@@ -336,12 +381,15 @@ fn decode_stream(
                 inner: reader,
                 count: compressed.clone(),
             };
-            let inflated =
-                BombGuard::new(flate2::bufread::MultiGzDecoder::new(counted), compressed);
+            let inflated = BombGuard::new(
+                flate2::bufread::MultiGzDecoder::new(counted),
+                compressed,
+                &with.inflated,
+            );
             decode_guarded(inner, inflated, depth + 1, with, out);
         }
         Kind::Tar => tar(&name, reader, depth, with, out),
-        Kind::Zip => match read_member(reader) {
+        Kind::Zip => match read_member(reader, with) {
             Ok(bytes) => zip(&name, Cursor::new(bytes), depth, with, out),
             Err(e) => out.push(report_only(&name, "archive", Some(e))),
         },
@@ -349,9 +397,9 @@ fn decode_stream(
             Ok(decoded) => out.push(log(name, decoded)),
             Err(e) => out.push(report_only(&name, "log", Some(format!("read error: {e}")))),
         },
-        Kind::Pem => match read_member(reader) {
+        Kind::Pem => match read_member(reader, with) {
             Ok(bytes) => {
-                let certs: Vec<_> = crate::certs::parse_certificates(&bytes)
+                let certs: Vec<_> = crate::certs::parse_certificates(bytes.as_ref())
                     .iter()
                     .map(|d| crate::proto::x509::summarize(d).0)
                     .collect();
@@ -397,6 +445,10 @@ fn strip_suffix(name: &str) -> String {
     }
 }
 
+/// The longest GNU long name or pax extended header read (a real path is at most 4 KiB; a
+/// 1 GiB "name" is an attack on memory, skipped as a stream instead of being held).
+const MAX_TAR_EXTENSION: u64 = 64 << 10;
+
 fn tar(
     name: &str,
     reader: &mut dyn BufRead,
@@ -405,8 +457,10 @@ fn tar(
     out: &mut Vec<Decoded>,
 ) {
     let mut archive = tar::Archive::new(reader);
+    // Raw entries: the long-name and pax entries come to us, bounded, instead of being read
+    // whole by the tar crate.
     let entries = match archive.entries() {
-        Ok(e) => e,
+        Ok(e) => e.raw(true),
         Err(e) => {
             return out.push(report_only(
                 name,
@@ -416,6 +470,8 @@ fn tar(
         }
     };
     let max_members = crate::limits::get().members;
+    // The name a GNU long-name entry or a pax `path` record gives the next member.
+    let mut next_name: Option<String> = None;
     for (i, entry) in entries.enumerate() {
         if i == max_members {
             out.push(report_only(
@@ -429,13 +485,44 @@ fn tar(
         }
         match entry {
             Ok(mut entry) => {
-                if !entry.header().entry_type().is_file() {
+                let kind = entry.header().entry_type();
+                if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
+                    let size = entry.size();
+                    if size > MAX_TAR_EXTENSION {
+                        out.push(report_only(
+                            name,
+                            "archive",
+                            Some(format!(
+                                "tar entry {i}: a long name or extended header of {}; skipped, not read (the next member keeps its short name)",
+                                crate::limits::size(size)
+                            )),
+                        ));
+                        next_name = None;
+                        continue;
+                    }
+                    let mut text = Vec::new();
+                    if entry.read_to_end(&mut text).is_err() {
+                        next_name = None;
+                        continue;
+                    }
+                    next_name = if kind.is_gnu_longname() {
+                        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+                        Some(String::from_utf8_lossy(&text[..end]).into_owned())
+                    } else {
+                        pax_path(&text)
+                    };
                     continue;
                 }
-                let member = entry
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|_| format!("member {i}"));
+                if !kind.is_file() {
+                    next_name = None;
+                    continue;
+                }
+                let member = next_name.take().unwrap_or_else(|| {
+                    entry
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|_| format!("member {i}"))
+                });
                 let mut r = BufReader::with_capacity(BUFFER, &mut entry);
                 decode_stream(format!("{name}:{member}"), &mut r, depth + 1, with, out);
             }
@@ -451,6 +538,15 @@ fn tar(
             }
         }
     }
+}
+
+/// The `path` record of a pax extended header (`"27 path=some/long/name.log\n"`).
+fn pax_path(text: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(text);
+    text.lines().find_map(|record| {
+        let (_, kv) = record.split_once(' ')?;
+        kv.strip_prefix("path=").map(str::to_string)
+    })
 }
 
 fn zip<R: Read + std::io::Seek>(
@@ -481,8 +577,15 @@ fn zip<R: Read + std::io::Seek>(
             )),
         ));
     }
+    // Members whose entries point at the same data (a zip bomb's ten thousand names for one
+    // huge member) are read once.
+    let mut data_seen = std::collections::HashSet::new();
+    let mut same_data = 0usize;
     for i in 0..archive.len().min(max_members) {
         match archive.by_index(i) {
+            Ok(file) if file.is_file() && !data_seen.insert(file.header_start()) => {
+                same_data += 1;
+            }
             Ok(file) if file.is_file() => {
                 let member = match file.name() {
                     Ok(n) => format!("{name}:{n}"),
@@ -491,7 +594,7 @@ fn zip<R: Read + std::io::Seek>(
                 let compressed = std::rc::Rc::new(std::cell::Cell::new(file.compressed_size()));
                 decode_guarded(
                     member,
-                    BombGuard::new(file, compressed),
+                    BombGuard::new(file, compressed, &with.inflated),
                     depth + 1,
                     with,
                     out,
@@ -505,12 +608,21 @@ fn zip<R: Read + std::io::Seek>(
             )),
         }
     }
+    if same_data > 0 {
+        out.push(report_only(
+            name,
+            "archive",
+            Some(format!(
+                "{same_data} members point at data an earlier member already holds (overlapping entries, as in a zip bomb); each was read once"
+            )),
+        ));
+    }
 }
 
 /// Decode inflated bytes behind their bomb guard; a guard that tripped is named after them.
 fn decode_guarded<R: Read>(
     name: String,
-    inflated: BombGuard<R>,
+    inflated: BombGuard<'_, R>,
     depth: usize,
     with: &With<'_>,
     out: &mut Vec<Decoded>,
@@ -549,37 +661,41 @@ impl BufRead for Counted<'_> {
 /// Inflated bytes, cut off (an end of file to the decoder reading them) when there are more
 /// than the limit, or more than the limit's ratio times the compressed bytes behind them past
 /// [`RATIO_FLOOR`]; `tripped` then says why, for the report.
-struct BombGuard<R> {
+struct BombGuard<'r, R> {
     inner: R,
     compressed: std::rc::Rc<std::cell::Cell<u64>>,
     inflated: u64,
+    /// The run's bytes inflated, every stream together.
+    run: &'r AtomicU64,
     tripped: Option<String>,
 }
 
-impl<R> BombGuard<R> {
-    fn new(inner: R, compressed: std::rc::Rc<std::cell::Cell<u64>>) -> Self {
+impl<'r, R> BombGuard<'r, R> {
+    fn new(inner: R, compressed: std::rc::Rc<std::cell::Cell<u64>>, run: &'r AtomicU64) -> Self {
         BombGuard {
             inner,
             compressed,
             inflated: 0,
+            run,
             tripped: None,
         }
     }
 }
 
-impl<R: Read> Read for BombGuard<R> {
+impl<R: Read> Read for BombGuard<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.tripped.is_some() {
             return Ok(0);
         }
         let n = self.inner.read(buf)?;
         self.inflated += n as u64;
+        let in_run = self.run.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         let compressed = self.compressed.get().max(1);
         let limits = crate::limits::get();
         let ratio = limits.inflate_ratio;
-        if self.inflated > limits.inflated_bytes {
+        if in_run > limits.inflated_bytes {
             self.tripped = Some(format!(
-                "stopped after {} inflated (a decompression bomb?); what came before was read",
+                "stopped: more than {} inflated in this run, every archive together (a decompression bomb?); what came before was read",
                 crate::limits::size(limits.inflated_bytes)
             ));
         } else if self.inflated > RATIO_FLOOR && self.inflated > ratio.saturating_mul(compressed) {

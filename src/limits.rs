@@ -16,7 +16,9 @@ pub struct Limits {
     pub log_hits: usize,
     /// A member read into memory (a capture or zip inside an archive).
     pub member_bytes: u64,
-    /// Bytes inflated from one gzip stream or zip member.
+    /// Bytes of members held in memory at once, every level of nesting together.
+    pub held_bytes: u64,
+    /// Bytes inflated in one run (one case), every gzip stream and zip member together.
     pub inflated_bytes: u64,
     /// Inflated over compressed bytes, past 256 MiB inflated.
     pub inflate_ratio: u64,
@@ -34,6 +36,7 @@ impl Default for Limits {
             events: 5_000_000,
             log_hits: 100_000,
             member_bytes: 512 << 20,
+            held_bytes: 1 << 30,
             inflated_bytes: 16 << 30,
             inflate_ratio: 500,
             members: 10_000,
@@ -44,7 +47,7 @@ impl Default for Limits {
 
 /// The names `--limit` takes, with what each bounds and the range it accepts (values past
 /// these would overflow, or exhaust the stack or memory before the bound could help).
-pub const NAMES: [(&str, &str, u64, u64); 9] = [
+pub const NAMES: [(&str, &str, u64, u64); 10] = [
     (
         "reassembly",
         "out-of-order bytes held per TCP direction",
@@ -66,8 +69,14 @@ pub const NAMES: [(&str, &str, u64, u64); 9] = [
         4 << 30,
     ),
     (
+        "held",
+        "bytes of members held in memory at once, nested archives together",
+        1 << 20,
+        64 << 30,
+    ),
+    (
         "inflated",
-        "bytes inflated from one gzip stream or zip member",
+        "bytes inflated in one run, every gzip stream and zip member together",
         1 << 20,
         1 << 40,
     ),
@@ -108,6 +117,7 @@ impl Limits {
             "events" => self.events = count,
             "hits" => self.log_hits = count,
             "member" => self.member_bytes = n,
+            "held" => self.held_bytes = n,
             "inflated" => self.inflated_bytes = n,
             "ratio" => self.inflate_ratio = n,
             "members" => self.members = count,

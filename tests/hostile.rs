@@ -720,3 +720,143 @@ fn an_absurd_jobs_count_is_capped_and_said() {
     assert_eq!(code, 1);
     assert!(err.contains("--jobs 100000 is more than 256"), "{err}");
 }
+
+/// A zip written by hand: one deflated member, and `names` central-directory entries that all
+/// point at it (the overlapping-entries zip bomb).
+fn zip_with_overlapping_entries(data: &[u8], names: usize) -> Vec<u8> {
+    let mut deflated = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    deflated.write_all(data).unwrap();
+    let deflated = deflated.finish().unwrap();
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    let crc = crc.sum();
+    let name = b"log.txt";
+    let mut z = Vec::new();
+    let le16 = |v: u16| v.to_le_bytes();
+    let le32 = |v: u32| v.to_le_bytes();
+    // Local file header, then the data.
+    z.extend_from_slice(&le32(0x0403_4b50));
+    for v in [20u16, 0, 8, 0, 0] {
+        z.extend_from_slice(&le16(v));
+    }
+    z.extend_from_slice(&le32(crc));
+    z.extend_from_slice(&le32(deflated.len() as u32));
+    z.extend_from_slice(&le32(data.len() as u32));
+    z.extend_from_slice(&le16(name.len() as u16));
+    z.extend_from_slice(&le16(0));
+    z.extend_from_slice(name);
+    z.extend_from_slice(&deflated);
+    let cd_start = z.len() as u32;
+    for i in 0..names {
+        let entry = format!("log{i:05}.txt");
+        z.extend_from_slice(&le32(0x0201_4b50));
+        for v in [20u16, 20, 0, 8, 0, 0] {
+            z.extend_from_slice(&le16(v));
+        }
+        z.extend_from_slice(&le32(crc));
+        z.extend_from_slice(&le32(deflated.len() as u32));
+        z.extend_from_slice(&le32(data.len() as u32));
+        z.extend_from_slice(&le16(entry.len() as u16));
+        for v in [0u16, 0, 0, 0] {
+            z.extend_from_slice(&le16(v));
+        }
+        z.extend_from_slice(&le32(0)); // external attributes
+        z.extend_from_slice(&le32(0)); // every entry's local header: the one at offset 0
+        z.extend_from_slice(entry.as_bytes());
+    }
+    let cd_len = z.len() as u32 - cd_start;
+    z.extend_from_slice(&le32(0x0605_4b50));
+    for v in [0u16, 0, names as u16, names as u16] {
+        z.extend_from_slice(&le16(v));
+    }
+    z.extend_from_slice(&le32(cd_len));
+    z.extend_from_slice(&le32(cd_start));
+    z.extend_from_slice(&le16(0));
+    z
+}
+
+/// 10,000 entries naming one 64 MiB member: read once and said (it was read 10,000 times,
+/// 640 GiB of inflating; the full-size input is in the generator script).
+#[test]
+fn a_zip_whose_entries_share_one_member_reads_it_once() {
+    let d = TempDir::new("overlap");
+    let member = "2024-03-05 10:00:00,000 INFO [0x1] [x] [y] [z] - nothing\n".repeat(64 << 14);
+    let zip = d.file(
+        "bomb.zip",
+        &zip_with_overlapping_entries(member.as_bytes(), 10_000),
+    );
+    let (_, out, _) = run_within(&["analyze", "--format", "json", zip.to_str().unwrap()], 120);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let inputs = r["inputs"].to_string();
+    assert!(
+        inputs.contains("9999 members point at data an earlier member already holds"),
+        "{inputs:.2000}"
+    );
+    assert!(inputs.contains("bomb.zip:log00000.txt"), "{inputs:.2000}");
+}
+
+/// Archives nested in archives each hold their buffer: past the budget for bytes held at
+/// once, the next level is not read, and says so.
+#[test]
+fn nested_archives_share_one_budget_for_memory() {
+    let d = TempDir::new("nested");
+    // Incompressible bytes, so each level is as large as what it holds.
+    let mut noise = vec![0u8; 700 << 10];
+    let mut x: u32 = 12345;
+    for b in &mut noise {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    let store = |name: &str, data: &[u8]| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file(name, opts).unwrap();
+        w.write_all(data).unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    let inner = store("noise.bin", &noise);
+    let outer = store("inner.zip", &inner);
+    let path = d.file("outer.zip", &outer);
+    let out = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+        .args(["analyze", "--format", "json", "--limit", "held=1M"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inputs = r["inputs"].to_string();
+    assert!(inputs.contains("outer.zip:inner.zip"), "{inputs}");
+    assert!(inputs.contains("it would pass 1 MiB in memory"), "{inputs}");
+}
+
+/// A GNU long-name entry of 1 MiB is skipped, not held, and the member after it is still
+/// read (the tar crate read such a name whole: 1 GiB of memory for a 19 MB file).
+#[test]
+fn a_huge_tar_long_name_is_skipped_not_held() {
+    let d = TempDir::new("longname");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    let capture = sample("samples/tcp-8443-refused/capture.pcap");
+    h.set_size(capture.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let long = format!("{}/client.pcap", "d".repeat(1 << 20));
+    b.append_data(&mut h, &long, capture.as_slice()).unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_size(capture.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "short.pcap", capture.as_slice())
+        .unwrap();
+    let path = d.file("case.tar", &b.into_inner().unwrap());
+    let (code, r) = run(&[&path]);
+    assert_eq!(code, 1, "{}", r["verdict"]);
+    let inputs = r["inputs"].to_string();
+    assert!(
+        inputs.contains("a long name or extended header of 1 MiB; skipped"),
+        "{inputs:.1500}"
+    );
+    assert!(inputs.contains("case.tar:short.pcap"), "{inputs:.1500}");
+}

@@ -80,7 +80,14 @@ pub struct FlowTable {
     pub untracked: u64,
     /// TLS secrets: connections whose handshake they cover are decrypted.
     pub keys: Option<Arc<KeyLog>>,
+    /// Out-of-order bytes waiting behind holes, every connection together.
+    held: usize,
 }
+
+/// Out-of-order bytes held at once in a capture, every connection together: past it, the
+/// connection that adds more gives up on its hole (thousands of connections each holding
+/// their own cap would otherwise add up to gigabytes).
+pub const MAX_HELD_OUT_OF_ORDER: usize = 64 << 20;
 
 fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
     if a <= b { (a, b) } else { (b, a) }
@@ -206,10 +213,17 @@ impl FlowTable {
                 keys: self.keys.as_ref(),
                 inside_tls: false,
             };
-            let skipped =
-                reassembly[side as usize].push(seg.seq, out.frame, seg.payload, &mut |_, bytes| {
+            let r = &mut reassembly[side as usize];
+            let before = r.pending_bytes();
+            let mut skipped = r.push(seg.seq, out.frame, seg.payload, &mut |_, bytes| {
+                feed_app(app, &ends, side, bytes, out);
+            });
+            if self.held + r.pending_bytes() - before > MAX_HELD_OUT_OF_ORDER {
+                skipped += r.give_up(out.frame, &mut |_, bytes| {
                     feed_app(app, &ends, side, bytes, out);
                 });
+            }
+            self.held = self.held + r.pending_bytes() - before;
             if skipped > 0 {
                 out.anomaly(
                     "tcp_gap",
@@ -654,6 +668,53 @@ mod tests {
                     | EventKind::Anomaly { .. }
             )),
             "{kinds:?}"
+        );
+    }
+
+    /// Connections each holding data behind a hole: in all, the bytes held stay under the
+    /// capture-wide bound (each connection's own cap, times thousands, made gigabytes), and
+    /// a connection made to give up its hole says so.
+    #[test]
+    fn out_of_order_bytes_held_are_bounded_for_the_whole_capture() {
+        let mut table = FlowTable::default();
+        let mut events = Vec::new();
+        let server = at("10.0.0.9", 8443);
+        let chunk = vec![0x17u8; 50_000];
+        for flow in 0..400u16 {
+            let client = at("10.0.0.5", 10_000 + flow);
+            let mut out = Emit {
+                frame: 1,
+                ts: 0,
+                events: &mut events,
+            };
+            let syn = TcpSegment {
+                sport: client.port,
+                dport: 8443,
+                seq: 1000,
+                ack: 0,
+                flags: TCP_SYN,
+                payload: &[],
+            };
+            table.on_segment(client, server, &syn, true, &mut out);
+            // A hole of one byte at 1001, then 5 × 50 KB behind it: 250 KB waiting.
+            for i in 0..5u32 {
+                let seg = TcpSegment {
+                    sport: client.port,
+                    dport: 8443,
+                    seq: 1002 + i * 50_000,
+                    ack: 0,
+                    flags: TCP_ACK,
+                    payload: &chunk,
+                };
+                table.on_segment(client, server, &seg, true, &mut out);
+                assert!(table.held <= MAX_HELD_OUT_OF_ORDER, "{}", table.held);
+            }
+        }
+        assert!(table.held > MAX_HELD_OUT_OF_ORDER / 2, "{}", table.held);
+        assert!(
+            events.iter().any(|e| matches!(&e.kind,
+                EventKind::Anomaly { what, .. } if what == "tcp_gap")),
+            "the connections that gave up say so"
         );
     }
 }

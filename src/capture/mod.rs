@@ -76,7 +76,7 @@ pub fn decode_with_keys<R: Read + Send>(source: R, keys: Option<Arc<KeyLog>>) ->
     if let Some(secrets) = embedded.take() {
         judge.take_secrets(secrets);
     }
-    judge.finish(summary)
+    judge.finish(summary, layers.defrag.given_up)
 }
 
 /// Decode a capture held in memory or mapped from a file: no copy of the bytes. `release`
@@ -144,7 +144,7 @@ fn decode_slice_keyed(
         let layered = layers.layer(frame, frame.data);
         judge.apply(frame_msg(frame, layered));
     });
-    judge.finish(summary)
+    judge.finish(summary, layers.defrag.given_up)
 }
 
 /// `None` when no second thread could be started (the caller then decodes on this one).
@@ -174,7 +174,7 @@ fn decode_on_two_threads(
                     }
                 });
                 let _ = send.send(batch);
-                summary
+                (summary, layers.defrag.given_up)
             })
             .ok()?;
         let mut judge = Judge::new(keys);
@@ -193,10 +193,10 @@ fn decode_on_two_threads(
             }
         }
         // A panic in a decoder is a bug: it goes on as it would on one thread.
-        let summary = reading
+        let (summary, given_up) = reading
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Some(judge.finish(summary))
+        Some(judge.finish(summary, given_up))
     })
 }
 
@@ -393,7 +393,8 @@ impl Judge {
         }
     }
 
-    fn finish(self, summary: reader::ReadSummary) -> Decoded {
+    /// `fragments_given_up`: IP datagrams whose fragments never all came.
+    fn finish(self, summary: reader::ReadSummary, fragments_given_up: u64) -> Decoded {
         let Judge {
             mut info,
             mut events,
@@ -409,6 +410,18 @@ impl Judge {
                     what: "capture_file".into(),
                     detail: problem.clone(),
                     offset: Some(*offset),
+                    stream: None,
+                },
+            });
+        }
+        if fragments_given_up > 0 {
+            events.push(Event {
+                frame: summary.frames,
+                ts: info.last_ts.unwrap_or(0),
+                kind: EventKind::Anomaly {
+                    what: "ip_fragments".into(),
+                    detail: format!("{fragments_given_up} fragmented IP datagrams never completed (fragments stopped, or too many pending at once); given up on"),
+                    offset: None,
                     stream: None,
                 },
             });

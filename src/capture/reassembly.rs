@@ -85,15 +85,22 @@ impl Reassembler {
             self.pending_bytes += payload.len();
         }
         if self.pending_bytes > self.cap {
-            // Give up on the hole: jump to the first buffered segment.
-            let first = *self.pending.keys().next().expect("pending is not empty");
-            let skipped = first - self.next;
-            self.next_seq = self.next_seq.wrapping_add(skipped as u32);
-            self.next = first;
-            self.drain(frame, deliver);
-            return skipped;
+            return self.give_up(frame, deliver);
         }
         0
+    }
+
+    /// Give up on the hole: jump to the first buffered segment and deliver from there.
+    /// Returns the bytes skipped (none when nothing waits).
+    pub fn give_up(&mut self, frame: u64, deliver: &mut impl FnMut(u64, &[u8])) -> u64 {
+        let Some(&first) = self.pending.keys().next() else {
+            return 0;
+        };
+        let skipped = first - self.next;
+        self.next_seq = self.next_seq.wrapping_add(skipped as u32);
+        self.next = first;
+        self.drain(frame, deliver);
+        skipped
     }
 
     /// Bytes still waiting behind a hole (reported when the connection ends).
