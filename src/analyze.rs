@@ -886,9 +886,13 @@ pub fn report(
     let clock = crate::certs::Clock {
         at: trust.at,
         latest: &latest,
+        // The start of today (UTC): the same output all day for a case with no time of its
+        // own, rather than one that changes from run to run.
         now: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64),
+            .map_or(0, |d| {
+                (d.as_secs() / 86_400 * 86_400) as i64 * 1_000_000_000
+            }),
     };
     let analysis = mra::analyze(&names, &tagged, catalog, &anchors, &clock, focus, edges);
     let domain = analysis

@@ -374,7 +374,8 @@ pub fn file_chains(
 pub struct Clock<'a> {
     pub at: Option<i64>,
     pub latest: &'a [Option<i64>],
-    /// The wall clock, read by the shell: the core never reads it.
+    /// The wall clock, read by the shell: the core never reads it. The shell gives the start
+    /// of the day (UTC), so a case without a time reads the same all day long.
     pub now: i64,
 }
 
@@ -402,7 +403,10 @@ impl Clock<'_> {
         if let Some(ts) = latest(false) {
             return (ts, "the latest time in the inputs");
         }
-        (self.now, "now, as no input holds a time; give --at")
+        (
+            self.now,
+            "today (the start of the day, UTC), as no input holds a time; give --at",
+        )
     }
 }
 

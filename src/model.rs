@@ -257,6 +257,30 @@ pub struct CertSummary {
 }
 
 impl CertSummary {
+    /// Whether the certificate parsed: an unparseable one has no validity, key or names to
+    /// judge (its zeros are not dates).
+    pub fn parsed(&self) -> bool {
+        !self.signature_algorithm.is_empty()
+    }
+
+    /// `valid 2026-01-01T00:00:00Z to 2027-01-01T00:00:00Z`, or that the validity is unknown.
+    pub fn validity_text(&self) -> String {
+        if !self.parsed() {
+            return "validity unknown (the certificate did not parse)".into();
+        }
+        format!(
+            "valid {} to {}",
+            crate::time::format_ns(self.not_before.saturating_mul(1_000_000_000)),
+            crate::time::format_ns(self.not_after.saturating_mul(1_000_000_000))
+        )
+    }
+
+    /// Whether the certificate was outside its validity at `secs` (never for one that did not
+    /// parse: nothing is known of its dates).
+    pub fn outside_validity(&self, secs: i64) -> bool {
+        self.parsed() && (secs > self.not_after || secs < self.not_before)
+    }
+
     /// One line on the key, the signature and the usages: `RSA 2048 · sha256WithRSAEncryption ·
     /// EKU server_auth, client_auth`.
     pub fn key_line(&self) -> String {

@@ -860,3 +860,59 @@ fn a_huge_tar_long_name_is_skipped_not_held() {
     );
     assert!(inputs.contains("case.tar:short.pcap"), "{inputs:.1500}");
 }
+
+/// A case with no time of its own (a certificate file alone) is judged as of the start of
+/// today: two runs a second apart print the same report.
+#[test]
+fn a_case_without_a_time_reads_the_same_from_run_to_run() {
+    let pem = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/lab/certs/expe-good.pem");
+    let once = || {
+        Command::new(env!("CARGO_BIN_EXE_mradiag"))
+            .args(["analyze", "--format", "json"])
+            .arg(&pem)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let first = once();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = once();
+    assert_eq!(
+        String::from_utf8_lossy(&first),
+        String::from_utf8_lossy(&second)
+    );
+    assert!(String::from_utf8_lossy(&first).contains("T00:00:00"));
+}
+
+/// A pcapng block length of 0x80000000 is the same corruption read from a file (mapped) or
+/// from standard input (streamed): said the same way, with the length as the section's byte
+/// order reads it.
+#[test]
+fn a_huge_block_length_is_described_alike_from_a_file_and_a_pipe() {
+    let d = TempDir::new("blocklen");
+    let mut f = sample("samples/pcapng-two-interfaces/capture.pcapng");
+    let (mut at, mut last) = (0, 0);
+    while at + 8 <= f.len() {
+        last = at;
+        at += u32::from_le_bytes(f[at + 4..at + 8].try_into().unwrap()) as usize;
+    }
+    f[last + 4..last + 8].copy_from_slice(&0x8000_0000u32.to_le_bytes());
+    let path = d.file("bad.pcapng", &f);
+    let (_, from_file) = run(&[&path]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+        .args(["analyze", "--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&f).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let from_pipe: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let anomalies = |r: &serde_json::Value| r["inputs"][0]["anomalies"].to_string();
+    assert_eq!(anomalies(&from_file), anomalies(&from_pipe));
+    assert!(
+        anomalies(&from_file).contains("claims 2147483648 bytes"),
+        "{}",
+        anomalies(&from_file)
+    );
+}

@@ -332,7 +332,8 @@ fn read_blocks<R: PcapReaderIterator + ?Sized>(
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut legacy_linktype = 0i32;
     let mut legacy_nanos = false;
-    let mut legacy_big_endian = false;
+    // The byte order of the file's header, or of the current pcapng section.
+    let mut big_endian = false;
     let mut buffer_size = INITIAL_BUFFER;
     let mut offset: u64 = 0;
     loop {
@@ -340,7 +341,7 @@ fn read_blocks<R: PcapReaderIterator + ?Sized>(
             Ok((len, block)) => {
                 match block {
                     PcapBlockOwned::LegacyHeader(h) => {
-                        legacy_big_endian = h.is_bigendian();
+                        big_endian = h.is_bigendian();
                         legacy_linktype = h.network.0;
                         legacy_nanos = h.is_nanosecond_precision();
                         summary.format = Some(if legacy_nanos {
@@ -370,8 +371,12 @@ fn read_blocks<R: PcapReaderIterator + ?Sized>(
                     PcapBlockOwned::NG(block) => {
                         summary.format = Some(CaptureFormat::Pcapng);
                         match block {
-                            // A new section starts a new interface numbering.
-                            Block::SectionHeader(_) => interfaces.clear(),
+                            // A new section starts a new interface numbering, and says its
+                            // byte order (a corrupt length is read in it).
+                            Block::SectionHeader(shb) => {
+                                interfaces.clear();
+                                big_endian = shb.big_endian();
+                            }
                             Block::InterfaceDescription(idb) => {
                                 let resolution = idb.ts_resolution().unwrap_or(1_000_000).max(1);
                                 push_linktype(&mut summary.linktypes, idb.linktype.0);
@@ -479,7 +484,7 @@ fn read_blocks<R: PcapReaderIterator + ?Sized>(
             Err(PcapError::BufferTooSmall) => {
                 // Grow once to what the record claims, or stop if it claims too much:
                 // doubling step by step on a corrupt length wastes time on garbage.
-                let claimed = claimed_len(reader.data(), summary.format, legacy_big_endian);
+                let claimed = claimed_len(reader.data(), summary.format, big_endian);
                 let wanted = claimed
                     .unwrap_or(buffer_size * 2)
                     .max(buffer_size * 2)
@@ -505,7 +510,7 @@ fn read_blocks<R: PcapReaderIterator + ?Sized>(
             Err(PcapError::UnexpectedEof) => {
                 // A corrupt length claims more than is left: say corrupt, not cut, when the
                 // claim is beyond any real record.
-                let problem = match claimed_len(reader.data(), summary.format, legacy_big_endian) {
+                let problem = match claimed_len(reader.data(), summary.format, big_endian) {
                     Some(c) if c > MAX_BUFFER => format!(
                         "a record here claims {c} bytes, more than {} MiB: the file is corrupt from this offset on",
                         MAX_BUFFER >> 20
@@ -542,12 +547,8 @@ fn claimed_len(data: &[u8], format: Option<CaptureFormat>, big_endian: bool) -> 
         } as usize)
     };
     match format {
-        Some(CaptureFormat::Pcapng) => {
-            // Block length at offset 4; the byte order shows in the block type's layout.
-            let le = read(4, false)?;
-            let be = read(4, true)?;
-            Some(le.min(be))
-        }
+        // Block length at offset 4, in the section's byte order.
+        Some(CaptureFormat::Pcapng) => read(4, big_endian),
         Some(_) => read(8, big_endian).map(|caplen| caplen + 16),
         None => None,
     }

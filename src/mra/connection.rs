@@ -806,7 +806,7 @@ pub fn certificate_problems(
             ));
         }
     }
-    if now > leaf.not_after || now < leaf.not_before {
+    if leaf.outside_validity(now) {
         let when = if now > leaf.not_after {
             "expired"
         } else {
@@ -815,10 +815,9 @@ pub fn certificate_problems(
         out.push((
             "tls_expired",
             format!(
-                "certificate {} {when} at capture time (valid {} to {})",
+                "certificate {} {when} at capture time ({})",
                 short_name(leaf),
-                crate::time::format_ns(leaf.not_before * 1_000_000_000),
-                crate::time::format_ns(leaf.not_after * 1_000_000_000)
+                leaf.validity_text()
             ),
         ));
     }

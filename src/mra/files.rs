@@ -58,11 +58,7 @@ pub(super) fn problems(ctx: &Ctx<'_>, clock: &crate::certs::Clock<'_>) -> Vec<Fi
     for f in crate::certs::file_chains(ctx.inputs, ctx.events, clock) {
         let name = &ctx.inputs[f.input];
         let secs = f.at.div_euclid(1_000_000_000);
-        let Some(cert) = f
-            .chain
-            .iter()
-            .find(|c| secs > c.not_after || secs < c.not_before)
-        else {
+        let Some(cert) = f.chain.iter().find(|c| c.outside_validity(secs)) else {
             continue;
         };
         let date = |s: i64| crate::time::format_ns(s.saturating_mul(1_000_000_000));
@@ -89,11 +85,10 @@ pub(super) fn problems(ctx: &Ctx<'_>, clock: &crate::certs::Clock<'_>) -> Vec<Fi
                 filter: None,
                 note: format!("{} {when}", cert.subject),
                 excerpt: Some(format!(
-                    "{} ← {} · valid {} to {} · sha256 {}",
+                    "{} ← {} · {} · sha256 {}",
                     cert.subject,
                     cert.issuer,
-                    date(cert.not_before),
-                    date(cert.not_after),
+                    cert.validity_text(),
                     cert.sha256
                 )),
             },

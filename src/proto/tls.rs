@@ -12,7 +12,7 @@ use super::x509;
 use crate::model::{EventKind, Side};
 use std::sync::Arc;
 use tls_parser::{
-    TlsExtension, parse_tls_client_hello_extensions, parse_tls_handshake_client_hello,
+    TlsExtension, parse_tls_client_hello_extension, parse_tls_handshake_client_hello,
 };
 use tls_parser::{parse_tls_handshake_server_hello, parse_tls_server_hello_extensions};
 
@@ -317,9 +317,12 @@ impl TlsStream {
         let stream = self.stream;
         match (side, kind) {
             (Side::Client, 1) => match client_hello(stream, body) {
-                Some((ev, random)) => {
+                Some((ev, random, bad)) => {
                     self.client_random = Some(random);
                     out.push(ev);
+                    if let Some(bad) = bad {
+                        out.anomaly("tls_bad_extension", bad, Some(stream));
+                    }
                 }
                 None => out.anomaly(
                     "tls_bad_client_hello",
@@ -438,16 +441,48 @@ impl TlsStream {
     }
 }
 
-fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32])> {
+/// The ClientHello's event and random, and what was wrong with its extensions, if anything:
+/// each extension is read on its own, so one malformed extension costs only itself (tshark
+/// shows the others too).
+fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32], Option<String>)> {
     let (_, ch) = parse_tls_handshake_client_hello(body).ok()?;
     let random = <[u8; 32]>::try_from(ch.random).ok()?;
     let mut sni = None;
     let mut supported_versions = Vec::new();
     let mut alpn = Vec::new();
-    if let Some(ext) = ch.ext
-        && let Ok((_, exts)) = parse_tls_client_hello_extensions(ext)
-    {
-        for e in exts {
+    let mut bad: Vec<String> = Vec::new();
+    let mut rest = ch.ext.unwrap_or_default();
+    while !rest.is_empty() {
+        // Type (2 bytes), length (2), body.
+        let Some(len) = rest
+            .get(2..4)
+            .map(|l| u16::from_be_bytes([l[0], l[1]]) as usize)
+        else {
+            bad.push(format!(
+                "{} stray bytes after the last extension",
+                rest.len()
+            ));
+            break;
+        };
+        let kind = u16::from_be_bytes([rest[0], rest[1]]);
+        let Some(one) = rest.get(..4 + len) else {
+            bad.push(format!(
+                "extension {kind:#06x} claims {len} bytes, {} left",
+                rest.len() - 4
+            ));
+            break;
+        };
+        rest = &rest[4 + len..];
+        let e = match parse_tls_client_hello_extension(one) {
+            Ok((_, e)) => e,
+            Err(_) => {
+                bad.push(format!(
+                    "extension {kind:#06x} ({len} bytes) does not parse"
+                ));
+                continue;
+            }
+        };
+        {
             match e {
                 TlsExtension::SNI(names) => {
                     sni = names
@@ -467,6 +502,12 @@ fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32])> {
             }
         }
     }
+    let bad = (!bad.is_empty()).then(|| {
+        format!(
+            "ClientHello: {}; the other extensions were read",
+            bad.join("; ")
+        )
+    });
     Some((
         EventKind::TlsClientHello {
             stream,
@@ -476,6 +517,7 @@ fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32])> {
             alpn,
         },
         random,
+        bad,
     ))
 }
 
@@ -645,5 +687,34 @@ mod tests {
             ),
             "{ev:?}"
         );
+    }
+
+    /// A malformed extension before the SNI (a supported_groups whose inner length lies):
+    /// the SNI and the versions after it are still read, and the bad one is named.
+    #[test]
+    fn one_malformed_extension_costs_only_itself() {
+        let good = client_hello_body("expe1.example.com", &[0x0304, 0x0303]);
+        // Split the good body at its extensions and put a broken one first.
+        let ext_at = 2 + 32 + 1 + 6;
+        let ext_len = u16::from_be_bytes([good[ext_at], good[ext_at + 1]]) as usize;
+        let broken: [u8; 8] = [0, 10, 0, 4, 0, 9, 0, 29]; // groups: claims 9 bytes, has 2
+        let mut body = good[..ext_at].to_vec();
+        body.extend_from_slice(&((ext_len + broken.len()) as u16).to_be_bytes());
+        body.extend_from_slice(&broken);
+        body.extend_from_slice(&good[ext_at + 2..]);
+        let (kind, _, bad) = client_hello(7, &body).expect("the hello parses");
+        match kind {
+            EventKind::TlsClientHello {
+                sni,
+                supported_versions,
+                ..
+            } => {
+                assert_eq!(sni.as_deref(), Some("expe1.example.com"));
+                assert_eq!(supported_versions, vec![0x0304, 0x0303]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad = bad.expect("the bad extension is named");
+        assert!(bad.contains("extension 0x000a"), "{bad}");
     }
 }

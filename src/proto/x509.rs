@@ -177,4 +177,17 @@ mod tests {
     fn garbage_is_an_error() {
         assert!(summarize(&[0x30, 0x03, 1, 2, 3]).1.is_some());
     }
+
+    /// An unparseable certificate has no dates: never "expired", never "valid 1970–1970".
+    #[test]
+    fn an_unparseable_certificate_has_no_validity_to_judge() {
+        let (c, problem) = summarize(b"\x30\x82\x01\x00not a certificate");
+        assert!(problem.is_some());
+        assert!(!c.parsed());
+        assert!(!c.outside_validity(1_800_000_000));
+        assert_eq!(
+            c.validity_text(),
+            "validity unknown (the certificate did not parse)"
+        );
+    }
 }

@@ -401,9 +401,8 @@ pub fn certificates(certs: &[crate::certs::CertificateReport]) -> String {
             );
             let _ = writeln!(
                 out,
-                "{indent}  valid {} to {} · SAN [{}] · sha256 {}",
-                crate::time::format_ns(cert.not_before.saturating_mul(1_000_000_000)),
-                crate::time::format_ns(cert.not_after.saturating_mul(1_000_000_000)),
+                "{indent}  {} · SAN [{}] · sha256 {}",
+                cert.validity_text(),
                 clean(&cert.san_dns.join(", ")),
                 &cert.sha256[..16]
             );
