@@ -14,6 +14,8 @@ for f in ../samples/*/capture.pcap*; do cp -n "$f" "corpus/capture_file/$(basena
 seeds() { for f in "$@"; do case "$f" in ../samples/users-*) ;; *) echo "$f" ;; esac; done; }
 for f in $(seeds ../samples/*/*.tar.gz ../samples/*/*.zip); do cp -n "$f" "corpus/archive/$(basename "$(dirname "$f")")-$(basename "$f")"; done
 for f in $(seeds ../samples/*/*.tar.gz ../samples/*/*.zip ../samples/*/capture.pcap); do cp -n "$f" "corpus/report/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+for f in $(seeds ../samples/*/*.tar.gz ../samples/*/capture.pcap); do cp -n "$f" "corpus/folder/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+for f in ../samples/*/capture.pcap; do cp -n "$f" "corpus/nested_archive/$(basename "$(dirname "$f")")"; done
 cargo fuzz build -O
 for t in $(cargo fuzz list); do
   log=$(mktemp)

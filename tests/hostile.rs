@@ -610,24 +610,27 @@ fn run_within(args: &[&str], secs: u64) -> (i32, String, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("runs");
+    // Read both pipes while it runs: a report larger than a pipe's buffer would block it.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            let mut out = String::new();
-            let mut err = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            return (status.code().unwrap_or(-1), out, err);
+            return (
+                status.code().unwrap_or(-1),
+                out.join().unwrap(),
+                err.join().unwrap(),
+            );
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
@@ -915,4 +918,69 @@ fn a_huge_block_length_is_described_alike_from_a_file_and_a_pipe() {
         "{}",
         anomalies(&from_file)
     );
+}
+
+/// A little-endian microsecond pcap of Ethernet frames.
+fn pcap_of(frames: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut out = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    for v in [0u32, 0, 65535, 1] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for (usec, f) in frames {
+        for v in [
+            1_700_000_000u32 + usec / 1_000_000,
+            usec % 1_000_000,
+            f.len() as u32,
+            f.len() as u32,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+/// An Ethernet/IPv4/TCP SYN from `src` to 198.51.100.7:8443.
+fn syn(src: [u8; 4]) -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0];
+    f.extend_from_slice(&[0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&[198, 51, 100, 7]);
+    f.extend_from_slice(&[
+        0x9c, 0x40, 0x20, 0xfb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+    ]);
+    f
+}
+
+/// More sign-in attempts than are judged (a SYN flood from 20,050 addresses): the latest are
+/// judged, the rest counted, and the verdict never says ok for what it did not judge.
+#[test]
+fn a_flood_of_attempts_is_judged_in_part_and_said() {
+    let d = TempDir::new("flood");
+    let frames: Vec<(u32, Vec<u8>)> = (0..20_050u32)
+        .map(|i| (i, syn([10, (i >> 16) as u8, (i >> 8) as u8, i as u8])))
+        .collect();
+    let path = d.file("flood.pcap", &pcap_of(&frames));
+    let (_, out, _) = run_within(
+        &["analyze", "--format", "json", path.to_str().unwrap()],
+        120,
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let limit = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "sessions.limit")
+        .expect("the limit is said");
+    assert!(
+        limit["summary"]
+            .as_str()
+            .unwrap()
+            .contains("20050 sign-in attempts"),
+        "{limit}"
+    );
+    assert_eq!(r["sessions"].as_array().unwrap().len(), 20_000);
+    assert_ne!(r["verdict"]["status"], "ok");
 }

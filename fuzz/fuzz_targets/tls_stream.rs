@@ -12,8 +12,16 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut frame = 1;
     while let Some((&n, tail)) = rest.split_first() {
         let take = (n as usize & 0x7f).min(tail.len());
-        let side = if n & 0x80 == 0 { Side::Client } else { Side::Server };
-        let mut out = Emit { frame, ts: 0, events: &mut events };
+        let side = if n & 0x80 == 0 {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let mut out = Emit {
+            frame,
+            ts: 0,
+            events: &mut events,
+        };
         t.feed(side, &tail[..take], &mut out);
         rest = &tail[take..];
         frame += 1;

@@ -8,8 +8,16 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut x = XmppStream::new(0);
     let mut events = Vec::new();
     for (i, chunk) in data.chunks(37).enumerate() {
-        let side = if i % 2 == 0 { Side::Client } else { Side::Server };
-        let mut out = Emit { frame: i as u64 + 1, ts: 0, events: &mut events };
+        let side = if i % 2 == 0 {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let mut out = Emit {
+            frame: i as u64 + 1,
+            ts: 0,
+            events: &mut events,
+        };
         let _ = x.feed(side, chunk, &mut out);
     }
 });

@@ -110,7 +110,30 @@ pub fn analyze(
         users = sessions::table(&sessions);
     }
     about_boxes.extend(pick.notes.iter().cloned());
-    let verdict = sessions::verdict_of(&sessions, &users, &pick);
+    let mut verdict = sessions::verdict_of(&sessions, &users, &pick);
+    if captured.skipped > 0 {
+        about_boxes.push(Finding {
+            severity: Severity::Warning,
+            id: "sessions.limit".into(),
+            phase: Phase::Discovery,
+            summary: format!(
+                "{} sign-in attempts in the capture: the latest {MAX_CAPTURE_ATTEMPTS} were judged, {} earlier ones were not",
+                captured.skipped + captured.attempts,
+                captured.skipped
+            ),
+            evidence: Vec::new(),
+        });
+        // What was not judged may have failed: never ok on part of the attempts.
+        if let Some(v) = &mut verdict
+            && v.status == Status::Ok
+        {
+            v.status = Status::Inconclusive;
+            v.summary = format!(
+                "{} · {} earlier attempts were not judged (too many to judge), so ok cannot be said for the capture",
+                v.summary, captured.skipped
+            );
+        }
+    }
     let phases = match pick.session {
         Some(i) if pick.verdict.is_none() => sessions[i].phases.clone(),
         _ => unjudged_phases(sessions.is_empty()),
@@ -132,6 +155,8 @@ struct Captured {
     attempts: usize,
     /// Which log lines a capture session took.
     used: Vec<bool>,
+    /// Attempts not judged, past [`MAX_CAPTURE_ATTEMPTS`].
+    skipped: usize,
 }
 
 fn capture_sessions(
@@ -144,9 +169,24 @@ fn capture_sessions(
     let mut used = vec![false; hits.len()];
     let all = split::attempts(txs, conns, &ctx.edges);
     let last_attempt_start = all.values().flatten().map(|a| a.start).max();
+    // Past MAX_CAPTURE_ATTEMPTS (a SYN flood from a million addresses), only the latest are
+    // judged: each session costs memory, and the report is for a person.
+    let total: usize = all.values().map(Vec::len).sum();
+    let cutoff = if total > MAX_CAPTURE_ATTEMPTS {
+        let mut starts: Vec<i64> = all.values().flatten().map(|a| a.start).collect();
+        starts.sort_unstable();
+        Some(starts[total - MAX_CAPTURE_ATTEMPTS])
+    } else {
+        None
+    };
+    let mut skipped = 0;
     let mut sessions = Vec::new();
     for (client, attempts) in &all {
         for attempt in attempts {
+            if cutoff.is_some_and(|c| attempt.start < c) || sessions.len() == MAX_CAPTURE_ATTEMPTS {
+                skipped += 1;
+                continue;
+            }
             // Log lines in this attempt's time window (lines without a UTC time go to the
             // last attempt: they cannot be placed).
             let mut mine: Vec<usize> = Vec::new();
@@ -189,8 +229,12 @@ fn capture_sessions(
         attempts: sessions.len(),
         sessions,
         used,
+        skipped,
     }
 }
+
+/// The most sign-in attempts a capture has judged (the latest ones).
+const MAX_CAPTURE_ATTEMPTS: usize = 20_000;
 
 /// One session per attempt from logs alone. The certificate file problems concern every
 /// user: they go with the last lines of no one in particular, else the last attempt's, else
