@@ -583,10 +583,11 @@ mod tests {
         events.into_iter().map(|e| e.kind).collect()
     }
 
-    #[test]
-    fn tls_after_a_proxy_connect_is_found_by_its_client_hello() {
+    /// A client asks a proxy for a tunnel to expe1.example.com:8443, the proxy answers
+    /// `answer`, and the client sends a ClientHello.
+    fn through_proxy(answer: &[u8]) -> Vec<EventKind> {
         let hello = crate::synth::capture::client_hello("expe1.example.com", &[7; 32]);
-        let kinds = run(&[
+        run(&[
             (true, TCP_SYN, b""),
             (false, TCP_SYN | TCP_ACK, b""),
             (
@@ -594,13 +595,14 @@ mod tests {
                 TCP_ACK,
                 b"CONNECT expe1.example.com:8443 HTTP/1.1\r\nHost: expe1.example.com:8443\r\n\r\n",
             ),
-            (
-                false,
-                TCP_ACK,
-                b"HTTP/1.1 200 Connection established\r\n\r\n",
-            ),
+            (false, TCP_ACK, answer),
             (true, TCP_ACK, &hello),
-        ]);
+        ])
+    }
+
+    #[test]
+    fn tls_after_a_proxy_connect_is_found_by_its_client_hello() {
+        let kinds = through_proxy(b"HTTP/1.1 200 Connection established\r\n\r\n");
         assert!(
             kinds.iter().any(|k| matches!(k,
                 EventKind::ProxyConnect { host, port: 8443, .. } if host == "expe1.example.com")),
@@ -621,22 +623,7 @@ mod tests {
 
     #[test]
     fn a_proxy_that_refuses_the_tunnel_is_said_and_nothing_follows() {
-        let hello = crate::synth::capture::client_hello("expe1.example.com", &[7; 32]);
-        let kinds = run(&[
-            (true, TCP_SYN, b""),
-            (false, TCP_SYN | TCP_ACK, b""),
-            (
-                true,
-                TCP_ACK,
-                b"CONNECT expe1.example.com:8443 HTTP/1.1\r\n\r\n",
-            ),
-            (
-                false,
-                TCP_ACK,
-                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
-            ),
-            (true, TCP_ACK, &hello),
-        ]);
+        let kinds = through_proxy(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
         assert!(
             kinds.iter().any(|k| matches!(k,
                 EventKind::ProxyAnswer { code: 503, reason, .. } if reason == "Service Unavailable")),

@@ -521,6 +521,15 @@ fn record_bounds(text: &[u8], mut start: usize, mut end: usize) -> (usize, usize
 mod tests {
     use super::*;
 
+    /// The ids of the built-in signatures that match `text`, in order.
+    fn ids(text: &str) -> Vec<String> {
+        let cat = Catalog::builtin();
+        cat.scan(text.as_bytes())
+            .iter()
+            .map(|h| cat.signatures[h.signature].id.clone())
+            .collect()
+    }
+
     #[test]
     fn every_signature_finds_its_own_example() {
         let cat = Catalog::builtin();
@@ -608,13 +617,6 @@ mod tests {
 
     #[test]
     fn a_signature_matches_only_lines_of_its_own_family_and_ports() {
-        let cat = Catalog::builtin();
-        let ids = |text: &str| -> Vec<String> {
-            cat.scan(text.as_bytes())
-                .iter()
-                .map(|h| cat.signatures[h.signature].id.clone())
-                .collect()
-        };
         // A Jabber failure's wording inside an Expressway line is not the Jabber failure.
         let jabber_words = "ServiceDiscoveryHandlerResult return code FAILED_NO_SRV_RECORDS_FOUND";
         assert_eq!(
@@ -752,13 +754,6 @@ mod tests {
 
     #[test]
     fn a_signature_with_a_direction_skips_records_of_the_other() {
-        let cat = Catalog::builtin();
-        let ids = |text: &str| -> Vec<String> {
-            cat.scan(text.as_bytes())
-                .iter()
-                .map(|h| cat.signatures[h.signature].id.clone())
-                .collect()
-        };
         // CUCM's 401 as Expressway-C receives it is the UDS authentication failure; the same
         // challenge header in a message the box sends is not CUCM answering it.
         let record = |action: &str| {
