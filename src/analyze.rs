@@ -280,6 +280,7 @@ fn capture_decoded(name: String, decoded: crate::capture::Decoded) -> Decoded {
                     | "unsupported_link_type"
                     | "flow_limit"
                     | "event_limit"
+                    | "ip_fragments"
             ) =>
             {
                 Some(match offset {

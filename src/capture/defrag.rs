@@ -52,6 +52,18 @@ impl Defragmenter {
         }
     }
 
+    /// At the end of the capture: every datagram still waiting never completed. Returns how
+    /// many were given up on in all.
+    pub fn finish(&mut self) -> u64 {
+        let dropped: RefCell<HashSet<u64>> = RefCell::default();
+        self.pool.retain(|&(_, last_seq)| {
+            dropped.borrow_mut().insert(last_seq);
+            false
+        });
+        self.given_up += dropped.into_inner().len() as u64;
+        self.given_up
+    }
+
     /// Give up on the datagrams too old or too long silent. The pool's `retain` may ask about
     /// one entry twice; each entry's last fragment number is its own, so the set counts each
     /// datagram once.

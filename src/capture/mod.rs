@@ -76,7 +76,7 @@ pub fn decode_with_keys<R: Read + Send>(source: R, keys: Option<Arc<KeyLog>>) ->
     if let Some(secrets) = embedded.take() {
         judge.take_secrets(secrets);
     }
-    judge.finish(summary, layers.defrag.given_up)
+    judge.finish(summary, layers.defrag.finish())
 }
 
 /// Decode a capture held in memory or mapped from a file: no copy of the bytes. `release`
@@ -144,7 +144,7 @@ fn decode_slice_keyed(
         let layered = layers.layer(frame, frame.data);
         judge.apply(frame_msg(frame, layered));
     });
-    judge.finish(summary, layers.defrag.given_up)
+    judge.finish(summary, layers.defrag.finish())
 }
 
 /// `None` when no second thread could be started (the caller then decodes on this one).
@@ -174,7 +174,7 @@ fn decode_on_two_threads(
                     }
                 });
                 let _ = send.send(batch);
-                (summary, layers.defrag.given_up)
+                (summary, layers.defrag.finish())
             })
             .ok()?;
         let mut judge = Judge::new(keys);
