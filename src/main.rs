@@ -88,10 +88,11 @@ struct Inputs {
     /// judged at their handshake.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
-    /// Change a bound on untrusted input, NAME=VALUE (sizes take K, M or G): reassembly
-    /// (256K), flows (1000000), events (5000000), hits (100000), member (512M), inflated
-    /// (16G), ratio (500), members (10000), nesting (8). Repeatable; a bound reached is
-    /// reported, never a silent drop.
+    /// Change a bound on untrusted input, NAME=VALUE (sizes take K, M or G): memory (1G:
+    /// sets held, flows and events to match), reassembly (256K), flows (500000), events
+    /// (1500000), hits (100000), member (512M), held (1G), inflated (16G, per run), ratio
+    /// (500), members (10000), nesting (8). Repeatable, later settings win; a value out of
+    /// range is refused; a bound reached is reported, never a silent drop.
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     limit: Vec<String>,
     /// Follow symbolic links that lead out of the folders given (by default they are named
