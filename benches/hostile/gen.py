@@ -165,6 +165,25 @@ def tar_longname(path):
         g.write(b"\0" * 1024)
 
 
+def fanout(path):
+    """A 42.zip-style fan-out: 16 zips of 16 zips of 16 logs of 258 MiB each (1.4 MB)."""
+    line = b'2024-03-05T10:06:00.000+01:00 expe tvcs: UTCTime="2024-03-05 09:06:00,000" Module="x" Level="INFO": Detail="nothing"\n'
+    size = n(258 << 20)
+    data = (line * (size // len(line) + 1))[:size]
+
+    def zipped(members):
+        b = io.BytesIO()
+        with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+            for name, body in members:
+                z.writestr(name, body)
+        return b.getvalue()
+
+    level = zipped([("log%02d.txt" % i, data) for i in range(16)])
+    for prefix in "bc":
+        level = zipped([("%s%02d.zip" % (prefix, i), level) for i in range(16)])
+    open(path, "wb").write(level)
+
+
 INPUTS = {
     "syn-flood.pcap": syn_flood,
     "dns-answers.pcap": dns_answers,
@@ -173,6 +192,7 @@ INPUTS = {
     "zip-overlap.zip": zip_overlap,
     "nested-zips.gz": nested_zips,
     "tar-longname.tar.gz": tar_longname,
+    "fanout-42.zip": fanout,
 }
 
 if __name__ == "__main__":
