@@ -105,7 +105,7 @@ struct Inputs {
 enum Command {
     /// Analyze the inputs of one case: phases, likely fault, evidence, fix.
     #[command(
-        after_help = "Exit status: 0 no fault found, 1 fault found (without --user/--at: some user's latest sign-in failed), 2 usage error or no readable input.\n\nExamples:\n  mradiag analyze --user jdoe --at 09:50 --tz Europe/Paris expe.tar.gz expc.tar.gz\n  mradiag analyze client.pcapng\n  mradiag analyze expe-bundle.tar.gz expc-bundle.tar.gz client.pcap\n  mradiag analyze --format json case-1234/ > report.json"
+        after_help = "Exit status: 0 every judged sign-in ok, 1 a fault found (without --user/--at: some user's latest sign-in failed), 2 usage error or an input that cannot be read (named on standard error; the others are still analysed), 3 nothing could be judged (inconclusive).\n\nExamples:\n  mradiag analyze --user jdoe --at 09:50 --tz Europe/Paris expe.tar.gz expc.tar.gz\n  mradiag analyze client.pcapng\n  mradiag analyze expe-bundle.tar.gz expc-bundle.tar.gz client.pcap\n  mradiag analyze --format json case-1234/ > report.json"
     )]
     Analyze {
         #[command(flatten)]
@@ -132,7 +132,7 @@ enum Command {
     /// Triage many cases: one row per case (a file, or a folder of files that belong
     /// together) with its verdict, then counts per fault, phase, Expressway host and week.
     #[command(
-        after_help = "Exit status: 0 no case had a fault, 1 some case had a fault, 2 nothing readable.\n\nExamples:\n  mradiag scan /cases/2026/\n  mradiag scan --format csv --jobs 8 /cases/ > triage.csv"
+        after_help = "Exit status: 0 every case ok, 1 some case had a fault, 2 a path named cannot be read or no case was readable, 3 no fault but some case inconclusive.\n\nExamples:\n  mradiag scan /cases/2026/\n  mradiag scan --format csv --jobs 8 /cases/ > triage.csv"
     )]
     Scan {
         #[command(flatten)]
@@ -197,6 +197,39 @@ fn trust_anchors(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
         out.extend(certs);
     }
     Ok(out)
+}
+
+/// The inputs named on the command line that cannot be opened, each said on standard error
+/// (`mradiag: PATH: REASON`); true when there was one. The others are still analysed.
+fn named_but_unreadable(paths: &[PathBuf]) -> bool {
+    let mut any = false;
+    for p in paths.iter().filter(|p| p.as_os_str() != "-") {
+        if let Err(e) = std::fs::metadata(p) {
+            eprintln!(
+                "mradiag: {}: cannot open: {}",
+                safe(&p.display().to_string()),
+                safe(&e.to_string())
+            );
+            any = true;
+        }
+    }
+    any
+}
+
+/// The exit status of `analyze` (DESIGN.md, section 6): 0 every judged sign-in ok, 1 a fault
+/// found, 2 an input named that cannot be read (or nothing readable), 3 nothing could be
+/// judged (inconclusive: not ok, and no fault either).
+fn exit_code(all_readable: bool, report: &mradiag::report::Report) -> u8 {
+    use mradiag::report::Status;
+    if !all_readable {
+        2
+    } else if report.verdict.fault.is_some() {
+        1
+    } else if report.verdict.status == Status::Ok {
+        0
+    } else {
+        3
+    }
 }
 
 /// The most cases `scan` analyses at once.
@@ -283,6 +316,7 @@ fn main() -> ExitCode {
             color,
             quiet,
         } => {
+            let missing = named_but_unreadable(&inputs.inputs);
             let decoded =
                 analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
@@ -305,14 +339,13 @@ fn main() -> ExitCode {
                 Format::Md => Rendering::Markdown,
                 Format::Html => Rendering::Html,
             };
+            let code = exit_code(readable && !missing, &report);
+            // Nothing readable because the inputs named do not exist: the errors said on
+            // standard error are the whole answer, as grep's are.
+            if missing && !readable {
+                return ExitCode::from(2);
+            }
             let text = rendering.render(&report);
-            let code = if !readable {
-                2
-            } else if report.verdict.fault.is_some() {
-                1
-            } else {
-                0
-            };
             match &output {
                 // Nothing is written anywhere but the file the user named.
                 Some(path) => std::fs::write(path, text.as_bytes())
@@ -351,6 +384,7 @@ fn main() -> ExitCode {
             jobs,
             quiet,
         } => {
+            let missing = named_but_unreadable(&inputs.inputs);
             let cases = mradiag::scan::cases(&inputs.inputs);
             // More threads than cases, or than a machine can use, only cost memory.
             let jobs = match jobs {
@@ -384,10 +418,15 @@ fn main() -> ExitCode {
                 });
             rows.and_then(|rows| {
                 let summary = mradiag::scan::summarize(&rows);
-                let code = if summary.unreadable == summary.cases {
+                let inconclusive = rows
+                    .iter()
+                    .any(|r| r.status != "ok" && r.status != "failed" && r.status != "unreadable");
+                let code = if missing || summary.unreadable == summary.cases {
                     2
                 } else if summary.with_fault > 0 {
                     1
+                } else if inconclusive {
+                    3
                 } else {
                     0
                 };
@@ -397,14 +436,25 @@ fn main() -> ExitCode {
             })
         }
         Command::Certs { inputs } => {
+            let missing = named_but_unreadable(&inputs.inputs);
             let decoded =
                 analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let report = analyze::judge(decoded, &catalog, &options);
             let text = mradiag::report::text::certificates(&report.made_safe().certificates);
-            stdout
-                .write_all(text.as_bytes())
-                .map(|_| if readable { 0 } else { 2 })
+            // 1 when a chain fails validation against every anchor set it was judged with.
+            let failed = report
+                .certificates
+                .iter()
+                .any(|c| !c.anchors.is_empty() && c.anchors.iter().all(|a| !a.accepted));
+            let code = if missing || !readable {
+                2
+            } else if failed {
+                1
+            } else {
+                0
+            };
+            stdout.write_all(text.as_bytes()).map(|_| code)
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mradiag", &mut stdout);

@@ -38,7 +38,7 @@ fn no_fault_exits_0() {
 fn a_sign_in_whose_answers_are_inside_tls_is_never_ok() {
     // The handshakes on 8443, 5222 and 5061 complete; what was said inside them is encrypted.
     let (code, out, _) = mradiag(&["analyze", "samples/happy-tls12/capture.pcap"]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 3, "inconclusive exits 3: {out}");
     assert!(out.contains("Verdict: inconclusive"), "{out}");
     assert!(out.contains("whether xmpp and sip succeeded"), "{out}");
     assert!(!out.contains("Verdict: ok"), "{out}");
@@ -85,9 +85,16 @@ fn events_are_json_lines_with_input_and_frame() {
 
 #[test]
 fn unreadable_input_exits_2_and_names_the_file() {
-    let (code, out, _) = mradiag(&["analyze", "no/such/file.pcap"]);
-    assert_eq!(code, 2);
-    assert!(out.contains("no/such/file.pcap: cannot open"), "{out}");
+    // Said on standard error, not inside a report; with -q too.
+    for args in [
+        &["analyze", "no/such/file.pcap"][..],
+        &["analyze", "-q", "no/such/file.pcap"][..],
+    ] {
+        let (code, out, err) = mradiag(args);
+        assert_eq!(code, 2);
+        assert!(err.contains("no/such/file.pcap: cannot open"), "{err}");
+        assert!(out.is_empty(), "{out}");
+    }
 }
 
 #[test]
@@ -97,8 +104,32 @@ fn an_unreadable_input_does_not_stop_the_others() {
         "no/such/file.pcap",
         "samples/tcp-8443-refused/capture.pcap",
     ]);
-    assert_eq!(code, 1, "{out}");
+    // The other input is still analysed; the missing one makes the run's status 2.
+    assert_eq!(code, 2, "{out}");
     assert!(out.contains("provisioning.tcp_refused"), "{out}");
+    let (code, out, err) = mradiag(&[
+        "analyze",
+        "-q",
+        "samples/tcp-8443-refused/capture.pcap",
+        "no/such/file.pcap",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("provisioning.tcp_refused"), "{out}");
+    assert!(err.contains("no/such/file.pcap: cannot open"), "{err}");
+}
+
+#[test]
+fn exit_status_follows_the_contract() {
+    // 0 ok, 1 fault, 3 inconclusive (DESIGN.md, section 6).
+    for (input, want) in [
+        ("samples/users-fail-then-ok", 0),
+        ("samples/tls-untrusted/capture.pcap", 1),
+        ("samples/happy-tls13/capture.pcap", 3),
+        ("samples/xmpp-s2s-starttls/capture.pcap", 3),
+    ] {
+        let (code, out, _) = mradiag(&["analyze", "-q", input]);
+        assert_eq!(code, want, "{input}: {out}");
+    }
 }
 
 #[test]
@@ -244,7 +275,8 @@ fn certs_validates_chains_at_capture_time_against_each_anchor_set() {
         "samples/happy-tls12",
         "samples/tls-untrusted",
     ]);
-    assert_eq!(code, 0, "{out}");
+    // tls-untrusted's chain fails with every anchor set: exit 1.
+    assert_eq!(code, 1, "{out}");
     assert!(out.contains("✔ --ca files: accepted"), "{out}");
     assert!(
         out.contains("✘ --ca files: unknown issuer: O=mradiag lab, CN=Temporary CA"),
@@ -591,9 +623,10 @@ fn a_long_ladder_is_capped_and_says_how_many_steps_were_left_out() {
 #[test]
 fn a_bundle_server_certificate_is_judged_as_of_the_bundle_or_of_at() {
     let bundle = "samples/bundle-server-cert-expired";
-    // As of the bundle (its last log line, 2026-11-26): expired a month before.
+    // As of the bundle (its last log line, 2026-11-26): expired a month before, so the
+    // chain fails validation: exit 1.
     let (code, out, _) = mradiag(&["certs", bundle]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("server_expe_2026-11-26_14-17-30.pem: certificate file"),
         "{out}"
@@ -618,8 +651,9 @@ fn a_bundle_server_certificate_is_judged_as_of_the_bundle_or_of_at() {
         out.contains("✔ CA certificates in the inputs: accepted"),
         "{out}"
     );
+    // No fault left, and no sign-in to call ok either: inconclusive, exit 3.
     let (code, out, _) = mradiag(&["analyze", "--at", "2026-06-01T00:00:00Z", bundle]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 3, "{out}");
     assert!(!out.contains("tls_expired"), "{out}");
     // A bad --at is a usage error that says what is expected.
     let (code, _, err) = mradiag(&["certs", "--at", "yesterday", bundle]);
@@ -635,7 +669,8 @@ fn a_pem_given_alone_is_judged_and_its_own_root_is_not_an_anchor() {
         "2026-01-01T00:00:00Z",
         "samples/lab/certs/expe-expired.pem",
     ]);
-    assert_eq!(code, 0, "{out}");
+    // Its own root is not an anchor: no anchor set accepts it, exit 1.
+    assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("certificate file · SNI (none) · checked at 2026-01-01"),
         "{out}"
@@ -727,7 +762,7 @@ fn the_clock_offset_between_capture_and_expressway_is_shown_not_applied() {
 #[test]
 fn a_weak_server_certificate_in_a_bundle_is_named_for_each_weakness() {
     let (code, out, _) = mradiag(&["certs", "samples/bundle-server-cert-weak"]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 1, "no anchor set accepts it: {out}");
     for line in [
         "key RSA 1024 · sha1WithRSAEncryption · EKU server_auth",
         "✘ public roots (webpki-roots): unknown issuer: CN=Weak Lab CA",
@@ -812,7 +847,7 @@ fn a_ticket_time_without_tz_is_read_in_the_expressways_zone() {
 fn keylog_flag_decrypts_and_the_fault_inside_tls_is_named() {
     let capture = "samples/keylog-provisioning-401-tls12/capture.pcap";
     let (code, out, _) = mradiag(&["analyze", capture]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 3, "{out}");
     assert!(out.contains("Verdict: inconclusive"), "{out}");
     let (code, out, _) = mradiag(&[
         "analyze",
