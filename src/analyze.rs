@@ -415,7 +415,13 @@ fn decode_stream(
             }
             Err(e) => out.push(report_only(&name, "certificates", Some(e))),
         },
-        Kind::Unknown => out.push(report_only(&name, "unrecognized", None)),
+        Kind::Unknown => {
+            let mut d = report_only(&name, "unrecognized", None);
+            let seen =
+                peek(reader).map_or_else(|e| format!("read error: {e}"), input::describe_unknown);
+            d.input.anomalies.push(seen);
+            out.push(d);
+        }
     }
 }
 

@@ -186,6 +186,12 @@ fn walk(
                 Ok(entries) => {
                     let mut children: Vec<PathBuf> =
                         entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                    if children.is_empty() && depth == 0 {
+                        out.push((
+                            p.to_path_buf(),
+                            Some("an empty folder: no files in it".into()),
+                        ));
+                    }
                     children.sort();
                     for c in children {
                         walk(&c, root, out, seen, depth + 1);
@@ -199,8 +205,67 @@ fn walk(
     }
 }
 
+/// What an unrecognised input is, from its first bytes: empty, a known kind of file that is
+/// not ours, or its first bytes in hex.
+pub fn describe_unknown(head: &[u8]) -> String {
+    if head.is_empty() {
+        return "empty: no bytes to read".into();
+    }
+    let known: &[(&[u8], &str)] = &[
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"\x89PNG", "a PNG image"),
+        (b"%PDF", "a PDF document"),
+        (b"\x7fELF", "an executable (ELF)"),
+        (b"MZ", "a Windows executable"),
+        (
+            b"BZh",
+            "a bzip2 stream (not read: only gzip, tar and zip are)",
+        ),
+        (
+            b"\xfd7zXZ\x00",
+            "an xz stream (not read: only gzip, tar and zip are)",
+        ),
+        (
+            b"7z\xbc\xaf\x27\x1c",
+            "a 7-Zip archive (not read: only gzip, tar and zip are)",
+        ),
+        (
+            b"Rar!",
+            "a RAR archive (not read: only gzip, tar and zip are)",
+        ),
+        (
+            b"\x28\xb5\x2f\xfd",
+            "a zstd stream (not read: only gzip, tar and zip are)",
+        ),
+    ];
+    let bytes: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let what = known
+        .iter()
+        .find(|(magic, _)| head.starts_with(magic))
+        .map_or_else(
+            || {
+                "not a capture (pcap, pcapng), archive (gzip, tar, zip), log or certificate"
+                    .to_string()
+            },
+            |(_, name)| format!("{name}, not a capture, archive, log or certificate"),
+        );
+    format!("starts with {}: {what}", bytes.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unrecognised_inputs_say_what_they_are() {
+        use super::describe_unknown;
+        assert_eq!(describe_unknown(b""), "empty: no bytes to read");
+        assert!(
+            describe_unknown(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+                .starts_with("starts with ff d8 ff e0 00 10 4a 46: a JPEG image")
+        );
+        assert!(describe_unknown(b"\x01\x02\x03").contains("not a capture (pcap, pcapng)"));
+        assert!(describe_unknown(b"BZh91AY").contains("bzip2"));
+    }
+
     use super::*;
 
     #[test]

@@ -912,3 +912,23 @@ fn a_local_time_no_zone_places_is_never_written_as_utc() {
     ]);
     assert!(text.contains("19:17:37–19:17:37 UTC"), "{text}");
 }
+
+#[test]
+fn unrecognised_inputs_and_an_empty_folder_say_what_was_seen() {
+    let dir = std::env::temp_dir().join(format!("mradiag-unknown-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+    std::fs::write(dir.join("photo.pcap"), b"\xff\xd8\xff\xe0\x00\x10JFIF").unwrap();
+    std::fs::write(dir.join("nothing.pcap"), b"").unwrap();
+    let arg = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (code, out, _) = mradiag(&[
+        "analyze",
+        &arg("photo.pcap"),
+        &arg("nothing.pcap"),
+        &arg("empty"),
+    ]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("a JPEG image, not a capture"), "{out}");
+    assert!(out.contains("empty: no bytes to read"), "{out}");
+    assert!(out.contains("an empty folder: no files in it"), "{out}");
+}
