@@ -36,6 +36,12 @@ enum Color {
     Never,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CatalogFormat {
+    Text,
+    Toml,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ScanFormat {
     Table,
@@ -158,10 +164,17 @@ enum Command {
     /// Print the manual page (roff) to standard output.
     Man,
     /// List the fault ids and the log signatures: what each means and the fix.
+    #[command(
+        after_help = "Exit status: 0 listed, 2 a catalog file named cannot be read or has problems (each said on standard error with its line, signature id and field).\n\nThe format of a catalog of your own, and fault ids of your own (PHASE.x-NAME): docs/signatures.md, or the header of `mradiag signatures --format toml`.\n\nExamples:\n  mradiag signatures\n  mradiag signatures --format toml > site.toml      # the built-in catalog, to start from\n  mradiag signatures --signatures site.toml        # check a catalog of your own, and list it"
+    )]
     Signatures {
-        /// Also list the signatures of these catalogs.
+        /// Also list (and check) the signatures of these catalogs.
         #[arg(long = "signatures", value_name = "FILE")]
         extra: Vec<PathBuf>,
+        /// text: fault ids, then signatures, each with meaning and fix; toml: the built-in
+        /// catalog as a file (its header explains every key), to start a catalog of your own.
+        #[arg(long, value_enum, default_value = "text")]
+        format: CatalogFormat,
     },
 }
 
@@ -172,9 +185,19 @@ fn catalog(extra: &[PathBuf]) -> Result<Catalog, String> {
         // Tested to compile: built on the first log, so a capture alone never pays for it.
         return Catalog::lazy(signatures).map_err(|e| format!("signature catalog: {e}"));
     }
+    let mut problems = Vec::new();
     for path in extra {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        signatures.extend(Catalog::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
+        let name = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot open: {e}"))?;
+        match mradiag::logs::catalog_file::read(&text) {
+            Ok(s) => signatures.extend(s),
+            // Every file's every problem, at once.
+            Err(p) => problems.extend(p.iter().map(|p| p.located(&name))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\nmradiag: "));
     }
     Catalog::compile(signatures).map_err(|e| format!("signature catalog: {e}"))
 }
@@ -243,7 +266,7 @@ fn main() -> ExitCode {
         | Command::Events { inputs }
         | Command::Scan { inputs, .. }
         | Command::Certs { inputs } => inputs.signatures.clone(),
-        Command::Signatures { extra } => extra.clone(),
+        Command::Signatures { extra, .. } => extra.clone(),
         Command::Completions { .. } | Command::Man => Vec::new(),
     };
     let ca_paths = match &cli.command {
@@ -462,6 +485,12 @@ fn main() -> ExitCode {
         }
         Command::Man => clap_mangen::Man::new(Cli::command())
             .render(&mut stdout)
+            .map(|_| 0),
+        Command::Signatures {
+            format: CatalogFormat::Toml,
+            ..
+        } => stdout
+            .write_all(mradiag::logs::signatures::BUILTIN.as_bytes())
             .map(|_| 0),
         Command::Signatures { .. } => {
             let mut res = writeln!(stdout, "Fault ids\n");

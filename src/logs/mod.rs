@@ -1,6 +1,7 @@
 //! A text log in, our events out: the grammar of the file, one `log_signature` event per
 //! catalog hit with its line, time, host and fields.
 
+pub mod catalog_file;
 pub mod edge_config;
 pub mod generic;
 pub mod grammar;

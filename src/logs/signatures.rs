@@ -18,7 +18,9 @@ pub struct Signature {
     pub source: String,
     pub log: String,
     pub phase: Phase,
-    /// The core fault id this signature implies; empty when it only informs.
+    /// The fault id this signature implies (a core one, or the user's own `PHASE.x-NAME`);
+    /// empty when it only informs.
+    #[serde(default)]
     pub fault: String,
     pub severity: Severity,
     pub pattern: String,
@@ -59,12 +61,6 @@ pub struct Signature {
     pub example: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CatalogFile {
-    signature: Vec<Signature>,
-}
-
 pub struct Catalog {
     pub signatures: Vec<Signature>,
     /// Each signature's place by id: the judge looks one up for every log line it reads.
@@ -103,34 +99,15 @@ pub struct Hit {
 }
 
 impl Catalog {
+    /// The signatures of a catalog file, or every problem in it, a line each.
     pub fn parse(text: &str) -> Result<Vec<Signature>, String> {
-        let file: CatalogFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        for s in &file.signature {
-            if !s.fault.is_empty() && crate::faults::meaning_for(&s.fault).is_none() {
-                return Err(format!("signature {}: unknown fault id {}", s.id, s.fault));
-            }
-            if !s.fault.is_empty() && !s.fault.starts_with(&format!("{}.", s.phase.name())) {
-                return Err(format!(
-                    "signature {}: fault {} is not in phase {}",
-                    s.id,
-                    s.fault,
-                    s.phase.name()
-                ));
-            }
-            // The subject and client must be fields the signature fills.
-            for (what, field) in [("subject", &s.subject), ("client", &s.client)] {
-                if let Some(field) = field
-                    && !s.fields.contains(field)
-                    && !s.pattern.contains(&format!("(?P<{field}>"))
-                {
-                    return Err(format!(
-                        "signature {}: {what} {field} is neither in fields nor a named group",
-                        s.id
-                    ));
-                }
-            }
-        }
-        Ok(file.signature)
+        crate::logs::catalog_file::read(text).map_err(|problems| {
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
     }
 
     /// The catalog, its matchers built now: an unusable pattern is an error here.
