@@ -696,7 +696,7 @@ mod tests {
         assert!(
             Catalog::parse(&unnamed)
                 .unwrap_err()
-                .contains("subject user")
+                .contains("subject: user is neither")
         );
         assert!(Catalog::parse("nonsense = [").is_err());
     }
