@@ -779,16 +779,21 @@ pub fn judge(mut decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) ->
             .clone()
             .or_else(|| boxes_zone.clone().map(|(tz, _)| tz));
         match moment.resolve(zone.as_ref(), first) {
-            Ok((at, note)) => {
+            Ok(crate::time::Resolved { at, until, note }) => {
                 // The ticket's moment is also the time certificate files are judged at.
                 trust.at = Some(at);
                 focus.at = Some(at);
+                focus.until = Some(until);
                 focus.at_note = match (note, &boxes_zone) {
                     (Some(_), Some((_, name)))
                         if !matches!(moment, crate::time::Moment::Instant(_)) =>
                     {
                         Some(format!(
-                            "read in {name}, the Expressway logs' zone: give --tz to choose{}",
+                            "{}read in {name}, the Expressway logs' zone: give --tz to choose{}",
+                            match moment {
+                                crate::time::Moment::Day(d) => format!("the whole day {d}, "),
+                                _ => String::new(),
+                            },
                             if matches!(moment, crate::time::Moment::TimeOfDay(_)) {
                                 ", on the inputs' first day"
                             } else {

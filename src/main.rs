@@ -69,8 +69,9 @@ struct Inputs {
     /// them), reported beside the inputs' own CA files and the public roots. Repeatable.
     #[arg(long = "ca", value_name = "FILE")]
     ca: Vec<PathBuf>,
-    /// The zone of log times written without an offset (Jabber logs): an IANA name such as
-    /// Europe/Paris, or an offset such as +05:30. Without it, the zone is inferred from the
+    /// The zone of log times written without an offset (Jabber logs), and of --at: an IANA
+    /// name such as Europe/Paris (a city alone gets its full name suggested), or an offset
+    /// from -12:00 to +14:00 such as +05:30. Without it, the zone is inferred from the
     /// events such a log shares with a capture (and said), else its lines cannot be placed.
     #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     tz: Option<String>,
@@ -86,10 +87,11 @@ struct Inputs {
     /// names its addresses the same way. Repeatable.
     #[arg(long = "edge", value_name = "HOST[:PORT]", value_parser = mradiag::mra::EdgeSpec::parse)]
     edges: Vec<mradiag::mra::EdgeSpec>,
-    /// The moment a ticket is about: RFC 3339 (2026-03-05T09:50:00Z), a date and time, or
-    /// HH:MM on the inputs' first day; the last two read in --tz, else in the zone the
-    /// Expressway logs write their headers in (when they agree), else UTC. Picks the sign-in nearest it
-    /// (within 15 min). Certificate files (a bundle's server_*.pem) are judged as of it too;
+    /// The moment a ticket is about: RFC 3339 (2026-03-05T09:50:00Z), a date and time
+    /// (2026-03-05 09:50), HH:MM on the inputs' first day, or a date alone (2026-03-05: that
+    /// whole day); all but the first read in --tz, else in the zone the Expressway logs write
+    /// their headers in (when they agree), else UTC. Picks the sign-in nearest it (within 15
+    /// min; in a day, a failed one first, then the latest). Certificate files (a bundle's server_*.pem) are judged as of it too;
     /// without it, as of the latest time in their bundle. Chains seen in a capture are always
     /// judged at their handshake.
     #[arg(long, value_name = "TIME")]

@@ -76,13 +76,24 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
 }
 
 /// A moment as a ticket gives it (`--at`): an RFC 3339 time, a date and time without an
-/// offset, or a time of day on the inputs' day; the last two are read in the zone the caller
-/// gives (`--tz`, else the Expressways' own, else UTC).
+/// offset, a time of day on the inputs' day, or a whole day; all but the first are read in
+/// the zone the caller gives (`--tz`, else the Expressways' own, else UTC).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Moment {
     Instant(i64),
     Civil(jiff::civil::DateTime),
     TimeOfDay(jiff::civil::Time),
+    /// "The ticket says March 5th": any sign-in of that day.
+    Day(jiff::civil::Date),
+}
+
+/// A resolved `--at`: from `at` to `until` (the same instant, or a day's last nanosecond),
+/// and how it was read when that needed a zone or a day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    pub at: i64,
+    pub until: i64,
+    pub note: Option<String>,
 }
 
 impl Moment {
@@ -90,6 +101,12 @@ impl Moment {
         let t = text.trim();
         if let Ok(ns) = parse_rfc3339(t) {
             return Ok(Moment::Instant(ns));
+        }
+        // A date alone is a day, not its midnight.
+        if t.len() == 10
+            && let Ok(date) = t.parse::<jiff::civil::Date>()
+        {
+            return Ok(Moment::Day(date));
         }
         if let Ok(dt) = t.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>() {
             return Ok(Moment::Civil(dt));
@@ -100,7 +117,7 @@ impl Moment {
             return Ok(Moment::TimeOfDay(time));
         }
         Err(format!(
-            "{text:?} is not a time: give 2026-03-05T09:50:00Z, 2026-03-05 09:50 or 09:50 (on the inputs' day), read in --tz, else in the Expressway logs' zone"
+            "{text:?} is not a time: give 2026-03-05T09:50:00Z, 2026-03-05 09:50, 09:50 (on the inputs' day) or 2026-03-05 (that day), read in --tz, else in the Expressway logs' zone"
         ))
     }
 
@@ -110,7 +127,7 @@ impl Moment {
         &self,
         tz: Option<&jiff::tz::TimeZone>,
         first: Option<i64>,
-    ) -> Result<(i64, Option<String>), String> {
+    ) -> Result<Resolved, String> {
         let utc = jiff::tz::TimeZone::UTC;
         let zone = tz.unwrap_or(&utc);
         let zone_name = match tz {
@@ -122,7 +139,28 @@ impl Moment {
             None => "read in UTC: give --tz for a local time".to_string(),
         };
         let civil = match self {
-            Moment::Instant(ns) => return Ok((*ns, None)),
+            Moment::Instant(ns) => {
+                return Ok(Resolved {
+                    at: *ns,
+                    until: *ns,
+                    note: None,
+                });
+            }
+            Moment::Day(date) => {
+                // A day in a zone with a DST change is 23 or 25 hours long.
+                let start = zone
+                    .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+                    .map_err(|e| e.to_string())?;
+                let next = date
+                    .tomorrow()
+                    .and_then(|d| zone.to_timestamp(d.to_datetime(jiff::civil::Time::midnight())))
+                    .map_err(|e| e.to_string())?;
+                return Ok(Resolved {
+                    at: start.as_nanosecond() as i64,
+                    until: next.as_nanosecond() as i64 - 1,
+                    note: Some(format!("the whole day {date}, {zone_name}")),
+                });
+            }
             Moment::Civil(dt) => *dt,
             Moment::TimeOfDay(time) => {
                 let first = first.ok_or("a time of day needs a dated input (no input has a UTC time): give the date too")?;
@@ -138,7 +176,12 @@ impl Moment {
             Moment::TimeOfDay(_) => format!("{zone_name}, on the inputs' first day"),
             _ => zone_name,
         };
-        Ok((ts.as_nanosecond() as i64, Some(note)))
+        let at = ts.as_nanosecond() as i64;
+        Ok(Resolved {
+            at,
+            until: at,
+            note: Some(note),
+        })
     }
 }
 
@@ -195,7 +238,7 @@ mod tests {
                 .unwrap()
                 .resolve(tz, Some(first))
                 .unwrap()
-                .0
+                .at
         };
         assert_eq!(at("2026-11-26T09:50:00Z", None), want);
         assert_eq!(at("2026-11-26T10:50:00+01:00", None), want);
@@ -206,6 +249,19 @@ mod tests {
         assert_eq!(at("2026-11-26T10:50", Some(&paris)), want);
         assert!(Moment::parse("yesterday").is_err());
         assert!(Moment::parse("09:50").unwrap().resolve(None, None).is_err());
+    }
+
+    #[test]
+    fn a_date_alone_is_the_whole_day_in_its_zone() {
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        let day = Moment::parse("2026-03-29").unwrap();
+        assert_eq!(day, Moment::Day(jiff::civil::date(2026, 3, 29)));
+        let r = day.resolve(Some(&paris), None).unwrap();
+        assert_eq!(r.at, parse_rfc3339("2026-03-28T23:00:00Z").unwrap());
+        // The day summer time starts in Paris has 23 hours.
+        assert_eq!(r.until + 1 - r.at, 23 * 3600 * 1_000_000_000);
+        assert!(r.note.unwrap().contains("the whole day 2026-03-29"));
+        assert!(Moment::parse("2026-02-30").is_err());
     }
 
     #[test]

@@ -969,3 +969,41 @@ fn unrecognised_inputs_and_an_empty_folder_say_what_was_seen() {
     assert!(out.contains("empty: no bytes to read"), "{out}");
     assert!(out.contains("an empty folder: no files in it"), "{out}");
 }
+
+#[test]
+fn a_zone_out_of_range_is_refused_and_a_city_gets_its_name() {
+    let case = "samples/users-ticket-register-403";
+    let (code, out, err) = mradiag(&["analyze", "-q", "--tz", "+25:00", case]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.contains("--tz: \"+25:00\" is not a UTC offset"),
+        "{err}"
+    );
+    let (code, _, err) = mradiag(&["analyze", "-q", "--tz", "paris", case]);
+    assert_eq!(code, 2);
+    if !err.contains("(an IANA name") {
+        // The machine has a zone database to suggest from.
+        assert!(err.contains("did you mean Europe/Paris?"), "{err}");
+    }
+}
+
+#[test]
+fn at_with_a_date_alone_means_that_whole_day() {
+    let case = "samples/users-ticket-register-403";
+    let args = |day: &'static str| {
+        [
+            "analyze", "--user", "leap17", "--tz", "+09:00", "--at", day, case,
+        ]
+    };
+    let (code, out, _) = mradiag(&args("2026-11-26"));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the whole day 2026-11-26, read in UTC+09")
+            && out.contains("2026-11-25T15:00:00.000000Z – 2026-11-26T15:00:00.000000Z"),
+        "{out}"
+    );
+    // The day after has no sign-in of that user: said, not the failure of the day before.
+    let (code, out, _) = mradiag(&args("2026-11-27"));
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("no sign-in within 15 min of"), "{out}");
+}

@@ -221,20 +221,87 @@ mod tests {
 
 /// A zone for local times: an IANA name (`Europe/Paris`) or a fixed offset (`+05:30`).
 pub fn parse_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
-    let fixed = |sign: i32, hm: &str| -> Option<jiff::tz::TimeZone> {
-        let (h, m) = hm.split_once(':').unwrap_or((hm, "0"));
-        let secs = sign * (h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60);
-        jiff::tz::Offset::from_seconds(secs)
-            .ok()
-            .map(jiff::tz::TimeZone::fixed)
+    let hint = "an IANA name such as Europe/Paris, or an offset such as +05:30";
+    if let Some(sign) = name.chars().next().filter(|c| matches!(c, '+' | '-')) {
+        return fixed_offset(sign, &name[1..])
+            .ok_or_else(|| format!("{name:?} is not a UTC offset: +HH:MM from -12:00 to +14:00, minutes 00, 15, 30 or 45 ({hint})"));
+    }
+    if name.eq_ignore_ascii_case("UTC") || name == "Z" {
+        return Ok(jiff::tz::TimeZone::UTC);
+    }
+    jiff::tz::TimeZone::get(name).map_err(|_| {
+        let near = zone_suggestions(name);
+        if near.is_empty() {
+            format!("unknown time zone {name:?} ({hint})")
+        } else {
+            format!(
+                "unknown time zone {name:?}: did you mean {}?",
+                near.join(", ")
+            )
+        }
+    })
+}
+
+/// `HH`, `HH:MM` or `HHMM` after the sign, within the offsets zones use.
+fn fixed_offset(sign: char, hm: &str) -> Option<jiff::tz::TimeZone> {
+    let digits = |t: &str| !t.is_empty() && t.len() <= 2 && t.bytes().all(|b| b.is_ascii_digit());
+    let (h, m) = match hm.split_once(':') {
+        Some((h, m)) if m.len() == 2 => (h, m),
+        Some(_) => return None,
+        None if hm.len() == 4 => hm.split_at(2),
+        None => (hm, "0"),
     };
-    let parsed = match name.as_bytes().first() {
-        Some(b'+') => fixed(1, &name[1..]),
-        Some(b'-') => fixed(-1, &name[1..]),
-        _ if name.eq_ignore_ascii_case("UTC") => Some(jiff::tz::TimeZone::UTC),
-        _ => jiff::tz::TimeZone::get(name).ok(),
-    };
-    parsed.ok_or_else(|| format!("unknown time zone {name:?} (an IANA name such as Europe/Paris, or an offset such as +05:30)"))
+    if !digits(h) || !digits(m) {
+        return None;
+    }
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    let east = sign == '+';
+    if m % 15 != 0 || m >= 60 || (east && h * 60 + m > 14 * 60) || (!east && h * 60 + m > 12 * 60) {
+        return None;
+    }
+    let secs = (h * 3600 + m * 60) * if east { 1 } else { -1 };
+    jiff::tz::Offset::from_seconds(secs)
+        .ok()
+        .map(jiff::tz::TimeZone::fixed)
+}
+
+/// IANA names close to what was typed (`paris` → Europe/Paris), at most three.
+fn zone_suggestions(typed: &str) -> Vec<String> {
+    let typed = typed.to_ascii_lowercase().replace(' ', "_");
+    let typed_city = typed.rsplit('/').next().unwrap_or(&typed).to_string();
+    let names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_string())
+        .collect();
+    let city = |n: &str| n.rsplit('/').next().unwrap_or(n).to_ascii_lowercase();
+    let mut scored: Vec<(usize, &String)> = names
+        .iter()
+        .filter_map(|n| {
+            let c = city(n);
+            let score = if c == typed_city || n.to_ascii_lowercase() == typed {
+                0
+            } else if typed_city.len() >= 3 && c.contains(&typed_city) {
+                1
+            } else {
+                let d = crate::text::edit_distance(&c, &typed_city);
+                if d <= 2 && typed_city.len() > d * 2 {
+                    1 + d
+                } else {
+                    return None;
+                }
+            };
+            Some((score, n))
+        })
+        .collect();
+    scored.sort();
+    // Only the nearest kind: a city named exactly hides the ones a typo away.
+    let best = scored.first().map_or(0, |(score, _)| *score);
+    scored
+        .into_iter()
+        .take_while(|(score, _)| *score == best)
+        .take(3)
+        .map(|(_, n)| n.clone())
+        .collect()
 }
 
 /// A local time (stored as if it were UTC) read in `tz` instead.
@@ -248,6 +315,41 @@ pub fn localize(ns: i64, tz: &jiff::tz::TimeZone) -> Option<i64> {
 #[cfg(test)]
 mod zone_tests {
     use super::*;
+
+    #[test]
+    fn a_zone_is_validated_and_a_near_name_suggested() {
+        for good in [
+            "+05:30",
+            "-03:00",
+            "+0545",
+            "+14",
+            "-12:00",
+            "UTC",
+            "Europe/Paris",
+        ] {
+            assert!(parse_zone(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "+25:00", "+14:30", "-13:00", "+05:20", "+5:3", "+05:60", "+ab",
+        ] {
+            let e = parse_zone(bad).unwrap_err();
+            assert!(e.contains("is not a UTC offset"), "{bad}: {e}");
+        }
+        // Suggestions come from the zone database the machine has.
+        if jiff::tz::TimeZone::get("Europe/Paris").is_ok() {
+            let e = parse_zone("paris").unwrap_err();
+            assert!(e.contains("did you mean Europe/Paris"), "{e}");
+            let e = parse_zone("Europe/Pariss").unwrap_err();
+            assert!(e.contains("Europe/Paris"), "{e}");
+            let e = parse_zone("new york").unwrap_err();
+            assert!(e.contains("America/New_York"), "{e}");
+        }
+        assert!(
+            parse_zone("qqqqqqqqq")
+                .unwrap_err()
+                .contains("an IANA name such as")
+        );
+    }
 
     #[test]
     fn the_offset_of_an_expressway_header() {

@@ -24,6 +24,8 @@ pub const FOCUS_WINDOW_NS: i64 = 15 * 60 * 1_000_000_000;
 pub struct FocusSpec {
     pub users: Vec<String>,
     pub at: Option<i64>,
+    /// The end of the moment asked for: `at` itself, or the last nanosecond of a day.
+    pub until: Option<i64>,
     /// How `at` was read (`09:50 read in UTC`), said in the focus summary.
     pub at_note: Option<String>,
 }
@@ -170,28 +172,13 @@ pub struct Pick {
     pub notes: Vec<Finding>,
 }
 
-/// Levenshtein distance, for "the closest names".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// How far `at` lies from a session's time span (0 inside it).
-fn away(s: &Session, at: i64) -> u64 {
+/// How far a session is from the moment `at..=until` (0 when they overlap).
+fn away(s: &Session, at: i64, until: i64) -> u64 {
     if s.start_ns == crate::time::UNKNOWN {
         return u64::MAX;
     }
-    if at < s.start_ns {
-        s.start_ns.abs_diff(at)
+    if until < s.start_ns {
+        s.start_ns.abs_diff(until)
     } else if at > s.end_ns {
         at.abs_diff(s.end_ns)
     } else {
@@ -272,6 +259,10 @@ fn pick_focused(sessions: &[Session], focus: &FocusSpec) -> Pick {
     let by = groups(sessions);
     let at_text = focus.at.map(|at| {
         let mut t = crate::time::format_ns(at);
+        // A day is said as its span, not its first instant.
+        if let Some(until) = focus.until.filter(|&u| u > at) {
+            t = format!("{t} – {}", crate::time::format_ns(until.saturating_add(1)));
+        }
         if let Some(note) = &focus.at_note {
             t.push_str(&format!(" ({note})"));
         }
@@ -341,19 +332,20 @@ fn focused(
             summary,
         };
     };
+    let until = focus.until.unwrap_or(at).max(at);
     // Nearest to `at`; among equals (inside, or as near), a failed one, then the latest.
     let i = candidates
         .iter()
         .copied()
         .min_by_key(|&i| {
             (
-                away(&sessions[i], at),
+                away(&sessions[i], at, until),
                 !failed(&sessions[i]),
                 std::cmp::Reverse(i),
             )
         })
         .expect("not empty");
-    let gap = away(&sessions[i], at);
+    let gap = away(&sessions[i], at, until);
     let s = &sessions[i];
     if gap > FOCUS_WINDOW_NS as u64 {
         let summary = format!(
@@ -400,7 +392,12 @@ fn not_found(by: &BTreeMap<Who, Vec<usize>>, users: &[String]) -> String {
             };
             let d = users
                 .iter()
-                .map(|u| distance(&super::users::user_from(u).unwrap_or_default(), &label))
+                .map(|u| {
+                    crate::text::edit_distance(
+                        &super::users::user_from(u).unwrap_or_default(),
+                        &label,
+                    )
+                })
                 .min()
                 .unwrap_or(usize::MAX);
             (d, label)
@@ -725,6 +722,7 @@ mod tests {
         let at = |min: i64| FocusSpec {
             users: vec!["alice@example.com".into()],
             at: Some(min * MIN),
+            until: Some(min * MIN),
             at_note: None,
         };
         let (v, _) = verdict(&sessions, &at(1));
@@ -748,6 +746,7 @@ mod tests {
 
     #[test]
     fn closest_names_by_edit_distance() {
+        use crate::text::edit_distance as distance;
         assert_eq!(distance("jdoe", "jdoe"), 0);
         assert_eq!(distance("jdoe", "jdoes"), 1);
         assert_eq!(distance("jdoe", "jode"), 2);
