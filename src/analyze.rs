@@ -78,6 +78,21 @@ pub fn decode_inputs_with_keys(
     keylogs: &[PathBuf],
     catalog: &Catalog,
 ) -> Vec<Decoded> {
+    decode_paths(paths, keylogs, catalog, true)
+}
+
+/// [`decode_inputs`] for paths found in a folder rather than named by the user (a `scan`
+/// case): a text in them counts as evidence only when it is a log.
+pub fn decode_found(paths: &[PathBuf], catalog: &Catalog) -> Vec<Decoded> {
+    decode_paths(paths, &[], catalog, false)
+}
+
+fn decode_paths(
+    paths: &[PathBuf],
+    keylogs: &[PathBuf],
+    catalog: &Catalog,
+    named_by_user: bool,
+) -> Vec<Decoded> {
     let files = input::expand(paths);
     let mut keys = KeyLog::default();
     let mut read_first: Vec<Option<Decoded>> = files
@@ -94,7 +109,52 @@ pub fn decode_inputs_with_keys(
             None => decode_file(path, err.clone(), &with),
         })
         .collect();
-    per_file.into_iter().flatten().chain(named).collect()
+    let mut out: Vec<Decoded> = per_file.into_iter().flatten().chain(named).collect();
+    let given: std::collections::HashSet<String> = paths
+        .iter()
+        .filter(|_| named_by_user)
+        .map(|p| p.display().to_string())
+        .collect();
+    for d in out.iter_mut().filter(|d| !given.contains(&d.input.path)) {
+        set_aside_if_not_evidence(d);
+    }
+    out
+}
+
+/// Names of documents and scripts, which no Expressway or Jabber writes: a README quoting a
+/// failure line, found beside a case's inputs, is not that failure.
+const NOT_LOGS: &[&str] = &[
+    "md", "markdown", "rst", "adoc", "py", "sh", "bash", "ps1", "bat", "cmd", "rs", "go", "js",
+    "ts", "rb", "pl", "toml", "yaml", "yml", "json", "html", "htm", "css", "csv", "tsv",
+];
+
+/// A text found in a folder or an archive (not named by the user) counts as evidence only when
+/// it is a log: an Expressway or Jabber header in it, or a configuration dump, and a name that
+/// is not a document's or a script's. Otherwise its hits are dropped and the report says why;
+/// a text named on the command line is always searched (a TAC-style paste).
+fn set_aside_if_not_evidence(d: &mut Decoded) {
+    let Some(info) = &d.input.log else {
+        return;
+    };
+    let file = d.input.path.rsplit(['/', ':']).next().unwrap_or_default();
+    let extension = file
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let why = if NOT_LOGS.contains(&extension.as_str()) {
+        format!("a document or script by its name (.{extension})")
+    } else if info.grammar == crate::logs::grammar::Grammar::Text {
+        "no Expressway or Jabber log header in it".to_string()
+    } else {
+        return;
+    };
+    d.input.kind = "text".into();
+    d.input.log = None;
+    d.input.events = 0;
+    d.events.clear();
+    d.input
+        .anomalies
+        .push(format!("{why}: not read as evidence"));
 }
 
 /// A key log among the inputs: a regular file whose first entry is one.
@@ -404,6 +464,14 @@ fn decode_stream(
                     .iter()
                     .map(|d| crate::proto::x509::summarize(d).0)
                     .collect();
+                if certs.is_empty() {
+                    let mut d = report_only(&name, "pem", None);
+                    d.input.anomalies.push(
+                        "no certificate in it (a private key, or another PEM block): not read"
+                            .into(),
+                    );
+                    return out.push(d);
+                }
                 let mut d = report_only(&name, "certificates", None);
                 d.input.events = 1;
                 d.events.push(Event {

@@ -379,6 +379,9 @@ pub struct Clock<'a> {
     pub now: i64,
 }
 
+/// The basis of a certificate file judged as of today: no input holds a time.
+pub const UNDATED: &str = "today (the start of the day, UTC), as no input holds a time; give --at";
+
 impl Clock<'_> {
     /// `--at` when given; else the latest time in the same archive (a bundle's log, as of
     /// when it was collected); else the latest time in any input; else now, which the
@@ -403,10 +406,7 @@ impl Clock<'_> {
         if let Some(ts) = latest(false) {
             return (ts, "the latest time in the inputs");
         }
-        (
-            self.now,
-            "today (the start of the day, UTC), as no input holds a time; give --at",
-        )
+        (self.now, UNDATED)
     }
 }
 

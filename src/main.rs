@@ -43,6 +43,14 @@ enum CatalogFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum CasePer {
+    Auto,
+    Entry,
+    Path,
+    File,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum ScanFormat {
     Table,
     Jsonl,
@@ -151,6 +159,11 @@ enum Command {
         /// Cases analysed at once (default: one per core; at most 256).
         #[arg(long)]
         jobs: Option<usize>,
+        /// What a case is. auto: with one folder named, each of its entries; with several
+        /// paths named, each of them. entry: each entry of a folder named (a subfolder with
+        /// everything under it, or a file alone). path: each path named. file: every file.
+        #[arg(long, value_enum, default_value = "auto")]
+        case_per: CasePer,
         /// No progress bar (it is drawn on standard error only when that is a terminal).
         #[arg(short, long)]
         quiet: bool,
@@ -407,10 +420,17 @@ fn main() -> ExitCode {
             inputs,
             format,
             jobs,
+            case_per,
             quiet,
         } => {
             let missing = named_but_unreadable(&inputs.inputs);
-            let cases = mradiag::scan::cases(&inputs.inputs);
+            let per = match case_per {
+                CasePer::Auto => mradiag::scan::CasePer::Auto,
+                CasePer::Entry => mradiag::scan::CasePer::Entry,
+                CasePer::Path => mradiag::scan::CasePer::Path,
+                CasePer::File => mradiag::scan::CasePer::File,
+            };
+            let cases = mradiag::scan::cases(&inputs.inputs, per);
             // More threads than cases, or than a machine can use, only cost memory.
             let jobs = match jobs {
                 Some(n) if n > MAX_JOBS => {
@@ -443,9 +463,12 @@ fn main() -> ExitCode {
                 });
             rows.and_then(|rows| {
                 let summary = mradiag::scan::summarize(&rows);
-                let inconclusive = rows
-                    .iter()
-                    .any(|r| r.status != "ok" && r.status != "failed" && r.status != "unreadable");
+                let inconclusive = rows.iter().any(|r| {
+                    !matches!(
+                        r.status.as_str(),
+                        "ok" | "failed" | "unreadable" | "skipped"
+                    )
+                });
                 let code = if missing || summary.unreadable == summary.cases {
                     2
                 } else if summary.with_fault > 0 {

@@ -1,5 +1,5 @@
 //! Batch triage: many cases in, one row each (its verdict), then counts per fault, phase,
-//! Expressway host and week. A case is a file, or a folder of files that sit together.
+//! Expressway host and week. What a case is follows `--case-per` ([`CasePer`]).
 
 use crate::analyze;
 use crate::logs::signatures::Catalog;
@@ -33,54 +33,65 @@ pub struct Summary {
     pub cases: usize,
     pub with_fault: usize,
     pub unreadable: usize,
+    /// Cases with no capture, log or certificate in them.
+    pub skipped: usize,
     pub by_fault: BTreeMap<String, usize>,
     pub by_phase: BTreeMap<String, usize>,
     pub by_host: BTreeMap<String, usize>,
     pub by_week: BTreeMap<String, usize>,
 }
 
-/// The cases under the given paths: files given are cases; a folder holding only files is
-/// one case; a folder with subfolders yields its loose files and its subfolders as cases.
-pub fn cases(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        let root = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        collect(p, &root, &mut out, 0);
-    }
-    out
+/// What a case is (`--case-per`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CasePer {
+    /// One folder named: its entries are the cases (`scan /cases/`); several paths named:
+    /// each is a case (`scan /cases/*`).
+    #[default]
+    Auto,
+    /// Each entry of a folder named is one case: a subfolder with everything under it, or a
+    /// file alone. A folder of 37 captures is 37 cases.
+    Entry,
+    /// Each path named is one case, a folder with everything under it.
+    Path,
+    /// Every file under the paths named is a case of its own.
+    File,
 }
 
-/// A link leaving the folder given (without `--follow`), a FIFO or a device is not a folder:
-/// it stays in its parent's case, whose reading names it and skips it.
-fn collect(p: &Path, root: &Path, out: &mut Vec<PathBuf>, depth: usize) {
-    let dir = if depth == 0 {
-        p.is_dir()
-    } else {
-        crate::input::walkable_dir(p, root)
+/// The cases under the given paths, in name order (see [`CasePer`]); a file named is always
+/// a case.
+pub fn cases(paths: &[PathBuf], per: CasePer) -> Vec<PathBuf> {
+    let per = match per {
+        CasePer::Auto if paths.len() == 1 => CasePer::Entry,
+        CasePer::Auto => CasePer::Path,
+        other => other,
     };
-    if !dir || depth > 16 {
-        out.push(p.to_path_buf());
-        return;
-    }
-    let mut children: Vec<PathBuf> = match std::fs::read_dir(p) {
-        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-        Err(_) => return out.push(p.to_path_buf()),
-    };
-    children.sort();
-    if children
-        .iter()
-        .all(|c| !crate::input::walkable_dir(c, root))
-    {
-        out.push(p.to_path_buf());
-    } else {
-        for c in children {
-            if crate::input::walkable_dir(&c, root) {
-                collect(&c, root, out, depth + 1);
-            } else {
-                out.push(c);
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() || per == CasePer::Path {
+            out.push(p.to_path_buf());
+            continue;
+        }
+        if per == CasePer::File {
+            out.extend(
+                crate::input::expand(std::slice::from_ref(p))
+                    .into_iter()
+                    .map(|(f, _)| f),
+            );
+            continue;
+        }
+        match std::fs::read_dir(p) {
+            Ok(entries) => {
+                let mut children: Vec<PathBuf> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                children.sort();
+                // A link leaving the folder, a FIFO or a device is a case too: its row says
+                // why it is not read.
+                out.extend(children);
             }
+            Err(_) => out.push(p.to_path_buf()),
         }
     }
+    out
 }
 
 /// `roots`: the paths the user named; a case found inside one of them that is a link leading
@@ -100,7 +111,15 @@ pub fn analyze_case(
     {
         return refused_row(case, why);
     }
-    let decoded = analyze::decode_inputs(std::slice::from_ref(&case.to_path_buf()), catalog);
+    let case_path = case.to_path_buf();
+    let one = std::slice::from_ref(&case_path);
+    // A case the user named is read as `analyze` reads it; one found in a folder is not
+    // named, so a note or script in it is not evidence.
+    let decoded = if roots.iter().any(|r| r == case) {
+        analyze::decode_inputs(one, catalog)
+    } else {
+        analyze::decode_found(one, catalog)
+    };
     let readable = analyze::any_readable(&decoded);
     let errors: Vec<String> = decoded
         .iter()
@@ -112,8 +131,24 @@ pub fn analyze_case(
                 .map(|e| format!("{}: {e}", d.input.path))
         })
         .collect();
+    // Only captures, logs and certificate files (in archives or not) are evidence: a case of
+    // scripts, notes or pictures, all read without error, is skipped, not unreadable.
+    let skipped = !readable
+        && decoded.iter().all(|d| {
+            d.input.error.is_none()
+                && !matches!(d.input.kind.as_str(), "capture" | "log" | "certificates")
+        });
     let report = analyze::judge(decoded, catalog, options);
-    row(case, &report, readable, errors)
+    let mut row = row(case, &report, readable, errors);
+    if skipped {
+        row.status = "skipped".into();
+        row.error = Some(match row.error.take() {
+            // One file: its own reason, which names it.
+            Some(why) if !case.is_dir() => why,
+            _ => "no capture, log or certificate in it".into(),
+        });
+    }
+    row
 }
 
 fn refused_row(case: &Path, why: String) -> Row {
@@ -275,6 +310,9 @@ pub fn summarize(rows: &[Row]) -> Summary {
         if r.status == "unreadable" {
             s.unreadable += 1;
         }
+        if r.status == "skipped" {
+            s.skipped += 1;
+        }
         if let Some(f) = &r.fault {
             s.with_fault += 1;
             *s.by_fault.entry(f.clone()).or_default() += 1;
@@ -304,6 +342,15 @@ fn cell(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("-")
 }
 
+/// A JSON Lines record: `"record"` says which kind (`case`, then one `summary` last), the
+/// kind's fields follow (docs/report-schema.md).
+#[derive(Serialize)]
+struct Record<'a, T: Serialize> {
+    record: &'static str,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -323,7 +370,7 @@ impl Renderer {
     pub fn new(format: Format, cases: &[PathBuf]) -> Self {
         let width = cases
             .iter()
-            .map(|c| c.display().to_string().chars().count())
+            .map(|c| display_width(&crate::text::safe(&c.display().to_string())))
             .max()
             .unwrap_or(4)
             .clamp(4, 60);
@@ -347,7 +394,14 @@ impl Renderer {
     pub fn row(&self, r: &Row) -> String {
         match self.format {
             Format::Table => self.table_row(r),
-            Format::Jsonl => serde_json::to_string(r).expect("row serializes") + "\n",
+            Format::Jsonl => {
+                serde_json::to_string(&Record {
+                    record: "case",
+                    body: r,
+                })
+                .expect("row serializes")
+                    + "\n"
+            }
             Format::Csv => csv_row(r),
         }
     }
@@ -356,8 +410,11 @@ impl Renderer {
         match self.format {
             Format::Table => table_footer(summary),
             Format::Jsonl => {
-                serde_json::to_string(&serde_json::json!({ "summary": summary }))
-                    .expect("summary serializes")
+                serde_json::to_string(&Record {
+                    record: "summary",
+                    body: summary,
+                })
+                .expect("summary serializes")
                     + "\n"
             }
             Format::Csv => String::new(),
@@ -376,32 +433,54 @@ impl Renderer {
             .as_deref()
             .map(|s| s.get(..19).unwrap_or(s))
             .unwrap_or("-");
-        // A long case name keeps its end, the part that tells cases apart.
-        let case: String = r
-            .case
-            .chars()
-            .rev()
-            .take(width)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
         let safe = crate::text::safe;
+        // A long case name keeps its end, the part that tells cases apart.
+        let case = tail_within(&safe(&r.case), width);
         format!(
-            "{:<width$}  {:<12}  {:<36}  {:<20}  {}\n",
-            safe(&case),
-            safe(&r.status),
-            safe(&fault),
-            safe(start),
+            "{}  {}  {}  {}  {}\n",
+            pad(&case, width),
+            pad(&safe(&r.status), 12),
+            pad(&safe(&fault), 36),
+            pad(&safe(start), 20),
             safe(cell(&r.evidence))
         )
     }
 }
 
+/// Columns on a terminal: a CJK character takes two, a combining mark none.
+fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// `s` padded with spaces to `width` columns (never cut).
+fn pad(s: &str, width: usize) -> String {
+    let mut out = s.to_string();
+    out.extend(std::iter::repeat_n(
+        ' ',
+        width.saturating_sub(display_width(s)),
+    ));
+    out
+}
+
+/// The end of `s` that fits in `width` columns.
+fn tail_within(s: &str, width: usize) -> String {
+    let mut taken = 0;
+    let mut start = s.len();
+    for (i, c) in s.char_indices().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if taken + w > width {
+            break;
+        }
+        taken += w;
+        start = i;
+    }
+    s[start..].to_string()
+}
+
 fn table_footer(summary: &Summary) -> String {
     let mut out = format!(
-        "\n{} cases, {} with a fault, {} unreadable\n",
-        summary.cases, summary.with_fault, summary.unreadable
+        "\n{} cases, {} with a fault, {} unreadable, {} skipped (no capture, log or certificate)\n",
+        summary.cases, summary.with_fault, summary.unreadable, summary.skipped
     );
     for (title, map) in [
         ("fault", &summary.by_fault),
@@ -422,15 +501,10 @@ fn table_footer(summary: &Summary) -> String {
     out
 }
 
-/// One CSV record: every cell quoted, an empty cell for a value the case does not have, its
-/// control characters escaped, and a cell that would start a spreadsheet formula (`=`, `+`,
-/// `-`, `@`) neutralised.
+/// One CSV record (RFC 4180 by the `csv` crate, every cell quoted): an empty cell for a value
+/// the case does not have, control characters escaped, and a cell that would start a
+/// spreadsheet formula (`=`, `+`, `-`, `@`) neutralised.
 fn csv_row(r: &Row) -> String {
-    let quote = |s: &str| {
-        let s = crate::text::safe(s);
-        let s = crate::text::spreadsheet_safe(&s);
-        format!("\"{}\"", s.replace('"', "\"\""))
-    };
     let empty = |v: &Option<String>| v.clone().unwrap_or_default();
     let cols = [
         r.case.clone(),
@@ -447,7 +521,14 @@ fn csv_row(r: &Row) -> String {
         empty(&r.user),
         r.failing_users.to_string(),
     ];
-    cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",") + "\n"
+    let cells = cols
+        .iter()
+        .map(|c| crate::text::spreadsheet_safe(&crate::text::safe(c)).into_owned());
+    let mut w = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(Vec::new());
+    w.write_record(cells).expect("writing to memory");
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("cells are UTF-8")
 }
 
 #[cfg(test)]
@@ -546,10 +627,50 @@ mod tests {
             .collect();
         assert_eq!(objects.len(), 3);
         assert_eq!(objects[1]["case"], "a-much-longer-case-name");
-        assert_eq!(objects[2]["summary"]["cases"], 2);
+        assert_eq!(objects[0]["record"], "case");
+        assert_eq!(objects[2]["record"], "summary");
+        assert_eq!(objects[2]["cases"], 2);
         let csv = streamed(Format::Csv);
         assert_eq!(csv.lines().count(), 3);
         assert!(csv.starts_with("case,start,end,"), "{csv}");
+    }
+
+    #[test]
+    fn table_columns_line_up_by_display_width() {
+        // Two columns per CJK character, none for a combining accent.
+        assert_eq!(display_width("東京"), 4);
+        assert_eq!(display_width("e\u{301}"), 1);
+        assert_eq!(pad("東京", 6), "東京  ");
+        assert_eq!(tail_within("ab東京", 5), "b東京");
+        assert_eq!(tail_within("ab東京", 4), "東京");
+        let cases: Vec<PathBuf> = ["東京-case", "plain-case"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let r = Renderer::new(Format::Table, &cases);
+        let row = |case: &str| Row {
+            case: case.into(),
+            start: None,
+            end: None,
+            client: None,
+            domain: None,
+            status: "ok".into(),
+            phase: None,
+            fault: None,
+            evidence: None,
+            hosts: vec![],
+            error: None,
+            user: None,
+            failing_users: 0,
+        };
+        let column = |line: String| {
+            let at = line.find("ok").unwrap();
+            display_width(&line[..at])
+        };
+        assert_eq!(
+            column(r.row(&row("東京-case"))),
+            column(r.row(&row("plain-case")))
+        );
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub(super) struct FileProblem {
     /// zone, not the clients.
     pub(super) expressway_c: bool,
     pub(super) at: i64,
+    /// Judged as of a time an input holds (or `--at`), not as of today: only then can it
+    /// speak for a sign-in.
+    pub(super) dated: bool,
     pub(super) summary: String,
     pub(super) evidence: Evidence,
 }
@@ -77,6 +80,7 @@ pub(super) fn problems(ctx: &Ctx<'_>, clock: &crate::certs::Clock<'_>) -> Vec<Fi
         out.push(FileProblem {
             expressway_c: file_role(&ctx.roles, name) == crate::report::Party::ExpresswayC,
             at: f.at,
+            dated: f.basis != crate::certs::UNDATED,
             evidence: Evidence {
                 input: name.clone(),
                 frame: None,

@@ -89,12 +89,22 @@ pub fn analyze(
     } else {
         Vec::new()
     };
+    // A file judged as of today (no input holds a time) says nothing of a sign-in: a folder
+    // of certificates is not a failed sign-in.
+    let (problems, undated): (Vec<_>, Vec<_>) = problems.into_iter().partition(|p| p.dated);
     let log_attempts = users::attempts(&unplaced, &unplaced_whos);
     let mut sessions = captured.sessions;
     let lines_of = add_log_sessions(&ctx, &mut sessions, &log_attempts, &problems);
     let (mut sessions, lines_of) = in_time_order(sessions, lines_of);
     sessions::number_attempts(&mut sessions);
     let mut about_boxes = dumps::findings(&ctx);
+    about_boxes.extend(undated.into_iter().map(|p| Finding {
+        severity: Severity::Warning,
+        id: "certs.undated_file".into(),
+        phase: Phase::Provisioning,
+        summary: format!("{}: a file alone judges no sign-in", p.summary),
+        evidence: vec![p.evidence],
+    }));
     about_boxes.extend(eview::pairings(&ctx, &conns, &edge_conns));
     about_boxes.extend(edges::findings(&ctx, &conns, captured.attempts));
     about_boxes.extend(logs::other_box_finding(&ctx, &other_box));
