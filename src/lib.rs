@@ -16,5 +16,6 @@ pub mod report;
 pub mod scan;
 #[cfg(any(test, feature = "synth"))]
 pub mod synth;
+pub mod terminal;
 pub mod text;
 pub mod time;

@@ -1,6 +1,6 @@
 //! The command line: thin on purpose; everything it prints is rendered from the core's values.
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use mradiag::analyze;
 use mradiag::logs::signatures::Catalog;
 use mradiag::text::{safe, safe_lines};
@@ -57,14 +57,15 @@ enum ScanFormat {
     Csv,
 }
 
+/// What every command that reads inputs takes.
 #[derive(Args)]
 struct Inputs {
     /// Captures (pcap, pcapng), Expressway bundles (.tar.gz), Jabber problem reports (.zip),
     /// logs, or folders holding any of them. Recognised by content, not by name.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// A signature catalog of your own (TOML, the format of src/logs/catalog.toml), used
-    /// beside the built-in one. Repeatable.
+    /// A signature catalog of your own (TOML: docs/signatures.md, or `mradiag signatures
+    /// --format toml` to start from), used beside the built-in one. Repeatable.
     #[arg(long = "signatures", value_name = "FILE")]
     signatures: Vec<PathBuf>,
     /// A TLS key log (NSS format: SSLKEYLOGFILE of curl, browsers, openssl -keylogfile): the
@@ -73,37 +74,12 @@ struct Inputs {
     /// content. Repeatable.
     #[arg(long = "keylog", value_name = "FILE")]
     keylogs: Vec<PathBuf>,
-    /// Trust anchors for validating the certificates seen (PEM or DER, a file or a folder of
-    /// them), reported beside the inputs' own CA files and the public roots. Repeatable.
-    #[arg(long = "ca", value_name = "FILE")]
-    ca: Vec<PathBuf>,
     /// The zone of log times written without an offset (Jabber logs), and of --at: an IANA
     /// name such as Europe/Paris (a city alone gets its full name suggested), or an offset
-    /// from -12:00 to +14:00 such as +05:30. Without it, the zone is inferred from the
-    /// events such a log shares with a capture (and said), else its lines cannot be placed.
+    /// from -12:00 to +14:00 such as +05:30. Without it, the zone is inferred from the events
+    /// such a log shares with a capture (and said), else its lines cannot be placed.
     #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     tz: Option<String>,
-    /// The user a ticket is about: a user id, a JID or e-mail-like id, an AOR, a directory
-    /// number or a client address. The verdict is that user's sign-in (nearest --at, else
-    /// the latest); a user absent from the inputs is said, with the closest names. Repeatable.
-    #[arg(long = "user", value_name = "NAME")]
-    users: Vec<String>,
-    /// Expressway-E, for a capture that does not show discovery (cached, or started late) or
-    /// a sign-in on another HTTPS port: HOST[:PORT], a name (matched by the capture's DNS
-    /// answers and the SNI) or an address ([IPv6]:PORT). Connections to it on 8443, 5222,
-    /// 5061 or PORT are judged as a sign-in. Expressway-E's configuration dump in a bundle
-    /// names its addresses the same way. Repeatable.
-    #[arg(long = "edge", value_name = "HOST[:PORT]", value_parser = mradiag::mra::EdgeSpec::parse)]
-    edges: Vec<mradiag::mra::EdgeSpec>,
-    /// The moment a ticket is about: RFC 3339 (2026-03-05T09:50:00Z), a date and time
-    /// (2026-03-05 09:50), HH:MM on the inputs' first day, or a date alone (2026-03-05: that
-    /// whole day); all but the first read in --tz, else in the zone the Expressway logs write
-    /// their headers in (when they agree), else UTC. Picks the sign-in nearest it (within 15
-    /// min; in a day, a failed one first, then the latest). Certificate files (a bundle's server_*.pem) are judged as of it too;
-    /// without it, as of the latest time in their bundle. Chains seen in a capture are always
-    /// judged at their handshake.
-    #[arg(long, value_name = "TIME")]
-    at: Option<String>,
     /// Change a bound on untrusted input, NAME=VALUE (sizes take K, M or G): memory (1G:
     /// sets held, flows and events to match), reassembly (256K), flows (500000), events
     /// (1500000), hits (100000), member (512M), held (1G), inflated (16G, per run), ratio
@@ -117,25 +93,222 @@ struct Inputs {
     follow: bool,
 }
 
+/// Trust anchors, for the commands that validate certificates.
+#[derive(Args)]
+struct Anchors {
+    /// Trust anchors for validating the certificates seen (PEM or DER, a file or a folder of
+    /// them), reported beside the inputs' own CA files and the public roots. Repeatable.
+    #[arg(long = "ca", value_name = "FILE")]
+    ca: Vec<PathBuf>,
+}
+
+/// The moment a ticket is about.
+#[derive(Args)]
+struct At {
+    /// The moment a ticket is about: RFC 3339 (2026-03-05T09:50:00Z), a date and time
+    /// (2026-03-05 09:50), HH:MM on the inputs' first day, or a date alone (2026-03-05: that
+    /// whole day); all but the first read in --tz, else in the zone the Expressway logs write
+    /// their headers in (when they agree), else UTC. Picks the sign-in nearest it (within 15
+    /// min; in a day, a failed one first, then the latest). Certificate files (a bundle's
+    /// server_*.pem) are judged as of it too; without it, as of the latest time in their
+    /// bundle. Chains seen in a capture are always judged at their handshake.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+}
+
+/// Whose sign-in, and where Expressway-E is: what the verdict is about.
+#[derive(Args)]
+struct Focus {
+    /// The user a ticket is about: a user id, a JID or e-mail-like id, an AOR, a directory
+    /// number or a client address. The verdict is that user's sign-in (nearest --at, else
+    /// the latest); a user absent from the inputs is said, with the closest names. Repeatable.
+    #[arg(long = "user", value_name = "NAME")]
+    users: Vec<String>,
+    /// Expressway-E, for a capture that does not show discovery (cached, or started late) or
+    /// a sign-in on another HTTPS port: HOST[:PORT], a name (matched by the capture's DNS
+    /// answers and the SNI) or an address ([IPv6]:PORT). Connections to it on 8443, 5222,
+    /// 5061 or PORT are judged as a sign-in. Expressway-E's configuration dump in a bundle
+    /// names its addresses the same way. Repeatable.
+    #[arg(long = "edge", value_name = "HOST[:PORT]", value_parser = mradiag::mra::EdgeSpec::parse)]
+    edges: Vec<mradiag::mra::EdgeSpec>,
+}
+
+/// `--color`, on every command that colours.
+#[derive(Args)]
+struct Colour {
+    /// Colour: auto (when standard output is a terminal; NO_COLOR, CLICOLOR_FORCE, TERM=dumb
+    /// and CLICOLOR=0 are honoured), always, never.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: Color,
+}
+
+/// The exit status and examples of each command, for its --help and its manual page alike.
+struct Usage {
+    exit: &'static str,
+    examples: &'static [(&'static str, &'static str)],
+}
+
+const ANALYZE: Usage = Usage {
+    exit: "0 every judged sign-in ok; 1 a fault found (without --user/--at: some user's latest sign-in failed); 2 usage error, or an input named that cannot be read (said on standard error as 'mradiag: PATH: cannot open: REASON'; the others are still analysed); 3 nothing could be judged (inconclusive).",
+    examples: &[
+        ("mradiag analyze client.pcapng", "one capture"),
+        (
+            "mradiag analyze --user jdoe --at 09:50 --tz Europe/Paris expe.tar.gz expc.tar.gz",
+            "the ticket's user and moment, in two Expressway bundles",
+        ),
+        (
+            "mradiag analyze --keylog keys.txt client.pcap",
+            "what was said inside TLS",
+        ),
+        (
+            "mradiag analyze --format html -o report.html case-1234/",
+            "a report for the customer",
+        ),
+        (
+            "mradiag analyze -q case-1234/ || echo failed",
+            "the verdict line, and the exit status",
+        ),
+    ],
+};
+
+const SCAN: Usage = Usage {
+    exit: "0 every case ok (skipped cases aside); 1 some case had a fault; 2 a path named cannot be read, or no case was readable; 3 no fault, but some case inconclusive.",
+    examples: &[
+        (
+            "mradiag scan /cases/2026/",
+            "one folder: each of its entries is a case",
+        ),
+        (
+            "mradiag scan /cases/2026/*/",
+            "several paths: each is a case",
+        ),
+        (
+            "mradiag scan --format csv --jobs 8 /cases/ > triage.csv",
+            "for a spreadsheet",
+        ),
+        (
+            "mradiag scan -q --format jsonl /cases/ | jq -r 'select(.status==\"failed\") | .case'",
+            "the failed cases",
+        ),
+    ],
+};
+
+const CERTS: Usage = Usage {
+    exit: "0 every chain accepted by some anchor set; 1 a chain fails validation against every anchor set it was judged with; 2 usage error, or an input that cannot be read.",
+    examples: &[
+        ("mradiag certs client.pcap", "the chains servers sent"),
+        (
+            "mradiag certs --ca corp-root.pem client.pcap",
+            "judged against your own CA too",
+        ),
+        (
+            "mradiag certs --at 2026-03-05T14:00:00Z server.pem",
+            "a certificate file, as of a given time",
+        ),
+    ],
+};
+
+const EVENTS: Usage = Usage {
+    exit: "0 something was read; 2 usage error, or nothing readable.",
+    examples: &[
+        (
+            "mradiag events client.pcap | jq -c 'select(.kind==\"tls_alert\")'",
+            "every TLS alert",
+        ),
+        (
+            "mradiag events --tz Europe/Paris prt.zip > facts.jsonl",
+            "a Jabber problem report's facts, times in UTC",
+        ),
+    ],
+};
+
+const SIGNATURES: Usage = Usage {
+    exit: "0 listed; 2 a catalog file named cannot be read or has problems (each said on standard error with its line, signature id and field).",
+    examples: &[
+        (
+            "mradiag signatures",
+            "fault ids and signatures, with meaning and fix",
+        ),
+        (
+            "mradiag signatures --format toml > site.toml",
+            "the built-in catalog, to start a catalog of your own (docs/signatures.md)",
+        ),
+        (
+            "mradiag signatures --signatures site.toml",
+            "check a catalog of your own, and list it",
+        ),
+    ],
+};
+
+const COMPLETIONS: Usage = Usage {
+    exit: "0 printed; 2 usage error.",
+    examples: &[
+        (
+            "mradiag completions bash > /etc/bash_completion.d/mradiag",
+            "bash",
+        ),
+        ("mradiag completions zsh > \"${fpath[1]}/_mradiag\"", "zsh"),
+    ],
+};
+
+const MAN: Usage = Usage {
+    exit: "0 written; 2 usage error, or the folder cannot be written.",
+    examples: &[
+        ("mradiag man | man -l -", "read the top page"),
+        (
+            "mradiag man analyze > mradiag-analyze.1",
+            "one command's page",
+        ),
+        (
+            "mradiag man --dir /usr/local/share/man/man1",
+            "every page, for a package",
+        ),
+    ],
+};
+
+impl Usage {
+    /// The text after --help's options.
+    fn help_text(&self) -> String {
+        let mut out = format!("Exit status: {}\n\nExamples:\n", self.exit);
+        for (command, what) in self.examples {
+            out.push_str(&format!("  {command}\n      {what}\n"));
+        }
+        out.trim_end().to_string()
+    }
+
+    /// EXIT STATUS and EXAMPLES, in roff.
+    fn roff(&self) -> String {
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('-', "\\-");
+        let mut out = format!(".SH \"EXIT STATUS\"\n{}\n.SH EXAMPLES\n", esc(self.exit));
+        for (command, what) in self.examples {
+            out.push_str(&format!(".TP\n.B {}\n{}\n", esc(command), esc(what)));
+        }
+        out
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Analyze the inputs of one case: phases, likely fault, evidence, fix.
-    #[command(
-        after_help = "Exit status: 0 every judged sign-in ok, 1 a fault found (without --user/--at: some user's latest sign-in failed), 2 usage error or an input that cannot be read (named on standard error; the others are still analysed), 3 nothing could be judged (inconclusive).\n\nExamples:\n  mradiag analyze --user jdoe --at 09:50 --tz Europe/Paris expe.tar.gz expc.tar.gz\n  mradiag analyze client.pcapng\n  mradiag analyze expe-bundle.tar.gz expc-bundle.tar.gz client.pcap\n  mradiag analyze --format json case-1234/ > report.json"
-    )]
     Analyze {
         #[command(flatten)]
         inputs: Inputs,
+        #[command(flatten)]
+        anchors: Anchors,
+        #[command(flatten)]
+        focus: Focus,
+        #[command(flatten)]
+        at: At,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Write the report to this file instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Colour the text report: auto (a terminal, unless NO_COLOR is set), always, never.
-        #[arg(long, value_enum, default_value = "auto")]
-        color: Color,
-        /// Print only the verdict line.
+        #[command(flatten)]
+        colour: Colour,
+        /// Only the verdict: one line (with --format text), nothing on standard error but
+        /// errors. The exit status says the rest.
         #[arg(short, long)]
         quiet: bool,
     },
@@ -145,26 +318,32 @@ enum Command {
         #[command(flatten)]
         inputs: Inputs,
     },
-    /// Triage many cases: one row per case (a file, or a folder of files that belong
-    /// together) with its verdict, then counts per fault, phase, Expressway host and week.
-    #[command(
-        after_help = "Exit status: 0 every case ok, 1 some case had a fault, 2 a path named cannot be read or no case was readable, 3 no fault but some case inconclusive.\n\nExamples:\n  mradiag scan /cases/2026/\n  mradiag scan --format csv --jobs 8 /cases/ > triage.csv"
-    )]
+    /// Triage many cases: one row per case with its verdict, then counts per fault, phase,
+    /// Expressway host and week.
     Scan {
         #[command(flatten)]
         inputs: Inputs,
+        #[command(flatten)]
+        anchors: Anchors,
+        #[command(flatten)]
+        focus: Focus,
+        #[command(flatten)]
+        at: At,
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
         format: ScanFormat,
-        /// Cases analysed at once (default: one per core; at most 256).
-        #[arg(long)]
-        jobs: Option<usize>,
         /// What a case is. auto: with one folder named, each of its entries; with several
         /// paths named, each of them. entry: each entry of a folder named (a subfolder with
         /// everything under it, or a file alone). path: each path named. file: every file.
         #[arg(long, value_enum, default_value = "auto")]
         case_per: CasePer,
-        /// No progress bar (it is drawn on standard error only when that is a terminal).
+        /// Cases analysed at once (default: one per core; at most 256).
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[command(flatten)]
+        colour: Colour,
+        /// Only the verdicts: one row per case, without the progress bar (drawn on standard
+        /// error only when it is a terminal) and without the summary.
         #[arg(short, long)]
         quiet: bool,
     },
@@ -173,15 +352,25 @@ enum Command {
     Certs {
         #[command(flatten)]
         inputs: Inputs,
+        #[command(flatten)]
+        anchors: Anchors,
+        #[command(flatten)]
+        at: At,
+        #[command(flatten)]
+        colour: Colour,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
     Completions { shell: clap_complete::Shell },
-    /// Print the manual page (roff) to standard output.
-    Man,
+    /// Print a manual page (roff): mradiag(1), or one command's (mradiag-analyze(1)…).
+    Man {
+        /// The command whose page to print (analyze, scan, certs, events, signatures,
+        /// completions, man); without it, the top page.
+        command: Option<String>,
+        /// Write every page into this folder (mradiag.1, mradiag-analyze.1, …) instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        dir: Option<PathBuf>,
+    },
     /// List the fault ids and the log signatures: what each means and the fix.
-    #[command(
-        after_help = "Exit status: 0 listed, 2 a catalog file named cannot be read or has problems (each said on standard error with its line, signature id and field).\n\nThe format of a catalog of your own, and fault ids of your own (PHASE.x-NAME): docs/signatures.md, or the header of `mradiag signatures --format toml`.\n\nExamples:\n  mradiag signatures\n  mradiag signatures --format toml > site.toml      # the built-in catalog, to start from\n  mradiag signatures --signatures site.toml        # check a catalog of your own, and list it"
-    )]
     Signatures {
         /// Also list (and check) the signatures of these catalogs.
         #[arg(long = "signatures", value_name = "FILE")]
@@ -191,6 +380,76 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: CatalogFormat,
     },
+}
+
+/// Each command's usage, by name.
+fn usage_of(name: &str) -> Option<&'static Usage> {
+    Some(match name {
+        "analyze" => &ANALYZE,
+        "scan" => &SCAN,
+        "certs" => &CERTS,
+        "events" => &EVENTS,
+        "signatures" => &SIGNATURES,
+        "completions" => &COMPLETIONS,
+        "man" => &MAN,
+        _ => return None,
+    })
+}
+
+/// The command line, each command's --help ending with its exit status and examples.
+fn command_line() -> clap::Command {
+    let mut cmd = Cli::command();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in names {
+        if let Some(usage) = usage_of(&name) {
+            cmd = cmd.mut_subcommand(&name, |c| c.after_help(usage.help_text()));
+        }
+    }
+    cmd
+}
+
+/// A manual page: the top one, or a command's as `mradiag-NAME(1)` with its exit status and
+/// examples.
+fn man_page(command: Option<&str>) -> Result<Vec<u8>, String> {
+    let top = command_line();
+    let mut out = Vec::new();
+    let Some(name) = command else {
+        clap_mangen::Man::new(top)
+            .render(&mut out)
+            .map_err(|e| e.to_string())?;
+        return Ok(out);
+    };
+    let Some(sub) = top.find_subcommand(name) else {
+        let known: Vec<&str> = top.get_subcommands().map(|c| c.get_name()).collect();
+        return Err(format!(
+            "man: no command {name:?} (one of {})",
+            known.join(", ")
+        ));
+    };
+    let page_name = format!("mradiag-{name}");
+    // The page's own sections; the exit status and examples as sections of their own.
+    let sub = sub
+        .clone()
+        .name(page_name.clone())
+        .bin_name(format!("mradiag {name}"))
+        .after_help("")
+        .version(env!("CARGO_PKG_VERSION"));
+    let man = clap_mangen::Man::new(sub);
+    let w: &mut Vec<u8> = &mut out;
+    let io = |r: std::io::Result<()>| r.map_err(|e| e.to_string());
+    io(man.render_title(w))?;
+    io(man.render_name_section(w))?;
+    io(man.render_synopsis_section(w))?;
+    io(man.render_description_section(w))?;
+    io(man.render_options_section(w))?;
+    if let Some(usage) = usage_of(name) {
+        w.extend_from_slice(usage.roff().as_bytes());
+    }
+    w.extend_from_slice(b".SH \"SEE ALSO\"\nmradiag(1)\n");
+    Ok(out)
 }
 
 /// The built-in catalog plus the user's files; an unusable file is a usage error naming it.
@@ -270,40 +529,94 @@ fn exit_code(all_readable: bool, report: &mradiag::report::Report) -> u8 {
     }
 }
 
+impl Colour {
+    /// Whether to colour standard output (`terminal_ok`: false when it goes to a file).
+    fn wanted(&self, terminal_ok: bool) -> bool {
+        use std::io::IsTerminal;
+        let choice = match self.color {
+            Color::Auto => mradiag::terminal::Choice::Auto,
+            Color::Always => mradiag::terminal::Choice::Always,
+            Color::Never => mradiag::terminal::Choice::Never,
+        };
+        mradiag::terminal::wanted(
+            choice,
+            |name| std::env::var(name).ok(),
+            terminal_ok && std::io::stdout().is_terminal(),
+        )
+    }
+}
+
+/// Every manual page into `dir`: mradiag.1 and mradiag-COMMAND.1.
+fn write_man_pages(dir: &std::path::Path) -> std::io::Result<u8> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+    let mut names = vec![None];
+    names.extend(
+        command_line()
+            .get_subcommands()
+            .map(|c| Some(c.get_name().to_string())),
+    );
+    for name in names {
+        let page = man_page(name.as_deref()).map_err(std::io::Error::other)?;
+        let file = dir.join(match &name {
+            Some(n) => format!("mradiag-{n}.1"),
+            None => "mradiag.1".into(),
+        });
+        std::fs::write(&file, page)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
+    }
+    Ok(0)
+}
+
 /// The most cases `scan` analyses at once.
 const MAX_JOBS: usize = 256;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command_line().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let mut stdout = std::io::stdout().lock();
+    let no_inputs = Inputs {
+        inputs: Vec::new(),
+        signatures: Vec::new(),
+        keylogs: Vec::new(),
+        tz: None,
+        limit: Vec::new(),
+        follow: false,
+    };
+    let (inputs, ca_paths, focus, at) = match &cli.command {
+        Command::Analyze {
+            inputs,
+            anchors,
+            focus,
+            at,
+            ..
+        }
+        | Command::Scan {
+            inputs,
+            anchors,
+            focus,
+            at,
+            ..
+        } => (inputs, anchors.ca.clone(), Some(focus), at.at.clone()),
+        Command::Certs {
+            inputs,
+            anchors,
+            at,
+            ..
+        } => (inputs, anchors.ca.clone(), None, at.at.clone()),
+        Command::Events { inputs } => (inputs, Vec::new(), None, None),
+        _ => (&no_inputs, Vec::new(), None, None),
+    };
     let extra = match &cli.command {
-        Command::Analyze { inputs, .. }
-        | Command::Events { inputs }
-        | Command::Scan { inputs, .. }
-        | Command::Certs { inputs } => inputs.signatures.clone(),
         Command::Signatures { extra, .. } => extra.clone(),
-        Command::Completions { .. } | Command::Man => Vec::new(),
+        _ => inputs.signatures.clone(),
     };
-    let ca_paths = match &cli.command {
-        Command::Analyze { inputs, .. }
-        | Command::Certs { inputs }
-        | Command::Scan { inputs, .. } => inputs.ca.clone(),
-        _ => Vec::new(),
-    };
-    let (tz_name, at, limit, users, edges, follow) = match &cli.command {
-        Command::Analyze { inputs, .. }
-        | Command::Events { inputs }
-        | Command::Scan { inputs, .. }
-        | Command::Certs { inputs } => (
-            inputs.tz.clone(),
-            inputs.at.clone(),
-            inputs.limit.clone(),
-            inputs.users.clone(),
-            inputs.edges.clone(),
-            inputs.follow,
-        ),
-        _ => (None, None, Vec::new(), Vec::new(), Vec::new(), false),
-    };
+    let (tz_name, limit, follow) = (inputs.tz.clone(), inputs.limit.clone(), inputs.follow);
+    let (users, edges) = focus.map_or((Vec::new(), Vec::new()), |f| {
+        (f.users.clone(), f.edges.clone())
+    });
     mradiag::input::set_follow(follow);
     let mut limits = mradiag::limits::Limits::default();
     for setting in &limit {
@@ -351,24 +664,17 @@ fn main() -> ExitCode {
             inputs,
             format,
             output,
-            color,
+            colour,
             quiet,
+            ..
         } => {
             let missing = named_but_unreadable(&inputs.inputs);
             let decoded =
                 analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let report = analyze::judge(decoded, &catalog, &options);
-            let colour = match color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    use std::io::IsTerminal;
-                    output.is_none()
-                        && std::env::var_os("NO_COLOR").is_none()
-                        && std::io::stdout().is_terminal()
-                }
-            };
+            // A file named with -o is not a terminal.
+            let colour = colour.wanted(output.is_none());
             use mradiag::report::Format as Rendering;
             let rendering = match format {
                 Format::Text if quiet => Rendering::VerdictLine,
@@ -421,7 +727,9 @@ fn main() -> ExitCode {
             format,
             jobs,
             case_per,
+            colour,
             quiet,
+            ..
         } => {
             let missing = named_but_unreadable(&inputs.inputs);
             let per = match case_per {
@@ -444,7 +752,8 @@ fn main() -> ExitCode {
                 ScanFormat::Jsonl => mradiag::scan::Format::Jsonl,
                 ScanFormat::Csv => mradiag::scan::Format::Csv,
             };
-            let renderer = mradiag::scan::Renderer::new(format, &cases);
+            let renderer =
+                mradiag::scan::Renderer::with_colour(format, &cases, colour.wanted(true));
             let rows = stdout
                 .write_all(renderer.header().as_bytes())
                 .and_then(|_| {
@@ -478,18 +787,25 @@ fn main() -> ExitCode {
                 } else {
                     0
                 };
-                stdout
-                    .write_all(renderer.footer(&summary).as_bytes())
-                    .map(|_| code)
+                // -q: the verdicts alone, as `analyze -q` prints its verdict alone.
+                let footer = if quiet {
+                    String::new()
+                } else {
+                    renderer.footer(&summary)
+                };
+                stdout.write_all(footer.as_bytes()).map(|_| code)
             })
         }
-        Command::Certs { inputs } => {
+        Command::Certs { inputs, colour, .. } => {
             let missing = named_but_unreadable(&inputs.inputs);
             let decoded =
                 analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let report = analyze::judge(decoded, &catalog, &options);
-            let text = mradiag::report::text::certificates(&report.made_safe().certificates);
+            let text = mradiag::report::text::certificates_with(
+                &report.made_safe().certificates,
+                colour.wanted(true),
+            );
             // 1 when a chain fails validation against every anchor set it was judged with.
             let failed = report
                 .certificates
@@ -505,12 +821,19 @@ fn main() -> ExitCode {
             stdout.write_all(text.as_bytes()).map(|_| code)
         }
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "mradiag", &mut stdout);
+            clap_complete::generate(shell, &mut command_line(), "mradiag", &mut stdout);
             Ok(0)
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
-            .render(&mut stdout)
-            .map(|_| 0),
+        Command::Man { command, dir } => match dir {
+            Some(dir) => write_man_pages(&dir),
+            None => match man_page(command.as_deref()) {
+                Ok(page) => stdout.write_all(&page).map(|_| 0),
+                Err(e) => {
+                    eprintln!("mradiag: {}", safe(&e));
+                    Ok(2)
+                }
+            },
+        },
         Command::Signatures {
             format: CatalogFormat::Toml,
             ..

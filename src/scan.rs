@@ -362,19 +362,29 @@ pub enum Format {
 /// be printed while later cases are still being analysed.
 pub struct Renderer {
     format: Format,
+    /// The table's status column coloured (a terminal that wants it).
+    colour: bool,
     /// The table's case column, from the case names known before any is analysed.
     width: usize,
 }
 
 impl Renderer {
     pub fn new(format: Format, cases: &[PathBuf]) -> Self {
+        Self::with_colour(format, cases, false)
+    }
+
+    pub fn with_colour(format: Format, cases: &[PathBuf], colour: bool) -> Self {
         let width = cases
             .iter()
             .map(|c| display_width(&crate::text::safe(&c.display().to_string())))
             .max()
             .unwrap_or(4)
             .clamp(4, 60);
-        Renderer { format, width }
+        Renderer {
+            format,
+            colour,
+            width,
+        }
     }
 
     pub fn header(&self) -> String {
@@ -439,7 +449,17 @@ impl Renderer {
         format!(
             "{}  {}  {}  {}  {}\n",
             pad(&case, width),
-            pad(&safe(&r.status), 12),
+            {
+                use crate::terminal::{Tone, paint};
+                let tone = match r.status.as_str() {
+                    "ok" => Tone::Good,
+                    "failed" => Tone::Bad,
+                    "inconclusive" => Tone::Doubt,
+                    _ => Tone::Faint,
+                };
+                // Padded first: the escapes take no columns.
+                paint(self.colour, tone, &pad(&safe(&r.status), 12))
+            },
             pad(&safe(&fault), 36),
             pad(&safe(start), 20),
             safe(cell(&r.evidence))

@@ -362,11 +362,75 @@ fn stdin_quiet_and_colour() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("provisioning.tcp_refused — "));
     let (_, coloured, _) = mradiag(&["analyze", "--color", "always", "samples/tcp-8443-refused"]);
     assert!(
-        coloured.contains("\x1b[1;31mLikely fault:\x1b[0m"),
+        coloured.contains("\x1b[31mLikely fault:\x1b[0m"),
         "{coloured}"
     );
     let (_, plain, _) = mradiag(&["analyze", "samples/tcp-8443-refused"]);
     assert!(!plain.contains('\x1b'), "no colour when not a terminal");
+}
+
+/// `--color` on every command that colours, and the environment's say under `auto`:
+/// CLICOLOR_FORCE colours a pipe, NO_COLOR outranks it, `never` outranks both.
+#[test]
+fn colour_follows_the_flag_then_the_environment() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mradiag"));
+        c.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+        for v in ["NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "TERM"] {
+            c.env_remove(v);
+        }
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        String::from_utf8(c.output().unwrap().stdout).unwrap()
+    };
+    let case = "samples/tcp-8443-refused";
+    let coloured = |s: &str| s.contains('\x1b');
+    assert!(coloured(&run(
+        &["analyze", case],
+        &[("CLICOLOR_FORCE", "1")]
+    )));
+    assert!(!coloured(&run(
+        &["analyze", case],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]
+    )));
+    assert!(!coloured(&run(
+        &["analyze", "--color", "never", case],
+        &[("CLICOLOR_FORCE", "1")]
+    )));
+    // CLICOLOR_FORCE outranks TERM=dumb (which, on a terminal, turns colour off: unit-tested
+    // in terminal.rs, as a test has no terminal).
+    assert!(coloured(&run(
+        &["analyze", case],
+        &[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")]
+    )));
+    // scan's status column and certs' marks colour the same way; JSON never does.
+    let table = run(&["scan", "--color", "always", case], &[]);
+    assert!(table.contains("\x1b[31mfailed"), "{table}");
+    let certs = run(
+        &["certs", "--color", "always", "samples/tls-untrusted"],
+        &[],
+    );
+    assert!(certs.contains("\x1b[31m✘"), "{certs}");
+    let json = run(
+        &["analyze", "--format", "json", "--color", "always", case],
+        &[],
+    );
+    assert!(!coloured(&json));
+    // -q means the verdicts alone: one line from analyze, the rows alone from scan.
+    let rows = run(
+        &[
+            "scan",
+            "-q",
+            "--case-per",
+            "path",
+            case,
+            "samples/dns-refused",
+        ],
+        &[],
+    );
+    assert_eq!(rows.lines().count(), 3, "{rows}");
+    assert!(!rows.contains("cases,"), "{rows}");
 }
 
 #[test]
@@ -379,9 +443,41 @@ fn completions_and_man_page() {
     let (code, man, _) = mradiag(&["man"]);
     assert_eq!(code, 0);
     assert!(
-        man.contains(".TH mradiag 1") && man.contains("analyze"),
+        man.contains(".TH mradiag 1") && man.contains("mradiag\\-analyze(1)"),
         "{man}"
     );
+    // The pages the top one refers to exist, each with its exit status and examples, and
+    // every command's --help ends with the same.
+    for command in [
+        "analyze",
+        "scan",
+        "certs",
+        "events",
+        "signatures",
+        "completions",
+        "man",
+    ] {
+        let (code, page, _) = mradiag(&["man", command]);
+        assert_eq!(code, 0, "{command}");
+        assert!(page.contains(&format!(".TH mradiag-{command} 1")), "{page}");
+        assert!(
+            page.contains(".SH \"EXIT STATUS\"") && page.contains(".SH EXAMPLES"),
+            "{page}"
+        );
+        let (_, help, _) = mradiag(&[command, "--help"]);
+        assert!(
+            help.contains("Exit status: ") && help.contains(&format!("  mradiag {command}")),
+            "{help}"
+        );
+    }
+    let (code, _, err) = mradiag(&["man", "analyse"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no command \"analyse\""), "{err}");
+    // Options a command would ignore are not offered.
+    let (_, help, _) = mradiag(&["events", "--help"]);
+    assert!(!help.contains("--user") && !help.contains("--ca ") && !help.contains("--edge"));
+    let (code, _, _) = mradiag(&["events", "--user", "x", "samples/tls-untrusted"]);
+    assert_eq!(code, 2);
 }
 
 #[test]

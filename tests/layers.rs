@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Lowest first.
 const LAYERS: &[&[&str]] = &[
-    &["time", "limits", "faults", "text"],
+    &["time", "limits", "faults", "text", "terminal"],
     &["model"],
     &["input", "proto"],
     &["capture", "logs"],

@@ -56,21 +56,15 @@ pub fn render(report: &Report) -> String {
     render_with(report, false)
 }
 
-/// ANSI colour for a terminal: green ok, red failed, yellow inconclusive and warnings.
-fn paint(on: bool, code: &str, text: &str) -> String {
-    if on {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
-}
+use crate::terminal::{Tone, paint};
 
-fn mark_colour(s: Status) -> &'static str {
+/// Green ok, red failed, yellow inconclusive, faint the rest.
+fn mark_colour(s: Status) -> Tone {
     match s {
-        Status::Ok => "32",
-        Status::Failed => "1;31",
-        Status::Inconclusive => "33",
-        _ => "2",
+        Status::Ok => Tone::Good,
+        Status::Failed => Tone::Bad,
+        Status::Inconclusive => Tone::Doubt,
+        _ => Tone::Faint,
     }
 }
 
@@ -236,7 +230,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "{} {fault} — {}",
-                paint(color, "1;31", "Likely fault:"),
+                paint(color, Tone::Bad, "Likely fault:"),
                 clean(&v.summary)
             );
             for (i, e) in v.evidence.iter().enumerate() {
@@ -266,7 +260,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
             }
             listed += 1;
             let tag = if f.severity == Severity::Warning {
-                paint(color, "33", "warning:")
+                paint(color, Tone::Doubt, "warning:")
             } else {
                 "note:".into()
             };
@@ -337,8 +331,8 @@ fn users_table(out: &mut String, report: &Report, color: bool) {
             (None, false, status) => (mark(status), status.name().replace('_', " ")),
         };
         let colour = match m {
-            "✘" => "1;31",
-            "↻" => "33",
+            "✘" => Tone::Bad,
+            "↻" => Tone::Doubt,
             _ => mark_colour(r.last_result),
         };
         let _ = writeln!(
@@ -375,6 +369,11 @@ fn users_table(out: &mut String, report: &Report, color: bool) {
 /// The certificate section: each chain as a short tree, the verdict of every anchor set, and
 /// the MRA rules it breaks.
 pub fn certificates(certs: &[crate::certs::CertificateReport]) -> String {
+    certificates_with(certs, false)
+}
+
+/// [`certificates`], an accepting anchor set green and a refusing one red when `color`.
+pub fn certificates_with(certs: &[crate::certs::CertificateReport], color: bool) -> String {
     let mut out = String::new();
     if certs.is_empty() {
         out.push_str("no certificate chain in the inputs (TLS 1.3 hides it; only TLS 1.2 and older show it)\n");
@@ -411,10 +410,21 @@ pub fn certificates(certs: &[crate::certs::CertificateReport]) -> String {
         for a in &c.anchors {
             match &a.reason {
                 None => {
-                    let _ = writeln!(out, "  ✔ {}: accepted", a.anchor_set);
+                    let _ = writeln!(
+                        out,
+                        "  {} {}: accepted",
+                        paint(color, Tone::Good, "✔"),
+                        a.anchor_set
+                    );
                 }
                 Some(r) => {
-                    let _ = writeln!(out, "  ✘ {}: {}", a.anchor_set, clean(r));
+                    let _ = writeln!(
+                        out,
+                        "  {} {}: {}",
+                        paint(color, Tone::Bad, "✘"),
+                        a.anchor_set,
+                        clean(r)
+                    );
                 }
             }
         }
