@@ -436,7 +436,8 @@ fn decode_stream(
             Err(e) => out.push(report_only(&name, "capture", Some(e))),
         },
         Kind::Gzip => {
-            let inner = strip_suffix(&name);
+            // The file's own name stays (`bundle.tar.gz:member`): the name a user can find.
+            let inner = name;
             let compressed = std::rc::Rc::new(std::cell::Cell::new(0));
             let counted = Counted {
                 inner: reader,
@@ -506,17 +507,6 @@ fn log(name: String, decoded: crate::logs::Decoded) -> Decoded {
             error: None,
         },
         events: decoded.events,
-    }
-}
-
-/// `a.tar.gz` → `a.tar`, `a.tgz` → `a.tar`, `a.gz` → `a`, anything else → `a[gunzip]`.
-fn strip_suffix(name: &str) -> String {
-    if let Some(stem) = name.strip_suffix(".tgz") {
-        format!("{stem}.tar")
-    } else if let Some(stem) = name.strip_suffix(".gz") {
-        stem.to_string()
-    } else {
-        format!("{name}[gunzip]")
     }
 }
 

@@ -181,7 +181,7 @@ fn a_bundle_is_read_in_place_and_its_fault_named_with_file_and_line() {
     );
     assert!(
         out.contains(
-            ".tar:loggingsnapshot_expc_2026-11-26_14-17-30.txt:23: expc-home-cucm-unknown"
+            ".tar.gz:loggingsnapshot_expc_2026-11-26_14-17-30.txt:23: expc-home-cucm-unknown"
         ),
         "{out}"
     );
