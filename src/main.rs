@@ -712,12 +712,9 @@ fn main() -> ExitCode {
                 if let Some(e) = &d.input.error {
                     eprintln!("mradiag: {}: {}", safe(&d.input.path), safe(e));
                 }
-                let input = serde_json::to_string(&d.input.path).expect("a string serializes");
                 for ev in &d.events {
-                    // `input` first, then the event's own fields in their declared order.
-                    let fields = serde_json::to_string(ev).expect("event serializes");
-                    res =
-                        res.and_then(|_| writeln!(stdout, "{{\"input\":{input},{}", &fields[1..]));
+                    let line = mradiag::model::event_line(&d.input.path, ev);
+                    res = res.and_then(|_| writeln!(stdout, "{line}"));
                 }
             }
             res.map(|_| if readable { 0 } else { 2 })

@@ -589,6 +589,62 @@ impl EventKind {
     }
 }
 
+/// A DNS record type's mnemonic (RFC 1035, 3596, 2782…), else `TYPEn` (RFC 3597).
+pub fn qtype_name(t: u16) -> String {
+    let name = match t {
+        1 => "A",
+        2 => "NS",
+        5 => "CNAME",
+        6 => "SOA",
+        12 => "PTR",
+        15 => "MX",
+        16 => "TXT",
+        28 => "AAAA",
+        33 => "SRV",
+        35 => "NAPTR",
+        41 => "OPT",
+        64 => "SVCB",
+        65 => "HTTPS",
+        255 => "ANY",
+        _ => return format!("TYPE{t}"),
+    };
+    name.into()
+}
+
+/// One line of `mradiag events`: `input` first, then the event's fields in their declared
+/// order, each code a person reads by name (a DNS type, an rcode, a TLS alert) followed by
+/// its name (`"qtype":33,"qtype_name":"SRV"`).
+pub fn event_line(input: &str, ev: &Event) -> String {
+    let fields = serde_json::to_string(ev).expect("an event serializes");
+    let input = serde_json::to_string(input).expect("a string serializes");
+    let mut line = format!("{{\"input\":{input},{}", &fields[1..]);
+    let mut name_after = |key: &str, name: String| {
+        // Keys are unique in an event, and a string value's own quotes are escaped: the
+        // first `"key":` is the field.
+        let pattern = format!("\"{key}\":");
+        if let Some(at) = line.find(&pattern) {
+            let start = at + pattern.len();
+            let end = line[start..]
+                .find([',', '}'])
+                .map_or(line.len(), |e| start + e);
+            let named = format!(",\"{key}_name\":{}", serde_json::json!(name));
+            line.insert_str(end, &named);
+        }
+    };
+    match &ev.kind {
+        EventKind::DnsQuery { qtype, .. } => name_after("qtype", qtype_name(*qtype)),
+        EventKind::DnsResponse { qtype, rcode, .. } => {
+            name_after("qtype", qtype_name(*qtype));
+            name_after("rcode", rcode_name(*rcode));
+        }
+        EventKind::TlsAlert { description, .. } => {
+            name_after("description", alert_name(*description))
+        }
+        _ => {}
+    }
+    line
+}
+
 pub fn rcode_name(r: u8) -> String {
     match r {
         0 => "NOERROR".into(),
@@ -656,4 +712,50 @@ pub fn alert_name(d: u8) -> String {
         _ => return format!("alert_{d}"),
     };
     name.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_lines_name_their_codes() {
+        let ev = Event {
+            frame: 2,
+            ts: 0,
+            kind: EventKind::DnsResponse {
+                transport: Transport::Udp,
+                client: Endpoint {
+                    ip: [10, 0, 0, 2].into(),
+                    port: 5000,
+                },
+                server: Endpoint {
+                    ip: [10, 0, 0, 53].into(),
+                    port: 53,
+                },
+                id: 7,
+                // A name that holds the key itself stays a name.
+                name: "\"qtype\":1,x".into(),
+                qtype: 33,
+                rcode: 3,
+                truncated: false,
+                answers: vec![],
+                additional: vec![],
+            },
+        };
+        let line = event_line("a.pcap", &ev);
+        assert!(
+            line.starts_with("{\"input\":\"a.pcap\",\"frame\":2,"),
+            "{line}"
+        );
+        assert!(
+            line.contains(
+                "\"qtype\":33,\"qtype_name\":\"SRV\",\"rcode\":3,\"rcode_name\":\"NXDOMAIN\","
+            ),
+            "{line}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["name"], "\"qtype\":1,x");
+        assert_eq!(qtype_name(99), "TYPE99");
+    }
 }
