@@ -305,6 +305,12 @@ enum Command {
         /// Write the report to this file instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// The HTML report's title (default: MRA sign-in report).
+        #[arg(long, value_name = "TEXT")]
+        title: Option<String>,
+        /// The case (ticket) id, shown under the HTML report's title.
+        #[arg(long = "case", value_name = "ID")]
+        case_id: Option<String>,
         #[command(flatten)]
         colour: Colour,
         /// Only the verdict: one line (with --format text), nothing on standard error but
@@ -546,6 +552,16 @@ impl Colour {
     }
 }
 
+/// When the report is made: SOURCE_DATE_EPOCH when set (reproducible output), else now.
+fn generated_at() -> String {
+    let ts = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
+        .unwrap_or_else(jiff::Timestamp::now);
+    ts.to_string()
+}
+
 /// Every manual page into `dir`: mradiag.1 and mradiag-COMMAND.1.
 fn write_man_pages(dir: &std::path::Path) -> std::io::Result<u8> {
     std::fs::create_dir_all(dir)
@@ -666,6 +682,8 @@ fn main() -> ExitCode {
             output,
             colour,
             quiet,
+            title,
+            case_id,
             ..
         } => {
             let missing = named_but_unreadable(&inputs.inputs);
@@ -689,7 +707,17 @@ fn main() -> ExitCode {
             if missing && !readable {
                 return ExitCode::from(2);
             }
-            let text = rendering.render(&report);
+            let text = match format {
+                Format::Html => mradiag::report::html::render_with(
+                    &report,
+                    &mradiag::report::html::Cover {
+                        title,
+                        case: case_id,
+                        generated: Some(generated_at()),
+                    },
+                ),
+                _ => rendering.render(&report),
+            };
             match &output {
                 // Nothing is written anywhere but the file the user named.
                 Some(path) => std::fs::write(path, text.as_bytes())

@@ -22,7 +22,10 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}\
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#222}\
+td,li,p,h2{overflow-wrap:anywhere}.id{color:#555;margin-top:-.4em}.cover{color:#555}\
+.ladder-box{overflow-x:auto;max-width:100%}.ladder{width:100%;min-width:720px;height:auto;display:block}\
+.st-info{color:#777}.anchors-note{color:#555;font-size:.92em}\
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\
 .verdict{border:2px solid #888;border-radius:6px;padding:.8em 1em;margin:1em 0}\
 .verdict.failed{border-color:#c0392b;background:#fdf0ee}.verdict.ok{border-color:#27ae60;background:#eefaf2}\
@@ -73,9 +76,10 @@ fn ladder(out: &mut String, s: &Session) {
     let (gutter, col_w, row_h) = (96, 170, 24);
     let height = 40 + s.ladder.len() * row_h + 10;
     let width = gutter + col_w * COLUMNS.len();
+    // Scaled to the page's width, never below a readable size; past that the box scrolls.
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="ladder diagram" class="ladder">"#
+        r#"<div class="ladder-box"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="ladder diagram" class="ladder">"#
     );
     out.push_str(r##"<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="context-stroke"/></marker></defs>"##);
     for (i, c) in COLUMNS.iter().enumerate() {
@@ -134,7 +138,7 @@ fn ladder(out: &mut String, s: &Session) {
         out.push_str("</g>");
         y += row_h;
     }
-    out.push_str("</svg>");
+    out.push_str("</svg></div>");
     if s.ladder_omitted > 0 {
         let _ = write!(
             out,
@@ -142,6 +146,25 @@ fn ladder(out: &mut String, s: &Session) {
             s.ladder_omitted
         );
     }
+}
+
+/// Whether the verdict rests on this chain: its fault is a certificate one and its evidence
+/// points at the chain's connection (or file).
+fn relied_on(report: &Report, c: &crate::certs::CertificateReport) -> bool {
+    let v = &report.verdict;
+    let about_certs = v.fault.as_deref().is_some_and(|f| {
+        ["tls_untrusted", "tls_expired", "tls_name_mismatch"]
+            .iter()
+            .any(|p| f.ends_with(p))
+    });
+    let stream = c.stream.map(|n| format!("tcp.stream eq {n}"));
+    about_certs
+        && v.evidence.iter().any(|e| {
+            e.input == c.input
+                && (c.frame.is_none()
+                    || e.frame == c.frame
+                    || e.filter.is_some() && e.filter == stream)
+        })
 }
 
 /// At most `max` characters, with an ellipsis when cut.
@@ -169,7 +192,41 @@ fn phase_table(out: &mut String, phases: &[PhaseResult]) {
     out.push_str("</table>");
 }
 
-fn session(out: &mut String, s: &Session, many: bool) {
+/// An RFC 3339 UTC time as people read it: `2026-11-26 14:17:39 UTC`, and in the case's own
+/// zone when it is known (`23:17:39 UTC+09:00`).
+fn readable(ts: &str, offset_min: Option<i32>) -> String {
+    let Ok(t) = ts.parse::<jiff::Timestamp>() else {
+        return ts.to_string();
+    };
+    let mut out = t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string();
+    if let Some(min) = offset_min.filter(|m| *m != 0)
+        && let Ok(offset) = jiff::tz::Offset::from_seconds(min * 60)
+    {
+        let local = t.to_zoned_datetime(jiff::tz::TimeZone::fixed(offset));
+        let _ = write!(out, " ({} UTC{offset})", local.strftime("%H:%M:%S"));
+    }
+    out
+}
+
+/// The UTC offset the case's Expressways write their times in, when they agree.
+fn case_offset(report: &Report) -> Option<i32> {
+    let mut offsets = report
+        .inputs
+        .iter()
+        .filter_map(|i| i.log.as_ref()?.utc_offset_min);
+    let first = offsets.next()?;
+    offsets.all(|o| o == first).then_some(first)
+}
+
+fn session(out: &mut String, s: &Session, many: bool, offset: Option<i32>) {
+    if !many {
+        let _ = write!(
+            out,
+            "<p class=\"cover\">{} – {}</p>",
+            esc(&readable(&s.start, offset)),
+            esc(&readable(&s.end, offset))
+        );
+    }
     if many {
         let _ = write!(
             out,
@@ -185,29 +242,68 @@ fn session(out: &mut String, s: &Session, many: bool) {
                 .as_deref()
                 .map(|d| format!(", domain {}", esc(d)))
                 .unwrap_or_default(),
-            esc(&s.start),
-            esc(&s.end)
+            esc(&readable(&s.start, offset)),
+            esc(&readable(&s.end, offset))
         );
     }
     phase_table(out, &s.phases);
     ladder(out, s);
 }
 
+/// What the report's first lines say besides the verdict: the customer's case and title,
+/// and when it was made (given by the shell: the core reads no clock).
+#[derive(Clone, Debug, Default)]
+pub struct Cover {
+    pub title: Option<String>,
+    pub case: Option<String>,
+    /// RFC 3339.
+    pub generated: Option<String>,
+}
+
 pub fn render(report: &Report) -> String {
+    render_with(report, &Cover::default())
+}
+
+pub fn render_with(report: &Report, cover: &Cover) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let v = &report.verdict;
-    let title = v.fault.as_deref().unwrap_or(v.status.name());
+    let id = v.fault.as_deref().unwrap_or(v.status.name());
+    // A customer reads the sentence first; the id is for the engineers beneath it.
+    let headline = if v.summary.is_empty() {
+        id.to_string()
+    } else {
+        v.summary.clone()
+    };
+    let heading = cover
+        .title
+        .clone()
+        .unwrap_or_else(|| "MRA sign-in report".into());
     let _ = write!(
         out,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>MRA sign-in: {}</title><style>{STYLE}</style></head><body>",
-        esc(title)
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}: {}</title><style>{STYLE}</style></head><body>",
+        esc(&heading),
+        esc(&fit(&headline, 90))
     );
+    let _ = write!(out, "<h1>{}</h1>", esc(&heading));
+    let mut cover_line = Vec::new();
+    if let Some(case) = &cover.case {
+        cover_line.push(format!("case {}", esc(case)));
+    }
+    if let Some(at) = &cover.generated {
+        cover_line.push(format!("generated {}", esc(&readable(at, None))));
+    }
+    if !cover_line.is_empty() {
+        let _ = write!(out, "<p class=\"cover\">{}</p>", cover_line.join(" · "));
+    }
     let _ = write!(
         out,
-        "<h1>MRA sign-in report</h1><div class=\"verdict {}\" id=\"verdict\"><h2>{}</h2><p>{}</p>",
+        "<div class=\"verdict {}\" id=\"verdict\"><h2>{}</h2><p class=\"id\"><code>{}</code>{}</p>",
         v.status.name(),
-        esc(title),
-        esc(&v.summary)
+        esc(&headline),
+        esc(id),
+        v.phase
+            .map(|p| format!(" · phase {}", p.name()))
+            .unwrap_or_default()
     );
     if let Some(fix) = &v.fix {
         let _ = write!(out, "<p><b>Fix:</b> {}</p>", esc(fix));
@@ -259,7 +355,7 @@ pub fn render(report: &Report) -> String {
     }
     let (shown, hidden) = report.shown_sessions();
     for s in shown {
-        session(&mut out, s, report.sessions.len() > 1);
+        session(&mut out, s, report.sessions.len() > 1, case_offset(report));
     }
     if hidden > 0 {
         let _ = write!(
@@ -292,8 +388,9 @@ pub fn render(report: &Report) -> String {
         out.push_str("</ul>");
     }
     if !report.certificates.is_empty() {
-        out.push_str("<h2>Certificates</h2>");
+        out.push_str("<h2>Certificates</h2><p class=\"anchors-note\">Each chain is checked against every set of trust anchors at hand: <b>--ca files</b> (the CAs you named), <b>CA certificates in the inputs</b> (a bundle's <code>ca_*.pem</code>: what the Expressway trusts) and the <b>public roots</b> (what a client trusting only public CAs accepts). A set that does not accept a chain is not by itself a fault: the client may trust a private CA. Red marks only what the verdict relies on.</p>");
         for c in &report.certificates {
+            let relied = relied_on(report, c);
             let _ = write!(
                 out,
                 "<p><b>{}</b> · SNI {} · {} · checked at {}</p><ul>",
@@ -317,7 +414,8 @@ pub fn render(report: &Report) -> String {
             for a in &c.anchors {
                 let (class, text) = match &a.reason {
                     None => ("st-ok", "accepted".to_string()),
-                    Some(r) => ("st-failed", esc(r)),
+                    Some(r) if relied => ("st-failed", esc(r)),
+                    Some(r) => ("st-info", format!("not accepted by this set ({})", esc(r))),
                 };
                 let _ = write!(
                     out,
