@@ -143,7 +143,9 @@ fn dns_steps<'t>(txs: &[&Transaction<'t>]) -> Vec<RawStep<'t>> {
     raw
 }
 
-/// Log lines as notes on the box that wrote them (a Jabber log's on the client).
+/// Log lines: a message a line says was received or sent is an arrow between the boxes it
+/// passed (client → Expressway-E → Expressway-C → CUCM and back), drawn on the box that
+/// logged it; any other line is a note on that box (a Jabber log's on the client).
 fn log_steps<'t>(ctx: &Ctx<'_>, hits: &[&'t Tagged]) -> Vec<RawStep<'t>> {
     let mut raw = Vec::new();
     for t in hits {
@@ -151,6 +153,7 @@ fn log_steps<'t>(ctx: &Ctx<'_>, hits: &[&'t Tagged]) -> Vec<RawStep<'t>> {
             signature,
             severity,
             host,
+            role,
             ..
         } = &t.event.kind
         {
@@ -164,10 +167,48 @@ fn log_steps<'t>(ctx: &Ctx<'_>, hits: &[&'t Tagged]) -> Vec<RawStep<'t>> {
             } else {
                 Mark::Plain
             };
-            raw.push((*t, party, party, signature.clone(), mark));
+            let direction = log.and_then(|s| s.direction);
+            let (from, to, what) = match log_flow(party, *role, direction) {
+                Some((from, to, what)) => (from, to, format!("{what} ({signature})")),
+                None => (party, party, signature.clone()),
+            };
+            raw.push((*t, from, to, what, mark));
         }
     }
     raw
+}
+
+/// The message a log line records, as (from, to, what), from the box that wrote it (`at`):
+/// what it received came from its neighbour on the client's side (for Expressway-C, a
+/// CUCM answer from the inside), what it sent goes back toward the client or on inward.
+fn log_flow(
+    at: Party,
+    role: Option<crate::model::Role>,
+    direction: Option<crate::logs::signatures::Direction>,
+) -> Option<(Party, Party, &'static str)> {
+    use crate::logs::signatures::Direction;
+    use crate::model::Role;
+    use Party::{Client, ExpresswayC as C, ExpresswayE as E, Internal};
+    // The box before it on the client's side.
+    let outer = match at {
+        E => Client,
+        C => E,
+        _ => return None,
+    };
+    Some(match (role, direction) {
+        (Some(Role::SignInStart), _) => (outer, at, "get_edge_config"),
+        (Some(Role::EdgeConfigServed), _) => (at, outer, "edge configuration"),
+        (Some(Role::VoicemailRequest), _) => (outer, at, "voicemail request"),
+        (Some(Role::RegisterReceived), _) => (outer, at, "REGISTER"),
+        (Some(Role::RegisterAccepted), _) => (at, outer, "REGISTER 200 OK"),
+        (Some(Role::RegisterRejected), _) => (at, outer, "REGISTER refused"),
+        (Some(Role::ServiceRequest), _) => (E, C, "SERVICE"),
+        (Some(Role::ServiceAnswered), _) => (C, E, "SERVICE answered"),
+        (Some(Role::CookieSet), _) if at == E => (E, Client, "X-Auth cookie"),
+        (None, Some(Direction::Inbound)) if at == C => (Internal, C, "answer from CUCM"),
+        (None, Some(Direction::Outbound)) if at == C => (C, E, "traversal connection"),
+        _ => return None,
+    })
 }
 
 /// The steps as drawn, failed where they fail by themselves or a failed phase cites them.
