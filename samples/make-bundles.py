@@ -377,7 +377,7 @@ tar_gz(clock / f"diagnostic_log_expe_{stamp}.tar.gz", [(f"loggingsnapshot_expe_{
     "# merged-capture-expe-clock\n\nThe client's capture of one sign-in (a copy of provisioning-only: the TLS handshake to "
     "8443 succeeds) and Expressway-E's bundle, whose clock runs 3.25 s ahead of the capture's. Expressway-E logs the "
     "client's get_edge_config request with the client's source port, then answers it 403 (domain not enabled). The "
-    "request matched by port gives the clock offset, shown and not applied; the fault is pinned on Expressway-E.\n\n"
+    "request matched by port gives the clock offset; the ladder draws E's lines on the capture's clock and says so (the evidence keeps the logged times); the fault is pinned on Expressway-E.\n\n"
     "Crafted by `samples/make-bundles.py`.\n"
 )
 
@@ -831,4 +831,34 @@ tar_gz(two / f"diagnostic_log_expc_{stamp}.tar.gz", [(f"loggingsnapshot_expc_{st
     "0.3 s after her request, and bob's REGISTER is refused 403 twenty seconds later, inside the capture's time margin. "
     "The capture shows one sign-in: alice's lines stay with it, bob's are judged in their own session, and the verdict is "
     "the captured sign-in's.\n\nCrafted by `samples/make-bundles.py`.\n"
+)
+
+# Expressway-C's clock runs 3.9 s behind Expressway-E's: as logged, C receives each REGISTER
+# before E does. Two REGISTERs of one user both boxes log under their Call-IDs (one accepted,
+# the refresh refused 403 by CUCM) tell the offset; the ladder draws C's lines on E's clock.
+behind = HERE / "bundles-expc-clock-behind"
+behind.mkdir(exist_ok=True)
+first, refresh = "1a2b3c4d-55ee0001@198.51.100.71", "1a2b3c4d-55ee0002@198.51.100.71"
+dana = "sip:dana@example.com"
+tar_gz(behind / f"diagnostic_log_expe_{STAMP}.tar.gz", [(f"loggingsnapshot_expe_{STAMP}.txt", snapshot("expe", [
+    (10.0, register_line("received", first, 5001, aor=dana)),
+    (10.3, register_line("sent", first, 5001, 200, aor=dana)),
+    (40.0, register_line("received", refresh, 5002, aor=dana)),
+    (40.3, register_line("sent", refresh, 5002, 403, aor=dana)),
+]))])
+c_start = T0 - timedelta(seconds=3.9)
+c_stamp = c_start.strftime("%Y-%m-%d_%H-%M-%S")
+tar_gz(behind / f"diagnostic_log_expc_{c_stamp}.tar.gz", [(f"loggingsnapshot_expc_{c_stamp}.txt", snapshot("expc", [
+    (10.1, register_line("received", first, 5001, aor=dana)),
+    (10.2, register_line("sent", first, 5001, 200, aor=dana)),
+    (40.1, register_line("received", refresh, 5002, aor=dana)),
+    (40.2, register_line("sent", refresh, 5002, 403, aor=dana)),
+], start=c_start))])
+(behind / "README.md").write_text(
+    "# bundles-expc-clock-behind\n\nExpressway-E and Expressway-C bundles of the same minute, C's clock 3.9 s behind E's. "
+    "dana's REGISTER goes through E and C and is accepted; her refresh half a minute later is refused 403 by CUCM and the "
+    "403 comes back through C and E. As logged, C receives each REGISTER before E does. The two REGISTERs both boxes "
+    "logged under one Call-ID give the offset (finding clock.between_logs); the ladder draws C's lines on E's clock, in "
+    "the order the messages really passed, and says so; the evidence keeps the logged times.\n\n"
+    "Crafted by `samples/make-bundles.py`.\n"
 )

@@ -304,6 +304,33 @@ fn html_and_markdown_reports_go_where_asked() {
 }
 
 #[test]
+fn html_ladder_draws_a_log_on_the_captures_clock_and_says_so() {
+    let (code, html, _) = mradiag(&[
+        "analyze",
+        "--format",
+        "html",
+        "samples/merged-capture-expe-clock",
+    ]);
+    assert_eq!(code, 1, "{html}");
+    // E logged the request at 15:20:36.971 on a clock 3.249 s ahead: drawn at 15:20:33.721,
+    // marked, the logged time in its tooltip.
+    assert!(
+        html.contains(
+            "logged 2026-11-26T15:20:36.971000Z, drawn -3.249 s on the ladder&#39;s clock"
+        ),
+        "{html}"
+    );
+    assert!(html.contains(">15:20:33.721*</text>"), "{html}");
+    assert!(
+        html.contains("expe&#39;s lines are drawn -3.249 s onto the capture&#39;s clock"),
+        "{html}"
+    );
+    let get_edge_config = html.find("get_edge_config").expect("the request drawn");
+    let server_fin = html.find(">FIN<").expect("the server's FIN drawn");
+    assert!(get_edge_config < server_fin, "the request before the close");
+}
+
+#[test]
 fn certs_validates_chains_at_capture_time_against_each_anchor_set() {
     let (code, out, _) = mradiag(&[
         "certs",

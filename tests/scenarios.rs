@@ -28,6 +28,12 @@ struct Expect {
     link_types: Option<Vec<String>>,
     /// The last session's failed ladder steps, in order, as `from > to: label`.
     failed_steps: Option<Vec<String>>,
+    /// The verdict's session's ladder (else the last's) draws steps whose labels hold these
+    /// texts in this order, as `from > to: text`.
+    ladder_order: Option<Vec<String>>,
+    /// What the ladder says of its clock holds each of these texts.
+    #[serde(default)]
+    ladder_clock: Vec<String>,
     /// The ticket's focus, as `--user` (repeatable), `--at` and `--tz` give it, and
     /// Expressway-E as `--edge` names it (read by
     /// `common::sample_options`; named here so that no other key slips through).
@@ -177,7 +183,8 @@ fn check(dir: &Path, expect: &Expect, report: &Report) -> Vec<String> {
         }
     }
     if let Some(session) = report.sessions.last() {
-        let times: Vec<&str> = session.ladder.iter().map(|s| s.ts.as_str()).collect();
+        // In order on the ladder's one clock (a log's logged time plus its correction).
+        let times: Vec<i64> = session.ladder.iter().map(|s| s.axis_ns).collect();
         if session.ladder.is_empty() || !times.is_sorted() {
             problems.push(format!("ladder empty or out of time order: {times:?}"));
         }
@@ -240,6 +247,41 @@ fn check(dir: &Path, expect: &Expect, report: &Report) -> Vec<String> {
             .unwrap_or_default();
         if !got.contains(want.as_str()) {
             problems.push(format!("focus {got:?} does not hold {want:?}"));
+        }
+    }
+    let judged = v
+        .session
+        .and_then(|id| report.sessions.iter().find(|s| s.id == id))
+        .or(report.sessions.last());
+    if let Some(want) = &expect.ladder_order {
+        let steps: Vec<String> = judged
+            .map(|s| {
+                s.ladder
+                    .iter()
+                    .map(|st| format!("{} > {}: {}", name(&st.from), name(&st.to), st.label))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut rest = steps.iter();
+        for text in want {
+            let (route, label) = text.split_once(": ").unwrap_or(("", text));
+            if !rest
+                .by_ref()
+                .any(|st| st.starts_with(route) && st.contains(label))
+            {
+                problems.push(format!(
+                    "ladder has no {text:?} after the steps before it: {steps:#?}"
+                ));
+                break;
+            }
+        }
+    }
+    for want in &expect.ladder_clock {
+        let said = judged
+            .map(|s| s.ladder_clock.join(" | "))
+            .unwrap_or_default();
+        if !said.contains(want.as_str()) {
+            problems.push(format!("the ladder's clock says {said:?}, not {want:?}"));
         }
     }
     if let Some(want) = &expect.failed_steps {

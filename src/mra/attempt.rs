@@ -196,10 +196,11 @@ pub(super) fn judge(
     sip_in_clear(ctx, client, attempt, &ctx.sip, &mut states[3]);
     logs::apply(ctx, hits, &mut states, &mut findings);
     cookie::check(ctx, &names_used(ctx, &s, hits), hits, &mut states[1]);
-    findings.extend(clock::offsets(ctx, &s.conns));
+    let (offsets, to_capture) = clock::offsets(ctx, &s.conns);
+    findings.extend(offsets);
     let mut ladder_txs: Vec<&Transaction<'_>> = s.srv.clone();
     ladder_txs.extend(s.edge_lookups.iter().chain(&s.uds_lookups).copied());
-    let (ladder, ladder_omitted) = ladder::build(
+    let ladder = ladder::build(
         ctx,
         &ladder_txs,
         &s.conns,
@@ -207,6 +208,7 @@ pub(super) fn judge(
         hits,
         &ladder::Places {
             edge_ips: &s.edge_ips,
+            shifts: &to_capture.with(&ctx.between_logs),
         },
         &states,
     );
@@ -221,7 +223,6 @@ pub(super) fn judge(
             end: attempt.end,
             inside,
             ladder,
-            ladder_omitted,
             from_capture: true,
             local_time: false,
         },

@@ -1,7 +1,9 @@
 //! How far an Expressway's clock is from the capture's, estimated from connections both saw:
 //! a get_edge_config request that Expressway-E logged with the client's source port, matched
-//! to the capture's connection from that port. Shown as a finding, never applied: log lines
-//! are still placed by their own times.
+//! to the capture's connection from that port; and how far Expressway-C's is from
+//! Expressway-E's, from SIP requests both logged. Said as findings; an offset of a second or
+//! more is also applied on the ladder ([`Shifts`]), which draws every step on one clock.
+//! Evidence keeps the times as logged.
 
 use super::connection::Connection;
 use super::context::Ctx;
@@ -18,6 +20,111 @@ const MAX_SKEW_NS: i64 = 3600 * 1_000_000_000;
 /// Requests paired by timing agree to within this (network jitter between the two views).
 const TIMING_WINDOW_NS: i64 = 250_000_000;
 
+/// Offsets under this are what the network's delay and E's forwarding explain: the ladder
+/// draws those lines as logged.
+const APPLIED_FROM_NS: i64 = 1_000_000_000;
+
+/// What the ladder adds to a log line's time to draw it on one clock: the capture's, else
+/// Expressway-E's log's. Every estimate is kept; only those of a second or more are applied.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Shifts {
+    /// The ladder's clock is a capture's (else Expressway-E's log's).
+    capture: bool,
+    /// Per log input matched to the capture: capture minus log.
+    by_input: BTreeMap<usize, i64>,
+    /// Per Expressway-C (its host name, else its input's name): E minus C, E's input and name.
+    by_box: BTreeMap<String, (i64, usize, String)>,
+}
+
+/// One log line's correction, and onto which clock.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Shift {
+    pub ns: i64,
+    /// Whose log (its host name, else its input's name).
+    pub who: String,
+    pub onto: String,
+    /// `onto` is the capture's clock.
+    pub onto_capture: bool,
+}
+
+impl Shifts {
+    /// The correction the ladder applies to this event: a log line of a log matched to the
+    /// capture, or of an Expressway-C matched to Expressway-E (then with E's correction
+    /// too, when E has one); none under a second.
+    pub(crate) fn of(&self, ctx: &Ctx<'_>, t: &Tagged) -> Option<Shift> {
+        self.estimate(ctx, t)
+            .filter(|s| s.ns.abs() >= APPLIED_FROM_NS)
+    }
+
+    /// The ladder's clock is a capture's.
+    pub(crate) fn capture(&self) -> bool {
+        self.capture
+    }
+
+    /// Whether the inputs tell how far this log line's clock runs from the ladder's (an
+    /// estimate, or it is the clock the others are drawn on).
+    pub(crate) fn known(&self, ctx: &Ctx<'_>, t: &Tagged) -> bool {
+        match self.estimate(ctx, t) {
+            Some(shift) => shift.onto_capture || !self.capture,
+            None => {
+                let who = box_name(ctx, t);
+                !self.capture && self.by_box.values().any(|(.., e)| *e == who)
+            }
+        }
+    }
+
+    fn estimate(&self, ctx: &Ctx<'_>, t: &Tagged) -> Option<Shift> {
+        if !matches!(t.event.kind, EventKind::LogSignature { .. })
+            || t.event.ts == crate::time::UNKNOWN
+        {
+            return None;
+        }
+        let who = box_name(ctx, t);
+        if let Some(&ns) = self.by_input.get(&t.input) {
+            return Some(Shift {
+                ns,
+                who,
+                onto: "the capture's clock".into(),
+                onto_capture: true,
+            });
+        }
+        let (c_to_e, e_input, e_name) = self.by_box.get(&who)?;
+        Some(match self.by_input.get(e_input) {
+            Some(&e_to_capture) => Shift {
+                ns: c_to_e + e_to_capture,
+                who,
+                onto: format!("the capture's clock (through {e_name}'s)"),
+                onto_capture: true,
+            },
+            None => Shift {
+                ns: *c_to_e,
+                who,
+                onto: format!("{e_name}'s clock"),
+                onto_capture: false,
+            },
+        })
+    }
+
+    /// These and the other's, this one's winning where both correct the same log.
+    pub(crate) fn with(&self, other: &Shifts) -> Shifts {
+        let mut all = other.clone();
+        all.capture |= self.capture;
+        all.by_input.extend(&self.by_input);
+        all.by_box.extend(self.by_box.clone());
+        all
+    }
+}
+
+/// A log line's box: its host name, else its input's name.
+fn box_name(ctx: &Ctx<'_>, t: &Tagged) -> String {
+    match &t.event.kind {
+        EventKind::LogSignature {
+            host: Some(host), ..
+        } => host.clone(),
+        _ => ctx.inputs[t.input].clone(),
+    }
+}
+
 /// How a log's requests were paired with the capture's connections.
 #[derive(Clone, Copy, PartialEq)]
 enum Matched {
@@ -33,8 +140,9 @@ type ByLog<T> = BTreeMap<usize, Vec<T>>;
 /// A logged request paired with the capture's connection: (log minus capture, line, connection).
 type Paired<'a, 'c> = (i64, &'a Tagged, &'c Connection<'a>);
 
-/// One finding per Expressway log with matched requests: the median offset, log minus capture.
-pub fn offsets<'a>(ctx: &Ctx<'a>, conns: &[&Connection<'a>]) -> Vec<Finding> {
+/// One finding per Expressway log with matched requests: the median offset, log minus
+/// capture; and the corrections the ladder applies.
+pub fn offsets<'a>(ctx: &Ctx<'a>, conns: &[&Connection<'a>]) -> (Vec<Finding>, Shifts) {
     let (mut pairs, lines) = by_port(ctx, conns);
     let mut how: BTreeMap<usize, Matched> = pairs.keys().map(|&i| (i, Matched::Port)).collect();
     // Logs whose ports match nothing (a NAT translated them): pair by the requests' spacing.
@@ -52,10 +160,31 @@ pub fn offsets<'a>(ctx: &Ctx<'a>, conns: &[&Connection<'a>]) -> Vec<Finding> {
             how.insert(*input, Matched::Timing);
         }
     }
-    pairs
+    let mut shifts = Shifts {
+        capture: true,
+        ..Shifts::default()
+    };
+    let findings = pairs
         .into_iter()
-        .map(|(input, found)| offset_finding(ctx, input, found, how[&input]))
-        .collect()
+        .map(|(input, found)| {
+            let (finding, median) = offset_finding(ctx, input, found, how[&input]);
+            shifts.by_input.insert(input, -median);
+            finding
+        })
+        .collect();
+    (findings, shifts)
+}
+
+/// What a clock finding says of the ladder.
+fn on_the_ladder(offset: i64, onto: &str) -> String {
+    if offset.abs() >= APPLIED_FROM_NS {
+        format!(
+            "the ladder draws its lines {} onto {onto}; evidence keeps the logged times",
+            crate::time::signed_secs(-offset)
+        )
+    } else {
+        "under a second: the ladder draws its lines as logged".into()
+    }
 }
 
 /// Per log input, the requests paired by the client's source port Expressway-E logged, and
@@ -118,12 +247,13 @@ fn by_timing<'a, 'c>(
     })
 }
 
+/// The finding, and the median offset (log minus capture).
 fn offset_finding(
     ctx: &Ctx<'_>,
     input: usize,
     mut found: Vec<Paired<'_, '_>>,
     matched: Matched,
-) -> Finding {
+) -> (Finding, i64) {
     found.sort_by_key(|(offset, ..)| *offset);
     let median = found[found.len() / 2].0;
     let host = found
@@ -179,57 +309,89 @@ fn offset_finding(
             )
         }
     };
-    Finding {
+    let finding = Finding {
         severity: Severity::Info,
         id: "clock.offset".into(),
         phase: Phase::Provisioning,
         summary: format!(
-            "{who}'s log runs {} from the capture's clock ({how}); log times are shown as logged, not corrected",
+            "{who}'s log runs {} from the capture's clock ({how}); {}",
             crate::time::signed_secs(median),
+            on_the_ladder(median, "the capture's clock")
         ),
         evidence,
-    }
+    };
+    (finding, median)
 }
 
-/// A request both Expressways logged: C's time minus E's, E's line, C's line.
+/// A message both Expressways logged: C's time minus E's, E's line, C's line.
 type BothLogged<'a> = (i64, &'a Tagged, &'a Tagged);
 
-/// How far Expressway-C's log runs from Expressway-E's, from the SIP requests (REGISTER,
-/// SERVICE) both logged under one Call-ID: C's first sight of each minus E's, the forwarding
-/// time included. Shown, never applied.
-pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Finding> {
-    let seen = first_sight(ctx, hits);
-    let name = |t: &Tagged| match &t.event.kind {
-        EventKind::LogSignature {
-            host: Some(host), ..
-        } => host.clone(),
-        _ => ctx.inputs[t.input].clone(),
-    };
-    // Per pair of boxes (a cluster has several of each): the requests both logged.
-    let mut by_boxes: BTreeMap<(String, String), Vec<BothLogged<'_>>> = BTreeMap::new();
-    for &(e, c) in seen.values() {
-        if let (Some(e), Some(c)) = (e, c)
-            && (c.event.ts - e.event.ts).abs() < MAX_SKEW_NS
-        {
-            by_boxes
-                .entry((name(e), name(c)))
-                .or_default()
-                .push((c.event.ts - e.event.ts, e, c));
-        }
-    }
-    by_boxes
-        .into_iter()
-        .map(|((e_name, c_name), pairs)| boxes_finding(ctx, &e_name, &c_name, pairs))
-        .collect()
+/// What both boxes logged of one Call-ID: the request on its way in, its answer on its way
+/// out.
+#[derive(Default)]
+struct BothWays<'a> {
+    requests: Vec<BothLogged<'a>>,
+    answers: Vec<BothLogged<'a>>,
 }
 
-/// Per Call-ID, the first request line Expressway-E and Expressway-C each logged (UTC times).
-fn first_sight<'a>(
-    ctx: &Ctx<'_>,
-    hits: &[&'a Tagged],
-) -> BTreeMap<&'a str, (Option<&'a Tagged>, Option<&'a Tagged>)> {
+/// How far Expressway-C's log runs from Expressway-E's, from the SIP requests (REGISTER,
+/// SERVICE) both logged under one Call-ID, and their answers. A request reaches C after E
+/// (C minus E = offset + the way in), an answer E after C (offset − the way out): with both,
+/// their mean cancels the network's delay, as NTP does; with requests alone it stays in.
+/// Also the corrections the ladder applies to C's lines.
+pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> (Vec<Finding>, Shifts) {
+    let seen = first_sight(ctx, hits);
+    let name = |t: &Tagged| box_name(ctx, t);
+    // Per pair of boxes (a cluster has several of each).
+    let mut by_boxes: BTreeMap<(String, String), BothWays<'_>> = BTreeMap::new();
+    for sight in seen.values() {
+        for (e, c, answer) in [
+            (sight.e_request, sight.c_request, false),
+            (sight.e_answer, sight.c_answer, true),
+        ] {
+            if let (Some(e), Some(c)) = (e, c)
+                && (c.event.ts - e.event.ts).abs() < MAX_SKEW_NS
+            {
+                let both = by_boxes.entry((name(e), name(c))).or_default();
+                let list = if answer {
+                    &mut both.answers
+                } else {
+                    &mut both.requests
+                };
+                list.push((c.event.ts - e.event.ts, e, c));
+            }
+        }
+    }
+    let mut shifts = Shifts::default();
+    let findings = by_boxes
+        .into_iter()
+        .filter(|(_, both)| !both.requests.is_empty())
+        .map(|((e_name, c_name), both)| {
+            let (finding, offset, e_input) = boxes_finding(ctx, &e_name, &c_name, both);
+            // A C seen beside two E's (a cluster) takes the first; both say so as findings.
+            shifts
+                .by_box
+                .entry(c_name)
+                .or_insert((-offset, e_input, e_name));
+            finding
+        })
+        .collect();
+    (findings, shifts)
+}
+
+/// Per Call-ID, the first request line and the first answer line Expressway-E and
+/// Expressway-C each logged (UTC times).
+#[derive(Default)]
+struct Sight<'a> {
+    e_request: Option<&'a Tagged>,
+    c_request: Option<&'a Tagged>,
+    e_answer: Option<&'a Tagged>,
+    c_answer: Option<&'a Tagged>,
+}
+
+fn first_sight<'a>(ctx: &Ctx<'_>, hits: &[&'a Tagged]) -> BTreeMap<&'a str, Sight<'a>> {
     use crate::report::Party;
-    let mut seen: BTreeMap<&str, (Option<&Tagged>, Option<&Tagged>)> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, Sight<'_>> = BTreeMap::new();
     for &t in hits {
         let EventKind::LogSignature {
             fields,
@@ -249,15 +411,21 @@ fn first_sight<'a>(
         {
             continue;
         }
-        let step = super::logs::trail_step(t.event.kind.role(), fields);
-        let (Some(call_id), true) = (fields.get("call_id"), step == "received" || step == "sent")
-        else {
+        let Some(call_id) = fields.get("call_id") else {
             continue;
         };
-        let entry = seen.entry(call_id).or_default();
-        let slot = match ctx.roles.of(&ctx.inputs[t.input], host.as_deref()) {
-            Party::ExpresswayE => &mut entry.0,
-            Party::ExpresswayC => &mut entry.1,
+        let step = super::logs::trail_step(t.event.kind.role(), fields);
+        let request = step == "received" || step == "sent";
+        let answer = step.starts_with("answered") || step.starts_with("got");
+        if !request && !answer {
+            continue;
+        }
+        let sight = seen.entry(call_id).or_default();
+        let slot = match (ctx.roles.of(&ctx.inputs[t.input], host.as_deref()), request) {
+            (Party::ExpresswayE, true) => &mut sight.e_request,
+            (Party::ExpresswayC, true) => &mut sight.c_request,
+            (Party::ExpresswayE, false) => &mut sight.e_answer,
+            (Party::ExpresswayC, false) => &mut sight.c_answer,
             _ => continue,
         };
         if slot.is_none_or(|s| s.event.ts > t.event.ts) {
@@ -267,22 +435,56 @@ fn first_sight<'a>(
     seen
 }
 
+fn median(deltas: &mut [BothLogged<'_>]) -> i64 {
+    deltas.sort_by_key(|(delta, ..)| *delta);
+    deltas[deltas.len() / 2].0
+}
+
+/// The finding, the offset (C minus E) and E's input.
 fn boxes_finding(
     ctx: &Ctx<'_>,
     e_name: &str,
     c_name: &str,
-    mut pairs: Vec<BothLogged<'_>>,
-) -> Finding {
-    pairs.sort_by_key(|(delta, ..)| *delta);
-    let median = pairs[pairs.len() / 2].0;
-    let n = pairs.len();
-    pairs.sort_by_key(|(_, e, _)| e.event.ts);
-    let evidence = pairs
+    mut both: BothWays<'_>,
+) -> (Finding, i64, usize) {
+    let inward = median(&mut both.requests);
+    let e_input = both.requests[both.requests.len() / 2].1.input;
+    let (n, m) = (both.requests.len(), both.answers.len());
+    let plural = |k: usize| if k == 1 { "" } else { "s" };
+    let (offset, how) = if m == 0 {
+        (
+            inward,
+            format!(
+                "{n} SIP request{} both logged under one Call-ID, E's forwarding time included",
+                plural(n)
+            ),
+        )
+    } else {
+        let outward = median(&mut both.answers);
+        (
+            (inward + outward) / 2,
+            format!(
+                "{n} SIP request{} and {m} answer{} both logged under one Call-ID: {} on the way in, {} on the way out, the network's delay cancelled between the two",
+                plural(n),
+                plural(m),
+                crate::time::signed_secs(inward),
+                crate::time::signed_secs(outward)
+            ),
+        )
+    };
+    let mut shown: Vec<(&str, BothLogged<'_>)> = both
+        .requests
+        .iter()
+        .map(|p| ("the request", *p))
+        .chain(both.answers.iter().map(|p| ("the answer", *p)))
+        .collect();
+    shown.sort_by_key(|(_, (_, e, _))| e.event.ts);
+    let evidence = shown
         .iter()
         .take(2)
-        .flat_map(|(delta, e, c)| {
+        .flat_map(|(what, (delta, e, c))| {
             [
-                ctx.evidence(e, format!("{e_name} (Expressway-E) logs the request")),
+                ctx.evidence(e, format!("{e_name} (Expressway-E) logs {what}")),
                 ctx.evidence(
                     c,
                     format!(
@@ -293,17 +495,18 @@ fn boxes_finding(
             ]
         })
         .collect();
-    Finding {
+    let finding = Finding {
         severity: Severity::Info,
         id: "clock.between_logs".into(),
         phase: Phase::Sip,
         summary: format!(
-            "{c_name}'s log runs {} from {e_name}'s ({n} SIP request{} both logged under one Call-ID, E's forwarding time included); log times are shown as logged, not corrected",
-            crate::time::signed_secs(median),
-            if n == 1 { "" } else { "s" }
+            "{c_name}'s log runs {} from {e_name}'s ({how}); {}",
+            crate::time::signed_secs(offset),
+            on_the_ladder(offset, &format!("{e_name}'s clock"))
         ),
         evidence,
-    }
+    };
+    (finding, offset, e_input)
 }
 
 /// When the client sent its request: its first encrypted record, else the end of the

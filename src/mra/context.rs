@@ -27,6 +27,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) roles: dumps::Roles,
     /// Expressway-E as `--edge` and E's configuration name it.
     pub(crate) edges: super::edges::Edges,
+    /// How far Expressway-C's log runs from Expressway-E's, for the ladders.
+    pub(crate) between_logs: super::clock::Shifts,
 }
 
 impl<'a> Ctx<'a> {
@@ -65,6 +67,7 @@ impl<'a> Ctx<'a> {
             roles,
             edges,
             dumps,
+            between_logs: super::clock::Shifts::default(),
         };
         ctx.server_file = super::files::server_certificate(&ctx);
         ctx

@@ -1,7 +1,10 @@
 //! The ladder of one session: every observed message or connection step, in time order, as an
 //! arrow between the parties (client, DNS, Expressway-E, Expressway-C, internal servers), and
 //! every log line as a note on the box that wrote it. Steps that prove the failure are marked.
+//! One time axis: a log whose clock is known to run apart is moved onto the capture's (or
+//! Expressway-E's) clock, and the ladder says so.
 
+use super::clock::{Shift, Shifts};
 use super::connection::Connection;
 use super::context::Ctx;
 use super::context::PhaseState;
@@ -32,9 +35,19 @@ fn is_certificate_problem(problem: &str) -> bool {
     )
 }
 
-/// Where the servers of this attempt sit on the ladder.
+/// Where the servers of this attempt sit on the ladder, and the logs' clock corrections.
 pub struct Places<'a> {
     pub edge_ips: &'a BTreeSet<IpAddr>,
+    pub shifts: &'a Shifts,
+}
+
+/// A session's ladder as drawn.
+pub struct Drawn {
+    pub steps: Vec<LadderStep>,
+    /// Steps past [`MAX_STEPS`].
+    pub omitted: usize,
+    /// The clock corrections applied, one sentence each.
+    pub clock: Vec<String>,
 }
 
 impl Places<'_> {
@@ -47,8 +60,7 @@ impl Places<'_> {
     }
 }
 
-/// All steps of the attempt, ordered, capped at [`MAX_STEPS`]; the second value counts the
-/// steps left out.
+/// All steps of the attempt, ordered on one clock, capped at [`MAX_STEPS`].
 pub fn build<'t>(
     ctx: &Ctx<'_>,
     txs: &[&Transaction<'t>],
@@ -57,7 +69,7 @@ pub fn build<'t>(
     hits: &[&'t Tagged],
     places: &Places<'_>,
     states: &[PhaseState],
-) -> (Vec<LadderStep>, usize) {
+) -> Drawn {
     let mut raw = dns_steps(txs);
     // A connection's (or a datagram's) step between the client and the server it went to.
     let mut push_step = |t: &'t Tagged, server: Party, port: u16, stage: Stage| {
@@ -87,10 +99,72 @@ pub fn build<'t>(
         }
     }
     raw.extend(log_steps(ctx, hits));
-    raw.sort_by_key(|(t, ..)| (t.event.ts, t.input, t.event.frame, line_of(t)));
+    let mut raw: Vec<(RawStep<'_>, Option<Shift>)> = raw
+        .into_iter()
+        .map(|step| {
+            let shift = places.shifts.of(ctx, step.0);
+            (step, shift)
+        })
+        .collect();
+    raw.sort_by_key(|((t, ..), shift)| {
+        let axis = t.event.ts + shift.as_ref().map_or(0, |s| s.ns);
+        (axis, t.input, t.event.frame, line_of(t))
+    });
     let total = raw.len();
     raw.truncate(MAX_STEPS);
-    (drawn(ctx, raw, states), total.saturating_sub(MAX_STEPS))
+    let clock = clock_notes(ctx, places.shifts, &raw);
+    Drawn {
+        steps: drawn(ctx, raw, states),
+        omitted: total.saturating_sub(MAX_STEPS),
+        clock,
+    }
+}
+
+/// What the ladder says of its clock: each correction applied, and, beside them, the logs
+/// drawn as logged because nothing told how far their clocks run.
+fn clock_notes(
+    ctx: &Ctx<'_>,
+    shifts: &Shifts,
+    raw: &[(RawStep<'_>, Option<Shift>)],
+) -> Vec<String> {
+    let mut applied: Vec<&Shift> = raw.iter().filter_map(|(_, s)| s.as_ref()).collect();
+    applied.sort_by(|a, b| (&a.who, a.ns).cmp(&(&b.who, b.ns)));
+    applied.dedup();
+    let captured = raw
+        .iter()
+        .any(|((t, ..), _)| !matches!(t.event.kind, EventKind::LogSignature { .. }));
+    // Beside a capture's steps or a corrected log, a log whose clock nothing tells.
+    let unknown: BTreeSet<String> = if captured || !applied.is_empty() {
+        raw.iter()
+            .filter(|((t, ..), _)| !shifts.known(ctx, t))
+            .filter_map(|((t, ..), _)| match &t.event.kind {
+                EventKind::LogSignature { host, .. } => {
+                    Some(host.clone().unwrap_or_else(|| ctx.inputs[t.input].clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    let mut notes: Vec<String> = applied
+        .iter()
+        .map(|s| {
+            format!(
+                "{}'s lines are drawn {} onto {} (the evidence keeps their logged times)",
+                s.who,
+                crate::time::signed_secs(s.ns),
+                s.onto
+            )
+        })
+        .collect();
+    notes.extend(unknown.into_iter().map(|who| {
+        format!(
+            "{who}'s lines are drawn as logged: nothing in the inputs tells how far its clock runs from {}",
+            if shifts.capture() { "the capture's" } else { "the others'" }
+        )
+    }));
+    notes
 }
 
 /// A step before it is drawn: the event, from, to, label, how it can be failed.
@@ -212,7 +286,11 @@ fn log_flow(
 }
 
 /// The steps as drawn, failed where they fail by themselves or a failed phase cites them.
-fn drawn(ctx: &Ctx<'_>, raw: Vec<RawStep<'_>>, states: &[PhaseState]) -> Vec<LadderStep> {
+fn drawn(
+    ctx: &Ctx<'_>,
+    raw: Vec<(RawStep<'_>, Option<Shift>)>,
+    states: &[PhaseState],
+) -> Vec<LadderStep> {
     // Frames and lines the failed phases cite are the failed steps; a certificate only when
     // the failure is about it (a chain cited as context of a later failure is not).
     let cited_by = |cert: bool| -> BTreeSet<(String, Option<u64>, Option<u64>)> {
@@ -226,7 +304,7 @@ fn drawn(ctx: &Ctx<'_>, raw: Vec<RawStep<'_>>, states: &[PhaseState]) -> Vec<Lad
     };
     let (cited, cited_cert) = (cited_by(false), cited_by(true));
     raw.into_iter()
-        .map(|(t, from, to, label, mark)| {
+        .map(|((t, from, to, label, mark), shift)| {
             let ev = ctx.evidence(t, "");
             let key = (ev.input.clone(), ev.frame, ev.line);
             let failed = match mark {
@@ -235,8 +313,11 @@ fn drawn(ctx: &Ctx<'_>, raw: Vec<RawStep<'_>>, states: &[PhaseState]) -> Vec<Lad
                 Mark::CitableCertificate => cited_cert.contains(&key),
                 Mark::Plain => false,
             };
+            let shift_ns = shift.map(|s| s.ns);
             LadderStep {
                 ts: ev.ts,
+                axis_ns: t.event.ts.saturating_add(shift_ns.unwrap_or(0)),
+                shift_ns,
                 from,
                 to,
                 label,

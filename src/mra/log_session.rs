@@ -32,7 +32,7 @@ pub(super) fn log_session(
         .collect();
     cookie::check(ctx, &used_names, hits, &mut states[1]);
     apply_file_problems(problems, &mut states, &mut findings);
-    let (mut ladder, ladder_omitted) = ladder::build(
+    let mut ladder = ladder::build(
         ctx,
         &[],
         &[],
@@ -40,11 +40,12 @@ pub(super) fn log_session(
         hits,
         &ladder::Places {
             edge_ips: &BTreeSet::new(),
+            shifts: &ctx.between_logs,
         },
         &states,
     );
-    ladder.extend(problems.iter().map(file_note));
-    ladder.sort_by(|a, b| a.ts.cmp(&b.ts));
+    ladder.steps.extend(problems.iter().map(file_note));
+    ladder.steps.sort_by_key(|step| step.axis_ns);
     let times: Vec<i64> = hits
         .iter()
         .map(|t| t.event.ts)
@@ -74,7 +75,6 @@ pub(super) fn log_session(
         end: times.iter().copied().max().unwrap_or(crate::time::UNKNOWN),
         inside: false,
         ladder,
-        ladder_omitted,
         from_capture: false,
         // Lines of a log without a zone that nothing placed: their times stay local.
         local_time: !hits.is_empty()
@@ -133,6 +133,8 @@ fn file_note(f: &FileProblem) -> LadderStep {
     };
     LadderStep {
         ts: f.evidence.ts.clone(),
+        axis_ns: f.at,
+        shift_ns: None,
         from: party,
         to: party,
         label: "server certificate outside its validity".into(),

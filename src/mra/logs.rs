@@ -125,11 +125,11 @@ pub(super) fn trail_step(
 /// response, and a warning for one that was received but never answered in these logs.
 fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
     const SHOWN: usize = 20;
-    let ordered = in_time_order(hits);
+    let ordered = in_time_order(ctx, hits);
     for traced in &TRACED {
         let (order, trails) = by_call_id(&ordered, traced.method);
         for (n, call_id) in order.iter().enumerate() {
-            let trail = Trail::of(&trails[call_id]);
+            let trail = Trail::of(ctx, &trails[call_id]);
             let evidence = trail
                 .steps
                 .iter()
@@ -178,10 +178,18 @@ fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
     }
 }
 
-fn in_time_order<'a, 'b>(hits: &'b [&'a Tagged]) -> Vec<&'b &'a Tagged> {
-    let mut ordered: Vec<&&Tagged> = hits.iter().collect();
-    ordered.sort_by_key(|t| (t.event.ts, t.input));
-    ordered
+/// The lines in the order they happened: an Expressway-C whose clock is known to run apart
+/// from E's is read on E's clock.
+fn in_time_order<'a, 'b>(ctx: &Ctx<'_>, hits: &'b [&'a Tagged]) -> Vec<&'b &'a Tagged> {
+    let mut ordered: Vec<(i64, &&Tagged)> =
+        hits.iter().map(|t| (on_one_clock(ctx, t), t)).collect();
+    ordered.sort_by_key(|(at, t)| (*at, t.input));
+    ordered.into_iter().map(|(_, t)| t).collect()
+}
+
+/// A line's time on Expressway-E's clock.
+fn on_one_clock(ctx: &Ctx<'_>, t: &Tagged) -> i64 {
+    t.event.ts + ctx.between_logs.of(ctx, t).map_or(0, |s| s.ns)
 }
 
 /// The lines of a traced method's trails by Call-ID, and the Call-IDs in order of first line.
@@ -223,16 +231,19 @@ struct Trail<'a, 'b> {
     aor: Option<&'a String>,
     /// The last final response (`answered 200`, `got 408`).
     answered: Option<String>,
+    /// The clock corrections its times took, as said after the path.
+    moved: std::collections::BTreeSet<String>,
 }
 
 impl<'a, 'b> Trail<'a, 'b> {
-    fn of(steps: &'b [&'a Tagged]) -> Self {
+    fn of(ctx: &Ctx<'_>, steps: &'b [&'a Tagged]) -> Self {
         let mut trail = Trail {
             steps,
             labels: Vec::new(),
             hops: Vec::new(),
             aor: None,
             answered: None,
+            moved: Default::default(),
         };
         for t in steps {
             let EventKind::LogSignature { fields, host, .. } = &t.event.kind else {
@@ -244,10 +255,21 @@ impl<'a, 'b> Trail<'a, 'b> {
                 trail.answered = Some(what.clone());
             }
             let hop = format!("{} {what}", host.as_deref().unwrap_or("?"));
-            let ts = t.event.ts;
-            trail
-                .labels
-                .push(format!("{hop} at {}", crate::time::format_clock_ms(ts)));
+            trail.labels.push(format!(
+                "{hop} at {}",
+                crate::time::format_clock_ms(t.event.ts)
+            ));
+            // The path is told on one clock; the evidence keeps the logged times.
+            let shift = ctx.between_logs.of(ctx, t);
+            let ts = t.event.ts + shift.as_ref().map_or(0, |s| s.ns);
+            if let Some(s) = shift {
+                trail.moved.insert(format!(
+                    "{}'s times {} onto {}",
+                    s.who,
+                    crate::time::signed_secs(s.ns),
+                    s.onto
+                ));
+            }
             match trail.hops.iter_mut().find(|(h, ..)| *h == hop) {
                 Some((_, n, _, last)) => {
                     *n += 1;
@@ -273,7 +295,12 @@ impl<'a, 'b> Trail<'a, 'b> {
                 ),
             })
             .collect();
-        path.join(" → ")
+        let mut path = path.join(" → ");
+        if !self.moved.is_empty() {
+            let moved: Vec<&str> = self.moved.iter().map(String::as_str).collect();
+            path.push_str(&format!(" ({})", moved.join("; ")));
+        }
+        path
     }
 }
 
@@ -416,7 +443,7 @@ pub fn apply(
     findings: &mut Vec<Finding>,
 ) {
     let mut noted = Noted::default();
-    let ordered = in_time_order(hits);
+    let ordered = in_time_order(ctx, hits);
     // Specific lines first: a generic reading of the same failure never outranks them.
     let is_generic = |t: &&&Tagged| match &t.event.kind {
         EventKind::LogSignature { signature, .. } => ctx

@@ -68,11 +68,13 @@ pub fn analyze(
         txs.retain(|t| !edge_view[t.first().input]);
     }
     ctx.edges.resolve(&txs);
-    let ctx = ctx;
     let (hits, other_box): (Vec<&Tagged>, Vec<&Tagged>) = events
         .iter()
         .filter(|t| logs::is_hit(t))
         .partition(|t| logs::from_its_box(&ctx, t));
+    let (between_logs, c_onto_e) = clock::between_logs(&ctx, &hits);
+    ctx.between_logs = c_onto_e;
+    let ctx = ctx;
     let whos = users::link(&ctx, &hits);
     let captured = capture_sessions(&ctx, &txs, &conns, &hits, &whos);
     let (unplaced, unplaced_whos): (Vec<&Tagged>, Vec<Who>) = hits
@@ -108,7 +110,7 @@ pub fn analyze(
     about_boxes.extend(eview::pairings(&ctx, &conns, &edge_conns));
     about_boxes.extend(edges::findings(&ctx, &conns, captured.attempts));
     about_boxes.extend(logs::other_box_finding(&ctx, &other_box));
-    about_boxes.extend(clock::between_logs(&ctx, &hits));
+    about_boxes.extend(between_logs);
     let mut users = sessions::table(&sessions);
     let mut pick = sessions::pick(&sessions, &users, focus);
     if pick.focus.is_some()

@@ -587,6 +587,7 @@ mod tests {
             findings: Vec::new(),
             ladder: Vec::new(),
             ladder_omitted: 0,
+            ladder_clock: Vec::new(),
             from_capture: false,
             local_time: false,
         }

@@ -18,8 +18,7 @@ pub struct Frame {
     pub end: i64,
     /// The client signed in on-premises (`_cisco-uds` answered and CUCM was reachable).
     pub inside: bool,
-    pub ladder: Vec<crate::report::LadderStep>,
-    pub ladder_omitted: usize,
+    pub ladder: super::ladder::Drawn,
     pub from_capture: bool,
     /// The times are local ones no zone places (a Jabber log alone).
     pub local_time: bool,
@@ -84,8 +83,9 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
         verdict,
         phases,
         findings,
-        ladder: frame.ladder,
-        ladder_omitted: frame.ladder_omitted,
+        ladder: frame.ladder.steps,
+        ladder_omitted: frame.ladder.omitted,
+        ladder_clock: frame.ladder.clock,
         from_capture: frame.from_capture,
         local_time: frame.local_time,
     }

@@ -99,14 +99,27 @@ fn ladder(out: &mut String, s: &Session) {
             (None, Some(l)) => format!("{}:{l}", step.input),
             _ => step.input.clone(),
         };
-        // HH:MM:SS.mmm of the RFC 3339 time, or the whole text when it is not one.
-        let clock = step.ts.get(11..23).unwrap_or(&step.ts);
+        // HH:MM:SS.mmm of the RFC 3339 time on the ladder's clock, or the whole text when it
+        // is not one; a corrected time is marked, the logged one in its tooltip.
+        let (axis, logged) = match step.shift_ns {
+            Some(ns) => (
+                crate::time::format_ns(step.axis_ns),
+                format!(
+                    "logged {}, drawn {} on the ladder's clock",
+                    step.ts,
+                    crate::time::signed_secs(ns)
+                ),
+            ),
+            None => (step.ts.clone(), step.ts.clone()),
+        };
+        let clock = axis.get(11..23).unwrap_or(&axis);
+        let mark = if step.shift_ns.is_some() { "*" } else { "" };
         let _ = write!(
             out,
-            r##"<g class="step{}"><title>{} · {}</title><text x="4" y="{}" font-size="10" fill="#666">{}</text>"##,
+            r##"<g class="step{}"><title>{} · {}</title><text x="4" y="{}" font-size="10" fill="#666">{}{mark}</text>"##,
             if step.failed { " failed" } else { "" },
             esc(&place),
-            esc(&step.ts),
+            esc(&logged),
             y + 3,
             esc(clock)
         );
@@ -139,6 +152,13 @@ fn ladder(out: &mut String, s: &Session) {
         y += row_h;
     }
     out.push_str("</svg></div>");
+    if !s.ladder_clock.is_empty() {
+        out.push_str("<p><small>One clock: times marked * are moved from the log's own. ");
+        for note in &s.ladder_clock {
+            let _ = write!(out, "{}. ", esc(note));
+        }
+        out.push_str("</small></p>");
+    }
     if s.ladder_omitted > 0 {
         let _ = write!(
             out,

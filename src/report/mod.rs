@@ -102,7 +102,14 @@ pub enum Party {
 /// (`from` = `to`), in time order.
 #[derive(Clone, Debug, Serialize)]
 pub struct LadderStep {
+    /// When it happened by the clock of the input that saw it (as the evidence says).
     pub ts: String,
+    /// When the ladder draws it: `ts` on the common clock, in ns since the epoch.
+    #[serde(skip)]
+    pub axis_ns: i64,
+    /// The correction from `ts` to the common clock, for a log whose clock runs apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shift_ns: Option<i64>,
     pub from: Party,
     pub to: Party,
     pub label: String,
@@ -143,6 +150,9 @@ pub struct Session {
     /// Steps left out of `ladder` (it holds at most 200).
     #[serde(skip_serializing_if = "is_zero")]
     pub ladder_omitted: usize,
+    /// The clock corrections the ladder applies, one sentence each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ladder_clock: Vec<String>,
     /// Whether a capture shows this sign-in (else it was pieced together from logs).
     #[serde(skip)]
     pub from_capture: bool,

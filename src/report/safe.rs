@@ -86,6 +86,7 @@ impl MakeSafe for Session {
         self.phases.make_safe();
         self.findings.make_safe();
         self.ladder.make_safe();
+        self.ladder_clock.make_safe();
     }
 }
 
