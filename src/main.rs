@@ -588,9 +588,20 @@ fn write_man_pages(dir: &std::path::Path) -> std::io::Result<u8> {
 const MAX_JOBS: usize = 256;
 
 fn main() -> ExitCode {
-    let cli = match Cli::from_arg_matches(&command_line().get_matches()) {
+    let cli = match command_line()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        // Help and version go to standard output as clap writes them.
+        Err(e) if !e.use_stderr() => e.exit(),
+        // A usage error in the one error style: `mradiag: …`, then clap's usage lines.
+        Err(e) => {
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            eprint!("mradiag: {text}");
+            return ExitCode::from(2);
+        }
     };
     let mut stdout = std::io::stdout().lock();
     let no_inputs = Inputs {
@@ -827,10 +838,8 @@ fn main() -> ExitCode {
                 analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
             let report = analyze::judge(decoded, &catalog, &options);
-            let text = mradiag::report::text::certificates_with(
-                &report.made_safe().certificates,
-                colour.wanted(true),
-            );
+            let text =
+                mradiag::report::text::certificates_with(&report.certificates, colour.wanted(true));
             // 1 when a chain fails validation against every anchor set it was judged with.
             let failed = report
                 .certificates

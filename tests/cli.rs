@@ -503,8 +503,17 @@ fn completions_and_man_page() {
     // Options a command would ignore are not offered.
     let (_, help, _) = mradiag(&["events", "--help"]);
     assert!(!help.contains("--user") && !help.contains("--ca ") && !help.contains("--edge"));
-    let (code, _, _) = mradiag(&["events", "--user", "x", "samples/tls-untrusted"]);
+    let (code, _, err) = mradiag(&["events", "--user", "x", "samples/tls-untrusted"]);
     assert_eq!(code, 2);
+    // A usage error reads like every other error: `mradiag: …`, then the usage line.
+    assert!(
+        err.starts_with("mradiag: unexpected argument '--user' found"),
+        "{err}"
+    );
+    assert!(err.contains("Usage: mradiag events"), "{err}");
+    let (code, out, err) = mradiag(&["analyze", "--format", "xml", "samples/tls-untrusted"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.starts_with("mradiag: invalid value 'xml'"), "{err}");
 }
 
 #[test]

@@ -24,6 +24,7 @@ fn place(e: &Evidence) -> String {
 }
 
 pub fn render(report: &Report) -> String {
+    let report = &report.made_safe();
     let mut out = String::new();
     let v = &report.verdict;
     let _ = writeln!(

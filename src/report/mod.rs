@@ -307,14 +307,14 @@ pub enum Format {
 
 impl Format {
     /// The report in this format. What a terminal shows (text, the verdict line, Markdown)
-    /// is rendered from a copy whose input-derived text has its control characters escaped;
-    /// JSON and HTML escape by their own rules.
+    /// is rendered by renderers that escape input-derived control characters themselves
+    /// (`Report::made_safe`); JSON and HTML escape by their own rules.
     pub fn render(self, report: &Report) -> String {
         match self {
-            Format::Text { colour } => text::render_with(&report.made_safe(), colour),
-            Format::VerdictLine => text::verdict_line(&report.made_safe()),
+            Format::Text { colour } => text::render_with(report, colour),
+            Format::VerdictLine => text::verdict_line(report),
             Format::Json => report.to_json(),
-            Format::Markdown => markdown::render(&report.made_safe()),
+            Format::Markdown => markdown::render(report),
             Format::Html => html::render(report),
         }
     }

@@ -156,6 +156,15 @@ impl Report {
     }
 }
 
+/// Certificate reports safe to print, for `mradiag certs`.
+pub(super) fn certificates_made_safe(
+    certs: &[crate::certs::CertificateReport],
+) -> Vec<crate::certs::CertificateReport> {
+    let mut certs = certs.to_vec();
+    certs.make_safe();
+    certs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,12 +17,6 @@ fn mark(s: Status) -> &'static str {
 }
 
 /// Control characters from inputs never reach the terminal as such.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
-}
-
 /// `HH:MM:SS` out of an RFC 3339 timestamp.
 fn clock(ts: &str) -> &str {
     ts.get(11..19).unwrap_or(ts)
@@ -33,7 +27,7 @@ fn phase_lines(out: &mut String, phases: &[PhaseResult], color: bool) {
         let summary = if p.summary.is_empty() {
             p.status.name().replace('_', " ")
         } else {
-            clean(&p.summary)
+            p.summary.clone()
         };
         let _ = writeln!(
             out,
@@ -45,10 +39,10 @@ fn phase_lines(out: &mut String, phases: &[PhaseResult], color: bool) {
 }
 
 fn evidence_line(out: &mut String, label: &str, e: &Evidence) {
-    let place = clean(&e.location());
-    let _ = writeln!(out, "  {label:<9} {place}: {}", clean(&e.note));
+    let place = e.location();
+    let _ = writeln!(out, "  {label:<9} {place}: {}", e.note);
     if let Some(x) = &e.excerpt {
-        let _ = writeln!(out, "            │ {}", clean(x));
+        let _ = writeln!(out, "            │ {x}");
     }
 }
 
@@ -70,18 +64,21 @@ fn mark_colour(s: Status) -> Tone {
 
 /// The one line that says it all (for `--quiet`).
 pub fn verdict_line(report: &Report) -> String {
+    let report = report.made_safe();
     let v = &report.verdict;
     match &v.fault {
-        Some(fault) => format!("{fault} — {}\n", clean(&v.summary)),
-        None => format!("{} — {}\n", v.status.name(), clean(&v.summary)),
+        Some(fault) => format!("{fault} — {}\n", &v.summary),
+        None => format!("{} — {}\n", v.status.name(), &v.summary),
     }
 }
 
+/// The report for a terminal, its input-derived text escaped first (`Report::made_safe`).
 pub fn render_with(report: &Report, color: bool) -> String {
+    let report = &report.made_safe();
     let mut out = String::new();
     for input in &report.inputs {
         if let Some(err) = &input.error {
-            let _ = writeln!(out, "{}: {}", clean(&input.path), clean(err));
+            let _ = writeln!(out, "{}: {}", &input.path, err);
             continue;
         }
         match &input.capture {
@@ -100,7 +97,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
                 let _ = writeln!(
                     out,
                     "{}: {} frames{span}, {}, {}{secrets}",
-                    clean(&input.path),
+                    &input.path,
                     c.frames,
                     c.format.map(|f| f.name()).unwrap_or("capture"),
                     c.link_types.join("+")
@@ -136,16 +133,13 @@ pub fn render_with(report: &Report, color: bool) -> String {
                         let _ = writeln!(
                             out,
                             "{}: Expressway configuration or status dump, {} lines{hosts}",
-                            clean(&input.path),
-                            l.lines
+                            &input.path, l.lines
                         );
                     } else {
                         let _ = writeln!(
                             out,
                             "{}: {grammar} log, {} lines{span}{hosts}, {} signature hits",
-                            clean(&input.path),
-                            l.lines,
-                            l.signatures
+                            &input.path, l.lines, l.signatures
                         );
                     }
                 }
@@ -153,7 +147,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
                     let _ = writeln!(
                         out,
                         "{}: TLS key log, secrets for {} handshake(s)",
-                        clean(&input.path),
+                        &input.path,
                         input.secrets.unwrap_or(0)
                     );
                 }
@@ -161,16 +155,16 @@ pub fn render_with(report: &Report, color: bool) -> String {
                     let _ = writeln!(
                         out,
                         "{}: certificates, judged by `mradiag certs`",
-                        clean(&input.path)
+                        &input.path
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "{}: {}, skipped", clean(&input.path), input.kind);
+                    let _ = writeln!(out, "{}: {}, skipped", &input.path, input.kind);
                 }
             },
         }
         for a in &input.anomalies {
-            let _ = writeln!(out, "  ! {}", clean(a));
+            let _ = writeln!(out, "  ! {a}");
         }
     }
     let (shown, hidden) = report.shown_sessions();
@@ -178,11 +172,11 @@ pub fn render_with(report: &Report, color: bool) -> String {
         let domain = s
             .domain
             .as_deref()
-            .map(|d| format!(", domain {}", clean(d)))
+            .map(|d| format!(", domain {d}"))
             .unwrap_or_default();
         let user = match (&s.user, &s.line) {
-            (Some(u), _) => format!(", user {}", clean(u)),
-            (None, Some(n)) => format!(", line {}", clean(n)),
+            (Some(u), _) => format!(", user {u}"),
+            (None, Some(n)) => format!(", line {n}"),
             _ => String::new(),
         };
         let attempt = if s.attempt > 1 {
@@ -217,7 +211,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
     }
     users_table(&mut out, report, color);
     if let Some(f) = &report.focus {
-        let _ = writeln!(out, "\nfocus: {}", clean(&f.summary));
+        let _ = writeln!(out, "\nfocus: {}", &f.summary);
     }
     if report.sessions.is_empty() {
         out.push('\n');
@@ -231,7 +225,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
                 out,
                 "{} {fault} — {}",
                 paint(color, Tone::Bad, "Likely fault:"),
-                clean(&v.summary)
+                &v.summary
             );
             for (i, e) in v.evidence.iter().enumerate() {
                 evidence_line(&mut out, if i == 0 { "evidence:" } else { "" }, e);
@@ -241,7 +235,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
             }
         }
         None => {
-            let _ = writeln!(out, "Verdict: {} — {}", v.status.name(), clean(&v.summary));
+            let _ = writeln!(out, "Verdict: {} — {}", v.status.name(), &v.summary);
         }
     }
     let notes: Vec<_> = report.notes().collect();
@@ -264,7 +258,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
             } else {
                 "note:".into()
             };
-            let _ = writeln!(out, "{tag} {} — {}", f.id, clean(&f.summary));
+            let _ = writeln!(out, "{tag} {} — {}", f.id, &f.summary);
             // A clock note stands on a pair: the capture's event and the log's line (or the
             // other capture's).
             let paired = f.id.starts_with("clock.") || f.id == "capture.expressway_view";
@@ -339,7 +333,7 @@ fn users_table(out: &mut String, report: &Report, color: bool) {
             out,
             "  {} {:<width$}  {what} · {} attempt{} · {}–{} {} · session {}",
             paint(color, colour, m),
-            clean(&r.who),
+            &r.who,
             r.attempts,
             if r.attempts == 1 { "" } else { "s" },
             clock(&r.first),
@@ -374,6 +368,7 @@ pub fn certificates(certs: &[crate::certs::CertificateReport]) -> String {
 
 /// [`certificates`], an accepting anchor set green and a refusing one red when `color`.
 pub fn certificates_with(certs: &[crate::certs::CertificateReport], color: bool) -> String {
+    let certs = &super::safe::certificates_made_safe(certs);
     let mut out = String::new();
     if certs.is_empty() {
         out.push_str("no certificate chain in the inputs (TLS 1.3 hides it; only TLS 1.2 and older show it)\n");
@@ -382,30 +377,22 @@ pub fn certificates_with(certs: &[crate::certs::CertificateReport], color: bool)
         let _ = writeln!(
             out,
             "{}: {} · SNI {} · checked at {}",
-            clean(&c.place()),
+            c.place(),
             c.server,
-            c.sni
-                .as_deref()
-                .map(clean)
-                .unwrap_or_else(|| "(none)".into()),
+            c.sni.as_deref().unwrap_or("(none)"),
             c.checked_at_text()
         );
         for (i, cert) in c.chain.iter().enumerate() {
             let indent = "  ".repeat(i + 1);
-            let _ = writeln!(
-                out,
-                "{indent}{} ← {}",
-                clean(&cert.subject),
-                clean(&cert.issuer)
-            );
+            let _ = writeln!(out, "{indent}{} ← {}", &cert.subject, &cert.issuer);
             let _ = writeln!(
                 out,
                 "{indent}  {} · SAN [{}] · sha256 {}",
                 cert.validity_text(),
-                clean(&cert.san_dns.join(", ")),
+                &cert.san_dns.join(", "),
                 &cert.sha256[..16]
             );
-            let _ = writeln!(out, "{indent}  key {}", clean(&cert.key_line()));
+            let _ = writeln!(out, "{indent}  key {}", &cert.key_line());
         }
         for a in &c.anchors {
             match &a.reason {
@@ -423,13 +410,13 @@ pub fn certificates_with(certs: &[crate::certs::CertificateReport], color: bool)
                         "  {} {}: {}",
                         paint(color, Tone::Bad, "✘"),
                         a.anchor_set,
-                        clean(r)
+                        r
                     );
                 }
             }
         }
         for m in &c.mra {
-            let _ = writeln!(out, "  ! MRA: {}", clean(m));
+            let _ = writeln!(out, "  ! MRA: {m}");
         }
         out.push('\n');
     }
