@@ -2,11 +2,17 @@
 //!
 //! ```text
 //! cargo run --release --example gen_capture -- --size-mb 1024 --out big.pcap [--pcapng] [--seed 7] [--keylog FILE]
+//! cargo run --release --example gen_capture -- --profile busy --size-mb 100 --out busy.pcap [--control-percent 15]
 //! ```
+//! `--profile bulk` (the default) is a client-like capture whose bytes are almost all bulk
+//! payload; `--profile busy` a busy network's (`mradiag::synth::busy`): hundreds of clients'
+//! sign-ins, chains of three or four certificates, failures of every kind, and a set share
+//! of control traffic.
 //! Writes `OUT.truth.json` beside the capture: the counts a correct decoder must find. With
 //! `--keylog FILE`, the TLS sessions are sealed for real (AES-128-GCM) and their secrets
 //! written to FILE, for measuring decryption (`mradiag analyze --keylog FILE OUT`).
 
+use mradiag::synth::busy::{BusySpec, write_busy_capture};
 use mradiag::synth::capture::{CaptureSpec, write_capture};
 use std::io::BufWriter;
 
@@ -19,6 +25,8 @@ fn main() -> std::io::Result<()> {
     };
     let mut out = String::from("generated.pcap");
     let mut keylog_file: Option<String> = None;
+    let mut busy: Option<BusySpec> = None;
+    let mut control_percent = BusySpec::default().control_percent;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -27,20 +35,39 @@ fn main() -> std::io::Result<()> {
             "--out" => out = value(),
             "--pcapng" => spec.pcapng = true,
             "--seed" => spec.seed = value().parse().expect("--seed N"),
+            "--profile" => match value().as_str() {
+                "bulk" => busy = None,
+                "busy" => busy = Some(BusySpec::default()),
+                other => panic!("--profile bulk|busy, not {other}"),
+            },
+            "--control-percent" => {
+                control_percent = value().parse().expect("--control-percent N");
+            }
             "--keylog" => {
                 keylog_file = Some(value());
                 spec.keylog = true;
             }
             other => {
                 eprintln!(
-                    "unknown argument {other}\nusage: gen_capture [--size-mb N] [--out FILE] [--pcapng] [--seed N] [--keylog FILE]"
+                    "unknown argument {other}\nusage: gen_capture [--profile bulk|busy] [--size-mb N] [--out FILE] [--pcapng] [--seed N] [--keylog FILE] [--control-percent N]"
                 );
                 std::process::exit(2);
             }
         }
     }
     let file = BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
-    let truth = write_capture(spec, file)?;
+    let truth = match busy {
+        Some(_) => write_busy_capture(
+            BusySpec {
+                size_bytes: spec.size_bytes,
+                seed: spec.seed,
+                pcapng: spec.pcapng,
+                control_percent,
+            },
+            file,
+        )?,
+        None => write_capture(spec, file)?,
+    };
     std::fs::write(
         format!("{out}.truth.json"),
         serde_json::to_string_pretty(&truth)? + "\n",

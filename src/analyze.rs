@@ -821,6 +821,7 @@ pub fn judge(mut decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) ->
     let mut trust = options.trust.clone();
     let mut focus = crate::mra::FocusSpec {
         users: options.users.clone(),
+        skip_ladders: options.skip_ladders,
         ..Default::default()
     };
     if let Some(moment) = &options.at {
@@ -922,6 +923,9 @@ pub struct Options {
     pub at: Option<crate::time::Moment>,
     /// Expressway-E's names or addresses (`--edge`), for captures without discovery.
     pub edges: Vec<crate::mra::EdgeSpec>,
+    /// The chosen output draws no ladder (text, the verdict line, a scan's rows): none is
+    /// built.
+    pub skip_ladders: bool,
 }
 
 /// The latest time an input shows in UTC: a capture's last frame, a log's last line when

@@ -679,12 +679,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = analyze::Options {
+    let mut options = analyze::Options {
         tz,
         trust: analyze::Trust { ca, at: None },
         users,
         at,
         edges,
+        skip_ladders: false,
     };
     let result = match cli.command {
         Command::Analyze {
@@ -701,6 +702,8 @@ fn main() -> ExitCode {
             let decoded =
                 analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
+            // Only JSON and HTML draw the ladders.
+            options.skip_ladders = !matches!(format, Format::Json | Format::Html);
             let report = analyze::judge(decoded, &catalog, &options);
             // A file named with -o is not a terminal.
             let colour = colour.wanted(output.is_none());
@@ -729,6 +732,9 @@ fn main() -> ExitCode {
                 ),
                 _ => rendering.render(&report),
             };
+            // The process ends next: freeing every session and certificate one by one would
+            // only delay the exit (a few percent of a busy capture's run).
+            std::mem::forget(report);
             match &output {
                 // Nothing is written anywhere but the file the user named.
                 Some(path) => std::fs::write(path, text.as_bytes())
@@ -790,6 +796,8 @@ fn main() -> ExitCode {
             };
             let renderer =
                 mradiag::scan::Renderer::with_colour(format, &cases, colour.wanted(true));
+            // A scan's rows draw no ladder.
+            options.skip_ladders = true;
             let rows = stdout
                 .write_all(renderer.header().as_bytes())
                 .and_then(|_| {

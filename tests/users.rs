@@ -283,3 +283,38 @@ fn a_thousand_users_with_twelve_failing_fit_in_a_short_text_report() {
     assert_eq!(report.verdict.fault.as_deref(), Some(last.1));
     assert!(text.contains("… 989 more (988 ok"), "{text}");
 }
+
+/// Text and the verdict line draw no ladder, so none is built for them: the verdict, the
+/// sessions and the users table are the same as with ladders, which JSON and HTML get.
+#[test]
+fn without_ladders_the_judgement_is_the_same() {
+    let g = generate(&BundleSpec {
+        seed: 9,
+        users: 25,
+        minutes: 60,
+        planted: Vec::new(),
+        also_healthy: false,
+    });
+    let drawn = judge(&g, "ladders", &analyze::Options::default());
+    let bare = judge(
+        &g,
+        "ladders",
+        &analyze::Options {
+            skip_ladders: true,
+            ..Default::default()
+        },
+    );
+    assert!(drawn.sessions.iter().any(|s| !s.ladder.is_empty()));
+    assert!(bare.sessions.iter().all(|s| s.ladder.is_empty()));
+    let strip = |r: &Report| {
+        let mut v = serde_json::to_value(r).unwrap();
+        for s in v["sessions"].as_array_mut().unwrap() {
+            let s = s.as_object_mut().unwrap();
+            s.remove("ladder");
+            s.remove("ladder_omitted");
+            s.remove("ladder_clock");
+        }
+        v
+    };
+    assert_eq!(strip(&drawn), strip(&bare));
+}

@@ -29,6 +29,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) edges: super::edges::Edges,
     /// How far Expressway-C's log runs from Expressway-E's, for the ladders.
     pub(crate) between_logs: super::clock::Shifts,
+    /// Whether the sessions' ladders are built (the chosen output draws them).
+    pub(crate) ladders: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -68,6 +70,7 @@ impl<'a> Ctx<'a> {
             edges,
             dumps,
             between_logs: super::clock::Shifts::default(),
+            ladders: true,
         };
         ctx.server_file = super::files::server_certificate(&ctx);
         ctx

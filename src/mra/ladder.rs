@@ -42,6 +42,7 @@ pub struct Places<'a> {
 }
 
 /// A session's ladder as drawn.
+#[derive(Default)]
 pub struct Drawn {
     pub steps: Vec<LadderStep>,
     /// Steps past [`MAX_STEPS`].
@@ -70,6 +71,9 @@ pub fn build<'t>(
     places: &Places<'_>,
     states: &[PhaseState],
 ) -> Drawn {
+    if !ctx.ladders {
+        return Drawn::default();
+    }
     let mut raw = dns_steps(txs);
     // A connection's (or a datagram's) step between the client and the server it went to.
     let mut push_step = |t: &'t Tagged, server: Party, port: u16, stage: Stage| {

@@ -44,7 +44,9 @@ pub(super) fn log_session(
         },
         &states,
     );
-    ladder.steps.extend(problems.iter().map(file_note));
+    if ctx.ladders {
+        ladder.steps.extend(problems.iter().map(file_note));
+    }
     ladder.steps.sort_by_key(|step| step.axis_ns);
     let times: Vec<i64> = hits
         .iter()

@@ -55,6 +55,7 @@ pub fn analyze(
     edges: &[EdgeSpec],
 ) -> Analysis {
     let mut ctx = Ctx::new(inputs, events, catalog, anchors, edges);
+    ctx.ladders = !focus.skip_ladders;
     let mut txs = discovery::transactions(events);
     let mut conns = split::connections(events);
     // Expressway-E's own capture beside a client's: paired with it, not judged again.

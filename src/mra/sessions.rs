@@ -28,6 +28,8 @@ pub struct FocusSpec {
     pub until: Option<i64>,
     /// How `at` was read (`09:50 read in UTC`), said in the focus summary.
     pub at_note: Option<String>,
+    /// The report will draw no ladder: none is built.
+    pub skip_ladders: bool,
 }
 
 impl FocusSpec {
@@ -725,6 +727,7 @@ mod tests {
             at: Some(min * MIN),
             until: Some(min * MIN),
             at_note: None,
+            skip_ladders: false,
         };
         let (v, _) = verdict(&sessions, &at(1));
         assert_eq!(v.fault.as_deref(), Some("provisioning.auth_failed"));

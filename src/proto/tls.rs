@@ -546,7 +546,7 @@ fn certificate_chain(body: &[u8], tls13: bool) -> (Vec<crate::model::CertSummary
             ));
             break;
         };
-        let (summary, problem) = x509::summarize(der);
+        let (summary, problem) = x509::summarize_seen(der);
         if let Some(p) = problem {
             problems.push(format!("certificate {}: {p}", chain.len()));
         }

@@ -6,6 +6,40 @@ use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
+/// Certificates summarized per thread, by their DER: a server sends the same chain on every
+/// connection (hundreds of sign-ins to one Expressway-E), and parsing it is the costliest
+/// step of decoding a handshake. The summary is a function of the bytes alone, so reusing
+/// it changes nothing in the output.
+type Memo = foldhash::HashMap<u64, Vec<(CertSummary, Option<String>)>>;
+
+thread_local! {
+    static SEEN: std::cell::RefCell<Memo> = std::cell::RefCell::default();
+}
+
+/// Certificates the memo holds before it starts again (a capture of many servers).
+const MEMO_MAX: usize = 4096;
+
+/// [`summarize`], remembered per thread by the DER's bytes.
+pub fn summarize_seen(der: &[u8]) -> (CertSummary, Option<String>) {
+    use std::hash::BuildHasher;
+    let key = foldhash::fast::FixedState::with_seed(0).hash_one(der);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(hit) = seen
+            .get(&key)
+            .and_then(|same| same.iter().find(|(c, _)| c.der == der))
+        {
+            return hit.clone();
+        }
+        if seen.len() >= MEMO_MAX {
+            seen.clear();
+        }
+        let summary = summarize(der);
+        seen.entry(key).or_default().push(summary.clone());
+        summary
+    })
+}
+
 /// Summarize a certificate; one that does not parse still gets its fingerprint, so it can be
 /// named, and the error.
 pub fn summarize(der: &[u8]) -> (CertSummary, Option<String>) {
@@ -189,5 +223,25 @@ mod tests {
             c.validity_text(),
             "validity unknown (the certificate did not parse)"
         );
+    }
+
+    /// The remembered summary is the parsed one, for a certificate seen again, another one
+    /// and one that does not parse.
+    #[test]
+    fn a_remembered_summary_is_the_parsed_one() {
+        let pem = include_bytes!("fixtures/weak-leaf.pem");
+        let der = crate::certs::parse_certificates(pem).remove(0);
+        let garbage = b"\x30\x82\x01\x00not a certificate".to_vec();
+        let mut other = der.clone();
+        let last = other.len() - 1;
+        other[last] ^= 1;
+        for input in [&der, &garbage, &other, &der, &garbage, &other] {
+            let (seen, seen_problem) = summarize_seen(input);
+            let (parsed, problem) = summarize(input);
+            assert_eq!(seen.der, parsed.der);
+            assert_eq!(seen.sha256, parsed.sha256);
+            assert_eq!(seen.subject, parsed.subject);
+            assert_eq!(seen_problem, problem);
+        }
     }
 }

@@ -64,11 +64,12 @@ fn mark_colour(s: Status) -> Tone {
 
 /// The one line that says it all (for `--quiet`).
 pub fn verdict_line(report: &Report) -> String {
-    let report = report.made_safe();
+    use crate::text::safe;
+    // Two strings escaped, not the whole report copied.
     let v = &report.verdict;
     match &v.fault {
-        Some(fault) => format!("{fault} — {}\n", &v.summary),
-        None => format!("{} — {}\n", v.status.name(), &v.summary),
+        Some(fault) => format!("{} — {}\n", safe(fault), safe(&v.summary)),
+        None => format!("{} — {}\n", v.status.name(), safe(&v.summary)),
     }
 }
 

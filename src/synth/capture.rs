@@ -32,19 +32,29 @@ pub struct Truth {
     pub keylog: String,
     #[serde(skip)]
     pub http_responses: u64,
+    /// The busy profile's sign-in attempts (one per client visit), and the bytes of its
+    /// frames that are not bulk payload (DNS, handshakes, XMPP and SIP, requests).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sign_in_attempts: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub control_bytes: u64,
 }
 
-struct Out<W: Write> {
-    w: W,
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+pub(super) struct Out<W: Write> {
+    pub(super) w: W,
     /// The first write error; later writes are skipped and it is returned at the end.
-    err: Option<std::io::Error>,
+    pub(super) err: Option<std::io::Error>,
     pcapng: bool,
-    ts_us: u64,
-    truth: Truth,
+    pub(super) ts_us: u64,
+    pub(super) truth: Truth,
 }
 
 impl<W: Write> Out<W> {
-    fn new(w: W, pcapng: bool) -> Self {
+    pub(super) fn new(w: W, pcapng: bool) -> Self {
         let mut out = Out {
             w,
             err: None,
@@ -115,10 +125,10 @@ impl<W: Write> Out<W> {
 
 /// One end-to-end path: addresses, and the VLAN tag if any.
 #[derive(Clone, Copy)]
-struct Path {
-    client: IpAddr,
-    server: IpAddr,
-    vlan: Option<u16>,
+pub(super) struct Path {
+    pub(super) client: IpAddr,
+    pub(super) server: IpAddr,
+    pub(super) vlan: Option<u16>,
 }
 
 fn l2_l3(path: &Path, from_client: bool, proto: u8, l4: &[u8], out: &mut Out<impl Write>) {
@@ -174,7 +184,7 @@ fn checksum(h: &[u8]) -> u16 {
     !(sum as u16)
 }
 
-fn udp(
+pub(super) fn udp(
     path: &Path,
     from_client: bool,
     sport: u16,
@@ -192,16 +202,22 @@ fn udp(
 }
 
 /// One TCP connection's state: ports and next sequence numbers.
-struct Tcp {
-    path: Path,
-    cport: u16,
-    sport: u16,
-    cseq: u32,
-    sseq: u32,
+pub(super) struct Tcp {
+    pub(super) path: Path,
+    pub(super) cport: u16,
+    pub(super) sport: u16,
+    pub(super) cseq: u32,
+    pub(super) sseq: u32,
 }
 
 impl Tcp {
-    fn seg(&mut self, from_client: bool, flags: u8, payload: &[u8], out: &mut Out<impl Write>) {
+    pub(super) fn seg(
+        &mut self,
+        from_client: bool,
+        flags: u8,
+        payload: &[u8],
+        out: &mut Out<impl Write>,
+    ) {
         let (sp, dp, seq, ack) = if from_client {
             (self.cport, self.sport, self.cseq, self.sseq)
         } else {
@@ -224,7 +240,7 @@ impl Tcp {
     }
 
     /// Send `bytes` from one side in MSS-sized segments, the other side acking every second.
-    fn stream(&mut self, from_client: bool, bytes: &[u8], out: &mut Out<impl Write>) {
+    pub(super) fn stream(&mut self, from_client: bool, bytes: &[u8], out: &mut Out<impl Write>) {
         for (i, chunk) in bytes.chunks(1448).enumerate() {
             self.seg(from_client, 0x18, chunk, out);
             if i % 2 == 1 {
@@ -291,7 +307,7 @@ pub(crate) fn handshake_message(kind: u8, body: &[u8]) -> Vec<u8> {
     m
 }
 
-fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
+pub(super) fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
     record(22, &handshake_message(kind, body))
 }
 
@@ -312,7 +328,7 @@ pub(crate) fn client_hello(sni: &str, random: &[u8; 32]) -> Vec<u8> {
     handshake(1, &b)
 }
 
-fn server_hello(random: &[u8; 32]) -> Vec<u8> {
+pub(super) fn server_hello(random: &[u8; 32]) -> Vec<u8> {
     let mut b = vec![3, 3];
     b.extend_from_slice(random);
     b.push(0);

@@ -3,6 +3,7 @@
 //! truth of what a correct decoder must find.
 
 pub mod bundle;
+pub mod busy;
 pub mod capture;
 pub mod log;
 
