@@ -21,6 +21,7 @@ fn bench(c: &mut Criterion) {
             recover_after_s: None,
         }],
         also_healthy: false,
+        routine_per_minute: 0,
     });
     let dir = std::env::temp_dir().join(format!("mradiag-bench-users-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -5,7 +5,10 @@
 //! ```text
 //! cargo run --release --example gen_bundle -- --out DIR [--seed 7] [--users 60] [--minutes 120]
 //!     [--plant USER:KIND:AT_S[:RECOVER_AFTER_S]]... [--also-healthy] [--no-truth]
+//!     [--routine-per-minute N]
 //! ```
+//! `--routine-per-minute N`: N routine lines about no one per box and minute (a busy box at
+//! debug level; the bench's multi-user bundle uses 1500).
 //! KIND: uds401, domain403, nexthop502, homecucm, register403, voicemail403, xcp7400 (lines
 //! about no user on Expressway-C while the planted user signs in).
 
@@ -35,6 +38,7 @@ fn main() -> std::io::Result<()> {
         minutes: 120,
         planted: Vec::new(),
         also_healthy: false,
+        routine_per_minute: 0,
     };
     let mut out = std::path::PathBuf::from("generated-bundles");
     let mut truth_file = true;
@@ -47,6 +51,9 @@ fn main() -> std::io::Result<()> {
             "--users" => spec.users = value().parse().expect("--users N"),
             "--minutes" => spec.minutes = value().parse().expect("--minutes N"),
             "--also-healthy" => spec.also_healthy = true,
+            "--routine-per-minute" => {
+                spec.routine_per_minute = value().parse().expect("--routine-per-minute N");
+            }
             "--no-truth" => truth_file = false,
             "--plant" => {
                 let v = value();

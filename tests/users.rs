@@ -79,6 +79,7 @@ fn one_failing_user_hidden_among_healthy_ones_is_named_for_every_seed() {
                 recover_after_s: None,
             }],
             also_healthy: false,
+            routine_per_minute: 0,
         };
         let g = generate(&spec);
         let report = judge(&g, &format!("one-{seed}"), &Default::default());
@@ -135,6 +136,7 @@ fn an_old_cleared_fault_gives_way_to_the_new_one_and_a_recovery_is_said() {
                 },
             ],
             also_healthy: false,
+            routine_per_minute: 0,
         };
         let g = generate(&spec);
         let report = judge(&g, &format!("old-{seed}"), &Default::default());
@@ -177,6 +179,7 @@ fn a_user_who_fails_then_succeeds_is_recovered_and_the_verdict_is_ok() {
             recover_after_s: Some(90),
         }],
         also_healthy: false,
+        routine_per_minute: 0,
     };
     let g = generate(&spec);
     let report = judge(&g, "recovered", &Default::default());
@@ -228,6 +231,7 @@ fn focus_on_a_user_not_in_the_bundle_says_so_with_the_closest_names() {
         minutes: 60,
         planted: Vec::new(),
         also_healthy: false,
+        routine_per_minute: 0,
     });
     let near = format!("{}x", g.users[3]);
     let options = analyze::Options {
@@ -267,6 +271,7 @@ fn a_thousand_users_with_twelve_failing_fit_in_a_short_text_report() {
         minutes: 240,
         planted,
         also_healthy: false,
+        routine_per_minute: 0,
     });
     let report = judge(&g, "thousand", &Default::default());
     let text = mradiag::report::text::render(&report);
@@ -294,6 +299,7 @@ fn without_ladders_the_judgement_is_the_same() {
         minutes: 60,
         planted: Vec::new(),
         also_healthy: false,
+        routine_per_minute: 0,
     });
     let drawn = judge(&g, "ladders", &analyze::Options::default());
     let bare = judge(

@@ -100,16 +100,19 @@ pub fn header_offset(line: &[u8]) -> Option<i32> {
 pub fn header(record: &[u8]) -> Header {
     let first_line = record.split(|&c| c == b'\n').next().unwrap_or(record);
     let mut host = None;
-    let utc_field = utc_time().captures(record).and_then(|c| {
-        let frac = c.get(3).map_or("0".to_string(), |f| {
-            String::from_utf8_lossy(f.as_bytes()).into_owned()
-        });
-        parse_ts(&format!(
-            "{}T{}.{frac}Z",
-            String::from_utf8_lossy(&c[1]),
-            String::from_utf8_lossy(&c[2])
-        ))
-    });
+    // Read only when the header does not say the time to the millisecond itself.
+    let utc_field = || {
+        utc_time().captures(record).and_then(|c| {
+            let frac = c.get(3).map_or("0".to_string(), |f| {
+                String::from_utf8_lossy(f.as_bytes()).into_owned()
+            });
+            parse_ts(&format!(
+                "{}T{}.{frac}Z",
+                String::from_utf8_lossy(&c[1]),
+                String::from_utf8_lossy(&c[2])
+            ))
+        })
+    };
     if let Some(c) = expressway_header().captures(first_line) {
         host = c
             .get(2)
@@ -118,8 +121,8 @@ pub fn header(record: &[u8]) -> Header {
         if let Some(ts) = stamp.and_then(parse_ts) {
             // A header to the second, a UTCTime field to the millisecond: the finer one.
             let whole_seconds = stamp.is_some_and(|s| !s.contains('.'));
-            let ts = match utc_field {
-                Some(finer) if whole_seconds && (finer - ts).abs() < 1_000_000_000 => finer,
+            let ts = match whole_seconds.then(utc_field).flatten() {
+                Some(finer) if (finer - ts).abs() < 1_000_000_000 => finer,
                 _ => ts,
             };
             return Header {
@@ -129,7 +132,7 @@ pub fn header(record: &[u8]) -> Header {
             };
         }
     }
-    if let Some(ts) = utc_field {
+    if let Some(ts) = utc_field() {
         return Header {
             ts: Some(ts),
             basis: TimeBasis::Utc,

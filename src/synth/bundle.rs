@@ -76,6 +76,10 @@ pub struct BundleSpec {
     /// Healthy users sign in at random times; a user named in `planted` signs in only as
     /// planted (and, if `also_healthy`, once more early in the logs).
     pub also_healthy: bool,
+    /// Routine lines about no one per box and minute (TCP connections, lookups, handshakes
+    /// in progress, OPTIONS between the boxes), beside the traversal keepalives: a busy box
+    /// logging at debug level writes thousands, and they are most of a real bundle's bytes.
+    pub routine_per_minute: u64,
 }
 
 /// The boxes of one cluster and the log text each wrote.
@@ -309,6 +313,10 @@ pub fn generate(spec: &BundleSpec) -> Generated {
             keepalive(&mut out, &shape, b, t, n);
             t += 20_000 + rng.below(20_000) as i64;
             n += 1;
+        }
+        for k in 0..spec.routine_per_minute * spec.minutes {
+            let ms = start_ms + rng.below(spec.minutes * 60_000) as i64;
+            routine(&mut out, &shape, b, ms, k);
         }
     }
     let boxes = out
@@ -671,6 +679,47 @@ fn keepalive(out: &mut Boxes, shape: &Shape, b: usize, ms: i64, n: u64) {
         _ => format!(
             "{h} {host} tvcs: UTCTime=\"{u}\" Module=\"network.tcp\" Level=\"DEBUG\":  Src-ip=\"{c}\" Src-port=\"{}\" Dst-ip=\"{e}\" Dst-port=\"7001\" Detail=\"TCP Connection Established\"",
             30000 + n % 20000
+        ),
+    };
+    out.push(b, ms, line);
+}
+
+/// A routine line of a busy box, in the grammar of the real lines in research/mra-domain.md:
+/// SIP OPTIONS and their answers, TCP connections to CUCM, lookups, TLS handshakes in
+/// progress. None is about a user.
+fn routine(out: &mut Boxes, shape: &Shape, b: usize, ms: i64, k: u64) {
+    let cluster = b / 2;
+    let (e, c) = (e_addr(cluster), c_addr(cluster));
+    let local = if b.is_multiple_of(2) { &e } else { &c };
+    let host = host_of(shape, b);
+    let (h, u) = out.times(ms);
+    let line = match k % 6 {
+        0 => format!(
+            "{h} {host} tvcs: UTCTime=\"{u}\" Module=\"network.sip\" Level=\"INFO\":  Action=\"Received\" Local-ip=\"{local}\" Local-port=\"5060\" Src-ip=\"10.0.30.{}\" Src-port=\"5060\" Detail=\"Receive Request Method=OPTIONS, CSeq={k}, To=sip:{local}:5060, Call-ID=ka{k}@10.0.30.9, From-Tag=r{k}, To-Tag=, Msg-Hash={}\"",
+            10 + k % 20,
+            40_000_000 + k
+        ),
+        1 => format!(
+            "{h} {host} tvcs: UTCTime=\"{u}\" Module=\"network.sip\" Level=\"INFO\":  Action=\"Sent\" Local-ip=\"{local}\" Local-port=\"5060\" Dst-ip=\"10.0.30.{}\" Dst-port=\"5060\" Detail=\"Sending Response Code=200, Method=OPTIONS, CSeq={k}, To=sip:{local}:5060, Call-ID=ka{k}@10.0.30.9, From-Tag=r{k}, To-Tag=s{k}, Msg-Hash={}\"",
+            10 + k % 20,
+            50_000_000 + k
+        ),
+        2 => format!(
+            "{h} {host} tvcs: UTCTime=\"{u}\" Module=\"network.tcp\" Level=\"DEBUG\":  Src-ip=\"{local}\" Src-port=\"{}\" Dst-ip=\"10.0.40.{}\" Dst-port=\"8443\" Detail=\"TCP Connecting\"",
+            40_000 + k % 20_000,
+            5 + k % 3
+        ),
+        3 => format!(
+            "{h} {host} tvcs: UTCTime=\"{u}\" Module=\"network.tcp\" Level=\"DEBUG\":  Src-ip=\"{local}\" Src-port=\"{}\" Dst-ip=\"10.0.40.{}\" Dst-port=\"8443\" Detail=\"TCP Connection Established\"",
+            40_000 + k % 20_000,
+            5 + k % 3
+        ),
+        4 => format!(
+            "{h} {host} tvcs: UTCTime=\"{u}\" Module=\"network.dns\" Level=\"DEBUG\":  Detail=\"Sending DNS query\" Name=\"{}\" Type=\"A and AAAA\"",
+            shape.cucm
+        ),
+        _ => format!(
+            "{h} {host} tvcs: UTCTime=\"{u}\" Module=\"developer.ssl\" Level=\"INFO\" CodeLocation=\"ppcmains/ssl/ttssl/ttssl_openssl.cpp(1974)\" Method=\"::ttssl_continueHandshake\" Thread=\"0x7f29ddefa700\":  Detail=\" Handshake in progress \" Reason=\"want read/write\""
         ),
     };
     out.push(b, ms, line);
