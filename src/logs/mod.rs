@@ -13,6 +13,7 @@ pub mod xconf;
 use crate::model::{Event, EventKind};
 use grammar::{Grammar, TimeBasis};
 use signatures::Catalog;
+use std::collections::BTreeMap;
 use std::io::Read;
 
 /// What one log held, for the report's `inputs[]`.
@@ -107,22 +108,111 @@ pub fn decode_slice(text: &[u8], release: Option<&dyn Fn(usize)>, catalog: &Cata
 }
 
 /// Decode a log from a reader, in line-aligned chunks (never splitting a SIPMSG/HTTPMSG
-/// block), so a gigabyte log needs no more than a few chunks of memory.
+/// block), so a gigabyte log needs no more than a few chunks of memory. With more than one
+/// thread, the reader (an archive being inflated) fills the next chunks while other threads
+/// scan the ones before; the parts are absorbed in order, so the result is the same.
 pub fn decode_reader(reader: &mut dyn Read, catalog: &Catalog) -> std::io::Result<Decoded> {
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + (CHUNK >> 3));
+    let scanners = rayon::current_num_threads().max(1);
     let mut scan = Scan::new();
-    loop {
-        let want = CHUNK.saturating_sub(buf.len()) as u64;
-        let got = (&mut *reader).take(want).read_to_end(&mut buf)?;
-        let eof = (got as u64) < want;
-        let cut = if eof { buf.len() } else { chunk_boundary(&buf) };
-        scan.absorb(Part::scan(&buf[..cut], catalog));
-        buf.drain(..cut);
-        if eof && buf.is_empty() {
-            break;
+    if scanners == 1 {
+        let mut chunks = Chunks::new(reader);
+        while let Some(chunk) = chunks.next_chunk()? {
+            scan.absorb(Part::scan(&chunk, catalog));
+        }
+        return Ok(scan.finish(catalog));
+    }
+    let mut chunks = Chunks::new(reader);
+    // At most `scanners` chunks wait, and as many are scanned: memory stays bounded however
+    // fast the reader is.
+    let (to_scan, queue) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(scanners);
+    let queue = std::sync::Mutex::new(queue);
+    let (done, parts) = std::sync::mpsc::channel::<(usize, Part)>();
+    std::thread::scope(|s| {
+        for _ in 0..scanners {
+            let (queue, done) = (&queue, done.clone());
+            s.spawn(move || {
+                loop {
+                    let next = queue.lock().map(|q| q.recv());
+                    let Ok(Ok((n, chunk))) = next else {
+                        return;
+                    };
+                    if done.send((n, Part::scan(&chunk, catalog))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut sent = 0usize;
+        let mut waiting: BTreeMap<usize, Part> = BTreeMap::new();
+        let mut absorbed = 0usize;
+        let mut take = |(n, part): (usize, Part), scan: &mut Scan| {
+            waiting.insert(n, part);
+            while let Some(part) = waiting.remove(&absorbed) {
+                scan.absorb(part);
+                absorbed += 1;
+            }
+        };
+        let read = loop {
+            match chunks.next_chunk() {
+                Ok(Some(chunk)) => {
+                    if to_scan.send((sent, chunk)).is_err() {
+                        break Ok(());
+                    }
+                    sent += 1;
+                    // Absorb what is ready, so finished parts do not pile up.
+                    while let Ok(part) = parts.try_recv() {
+                        take(part, &mut scan);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        drop(to_scan);
+        for part in parts.iter() {
+            take(part, &mut scan);
+        }
+        read.map(|()| scan.finish(catalog))
+    })
+}
+
+/// A reader cut into line-aligned chunks of about [`CHUNK`] bytes.
+struct Chunks<'r> {
+    reader: &'r mut dyn Read,
+    /// Bytes read past the last cut.
+    rest: Vec<u8>,
+    eof: bool,
+}
+
+impl<'r> Chunks<'r> {
+    fn new(reader: &'r mut dyn Read) -> Self {
+        Chunks {
+            reader,
+            rest: Vec::new(),
+            eof: false,
         }
     }
-    Ok(scan.finish(catalog))
+
+    fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        if self.eof && self.rest.is_empty() {
+            return Ok(None);
+        }
+        let mut buf = std::mem::take(&mut self.rest);
+        buf.reserve(CHUNK + (CHUNK >> 3));
+        if !self.eof {
+            let want = CHUNK.saturating_sub(buf.len()) as u64;
+            let got = (&mut *self.reader).take(want).read_to_end(&mut buf)?;
+            self.eof = (got as u64) < want;
+        }
+        let cut = if self.eof {
+            buf.len()
+        } else {
+            chunk_boundary(&buf)
+        };
+        self.rest = buf.split_off(cut);
+        Ok(Some(buf))
+    }
 }
 
 /// What one chunk (whole lines, whole records) holds, its line numbers counted from 1.
@@ -520,6 +610,44 @@ mod tests {
             decoded.info.lines,
             memchr::memchr_iter(b'\n', &text).count() as u64
         );
+    }
+
+    /// A log read from a stream (an archive's member) is scanned on other threads while the
+    /// next chunks are read: the same events, lines and times as the whole buffer's, on one
+    /// thread, two or three.
+    #[test]
+    fn a_stream_scanned_on_several_threads_equals_the_whole_buffer() {
+        let cat = Catalog::builtin();
+        let mut text = Vec::new();
+        write_log(
+            LogSpec {
+                size_bytes: 30 << 20,
+                seed: 8,
+                plant_every: 300,
+            },
+            cat,
+            &mut text,
+        )
+        .unwrap();
+        assert!(text.len() > 3 * CHUNK);
+        let whole = decode(&text, cat);
+        let as_json = |d: &Decoded| {
+            (
+                serde_json::to_string(&d.events).unwrap(),
+                serde_json::to_string(&d.info).unwrap(),
+                d.anomalies.clone(),
+            )
+        };
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            // Read in odd pieces, as an inflater hands them out.
+            let mut reader = std::io::BufReader::with_capacity(70_001, &text[..]);
+            let streamed = pool.install(|| decode_reader(&mut reader, cat)).unwrap();
+            assert_eq!(as_json(&streamed), as_json(&whole), "{threads} threads");
+        }
     }
 
     #[test]
