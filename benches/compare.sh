@@ -1,23 +1,40 @@
 #!/usr/bin/env bash
 # Side-by-side timing of mradiag against the tools people use today, on generated inputs of
-# the same shape as real ones, in one run (ratios, not absolute numbers, are what holds on a
-# shared machine):
-#   - a client-like capture: mradiag analyze vs `tshark -T fields` (the same DNS/TCP/TLS
-#     facts) vs `tcpdump -nn -r`; pcap and pcapng;
-#   - an Expressway-style log: mradiag analyze vs `rg -c -f` with the same signature patterns.
-# It checks that mradiag's counts equal the generators' truth files, and prints
-# min/median/max seconds, peak RSS and the ratio to mradiag's median.
+# the shapes users have, in one run (ratios, not absolute numbers, are what holds on a shared
+# machine). Sections (SECTIONS="bulk busy bundle scan startup" by default):
+#   bulk    a client capture whose bytes are almost all payload (SIZE_MB, pcap and pcapng):
+#           mradiag analyze vs `tshark -T fields` (the same DNS/TCP/TLS facts) vs
+#           `tcpdump -nn -r`; and an Expressway-style log vs `rg -c -f` with the catalog's
+#           patterns.
+#   busy    a busy network's capture (BUSY_MB, 15% control traffic: hundreds of clients'
+#           sign-ins, chains of 3-4 certificates, XMPP, SIP, failures of every kind):
+#           analyze -q, decoding alone (`events`), tshark, tcpdump.
+#   bundle  a multi-user Expressway-E bundle as Expressway writes it (a .tar.gz holding one
+#           log of BUNDLE_USERS users over 8 hours, routine lines included, ~15 MB holding
+#           ~210 MB): analyze -q vs `tar -xOzf | rg -c -f` with the same patterns, and the
+#           floor: the same library inflating it alone (examples/inflate_only).
+#   scan    CASES case folders (a 1 MB busy capture each): `scan` vs the sum of the
+#           single-case runs divided by the cores; peak RSS at a fifth of the cases and at all.
+#   startup analyze -q of a tiny capture (a sample's), 20 runs.
+# Counts are checked against the generators' truth files (and rg's against mradiag's)
+# before timing. Prints min/median/max seconds, peak RSS and the ratios.
 #
-#   benches/compare.sh                  # 1 GiB inputs, 3 runs each
-#   SIZE_MB=256 RUNS=5 benches/compare.sh
+#   benches/compare.sh                                # everything, 3 runs each
+#   SECTIONS="busy bundle" RUNS=5 benches/compare.sh
+#   SIZE_MB=256 BUSY_MB=100 CASES=1000 benches/compare.sh
 # Installs tshark, tcpdump and ripgrep from the distribution when missing (needs root).
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB=${SIZE_MB:-1024}
+BUSY_MB=${BUSY_MB:-100}
+BUNDLE_USERS=${BUNDLE_USERS:-3000}
+CASES=${CASES:-1000}
 RUNS=${RUNS:-3}
+SECTIONS=${SECTIONS:-bulk busy bundle scan startup}
 WORK=${WORK:-/tmp/mradiag-bench}
 mkdir -p "$WORK"
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 missing=()
 command -v tshark >/dev/null || missing+=(tshark)
@@ -29,22 +46,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-cargo build --release --quiet --bin mradiag --example gen_capture --example gen_log
+cargo build --release --quiet --bin mradiag --example gen_capture --example gen_log \
+  --example gen_bundle --example inflate_only
 BIN=target/release/mradiag
-CAP=$WORK/capture-$SIZE_MB.pcap
-CAPNG=$WORK/capture-$SIZE_MB.pcapng
-# The log's planted lines and truth come from the catalog: a new catalog, a new log.
-LOG=$WORK/expressway-$SIZE_MB-$(sha256sum src/logs/catalog.toml src/synth/log.rs | sha256sum | cut -c1-12).log
-[ -s "$CAP" ] || target/release/examples/gen_capture --size-mb "$SIZE_MB" --out "$CAP"
-[ -s "$CAPNG" ] || target/release/examples/gen_capture --size-mb "$SIZE_MB" --out "$CAPNG" --pcapng
-[ -s "$LOG" ] || target/release/examples/gen_log --size-mb "$SIZE_MB" --out "$LOG"
-# rg joins the patterns into one regex: named groups (ours, for fields) would collide.
-python3 -c "import re,tomllib; [print(re.sub(r'\(\?P<\w+>', '(', s['pattern'])) for s in tomllib.load(open('src/logs/catalog.toml','rb'))['signature']]" >"$WORK/patterns.txt"
+GEN=target/release/examples
+# rg joins the patterns into one line-oriented regex: our named groups (for fields) would
+# collide, and it refuses `\n`, which a line never holds anyway.
+python3 - >"$WORK/patterns.txt" <<'PY'
+import re, tomllib
+for s in tomllib.load(open("src/logs/catalog.toml", "rb"))["signature"]:
+    p = re.sub(r"\(\?P<\w+>", "(", s["pattern"])
+    print(p.replace(r"[^\n]", ".").replace(r"\r\n", r"\r").replace(r"|\n|", "|"))
+PY
 
-# Correctness first: what mradiag decodes must equal the truth files.
-python3 - "$BIN" "$CAP" "$LOG" <<'PY'
+# check_capture BIN CAPTURE: the decoded counts must equal the generator's truth file.
+check_capture() {
+  python3 - "$BIN" "$1" <<'PY'
 import json, subprocess, sys, collections
-bin_, cap, log = sys.argv[1:4]
+bin_, cap = sys.argv[1:3]
 truth = json.load(open(cap + ".truth.json"))
 c = collections.Counter()
 for line in subprocess.run([bin_, "events", cap], capture_output=True, text=True, check=True).stdout.splitlines():
@@ -57,18 +76,14 @@ got = {"dns_queries": c["dns_query"], "dns_responses": c["dns_response"], "dns_n
        "tcp_syn_acks": c["tcp_syn_ack"], "tcp_rsts": c["tcp_rst"], "tls_client_hellos": c["tls_client_hello"],
        "tls_server_hellos": c["tls_server_hello"], "tls_alerts": c["tls_alert"]}
 bad = {k: (v, truth[k]) for k, v in got.items() if v != truth[k]}
-print("capture counts vs truth:", "OK" if not bad else f"MISMATCH {bad}")
-ltruth = json.load(open(log + ".truth.json"))
-hits = collections.Counter()
-for line in subprocess.run([bin_, "events", log], capture_output=True, text=True, check=True).stdout.splitlines():
-    hits[json.loads(line)["signature"]] += 1
-print("log hits vs truth:", "OK" if dict(hits) == ltruth["hits"] else f"MISMATCH {dict(hits)} != {ltruth['hits']}")
-if bad or dict(hits) != ltruth["hits"]:
-    sys.exit(1)
+print(f"{cap}: counts vs truth:", "OK" if not bad else f"MISMATCH {bad}")
+sys.exit(1 if bad else 0)
 PY
+}
 
-# measure NAME CMD...: RUNS timed runs, file in page cache; prints one table row.
+# measure NAME CMD...: RUNS timed runs, inputs in page cache; prints one table row.
 declare -A MEDIAN
+declare -A RSS
 measure() {
   local name=$1
   shift
@@ -76,7 +91,8 @@ measure() {
   local times=() rss=0
   for _ in $(seq "$RUNS"); do
     local out
-    # mradiag exits 1 when it finds a fault: the status is not the measure here.
+    # mradiag exits 1 when it finds a fault: the status is not the measure here (each
+    # peer command is checked once before it is timed).
     /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$@" >/dev/null 2>&1 || true
     out=$(tail -1 "$WORK/time.txt")
     times+=("${out% *}")
@@ -89,29 +105,124 @@ measure() {
   max=$(echo "$sorted" | tail -1)
   med=$(echo "$sorted" | sed -n "$(((RUNS + 1) / 2))p")
   MEDIAN[$name]=$med
-  printf '%-28s min %7.2f  median %7.2f  max %7.2f s   peak RSS %7d KiB\n' "$name" "$min" "$med" "$max" "$rss"
+  RSS[$name]=$rss
+  printf '%-30s min %7.3f  median %7.3f  max %7.3f s   peak RSS %7d KiB\n' "$name" "$min" "$med" "$max" "$rss"
 }
 
 ratio() { python3 -c "a,b=$1,$2; print(f'{a/b:8.1f}x' if b>0 else '   n/a')"; }
 
-echo
-echo "inputs: $SIZE_MB MiB each, $RUNS runs, $(nproc) cores, $(uname -r)"
+echo "$(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ), $RUNS runs"
 FIELDS=(-e frame.number -e dns.qry.name -e dns.flags.rcode -e dns.srv.target -e tcp.stream -e tcp.flags
   -e tls.handshake.type -e tls.handshake.extensions_server_name -e tls.alert_message.desc)
 FILTER='dns or tls.handshake or tls.alert_message or tcp.flags.syn==1 or tcp.flags.reset==1'
-measure mradiag-pcap "$BIN" analyze "$CAP"
-measure mradiag-pcap-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$CAP"
-measure mradiag-pcapng "$BIN" analyze "$CAPNG"
-measure tshark-fields tshark -n -r "$CAP" -Y "$FILTER" -T fields "${FIELDS[@]}"
-measure tcpdump-nn tcpdump -nn -r "$CAP"
-measure mradiag-log "$BIN" analyze "$LOG"
-measure mradiag-log-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$LOG"
-measure rg-patterns rg -c -f "$WORK/patterns.txt" "$LOG"
 
-echo
-echo "tshark fields / mradiag (pcap):   $(ratio "${MEDIAN[tshark-fields]}" "${MEDIAN[mradiag-pcap]}")"
-echo "tcpdump -nn / mradiag (pcap):     $(ratio "${MEDIAN[tcpdump-nn]}" "${MEDIAN[mradiag-pcap]}")"
-echo "mradiag pcapng / pcap:            $(ratio "${MEDIAN[mradiag-pcapng]}" "${MEDIAN[mradiag-pcap]}")"
-echo "rg -f / mradiag (log):            $(ratio "${MEDIAN[rg-patterns]}" "${MEDIAN[mradiag-log]}")"
-echo "1 thread / 2 threads (pcap):      $(ratio "${MEDIAN[mradiag-pcap-1-thread]}" "${MEDIAN[mradiag-pcap]}")"
-echo "1 thread / 2 threads (log):       $(ratio "${MEDIAN[mradiag-log-1-thread]}" "${MEDIAN[mradiag-log]}")"
+if want bulk; then
+  CAP=$WORK/capture-$SIZE_MB.pcap
+  CAPNG=$WORK/capture-$SIZE_MB.pcapng
+  # The log's planted lines and truth come from the catalog: a new catalog, a new log.
+  LOG=$WORK/expressway-$SIZE_MB-$(sha256sum src/logs/catalog.toml src/synth/log.rs | sha256sum | cut -c1-12).log
+  [ -s "$CAP" ] || $GEN/gen_capture --size-mb "$SIZE_MB" --out "$CAP"
+  [ -s "$CAPNG" ] || $GEN/gen_capture --size-mb "$SIZE_MB" --out "$CAPNG" --pcapng
+  [ -s "$LOG" ] || $GEN/gen_log --size-mb "$SIZE_MB" --out "$LOG"
+  check_capture "$CAP"
+  python3 - "$BIN" "$LOG" <<'PY'
+import json, subprocess, sys, collections
+bin_, log = sys.argv[1:3]
+truth = json.load(open(log + ".truth.json"))
+hits = collections.Counter()
+for line in subprocess.run([bin_, "events", log], capture_output=True, text=True, check=True).stdout.splitlines():
+    hits[json.loads(line)["signature"]] += 1
+ok = dict(hits) == truth["hits"]
+print("log hits vs truth:", "OK" if ok else f"MISMATCH {dict(hits)} != {truth['hits']}")
+sys.exit(0 if ok else 1)
+PY
+  echo
+  echo "== bulk: $SIZE_MB MiB"
+  measure mradiag-pcap "$BIN" analyze "$CAP"
+  measure mradiag-pcap-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$CAP"
+  measure mradiag-pcapng "$BIN" analyze "$CAPNG"
+  measure tshark-fields tshark -n -r "$CAP" -Y "$FILTER" -T fields "${FIELDS[@]}"
+  measure tcpdump-nn tcpdump -nn -r "$CAP"
+  measure mradiag-log "$BIN" analyze "$LOG"
+  measure mradiag-log-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$LOG"
+  measure rg-patterns rg -c -f "$WORK/patterns.txt" "$LOG"
+  echo "tshark fields / mradiag (pcap):   $(ratio "${MEDIAN[tshark-fields]}" "${MEDIAN[mradiag-pcap]}")"
+  echo "tcpdump -nn / mradiag (pcap):     $(ratio "${MEDIAN[tcpdump-nn]}" "${MEDIAN[mradiag-pcap]}")"
+  echo "mradiag pcapng / pcap:            $(ratio "${MEDIAN[mradiag-pcapng]}" "${MEDIAN[mradiag-pcap]}")"
+  echo "rg -f / mradiag (log):            $(ratio "${MEDIAN[rg-patterns]}" "${MEDIAN[mradiag-log]}")"
+  echo "1 thread / 2 threads (pcap):      $(ratio "${MEDIAN[mradiag-pcap-1-thread]}" "${MEDIAN[mradiag-pcap]}")"
+  echo "1 thread / 2 threads (log):       $(ratio "${MEDIAN[mradiag-log-1-thread]}" "${MEDIAN[mradiag-log]}")"
+fi
+
+if want busy; then
+  BUSY=$WORK/busy-$BUSY_MB-$(sha256sum src/synth/busy.rs src/synth/capture.rs | sha256sum | cut -c1-12).pcap
+  [ -s "$BUSY" ] || $GEN/gen_capture --profile busy --size-mb "$BUSY_MB" --out "$BUSY"
+  check_capture "$BUSY"
+  echo
+  echo "== busy: $BUSY_MB MiB, $(python3 -c "import json; t=json.load(open('$BUSY.truth.json')); print(f\"{t['sign_in_attempts']} sign-ins, {t['dns_queries']} DNS queries, {t['tls_client_hellos']} TLS handshakes, {100*t['control_bytes']//t['bytes']}% control\")")"
+  measure busy-analyze-q "$BIN" analyze -q "$BUSY"
+  measure busy-analyze-json "$BIN" analyze --format json "$BUSY"
+  measure busy-events "$BIN" events "$BUSY"
+  measure busy-tshark tshark -n -r "$BUSY" -Y "$FILTER" -T fields "${FIELDS[@]}"
+  measure busy-tcpdump tcpdump -nn -r "$BUSY"
+  echo "tshark fields / analyze -q:       $(ratio "${MEDIAN[busy-tshark]}" "${MEDIAN[busy-analyze-q]}")"
+  echo "tcpdump -nn / analyze -q:         $(ratio "${MEDIAN[busy-tcpdump]}" "${MEDIAN[busy-analyze-q]}")"
+  echo "analyze -q / events (decoding):   $(ratio "${MEDIAN[busy-analyze-q]}" "${MEDIAN[busy-events]}")"
+fi
+
+if want bundle; then
+  DIR=$WORK/bundle-$BUNDLE_USERS-$(sha256sum src/synth/bundle.rs | sha256sum | cut -c1-12)
+  [ -d "$DIR" ] || $GEN/gen_bundle --out "$DIR" --users "$BUNDLE_USERS" --minutes 480 \
+    --routine-per-minute 1500 --no-truth
+  BUNDLE=$(ls "$DIR"/diagnostic_log_*.tar.gz | head -1)
+  hits=$("$BIN" events "$BUNDLE" | wc -l)
+  rg_hits=$(tar -xOzf "$BUNDLE" | rg -c -f "$WORK/patterns.txt")
+  echo
+  echo "== bundle: $(du -m "$BUNDLE" | cut -f1) MB .tar.gz holding $(tar -tvzf "$BUNDLE" | awk '{s+=$3} END {print int(s/1048576)}') MiB, $BUNDLE_USERS users; $hits hits, rg $rg_hits lines"
+  [ "$hits" = "$rg_hits" ] || { echo "MISMATCH: rg counts $rg_hits lines, mradiag $hits hits"; exit 1; }
+  measure bundle-analyze-q "$BIN" analyze -q "$BUNDLE"
+  measure bundle-analyze-q-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze -q "$BUNDLE"
+  measure bundle-events "$BIN" events "$BUNDLE"
+  measure bundle-tar-rg bash -c "tar -xOzf '$BUNDLE' | rg -c -f '$WORK/patterns.txt'"
+  measure bundle-inflate-only $GEN/inflate_only "$BUNDLE"
+  echo "tar | rg / analyze -q:            $(ratio "${MEDIAN[bundle-tar-rg]}" "${MEDIAN[bundle-analyze-q]}")"
+  echo "analyze -q / inflating alone:     $(ratio "${MEDIAN[bundle-analyze-q]}" "${MEDIAN[bundle-inflate-only]}")"
+  echo "1 thread / 2 threads:             $(ratio "${MEDIAN[bundle-analyze-q-1-thread]}" "${MEDIAN[bundle-analyze-q]}")"
+fi
+
+if want scan; then
+  CDIR=$WORK/cases-$CASES-$(sha256sum src/synth/busy.rs | sha256sum | cut -c1-12)
+  if [ ! -d "$CDIR" ]; then
+    for i in $(seq 1 "$CASES"); do
+      mkdir -p "$CDIR/case$i"
+      $GEN/gen_capture --profile busy --size-mb 1 --seed "$i" --out "$CDIR/case$i/client.pcap" 2>/dev/null
+      rm -f "$CDIR/case$i/client.pcap.truth.json"
+    done
+  fi
+  FIFTH=$WORK/cases-fifth
+  rm -rf "$FIFTH" && mkdir -p "$FIFTH"
+  for d in $(ls "$CDIR" | head -$((CASES / 5))); do cp -al "$CDIR/$d" "$FIFTH/$d"; done
+  echo
+  echo "== scan: $CASES cases of a 1 MB busy capture each"
+  measure scan-all "$BIN" scan -q "$CDIR"
+  measure scan-fifth "$BIN" scan -q "$FIFTH"
+  # The single runs, one after the other, as a script calling analyze per case would.
+  start=$(date +%s.%N)
+  for d in "$CDIR"/*; do "$BIN" analyze -q "$d" >/dev/null || true; done
+  singles=$(python3 -c "import time; print(time.time() - $start)")
+  echo "sum of $CASES single runs: $singles s; / $(nproc) cores: $(python3 -c "print(round($singles / $(nproc), 3))") s"
+  echo "scan / (singles / cores):         $(python3 -c "print(f'{${MEDIAN[scan-all]} / ($singles / $(nproc)):8.2f}x')")"
+  echo "peak RSS, all / a fifth:          ${RSS[scan-all]} / ${RSS[scan-fifth]} KiB"
+fi
+
+if want startup; then
+  echo
+  echo "== startup: a tiny capture (samples/happy-tls12)"
+  # /usr/bin/time counts in hundredths: the mean of 50 runs, by the nanosecond clock.
+  start=$(date +%s%N)
+  for _ in $(seq 50); do "$BIN" analyze -q samples/happy-tls12/capture.pcap >/dev/null || true; done
+  echo "startup-analyze-q              mean $(python3 -c "print(round(($(date +%s%N) - $start) / 50e6, 1))") ms"
+  start=$(date +%s%N)
+  for _ in $(seq 50); do /bin/true; done
+  echo "(spawning /bin/true            mean $(python3 -c "print(round(($(date +%s%N) - $start) / 50e6, 1))") ms)"
+fi
