@@ -1,11 +1,14 @@
-//! A busy cluster's bundle (1,000 users, four hours, two clusters; `synth::bundle`): reading
-//! its logs (decode) against judging every user's sign-ins (link, attempts, verdict), side
-//! by side. The judge should cost no more than the read.
+//! Reading against judging, side by side; the judge should cost no more than the read.
+//! `users_1000`: a busy cluster's bundle (1,000 users, four hours, two clusters;
+//! `synth::bundle`), every user's sign-ins judged (link, attempts, verdict).
+//! `busy_capture`: a busy network's 64 MiB capture (`synth::busy`, 15% control traffic),
+//! judged without ladders (text, `-q`) and with them (JSON, HTML).
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mradiag::analyze;
 use mradiag::logs::signatures::Catalog;
 use mradiag::synth::bundle::{BundleSpec, FaultKind, Planted, generate};
+use mradiag::synth::busy::{BusySpec, write_busy_capture};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -52,5 +55,40 @@ fn bench(c: &mut Criterion) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-criterion_group!(benches, bench);
+fn busy_capture(c: &mut Criterion) {
+    let path = std::env::temp_dir().join(format!("mradiag-bench-busy-{}.pcap", std::process::id()));
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    write_busy_capture(
+        BusySpec {
+            size_bytes: 64 << 20,
+            ..BusySpec::default()
+        },
+        file,
+    )
+    .unwrap();
+    let paths = vec![path.clone()];
+    let catalog = Catalog::builtin();
+    let mut group = c.benchmark_group("busy_capture");
+    group.sample_size(10);
+    group.bench_function("decode", |b| {
+        b.iter(|| analyze::decode_inputs(black_box(&paths), catalog).len())
+    });
+    for (name, skip_ladders) in [("judge_text", true), ("judge_json", false)] {
+        let options = analyze::Options {
+            skip_ladders,
+            ..Default::default()
+        };
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || analyze::decode_inputs(&paths, catalog),
+                |decoded| analyze::judge(decoded, catalog, &options).sessions.len(),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+    std::fs::remove_file(&path).unwrap();
+}
+
+criterion_group!(benches, bench, busy_capture);
 criterion_main!(benches);

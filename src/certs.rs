@@ -71,7 +71,7 @@ pub fn validate(
     let Some(leaf) = chain.first() else {
         return Vec::new();
     };
-    let leaf_der = CertificateDer::from(leaf.der.as_slice());
+    let leaf_der = CertificateDer::from(&leaf.der[..]);
     let Ok(ee) = EndEntityCert::try_from(&leaf_der) else {
         return sets
             .iter()
@@ -84,7 +84,7 @@ pub fn validate(
     };
     let intermediates: Vec<CertificateDer<'_>> = chain[1..]
         .iter()
-        .map(|c| CertificateDer::from(c.der.as_slice()))
+        .map(|c| CertificateDer::from(&c.der[..]))
         .collect();
     let time = UnixTime::since_unix_epoch(Duration::from_secs(at_secs.max(0) as u64));
     let server_name = name.and_then(|n| ServerName::try_from(n).ok());
@@ -212,7 +212,7 @@ pub fn anchor_sets(events: &[crate::model::Tagged], user_ca: &[Vec<u8>]) -> Vec<
         })
         .flatten()
         .filter(|c| is_ca(&c.der))
-        .map(|c| c.der.clone())
+        .map(|c| c.der.to_vec())
         .collect();
     if !found.is_empty() {
         sets.push(AnchorSet {
@@ -743,7 +743,7 @@ mod tests {
         assert!(strength_rules(&[good[0].clone(), root], &[]).is_empty());
         let trusted = AnchorSet {
             name: "weak as an anchor".into(),
-            certs: vec![weak.der.clone()],
+            certs: vec![weak.der.to_vec()],
             public: false,
         };
         assert!(strength_rules(&[good[0].clone(), weak.clone()], &[trusted]).is_empty());

@@ -251,9 +251,10 @@ pub struct CertSummary {
     /// The extended key usages (`server_auth`, `client_auth`, `any`, other OIDs); `None`
     /// when the extension is absent, which allows every usage.
     pub extended_key_usage: Option<Vec<String>>,
-    /// The certificate itself, for path validation; not printed.
+    /// The certificate itself, for path validation; not printed. Shared: a server sends the
+    /// same chain on every connection.
     #[serde(skip)]
-    pub der: Vec<u8>,
+    pub der: std::sync::Arc<[u8]>,
 }
 
 impl CertSummary {

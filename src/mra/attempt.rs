@@ -9,7 +9,6 @@ use super::context::PhaseState;
 use super::discovery::{
     CUP_PREFIX, EDGE_PREFIX, Transaction, UDS_PREFIX, discovery_phase, short, srv_domain,
 };
-use super::edges::Edges;
 use super::phases::{connection_phase, inside_tls, sip_in_clear};
 use super::split::Attempt;
 use super::{clock, cookie, eview, ladder, logs, verdict};
@@ -57,8 +56,9 @@ fn scope<'a>(
     conns: &'a [Connection<'a>],
     client: IpAddr,
     attempt: &Attempt,
-    edges: &Edges,
+    ctx: &Ctx<'_>,
 ) -> Scope<'a> {
+    let edges = &ctx.edges;
     let srv: Vec<&Transaction<'_>> = attempt.srv.iter().map(|&i| &txs[i]).collect();
     let of = |prefix: &str| -> Vec<&'a Transaction<'a>> {
         srv.iter()
@@ -80,14 +80,13 @@ fn scope<'a>(
     };
     let edge_targets = targets_of(&edge_txs);
     let uds_targets = targets_of(&uds_txs);
+    // This client's address lookups only (an index: a busy capture has thousands of
+    // attempts and of lookups).
+    let mine: &[usize] = ctx.address_lookups.get(&client).map_or(&[], Vec::as_slice);
     let lookups = |names: &[(u16, String)]| -> Vec<&'a Transaction<'a>> {
-        txs.iter()
-            .filter(|t| {
-                t.client == client
-                    && t.ts >= attempt.start
-                    && names.iter().any(|(_, n)| *n == t.name)
-                    && matches!(t.qtype, 1 | 28)
-            })
+        mine.iter()
+            .map(|&i| &txs[i])
+            .filter(|t| t.ts >= attempt.start && names.iter().any(|(_, n)| *n == t.name))
             .collect()
     };
     let edge_lookups = lookups(&edge_targets);
@@ -177,7 +176,7 @@ pub(super) fn judge(
     hits: &[&Tagged],
 ) -> Session {
     let mut findings: Vec<Finding> = Vec::new();
-    let s = scope(txs, conns, client, attempt, &ctx.edges);
+    let s = scope(txs, conns, client, attempt, ctx);
     // Judge every connection once.
     let judged: Vec<Judged<'_>> = s
         .conns

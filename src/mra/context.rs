@@ -31,6 +31,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) between_logs: super::clock::Shifts,
     /// Whether the sessions' ladders are built (the chosen output draws them).
     pub(crate) ladders: bool,
+    /// Per client, its A and AAAA lookups: indices into the transactions, in their order.
+    pub(crate) address_lookups: std::collections::BTreeMap<std::net::IpAddr, Vec<usize>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -71,6 +73,7 @@ impl<'a> Ctx<'a> {
             dumps,
             between_logs: super::clock::Shifts::default(),
             ladders: true,
+            address_lookups: Default::default(),
         };
         ctx.server_file = super::files::server_certificate(&ctx);
         ctx

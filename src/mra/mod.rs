@@ -69,6 +69,11 @@ pub fn analyze(
         txs.retain(|t| !edge_view[t.first().input]);
     }
     ctx.edges.resolve(&txs);
+    for (i, t) in txs.iter().enumerate() {
+        if matches!(t.qtype, 1 | 28) {
+            ctx.address_lookups.entry(t.client).or_default().push(i);
+        }
+    }
     let (hits, other_box): (Vec<&Tagged>, Vec<&Tagged>) = events
         .iter()
         .filter(|t| logs::is_hit(t))

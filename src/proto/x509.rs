@@ -27,7 +27,7 @@ pub fn summarize_seen(der: &[u8]) -> (CertSummary, Option<String>) {
         let mut seen = seen.borrow_mut();
         if let Some(hit) = seen
             .get(&key)
-            .and_then(|same| same.iter().find(|(c, _)| c.der == der))
+            .and_then(|same| same.iter().find(|(c, _)| *c.der == *der))
         {
             return hit.clone();
         }
@@ -60,7 +60,7 @@ pub fn summarize(der: &[u8]) -> (CertSummary, Option<String>) {
                 key_bits: 0,
                 signature_algorithm: String::new(),
                 extended_key_usage: None,
-                der: der.to_vec(),
+                der: der.into(),
             };
             return (summary, Some(format!("unparseable certificate: {e}")));
         }
@@ -101,7 +101,7 @@ pub fn summarize(der: &[u8]) -> (CertSummary, Option<String>) {
         signature_algorithm: signature_name(&cert.signature_algorithm.algorithm.to_id_string()),
         extended_key_usage: extended_key_usage(&cert),
         self_signed: subject == issuer,
-        der: der.to_vec(),
+        der: der.into(),
         subject,
         issuer,
         common_name,
