@@ -111,7 +111,10 @@ pub fn build<'t>(
         })
         .collect();
     raw.sort_by_key(|((t, ..), shift)| {
-        let axis = t.event.ts + shift.as_ref().map_or(0, |s| s.ns);
+        let axis = t
+            .event
+            .ts
+            .saturating_add(shift.as_ref().map_or(0, |s| s.ns));
         (axis, t.input, t.event.frame, line_of(t))
     });
     let total = raw.len();

@@ -189,7 +189,9 @@ fn in_time_order<'a, 'b>(ctx: &Ctx<'_>, hits: &'b [&'a Tagged]) -> Vec<&'b &'a T
 
 /// A line's time on Expressway-E's clock.
 fn on_one_clock(ctx: &Ctx<'_>, t: &Tagged) -> i64 {
-    t.event.ts + ctx.between_logs.of(ctx, t).map_or(0, |s| s.ns)
+    t.event
+        .ts
+        .saturating_add(ctx.between_logs.of(ctx, t).map_or(0, |s| s.ns))
 }
 
 /// The lines of a traced method's trails by Call-ID, and the Call-IDs in order of first line.
@@ -261,7 +263,10 @@ impl<'a, 'b> Trail<'a, 'b> {
             ));
             // The path is told on one clock; the evidence keeps the logged times.
             let shift = ctx.between_logs.of(ctx, t);
-            let ts = t.event.ts + shift.as_ref().map_or(0, |s| s.ns);
+            let ts = t
+                .event
+                .ts
+                .saturating_add(shift.as_ref().map_or(0, |s| s.ns));
             if let Some(s) = shift {
                 trail.moved.insert(format!(
                     "{}'s times {} onto {}",

@@ -10,32 +10,31 @@ use x509_parser::public_key::PublicKey;
 /// connection (hundreds of sign-ins to one Expressway-E), and parsing it is the costliest
 /// step of decoding a handshake. The summary is a function of the bytes alone, so reusing
 /// it changes nothing in the output.
-type Memo = foldhash::HashMap<u64, Vec<(CertSummary, Option<String>)>>;
+type Memo = foldhash::HashMap<std::sync::Arc<[u8]>, (CertSummary, Option<String>)>;
 
 thread_local! {
-    static SEEN: std::cell::RefCell<Memo> = std::cell::RefCell::default();
+    // foldhash's per-process seed: a crafted capture cannot aim at its collisions.
+    static SEEN: std::cell::RefCell<(Memo, usize)> = std::cell::RefCell::default();
 }
 
-/// Certificates the memo holds before it starts again (a capture of many servers).
-const MEMO_MAX: usize = 4096;
+/// The DER bytes the memo holds before it starts again (a capture of many servers, or of
+/// huge crafted certificates).
+const MEMO_MAX_BYTES: usize = 8 << 20;
 
 /// [`summarize`], remembered per thread by the DER's bytes.
 pub fn summarize_seen(der: &[u8]) -> (CertSummary, Option<String>) {
-    use std::hash::BuildHasher;
-    let key = foldhash::fast::FixedState::with_seed(0).hash_one(der);
     SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if let Some(hit) = seen
-            .get(&key)
-            .and_then(|same| same.iter().find(|(c, _)| *c.der == *der))
-        {
+        let (seen, held) = &mut *seen.borrow_mut();
+        if let Some(hit) = seen.get(der) {
             return hit.clone();
         }
-        if seen.len() >= MEMO_MAX {
+        if *held + der.len() > MEMO_MAX_BYTES {
             seen.clear();
+            *held = 0;
         }
         let summary = summarize(der);
-        seen.entry(key).or_default().push(summary.clone());
+        *held += der.len();
+        seen.insert(summary.0.der.clone(), summary.clone());
         summary
     })
 }
