@@ -74,7 +74,9 @@ impl Shifts {
     }
 
     fn estimate(&self, ctx: &Ctx<'_>, t: &Tagged) -> Option<Shift> {
-        if !matches!(t.event.kind, EventKind::LogSignature { .. })
+        // Usually nothing to correct: no name is built for each of a bundle's lines then.
+        if (self.by_input.is_empty() && self.by_box.is_empty())
+            || !matches!(t.event.kind, EventKind::LogSignature { .. })
             || t.event.ts == crate::time::UNKNOWN
         {
             return None;
@@ -116,7 +118,7 @@ impl Shifts {
 }
 
 /// A log line's box: its host name, else its input's name.
-fn box_name(ctx: &Ctx<'_>, t: &Tagged) -> String {
+pub(crate) fn box_name(ctx: &Ctx<'_>, t: &Tagged) -> String {
     match &t.event.kind {
         EventKind::LogSignature {
             host: Some(host), ..

@@ -143,13 +143,10 @@ fn clock_notes(
     // Beside a capture's steps or a corrected log, a log whose clock nothing tells.
     let unknown: BTreeSet<String> = if captured || !applied.is_empty() {
         raw.iter()
-            .filter(|((t, ..), _)| !shifts.known(ctx, t))
-            .filter_map(|((t, ..), _)| match &t.event.kind {
-                EventKind::LogSignature { host, .. } => {
-                    Some(host.clone().unwrap_or_else(|| ctx.inputs[t.input].clone()))
-                }
-                _ => None,
+            .filter(|((t, ..), _)| {
+                matches!(t.event.kind, EventKind::LogSignature { .. }) && !shifts.known(ctx, t)
             })
+            .map(|((t, ..), _)| super::clock::box_name(ctx, t))
             .collect()
     } else {
         BTreeSet::new()
