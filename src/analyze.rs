@@ -463,7 +463,7 @@ fn decode_stream(
             Ok(bytes) => {
                 let certs: Vec<_> = crate::certs::parse_certificates(bytes.as_ref())
                     .iter()
-                    .map(|d| crate::proto::x509::summarize(d).0)
+                    .map(|d| std::sync::Arc::new(crate::proto::x509::summarize(d).0))
                     .collect();
                 if certs.is_empty() {
                     let mut d = report_only(&name, "pem", None);

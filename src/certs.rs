@@ -63,7 +63,7 @@ pub fn is_ca(der: &[u8]) -> bool {
 
 /// Validate `chain` (leaf first, as sent) for `name` at `at_secs`, against every set.
 pub fn validate(
-    chain: &[CertSummary],
+    chain: &[crate::model::SharedCert],
     name: Option<&str>,
     at_secs: i64,
     sets: &[AnchorSet],
@@ -132,7 +132,7 @@ pub fn validate(
         .collect()
 }
 
-fn explain(e: &Error, chain: &[CertSummary], name: Option<&str>) -> String {
+fn explain(e: &Error, chain: &[crate::model::SharedCert], name: Option<&str>) -> String {
     let top = chain.last().expect("not empty");
     let date = |secs: u64| crate::time::format_ns((secs as i64).saturating_mul(1_000_000_000));
     match e {
@@ -182,7 +182,7 @@ pub struct CertificateReport {
     pub checked_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checked_at_basis: Option<String>,
-    pub chain: Vec<CertSummary>,
+    pub chain: Vec<crate::model::SharedCert>,
     pub anchors: Vec<AnchorVerdict>,
     pub mra: Vec<String>,
 }
@@ -337,7 +337,7 @@ impl CertificateReport {
 /// `server_<host>_<timestamp>.pem`, with the time it is judged at.
 pub struct FileChain {
     pub input: usize,
-    pub chain: Vec<CertSummary>,
+    pub chain: Vec<crate::model::SharedCert>,
     pub at: i64,
     pub basis: &'static str,
 }
@@ -490,7 +490,7 @@ pub fn mra_rules(
 /// Strength rules on every certificate whose signature a client checks: an RSA key under
 /// 2048 bits, a SHA-1 or MD5 signature. A self-signed root is not checked, nor a certificate
 /// whose key is itself a trust anchor in `sets` (a cross-signed root: the path ends there).
-pub fn strength_rules(chain: &[CertSummary], sets: &[AnchorSet]) -> Vec<String> {
+pub fn strength_rules(chain: &[crate::model::SharedCert], sets: &[AnchorSet]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, cert) in chain.iter().enumerate() {
         if cert.self_signed || (i > 0 && is_anchor(&cert.der, sets)) {
@@ -547,7 +547,7 @@ mod tests {
     use crate::model::EventKind;
     use std::path::Path;
 
-    fn sample_chain(sample: &str) -> (Vec<CertSummary>, i64) {
+    fn sample_chain(sample: &str) -> (Vec<crate::model::SharedCert>, i64) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("samples")
             .join(sample)
@@ -659,7 +659,7 @@ mod tests {
                 "expe1.example.com".into(),
                 "_collab-edge._tls.example.com".into(),
             ],
-            ..good[0].clone()
+            ..(*good[0]).clone()
         };
         assert!(
             mra_rules(
@@ -672,7 +672,7 @@ mod tests {
         );
         let srv_only = CertSummary {
             san_dns: vec!["_collab-edge._tls.example.com".into()],
-            ..good[0].clone()
+            ..(*good[0]).clone()
         };
         assert_eq!(
             mra_rules(
@@ -709,12 +709,12 @@ mod tests {
         // The IP in the SAN (as an IP entry, or written as a DNS entry) covers it.
         let with_ip = CertSummary {
             san_ip: vec!["203.0.113.10".parse().unwrap()],
-            ..good[0].clone()
+            ..(*good[0]).clone()
         };
         assert!(traversal_rule(&with_ip, at("203.0.113.10", 7001), None).is_none());
         let with_text = CertSummary {
             san_dns: vec!["203.0.113.10".into()],
-            ..good[0].clone()
+            ..(*good[0]).clone()
         };
         assert!(traversal_rule(&with_text, at("203.0.113.10", 7002), None).is_none());
     }
@@ -726,27 +726,27 @@ mod tests {
         let rules = mra_rules(&weak, Some("expe1.example.com"), Some("example.com"), 0);
         assert_eq!(rules.len(), 1, "{rules:?}");
         assert!(rules[0].starts_with("no Client Authentication EKU (server_auth)"));
-        let strength = strength_rules(std::slice::from_ref(&weak), &[]);
+        let strength = strength_rules(&[weak.clone().into()], &[]);
         assert_eq!(strength.len(), 2, "{strength:?}");
         assert!(strength[0].starts_with("the leaf has a 1024-bit RSA key"));
         assert!(strength[1].starts_with("the leaf is signed with sha1WithRSAEncryption"));
         // Behind a good leaf, the same certificate as an intermediate is named; as a
         // self-signed root, or as a trust anchor of a set, its own signature is not judged.
         let (good, _) = sample_chain("happy-tls12");
-        let strength = strength_rules(&[good[0].clone(), weak.clone()], &[]);
+        let strength = strength_rules(&[good[0].clone(), weak.clone().into()], &[]);
         assert_eq!(strength.len(), 2, "{strength:?}");
         assert!(strength[0].starts_with("intermediate expe1.example.com has a 1024-bit"));
         let root = CertSummary {
             self_signed: true,
             ..weak.clone()
         };
-        assert!(strength_rules(&[good[0].clone(), root], &[]).is_empty());
+        assert!(strength_rules(&[good[0].clone(), root.into()], &[]).is_empty());
         let trusted = AnchorSet {
             name: "weak as an anchor".into(),
             certs: vec![weak.der.to_vec()],
             public: false,
         };
-        assert!(strength_rules(&[good[0].clone(), weak.clone()], &[trusted]).is_empty());
+        assert!(strength_rules(&[good[0].clone(), weak.clone().into()], &[trusted]).is_empty());
         // The lab leaves: EC keys, SHA-256, client and server authentication.
         assert_eq!(good[0].key_algorithm, "EC");
         assert_eq!(good[0].signature_algorithm, "ecdsa-with-SHA256");

@@ -299,6 +299,10 @@ impl CertSummary {
     }
 }
 
+/// A certificate summary shared by every event and report that shows it: a busy capture
+/// carries the same chain on every connection to a server.
+pub type SharedCert = std::sync::Arc<CertSummary>;
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
@@ -392,7 +396,8 @@ pub enum EventKind {
         stream: u64,
         /// The server's chain, or the client's (mutual TLS, after a CertificateRequest).
         from: Side,
-        chain: Vec<CertSummary>,
+        /// Shared: every connection to a server carries the same chain.
+        chain: Vec<SharedCert>,
     },
     TlsAlert {
         stream: u64,
@@ -520,7 +525,7 @@ pub enum EventKind {
     },
     /// Certificates found in a file (PEM or DER), such as a bundle's `ca_*.pem`.
     CertificateFile {
-        certs: Vec<CertSummary>,
+        certs: Vec<SharedCert>,
     },
     /// A log line that matches a catalog signature.
     LogSignature {

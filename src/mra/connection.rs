@@ -118,7 +118,7 @@ struct Tls<'a> {
     server_hello: Option<&'a Tagged>,
     version: Option<u16>,
     /// The chain the capture shows, or the certificate file standing in for it (TLS 1.3).
-    chain: Option<(&'a Tagged, &'a [CertSummary])>,
+    chain: Option<(&'a Tagged, &'a [crate::model::SharedCert])>,
     cert_problems: Vec<(&'static str, String)>,
 }
 
@@ -236,7 +236,7 @@ impl<'a> Connection<'a> {
     pub fn judge(
         &self,
         anchors: &[crate::certs::AnchorSet],
-        hidden: Option<(&'a Tagged, &'a [CertSummary])>,
+        hidden: Option<(&'a Tagged, &'a [crate::model::SharedCert])>,
     ) -> Judgement<'a> {
         let tcp = self.tcp_end();
         if let Some(failed) = self.tcp_failure(&tcp) {
@@ -441,7 +441,7 @@ impl<'a> Connection<'a> {
         &self,
         story: &mut Story<'a>,
         tcp: &TcpEnd,
-        hidden: Option<(&'a Tagged, &'a [CertSummary])>,
+        hidden: Option<(&'a Tagged, &'a [crate::model::SharedCert])>,
     ) -> Result<Tls<'a>, Judgement<'a>> {
         let Some(hello) = self.find(|k| matches!(k, EventKind::TlsClientHello { .. })) else {
             return Err(self.early_end(story, "before any TLS", tcp));
@@ -773,7 +773,7 @@ fn alert_problem(
 
 /// What is wrong with a chain for this SNI at this time, most specific first.
 pub fn certificate_problems(
-    chain: &[CertSummary],
+    chain: &[crate::model::SharedCert],
     sni: Option<&str>,
     ts_ns: i64,
 ) -> Vec<(&'static str, String)> {
@@ -834,8 +834,8 @@ pub fn certificate_problems(
 }
 
 /// `CN=leaf ← CN=intermediate ← issued by CN=root`: the chain as sent, and who signed its top.
-fn chain_text(chain: &[CertSummary]) -> String {
-    let mut parts: Vec<String> = chain.iter().map(short_name).collect();
+fn chain_text(chain: &[crate::model::SharedCert]) -> String {
+    let mut parts: Vec<String> = chain.iter().map(|c| short_name(c)).collect();
     if let Some(top) = chain.last()
         && !top.self_signed
     {
@@ -858,7 +858,7 @@ pub fn short_name(c: &CertSummary) -> String {
     }
 }
 
-fn chain_summary(chain: &[CertSummary]) -> String {
+fn chain_summary(chain: &[crate::model::SharedCert]) -> String {
     match chain.first() {
         Some(leaf) => {
             let issuer = issuer_cn(leaf);

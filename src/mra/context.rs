@@ -18,7 +18,7 @@ pub(crate) struct Ctx<'a> {
     /// The get_edge_config requests Expressway logged, for the clock offset of each attempt.
     pub(crate) edge_requests: Vec<&'a Tagged>,
     /// Expressway-E's server certificate from a file, for chains TLS 1.3 hides.
-    pub(crate) server_file: Option<(&'a Tagged, &'a [crate::model::CertSummary])>,
+    pub(crate) server_file: Option<(&'a Tagged, &'a [crate::model::SharedCert])>,
     /// Trust anchors, for a chain the client rejected without saying why.
     pub(crate) anchors: &'a [crate::certs::AnchorSet],
     /// The Expressways' configuration and status dumps among `events`, looked at once.

@@ -12,7 +12,7 @@ use crate::report::Evidence;
 /// whose host name says Expressway-C), to judge in place of a chain TLS 1.3 hides.
 pub(super) fn server_certificate<'a>(
     ctx: &Ctx<'a>,
-) -> Option<(&'a Tagged, &'a [crate::model::CertSummary])> {
+) -> Option<(&'a Tagged, &'a [crate::model::SharedCert])> {
     ctx.events.iter().find_map(|t| match &t.event.kind {
         EventKind::CertificateFile { certs }
             if certs.first().is_some_and(|c| !crate::certs::is_ca(&c.der))

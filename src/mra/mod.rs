@@ -32,6 +32,7 @@ use context::Ctx;
 use discovery::Transaction;
 pub use edges::EdgeSpec;
 use log_session::{log_session, with_box_lines};
+use rayon::prelude::*;
 pub use sessions::FocusSpec;
 use users::{LogAttempt, Who};
 
@@ -197,11 +198,12 @@ fn capture_sessions(
     } else {
         None
     };
+    // First, in order, which log lines go with which attempt (each line goes to one).
     let mut skipped = 0;
-    let mut sessions = Vec::new();
+    let mut chosen: Vec<Chosen<'_>> = Vec::new();
     for (client, attempts) in &all {
         for attempt in attempts {
-            if cutoff.is_some_and(|c| attempt.start < c) || sessions.len() == MAX_CAPTURE_ATTEMPTS {
+            if cutoff.is_some_and(|c| attempt.start < c) || chosen.len() == MAX_CAPTURE_ATTEMPTS {
                 skipped += 1;
                 continue;
             }
@@ -226,29 +228,50 @@ fn capture_sessions(
             for &i in &others {
                 used[i] = false;
             }
-            let user = users::the_user(kept.iter().map(|&i| &whos[i]));
-            let kept: Vec<&Tagged> = kept.into_iter().map(|i| hits[i]).collect();
-            let id = sessions.len() + 1;
-            let mut session = attempt::judge(ctx, id, *client, attempt, txs, conns, &kept);
+            chosen.push(Chosen {
+                client: *client,
+                attempt,
+                kept,
+                others,
+            });
+        }
+    }
+    // Then every attempt is judged on its own: on all cores, collected in the same order.
+    let sessions: Vec<Session> = chosen
+        .par_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let user = users::the_user(c.kept.iter().map(|&i| &whos[i]));
+            let kept: Vec<&Tagged> = c.kept.iter().map(|&i| hits[i]).collect();
+            let mut session = attempt::judge(ctx, i + 1, c.client, c.attempt, txs, conns, &kept);
             session.user = user.clone();
-            if !others.is_empty() {
+            if !c.others.is_empty() {
                 session.findings.push(users::others_note(
                     ctx,
                     hits,
                     whos,
-                    &others,
+                    &c.others,
                     user.as_deref(),
                 ));
             }
-            sessions.push(session);
-        }
-    }
+            session
+        })
+        .collect();
     Captured {
         attempts: sessions.len(),
         sessions,
         used,
         skipped,
     }
+}
+
+/// An attempt a capture shows, with the log lines (indices into the hits) it keeps and those
+/// of other users in its window.
+struct Chosen<'a> {
+    client: std::net::IpAddr,
+    attempt: &'a split::Attempt,
+    kept: Vec<usize>,
+    others: Vec<usize>,
 }
 
 /// The most sign-in attempts a capture has judged (the latest ones).

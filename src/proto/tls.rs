@@ -531,7 +531,7 @@ fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32], Option
 
 /// A Certificate body: (TLS 1.3: a request context first,) a 3-byte list length, then
 /// 3-byte-length-prefixed DER certificates (TLS 1.3: each followed by its extensions).
-fn certificate_chain(body: &[u8], tls13: bool) -> (Vec<crate::model::CertSummary>, Vec<String>) {
+fn certificate_chain(body: &[u8], tls13: bool) -> (Vec<crate::model::SharedCert>, Vec<String>) {
     let mut chain = Vec::new();
     let mut problems = Vec::new();
     let context = if tls13 {

@@ -1,6 +1,6 @@
 //! X.509 certificate summaries from DER, with x509-parser; only our `CertSummary` leaves here.
 
-use crate::model::CertSummary;
+use crate::model::{CertSummary, SharedCert};
 use sha2::{Digest, Sha256};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -10,7 +10,7 @@ use x509_parser::public_key::PublicKey;
 /// connection (hundreds of sign-ins to one Expressway-E), and parsing it is the costliest
 /// step of decoding a handshake. The summary is a function of the bytes alone, so reusing
 /// it changes nothing in the output.
-type Memo = foldhash::HashMap<std::sync::Arc<[u8]>, (CertSummary, Option<String>)>;
+type Memo = foldhash::HashMap<std::sync::Arc<[u8]>, (SharedCert, Option<String>)>;
 
 thread_local! {
     // foldhash's per-process seed: a crafted capture cannot aim at its collisions.
@@ -21,8 +21,9 @@ thread_local! {
 /// huge crafted certificates).
 const MEMO_MAX_BYTES: usize = 8 << 20;
 
-/// [`summarize`], remembered per thread by the DER's bytes.
-pub fn summarize_seen(der: &[u8]) -> (CertSummary, Option<String>) {
+/// [`summarize`], remembered per thread by the DER's bytes: every connection to a server
+/// gets the same summary, shared.
+pub fn summarize_seen(der: &[u8]) -> (SharedCert, Option<String>) {
     SEEN.with(|seen| {
         let (seen, held) = &mut *seen.borrow_mut();
         if let Some(hit) = seen.get(der) {
@@ -32,7 +33,8 @@ pub fn summarize_seen(der: &[u8]) -> (CertSummary, Option<String>) {
             seen.clear();
             *held = 0;
         }
-        let summary = summarize(der);
+        let (summary, problem) = summarize(der);
+        let summary = (SharedCert::new(summary), problem);
         *held += der.len();
         seen.insert(summary.0.der.clone(), summary.clone());
         summary

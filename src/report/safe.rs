@@ -36,6 +36,12 @@ impl<T: MakeSafe> MakeSafe for Vec<T> {
     }
 }
 
+impl<T: MakeSafe + Clone> MakeSafe for std::sync::Arc<T> {
+    fn make_safe(&mut self) {
+        std::sync::Arc::make_mut(self).make_safe();
+    }
+}
+
 impl MakeSafe for Evidence {
     fn make_safe(&mut self) {
         self.input.make_safe();
