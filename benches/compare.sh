@@ -94,13 +94,15 @@ measure() {
     # mradiag exits 1 when it finds a fault: the status is not the measure here (each
     # peer command is checked once before it is timed).
     # Wall time to the millisecond (GNU time's %e has 10 ms steps, too coarse for the busy
-    # capture) and the child's peak RSS in KiB.
-    python3 -c 'import resource, subprocess, sys, time
+    # capture); the peak RSS from GNU time, whose own is small (a process's peak counts the
+    # image it was started from: a Python parent's would be ~13 MiB).
+    python3 -c 'import subprocess, sys, time
 t = time.perf_counter()
 subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 t = time.perf_counter() - t
-open(sys.argv[1], "w").write(f"{t:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")' \
-      "$WORK/time.txt" "$@" || true
+rss = open(sys.argv[1] + ".rss").read().split()[-1]
+open(sys.argv[1], "w").write(f"{t:.4f} {rss}\n")' \
+      "$WORK/time.txt" /usr/bin/time -f %M -o "$WORK/time.txt.rss" "$@" || true
     out=$(tail -1 "$WORK/time.txt")
     times+=("${out% *}")
     [ "${out#* }" -gt "$rss" ] && rss=${out#* }

@@ -1,6 +1,7 @@
 //! The busy-network capture the benches measure (`synth::busy`) is what it says: decoded, its
 //! counts are the generator's truth, its chains hold three or four certificates, and judged,
-//! its attempts fail in several ways among the successful ones.
+//! its attempts fail in several ways among the successful ones, the same on any number of
+//! threads.
 
 use mradiag::analyze;
 use mradiag::logs::signatures::Catalog;
@@ -72,11 +73,22 @@ fn a_busy_capture_decodes_to_its_truth_and_judges_with_mixed_failures() {
     let path = std::env::temp_dir().join(format!("mradiag-busy-{}.pcap", std::process::id()));
     std::fs::write(&path, &bytes).unwrap();
     let catalog = Catalog::builtin();
-    let report = analyze::judge(
-        analyze::decode_inputs(std::slice::from_ref(&path), catalog),
-        catalog,
-        &analyze::Options::default(),
-    );
+    // Attempts are judged on every core: one thread and three give the same bytes.
+    let judged_on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                analyze::judge(
+                    analyze::decode_inputs(std::slice::from_ref(&path), catalog),
+                    catalog,
+                    &analyze::Options::default(),
+                )
+            })
+    };
+    let report = judged_on(3);
+    assert_eq!(report.to_json(), judged_on(1).to_json());
     std::fs::remove_file(&path).ok();
     let faults: BTreeSet<&str> = report
         .sessions
