@@ -301,16 +301,22 @@ fn add_log_sessions<'a, 'b>(
         .rposition(|a| a.who == Who::Nobody)
         .or(log_attempts.len().checked_sub(1));
     let mut lines_of = vec![None; sessions.len()];
-    for (n, attempt) in log_attempts.iter().enumerate() {
-        let mine: &[files::FileProblem] = if Some(n) == with_problems {
-            problems
-        } else {
-            &[]
-        };
-        let id = sessions.len() + 1;
-        sessions.push(log_session(ctx, id, &attempt.hits, mine, &attempt.who));
-        lines_of.push(Some(attempt));
-    }
+    // Each attempt judged on its own, on every core, collected in order.
+    let first_id = sessions.len() + 1;
+    let judged: Vec<Session> = log_attempts
+        .par_iter()
+        .enumerate()
+        .map(|(n, attempt)| {
+            let mine: &[files::FileProblem] = if Some(n) == with_problems {
+                problems
+            } else {
+                &[]
+            };
+            log_session(ctx, first_id + n, &attempt.hits, mine, &attempt.who)
+        })
+        .collect();
+    sessions.extend(judged);
+    lines_of.extend(log_attempts.iter().map(Some));
     lines_of
 }
 

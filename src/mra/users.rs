@@ -11,6 +11,7 @@
 //! A who's lines are then cut into sign-in attempts: at a long silence, or when a new sign-in
 //! starts (an edge configuration requested again) after the previous one failed or completed.
 
+use rayon::prelude::*;
 use super::context::Ctx;
 use crate::logs::identity;
 use crate::model::Tagged;
@@ -176,7 +177,7 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
 
 /// Who each of `hits` is about, in the same order.
 pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
-    let keys: Vec<Keys> = hits.iter().map(|t| keys(ctx, t)).collect();
+    let keys: Vec<Keys> = hits.par_iter().map(|t| keys(ctx, t)).collect();
     let mut user: Vec<Option<String>> = keys.iter().map(|k| k.user.clone()).collect();
     // A Jabber log is one client's: its lines that name no one are that user's, when its
     // lines name exactly one.
