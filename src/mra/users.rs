@@ -11,12 +11,12 @@
 //! A who's lines are then cut into sign-in attempts: at a long silence, or when a new sign-in
 //! starts (an edge configuration requested again) after the previous one failed or completed.
 
-use rayon::prelude::*;
 use super::context::Ctx;
 use crate::logs::identity;
 use crate::model::Tagged;
 use crate::model::{EventKind, Role};
 use crate::report::{Party, Severity};
+use rayon::prelude::*;
 use std::net::IpAddr;
 
 /// Keys are users, addresses and Call-IDs of every line: a fast hash (no untrusted key can
