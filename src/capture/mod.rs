@@ -465,7 +465,7 @@ fn sort_by_frame(events: &mut [Event]) {
         loop {
             let from = order[j];
             order[j] = j;
-            if from == start || from == j {
+            if from == start {
                 break;
             }
             events.swap(j, from);

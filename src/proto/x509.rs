@@ -244,5 +244,10 @@ mod tests {
             assert_eq!(seen.subject, parsed.subject);
             assert_eq!(seen_problem, problem);
         }
+        // Seen again, the same summary is handed out, not a copy.
+        assert!(std::sync::Arc::ptr_eq(
+            &summarize_seen(&der).0,
+            &summarize_seen(&der).0
+        ));
     }
 }
