@@ -116,33 +116,41 @@ pub fn decode_reader(reader: &mut dyn Read, catalog: &Catalog) -> std::io::Resul
     let mut scan = Scan::new();
     if scanners == 1 {
         let mut chunks = Chunks::new(reader);
-        while let Some(chunk) = chunks.next_chunk()? {
-            scan.absorb(Part::scan(&chunk, catalog));
+        let mut buf = Vec::new();
+        while let Some(len) = chunks.next_chunk(&mut buf)? {
+            scan.absorb(Part::scan(&buf[..len], catalog));
         }
         return Ok(scan.finish(catalog));
     }
     let mut chunks = Chunks::new(reader);
     // At most `scanners` chunks wait, and as many are scanned: memory stays bounded however
     // fast the reader is.
-    let (to_scan, queue) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(scanners);
+    let (to_scan, queue) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>, usize)>(scanners);
     let queue = std::sync::Mutex::new(queue);
     let (done, parts) = std::sync::mpsc::channel::<(usize, Part)>();
+    // Scanned buffers come back to be filled again: their pages are already mapped and
+    // their bytes initialised, so reading into them costs neither page faults nor a memset
+    // (a fresh 9 MiB buffer per chunk cost both, about 5% of a bundle's time).
+    let (recycle, spare) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::scope(|s| {
         for _ in 0..scanners {
-            let (queue, done) = (&queue, done.clone());
+            let (queue, done, recycle) = (&queue, done.clone(), recycle.clone());
             s.spawn(move || {
                 loop {
                     let next = queue.lock().map(|q| q.recv());
-                    let Ok(Ok((n, chunk))) = next else {
+                    let Ok(Ok((n, chunk, len))) = next else {
                         return;
                     };
-                    if done.send((n, Part::scan(&chunk, catalog))).is_err() {
+                    let part = Part::scan(&chunk[..len], catalog);
+                    let _ = recycle.send(chunk);
+                    if done.send((n, part)).is_err() {
                         return;
                     }
                 }
             });
         }
         drop(done);
+        drop(recycle);
         let mut sent = 0usize;
         let mut waiting: BTreeMap<usize, Part> = BTreeMap::new();
         let mut absorbed = 0usize;
@@ -154,9 +162,10 @@ pub fn decode_reader(reader: &mut dyn Read, catalog: &Catalog) -> std::io::Resul
             }
         };
         let read = loop {
-            match chunks.next_chunk() {
-                Ok(Some(chunk)) => {
-                    if to_scan.send((sent, chunk)).is_err() {
+            let mut buf = spare.try_recv().unwrap_or_default();
+            match chunks.next_chunk(&mut buf) {
+                Ok(Some(len)) => {
+                    if to_scan.send((sent, buf, len)).is_err() {
                         break Ok(());
                     }
                     sent += 1;
@@ -194,24 +203,36 @@ impl<'r> Chunks<'r> {
         }
     }
 
-    fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+    /// Fills `buf` (a buffer handed back after scanning, or a new one) with the next chunk:
+    /// its length, the chunk being `buf[..len]`; `None` at the end. The buffer's bytes stay
+    /// initialised past `len`, so the next fill reads straight into them.
+    fn next_chunk(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
         if self.eof && self.rest.is_empty() {
             return Ok(None);
         }
-        let mut buf = std::mem::take(&mut self.rest);
-        buf.reserve(CHUNK + (CHUNK >> 3));
-        if !self.eof {
-            let want = CHUNK.saturating_sub(buf.len()) as u64;
-            let got = (&mut *self.reader).take(want).read_to_end(&mut buf)?;
-            self.eof = (got as u64) < want;
+        // The carried-over tail is shorter than the chunk it was cut from: new bytes follow.
+        let want = self.rest.len().max(CHUNK);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        buf[..self.rest.len()].copy_from_slice(&self.rest);
+        let mut filled = self.rest.len();
+        while !self.eof && filled < want {
+            match self.reader.read(&mut buf[filled..want]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
         let cut = if self.eof {
-            buf.len()
+            filled
         } else {
-            chunk_boundary(&buf)
+            chunk_boundary(&buf[..filled])
         };
-        self.rest = buf.split_off(cut);
-        Ok(Some(buf))
+        self.rest.clear();
+        self.rest.extend_from_slice(&buf[cut..filled]);
+        Ok(Some(cut))
     }
 }
 
