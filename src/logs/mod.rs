@@ -256,7 +256,7 @@ impl Part {
     fn scan(part: &[u8], catalog: &Catalog) -> Part {
         let mut info = LogInfo::empty();
         let mut events = Vec::new();
-        scan_part(part, 0, catalog, &mut info, &mut events);
+        let lines = scan_part(part, 0, catalog, &mut info, &mut events);
         Part {
             grammar: grammar::detect(part),
             first: part
@@ -272,7 +272,7 @@ impl Part {
                 .rsplit(|&c| c == b'\n')
                 .take(50)
                 .find_map(|l| grammar::header(l).ts),
-            lines: memchr::memchr_iter(b'\n', part).count() as u64,
+            lines,
             ends_with_newline: (!part.is_empty()).then(|| part.ends_with(b"\n")),
             info,
             events,
@@ -526,18 +526,30 @@ fn chunk_boundary(buf: &[u8]) -> usize {
     buf.len() // one record longer than the buffer: cut it anyway
 }
 
+/// The first [`EXCERPT`] characters of a line, `…` after them when it is longer.
+fn excerpt_of(line: &str) -> String {
+    match line.char_indices().nth(EXCERPT) {
+        None => line.to_owned(),
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+    }
+}
+
+/// Scans `text` into `events`; returns its count of line breaks (counted on from the last
+/// hit, whose line the scan already knows: one pass over the text, not two).
 fn scan_part(
     text: &[u8],
     lines_before: u64,
     catalog: &Catalog,
     info: &mut LogInfo,
     events: &mut Vec<Event>,
-) {
+) -> u64 {
     // One more than the cap, so that `Scan::absorb`, which applies it over the whole log, sees
     // that it was reached.
     let room = crate::limits::get().log_hits.saturating_sub(events.len());
     let hits = catalog.scan_at_most(text, room.saturating_add(1));
     info.signatures += hits.len();
+    let (lines_to, counted_from) = hits.last().map_or((0, 0), |h| (h.line - 1, h.line_range.0));
+    let lines = lines_to + memchr::memchr_iter(b'\n', &text[counted_from..]).count() as u64;
     for hit in &hits {
         let sig = &catalog.signatures[hit.signature];
         let mut fields = hit.fields.clone();
@@ -561,10 +573,7 @@ fn scan_part(
             info.hosts.push(host.clone());
         }
         let line = String::from_utf8_lossy(&text[hit.line_range.0..hit.line_range.1]);
-        let mut excerpt: String = line.trim().chars().take(EXCERPT).collect();
-        if line.trim().chars().count() > EXCERPT {
-            excerpt.push('…');
-        }
+        let excerpt = excerpt_of(line.trim());
         events.push(Event {
             frame: 0,
             ts: h.ts.unwrap_or(crate::time::UNKNOWN),
@@ -582,6 +591,7 @@ fn scan_part(
             },
         });
     }
+    lines
 }
 
 #[cfg(test)]
@@ -669,6 +679,80 @@ mod tests {
             let streamed = pool.install(|| decode_reader(&mut reader, cat)).unwrap();
             assert_eq!(as_json(&streamed), as_json(&whole), "{threads} threads");
         }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_and_a_failed_one_reported() {
+        /// Interrupted on every other call; after `fail_after` bytes, a hard error.
+        struct Flaky<'a> {
+            text: &'a [u8],
+            calls: usize,
+            fail_after: usize,
+            given: usize,
+        }
+        impl Read for Flaky<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                self.calls += 1;
+                if self.calls.is_multiple_of(2) {
+                    return Err(std::io::ErrorKind::Interrupted.into());
+                }
+                if self.given >= self.fail_after {
+                    return Err(std::io::Error::other("inflate: corrupt deflate stream"));
+                }
+                let n = out.len().min(self.text.len()).min(1 << 20);
+                out[..n].copy_from_slice(&self.text[..n]);
+                self.text = &self.text[n..];
+                self.given += n;
+                Ok(n)
+            }
+        }
+        let cat = Catalog::builtin();
+        let mut text = Vec::new();
+        write_log(
+            LogSpec {
+                size_bytes: 12 << 20,
+                seed: 3,
+                plant_every: 200,
+            },
+            cat,
+            &mut text,
+        )
+        .unwrap();
+        let whole = serde_json::to_string(&decode(&text, cat).events).unwrap();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut flaky = Flaky {
+                text: &text,
+                calls: 0,
+                fail_after: usize::MAX,
+                given: 0,
+            };
+            let read = pool.install(|| decode_reader(&mut flaky, cat)).unwrap();
+            assert_eq!(serde_json::to_string(&read.events).unwrap(), whole);
+            let mut broken = Flaky {
+                text: &text,
+                calls: 0,
+                fail_after: 3 << 20,
+                given: 0,
+            };
+            let err = pool.install(|| decode_reader(&mut broken, cat)).err();
+            assert!(
+                err.is_some_and(|e| e.to_string().contains("corrupt")),
+                "{threads} threads"
+            );
+        }
+    }
+
+    #[test]
+    fn an_excerpt_is_cut_after_its_characters_not_its_bytes() {
+        assert_eq!(excerpt_of("short"), "short");
+        let exact = "é".repeat(EXCERPT);
+        assert_eq!(excerpt_of(&exact), exact);
+        let long = format!("{exact}x");
+        assert_eq!(excerpt_of(&long), format!("{exact}…"));
     }
 
     #[test]

@@ -73,7 +73,9 @@ struct Compiled {
     finder: Finder,
     /// The patterns for "every signature on this line" (overlapping semantics).
     overlapping: meta::Regex,
-    confirm: Vec<regex::bytes::Regex>,
+    /// Each signature's own regex, for its named groups: built the first time a line holds
+    /// that signature (a log meets a few of them; building all cost 6 ms of every run).
+    confirm: Vec<OnceLock<Option<regex::bytes::Regex>>>,
     field_res: Vec<Vec<(String, FieldFinder)>>,
 }
 
@@ -314,7 +316,12 @@ impl Catalog {
                 if specific && self.signatures[sig].generic.is_some() {
                     continue;
                 }
-                let fields = c.fields(sig, &text[ls..le], &text[record.0..record.1]);
+                let fields = c.fields(
+                    sig,
+                    &self.signatures[sig].pattern,
+                    &text[ls..le],
+                    &text[record.0..record.1],
+                );
                 hits.push(Hit {
                     signature: sig,
                     line: line_no,
@@ -421,10 +428,20 @@ impl Signature {
 impl Compiled {
     /// Named groups of the signature's own regex on the line, and its `Key="value"` fields
     /// from the whole record.
-    fn fields(&self, sig: usize, line: &[u8], record: &[u8]) -> BTreeMap<String, String> {
+    fn fields(
+        &self,
+        sig: usize,
+        pattern: &str,
+        line: &[u8],
+        record: &[u8],
+    ) -> BTreeMap<String, String> {
         let mut fields = BTreeMap::new();
-        if let Some(caps) = self.confirm[sig].captures(line) {
-            for name in self.confirm[sig].capture_names().flatten() {
+        // The pattern compiled in the overlapping set, so it compiles here too.
+        let confirm = self.confirm[sig].get_or_init(|| regex::bytes::Regex::new(pattern).ok());
+        if let Some(confirm) = confirm
+            && let Some(caps) = confirm.captures(line)
+        {
+            for name in confirm.capture_names().flatten() {
                 if let Some(v) = caps.name(name) {
                     fields.insert(
                         name.to_string(),
@@ -458,16 +475,19 @@ impl Compiled {
     /// some (else, or when false, by the patterns themselves).
     fn build(signatures: &[Signature], literals: bool) -> Result<Compiled, String> {
         let patterns: Vec<&str> = signatures.iter().map(|s| s.pattern.as_str()).collect();
+        // Only which patterns match a candidate line is asked of it: no capture groups, and
+        // no prefilter of its own (the literal search already found the line); both made up
+        // most of the time building it took.
         let overlapping = meta::Regex::builder()
-            .configure(meta::Config::new().match_kind(MatchKind::All))
+            .configure(
+                meta::Config::new()
+                    .match_kind(MatchKind::All)
+                    .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
+                    .auto_prefilter(false),
+            )
             .build_many(&patterns)
             .map_err(|e| format!("signature patterns: {e}"))?;
-        let confirm = signatures
-            .iter()
-            .map(|s| {
-                regex::bytes::Regex::new(&s.pattern).map_err(|e| format!("signature {}: {e}", s.id))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let confirm = signatures.iter().map(|_| OnceLock::new()).collect();
         let field_res = signatures
             .iter()
             .map(|s| {
