@@ -64,7 +64,7 @@ pub struct Signature {
 pub struct Catalog {
     pub signatures: Vec<Signature>,
     /// Each signature's place by id: the judge looks one up for every log line it reads.
-    by_id: std::collections::HashMap<String, usize>,
+    by_id: foldhash::HashMap<String, usize>,
     /// The matchers, built on the first scan: a run without a log never pays for them.
     compiled: OnceLock<Result<Compiled, String>>,
 }

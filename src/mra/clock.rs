@@ -119,11 +119,16 @@ impl Shifts {
 
 /// A log line's box: its host name, else its input's name.
 pub(crate) fn box_name(ctx: &Ctx<'_>, t: &Tagged) -> String {
+    box_name_of(ctx, t).to_string()
+}
+
+/// [`box_name`] borrowed from the line or the inputs.
+fn box_name_of<'a>(ctx: &'a Ctx<'_>, t: &'a Tagged) -> &'a str {
     match &t.event.kind {
         EventKind::LogSignature {
             host: Some(host), ..
-        } => host.clone(),
-        _ => ctx.inputs[t.input].clone(),
+        } => host,
+        _ => &ctx.inputs[t.input],
     }
 }
 
@@ -343,9 +348,8 @@ struct BothWays<'a> {
 /// Also the corrections the ladder applies to C's lines.
 pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> (Vec<Finding>, Shifts) {
     let seen = first_sight(ctx, hits);
-    let name = |t: &Tagged| box_name(ctx, t);
     // Per pair of boxes (a cluster has several of each).
-    let mut by_boxes: BTreeMap<(String, String), BothWays<'_>> = BTreeMap::new();
+    let mut by_boxes: BTreeMap<(&str, &str), BothWays<'_>> = BTreeMap::new();
     for sight in seen.values() {
         for (e, c, answer) in [
             (sight.e_request, sight.c_request, false),
@@ -354,7 +358,9 @@ pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> (Vec<Finding>, Shifts) {
             if let (Some(e), Some(c)) = (e, c)
                 && (c.event.ts - e.event.ts).abs() < MAX_SKEW_NS
             {
-                let both = by_boxes.entry((name(e), name(c))).or_default();
+                let both = by_boxes
+                    .entry((box_name_of(ctx, e), box_name_of(ctx, c)))
+                    .or_default();
                 let list = if answer {
                     &mut both.answers
                 } else {
@@ -369,12 +375,13 @@ pub fn between_logs(ctx: &Ctx<'_>, hits: &[&Tagged]) -> (Vec<Finding>, Shifts) {
         .into_iter()
         .filter(|(_, both)| !both.requests.is_empty())
         .map(|((e_name, c_name), both)| {
-            let (finding, offset, e_input) = boxes_finding(ctx, &e_name, &c_name, both);
+            let (finding, offset, e_input) = boxes_finding(ctx, e_name, c_name, both);
             // A C seen beside two E's (a cluster) takes the first; both say so as findings.
-            shifts
-                .by_box
-                .entry(c_name)
-                .or_insert((-offset, e_input, e_name));
+            shifts.by_box.entry(c_name.to_string()).or_insert((
+                -offset,
+                e_input,
+                e_name.to_string(),
+            ));
             finding
         })
         .collect();

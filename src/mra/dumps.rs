@@ -65,8 +65,15 @@ impl Roles {
     pub fn stated(&self, input: &str, host: Option<&str>) -> Option<ExpresswayRole> {
         let container = crate::input::container(input);
         host.and_then(|h| {
-            let label = first_label(h);
-            self.by_host.iter().find(|(l, _)| *l == label)
+            // Compared in place: this runs for every line of a bundle.
+            let label = if is_ip(h) {
+                h
+            } else {
+                h.split('.').next().unwrap_or(h)
+            };
+            self.by_host
+                .iter()
+                .find(|(l, _)| l.eq_ignore_ascii_case(label))
         })
         .or_else(|| self.by_container.iter().find(|(c, _)| c == container))
         .map(|(_, role)| *role)

@@ -340,8 +340,15 @@ pub(crate) fn expressway_role(host: Option<&str>) -> Party {
     let Some(host) = host else {
         return Party::Expressway;
     };
-    let name = host.to_ascii_lowercase();
-    let label = name.split('.').next().unwrap_or_default();
+    // Lowered only when it has capitals: this runs for every line of a bundle.
+    let first = host.split('.').next().unwrap_or_default();
+    let lowered;
+    let label = if first.bytes().any(|b| b.is_ascii_uppercase()) {
+        lowered = first.to_ascii_lowercase();
+        lowered.as_str()
+    } else {
+        first
+    };
     for stem in ["expressway", "exp", "vcs"] {
         for (at, _) in label.match_indices(stem) {
             // The stem starts the label or follows a separator, so `myexpc` does not count.
