@@ -79,10 +79,13 @@ pub fn analyze(
         .iter()
         .filter(|t| logs::is_hit(t))
         .partition(|t| logs::from_its_box(&ctx, t));
-    let (between_logs, c_onto_e) = clock::between_logs(&ctx, &hits);
+    // Who each line is about does not depend on the logs' clocks: both at once.
+    let ((between_logs, c_onto_e), whos) = rayon::join(
+        || clock::between_logs(&ctx, &hits),
+        || users::link(&ctx, &hits),
+    );
     ctx.between_logs = c_onto_e;
     let ctx = ctx;
-    let whos = users::link(&ctx, &hits);
     let captured = capture_sessions(&ctx, &txs, &conns, &hits, &whos);
     let (unplaced, unplaced_whos): (Vec<&Tagged>, Vec<Who>) = hits
         .iter()
