@@ -47,9 +47,8 @@ pub const MAX_LITERALS: usize = 127;
 /// over 71 literals on an Expressway-style log (aho-corasick's own heuristic stops at 64, to
 /// be safe with short, common literals; ours are long and rare). `None` without SIMD, or with
 /// too many literals: the scan then searches for the patterns themselves.
-pub fn searcher(mut literals: Vec<Vec<u8>>) -> Option<aho_corasick::packed::Searcher> {
-    literals.sort();
-    literals.dedup();
+/// `literals` sorted and without repeats: a match's pattern id is its index there.
+pub fn searcher(literals: &[Vec<u8>]) -> Option<aho_corasick::packed::Searcher> {
     if literals.len() > MAX_LITERALS {
         return None;
     }
@@ -57,7 +56,7 @@ pub fn searcher(mut literals: Vec<Vec<u8>>) -> Option<aho_corasick::packed::Sear
         .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
         .heuristic_pattern_limits(false)
         .builder()
-        .extend(&literals)
+        .extend(literals)
         .build()
 }
 

@@ -71,8 +71,6 @@ pub struct Catalog {
 
 struct Compiled {
     finder: Finder,
-    /// The patterns for "every signature on this line" (overlapping semantics).
-    overlapping: meta::Regex,
     /// Each signature's own regex, for its named groups: built the first time a line holds
     /// that signature (a log meets a few of them; building all cost 6 ms of every run).
     confirm: Vec<OnceLock<Option<regex::bytes::Regex>>>,
@@ -151,10 +149,53 @@ impl FieldFinder {
 /// What finds the candidate lines over the whole buffer.
 enum Finder {
     /// Rare literals, one of which every match of every signature holds: only lines with
-    /// one are matched against the regexes.
-    Literals(aho_corasick::packed::Searcher),
-    /// All patterns as one regex, for a catalog where some signature promises no literal.
-    Patterns(meta::Regex),
+    /// one are matched against the regexes, and on such a line only the signatures whose
+    /// literals it holds.
+    Literals {
+        /// Over the whole text (Teddy), for the next line holding any literal.
+        teddy: aho_corasick::packed::Searcher,
+        /// Over one line, every literal it holds (overlapping matches).
+        on_line: aho_corasick::AhoCorasick,
+        /// Per literal, the signatures that require it.
+        holders: Vec<Vec<usize>>,
+    },
+    /// All patterns as one regex, for a catalog where some signature promises no literal;
+    /// the same with overlapping semantics for "every signature on this line".
+    Patterns {
+        matcher: meta::Regex,
+        overlapping: meta::Regex,
+    },
+}
+
+impl Finder {
+    /// The literal finders from each signature's required literals; `None` when Teddy cannot
+    /// take them (see `prefilter::searcher`).
+    fn literals(sets: Vec<Vec<Vec<u8>>>) -> Option<Finder> {
+        let mut literals: Vec<Vec<u8>> = sets.iter().flatten().cloned().collect();
+        literals.sort();
+        literals.dedup();
+        let teddy = crate::logs::prefilter::searcher(&literals)?;
+        let mut holders = vec![Vec::new(); literals.len()];
+        for (sig, set) in sets.iter().enumerate() {
+            for literal in set {
+                let i = literals
+                    .binary_search(literal)
+                    .expect("a literal of the list");
+                holders[i].push(sig);
+            }
+        }
+        let on_line = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            // Quick to build; a line is short.
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(&literals)
+            .ok()?;
+        Some(Finder::Literals {
+            teddy,
+            on_line,
+            holders,
+        })
+    }
 }
 
 /// One signature found in a log.
@@ -184,7 +225,19 @@ impl Catalog {
     /// The catalog, its matchers built now: an unusable pattern is an error here.
     pub fn compile(signatures: Vec<Signature>) -> Result<Catalog, String> {
         let catalog = Catalog::lazy(signatures)?;
-        catalog.compiled()?;
+        let compiled = catalog.compiled()?;
+        // Each signature's own regex too (otherwise built on its first line): a user's
+        // pattern that does not compile is refused here, by its id.
+        for (sig, s) in catalog.signatures.iter().enumerate() {
+            if compiled.confirm(sig, &s.pattern).is_none() {
+                // Built again for its error.
+                let e = regex::bytes::Regex::new(&s.pattern)
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                return Err(format!("signature {}: {e}", s.id));
+            }
+        }
         Ok(catalog)
     }
 
@@ -274,24 +327,23 @@ impl Catalog {
         let mut counted_to = 0usize;
         let mut line_no = 1u64;
         let mut at = 0usize;
-        let mut matched = PatternSet::new(self.signatures.len());
+        let mut matched = Vec::new();
+        let mut set = PatternSet::new(self.signatures.len());
         // The whole buffer is searched, for a rare literal when the catalog has them (else for
         // the patterns themselves); only a line found so is looked at, once, for every
         // signature it holds (leftmost-first matching alone would hide overlapping ones).
         let next = |at: usize| match &c.finder {
-            Finder::Literals(teddy) => teddy
+            Finder::Literals { teddy, .. } => teddy
                 .find_in(text, aho_corasick::Span::from(at..text.len()))
                 .map(|m| m.start()),
-            Finder::Patterns(matcher) => matcher
+            Finder::Patterns { matcher, .. } => matcher
                 .find(Input::new(text).range(at..))
                 .map(|m| m.start()),
         };
         while let Some(start) = next(at) {
             let (ls, le) = line_bounds(text, start);
             at = (le + 1).min(text.len());
-            matched.clear();
-            c.overlapping
-                .which_overlapping_matches(&Input::new(&text[ls..le]), &mut matched);
+            c.on_line(&self.signatures, &text[ls..le], &mut set, &mut matched);
             if matched.is_empty() {
                 // A literal without its pattern around it.
                 if at >= text.len() {
@@ -305,7 +357,7 @@ impl Catalog {
             let family = record_family(&text[record.0..record.1]);
             let applies: Vec<usize> = matched
                 .iter()
-                .map(|p| p.as_usize())
+                .copied()
                 .filter(|&sig| self.signatures[sig].applies(family, &text[record.0..record.1]))
                 .collect();
             // A generic recogniser gives way to a specific signature on the same line.
@@ -426,6 +478,45 @@ impl Signature {
 }
 
 impl Compiled {
+    /// Every signature whose pattern matches `line`, in catalog order, into `matched`.
+    fn on_line(
+        &self,
+        signatures: &[Signature],
+        line: &[u8],
+        set: &mut PatternSet,
+        matched: &mut Vec<usize>,
+    ) {
+        matched.clear();
+        match &self.finder {
+            Finder::Literals {
+                on_line, holders, ..
+            } => {
+                for m in on_line.find_overlapping_iter(line) {
+                    matched.extend(&holders[m.pattern().as_usize()]);
+                }
+                matched.sort_unstable();
+                matched.dedup();
+                matched.retain(|&sig| {
+                    self.confirm(sig, &signatures[sig].pattern)
+                        .is_some_and(|re| re.is_match(line))
+                });
+            }
+            Finder::Patterns { overlapping, .. } => {
+                set.clear();
+                overlapping.which_overlapping_matches(&Input::new(line), set);
+                matched.extend(set.iter().map(|p| p.as_usize()));
+            }
+        }
+    }
+
+    /// The signature's own regex, built the first time it is needed.
+    fn confirm(&self, sig: usize, pattern: &str) -> Option<&regex::bytes::Regex> {
+        // The pattern compiled when the catalog did (`build`), so it compiles here too.
+        self.confirm[sig]
+            .get_or_init(|| regex::bytes::Regex::new(pattern).ok())
+            .as_ref()
+    }
+
     /// Named groups of the signature's own regex on the line, and its `Key="value"` fields
     /// from the whole record.
     fn fields(
@@ -436,9 +527,7 @@ impl Compiled {
         record: &[u8],
     ) -> BTreeMap<String, String> {
         let mut fields = BTreeMap::new();
-        // The pattern compiled in the overlapping set, so it compiles here too.
-        let confirm = self.confirm[sig].get_or_init(|| regex::bytes::Regex::new(pattern).ok());
-        if let Some(confirm) = confirm
+        if let Some(confirm) = self.confirm(sig, pattern)
             && let Some(caps) = confirm.captures(line)
         {
             for name in confirm.capture_names().flatten() {
@@ -475,18 +564,6 @@ impl Compiled {
     /// some (else, or when false, by the patterns themselves).
     fn build(signatures: &[Signature], literals: bool) -> Result<Compiled, String> {
         let patterns: Vec<&str> = signatures.iter().map(|s| s.pattern.as_str()).collect();
-        // Only which patterns match a candidate line is asked of it: no capture groups, and
-        // no prefilter of its own (the literal search already found the line); both made up
-        // most of the time building it took.
-        let overlapping = meta::Regex::builder()
-            .configure(
-                meta::Config::new()
-                    .match_kind(MatchKind::All)
-                    .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
-                    .auto_prefilter(false),
-            )
-            .build_many(&patterns)
-            .map_err(|e| format!("signature patterns: {e}"))?;
         let confirm = signatures.iter().map(|_| OnceLock::new()).collect();
         let field_res = signatures
             .iter()
@@ -497,26 +574,34 @@ impl Compiled {
                     .collect()
             })
             .collect();
-        let searcher = literals
+        let sets = literals
             .then(|| {
                 signatures
                     .iter()
                     .map(|s| crate::logs::prefilter::required_literals(&s.pattern))
                     .collect::<Option<Vec<_>>>()
             })
-            .flatten()
-            .and_then(|sets| {
-                crate::logs::prefilter::searcher(sets.into_iter().flatten().collect())
-            });
-        let finder = match searcher {
-            Some(teddy) => Finder::Literals(teddy),
-            None => Finder::Patterns(
-                meta::Regex::new_many(&patterns).map_err(|e| format!("signature patterns: {e}"))?,
-            ),
+            .flatten();
+        let finder = match sets.and_then(Finder::literals) {
+            Some(finder) => finder,
+            None => Finder::Patterns {
+                matcher: meta::Regex::new_many(&patterns)
+                    .map_err(|e| format!("signature patterns: {e}"))?,
+                // Only which patterns match a candidate line is asked of it: no capture
+                // groups, and no prefilter of its own (the search above found the line).
+                overlapping: meta::Regex::builder()
+                    .configure(
+                        meta::Config::new()
+                            .match_kind(MatchKind::All)
+                            .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
+                            .auto_prefilter(false),
+                    )
+                    .build_many(&patterns)
+                    .map_err(|e| format!("signature patterns: {e}"))?,
+            },
         };
         Ok(Compiled {
             finder,
-            overlapping,
             confirm,
             field_res,
         })
@@ -662,8 +747,23 @@ mod tests {
         assert!(missing.is_empty(), "no rare literal for {missing:?}");
         assert!(matches!(
             cat.compiled().unwrap().finder,
-            Finder::Literals(_)
+            Finder::Literals { .. }
         ));
+    }
+
+    /// A pattern with a literal whose regex is too large to build: the literal search
+    /// would take it, so `compile` builds every signature's own regex to refuse it by id.
+    #[test]
+    fn a_pattern_that_cannot_be_built_is_refused_by_its_id() {
+        let mut signatures = Catalog::builtin().signatures.clone();
+        let mut big = signatures[0].clone();
+        big.id = "x-too-big".into();
+        big.pattern = r"TCP Connection Failed(?:\w{2000}){2000}".into();
+        assert!(crate::logs::prefilter::required_literals(&big.pattern).is_some());
+        signatures.push(big);
+        let err = Catalog::compile(signatures).err().expect("refused");
+        assert!(err.starts_with("signature x-too-big: "), "{err}");
+        assert!(Catalog::compile(Catalog::builtin().signatures.clone()).is_ok());
     }
 
     #[test]
@@ -676,7 +776,7 @@ mod tests {
         };
         assert!(matches!(
             without.compiled().unwrap().finder,
-            Finder::Patterns(_)
+            Finder::Patterns { .. }
         ));
         let mut text = String::new();
         for (i, s) in with.signatures.iter().enumerate() {
@@ -686,6 +786,9 @@ mod tests {
             ));
             // A line with a literal but not its pattern: looked at, nothing found.
             text.push_str("Level=\"INFO\" Detail=\"Unable to determine\" HTTP/1.1 \n");
+            // Two signatures' lines as one: both found, whichever literal comes first.
+            let next = &with.signatures[(i + 1) % with.signatures.len()].example;
+            text.push_str(&format!("{} | {next}\n", s.example.replace('\n', " ")));
         }
         assert_eq!(with.scan(text.as_bytes()), without.scan(text.as_bytes()));
         assert!(with.scan(text.as_bytes()).len() >= with.signatures.len());
