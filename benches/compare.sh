@@ -81,41 +81,58 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-# measure NAME CMD...: RUNS timed runs, inputs in page cache; prints one table row.
+# bench NAME CMD...: a command to time; race: time every command benched since the last
+# race, RUNS rounds of one run each in turn (a machine that slows down for a while slows
+# them all, not the one that happened to run then: the ratios hold), inputs in page cache;
+# prints one table row per command.
 declare -A MEDIAN
 declare -A RSS
-measure() {
-  local name=$1
-  shift
-  cat "$@" >/dev/null 2>&1 || true
-  local times=() rss=0
+declare -A COMMAND
+BENCHED=()
+bench() {
+  BENCHED+=("$1")
+  COMMAND[$1]=$(printf '%q ' "${@:2}")
+}
+race() {
+  local name
+  declare -A times=()
+  declare -A peak=()
+  for name in "${BENCHED[@]}"; do
+    eval "set -- ${COMMAND[$name]}"
+    cat "$@" >/dev/null 2>&1 || true
+  done
   for _ in $(seq "$RUNS"); do
-    local out
-    # mradiag exits 1 when it finds a fault: the status is not the measure here (each
-    # peer command is checked once before it is timed).
-    # Wall time to the millisecond (GNU time's %e has 10 ms steps, too coarse for the busy
-    # capture); the peak RSS from GNU time, whose own is small (a process's peak counts the
-    # image it was started from: a Python parent's would be ~13 MiB).
-    python3 -c 'import subprocess, sys, time
+    for name in "${BENCHED[@]}"; do
+      eval "set -- ${COMMAND[$name]}"
+      # mradiag exits 1 when it finds a fault: the status is not the measure here (each
+      # peer command is checked once before it is timed).
+      # Wall time to the millisecond (GNU time's %e has 10 ms steps, too coarse for the
+      # busy capture); the peak RSS from GNU time, whose own is small (a process's peak
+      # counts the image it was started from: a Python parent's would be ~13 MiB).
+      python3 -c 'import subprocess, sys, time
 t = time.perf_counter()
 subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 t = time.perf_counter() - t
 rss = open(sys.argv[1] + ".rss").read().split()[-1]
 open(sys.argv[1], "w").write(f"{t:.4f} {rss}\n")' \
-      "$WORK/time.txt" /usr/bin/time -f %M -o "$WORK/time.txt.rss" "$@" || true
-    out=$(tail -1 "$WORK/time.txt")
-    times+=("${out% *}")
-    [ "${out#* }" -gt "$rss" ] && rss=${out#* }
+        "$WORK/time.txt" /usr/bin/time -f %M -o "$WORK/time.txt.rss" "$@" || true
+      local out
+      out=$(tail -1 "$WORK/time.txt")
+      times[$name]+="${out% *} "
+      [ "${out#* }" -gt "${peak[$name]:-0}" ] && peak[$name]=${out#* }
+    done
   done
-  local sorted
-  sorted=$(printf '%s\n' "${times[@]}" | sort -g)
-  local min med max
-  min=$(echo "$sorted" | head -1)
-  max=$(echo "$sorted" | tail -1)
-  med=$(echo "$sorted" | sed -n "$(((RUNS + 1) / 2))p")
-  MEDIAN[$name]=$med
-  RSS[$name]=$rss
-  printf '%-30s min %7.3f  median %7.3f  max %7.3f s   peak RSS %7d KiB\n' "$name" "$min" "$med" "$max" "$rss"
+  for name in "${BENCHED[@]}"; do
+    local sorted min med max
+    sorted=$(printf '%s\n' ${times[$name]} | sort -g)
+    min=$(echo "$sorted" | head -1)
+    max=$(echo "$sorted" | tail -1)
+    med=$(echo "$sorted" | sed -n "$(((RUNS + 1) / 2))p")
+    MEDIAN[$name]=$med
+    RSS[$name]=${peak[$name]}
+    printf '%-30s min %7.3f  median %7.3f  max %7.3f s   peak RSS %7d KiB\n' "$name" "$min" "$med" "$max" "${peak[$name]}"
+  done
+  BENCHED=()
 }
 
 ratio() { python3 -c "a,b=$1,$2; print(f'{a/b:8.1f}x' if b>0 else '   n/a')"; }
@@ -147,14 +164,15 @@ sys.exit(0 if ok else 1)
 PY
   echo
   echo "== bulk: $SIZE_MB MiB"
-  measure mradiag-pcap "$BIN" analyze "$CAP"
-  measure mradiag-pcap-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$CAP"
-  measure mradiag-pcapng "$BIN" analyze "$CAPNG"
-  measure tshark-fields tshark -n -r "$CAP" -Y "$FILTER" -T fields "${FIELDS[@]}"
-  measure tcpdump-nn tcpdump -nn -r "$CAP"
-  measure mradiag-log "$BIN" analyze "$LOG"
-  measure mradiag-log-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$LOG"
-  measure rg-patterns rg -c -f "$WORK/patterns.txt" "$LOG"
+  bench mradiag-pcap "$BIN" analyze "$CAP"
+  bench mradiag-pcap-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$CAP"
+  bench mradiag-pcapng "$BIN" analyze "$CAPNG"
+  bench tshark-fields tshark -n -r "$CAP" -Y "$FILTER" -T fields "${FIELDS[@]}"
+  bench tcpdump-nn tcpdump -nn -r "$CAP"
+  bench mradiag-log "$BIN" analyze "$LOG"
+  bench mradiag-log-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze "$LOG"
+  bench rg-patterns rg -c -f "$WORK/patterns.txt" "$LOG"
+  race
   echo "tshark fields / mradiag (pcap):   $(ratio "${MEDIAN[tshark-fields]}" "${MEDIAN[mradiag-pcap]}")"
   echo "tcpdump -nn / mradiag (pcap):     $(ratio "${MEDIAN[tcpdump-nn]}" "${MEDIAN[mradiag-pcap]}")"
   echo "mradiag pcapng / pcap:            $(ratio "${MEDIAN[mradiag-pcapng]}" "${MEDIAN[mradiag-pcap]}")"
@@ -169,11 +187,12 @@ if want busy; then
   check_capture "$BUSY"
   echo
   echo "== busy: $BUSY_MB MiB, $(python3 -c "import json; t=json.load(open('$BUSY.truth.json')); print(f\"{t['sign_in_attempts']} sign-ins, {t['dns_queries']} DNS queries, {t['tls_client_hellos']} TLS handshakes, {100*t['control_bytes']//t['bytes']}% control\")")"
-  measure busy-analyze-q "$BIN" analyze -q "$BUSY"
-  measure busy-analyze-json "$BIN" analyze --format json "$BUSY"
-  measure busy-events "$BIN" events "$BUSY"
-  measure busy-tshark tshark -n -r "$BUSY" -Y "$FILTER" -T fields "${FIELDS[@]}"
-  measure busy-tcpdump tcpdump -nn -r "$BUSY"
+  bench busy-analyze-q "$BIN" analyze -q "$BUSY"
+  bench busy-analyze-json "$BIN" analyze --format json "$BUSY"
+  bench busy-events "$BIN" events "$BUSY"
+  bench busy-tshark tshark -n -r "$BUSY" -Y "$FILTER" -T fields "${FIELDS[@]}"
+  bench busy-tcpdump tcpdump -nn -r "$BUSY"
+  race
   echo "tshark fields / analyze -q:       $(ratio "${MEDIAN[busy-tshark]}" "${MEDIAN[busy-analyze-q]}")"
   echo "tcpdump -nn / analyze -q:         $(ratio "${MEDIAN[busy-tcpdump]}" "${MEDIAN[busy-analyze-q]}")"
   echo "analyze -q / events (decoding):   $(ratio "${MEDIAN[busy-analyze-q]}" "${MEDIAN[busy-events]}")"
@@ -189,11 +208,12 @@ if want bundle; then
   echo
   echo "== bundle: $(du -m "$BUNDLE" | cut -f1) MB .tar.gz holding $(tar -tvzf "$BUNDLE" | awk '{s+=$3} END {print int(s/1048576)}') MiB, $BUNDLE_USERS users; $hits hits, rg $rg_hits lines"
   [ "$hits" = "$rg_hits" ] || { echo "MISMATCH: rg counts $rg_hits lines, mradiag $hits hits"; exit 1; }
-  measure bundle-analyze-q "$BIN" analyze -q "$BUNDLE"
-  measure bundle-analyze-q-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze -q "$BUNDLE"
-  measure bundle-events "$BIN" events "$BUNDLE"
-  measure bundle-tar-rg bash -c "tar -xOzf '$BUNDLE' | rg -c -f '$WORK/patterns.txt'"
-  measure bundle-inflate-only $GEN/inflate_only "$BUNDLE"
+  bench bundle-analyze-q "$BIN" analyze -q "$BUNDLE"
+  bench bundle-analyze-q-1-thread env RAYON_NUM_THREADS=1 "$BIN" analyze -q "$BUNDLE"
+  bench bundle-events "$BIN" events "$BUNDLE"
+  bench bundle-tar-rg bash -c "tar -xOzf '$BUNDLE' | rg -c -f '$WORK/patterns.txt'"
+  bench bundle-inflate-only $GEN/inflate_only "$BUNDLE"
+  race
   echo "tar | rg / analyze -q:            $(ratio "${MEDIAN[bundle-tar-rg]}" "${MEDIAN[bundle-analyze-q]}")"
   echo "analyze -q / inflating alone:     $(ratio "${MEDIAN[bundle-analyze-q]}" "${MEDIAN[bundle-inflate-only]}")"
   echo "1 thread / 2 threads:             $(ratio "${MEDIAN[bundle-analyze-q-1-thread]}" "${MEDIAN[bundle-analyze-q]}")"
@@ -213,8 +233,9 @@ if want scan; then
   for d in $(ls "$CDIR" | head -$((CASES / 5))); do cp -al "$CDIR/$d" "$FIFTH/$d"; done
   echo
   echo "== scan: $CASES cases of a 1 MB busy capture each"
-  measure scan-all "$BIN" scan -q "$CDIR"
-  measure scan-fifth "$BIN" scan -q "$FIFTH"
+  bench scan-all "$BIN" scan -q "$CDIR"
+  bench scan-fifth "$BIN" scan -q "$FIFTH"
+  race
   # The single runs, one after the other, as a script calling analyze per case would.
   start=$(date +%s.%N)
   for d in "$CDIR"/*; do "$BIN" analyze -q "$d" >/dev/null || true; done
