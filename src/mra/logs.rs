@@ -485,12 +485,7 @@ pub fn apply(
             fields.get("reading"),
             last_request,
         );
-        let details: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let note = if details.is_empty() {
-            signature.clone()
-        } else {
-            format!("{signature} ({})", details.join(", "))
-        };
+        let note = note_of(signature, fields);
         if *severity == Severity::Fault && line.fault.is_some() {
             let state = &mut states[phase_index(line.phase)];
             fail_phase(ctx, t, &line, note, state);
@@ -517,6 +512,19 @@ pub fn apply(
     trails(ctx, hits, findings);
     ok_from_lines(ctx, &noted, states, findings);
     noted.into_findings(findings);
+}
+
+/// `signature (key=value, …)`, or the signature alone when the line gave no fields.
+fn note_of(signature: &str, fields: &std::collections::BTreeMap<String, String>) -> String {
+    use std::fmt::Write;
+    let mut note = String::from(signature);
+    for (i, (k, v)) in fields.iter().enumerate() {
+        let _ = write!(note, "{}{k}={v}", if i == 0 { " (" } else { ", " });
+    }
+    if !fields.is_empty() {
+        note.push(')');
+    }
+    note
 }
 
 fn phase_index(phase: Phase) -> usize {
@@ -582,5 +590,25 @@ fn ok_from_lines(ctx: &Ctx<'_>, noted: &Noted, states: &mut [PhaseState], findin
             states[i].evidence = evidence.clone();
             states[i].evidence.extend(seen);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::note_of;
+
+    #[test]
+    fn a_note_lists_the_fields_after_the_signature() {
+        let mut fields = std::collections::BTreeMap::new();
+        assert_eq!(
+            note_of("sip-register-received", &fields),
+            "sip-register-received"
+        );
+        fields.insert("call_id".to_string(), "a@b".to_string());
+        fields.insert("aor".to_string(), "sip:u@x".to_string());
+        assert_eq!(
+            note_of("sip-register-received", &fields),
+            "sip-register-received (aor=sip:u@x, call_id=a@b)"
+        );
     }
 }
