@@ -238,8 +238,9 @@ pub fn section(
     let mut out = Vec::new();
     // Each connection's server and SNI, found once: looked up per certificate, a capture of
     // many TLS connections would be read once per certificate.
-    let mut servers = std::collections::HashMap::new();
-    let mut snis = std::collections::HashMap::new();
+    // (Looked up, never iterated: a fast hash leaks no order.)
+    let mut servers = foldhash::HashMap::default();
+    let mut snis = foldhash::HashMap::default();
     for o in events {
         match &o.event.kind {
             EventKind::TcpConnection { stream, server, .. } => {

@@ -8,7 +8,9 @@ use crate::model::Tagged;
 use crate::model::{DnsRecord, Endpoint, EventKind, Transport, rcode_name};
 use crate::report::Status;
 use std::collections::BTreeSet;
-use std::collections::HashMap;
+/// Keys are addresses, ports, ids and names from the capture: a fast hash (a hostile
+/// capture can make one run slower, nothing more); never iterated, so no order leaks out.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 use std::net::IpAddr;
 
 pub const EDGE_PREFIX: &str = "_collab-edge._tls.";
@@ -142,8 +144,8 @@ impl<'a> Transaction<'a> {
 /// Pair every query with its response (same client, server, id and name).
 pub fn transactions(events: &[Tagged]) -> Vec<Transaction<'_>> {
     let mut out: Vec<Transaction<'_>> = Vec::new();
-    let mut open: HashMap<(usize, Endpoint, Endpoint, u16, String), usize> = HashMap::new();
-    let mut by_flow: HashMap<(usize, Endpoint, Endpoint), usize> = HashMap::new();
+    let mut open: HashMap<(usize, Endpoint, Endpoint, u16, String), usize> = HashMap::default();
+    let mut by_flow: HashMap<(usize, Endpoint, Endpoint), usize> = HashMap::default();
     for t in events {
         match &t.event.kind {
             EventKind::DnsQuery {
