@@ -107,8 +107,9 @@ fn to_record(rr: &simple_dns::ResourceRecord<'_>) -> DnsRecord {
 /// character at a time, a fifth of a busy capture's DNS decoding.
 fn name_text(name: &simple_dns::Name<'_>) -> String {
     use std::fmt::Write;
-    let mut out = String::new();
-    for (i, label) in name.get_labels().iter().enumerate() {
+    let labels = name.get_labels();
+    let mut out = String::with_capacity(labels.iter().map(|l| l.len() + 1).sum());
+    for (i, label) in labels.iter().enumerate() {
         if i > 0 {
             out.push('.');
         }
