@@ -159,6 +159,10 @@ impl Edges {
         if let Some(s) = self.addresses.get(&c.server.ip) {
             return Some(s);
         }
+        if self.names.is_empty() {
+            // Nothing named (no --edge, no dump): no name to lower for each connection.
+            return None;
+        }
         let sni = c.sni()?.to_ascii_lowercase();
         self.names
             .get(sni.trim_end_matches('.'))
