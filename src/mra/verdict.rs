@@ -58,18 +58,17 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
             evidence: states[1].evidence.clone(),
         });
     }
-    let verdict = verdict(&states, inside, frame.from_capture, &mut findings);
-    // Moved, not copied: a busy capture's sessions hold a few hundred thousand of these.
     let phases: Vec<PhaseResult> = states
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(i, s)| PhaseResult {
             phase: Phase::ALL[i],
             status: s.status,
-            summary: s.summary,
-            evidence: s.evidence,
+            summary: s.summary.clone(),
+            evidence: s.evidence.clone(),
         })
         .collect();
+    let verdict = verdict(&states, inside, frame.from_capture, &mut findings);
     Session {
         id: frame.id,
         client: frame.client,
