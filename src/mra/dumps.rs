@@ -17,12 +17,21 @@ pub struct Roles {
     by_host: Vec<(String, ExpresswayRole)>,
 }
 
-/// A host name's first label (`expc` of `expc.example.com`); an IP address whole.
+/// A host name's first label (`expc` of `expc.example.com`), lowered; an IP address whole.
 fn first_label(host: &str) -> String {
     if is_ip(host) {
         return host.to_string();
     }
-    host.split('.').next().unwrap_or(host).to_ascii_lowercase()
+    label_of(host).to_ascii_lowercase()
+}
+
+/// [`first_label`] as written, not lowered: borrowed, for comparing without a copy.
+fn label_of(host: &str) -> &str {
+    if is_ip(host) {
+        host
+    } else {
+        host.split('.').next().unwrap_or(host)
+    }
 }
 
 impl Roles {
@@ -65,12 +74,9 @@ impl Roles {
     pub fn stated(&self, input: &str, host: Option<&str>) -> Option<ExpresswayRole> {
         let container = crate::input::container(input);
         host.and_then(|h| {
-            // Compared in place: this runs for every line of a bundle.
-            let label = if is_ip(h) {
-                h
-            } else {
-                h.split('.').next().unwrap_or(h)
-            };
+            // Compared in place (the stored labels are lowered): this runs for every line of
+            // a bundle.
+            let label = label_of(h);
             self.by_host
                 .iter()
                 .find(|(l, _)| l.eq_ignore_ascii_case(label))
