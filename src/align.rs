@@ -10,7 +10,7 @@ use crate::faults::Phase;
 use crate::input::container;
 use crate::logs::grammar::TimeBasis;
 use crate::model::{Event, EventKind};
-use crate::report::{Evidence, Finding, Severity};
+use crate::report::{Evidence, Filter, Finding, Pointer, Severity, Stamp};
 use std::collections::HashMap;
 
 const SECOND: i64 = 1_000_000_000;
@@ -460,59 +460,59 @@ fn apply(d: &mut Decoded, zone_ns: i64) {
 fn capture_evidence(decoded: &[Decoded], m: &Mark) -> Evidence {
     let e: &Event = &decoded[m.input].events[m.event];
     if let EventKind::LogSignature { line, excerpt, .. } = &e.kind {
-        return Evidence {
-            input: decoded[m.input].input.path.clone(),
+        return Evidence::new(Pointer {
+            input: decoded[m.input].input.path.as_str().into(),
             frame: None,
             line: Some(*line),
-            ts: crate::time::format_ns(e.ts),
+            ts: Stamp::utc(e.ts),
             filter: None,
             note: "the request, in Expressway-E's log".into(),
-            excerpt: Some(excerpt.clone()),
-        };
+            excerpt: Some(excerpt.as_str().into()),
+        });
     }
     let (filter, note) = match (&m.key, e.kind.stream()) {
         (Key::Dns(name), _) => (
-            format!("dns.qry.name == \"{name}\""),
+            Filter::DnsName(name.to_string()),
             format!("the answer to {name}, in the capture"),
         ),
         (Key::Connect(host, port), Some(s)) => (
-            format!("tcp.stream eq {s}"),
+            Filter::Stream(s),
             format!("the connection to {host}:{port}, in the capture"),
         ),
         (_, stream) => (
-            stream.map_or(format!("frame.number == {}", e.frame), |s| {
-                format!("tcp.stream eq {s}")
-            }),
+            stream.map_or(Filter::Frame(e.frame), Filter::Stream),
             "the client's <starttls/>, in the capture".to_string(),
         ),
     };
-    Evidence {
-        input: decoded[m.input].input.path.clone(),
+    Evidence::new(Pointer {
+        input: decoded[m.input].input.path.as_str().into(),
         frame: Some(e.frame),
         line: None,
-        ts: crate::time::format_ns(e.ts),
+        ts: Stamp::utc(e.ts),
         filter: Some(filter),
-        note,
+        note: note.into(),
         excerpt: None,
-    }
+    })
 }
 
 /// A log line's evidence, its time already shifted by the zone.
 fn log_evidence(decoded: &[Decoded], m: &Mark, zone_ns: i64, note: String) -> Evidence {
     let e = &decoded[m.input].events[m.event];
     let (line, excerpt) = match &e.kind {
-        EventKind::LogSignature { line, excerpt, .. } => (Some(*line), Some(excerpt.clone())),
+        EventKind::LogSignature { line, excerpt, .. } => {
+            (Some(*line), Some(excerpt.as_str().into()))
+        }
         _ => (None, None),
     };
-    Evidence {
-        input: decoded[m.input].input.path.clone(),
+    Evidence::new(Pointer {
+        input: decoded[m.input].input.path.as_str().into(),
         frame: None,
         line,
-        ts: crate::time::format_ns(e.ts - zone_ns),
+        ts: Stamp::utc(e.ts - zone_ns),
         filter: None,
-        note,
+        note: note.into(),
         excerpt,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -949,12 +949,7 @@ pub fn report(
     notes: Vec<crate::report::Finding>,
 ) -> Report {
     let names: Vec<String> = decoded.iter().map(|d| d.input.path.clone()).collect();
-    let mut inputs = Vec::new();
-    let mut tagged = Vec::new();
-    for (i, d) in decoded.into_iter().enumerate() {
-        inputs.push(d.input);
-        tagged.extend(d.events.into_iter().map(|event| Tagged { input: i, event }));
-    }
+    let (inputs, tagged) = tag_all(decoded);
     let anchors = crate::certs::anchor_sets(&tagged, &trust.ca);
     let latest: Vec<Option<i64>> = inputs.iter().map(latest_time).collect();
     let clock = crate::certs::Clock {
@@ -998,6 +993,38 @@ pub fn report(
     report
 }
 
+/// Every input's events tagged with their input, in one vector, without holding a busy
+/// input's events twice: they are moved a batch at a time from the back of their vector
+/// (reversed first, so the batches come out in order), which is shrunk after each batch.
+/// Copying them all at once made the two vectors together the peak of a busy capture's
+/// run (400 of 434 MB on 4 GiB).
+fn tag_all(decoded: Vec<Decoded>) -> (Vec<InputReport>, Vec<Tagged>) {
+    const BATCH: usize = 1 << 16;
+    let total = decoded.iter().map(|d| d.events.len()).sum();
+    let mut inputs = Vec::with_capacity(decoded.len());
+    let mut tagged = Vec::with_capacity(total);
+    for (i, d) in decoded.into_iter().enumerate() {
+        inputs.push(d.input);
+        let mut events = d.events;
+        if events.len() <= BATCH {
+            tagged.extend(events.into_iter().map(|event| Tagged { input: i, event }));
+            continue;
+        }
+        events.reverse();
+        while !events.is_empty() {
+            let rest = events.len().saturating_sub(BATCH);
+            tagged.extend(
+                events
+                    .drain(rest..)
+                    .rev()
+                    .map(|event| Tagged { input: i, event }),
+            );
+            events.shrink_to_fit();
+        }
+    }
+    (inputs, tagged)
+}
+
 /// Events from this many on are freed by the thread pool, not on the way out of `report`.
 const DROP_ASIDE: usize = 10_000;
 
@@ -1015,4 +1042,46 @@ pub fn any_readable(decoded: &[Decoded]) -> bool {
                     .as_ref()
                     .is_some_and(|c| c.frames > 0 || i.anomalies.is_empty()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Event, EventKind, Side};
+
+    /// Inputs below and above a batch, and one of an exact number of batches: every event
+    /// tagged with its input, in input order and in each input's own order.
+    #[test]
+    fn tagging_keeps_every_event_in_order() {
+        let sizes = [3, (1 << 16) * 2 + 5, 0, 1 << 17, 1];
+        let decoded: Vec<Decoded> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let mut d = report_only(&format!("in{i}"), "capture", None);
+                d.events = (0..n as u64)
+                    .map(|frame| Event {
+                        frame: frame + 1,
+                        ts: i as i64,
+                        kind: EventKind::TcpFin {
+                            stream: frame,
+                            from: Side::Client,
+                        },
+                    })
+                    .collect();
+                d
+            })
+            .collect();
+        let (inputs, tagged) = tag_all(decoded);
+        assert_eq!(inputs.len(), sizes.len());
+        assert_eq!(tagged.len(), sizes.iter().sum::<usize>());
+        let mut at = 0;
+        for (i, &n) in sizes.iter().enumerate() {
+            for frame in 1..=n as u64 {
+                let t = &tagged[at];
+                assert_eq!((t.input, t.event.frame, t.event.ts), (i, frame, i as i64));
+                at += 1;
+            }
+        }
+    }
 }

@@ -194,7 +194,7 @@ fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row
     let evidence = telling.map(|e| match (e.frame, e.line) {
         (Some(f), _) => format!("{} frame {f}: {}", e.input, e.note),
         (None, Some(l)) => format!("{}:{l}: {}", e.input, e.note),
-        _ => e.note.clone(),
+        _ => e.note.to_string(),
     });
     Row {
         case: case.display().to_string(),

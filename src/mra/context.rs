@@ -4,13 +4,16 @@
 use super::dumps;
 use crate::logs::signatures::Catalog;
 use crate::model::{EventKind, Tagged};
-use crate::report::{Evidence, Status};
+use crate::report::{Evidence, Filter, Pointer, Stamp, Status};
+use std::sync::Arc;
 
 /// The ports of an MRA sign-in on Expressway-E: HTTPS, XMPP, SIP over TLS.
 pub(crate) const MRA_PORTS: [u16; 3] = [8443, 5222, 5061];
 
 pub(crate) struct Ctx<'a> {
     pub(crate) inputs: &'a [String],
+    /// The same names, shared by every evidence that points into them.
+    pub(crate) names: Vec<Arc<str>>,
     pub(crate) catalog: &'a Catalog,
     pub(crate) events: &'a [Tagged],
     /// The SIP requests and responses among `events`, looked at once per attempt.
@@ -51,6 +54,7 @@ impl<'a> Ctx<'a> {
         let edges = super::edges::Edges::new(edges, inputs, &dumps, &roles);
         let mut ctx = Ctx {
             inputs,
+            names: inputs.iter().map(|i| Arc::from(i.as_str())).collect(),
             catalog,
             events,
             sip: events
@@ -79,9 +83,9 @@ impl<'a> Ctx<'a> {
         ctx
     }
 
-    pub(crate) fn evidence(&self, t: &Tagged, note: impl Into<String>) -> Evidence {
-        let input = self.inputs[t.input].clone();
-        let ts = crate::time::format_ns(t.event.ts);
+    pub(crate) fn evidence(&self, t: &Tagged, note: impl Into<Arc<str>>) -> Evidence {
+        let input = self.names[t.input].clone();
+        let ts = Stamp::utc(t.event.ts);
         if let EventKind::LogSignature {
             line,
             excerpt,
@@ -89,18 +93,21 @@ impl<'a> Ctx<'a> {
             ..
         } = &t.event.kind
         {
-            return Evidence {
+            return Evidence::new(Pointer {
                 input,
                 frame: None,
                 line: Some(*line),
-                ts: crate::time::format_on(t.event.ts, *time_basis),
+                ts: Stamp {
+                    ns: t.event.ts,
+                    basis: *time_basis,
+                },
                 filter: None,
                 note: note.into(),
-                excerpt: Some(excerpt.clone()),
-            };
+                excerpt: Some(excerpt.as_str().into()),
+            });
         }
         if let EventKind::CertificateFile { .. } = &t.event.kind {
-            return Evidence {
+            return Evidence::new(Pointer {
                 input,
                 frame: None,
                 line: None,
@@ -108,16 +115,16 @@ impl<'a> Ctx<'a> {
                 filter: None,
                 note: note.into(),
                 excerpt: None,
-            };
+            });
         }
         let filter = match (&t.event.kind, t.event.kind.stream()) {
-            (_, Some(s)) => format!("tcp.stream eq {s}"),
+            (_, Some(s)) => Filter::Stream(s),
             (EventKind::DnsQuery { name, .. } | EventKind::DnsResponse { name, .. }, None) => {
-                format!("dns.qry.name == \"{name}\"")
+                Filter::DnsName(name.clone())
             }
-            _ => format!("frame.number == {}", t.event.frame),
+            _ => Filter::Frame(t.event.frame),
         };
-        Evidence {
+        Evidence::new(Pointer {
             input,
             frame: Some(t.event.frame),
             line: None,
@@ -125,7 +132,7 @@ impl<'a> Ctx<'a> {
             filter: Some(filter),
             note: note.into(),
             excerpt: None,
-        }
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use super::ladder;
 use crate::faults::Phase;
 use crate::model::Tagged;
 use crate::model::{EventKind, ExpresswayRole, ZoneDump};
-use crate::report::{Evidence, Finding, Party, Severity};
+use crate::report::{Evidence, Finding, Party, Pointer, Severity};
 
 /// Roles the dumps state: per bundle (container) and per host name (its first label).
 #[derive(Default)]
@@ -105,15 +105,15 @@ fn role_name(role: Option<ExpresswayRole>) -> &'static str {
 }
 
 fn line_evidence(ctx: &Ctx<'_>, t: &Tagged, line: u64, note: String) -> Evidence {
-    Evidence {
-        input: ctx.inputs[t.input].clone(),
+    Evidence::new(Pointer {
+        input: ctx.names[t.input].clone(),
         frame: None,
         line: Some(line),
-        ts: crate::time::format_ns(t.event.ts),
+        ts: crate::report::Stamp::utc(t.event.ts),
         filter: None,
-        note,
+        note: note.into(),
         excerpt: None,
-    }
+    })
 }
 
 fn zone_label(z: &ZoneDump) -> String {

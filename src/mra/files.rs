@@ -6,7 +6,7 @@ use super::connection;
 use super::context::Ctx;
 use crate::model::EventKind;
 use crate::model::Tagged;
-use crate::report::Evidence;
+use crate::report::{Evidence, Pointer};
 
 /// Expressway-E's server certificate from a file (a bundle's `server_<host>_*.pem`, not one
 /// whose host name says Expressway-C), to judge in place of a chain TLS 1.3 hides.
@@ -81,21 +81,24 @@ pub(super) fn problems(ctx: &Ctx<'_>, clock: &crate::certs::Clock<'_>) -> Vec<Fi
             expressway_c: file_role(&ctx.roles, name) == crate::report::Party::ExpresswayC,
             at: f.at,
             dated: f.basis != crate::certs::UNDATED,
-            evidence: Evidence {
-                input: name.clone(),
+            evidence: Evidence::new(Pointer {
+                input: name.as_str().into(),
                 frame: None,
                 line: None,
-                ts: crate::time::format_ns(f.at),
+                ts: crate::report::Stamp::utc(f.at),
                 filter: None,
-                note: format!("{} {when}", cert.subject),
-                excerpt: Some(format!(
-                    "{} ← {} · {} · sha256 {}",
-                    cert.subject,
-                    cert.issuer,
-                    cert.validity_text(),
-                    cert.sha256
-                )),
-            },
+                note: format!("{} {when}", cert.subject).into(),
+                excerpt: Some(
+                    format!(
+                        "{} ← {} · {} · sha256 {}",
+                        cert.subject,
+                        cert.issuer,
+                        cert.validity_text(),
+                        cert.sha256
+                    )
+                    .into(),
+                ),
+            }),
             summary,
         });
     }

@@ -14,6 +14,7 @@ use crate::model::{DnsRecord, EventKind, Side, alert_name, rcode_name, tls_versi
 use crate::report::{LadderStep, Party, Status};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Steps drawn per session; a busy capture says how many more there were.
 pub const MAX_STEPS: usize = 200;
@@ -297,7 +298,7 @@ fn drawn(
 ) -> Vec<LadderStep> {
     // Frames and lines the failed phases cite are the failed steps; a certificate only when
     // the failure is about it (a chain cited as context of a later failure is not).
-    let cited_by = |cert: bool| -> BTreeSet<(String, Option<u64>, Option<u64>)> {
+    let cited_by = |cert: bool| -> BTreeSet<(Arc<str>, Option<u64>, Option<u64>)> {
         states
             .iter()
             .filter(|s| s.status == Status::Failed)
@@ -326,7 +327,7 @@ fn drawn(
                 to,
                 label,
                 failed,
-                input: ev.input,
+                input: ev.input.clone(),
                 frame: ev.frame,
                 line: ev.line,
             }

@@ -134,7 +134,7 @@ fn file_note(f: &FileProblem) -> LadderStep {
         Party::ExpresswayE
     };
     LadderStep {
-        ts: f.evidence.ts.clone(),
+        ts: f.evidence.ts,
         axis_ns: f.at,
         shift_ns: None,
         from: party,

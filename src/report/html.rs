@@ -97,7 +97,7 @@ fn ladder(out: &mut String, s: &Session) {
         let place = match (step.frame, step.line) {
             (Some(f), _) => format!("{} frame {f}", step.input),
             (None, Some(l)) => format!("{}:{l}", step.input),
-            _ => step.input.clone(),
+            _ => step.input.to_string(),
         };
         // HH:MM:SS.mmm of the RFC 3339 time on the ladder's clock, or the whole text when it
         // is not one; a corrected time is marked, the logged one in its tooltip.
@@ -110,7 +110,7 @@ fn ladder(out: &mut String, s: &Session) {
                     crate::time::signed_secs(ns)
                 ),
             ),
-            None => (step.ts.clone(), step.ts.clone()),
+            None => (step.ts.to_string(), step.ts.to_string()),
         };
         let clock = axis.get(11..23).unwrap_or(&axis);
         let mark = if step.shift_ns.is_some() { "*" } else { "" };
@@ -177,10 +177,10 @@ fn relied_on(report: &Report, c: &crate::certs::CertificateReport) -> bool {
             .iter()
             .any(|p| f.ends_with(p))
     });
-    let stream = c.stream.map(|n| format!("tcp.stream eq {n}"));
+    let stream = c.stream.map(super::Filter::Stream);
     about_certs
         && v.evidence.iter().any(|e| {
-            e.input == c.input
+            *e.input == *c.input
                 && (c.frame.is_none()
                     || e.frame == c.frame
                     || e.filter.is_some() && e.filter == stream)

@@ -8,7 +8,10 @@ pub mod text;
 
 use crate::capture::CaptureInfo;
 use crate::faults::Phase;
+use crate::time::TimeBasis;
 use serde::Serialize;
+use std::fmt;
+use std::sync::Arc;
 
 pub const SCHEMA: &str = "mradiag.report/1";
 
@@ -34,21 +37,105 @@ impl Status {
     }
 }
 
+/// A pointer into an input, shared: a phase, its session's verdict, findings and the
+/// report's findings cite the same evidence, and a busy capture's twenty thousand sessions
+/// held every copy (a copy is now a count).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Evidence(Arc<Pointer>);
+
+impl Evidence {
+    pub fn new(pointer: Pointer) -> Evidence {
+        Evidence(Arc::new(pointer))
+    }
+
+    /// The pointer to change (copied first when another holder shares it).
+    pub fn make_mut(&mut self) -> &mut Pointer {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for Evidence {
+    type Target = Pointer;
+    fn deref(&self) -> &Pointer {
+        &self.0
+    }
+}
+
 /// A pointer into an input: a capture frame with a display filter to jump there in
 /// Wireshark, or a log line with its text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Evidence {
-    pub input: String,
+pub struct Pointer {
+    /// The input's name, shared by every pointer into it.
+    pub input: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frame: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
-    pub ts: String,
+    pub ts: Stamp,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filter: Option<String>,
-    pub note: String,
+    pub filter: Option<Filter>,
+    pub note: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub excerpt: Option<String>,
+    pub excerpt: Option<Arc<str>>,
+}
+
+/// A time as its input gave it, kept as a number and written only when a report is: UTC
+/// with `Z`, or a log's local time without a zone (`time::format_on`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    pub ns: i64,
+    pub basis: TimeBasis,
+}
+
+impl Stamp {
+    /// A time read as UTC.
+    pub fn utc(ns: i64) -> Stamp {
+        Stamp {
+            ns,
+            basis: TimeBasis::Utc,
+        }
+    }
+}
+
+impl fmt::Display for Stamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::time::format_on(self.ns, self.basis))
+    }
+}
+
+impl Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A Wireshark display filter that finds an evidence's packets, kept as what it selects
+/// and written when shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// `tcp.stream eq N`
+    Stream(u64),
+    /// `frame.number == N`
+    Frame(u64),
+    /// `dns.qry.name == "NAME"`
+    DnsName(String),
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Filter::Stream(n) => write!(f, "tcp.stream eq {n}"),
+            Filter::Frame(n) => write!(f, "frame.number == {n}"),
+            Filter::DnsName(name) => write!(f, "dns.qry.name == \"{name}\""),
+        }
+    }
+}
+
+impl Serialize for Filter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -103,7 +190,7 @@ pub enum Party {
 #[derive(Clone, Debug, Serialize)]
 pub struct LadderStep {
     /// When it happened by the clock of the input that saw it (as the evidence says).
-    pub ts: String,
+    pub ts: Stamp,
     /// When the ladder draws it: `ts` on the common clock, in ns since the epoch.
     #[serde(skip)]
     pub axis_ns: i64,
@@ -115,7 +202,7 @@ pub struct LadderStep {
     pub label: String,
     /// The step shows the failure, or a failed phase cites it.
     pub failed: bool,
-    pub input: String,
+    pub input: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frame: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -268,14 +355,14 @@ pub struct Report {
     pub certificates: Vec<crate::certs::CertificateReport>,
 }
 
-impl Evidence {
+impl Pointer {
     /// `input frame N (filter)` or `input:line`, unescaped: each renderer escapes it.
     pub fn location(&self) -> String {
         match (self.frame, self.line, &self.filter) {
             (Some(f), _, Some(filter)) => format!("{} frame {f} ({filter})", self.input),
             (Some(f), _, None) => format!("{} frame {f}", self.input),
             (None, Some(l), _) => format!("{}:{l}", self.input),
-            (None, None, _) => self.input.clone(),
+            (None, None, _) => self.input.to_string(),
         }
     }
 }
@@ -386,5 +473,57 @@ impl Report {
         let mut s = serde_json::to_string_pretty(self).expect("report serializes");
         s.push('\n');
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Times and filters are kept as numbers and written as the schema has always had them.
+    #[test]
+    fn evidence_is_written_as_the_schema_says() {
+        let at = 1_764_000_000_123_456_789;
+        let pointer = |ts, filter| Pointer {
+            input: "c.pcap".into(),
+            frame: Some(7),
+            line: None,
+            ts,
+            filter,
+            note: "seen".into(),
+            excerpt: None,
+        };
+        let json = |p| serde_json::to_string(&Evidence::new(p)).unwrap();
+        assert_eq!(
+            json(pointer(Stamp::utc(at), Some(Filter::Stream(3)))),
+            r#"{"input":"c.pcap","frame":7,"ts":"2025-11-24T16:00:00.123456Z","filter":"tcp.stream eq 3","note":"seen"}"#
+        );
+        let local = Stamp {
+            ns: at,
+            basis: TimeBasis::LocalNoOffset,
+        };
+        let written = json(pointer(local, Some(Filter::Frame(7))));
+        assert!(
+            written.contains(r#""ts":"2025-11-24T16:00:00.123456""#),
+            "{written}"
+        );
+        assert!(
+            written.contains(r#""filter":"frame.number == 7""#),
+            "{written}"
+        );
+        let dns = Filter::DnsName("_collab-edge._tls.example.com".into());
+        assert_eq!(
+            dns.to_string(),
+            r#"dns.qry.name == "_collab-edge._tls.example.com""#
+        );
+        let e = Evidence::new(pointer(Stamp::utc(at), Some(dns)));
+        assert_eq!(
+            e.location(),
+            r#"c.pcap frame 7 (dns.qry.name == "_collab-edge._tls.example.com")"#
+        );
+        assert_eq!(
+            Stamp::utc(crate::time::UNKNOWN).to_string(),
+            crate::time::format_ns(crate::time::UNKNOWN)
+        );
     }
 }

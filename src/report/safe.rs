@@ -4,8 +4,8 @@
 //! renderers print this copy; JSON keeps the text as read (JSON escapes it itself).
 
 use super::{
-    Evidence, Finding, Focus, InputReport, LadderStep, PhaseResult, Report, Session, UserRow,
-    Verdict,
+    Evidence, Finding, Focus, InputReport, LadderStep, PhaseResult, Pointer, Report, Session,
+    UserRow, Verdict,
 };
 use crate::text::make_safe;
 
@@ -36,18 +36,40 @@ impl<T: MakeSafe> MakeSafe for Vec<T> {
     }
 }
 
+impl MakeSafe for std::sync::Arc<str> {
+    fn make_safe(&mut self) {
+        if let std::borrow::Cow::Owned(s) = crate::text::safe(self) {
+            *self = s.into();
+        }
+    }
+}
+
+/// Only a DNS name is input text; streams and frames are numbers.
+impl MakeSafe for super::Filter {
+    fn make_safe(&mut self) {
+        if let super::Filter::DnsName(name) = self {
+            name.make_safe();
+        }
+    }
+}
+
 impl<T: MakeSafe + Clone> MakeSafe for std::sync::Arc<T> {
     fn make_safe(&mut self) {
         std::sync::Arc::make_mut(self).make_safe();
     }
 }
 
+/// Shared evidence is copied only when one of its strings changes.
 impl MakeSafe for Evidence {
     fn make_safe(&mut self) {
-        self.input.make_safe();
-        self.filter.make_safe();
-        self.note.make_safe();
-        self.excerpt.make_safe();
+        let mut p = Pointer::clone(self);
+        p.input.make_safe();
+        p.filter.make_safe();
+        p.note.make_safe();
+        p.excerpt.make_safe();
+        if p != **self {
+            *self = Evidence::new(p);
+        }
     }
 }
 
@@ -178,15 +200,17 @@ mod tests {
     #[test]
     fn every_kind_of_input_text_is_escaped() {
         let evil = "h\x1b]8;;x\x07\nVerdict: ok";
-        let ev = Evidence {
+        let ev = Evidence::new(Pointer {
             input: evil.into(),
             frame: None,
             line: Some(1),
-            ts: "t".into(),
-            filter: None,
+            ts: super::super::Stamp::utc(0),
+            filter: Some(super::super::Filter::DnsName(evil.into())),
             note: evil.into(),
             excerpt: Some(evil.into()),
-        };
+        });
+        // The report JSON prints shares this evidence: it keeps the text as read.
+        let shared = ev.clone();
         let mut f = Finding {
             severity: crate::model::Severity::Info,
             id: "x".into(),
@@ -198,6 +222,9 @@ mod tests {
         let all = format!("{f:?}");
         assert!(!f.summary.contains('\x1b') && !f.summary.contains('\n'));
         assert!(!f.evidence[0].excerpt.as_ref().unwrap().contains('\x07'));
+        let filter = f.evidence[0].filter.as_ref().unwrap().to_string();
+        assert!(!filter.contains('\x1b') && filter.starts_with("dns.qry.name == "));
         assert!(all.contains("\\\\x1b"), "{all}");
+        assert!(shared.note.contains('\x1b') && shared.input.contains('\n'));
     }
 }
