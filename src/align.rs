@@ -467,7 +467,7 @@ fn capture_evidence(decoded: &[Decoded], m: &Mark) -> Evidence {
             ts: Stamp::utc(e.ts),
             filter: None,
             note: "the request, in Expressway-E's log".into(),
-            excerpt: Some(excerpt.as_str().into()),
+            excerpt: Some(excerpt[..].into()),
         });
     }
     let (filter, note) = match (&m.key, e.kind.stream()) {
@@ -499,9 +499,7 @@ fn capture_evidence(decoded: &[Decoded], m: &Mark) -> Evidence {
 fn log_evidence(decoded: &[Decoded], m: &Mark, zone_ns: i64, note: String) -> Evidence {
     let e = &decoded[m.input].events[m.event];
     let (line, excerpt) = match &e.kind {
-        EventKind::LogSignature { line, excerpt, .. } => {
-            (Some(*line), Some(excerpt.as_str().into()))
-        }
+        EventKind::LogSignature { line, excerpt, .. } => (Some(*line), Some(excerpt[..].into())),
         _ => (None, None),
     };
     Evidence::new(Pointer {

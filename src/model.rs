@@ -303,6 +303,52 @@ impl CertSummary {
 /// carries the same chain on every connection to a server.
 pub type SharedCert = std::sync::Arc<CertSummary>;
 
+/// A SIP request, a SIP response and an Expressway dump: boxed, as rare and large events,
+/// so that every event is not as large as they are.
+#[derive(Clone, Debug, Serialize)]
+pub struct SipRequest {
+    pub transport: Transport,
+    pub stream: Option<u64>,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub method: String,
+    pub uri: String,
+    pub call_id: Option<String>,
+    pub cseq: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SipResponse {
+    pub transport: Transport,
+    pub stream: Option<u64>,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub code: u16,
+    pub reason: String,
+    pub call_id: Option<String>,
+    pub cseq: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpresswayDump {
+    /// The dump's first entry.
+    pub line: u64,
+    pub host: Option<String>,
+    pub domain: Option<String>,
+    /// From the zone types, when a traversal zone says it.
+    pub role: Option<ExpresswayRole>,
+    /// The line of the zone type that says the role.
+    pub role_line: Option<u64>,
+    pub version: Option<String>,
+    pub zones: Vec<ZoneDump>,
+    /// Unified CM servers configured on it (Expressway-C), as written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unified_cm: Vec<ServerDump>,
+    /// Its own addresses: its interfaces' and the static NAT address clients reach it by.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<ServerDump>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
@@ -323,9 +369,9 @@ pub enum EventKind {
         qtype: u16,
         rcode: u8,
         truncated: bool,
-        answers: Vec<DnsRecord>,
+        answers: Box<[DnsRecord]>,
         /// The additional section (glue addresses for SRV targets often come here).
-        additional: Vec<DnsRecord>,
+        additional: Box<[DnsRecord]>,
     },
     /// An ICMP/ICMPv6 destination-unreachable quoting a packet we can name.
     IcmpUnreachable {
@@ -370,7 +416,7 @@ pub enum EventKind {
         #[serde(serialize_with = "crate::time::serialize_ns")]
         last_ts: i64,
         /// The reason of an ICMP destination-unreachable quoting this connection.
-        icmp: Option<String>,
+        icmp: Option<Box<str>>,
     },
     TlsClientHello {
         stream: u64,
@@ -444,26 +490,8 @@ pub enum EventKind {
         from: Side,
         condition: String,
     },
-    SipRequest {
-        transport: Transport,
-        stream: Option<u64>,
-        client: Endpoint,
-        server: Endpoint,
-        method: String,
-        uri: String,
-        call_id: Option<String>,
-        cseq: Option<String>,
-    },
-    SipResponse {
-        transport: Transport,
-        stream: Option<u64>,
-        client: Endpoint,
-        server: Endpoint,
-        code: u16,
-        reason: String,
-        call_id: Option<String>,
-        cseq: Option<String>,
-    },
+    SipRequest(Box<SipRequest>),
+    SipResponse(Box<SipResponse>),
     /// The XMPP login's outcome (SASL `<success/>` or `<failure>`), inside TLS: decrypted
     /// with a key log.
     XmppAuth {
@@ -505,24 +533,7 @@ pub enum EventKind {
     },
     /// An Expressway's configuration or status dump (a bundle's `xconf_dump_*`,
     /// `xstat_dump_*`): what MRA needs of it.
-    ExpresswayDump {
-        /// The dump's first entry.
-        line: u64,
-        host: Option<String>,
-        domain: Option<String>,
-        /// From the zone types, when a traversal zone says it.
-        role: Option<ExpresswayRole>,
-        /// The line of the zone type that says the role.
-        role_line: Option<u64>,
-        version: Option<String>,
-        zones: Vec<ZoneDump>,
-        /// Unified CM servers configured on it (Expressway-C), as written.
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        unified_cm: Vec<ServerDump>,
-        /// Its own addresses: its interfaces' and the static NAT address clients reach it by.
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        addresses: Vec<ServerDump>,
-    },
+    ExpresswayDump(Box<ExpresswayDump>),
     /// Certificates found in a file (PEM or DER), such as a bundle's `ca_*.pem`.
     CertificateFile {
         certs: Vec<SharedCert>,
@@ -530,14 +541,14 @@ pub enum EventKind {
     /// A log line that matches a catalog signature.
     LogSignature {
         line: u64,
-        signature: String,
+        signature: Box<str>,
         phase: crate::faults::Phase,
-        fault: Option<String>,
+        fault: Option<Box<str>>,
         severity: Severity,
         time_basis: crate::time::TimeBasis,
-        host: Option<String>,
+        host: Option<Box<str>>,
         fields: std::collections::BTreeMap<String, String>,
-        excerpt: String,
+        excerpt: Box<str>,
         /// What the judge relies on this line for (the catalog's `role`).
         #[serde(skip_serializing_if = "Option::is_none")]
         role: Option<Role>,
@@ -552,6 +563,10 @@ pub enum EventKind {
         stream: Option<u64>,
     },
 }
+
+// A busy capture holds a million events: every byte of the largest variant is a megabyte.
+// Rare large events are boxed to keep it so.
+const _: () = assert!(std::mem::size_of::<EventKind>() <= 112);
 
 impl EventKind {
     /// The Wireshark `tcp.stream` index the event belongs to, if any.
@@ -582,15 +597,14 @@ impl EventKind {
             | HttpResponse { stream, .. }
             | ProxyConnect { stream, .. }
             | ProxyAnswer { stream, .. } => Some(*stream),
-            SipRequest { stream, .. }
-            | SipResponse { stream, .. }
-            | Anomaly { stream, .. }
-            | IcmpUnreachable { stream, .. } => *stream,
+            Anomaly { stream, .. } | IcmpUnreachable { stream, .. } => *stream,
+            SipRequest(r) => r.stream,
+            SipResponse(r) => r.stream,
             DnsQuery { .. }
             | DnsResponse { .. }
             | LogSignature { .. }
             | CertificateFile { .. }
-            | ExpresswayDump { .. } => None,
+            | ExpresswayDump(_) => None,
         }
     }
 }
@@ -745,8 +759,8 @@ mod tests {
                 qtype: 33,
                 rcode: 3,
                 truncated: false,
-                answers: vec![],
-                additional: vec![],
+                answers: Box::default(),
+                additional: Box::default(),
             },
         };
         let line = event_line("a.pcap", &ev);

@@ -213,11 +213,11 @@ fn our_facts(events: &[Event]) -> BTreeSet<String> {
             EventKind::XmppProceed { .. } => {
                 facts.insert(format!("F{f} xmpp proceed"));
             }
-            EventKind::SipRequest { method, .. } => {
-                facts.insert(format!("F{f} sip request {method}"));
+            EventKind::SipRequest(r) => {
+                facts.insert(format!("F{f} sip request {}", r.method));
             }
-            EventKind::SipResponse { code, .. } => {
-                facts.insert(format!("F{f} sip response {code}"));
+            EventKind::SipResponse(r) => {
+                facts.insert(format!("F{f} sip response {}", r.code));
             }
             _ => {}
         }

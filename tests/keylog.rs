@@ -32,8 +32,8 @@ fn facts(events: &[Event]) -> BTreeSet<String> {
             let fact = match &e.kind {
                 EventKind::HttpRequest { method, .. } => format!("http_request {method}"),
                 EventKind::HttpResponse { code, .. } => format!("http_response {code}"),
-                EventKind::SipRequest { method, .. } => format!("sip_request {method}"),
-                EventKind::SipResponse { code, .. } => format!("sip_response {code}"),
+                EventKind::SipRequest(r) => format!("sip_request {}", r.method),
+                EventKind::SipResponse(r) => format!("sip_response {}", r.code),
                 EventKind::XmppAuth { success, .. } => {
                     format!("xmpp_auth {}", if *success { "success" } else { "failure" })
                 }

@@ -49,7 +49,7 @@ fn verdict(text: &str) -> Option<(Severity, String, String)> {
             } => Some((
                 *severity,
                 phase.name().to_string(),
-                fault.clone().unwrap_or_default(),
+                fault.as_deref().unwrap_or_default().to_string(),
             )),
             _ => None,
         })

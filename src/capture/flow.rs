@@ -295,7 +295,7 @@ impl FlowTable {
                     bytes_server: c.bytes[1],
                     last_frame: c.last_frame,
                     last_ts: c.last_ts,
-                    icmp: c.icmp,
+                    icmp: c.icmp.map(String::into_boxed_str),
                 },
             });
         }
@@ -515,26 +515,30 @@ pub(super) fn sip_event(
     server: Endpoint,
 ) -> EventKind {
     match m.start {
-        sip::StartLine::Request { method, uri } => EventKind::SipRequest {
-            transport,
-            stream,
-            client,
-            server,
-            method,
-            uri,
-            call_id: m.call_id,
-            cseq: m.cseq,
-        },
-        sip::StartLine::Response { code, reason } => EventKind::SipResponse {
-            transport,
-            stream,
-            client,
-            server,
-            code,
-            reason,
-            call_id: m.call_id,
-            cseq: m.cseq,
-        },
+        sip::StartLine::Request { method, uri } => {
+            EventKind::SipRequest(Box::new(crate::model::SipRequest {
+                transport,
+                stream,
+                client,
+                server,
+                method,
+                uri,
+                call_id: m.call_id,
+                cseq: m.cseq,
+            }))
+        }
+        sip::StartLine::Response { code, reason } => {
+            EventKind::SipResponse(Box::new(crate::model::SipResponse {
+                transport,
+                stream,
+                client,
+                server,
+                code,
+                reason,
+                call_id: m.call_id,
+                cseq: m.cseq,
+            }))
+        }
     }
 }
 

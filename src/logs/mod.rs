@@ -382,7 +382,7 @@ impl Scan {
             self.events.push(Event {
                 frame: 0,
                 ts: crate::time::UNKNOWN,
-                kind: EventKind::ExpresswayDump {
+                kind: EventKind::ExpresswayDump(Box::new(crate::model::ExpresswayDump {
                     line: first.line,
                     host: s.host,
                     domain: s.domain,
@@ -392,7 +392,7 @@ impl Scan {
                     zones: s.zones,
                     unified_cm: s.unified_cm,
                     addresses: s.addresses,
-                },
+                })),
             });
         }
         self.info.hosts.sort();
@@ -468,7 +468,8 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
             joined.remove("reading");
             let r = generic::read(generic::Generic::HttpOutcome, &joined, sig.phase);
             joined.insert("reading".into(), r.why);
-            (*phase, *fault, *severity, *fields) = (r.phase, r.fault, r.severity, joined);
+            (*phase, *severity, *fields) = (r.phase, r.severity, joined);
+            *fault = r.fault.map(String::into_boxed_str);
         }
     }
     // An outcome line with no cause of its own says nothing a specific fault line of the
@@ -579,14 +580,14 @@ fn scan_part(
             ts: h.ts.unwrap_or(crate::time::UNKNOWN),
             kind: EventKind::LogSignature {
                 line: lines_before + hit.line,
-                signature: sig.id.clone(),
+                signature: sig.id.as_str().into(),
                 phase,
-                fault,
+                fault: fault.map(String::into_boxed_str),
                 severity,
                 time_basis: h.basis,
-                host: h.host,
+                host: h.host.map(String::into_boxed_str),
                 fields,
-                excerpt,
+                excerpt: excerpt.into(),
                 role: sig.role,
             },
         });
@@ -628,7 +629,7 @@ mod tests {
                 } => (
                     cat.signatures
                         .iter()
-                        .position(|s| &s.id == signature)
+                        .position(|s| *s.id == **signature)
                         .unwrap(),
                     *line,
                 ),

@@ -487,11 +487,11 @@ fn edge_config_followed(
     // SIP over UDP has no connection: the client's first request to Expressway-E in clear.
     let after = s.conns.iter().map(|c| c.start_ts).min().unwrap_or(i64::MIN);
     let datagram = ctx.sip.iter().find_map(|t| match &t.event.kind {
-        EventKind::SipRequest {
-            server,
-            stream: None,
-            ..
-        } if t.event.ts > after && s.edge_ips.contains(&server.ip) => Some((*t, *server)),
+        EventKind::SipRequest(r)
+            if r.stream.is_none() && t.event.ts > after && s.edge_ips.contains(&r.server.ip) =>
+        {
+            Some((*t, r.server))
+        }
         _ => None,
     });
     let next = match (connection, datagram) {
@@ -543,16 +543,8 @@ fn sip_in_clear_of<'a>(ctx: &Ctx<'a>, client: IpAddr, attempt: &Attempt) -> Vec<
         .copied()
         .filter(|t| t.event.ts >= attempt.start && t.event.ts <= attempt.end)
         .filter(|t| match &t.event.kind {
-            EventKind::SipRequest {
-                client: c,
-                stream: None,
-                ..
-            }
-            | EventKind::SipResponse {
-                client: c,
-                stream: None,
-                ..
-            } => c.ip == client,
+            EventKind::SipRequest(r) => r.stream.is_none() && r.client.ip == client,
+            EventKind::SipResponse(r) => r.stream.is_none() && r.client.ip == client,
             _ => false,
         })
         .collect()

@@ -266,7 +266,7 @@ fn offset_finding(
     let host = found
         .iter()
         .find_map(|(_, line, _)| match &line.event.kind {
-            EventKind::LogSignature { host, .. } => host.clone(),
+            EventKind::LogSignature { host, .. } => host.as_deref().map(str::to_string),
             _ => None,
         });
     let who = host.unwrap_or_else(|| ctx.inputs[input].clone());

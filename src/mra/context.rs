@@ -48,7 +48,7 @@ impl<'a> Ctx<'a> {
     ) -> Self {
         let dumps: Vec<&Tagged> = events
             .iter()
-            .filter(|t| matches!(t.event.kind, EventKind::ExpresswayDump { .. }))
+            .filter(|t| matches!(t.event.kind, EventKind::ExpresswayDump(_)))
             .collect();
         let roles = dumps::Roles::from_dumps(inputs, dumps.iter().copied());
         let edges = super::edges::Edges::new(edges, inputs, &dumps, &roles);
@@ -62,7 +62,7 @@ impl<'a> Ctx<'a> {
                 .filter(|t| {
                     matches!(
                         t.event.kind,
-                        EventKind::SipRequest { .. } | EventKind::SipResponse { .. }
+                        EventKind::SipRequest(_) | EventKind::SipResponse(_)
                     )
                 })
                 .collect(),
@@ -103,7 +103,7 @@ impl<'a> Ctx<'a> {
                 },
                 filter: None,
                 note: note.into(),
-                excerpt: Some(excerpt.as_str().into()),
+                excerpt: Some(excerpt[..].into()),
             });
         }
         if let EventKind::CertificateFile { .. } = &t.event.kind {

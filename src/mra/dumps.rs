@@ -44,11 +44,12 @@ impl Roles {
         // nothing by themselves.
         let mut conflicting: Vec<&str> = Vec::new();
         for t in events {
-            if let EventKind::ExpresswayDump {
-                host,
-                role: Some(role),
-                ..
-            } = &t.event.kind
+            if let EventKind::ExpresswayDump(dump) = &t.event.kind
+                && let crate::model::ExpresswayDump {
+                    host,
+                    role: Some(role),
+                    ..
+                } = &**dump
             {
                 let container = crate::input::container(&inputs[t.input]);
                 match roles.by_container.iter().position(|(c, _)| c == container) {
@@ -176,7 +177,10 @@ struct Expressway<'a> {
 fn gather<'a>(ctx: &Ctx<'a>) -> Vec<Expressway<'a>> {
     let mut boxes: Vec<Expressway<'a>> = Vec::new();
     for &t in &ctx.dumps {
-        let EventKind::ExpresswayDump {
+        let EventKind::ExpresswayDump(dump) = &t.event.kind else {
+            continue;
+        };
+        let crate::model::ExpresswayDump {
             line,
             host,
             domain,
@@ -185,10 +189,7 @@ fn gather<'a>(ctx: &Ctx<'a>) -> Vec<Expressway<'a>> {
             version,
             zones,
             ..
-        } = &t.event.kind
-        else {
-            continue;
-        };
+        } = &**dump;
         let container = crate::input::container(&ctx.inputs[t.input]);
         let named =
             host_from_file_name(&ctx.inputs[t.input]).or_else(|| host.as_deref().map(first_label));
@@ -398,8 +399,8 @@ fn match_node(node: &str, addresses: &[&str]) -> Option<NodeMatch> {
 pub fn home_node_check(ctx: &Ctx<'_>, node: &str) -> Option<(String, Evidence)> {
     let mut servers: Vec<(&Tagged, &crate::model::ServerDump)> = Vec::new();
     for &t in &ctx.dumps {
-        if let EventKind::ExpresswayDump { unified_cm, .. } = &t.event.kind {
-            servers.extend(unified_cm.iter().map(|s| (t, s)));
+        if let EventKind::ExpresswayDump(dump) = &t.event.kind {
+            servers.extend(dump.unified_cm.iter().map(|s| (t, s)));
         }
     }
     let addresses: Vec<&str> = servers.iter().map(|(_, s)| s.address.as_str()).collect();
@@ -492,7 +493,7 @@ mod tests {
             event: crate::model::Event {
                 frame: 0,
                 ts: 0,
-                kind: EventKind::ExpresswayDump {
+                kind: EventKind::ExpresswayDump(Box::new(crate::model::ExpresswayDump {
                     line: 1,
                     host: Some(host.into()),
                     domain: None,
@@ -502,7 +503,7 @@ mod tests {
                     zones: Vec::new(),
                     unified_cm: Vec::new(),
                     addresses: Vec::new(),
-                },
+                })),
             },
         }
     }

@@ -105,15 +105,15 @@ impl Edges {
             edges.ports.extend(spec.port);
         }
         for t in ctx_dumps {
-            let EventKind::ExpresswayDump {
+            let EventKind::ExpresswayDump(dump) = &t.event.kind else {
+                continue;
+            };
+            let crate::model::ExpresswayDump {
                 host,
                 domain,
                 addresses,
                 ..
-            } = &t.event.kind
-            else {
-                continue;
-            };
+            } = &**dump;
             let input = &inputs[t.input];
             if roles.of(input, host.as_deref()) != Party::ExpresswayE {
                 continue;

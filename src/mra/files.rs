@@ -121,7 +121,7 @@ mod tests {
             event: crate::model::Event {
                 frame: 0,
                 ts: crate::time::UNKNOWN,
-                kind: EventKind::ExpresswayDump {
+                kind: EventKind::ExpresswayDump(Box::new(crate::model::ExpresswayDump {
                     line: 1,
                     host: Some(host.into()),
                     domain: None,
@@ -131,7 +131,7 @@ mod tests {
                     zones: Vec::new(),
                     unified_cm: Vec::new(),
                     addresses: Vec::new(),
-                },
+                })),
             },
         }
     }

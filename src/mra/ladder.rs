@@ -97,11 +97,12 @@ pub fn build<'t>(
         }
     }
     for t in udp_sip {
-        if let EventKind::SipRequest { server, .. } | EventKind::SipResponse { server, .. } =
-            &t.event.kind
-        {
-            push_step(t, places.server(server.ip), 5060, Stage::default());
-        }
+        let server = match &t.event.kind {
+            EventKind::SipRequest(r) => r.server,
+            EventKind::SipResponse(r) => r.server,
+            _ => continue,
+        };
+        push_step(t, places.server(server.ip), 5060, Stage::default());
     }
     raw.extend(log_steps(ctx, hits));
     let mut raw: Vec<(RawStep<'_>, Option<Shift>)> = raw
@@ -249,7 +250,7 @@ fn log_steps<'t>(ctx: &Ctx<'_>, hits: &[&'t Tagged]) -> Vec<RawStep<'t>> {
             let direction = log.and_then(|s| s.direction);
             let (from, to, what) = match log_flow(party, *role, direction) {
                 Some((from, to, what)) => (from, to, format!("{what} ({signature})")),
-                None => (party, party, signature.clone()),
+                None => (party, party, signature.to_string()),
             };
             raw.push((*t, from, to, what, mark));
         }
@@ -581,10 +582,11 @@ fn xmpp_step(kind: &EventKind) -> Option<(bool, String, Mark)> {
 
 fn sip_step(kind: &EventKind) -> Option<(bool, String, Mark)> {
     Some(match kind {
-        EventKind::SipRequest { method, .. } => (true, method.clone(), Mark::Plain),
+        EventKind::SipRequest(r) => (true, r.method.clone(), Mark::Plain),
         // A 401/407 is the usual digest challenge, not a failure by itself.
-        EventKind::SipResponse { code, reason, .. } => {
-            let mark = if *code >= 400 && *code != 401 && *code != 407 {
+        EventKind::SipResponse(r) => {
+            let (code, reason) = (r.code, &r.reason);
+            let mark = if code >= 400 && code != 401 && code != 407 {
                 Mark::Bad
             } else {
                 Mark::Citable

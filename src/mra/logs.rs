@@ -66,7 +66,7 @@ pub fn other_box_finding(ctx: &Ctx<'_>, aside: &[&Tagged]) -> Option<Finding> {
             .take(SHOWN)
             .map(|t| {
                 let id = match &t.event.kind {
-                    EventKind::LogSignature { signature, .. } => signature.as_str(),
+                    EventKind::LogSignature { signature, .. } => &signature[..],
                     _ => "",
                 };
                 ctx.evidence(t, format!("{id}: not this box's line"))
@@ -321,14 +321,14 @@ fn meaning_of(
     ctx: &Ctx<'_>,
     signature: &str,
     phase: Phase,
-    fault: &Option<String>,
+    fault: Option<&str>,
     reading: Option<&String>,
     last_request: Option<Role>,
 ) -> LineMeaning {
     let sig = ctx.catalog.get(signature);
     let mut line = LineMeaning {
         phase,
-        fault: fault.clone(),
+        fault: fault.map(str::to_string),
         meaning: sig.map_or(String::new(), |s| s.meaning.clone()),
         fix: sig.map(|s| s.fix.clone()),
     };
@@ -481,7 +481,7 @@ pub fn apply(
             ctx,
             signature,
             *phase,
-            fault,
+            fault.as_deref(),
             fields.get("reading"),
             last_request,
         );

@@ -252,16 +252,15 @@ pub(super) fn sip_in_clear(
         return;
     };
     let code_of = |t: &Tagged| match &t.event.kind {
-        EventKind::SipResponse { code, reason, .. } => (*code, reason.clone()),
+        EventKind::SipResponse(r) => (r.code, r.reason.clone()),
         _ => (0, String::new()),
     };
     let ok = finals.iter().find(|t| (200..300).contains(&code_of(t).0));
     // SIP over TLS read with a key log says so.
     let how = match request.map(|t| &t.event.kind) {
-        Some(EventKind::SipRequest {
-            transport: crate::model::Transport::Tls,
-            ..
-        }) => " (decrypted)",
+        Some(EventKind::SipRequest(r)) if r.transport == crate::model::Transport::Tls => {
+            " (decrypted)"
+        }
         _ => "",
     };
     let mut evidence: Vec<Evidence> = request
@@ -316,30 +315,20 @@ fn registers_of<'a>(
     let mut registers: BTreeMap<String, Registration<'a>> = BTreeMap::new();
     for t in sip.iter().copied().filter(|t| t.event.ts >= attempt.start) {
         match &t.event.kind {
-            EventKind::SipRequest {
-                client: c,
-                method,
-                call_id,
-                ..
-            } if c.ip == client && method == "REGISTER" => {
+            EventKind::SipRequest(r) if r.client.ip == client && r.method == "REGISTER" => {
                 registers
-                    .entry(call_id.clone().unwrap_or_default())
+                    .entry(r.call_id.clone().unwrap_or_default())
                     .or_default()
                     .0
                     .get_or_insert(t);
             }
-            EventKind::SipResponse {
-                client: c,
-                code,
-                call_id,
-                cseq,
-                ..
-            } if c.ip == client
-                && *code >= 200
-                && cseq.as_deref().is_some_and(|s| s.ends_with("REGISTER")) =>
+            EventKind::SipResponse(r)
+                if r.client.ip == client
+                    && r.code >= 200
+                    && r.cseq.as_deref().is_some_and(|s| s.ends_with("REGISTER")) =>
             {
                 registers
-                    .entry(call_id.clone().unwrap_or_default())
+                    .entry(r.call_id.clone().unwrap_or_default())
                     .or_default()
                     .1
                     .push(t);

@@ -163,8 +163,8 @@ mod tests {
                 qtype,
                 rcode: 0,
                 truncated: false,
-                answers: vec![record],
-                additional: Vec::new(),
+                answers: Box::new([record]),
+                additional: Box::default(),
             },
         )
     }

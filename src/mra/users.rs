@@ -683,7 +683,7 @@ mod tests {
                     time_basis: crate::logs::grammar::TimeBasis::Utc,
                     host: None,
                     fields: Default::default(),
-                    excerpt: String::new(),
+                    excerpt: Box::default(),
                     role: match signature {
                         "edge-config-request" => Some(crate::model::Role::SignInStart),
                         "sip-register-accepted" => Some(crate::model::Role::RegisterAccepted),

@@ -58,8 +58,8 @@ pub fn decode(
             qtype,
             rcode,
             truncated,
-            answers,
-            additional,
+            answers: answers.into(),
+            additional: additional.into(),
         }
     } else {
         EventKind::DnsQuery {
