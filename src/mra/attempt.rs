@@ -181,7 +181,7 @@ pub(super) fn judge(
     let judged: Vec<Judged<'_>> = s
         .conns
         .iter()
-        .map(|c| (*c, c.judge(ctx.anchors, ctx.server_file)))
+        .map(|c| (*c, c.judge(ctx.anchors, ctx.server_file, &ctx.chain_words)))
         .collect();
     let uds_conns: Vec<&Judged<'_>> = judged
         .iter()

@@ -6,6 +6,8 @@ use crate::model::{
     CertSummary, Endpoint, EventKind, Side, TcpOutcome, alert_name, tls_version_name,
 };
 use crate::proto::x509::dns_name_matches;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// One connection with its events, in capture order.
 pub struct Connection<'a> {
@@ -20,19 +22,19 @@ pub struct Connection<'a> {
 pub enum Judgement<'a> {
     Ok {
         summary: String,
-        evidence: Vec<(&'a Tagged, String)>,
+        evidence: Vec<(&'a Tagged, Arc<str>)>,
         warnings: Vec<(String, String, &'a Tagged)>,
     },
     Failed {
         problem: &'static str,
         summary: String,
-        evidence: Vec<(&'a Tagged, String)>,
+        evidence: Vec<(&'a Tagged, Arc<str>)>,
         /// A meaning and fix more precise than the fault catalog's (a proxy's refusal).
         advice: Option<(&'static str, &'static str)>,
     },
     Inconclusive {
         summary: String,
-        evidence: Vec<(&'a Tagged, String)>,
+        evidence: Vec<(&'a Tagged, Arc<str>)>,
     },
 }
 
@@ -53,12 +55,12 @@ pub enum Inside<'a> {
 /// them into a [`Judgement`].
 #[derive(Default)]
 struct Story<'a> {
-    evidence: Vec<(&'a Tagged, String)>,
+    evidence: Vec<(&'a Tagged, Arc<str>)>,
     parts: Vec<String>,
 }
 
 impl<'a> Story<'a> {
-    fn note(&mut self, at: &'a Tagged, text: impl Into<String>) {
+    fn note(&mut self, at: &'a Tagged, text: impl Into<Arc<str>>) {
         self.evidence.push((at, text.into()));
     }
 
@@ -237,6 +239,7 @@ impl<'a> Connection<'a> {
         &self,
         anchors: &[crate::certs::AnchorSet],
         hidden: Option<(&'a Tagged, &'a [crate::model::SharedCert])>,
+        words: &ChainWords,
     ) -> Judgement<'a> {
         let tcp = self.tcp_end();
         if let Some(failed) = self.tcp_failure(&tcp) {
@@ -249,7 +252,7 @@ impl<'a> Connection<'a> {
         let steps = |story: &mut Story<'a>| -> Result<Judgement<'a>, Judgement<'a>> {
             self.proxy(story, &tcp)?;
             self.starttls(story, &tcp)?;
-            let tls = self.handshake(story, &tcp, hidden)?;
+            let tls = self.handshake(story, &tcp, hidden, words)?;
             self.fatal_alert(story, &tls)?;
             self.after_handshake(story, &tls, &tcp)?;
             self.client_gave_up(story, &tls, &tcp, anchors)?;
@@ -442,6 +445,7 @@ impl<'a> Connection<'a> {
         story: &mut Story<'a>,
         tcp: &TcpEnd,
         hidden: Option<(&'a Tagged, &'a [crate::model::SharedCert])>,
+        words: &ChainWords,
     ) -> Result<Tls<'a>, Judgement<'a>> {
         let Some(hello) = self.find(|k| matches!(k, EventKind::TlsClientHello { .. })) else {
             return Err(self.early_end(story, "before any TLS", tcp));
@@ -474,28 +478,32 @@ impl<'a> Connection<'a> {
             None
         };
         let chain = seen.or(from_file);
-        let cert_problems = chain
-            .map(|(_, chain)| certificate_problems(chain, sni.as_deref(), hello.event.ts))
-            .unwrap_or_default();
-        match (seen, from_file) {
-            (Some((t, chain)), _) => {
-                story.part(chain_summary(chain));
-                story.note(t, format!("certificate chain [{}]", chain_text(chain)));
+        let chain_words = chain.map(|(_, chain)| words.of(chain));
+        let cert_problems = match (chain, &chain_words) {
+            (Some((_, chain)), Some(w)) => {
+                certificate_problems(chain, sni.as_deref(), hello.event.ts, &w.validity)
             }
-            (None, Some((t, chain))) => {
+            _ => Vec::new(),
+        };
+        match (seen, from_file, &chain_words) {
+            (Some((t, _)), _, Some(w)) => {
+                story.part(w.summary.clone());
+                story.note(t, w.note.clone());
+            }
+            (None, Some((t, _)), Some(w)) => {
                 story.part(format!(
                     "certificate not visible (TLS 1.3); the server certificate file says {}",
-                    chain_summary(chain)
+                    w.summary
                 ));
                 story.note(
                     t,
                     format!(
                         "server certificate file (TLS 1.3 encrypts the chain in the capture) [{}]",
-                        chain_text(chain)
+                        w.text
                     ),
                 );
             }
-            (None, None) if tls13 => story.part("certificate not visible (TLS 1.3)"),
+            (None, None, _) if tls13 => story.part("certificate not visible (TLS 1.3)"),
             _ => {}
         }
         Ok(Tls {
@@ -771,11 +779,13 @@ fn alert_problem(
     }
 }
 
-/// What is wrong with a chain for this SNI at this time, most specific first.
+/// What is wrong with a chain for this SNI at this time, most specific first. `validity`:
+/// the leaf's, as written (`CertSummary::validity_text`).
 pub fn certificate_problems(
     chain: &[crate::model::SharedCert],
     sni: Option<&str>,
     ts_ns: i64,
+    validity: &str,
 ) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     let Some(leaf) = chain.first() else {
@@ -815,9 +825,8 @@ pub fn certificate_problems(
         out.push((
             "tls_expired",
             format!(
-                "certificate {} {when} at capture time ({})",
+                "certificate {} {when} at capture time ({validity})",
                 short_name(leaf),
-                leaf.validity_text()
             ),
         ));
     }
@@ -831,6 +840,43 @@ pub fn certificate_problems(
         ));
     }
     out
+}
+
+/// What is written about a certificate chain, made once per chain. Every connection to a
+/// server carries the same certificates (shared, so their addresses name the chain while the
+/// events live), and writing these again for each connection was a sixth of a busy capture's
+/// judging.
+#[derive(Default)]
+pub struct ChainWords(Mutex<HashMap<Box<[usize]>, Arc<Words>>>);
+
+pub struct Words {
+    /// `certificate CN=leaf by CN=issuer`
+    pub summary: String,
+    /// `CN=leaf ← CN=intermediate ← issued by CN=root`
+    pub text: String,
+    /// The evidence note on the Certificate message: `certificate chain [text]`.
+    pub note: Arc<str>,
+    /// The leaf's validity (`valid … to …`).
+    pub validity: String,
+}
+
+impl ChainWords {
+    pub fn of(&self, chain: &[crate::model::SharedCert]) -> Arc<Words> {
+        let key: Vec<usize> = chain.iter().map(|c| Arc::as_ptr(c) as usize).collect();
+        let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(w) = known.get(key.as_slice()) {
+            return w.clone();
+        }
+        let text = chain_text(chain);
+        let words = Arc::new(Words {
+            summary: chain_summary(chain),
+            note: format!("certificate chain [{text}]").into(),
+            text,
+            validity: chain.first().map(|l| l.validity_text()).unwrap_or_default(),
+        });
+        known.insert(key.into(), words.clone());
+        words
+    }
 }
 
 /// `CN=leaf ← CN=intermediate ← issued by CN=root`: the chain as sent, and who signed its top.
@@ -876,6 +922,42 @@ fn chain_summary(chain: &[crate::model::SharedCert]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Words are made once per chain (the same certificates), and say what writing them
+    /// afresh says; a chain of equal certificates held apart gets its own, equal, words.
+    #[test]
+    fn a_chains_words_are_made_once_and_read_as_written() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/happy-tls12/capture.pcap");
+        let decoded = crate::capture::decode(std::fs::File::open(path).unwrap());
+        let chains: Vec<Vec<crate::model::SharedCert>> = decoded
+            .events
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                EventKind::TlsCertificate { chain, .. } => Some(chain),
+                _ => None,
+            })
+            .collect();
+        let same = |a: &[crate::model::SharedCert], b: &[crate::model::SharedCert]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y))
+        };
+        let twin = (1..chains.len())
+            .find(|&j| same(&chains[0], &chains[j]))
+            .expect("two connections with the same chain in the sample");
+        let words = ChainWords::default();
+        let first = words.of(&chains[0]);
+        assert!(Arc::ptr_eq(&first, &words.of(&chains[twin])));
+        assert_eq!(first.summary, chain_summary(&chains[0]));
+        assert_eq!(first.text, chain_text(&chains[0]));
+        assert_eq!(&*first.note, format!("certificate chain [{}]", first.text));
+        assert_eq!(first.validity, chains[0][0].validity_text());
+        let apart: Vec<crate::model::SharedCert> =
+            chains[0].iter().map(|c| Arc::new((**c).clone())).collect();
+        let again = words.of(&apart);
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!((&again.summary, &again.note), (&first.summary, &first.note));
+        assert!(first.text.contains(" ← "), "{}", first.text);
+    }
 
     #[test]
     fn a_fatal_alert_maps_to_its_problem_by_who_sent_it_and_the_certificate() {

@@ -34,6 +34,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) between_logs: super::clock::Shifts,
     /// Whether the sessions' ladders are built (the chosen output draws them).
     pub(crate) ladders: bool,
+    /// What is written about each certificate chain, made once.
+    pub(crate) chain_words: super::connection::ChainWords,
     /// Per client, its A and AAAA lookups: indices into the transactions, in their order.
     pub(crate) address_lookups: std::collections::BTreeMap<std::net::IpAddr, Vec<usize>>,
 }
@@ -78,6 +80,7 @@ impl<'a> Ctx<'a> {
             between_logs: super::clock::Shifts::default(),
             ladders: true,
             address_lookups: Default::default(),
+            chain_words: Default::default(),
         };
         ctx.server_file = super::files::server_certificate(&ctx);
         ctx
