@@ -48,11 +48,6 @@ impl Evidence {
     pub fn new(pointer: Pointer) -> Evidence {
         Evidence(Arc::new(pointer))
     }
-
-    /// The pointer to change (copied first when another holder shares it).
-    pub fn make_mut(&mut self) -> &mut Pointer {
-        Arc::make_mut(&mut self.0)
-    }
 }
 
 impl std::ops::Deref for Evidence {
