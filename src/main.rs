@@ -721,26 +721,45 @@ fn main() -> ExitCode {
             if missing && !readable {
                 return ExitCode::from(2);
             }
-            let text = match format {
-                Format::Html => mradiag::report::html::render_with(
-                    &report,
-                    &mradiag::report::html::Cover {
-                        title,
-                        case: case_id,
-                        generated: Some(generated_at()),
-                    },
-                ),
-                _ => rendering.render(&report),
-            };
-            // The process ends next: freeing every session and certificate one by one would
-            // only delay the exit (a few percent of a busy capture's run).
-            std::mem::forget(report);
-            match &output {
-                // Nothing is written anywhere but the file the user named.
-                Some(path) => std::fs::write(path, text.as_bytes())
-                    .map(|_| code)
-                    .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
-                None => stdout.write_all(text.as_bytes()).map(|_| code),
+            // JSON is written as it is serialized: a busy capture's report is a hundred
+            // megabytes of text, which need not be held whole beside the report.
+            if let Rendering::Json = rendering {
+                let written = match &output {
+                    Some(path) => std::fs::File::create(path)
+                        .and_then(|file| report.write_json(file))
+                        .map_err(|e| {
+                            std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                        }),
+                    None => report.write_json(&mut stdout),
+                };
+                std::mem::forget(report);
+                written.map(|_| code)
+            } else {
+                let text = match format {
+                    Format::Html => mradiag::report::html::render_with(
+                        &report,
+                        &mradiag::report::html::Cover {
+                            title,
+                            case: case_id,
+                            generated: Some(generated_at()),
+                        },
+                    ),
+                    _ => rendering.render(&report),
+                };
+                // The process ends next: freeing every session and certificate one by one would
+                // only delay the exit (a few percent of a busy capture's run).
+                std::mem::forget(report);
+                match &output {
+                    // Nothing is written anywhere but the file the user named.
+                    Some(path) => {
+                        std::fs::write(path, text.as_bytes())
+                            .map(|_| code)
+                            .map_err(|e| {
+                                std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                            })
+                    }
+                    None => stdout.write_all(text.as_bytes()).map(|_| code),
+                }
             }
         }
         Command::Events { inputs } => {

@@ -1141,3 +1141,47 @@ fn at_with_a_date_alone_means_that_whole_day() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("no sign-in within 15 min of"), "{out}");
 }
+
+/// JSON is written as it is serialized: the same bytes on standard output, in a file named
+/// with -o, and from the library's `to_json`; a file that cannot be made is named.
+#[test]
+fn json_streams_the_same_bytes_wherever_it_goes() {
+    let sample = "samples/merged-capture-expc-401";
+    let (code, out, _) = mradiag(&["analyze", "--format", "json", sample]);
+    assert_eq!(code, 1);
+    let path = std::env::temp_dir().join(format!("mradiag-report-{}.json", std::process::id()));
+    let (code_o, out_o, _) = mradiag(&[
+        "analyze",
+        "--format",
+        "json",
+        "-o",
+        path.to_str().unwrap(),
+        sample,
+    ]);
+    assert_eq!((code_o, out_o.as_str()), (1, ""));
+    let written = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(written, out);
+    assert!(out.ends_with("}\n"));
+    // The library's whole string, from the same report (ladders drawn, as for JSON).
+    let catalog = mradiag::logs::signatures::Catalog::builtin();
+    let sample_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(sample);
+    let report = mradiag::analyze::judge(
+        mradiag::analyze::decode_inputs(&[sample_dir], catalog),
+        catalog,
+        &mradiag::analyze::Options::default(),
+    );
+    let mut streamed = Vec::new();
+    report.write_json(&mut streamed).unwrap();
+    assert_eq!(String::from_utf8(streamed).unwrap(), report.to_json());
+    let (code_bad, _, err) = mradiag(&[
+        "analyze",
+        "--format",
+        "json",
+        "-o",
+        "/nonexistent-dir/r.json",
+        sample,
+    ]);
+    assert_eq!(code_bad, 2);
+    assert!(err.contains("/nonexistent-dir/r.json"), "{err}");
+}

@@ -464,6 +464,15 @@ impl Report {
             .filter(|f| f.severity != Severity::Fault)
     }
 
+    /// The JSON report written as it is serialized: the same bytes as [`Report::to_json`].
+    pub fn write_json<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("report serializes");
         s.push('\n');
