@@ -234,7 +234,9 @@ pub fn section(
     clock: &Clock<'_>,
 ) -> Vec<CertificateReport> {
     use crate::model::EventKind;
-    let mut seen = std::collections::BTreeSet::new();
+    // One entry per server and chain: repeated connections say nothing new. (Looked up,
+    // never iterated.)
+    let mut seen: foldhash::HashSet<(Option<crate::model::Endpoint>, &str)> = Default::default();
     let mut out = Vec::new();
     // Each connection's server and SNI, found once: looked up per certificate, a capture of
     // many TLS connections would be read once per certificate.
@@ -251,8 +253,7 @@ pub fn section(
                 sni: Some(sni),
                 ..
             } => {
-                snis.entry((o.input, *stream))
-                    .or_insert_with(|| sni.clone());
+                snis.entry((o.input, *stream)).or_insert(sni.as_str());
             }
             _ => {}
         }
@@ -268,13 +269,12 @@ pub fn section(
         };
         let Some(leaf) = chain.first() else { continue };
         let server = servers.get(&(t.input, *stream)).copied();
-        let sni: Option<String> = snis.get(&(t.input, *stream)).cloned();
-        let traversal = server.and_then(|s| traversal_rule(leaf, s, sni.as_deref()));
-        let server = server.map(|s| s.to_string()).unwrap_or_default();
-        // One entry per server and chain: repeated connections say nothing new.
-        if !seen.insert((server.clone(), leaf.sha256.clone())) {
+        if !seen.insert((server, leaf.sha256.as_str())) {
             continue;
         }
+        let sni: Option<String> = snis.get(&(t.input, *stream)).map(|s| s.to_string());
+        let traversal = server.and_then(|s| traversal_rule(leaf, s, sni.as_deref()));
+        let server = server.map(|s| s.to_string()).unwrap_or_default();
         let at = t.event.ts.div_euclid(1_000_000_000);
         out.push(CertificateReport {
             input: inputs[t.input].clone(),

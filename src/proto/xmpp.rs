@@ -68,7 +68,7 @@ impl XmppStream {
         let mut consumed = 0;
         loop {
             let rest = &dir.buf[consumed..];
-            let Some(open) = rest.iter().position(|&c| c == b'<') else {
+            let Some(open) = memchr::memchr(b'<', rest) else {
                 consumed = dir.buf.len();
                 break;
             };
@@ -85,10 +85,10 @@ impl XmppStream {
                 break;
             };
             dir.searched = 0;
-            let tag = String::from_utf8_lossy(&rest[open + 1..open + close]).into_owned();
+            // Read in place: a tag is copied only when it is not UTF-8.
+            let tag = String::from_utf8_lossy(&rest[open + 1..open + close]);
             consumed += open + close + 1;
-            let name = tag_name(&tag);
-            match name.as_str() {
+            match tag_name(&tag) {
                 "stream:stream" => {
                     out.push(EventKind::XmppStreamOpen {
                         stream,
@@ -167,12 +167,11 @@ impl XmppStream {
 }
 
 /// The element name of a tag body (`stream:stream to='x'` → `stream:stream`; `/a` → `/a`).
-fn tag_name(tag: &str) -> String {
+fn tag_name(tag: &str) -> &str {
     tag.split(|c: char| c.is_whitespace() || c == '/' && !tag.starts_with('/'))
         .find(|s| !s.is_empty())
         .unwrap_or("")
         .trim_end_matches('/')
-        .to_string()
 }
 
 fn attribute(tag: &str, name: &str) -> Option<String> {
