@@ -57,11 +57,8 @@ pub fn analyze(
 ) -> Analysis {
     let mut ctx = Ctx::new(inputs, events, catalog, anchors, edges);
     ctx.ladders = !focus.skip_ladders;
-    // DNS pairs and TCP connections are found apart: both at once.
-    let (mut txs, mut conns) = rayon::join(
-        || discovery::transactions(events),
-        || split::connections(events),
-    );
+    let mut txs = discovery::transactions(events);
+    let mut conns = split::connections(events);
     // Expressway-E's own capture beside a client's: paired with it, not judged again.
     let edge_view: Vec<bool> = inputs
         .iter()
