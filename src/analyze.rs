@@ -227,12 +227,23 @@ fn decode_file(path: &Path, err: Option<String>, with: &With<'_>) -> Vec<Decoded
     match File::open(path) {
         Ok(f) => match map_file(&f) {
             Some((map, kind)) => {
-                // Pages already decoded go back to the page cache: memory stays flat.
+                // Pages already decoded go back to the page cache: memory stays flat. Only the
+                // pages since the last call: the kernel walks every page of the range it is
+                // given, given back already or not (a tenth of a busy capture's main thread).
+                let released = std::sync::atomic::AtomicUsize::new(0);
                 let release = |upto: usize| {
+                    let from = released.fetch_max(upto, std::sync::atomic::Ordering::Relaxed);
+                    if upto <= from {
+                        return;
+                    }
                     // SAFETY: a private read-only file map; the decoder no longer looks below
                     // `upto`, and a later read would fault the same bytes back from the file.
                     let _ = unsafe {
-                        map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, upto)
+                        map.unchecked_advise_range(
+                            memmap2::UncheckedAdvice::DontNeed,
+                            from,
+                            upto - from,
+                        )
                     };
                 };
                 if kind == Kind::Text {
