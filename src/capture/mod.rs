@@ -401,6 +401,9 @@ impl Judge {
             flows,
             ..
         } = self;
+        // Events so far came in frame order; what is added now (connections' summaries at
+        // their first frame, the capture's anomalies) is merged into them.
+        let in_order = events.len();
         flows.finish(&mut events);
         for (offset, problem) in &summary.problems {
             events.push(Event {
@@ -439,7 +442,7 @@ impl Judge {
             });
         }
         // Stable: decoders emit in frame order; summaries land after their frame's own events.
-        sort_by_frame(&mut events);
+        merge_by_frame(&mut events, in_order);
         info.format = summary.format;
         info.frames = summary.frames;
         info.link_types = summary
@@ -448,6 +451,40 @@ impl Judge {
             .map(|&lt| packet::linktype_name(lt))
             .collect();
         Decoded { info, events }
+    }
+}
+
+/// Events whose first `in_order` are sorted by frame, and the rest added after them, in one
+/// stable order by frame: the rest sorted apart, then merged from the back, each event moved
+/// once (the rest are a tenth of a busy capture's events: its connections' summaries).
+/// Anything else, the whole stable sort.
+fn merge_by_frame(events: &mut Vec<Event>, in_order: usize) {
+    if !events[..in_order].is_sorted_by_key(|e| e.frame) {
+        sort_by_frame(events);
+        return;
+    }
+    let mut rest = events.split_off(in_order);
+    if rest.is_empty() {
+        return;
+    }
+    rest.sort_by_key(|e| e.frame);
+    let total = in_order + rest.len();
+    // Room at the end, held by placeholders that are overwritten or moved down.
+    events.resize_with(total, || Event {
+        frame: 0,
+        ts: 0,
+        kind: EventKind::XmppStartTls { stream: 0 },
+    });
+    let mut sorted_end = in_order;
+    for place in (0..total).rev() {
+        let Some(last) = rest.last() else { break };
+        // On a tie the added event goes after: it came later.
+        if sorted_end > 0 && events[sorted_end - 1].frame > last.frame {
+            sorted_end -= 1;
+            events.swap(place, sorted_end);
+        } else {
+            events[place] = rest.pop().expect("looked at");
+        }
     }
 }
 
@@ -582,6 +619,26 @@ mod tests {
             let mut std_sorted = ours.clone();
             std_sorted.sort_by_key(|e| e.frame);
             sort_by_frame(&mut ours);
+            let key = |v: &[Event]| v.iter().map(|e| (e.frame, e.ts)).collect::<Vec<_>>();
+            prop_assert_eq!(key(&ours), key(&std_sorted));
+        }
+
+        /// A sorted run and events added after it: the stable sort's order, whether the run
+        /// is sorted or not.
+        #[test]
+        fn events_added_after_a_sorted_run_merge_as_a_stable_sort_would(
+            run in proptest::collection::vec(0u64..40, 0..200),
+            added in proptest::collection::vec(0u64..40, 0..60),
+            sort_run in proptest::bool::ANY,
+        ) {
+            let mut run = run;
+            if sort_run {
+                run.sort_unstable();
+            }
+            let mut ours: Vec<Event> = run.iter().chain(&added).enumerate().map(|(i, &f)| event(f, i as u64)).collect();
+            let mut std_sorted = ours.clone();
+            std_sorted.sort_by_key(|e| e.frame);
+            merge_by_frame(&mut ours, run.len());
             let key = |v: &[Event]| v.iter().map(|e| (e.frame, e.ts)).collect::<Vec<_>>();
             prop_assert_eq!(key(&ours), key(&std_sorted));
         }
