@@ -18,6 +18,7 @@ use crate::model::{EventKind, Role};
 use crate::report::{Party, Severity};
 use rayon::prelude::*;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Keys are users, addresses and Call-IDs of every line: a fast hash (no untrusted key can
 /// choose its bucket to any effect beyond slowness on one run).
@@ -178,7 +179,17 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
 /// Who each of `hits` is about, in the same order.
 pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
     let keys: Vec<Keys> = hits.par_iter().map(|t| keys(ctx, t)).collect();
-    let mut user: Vec<Option<String>> = keys.iter().map(|k| k.user.clone()).collect();
+    // Each user's name held once and shared by their lines: the rounds below hand names
+    // from line to line.
+    let mut names: HashMap<&str, Arc<str>> = HashMap::default();
+    let mut user: Vec<Option<Arc<str>>> = keys
+        .iter()
+        .map(|k| {
+            let u = k.user.as_deref()?;
+            Some(names.entry(u).or_insert_with(|| Arc::from(u)).clone())
+        })
+        .collect();
+    drop(names);
     // A Jabber log is one client's: its lines that name no one are that user's, when its
     // lines name exactly one.
     let mut per_input: HashMap<usize, Option<&str>> = HashMap::default();
@@ -189,16 +200,16 @@ pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
             per_input
                 .entry(t.input)
                 .and_modify(|have| {
-                    if *have != Some(u.as_str()) {
+                    if *have != Some(&**u) {
                         *have = None
                     }
                 })
                 .or_insert(Some(u));
         }
     }
-    let per_input: HashMap<usize, String> = per_input
+    let per_input: HashMap<usize, Arc<str>> = per_input
         .into_iter()
-        .filter_map(|(i, u)| Some((i, u?.to_string())))
+        .filter_map(|(i, u)| Some((i, Arc::from(u?))))
         .collect();
     for (t, u) in hits.iter().zip(user.iter_mut()) {
         if u.is_none() && is_jabber(ctx, t) {
@@ -218,7 +229,7 @@ pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
     keys.iter()
         .zip(user)
         .map(|(k, u)| match (u, &k.number, k.client) {
-            (Some(u), ..) => Who::User(u),
+            (Some(u), ..) => Who::User(u.to_string()),
             (None, Some(n), _) => Who::Line(n.clone()),
             (None, None, Some(ip)) => Who::Client(ip),
             (None, None, None) => Who::Nobody,
@@ -233,23 +244,23 @@ fn is_jabber(ctx: &Ctx<'_>, t: &Tagged) -> bool {
 
 /// Every line of a Call-ID (or of an HTTP transaction) is the user one of them names (when
 /// they name only one).
-fn by_shared(keys: &[Keys], user: &mut [Option<String>], key: impl Fn(&Keys) -> Option<&str>) {
-    let mut named: HashMap<&str, Option<&str>> = HashMap::default();
+fn by_shared(keys: &[Keys], user: &mut [Option<Arc<str>>], key: impl Fn(&Keys) -> Option<&str>) {
+    let mut named: HashMap<&str, Option<Arc<str>>> = HashMap::default();
     for (k, u) in keys.iter().zip(user.iter()) {
         if let (Some(id), Some(u)) = (key(k), u) {
             named
                 .entry(id)
                 .and_modify(|have| {
-                    if *have != Some(u.as_str()) {
+                    if have.as_ref().is_some_and(|h| h != u) {
                         *have = None
                     }
                 })
-                .or_insert(Some(u));
+                .or_insert_with(|| Some(u.clone()));
         }
     }
-    let named: HashMap<String, String> = named
+    let named: HashMap<&str, Arc<str>> = named
         .into_iter()
-        .filter_map(|(id, u)| Some((id.to_string(), u?.to_string())))
+        .filter_map(|(id, u)| Some((id, u?)))
         .collect();
     for (k, u) in keys.iter().zip(user.iter_mut()) {
         if u.is_none()
@@ -265,15 +276,15 @@ const UNNAMED: &str = "";
 
 /// The one user named by `candidates` (time, user) near `ts`: within seconds (one sign-in's
 /// steps), else within the window; none when two users are as near (a shared NAT).
-fn only_user_near(candidates: &[(i64, String)], ts: i64, timed: bool) -> Option<&str> {
+fn only_user_near(candidates: &[(i64, Arc<str>)], ts: i64, timed: bool) -> Option<&Arc<str>> {
     let within = |window: i64| {
-        let mut found: Option<&str> = None;
+        let mut found: Option<&Arc<str>> = None;
         for (at, u) in candidates {
             if timed && at.abs_diff(ts) > window as u64 {
                 continue;
             }
             // Someone unnamed signs in from there too: the address tells them apart from nobody.
-            if u == UNNAMED {
+            if &**u == UNNAMED {
                 return Err(());
             }
             match found {
@@ -295,9 +306,9 @@ fn only_user_near(candidates: &[(i64, String)], ts: i64, timed: bool) -> Option<
 /// only on an address one user has to themselves. Lines that name their user themselves vote
 /// first: a refresh REGISTER that got its user through its Call-ID says less of who else
 /// signs in from that address; it is heard only when no such line is near.
-fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
+fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<Arc<str>>]) {
     let (direct, linked) = address_votes(hits, keys, user);
-    let near = |list: Option<&Vec<(i64, String)>>, ts: i64| {
+    let near = |list: Option<&Vec<(i64, Arc<str>)>>, ts: i64| {
         list.is_some_and(|l| {
             l.iter()
                 .any(|(at, _)| at.abs_diff(ts) <= LINK_WINDOW_NS as u64)
@@ -305,7 +316,7 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
     };
     let users_at = users_at(&direct, &linked);
     let registers = register_times(hits, keys, user);
-    let mut found: Vec<(usize, String)> = Vec::new();
+    let mut found: Vec<(usize, Arc<str>)> = Vec::new();
     for (i, (t, k)) in hits.iter().zip(keys).enumerate() {
         let ts = t.event.ts;
         if user[i].is_some() || ts == crate::time::UNKNOWN {
@@ -324,7 +335,7 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
                     })
                 })
             {
-                found.push((i, only.to_string()));
+                found.push((i, Arc::from(*only)));
             }
             continue;
         }
@@ -334,7 +345,7 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
             linked.get(&ip)
         };
         if let Some(one) = voters.and_then(|list| only_user_near(list, ts, true)) {
-            found.push((i, one.to_string()));
+            found.push((i, one.clone()));
         }
     }
     for (i, u) in found {
@@ -345,9 +356,9 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
 /// Per client address, the users its timed lines name: by lines that name their user
 /// themselves (with the unnamed sign-in starts, which compete with them), and by lines
 /// linked to a user some other way.
-fn address_votes(hits: &[&Tagged], keys: &[Keys], user: &[Option<String>]) -> (Votes, Votes) {
-    let mut direct: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::default();
-    let mut linked: HashMap<IpAddr, Vec<(i64, String)>> = HashMap::default();
+fn address_votes(hits: &[&Tagged], keys: &[Keys], user: &[Option<Arc<str>>]) -> (Votes, Votes) {
+    let mut direct: Votes = HashMap::default();
+    let mut linked: Votes = HashMap::default();
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
         let (Some(ip), Some(u)) = (k.client, u) else {
             continue;
@@ -363,6 +374,7 @@ fn address_votes(hits: &[&Tagged], keys: &[Keys], user: &[Option<String>]) -> (V
         to.entry(ip).or_default().push((t.event.ts, u.clone()));
     }
     // A sign-in from the address that names no one competes with the named ones.
+    let unnamed: Arc<str> = Arc::from(UNNAMED);
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
         if let (Some(ip), None) = (k.client, u)
             && t.event.kind.role() == Some(Role::SignInStart)
@@ -371,14 +383,14 @@ fn address_votes(hits: &[&Tagged], keys: &[Keys], user: &[Option<String>]) -> (V
             direct
                 .entry(ip)
                 .or_default()
-                .push((t.event.ts, UNNAMED.to_string()));
+                .push((t.event.ts, unnamed.clone()));
         }
     }
     (direct, linked)
 }
 
 /// Per client address: (time, user) of the lines that name one.
-type Votes = HashMap<IpAddr, Vec<(i64, String)>>;
+type Votes = HashMap<IpAddr, Vec<(i64, Arc<str>)>>;
 
 /// Who was ever named at each address.
 fn users_at<'v>(direct: &'v Votes, linked: &'v Votes) -> HashMap<IpAddr, Vec<&'v str>> {
@@ -387,7 +399,7 @@ fn users_at<'v>(direct: &'v Votes, linked: &'v Votes) -> HashMap<IpAddr, Vec<&'v
         for (ip, named) in list.iter() {
             let at = users_at.entry(*ip).or_default();
             for (_, u) in named {
-                if u != UNNAMED && !at.contains(&u.as_str()) {
+                if &**u != UNNAMED && !at.contains(&&**u) {
                     at.push(u);
                 }
             }
@@ -400,7 +412,7 @@ fn users_at<'v>(direct: &'v Votes, linked: &'v Votes) -> HashMap<IpAddr, Vec<&'v
 fn register_times<'u>(
     hits: &[&Tagged],
     keys: &[Keys],
-    user: &'u [Option<String>],
+    user: &'u [Option<Arc<str>>],
 ) -> HashMap<IpAddr, Vec<(i64, &'u str)>> {
     let mut registers: HashMap<IpAddr, Vec<(i64, &str)>> = HashMap::default();
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
@@ -415,8 +427,8 @@ fn register_times<'u>(
 
 /// A directory number is the line of the user whose registration carried it (by Call-ID or
 /// client address): its other lines are that user's, unless the number is several users'.
-fn by_number(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
-    let mut named: HashMap<&str, Vec<(i64, String)>> = HashMap::default();
+fn by_number(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<Arc<str>>]) {
+    let mut named: HashMap<&str, Vec<(i64, Arc<str>)>> = HashMap::default();
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
         if let (Some(n), Some(u)) = (&k.number, u) {
             named.entry(n).or_default().push((t.event.ts, u.clone()));
@@ -427,7 +439,7 @@ fn by_number(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<String>]) {
             && let Some(list) = k.number.as_deref().and_then(|n| named.get(n))
         {
             // A number belongs to its user for the whole bundle, not for a window.
-            *u = only_user_near(list, 0, false).map(str::to_string);
+            *u = only_user_near(list, 0, false).cloned();
         }
     }
 }
@@ -778,34 +790,28 @@ mod tests {
     #[test]
     fn one_user_near_in_time_or_none() {
         let min = 60 * 1_000_000_000i64;
-        let list = vec![(0, "alice".to_string()), (30 * min, "bob".to_string())];
-        assert_eq!(only_user_near(&list, 2 * min, true), Some("alice"));
-        assert_eq!(only_user_near(&list, 29 * min, true), Some("bob"));
-        assert_eq!(
-            only_user_near(&list, 15 * min, true),
-            None,
-            "neither within 10 min"
-        );
+        let only = |list: &[(i64, Arc<str>)], ts, timed| {
+            only_user_near(list, ts, timed).map(|u| u.to_string())
+        };
+        let list: Vec<(i64, Arc<str>)> = vec![(0, "alice".into()), (30 * min, "bob".into())];
+        assert_eq!(only(&list, 2 * min, true), Some("alice".into()));
+        assert_eq!(only(&list, 29 * min, true), Some("bob".into()));
+        assert_eq!(only(&list, 15 * min, true), None, "neither within 10 min");
         // Both in the window: a shared address (a NAT) links nobody, unless one user's line
         // is seconds away (the same sign-in).
-        let near = vec![(0, "alice".to_string()), (8 * min, "bob".to_string())];
-        assert_eq!(only_user_near(&near, 4 * min, true), None);
+        let near: Vec<(i64, Arc<str>)> = vec![(0, "alice".into()), (8 * min, "bob".into())];
+        assert_eq!(only(&near, 4 * min, true), None);
         assert_eq!(
-            only_user_near(&near, 8 * min + 3_000_000_000, true),
-            Some("bob")
+            only(&near, 8 * min + 3_000_000_000, true),
+            Some("bob".into())
         );
-        let both = vec![
-            (0, "alice".to_string()),
-            (10_000_000_000, "bob".to_string()),
-        ];
-        assert_eq!(only_user_near(&both, 5_000_000_000, true), None);
-        assert_eq!(only_user_near(&list, 15 * min, false), None);
-        assert_eq!(only_user_near(&list[..1], 90 * min, false), Some("alice"));
+        let both: Vec<(i64, Arc<str>)> = vec![(0, "alice".into()), (10_000_000_000, "bob".into())];
+        assert_eq!(only(&both, 5_000_000_000, true), None);
+        assert_eq!(only(&list, 15 * min, false), None);
+        assert_eq!(only(&list[..1], 90 * min, false), Some("alice".into()));
         // An unnamed sign-in from the same address seconds away: nobody can be named.
-        let oauth = vec![
-            (0, "alice".to_string()),
-            (2_000_000_000, UNNAMED.to_string()),
-        ];
-        assert_eq!(only_user_near(&oauth, 3_000_000_000, true), None);
+        let oauth: Vec<(i64, Arc<str>)> =
+            vec![(0, "alice".into()), (2_000_000_000, UNNAMED.into())];
+        assert_eq!(only(&oauth, 3_000_000_000, true), None);
     }
 }
