@@ -15,7 +15,7 @@ fn a_busy_capture_decodes_to_its_truth_and_judges_with_mixed_failures() {
     let mut bytes = Vec::new();
     let truth = write_busy_capture(
         BusySpec {
-            size_bytes: 6 << 20,
+            size_bytes: 12 << 20,
             seed: 3,
             ..BusySpec::default()
         },
@@ -97,6 +97,13 @@ fn a_busy_capture_decodes_to_its_truth_and_judges_with_mixed_failures() {
         .filter_map(|s| s.verdict.fault.as_deref())
         .collect();
     assert!(faults.len() >= 3, "{faults:?}");
+    // Certificates fail both ways: distrusted, and out of date (the one server whose
+    // certificate ran out; every other chain is valid at the capture's time).
+    assert!(
+        faults.contains("provisioning.tls_untrusted")
+            && faults.contains("provisioning.tls_expired"),
+        "{faults:?}"
+    );
     assert!(
         report.sessions.len() as u64 >= truth.sign_in_attempts / 2,
         "{} sessions for {} attempts",

@@ -2,10 +2,12 @@
 //! through MRA, each attempt with most of its steps (the `_cisco-uds` and `_collab-edge` SRV
 //! lookups, the edge's address, sometimes through a CNAME, two to four HTTPS connections to
 //! 8443, XMPP with STARTTLS on 5222, SIP over TLS on 5061), every server sending a chain of
-//! three or four certificates, and failures of every kind mixed in (NXDOMAIN, no answer, an
-//! unanswered SYN, a reset, a client's alert), among the other names the machines resolve. Bulk payload still carries most of the bytes,
-//! as on a real network, but a set share (15% unless told) is control traffic. IPv6 and
-//! VLAN tags are mixed in; attempts are spread over time as people sign in.
+//! three or four certificates (valid at the capture's time), and failures of every kind mixed
+//! in (NXDOMAIN, no answer, an unanswered SYN, a reset, a client's alert, a server's
+//! certificate out of date), among the other names the machines resolve. Bulk payload still
+//! carries most of the bytes, as on a real network, but a set share (15% unless told) is
+//! control traffic. IPv6 and VLAN tags are mixed in; attempts are spread over time as people
+//! sign in.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -53,7 +55,8 @@ enum Outcome {
     SynUnanswered,
     /// 8443 refuses with a reset.
     Refused,
-    /// The client rejects the certificate: unknown_ca (48) or bad_certificate (42).
+    /// The client rejects the certificate: unknown_ca (48) or bad_certificate (42), or
+    /// certificate_expired (45) when the server sends its out-of-date certificate.
     Alert(u8),
     /// The SIP connection is reset after the TLS handshake.
     SipReset,
@@ -68,12 +71,14 @@ fn outcome(rng: &mut Rng) -> Outcome {
         4 => Outcome::Alert(48),
         5 => Outcome::Alert(42),
         6 => Outcome::SipReset,
+        7 => Outcome::Alert(45),
         _ => Outcome::Ok,
     }
 }
 
 /// The lab's certificates as DER: Expressway-E's, its CA, and two more a server might send
-/// along (chains of three or four, as misconfigured and well configured servers send them).
+/// along (chains of three or four, as misconfigured and well configured servers send them);
+/// last, Expressway-E's certificate that ran out on 2026-10-22.
 fn chain_ders() -> Vec<Vec<u8>> {
     use base64::Engine;
     [
@@ -81,6 +86,7 @@ fn chain_ders() -> Vec<Vec<u8>> {
         include_str!("../../samples/lab/certs/ca.pem"),
         include_str!("../../samples/lab/certs/cucm.pem"),
         include_str!("../../samples/lab/certs/expe-untrusted.pem"),
+        include_str!("../../samples/lab/certs/expe-expired.pem"),
     ]
     .iter()
     .map(|pem| {
@@ -215,6 +221,8 @@ struct Attempt<'a, W: Write> {
     out: &'a mut Out<W>,
     rng: &'a mut Rng,
     chain: &'a [Vec<u8>],
+    /// The leaf a server that let its certificate run out sends instead.
+    expired: &'a [u8],
     next_port: &'a mut u16,
     /// The bulk bytes written before this attempt, and the control share wanted (percent).
     bulk_before: u64,
@@ -323,7 +331,14 @@ impl<W: Write> Attempt<'_, W> {
         tcp.stream(true, &client_hello(EDGE, &random), self.out);
         self.out.truth.tls_client_hellos += 1;
         self.out.ts_us += 5_000 + self.rng.below(30_000);
-        tcp.stream(false, &server_flight(&random, self.chain), self.out);
+        let flight = if alert == Some(45) {
+            let mut chain = self.chain.to_vec();
+            chain[0] = self.expired.to_vec();
+            server_flight(&random, &chain)
+        } else {
+            server_flight(&random, self.chain)
+        };
+        tcp.stream(false, &flight, self.out);
         self.out.truth.tls_server_hellos += 1;
         if let Some(description) = alert {
             tcp.stream(true, &record(21, &[2, description]), self.out);
@@ -509,10 +524,16 @@ impl<W: Write> Attempt<'_, W> {
     }
 }
 
+/// When a busy capture starts: 2026-11-24T16:00:00Z.
+const BUSY_START_US: u64 = 1_795_536_000_000_000;
+
 /// Write a busy capture of about `spec.size_bytes`; returns its truth.
 pub fn write_busy_capture<W: Write>(spec: BusySpec, w: W) -> std::io::Result<Truth> {
     let mut rng = Rng(spec.seed.max(1));
     let mut out = Out::new(w, spec.pcapng);
+    // Inside the lab chain's validity (2026-10-27 to 2027-11-26), as a working deployment's
+    // certificates are: the failures are the ones planted, not every chain out of date.
+    out.ts_us = BUSY_START_US;
     let chain = chain_ders();
     let percent = spec.control_percent.clamp(1, 100);
     let mut next_port = 20_000u16;
@@ -526,6 +547,7 @@ pub fn write_busy_capture<W: Write>(spec: BusySpec, w: W) -> std::io::Result<Tru
             out: &mut out,
             rng: &mut rng,
             chain: &chain[..len],
+            expired: &chain[4],
             next_port: &mut next_port,
             bulk_before: bulk_total,
             percent,
