@@ -317,6 +317,7 @@ pub struct SipRequest {
     pub cseq: Option<String>,
 }
 
+/// A SIP response, boxed as the request is.
 #[derive(Clone, Debug, Serialize)]
 pub struct SipResponse {
     pub transport: Transport,
@@ -329,6 +330,7 @@ pub struct SipResponse {
     pub cseq: Option<String>,
 }
 
+/// What an Expressway's configuration or status dump says that MRA needs; one per dump.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExpresswayDump {
     /// The dump's first entry.
