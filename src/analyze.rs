@@ -232,18 +232,13 @@ fn decode_file(path: &Path, err: Option<String>, with: &With<'_>) -> Vec<Decoded
                 // given, given back already or not (256 calls over up to 4 GiB).
                 let released = std::sync::atomic::AtomicUsize::new(0);
                 let release = |upto: usize| {
-                    let from = released.fetch_max(upto, std::sync::atomic::Ordering::Relaxed);
-                    if upto <= from {
+                    let Some((from, len)) = newly_released(&released, upto) else {
                         return;
-                    }
+                    };
                     // SAFETY: a private read-only file map; the decoder no longer looks below
                     // `upto`, and a later read would fault the same bytes back from the file.
                     let _ = unsafe {
-                        map.unchecked_advise_range(
-                            memmap2::UncheckedAdvice::DontNeed,
-                            from,
-                            upto - from,
-                        )
+                        map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, len)
                     };
                 };
                 if kind == Kind::Text {
@@ -268,6 +263,16 @@ fn decode_file(path: &Path, err: Option<String>, with: &With<'_>) -> Vec<Decoded
             Some(format!("cannot open: {e}")),
         )],
     }
+}
+
+/// The bytes to give back when the first `upto` are done with: from where the last release
+/// stopped (`released`), none when nothing is new.
+fn newly_released(
+    released: &std::sync::atomic::AtomicUsize,
+    upto: usize,
+) -> Option<(usize, usize)> {
+    let from = released.fetch_max(upto, std::sync::atomic::Ordering::Relaxed);
+    (upto > from).then(|| (from, upto - from))
 }
 
 /// A capture or a log on disk, memory-mapped: decoded in place, without a copy. Anything
@@ -1059,6 +1064,18 @@ pub fn any_readable(decoded: &[Decoded]) -> bool {
 mod tests {
     use super::*;
     use crate::model::{Event, EventKind, Side};
+
+    /// Releases cover what was done with once each: from where the last stopped, nothing
+    /// for a call that asks for less than was given back already.
+    #[test]
+    fn pages_are_given_back_once_each() {
+        let released = std::sync::atomic::AtomicUsize::new(0);
+        assert_eq!(newly_released(&released, 16), Some((0, 16)));
+        assert_eq!(newly_released(&released, 48), Some((16, 32)));
+        assert_eq!(newly_released(&released, 48), None);
+        assert_eq!(newly_released(&released, 20), None);
+        assert_eq!(newly_released(&released, 64), Some((48, 16)));
+    }
 
     /// Inputs below and above a batch, and one of an exact number of batches: every event
     /// tagged with its input, in input order and in each input's own order.
