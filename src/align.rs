@@ -472,7 +472,7 @@ fn capture_evidence(decoded: &[Decoded], m: &Mark) -> Evidence {
     }
     let (filter, note) = match (&m.key, e.kind.stream()) {
         (Key::Dns(name), _) => (
-            Filter::DnsName(name.to_string()),
+            Filter::DnsName(name.as_str().into()),
             format!("the answer to {name}, in the capture"),
         ),
         (Key::Connect(host, port), Some(s)) => (

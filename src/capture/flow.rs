@@ -3,7 +3,7 @@
 //! hand-off of reassembled bytes to the protocol found by content.
 
 use super::reassembly::Reassembler;
-use crate::model::{Endpoint, EventKind, Side, TcpOutcome, Transport};
+use crate::model::{Endpoint, EventKind, Side, TcpOutcome, Transport, Unreachable};
 use crate::proto::http::{self, HttpDirection};
 use crate::proto::keylog::KeyLog;
 use crate::proto::proxy;
@@ -48,7 +48,7 @@ struct Conn {
     first_rst: Option<Side>,
     first_fin: Option<Side>,
     /// Why an ICMP destination-unreachable came back for this connection, if one did.
-    icmp: Option<String>,
+    icmp: Option<Unreachable>,
     bytes: [u64; 2],
     reassembly: [Reassembler; 2],
     app: App,
@@ -241,10 +241,15 @@ impl FlowTable {
     }
 
     /// Record an ICMP unreachable quoting a connection's packet; returns its stream.
-    pub fn on_icmp(&mut self, client: Endpoint, server: Endpoint, reason: &str) -> Option<u64> {
+    pub fn on_icmp(
+        &mut self,
+        client: Endpoint,
+        server: Endpoint,
+        reason: Unreachable,
+    ) -> Option<u64> {
         let &i = self.by_key.get(&key(client, server))?;
         let conn = &mut self.conns[i];
-        conn.icmp.get_or_insert_with(|| reason.to_string());
+        conn.icmp.get_or_insert(reason);
         Some(conn.stream)
     }
 
@@ -295,7 +300,7 @@ impl FlowTable {
                     bytes_server: c.bytes[1],
                     last_frame: c.last_frame,
                     last_ts: c.last_ts,
-                    icmp: c.icmp.map(String::into_boxed_str),
+                    icmp: c.icmp,
                 },
             });
         }
@@ -490,10 +495,10 @@ fn feed_http(dir: &mut HttpDirection, ends: &Ends<'_>, bytes: &[u8], out: &mut E
                         auth,
                     } => EventKind::HttpRequest {
                         stream,
-                        method,
-                        path,
-                        host,
-                        auth,
+                        method: method.into(),
+                        path: path.into(),
+                        host: host.map(String::into_boxed_str),
+                        auth: auth.map(String::into_boxed_str),
                     },
                     http::Head::Response { code, reason } => EventKind::HttpResponse {
                         stream,

@@ -563,7 +563,7 @@ fn dispatch(
                 port: dport,
             };
             let (transport, stream) = if quoted_tcp {
-                (Transport::Tcp, flows.on_icmp(client, server, &reason))
+                (Transport::Tcp, flows.on_icmp(client, server, reason))
             } else {
                 (Transport::Udp, None)
             };

@@ -2,6 +2,7 @@
 //! enough to strip by hand (any number of VLAN tags, SLL2 which etherparse lacks); IP is left to
 //! etherparse's lax parser, which keeps what parsed when a packet is cut short.
 
+use crate::model::Unreachable;
 use etherparse::{IpNumber, LaxIpSlice};
 use std::net::IpAddr;
 
@@ -130,7 +131,7 @@ pub enum Transport<'a> {
         dst: IpAddr,
         sport: u16,
         dport: u16,
-        reason: String,
+        reason: Unreachable,
     },
     Other,
 }
@@ -217,18 +218,7 @@ fn parse_icmp_unreachable(data: &[u8], v6: bool) -> Transport<'_> {
     if !unreachable {
         return Transport::Other;
     }
-    let reason = match (v6, code) {
-        (false, 0) => "network unreachable",
-        (false, 1) => "host unreachable",
-        (false, 3) => "port unreachable",
-        (false, 9 | 10 | 13) => "administratively prohibited",
-        (true, 0) => "no route",
-        (true, 1) => "administratively prohibited",
-        (true, 3) => "address unreachable",
-        (true, 4) => "port unreachable",
-        _ => "unreachable",
-    }
-    .to_string();
+    let reason = Unreachable::from_code(v6, code);
     let Ok((quoted, _)) = LaxIpSlice::from_slice(&data[8..]) else {
         return Transport::Other;
     };

@@ -440,7 +440,7 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
     let mut items: Vec<(usize, std::collections::BTreeMap<String, String>)> = http
         .iter()
         .map(|&i| match &events[i].kind {
-            EventKind::LogSignature { line, fields, .. } => (*line as usize, fields.clone()),
+            EventKind::LogSignature { line, fields, .. } => (*line as usize, (**fields).clone()),
             _ => unreachable!("filtered above"),
         })
         .collect();
@@ -468,7 +468,7 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
             joined.remove("reading");
             let r = generic::read(generic::Generic::HttpOutcome, &joined, sig.phase);
             joined.insert("reading".into(), r.why);
-            (*phase, *severity, *fields) = (r.phase, r.severity, joined);
+            (*phase, *severity, **fields) = (r.phase, r.severity, joined);
             *fault = r.fault.map(String::into_boxed_str);
         }
     }
@@ -586,7 +586,7 @@ fn scan_part(
                 severity,
                 time_basis: h.basis,
                 host: h.host.map(String::into_boxed_str),
-                fields,
+                fields: Box::new(fields),
                 excerpt: excerpt.into(),
                 role: sig.role,
             },

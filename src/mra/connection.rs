@@ -3,7 +3,7 @@
 
 use crate::model::Tagged;
 use crate::model::{
-    CertSummary, Endpoint, EventKind, Side, TcpOutcome, alert_name, tls_version_name,
+    CertSummary, Endpoint, EventKind, Side, TcpOutcome, Unreachable, alert_name, tls_version_name,
 };
 use crate::proto::x509::dns_name_matches;
 use std::collections::HashMap;
@@ -281,7 +281,7 @@ impl<'a> Connection<'a> {
             syn_count: *syn_count,
             first_rst: *first_rst,
             first_fin: *first_fin,
-            icmp: icmp.as_deref(),
+            icmp: icmp.map(Unreachable::as_str),
         }
     }
 

@@ -7,6 +7,7 @@ use super::context::PhaseState;
 use crate::model::Tagged;
 use crate::model::{DnsRecord, Endpoint, EventKind, Transport, rcode_name};
 use crate::report::Status;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 /// Keys are addresses, ports, ids and names from the capture: a fast hash (a hostile
 /// capture can make one run slower, nothing more); never iterated, so no order leaks out.
@@ -20,7 +21,8 @@ pub const CUP_PREFIX: &str = "_cuplogin._tcp.";
 /// A DNS question and what came back for it.
 pub struct Transaction<'a> {
     pub client: IpAddr,
-    pub name: String,
+    /// The question's name in lower case: the event's own text unless it had capitals.
+    pub name: Cow<'a, str>,
     pub qtype: u16,
     pub ts: i64,
     pub query: Option<&'a Tagged>,
@@ -144,7 +146,10 @@ impl<'a> Transaction<'a> {
 /// Pair every query with its response (same client, server, id and name).
 pub fn transactions(events: &[Tagged]) -> Vec<Transaction<'_>> {
     let mut out: Vec<Transaction<'_>> = Vec::new();
-    let mut open: HashMap<(usize, Endpoint, Endpoint, u16, String), usize> = HashMap::default();
+    // Keyed by the name as the event holds it (copied only when it has capitals): a busy
+    // capture's hundred thousand questions made this map's keys a copy of every name.
+    let mut open: HashMap<(usize, Endpoint, Endpoint, u16, Cow<'_, str>), usize> =
+        HashMap::default();
     let mut by_flow: HashMap<(usize, Endpoint, Endpoint), usize> = HashMap::default();
     for t in events {
         match &t.event.kind {
@@ -156,7 +161,7 @@ pub fn transactions(events: &[Tagged]) -> Vec<Transaction<'_>> {
                 qtype,
                 ..
             } => {
-                let key = (t.input, *client, *server, *id, name.to_ascii_lowercase());
+                let key = (t.input, *client, *server, *id, lower(name));
                 if let Some(&i) = open.get(&key)
                     && out[i].response.is_none()
                 {
@@ -164,7 +169,7 @@ pub fn transactions(events: &[Tagged]) -> Vec<Transaction<'_>> {
                 }
                 out.push(Transaction {
                     client: client.ip,
-                    name: name.to_ascii_lowercase(),
+                    name: key.4.clone(),
                     qtype: *qtype,
                     ts: t.event.ts,
                     query: Some(t),
@@ -182,13 +187,13 @@ pub fn transactions(events: &[Tagged]) -> Vec<Transaction<'_>> {
                 qtype,
                 ..
             } => {
-                let key = (t.input, *client, *server, *id, name.to_ascii_lowercase());
+                let key = (t.input, *client, *server, *id, lower(name));
                 match open.get(&key) {
                     Some(&i) if out[i].response.is_none() => out[i].response = Some(t),
                     Some(_) => {} // duplicate answer
                     None => out.push(Transaction {
                         client: client.ip,
-                        name: name.to_ascii_lowercase(),
+                        name: key.4,
                         qtype: *qtype,
                         ts: t.event.ts,
                         query: None,
@@ -213,6 +218,15 @@ pub fn transactions(events: &[Tagged]) -> Vec<Transaction<'_>> {
         }
     }
     out
+}
+
+/// A DNS name in lower case, borrowed when it already is.
+fn lower(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
 /// The service domain of an MRA SRV name, if it is one.

@@ -79,7 +79,7 @@ pub(super) fn attempts(
     }
     let target_ips: BTreeSet<IpAddr> = txs
         .iter()
-        .filter(|t| srv_targets.contains(&t.name))
+        .filter(|t| srv_targets.contains(t.name.as_ref()))
         .flat_map(|t| t.addresses())
         .collect();
     for (i, c) in conns.iter().enumerate() {

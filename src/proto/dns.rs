@@ -54,7 +54,7 @@ pub fn decode(
             client,
             server,
             id,
-            name,
+            name: name.into(),
             qtype,
             rcode,
             truncated,
@@ -67,7 +67,7 @@ pub fn decode(
             client,
             server,
             id,
-            name,
+            name: name.into(),
             qtype,
         }
     })
@@ -224,7 +224,7 @@ mod tests {
             } => {
                 assert_eq!(client, ep("192.0.2.10:40000"));
                 assert_eq!(
-                    (id, name.as_str(), qtype, rcode),
+                    (id, &*name, qtype, rcode),
                     (0x1234, "_collab-edge._tls.example.com", 33, 0)
                 );
                 assert_eq!(answers.len(), 2);
@@ -249,7 +249,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            matches!(ev, EventKind::DnsResponse { rcode: 3, qtype: 999, ref name, .. } if name == "_cisco-uds._tcp.example.com")
+            matches!(ev, EventKind::DnsResponse { rcode: 3, qtype: 999, ref name, .. } if &**name == "_cisco-uds._tcp.example.com")
         );
     }
 
@@ -303,7 +303,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            matches!(&ev, EventKind::DnsQuery { name, qtype: 2, .. } if name == "<Root>"),
+            matches!(&ev, EventKind::DnsQuery { name, qtype: 2, .. } if &**name == "<Root>"),
             "{ev:?}"
         );
     }

@@ -114,7 +114,7 @@ pub enum Filter {
     /// `frame.number == N`
     Frame(u64),
     /// `dns.qry.name == "NAME"`
-    DnsName(String),
+    DnsName(Box<str>),
 }
 
 impl fmt::Display for Filter {
