@@ -212,6 +212,7 @@ pub(super) fn judge(
         &states,
     );
     verdict::finish(
+        &ctx.texts,
         verdict::Frame {
             id,
             client: client.to_string(),

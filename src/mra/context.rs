@@ -5,7 +5,8 @@ use super::dumps;
 use crate::logs::signatures::Catalog;
 use crate::model::{EventKind, Tagged};
 use crate::report::{Evidence, Filter, Pointer, Stamp, Status};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The ports of an MRA sign-in on Expressway-E: HTTPS, XMPP, SIP over TLS.
 pub(crate) const MRA_PORTS: [u16; 3] = [8443, 5222, 5061];
@@ -38,6 +39,30 @@ pub(crate) struct Ctx<'a> {
     pub(crate) chain_words: super::connection::ChainWords,
     /// Per client, its A and AAAA lookups: indices into the transactions, in their order.
     pub(crate) address_lookups: std::collections::BTreeMap<std::net::IpAddr, Vec<usize>>,
+    /// The sentences said of many sessions, held once.
+    pub(crate) texts: Texts,
+}
+
+/// Texts said of many sessions (a phase's summary, an evidence's note, a fix), held once:
+/// at 100 MiB of a busy capture, 458 sessions held 5,145 notes of 19 different texts and
+/// 2,912 summaries of 28. Bounded: past [`Texts::MAX`] different texts, a text is copied.
+#[derive(Default)]
+pub(crate) struct Texts(Mutex<HashSet<Arc<str>>>);
+
+impl Texts {
+    const MAX: usize = 100_000;
+
+    pub(crate) fn get(&self, text: &str) -> Arc<str> {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(shared) = held.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = text.into();
+        if held.len() < Self::MAX {
+            held.insert(shared.clone());
+        }
+        shared
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -81,12 +106,14 @@ impl<'a> Ctx<'a> {
             ladders: true,
             address_lookups: Default::default(),
             chain_words: Default::default(),
+            texts: Texts::default(),
         };
         ctx.server_file = super::files::server_certificate(&ctx);
         ctx
     }
 
-    pub(crate) fn evidence(&self, t: &Tagged, note: impl Into<Arc<str>>) -> Evidence {
+    pub(crate) fn evidence(&self, t: &Tagged, note: impl AsRef<str>) -> Evidence {
+        let note = self.texts.get(note.as_ref());
         let input = self.names[t.input].clone();
         let ts = Stamp::utc(t.event.ts);
         if let EventKind::LogSignature {
@@ -105,7 +132,7 @@ impl<'a> Ctx<'a> {
                     basis: *time_basis,
                 },
                 filter: None,
-                note: note.into(),
+                note,
                 excerpt: Some(excerpt[..].into()),
             });
         }
@@ -116,7 +143,7 @@ impl<'a> Ctx<'a> {
                 line: None,
                 ts,
                 filter: None,
-                note: note.into(),
+                note,
                 excerpt: None,
             });
         }
@@ -133,7 +160,7 @@ impl<'a> Ctx<'a> {
             line: None,
             ts,
             filter: Some(filter),
-            note: note.into(),
+            note,
             excerpt: None,
         })
     }
@@ -170,5 +197,35 @@ impl PhaseState {
     /// Attempted, and the outcome hidden inside TLS: not ok, and not missing either.
     pub(crate) fn hidden(&self) -> bool {
         self.encrypted && self.status == Status::NotObserved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_said_twice_is_held_once() {
+        let texts = Texts::default();
+        let a = texts.get("handshake completed");
+        let b = texts.get(&String::from("handshake completed"));
+        assert!(Arc::ptr_eq(&a, &b));
+        let c = texts.get("handshake failed");
+        assert_eq!(&*c, "handshake failed");
+        assert!(!Arc::ptr_eq(&a, &c));
+    }
+
+    #[test]
+    fn past_its_bound_a_text_is_copied_not_held() {
+        let texts = Texts::default();
+        for i in 0..Texts::MAX {
+            texts.get(&i.to_string());
+        }
+        let a = texts.get("one more");
+        let b = texts.get("one more");
+        assert_eq!(a, b);
+        assert!(!Arc::ptr_eq(&a, &b));
+        // The texts held before the bound are still shared.
+        assert!(Arc::ptr_eq(&texts.get("7"), &texts.get("7")));
     }
 }

@@ -90,7 +90,7 @@ pub(super) fn log_session(
                 )
             }),
     };
-    verdict::finish(frame, states, findings)
+    verdict::finish(&ctx.texts, frame, states, findings)
 }
 
 /// Expressway-E's certificate outside its validity fails provisioning (clients reject it

@@ -205,7 +205,7 @@ fn inconclusive(summary: String) -> Verdict {
         status: Status::Inconclusive,
         phase: None,
         fault: None,
-        summary,
+        summary: summary.into(),
         fix: None,
         evidence: Vec::new(),
         session: None,
@@ -510,7 +510,7 @@ pub fn verdict_of(sessions: &[Session], rows: &[UserRow], pick: &Pick) -> Option
         let failing = rows.iter().filter(|r| r.failing).count();
         let who = who_of(s);
         v.summary = match (v.status, pick.focus.is_some()) {
-            (_, true) | (Status::Failed, _) => format!("{}: {}", who.label(), v.summary),
+            (_, true) | (Status::Failed, _) => format!("{}: {}", who.label(), v.summary).into(),
             (Status::Ok, false) => {
                 let recovered = rows.iter().filter(|r| r.recovered_from.is_some()).count();
                 format!(
@@ -522,12 +522,12 @@ pub fn verdict_of(sessions: &[Session], rows: &[UserRow], pick: &Pick) -> Option
                         String::new()
                     }
                 )
+                .into()
             }
             _ => v.summary,
         };
         if v.status == Status::Failed && pick.focus.is_none() && rows.len() >= 2 {
-            v.summary
-                .push_str(&format!(" [{failing} failing; {}]", population(rows)));
+            v.summary = format!("{} [{failing} failing; {}]", v.summary, population(rows)).into();
         }
     }
     Some(v)
@@ -581,7 +581,7 @@ mod tests {
                         _ if fault.is_none() => Status::Ok,
                         _ => Status::NotObserved,
                     },
-                    summary: String::new(),
+                    summary: "".into(),
                     evidence: Vec::new(),
                 })
                 .collect(),

@@ -1,7 +1,7 @@
 //! From five phase states to a session: statuses that follow from earlier phases, the
 //! verdict (first failed phase, else inconclusive, else ok) and its fault finding.
 
-use super::context::PhaseState;
+use super::context::{PhaseState, Texts};
 use crate::faults::{Phase, fix_for, meaning_for};
 use crate::report::{Finding, PhaseResult, Session, Severity, Status, Verdict};
 
@@ -24,7 +24,12 @@ pub struct Frame {
     pub local_time: bool,
 }
 
-pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Finding>) -> Session {
+pub fn finish(
+    texts: &Texts,
+    frame: Frame,
+    mut states: Vec<PhaseState>,
+    mut findings: Vec<Finding>,
+) -> Session {
     let inside = frame.inside;
     let basis = if frame.local_time {
         crate::time::TimeBasis::LocalNoOffset
@@ -64,11 +69,11 @@ pub fn finish(frame: Frame, mut states: Vec<PhaseState>, mut findings: Vec<Findi
         .map(|(i, s)| PhaseResult {
             phase: Phase::ALL[i],
             status: s.status,
-            summary: s.summary.clone(),
+            summary: texts.get(&s.summary),
             evidence: s.evidence.clone(),
         })
         .collect();
-    let verdict = verdict(&states, inside, frame.from_capture, &mut findings);
+    let verdict = verdict(&states, inside, frame.from_capture, &mut findings, texts);
     Session {
         id: frame.id,
         client: frame.client,
@@ -99,19 +104,20 @@ fn verdict(
     inside: bool,
     from_capture: bool,
     findings: &mut Vec<Finding>,
+    texts: &Texts,
 ) -> Verdict {
     if let Some((i, s)) = states
         .iter()
         .enumerate()
         .find(|(_, s)| s.status == Status::Failed)
     {
-        return failed(Phase::ALL[i], s, findings);
+        return failed(Phase::ALL[i], s, findings, texts);
     }
     let quiet = |status, phase, summary: String, evidence| Verdict {
         status,
         phase,
         fault: None,
-        summary,
+        summary: texts.get(&summary),
         fix: None,
         evidence,
         session: None,
@@ -202,7 +208,7 @@ fn nothing_after(states: &[PhaseState]) -> bool {
 
 /// A failed phase: its fault, with the catalog's meaning and fix unless a log line gave
 /// sharper ones; the fault finding goes first.
-fn failed(phase: Phase, s: &PhaseState, findings: &mut Vec<Finding>) -> Verdict {
+fn failed(phase: Phase, s: &PhaseState, findings: &mut Vec<Finding>, texts: &Texts) -> Verdict {
     let fault = format!(
         "{}.{}",
         phase.name(),
@@ -223,12 +229,14 @@ fn failed(phase: Phase, s: &PhaseState, findings: &mut Vec<Finding>) -> Verdict 
         phase: Some(phase),
         fix: s
             .fix
-            .clone()
-            .or_else(|| fix_for(&fault).map(str::to_string)),
-        summary: s
-            .meaning
-            .clone()
-            .unwrap_or_else(|| meaning_for(&fault).unwrap_or("failed").to_string()),
+            .as_deref()
+            .or_else(|| fix_for(&fault))
+            .map(|f| texts.get(f)),
+        summary: texts.get(
+            s.meaning
+                .as_deref()
+                .unwrap_or_else(|| meaning_for(&fault).unwrap_or("failed")),
+        ),
         fault: Some(fault),
         evidence: s.evidence.clone(),
         session: None,
@@ -259,7 +267,7 @@ mod tests {
             summary: String::new(),
             evidence: Vec::new(),
         }];
-        let v = verdict(&s, false, true, &mut findings);
+        let v = verdict(&s, false, true, &mut findings, &Texts::default());
         assert_eq!(v.status, Failed);
         assert_eq!(v.phase, Some(Phase::Sip));
         assert_eq!(v.fault.as_deref(), Some("sip.register_rejected"));
@@ -275,13 +283,15 @@ mod tests {
             false,
             true,
             &mut Vec::new(),
+            &Texts::default(),
         );
         assert_eq!((v.status, v.phase), (Inconclusive, Some(Phase::Xmpp)));
     }
 
     #[test]
     fn inputs_that_stop_before_the_outcome_are_never_ok() {
-        let nothing_after = |s| verdict(&states(s), false, true, &mut Vec::new());
+        let nothing_after =
+            |s| verdict(&states(s), false, true, &mut Vec::new(), &Texts::default());
         // Discovery alone: no connection to Expressway-E after it.
         let v = nothing_after([Ok, NotObserved, NotObserved, NotObserved, NotObserved]);
         assert_eq!(
@@ -307,6 +317,7 @@ mod tests {
             false,
             true,
             &mut Vec::new(),
+            &Texts::default(),
         );
         assert_eq!((v.status, v.fault), (Ok, None));
         // Inside the network, discovery's answer and a CUCM reached is the whole story.
@@ -315,6 +326,7 @@ mod tests {
             true,
             true,
             &mut Vec::new(),
+            &Texts::default(),
         );
         assert_eq!(v.status, Ok);
     }

@@ -292,7 +292,7 @@ pub fn render_with(report: &Report, cover: &Cover) -> String {
     let headline = if v.summary.is_empty() {
         id.to_string()
     } else {
-        v.summary.clone()
+        v.summary.to_string()
     };
     let heading = cover
         .title

@@ -137,7 +137,8 @@ impl Serialize for Filter {
 pub struct PhaseResult {
     pub phase: Phase,
     pub status: Status,
-    pub summary: String,
+    /// Shared: a busy capture's thousands of sessions say a few dozen summaries.
+    pub summary: Arc<str>,
     pub evidence: Vec<Evidence>,
 }
 
@@ -147,8 +148,9 @@ pub struct Verdict {
     pub status: Status,
     pub phase: Option<Phase>,
     pub fault: Option<String>,
-    pub summary: String,
-    pub fix: Option<String>,
+    /// Shared, as the phases' summaries are.
+    pub summary: Arc<str>,
+    pub fix: Option<Arc<str>>,
     pub evidence: Vec<Evidence>,
     /// The session the top-level verdict is about (absent in a session's own verdict).
     #[serde(skip_serializing_if = "Option::is_none")]

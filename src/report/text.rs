@@ -27,7 +27,7 @@ fn phase_lines(out: &mut String, phases: &[PhaseResult], color: bool) {
         let summary = if p.summary.is_empty() {
             p.status.name().replace('_', " ")
         } else {
-            p.summary.clone()
+            p.summary.to_string()
         };
         let _ = writeln!(
             out,
