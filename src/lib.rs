@@ -7,6 +7,7 @@ pub mod certs;
 pub mod decoded;
 pub mod faults;
 pub mod input;
+pub mod intern;
 pub mod limits;
 pub mod logs;
 pub mod model;

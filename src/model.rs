@@ -70,6 +70,7 @@ pub struct Tagged {
 }
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// An IP address and port, printed as Wireshark does (`[v6]:port` for IPv6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -207,26 +208,26 @@ fn is_zero(v: &u64) -> bool {
 #[serde(tag = "type", rename_all = "UPPERCASE")]
 pub enum DnsRecord {
     Srv {
-        name: String,
+        name: Arc<str>,
         priority: u16,
         weight: u16,
         port: u16,
-        target: String,
+        target: Arc<str>,
     },
     A {
-        name: String,
+        name: Arc<str>,
         addr: IpAddr,
     },
     Aaaa {
-        name: String,
+        name: Arc<str>,
         addr: IpAddr,
     },
     Cname {
-        name: String,
-        target: String,
+        name: Arc<str>,
+        target: Arc<str>,
     },
     Other {
-        name: String,
+        name: Arc<str>,
         rtype: u16,
     },
 }
@@ -411,7 +412,8 @@ pub enum EventKind {
         client: Endpoint,
         server: Endpoint,
         id: u16,
-        name: Box<str>,
+        /// Shared: a busy capture asks the same few names thousands of times.
+        name: Arc<str>,
         qtype: u16,
     },
     DnsResponse {
@@ -419,7 +421,8 @@ pub enum EventKind {
         client: Endpoint,
         server: Endpoint,
         id: u16,
-        name: Box<str>,
+        /// Shared: a busy capture asks the same few names thousands of times.
+        name: Arc<str>,
         qtype: u16,
         rcode: u8,
         truncated: bool,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Lowest first.
 const LAYERS: &[&[&str]] = &[
-    &["time", "limits", "faults", "text", "terminal"],
+    &["time", "limits", "faults", "text", "terminal", "intern"],
     &["model"],
     &["input", "proto"],
     &["capture", "logs"],

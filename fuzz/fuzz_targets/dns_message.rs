@@ -11,5 +11,5 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         ip: [192, 0, 2, 2].into(),
         port: 40000,
     };
-    let _ = mradiag::proto::dns::decode(data, Transport::Udp, a, b);
+    let _ = mradiag::proto::dns::decode(data, Transport::Udp, a, b, &mut Default::default());
 });

@@ -21,6 +21,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             frame,
             ts: 0,
             events: &mut events,
+            names: &mut Default::default(),
         };
         t.feed(side, &tail[..take], &mut out);
         rest = &tail[take..];

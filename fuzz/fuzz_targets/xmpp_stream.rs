@@ -17,6 +17,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             frame: i as u64 + 1,
             ts: 0,
             events: &mut events,
+            names: &mut Default::default(),
         };
         let _ = x.feed(side, chunk, &mut out);
     }

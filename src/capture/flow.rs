@@ -442,7 +442,7 @@ fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut 
                     Side::Client => (ends.client, ends.server),
                     Side::Server => (ends.server, ends.client),
                 };
-                match dns::decode(&msg, Transport::Tcp, src, dst) {
+                match dns::decode(&msg, Transport::Tcp, src, dst, out.names) {
                     Ok(ev) => out.push(ev),
                     Err(e) => out.anomaly("dns_malformed", e, Some(stream)),
                 }
@@ -582,6 +582,7 @@ mod tests {
                 frame: frame as u64 + 1,
                 ts: 0,
                 events: &mut events,
+                names: &mut Default::default(),
             };
             table.on_segment(src, dst, &seg, true, &mut out);
             seq[side] = seq[side]
@@ -682,6 +683,7 @@ mod tests {
                 frame: 1,
                 ts: 0,
                 events: &mut events,
+                names: &mut Default::default(),
             };
             let syn = TcpSegment {
                 sport: client.port,

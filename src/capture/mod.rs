@@ -306,6 +306,8 @@ struct Judge {
     info: CaptureInfo,
     events: Vec<Event>,
     flows: flow::FlowTable,
+    /// The DNS names said so far, each held once.
+    names: crate::intern::Interner,
     /// The limit on events, read once (it is checked on every frame).
     max_events: usize,
     events_capped: bool,
@@ -317,6 +319,7 @@ impl Judge {
             info: CaptureInfo::default(),
             events: Vec::new(),
             flows: flow::FlowTable::with_keys(keys),
+            names: Default::default(),
             max_events: crate::limits::get().events,
             events_capped: false,
         }
@@ -359,6 +362,7 @@ impl Judge {
             frame: msg.number,
             ts: msg.ts,
             events: &mut self.events,
+            names: &mut self.names,
         };
         match msg.layered {
             Layered::Unsupported { linktype, first } => {
@@ -582,7 +586,7 @@ fn dispatch(
 
 fn on_datagram(src: Endpoint, dst: Endpoint, payload: &[u8], out: &mut Emit<'_>) {
     if src.port == 53 || dst.port == 53 {
-        match dns::decode(payload, Transport::Udp, src, dst) {
+        match dns::decode(payload, Transport::Udp, src, dst, out.names) {
             Ok(ev) => out.push(ev),
             Err(e) => out.anomaly("dns_malformed", e, None),
         }

@@ -2,18 +2,21 @@
 //! (SRV, A, AAAA, CNAME). simple-dns parses; when it refuses a message (unknown question type,
 //! truncation) the header and first question are still read by hand.
 
+use crate::intern::Interner;
 use crate::model::{DnsRecord, Endpoint, EventKind, Transport};
 use simple_dns::Packet;
 use simple_dns::rdata::RData;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 /// Decode one DNS message. `src`/`dst` are the packet's addresses; client and server are
-/// derived from the QR bit.
+/// derived from the QR bit. Names are taken from `names`, held once.
 pub fn decode(
     bytes: &[u8],
     transport: Transport,
     src: Endpoint,
     dst: Endpoint,
+    names: &mut Interner,
 ) -> Result<EventKind, String> {
     if bytes.len() < 12 {
         return Err(format!(
@@ -28,15 +31,17 @@ pub fn decode(
     let (client, server) = if is_response { (dst, src) } else { (src, dst) };
     let (name, qtype, answers, additional) = match Packet::parse(bytes) {
         Ok(packet) => {
+            let mut text = String::new();
             let (name, qtype) = match packet.questions.first() {
-                Some(q) => (shown(name_text(&q.qname)), u16::from(q.qtype)),
-                None => (String::new(), 0),
+                Some(q) => (held(&q.qname, &mut text, names), u16::from(q.qtype)),
+                None => (names.get(""), 0),
             };
-            let answers = packet.answers.iter().map(to_record).collect();
+            let mut record = |rr| to_record(rr, &mut text, names);
+            let answers: Vec<DnsRecord> = packet.answers.iter().map(&mut record).collect();
             let additional = packet
                 .additional_records
                 .iter()
-                .map(to_record)
+                .map(&mut record)
                 .filter(|r| !matches!(r, DnsRecord::Other { rtype: 41, .. }))
                 .collect();
             (name, qtype, answers, additional)
@@ -45,7 +50,7 @@ pub fn decode(
             // Salvage the question so the query can still be matched and named.
             let (name, qtype) =
                 first_question(bytes).ok_or_else(|| format!("unparseable DNS message: {e}"))?;
-            (name, qtype, Vec::new(), Vec::new())
+            (names.get(&name), qtype, Vec::new(), Vec::new())
         }
     };
     Ok(if is_response {
@@ -54,7 +59,7 @@ pub fn decode(
             client,
             server,
             id,
-            name: name.into(),
+            name,
             qtype,
             rcode,
             truncated,
@@ -67,21 +72,25 @@ pub fn decode(
             client,
             server,
             id,
-            name: name.into(),
+            name,
             qtype,
         }
     })
 }
 
-fn to_record(rr: &simple_dns::ResourceRecord<'_>) -> DnsRecord {
-    let name = shown(name_text(&rr.name));
+fn to_record(
+    rr: &simple_dns::ResourceRecord<'_>,
+    text: &mut String,
+    names: &mut Interner,
+) -> DnsRecord {
+    let name = held(&rr.name, text, names);
     match &rr.rdata {
         RData::SRV(srv) => DnsRecord::Srv {
             name,
             priority: srv.priority,
             weight: srv.weight,
             port: srv.port,
-            target: shown(name_text(&srv.target)),
+            target: held(&srv.target, text, names),
         },
         RData::A(a) => DnsRecord::A {
             name,
@@ -93,7 +102,7 @@ fn to_record(rr: &simple_dns::ResourceRecord<'_>) -> DnsRecord {
         },
         RData::CNAME(c) => DnsRecord::Cname {
             name,
-            target: shown(name_text(&c.0)),
+            target: held(&c.0, text, names),
         },
         other => DnsRecord::Other {
             name,
@@ -102,14 +111,23 @@ fn to_record(rr: &simple_dns::ResourceRecord<'_>) -> DnsRecord {
     }
 }
 
+/// A name as shown (`shown`), held once: written into `text` (a buffer kept between names),
+/// then looked up.
+fn held(name: &simple_dns::Name<'_>, text: &mut String, names: &mut Interner) -> Arc<str> {
+    name_text(name, text);
+    match text.as_str() {
+        "" | "." => names.get(ROOT),
+        name => names.get(name),
+    }
+}
+
 /// A name as simple-dns displays it (labels joined by dots, a dot or backslash inside a
 /// label escaped), the plain labels copied at once: its Display wrote every name a
 /// character at a time, a fifth of a busy capture's DNS decoding.
-fn name_text(name: &simple_dns::Name<'_>) -> String {
+fn name_text(name: &simple_dns::Name<'_>, out: &mut String) {
     use std::fmt::Write;
-    let labels = name.get_labels();
-    let mut out = String::with_capacity(labels.iter().map(|l| l.len() + 1).sum());
-    for (i, label) in labels.iter().enumerate() {
+    out.clear();
+    for (i, label) in name.get_labels().iter().enumerate() {
         if i > 0 {
             out.push('.');
         }
@@ -120,7 +138,6 @@ fn name_text(name: &simple_dns::Name<'_>) -> String {
             }
         }
     }
-    out
 }
 
 /// The first question's name and type, read directly from the wire.
@@ -133,11 +150,14 @@ fn first_question(bytes: &[u8]) -> Option<(String, u16)> {
     Some((shown(name), qtype))
 }
 
-/// A name as tshark prints it: the root as `<Root>` (a query for the root servers; an SRV
-/// target of `.`, which says "no such service"), not as an empty string.
+/// The root as tshark prints it (a query for the root servers; an SRV target of `.`, which
+/// says "no such service"), rather than an empty string.
+const ROOT: &str = "<Root>";
+
+/// A name as tshark prints it.
 fn shown(name: String) -> String {
     if name.is_empty() || name == "." {
-        "<Root>".into()
+        ROOT.into()
     } else {
         name
     }
@@ -173,6 +193,16 @@ fn read_name(bytes: &[u8], mut pos: usize) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One message, with names of its own.
+    fn decode(
+        bytes: &[u8],
+        transport: Transport,
+        src: Endpoint,
+        dst: Endpoint,
+    ) -> Result<EventKind, String> {
+        super::decode(bytes, transport, src, dst, &mut Interner::default())
+    }
 
     fn ep(s: &str) -> Endpoint {
         let (ip, port) = s.rsplit_once(':').unwrap();
@@ -229,11 +259,45 @@ mod tests {
                 );
                 assert_eq!(answers.len(), 2);
                 assert!(
-                    matches!(&answers[1], DnsRecord::Srv { priority: 20, port: 8443, target, .. } if target == "expe2.example.com")
+                    matches!(&answers[1], DnsRecord::Srv { priority: 20, port: 8443, target, .. } if &**target == "expe2.example.com")
                 );
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_name_said_again_is_held_once() {
+        let mut names = Interner::default();
+        let (from, to) = (ep("192.0.2.53:53"), ep("192.0.2.10:40000"));
+        let first = super::decode(&srv_response(), Transport::Udp, from, to, &mut names);
+        let again = super::decode(&srv_response(), Transport::Udp, from, to, &mut names);
+        let (
+            Ok(EventKind::DnsResponse {
+                name: a,
+                answers: aa,
+                ..
+            }),
+            Ok(EventKind::DnsResponse {
+                name: b,
+                answers: ba,
+                ..
+            }),
+        ) = (first, again)
+        else {
+            panic!("two responses");
+        };
+        assert!(Arc::ptr_eq(&a, &b));
+        let target = |r: &DnsRecord| match r {
+            DnsRecord::Srv { target, .. } => target.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(Arc::ptr_eq(&target(&aa[1]), &target(&ba[1])));
+        // The answer's owner name is the question's, held once too.
+        let DnsRecord::Srv { name: owner, .. } = &aa[0] else {
+            panic!("an SRV answer");
+        };
+        assert!(Arc::ptr_eq(owner, &a));
     }
 
     #[test]
@@ -269,7 +333,9 @@ mod tests {
                 .map(|l| simple_dns::Label::new_unchecked(&l[..]))
                 .collect();
             let name = simple_dns::Name::new_with_labels(&labels);
-            prop_assert_eq!(name_text(&name), name.to_string());
+            let mut text = String::from("left from the name before");
+            name_text(&name, &mut text);
+            prop_assert_eq!(text, name.to_string());
         });
     }
 

@@ -18,6 +18,8 @@ pub struct Emit<'a> {
     pub frame: u64,
     pub ts: i64,
     pub events: &'a mut Vec<Event>,
+    /// The names said so far (DNS), each held once.
+    pub names: &'a mut crate::intern::Interner,
 }
 
 impl Emit<'_> {

@@ -618,6 +618,7 @@ mod tests {
                 frame: i as u64 + 1,
                 ts: 0,
                 events: &mut events,
+                names: &mut Default::default(),
             };
             t.feed(side, piece, &mut out);
         }

@@ -202,6 +202,7 @@ mod tests {
             frame: 1,
             ts: 0,
             events,
+            names: &mut Default::default(),
         };
         x.feed(side, s.as_bytes(), &mut out)
     }
@@ -331,6 +332,7 @@ mod tests {
                 frame: 1,
                 ts: 0,
                 events: &mut ev,
+                names: &mut Default::default(),
             };
             x.feed(Side::Client, std::slice::from_ref(b), &mut out);
         }

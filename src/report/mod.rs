@@ -114,7 +114,7 @@ pub enum Filter {
     /// `frame.number == N`
     Frame(u64),
     /// `dns.qry.name == "NAME"`
-    DnsName(Box<str>),
+    DnsName(Arc<str>),
 }
 
 impl fmt::Display for Filter {

@@ -36,14 +36,6 @@ impl<T: MakeSafe> MakeSafe for Vec<T> {
     }
 }
 
-impl MakeSafe for Box<str> {
-    fn make_safe(&mut self) {
-        if let std::borrow::Cow::Owned(s) = crate::text::safe(self) {
-            *self = s.into();
-        }
-    }
-}
-
 impl MakeSafe for std::sync::Arc<str> {
     fn make_safe(&mut self) {
         if let std::borrow::Cow::Owned(s) = crate::text::safe(self) {
