@@ -37,9 +37,33 @@ pub enum LinkError {
     Truncated,
 }
 
-/// Strip the link layer; returns the IP packet bytes and the VLAN ids crossed.
-pub fn strip_link(linktype: i32, data: &[u8]) -> Result<(&[u8], Vec<u16>), LinkError> {
-    let mut vlans = Vec::new();
+/// The VLAN tags a frame crossed: how many, and the ids of the first [`Vlans::KEPT`].
+/// Inline: a busy network tags most frames, and a vector was an allocation for each.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Vlans {
+    first: [u16; Vlans::KEPT],
+    pub count: usize,
+}
+
+impl Vlans {
+    pub const KEPT: usize = 4;
+
+    fn push(&mut self, id: u16) {
+        if let Some(slot) = self.first.get_mut(self.count) {
+            *slot = id;
+        }
+        self.count += 1;
+    }
+
+    /// The ids of the outermost tags, outermost first.
+    pub fn ids(&self) -> &[u16] {
+        &self.first[..self.count.min(Self::KEPT)]
+    }
+}
+
+/// Strip the link layer; returns the IP packet bytes and the VLAN tags crossed.
+pub fn strip_link(linktype: i32, data: &[u8]) -> Result<(&[u8], Vlans), LinkError> {
+    let mut vlans = Vlans::default();
     let (ethertype, rest) = match linktype {
         LINKTYPE_ETHERNET => {
             if data.len() < 14 {
@@ -262,11 +286,24 @@ mod tests {
         ]);
         frame.extend(ipv4_udp());
         let (ip, vlans) = strip_link(LINKTYPE_ETHERNET, &frame).unwrap();
-        assert_eq!(vlans, vec![10, 20, 30]);
+        assert_eq!((vlans.ids(), vlans.count), (&[10, 20, 30][..], 3));
         let p = decode_ip(ip).unwrap();
         assert!(
             matches!(p.transport, Transport::Udp { sport: 12345, dport: 53, payload } if payload == b"abcd")
         );
+    }
+
+    #[test]
+    fn past_four_vlan_tags_all_are_stripped_and_counted() {
+        let mut frame = vec![0u8; 12];
+        for id in 1..=6u8 {
+            frame.extend_from_slice(&[0x81, 0x00, 0x00, id]);
+        }
+        frame.extend_from_slice(&[0x08, 0x00]);
+        frame.extend(ipv4_udp());
+        let (ip, vlans) = strip_link(LINKTYPE_ETHERNET, &frame).unwrap();
+        assert_eq!((vlans.ids(), vlans.count), (&[1, 2, 3, 4][..], 6));
+        assert!(decode_ip(ip).is_some());
     }
 
     #[test]

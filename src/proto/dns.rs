@@ -31,7 +31,8 @@ pub fn decode(
     let (client, server) = if is_response { (dst, src) } else { (src, dst) };
     let (name, qtype, answers, additional) = match Packet::parse(bytes) {
         Ok(packet) => {
-            let mut text = String::new();
+            // One buffer for the message's names (a name is at most 255 bytes, escapes aside).
+            let mut text = String::with_capacity(256);
             let (name, qtype) = match packet.questions.first() {
                 Some(q) => (held(&q.qname, &mut text, names), u16::from(q.qtype)),
                 None => (names.get(""), 0),

@@ -137,6 +137,10 @@ impl TlsStream {
                 dir.keep_body = (matches!(h[0], 20..=22) && !(h[0] == 22 && dir.encrypted))
                     || (decrypting && dir.encrypted && matches!(h[0], 21..=23));
                 dir.body.clear();
+                if dir.keep_body {
+                    // Whole at once: a certificate record comes in several segments.
+                    dir.body.reserve(len);
+                }
                 if len == 0 {
                     self.record_done(side, out);
                 }
@@ -198,8 +202,7 @@ impl TlsStream {
                     return;
                 }
                 let body = std::mem::take(&mut dir.body);
-                dir.handshake.extend_from_slice(&body);
-                self.parse_handshake(side, out);
+                self.handshake_bytes(side, body, out);
             }
             23 => {
                 if self.done {
@@ -272,8 +275,7 @@ impl TlsStream {
                 description: plain[1],
             }),
             22 if self.version == Some(crate::model::TLS_1_3) => {
-                self.dirs[idx(side)].handshake.extend_from_slice(&plain);
-                self.parse_handshake(side, out);
+                self.handshake_bytes(side, plain, out);
             }
             23 => {
                 if self.done {
@@ -288,17 +290,24 @@ impl TlsStream {
         }
     }
 
-    fn parse_handshake(&mut self, side: Side, out: &mut Emit<'_>) {
+    /// A record's handshake bytes: the messages they complete are read where they lie (a
+    /// record usually holds whole ones, so most records are not copied), and a message's
+    /// first part waits for the next record.
+    fn handshake_bytes(&mut self, side: Side, bytes: Vec<u8>, out: &mut Emit<'_>) {
         let stream = self.stream;
-        loop {
-            let buf = &self.dirs[idx(side)].handshake;
-            if buf.len() < 4 {
-                break;
-            }
-            let len = u32::from_be_bytes([0, buf[1], buf[2], buf[3]]) as usize;
+        let dir = &mut self.dirs[idx(side)];
+        let buf = if dir.handshake.is_empty() {
+            bytes
+        } else {
+            let mut held = std::mem::take(&mut dir.handshake);
+            held.extend_from_slice(&bytes);
+            held
+        };
+        let mut read = 0;
+        while buf.len() - read >= 4 {
+            let len = u32::from_be_bytes([0, buf[read + 1], buf[read + 2], buf[read + 3]]) as usize;
             if len > MAX_HANDSHAKE_BUFFER {
-                let dir = &mut self.dirs[idx(side)];
-                dir.broken = true;
+                self.dirs[idx(side)].broken = true;
                 out.anomaly(
                     "tls_handshake_too_large",
                     format!("handshake message of {len} bytes"),
@@ -306,17 +315,18 @@ impl TlsStream {
                 );
                 return;
             }
-            if buf.len() < 4 + len {
+            if buf.len() - read < 4 + len {
                 break;
             }
-            let msg: Vec<u8> = self.dirs[idx(side)].handshake.drain(..4 + len).collect();
-            self.handle_message(side, msg[0], &msg[4..], out);
+            self.handle_message(side, buf[read], &buf[read + 4..read + 4 + len], out);
+            read += 4 + len;
         }
-        // Every message read: the buffer that held a certificate flight is given back, as
+        // Every message read: the buffer that held a certificate flight is dropped, as
         // thousands of connections each keeping theirs until the capture ends add up.
-        let dir = &mut self.dirs[idx(side)];
-        if dir.handshake.is_empty() {
-            dir.handshake = Vec::new();
+        if read < buf.len() {
+            let mut rest = buf;
+            rest.drain(..read);
+            self.dirs[idx(side)].handshake = rest;
         }
     }
 
