@@ -106,17 +106,41 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn evidence(&self, t: &Tagged, note: impl AsRef<str>) -> Evidence {
-        let note = self.texts.get(note.as_ref());
-        let input = self.names[t.input].clone();
-        let ts = Stamp::utc(t.event.ts);
-        if let EventKind::LogSignature {
-            line,
+        let at = self.place(t);
+        let (filter, excerpt) = match &t.event.kind {
+            EventKind::LogSignature { excerpt, .. } => (None, Some(excerpt[..].into())),
+            EventKind::CertificateFile { .. } => (None, None),
+            kind => (
+                Some(match (kind, kind.stream()) {
+                    (_, Some(s)) => Filter::Stream(s),
+                    (
+                        EventKind::DnsQuery { name, .. } | EventKind::DnsResponse { name, .. },
+                        None,
+                    ) => Filter::DnsName(name.clone()),
+                    _ => Filter::Frame(t.event.frame),
+                }),
+                None,
+            ),
+        };
+        Evidence::new(Pointer {
+            input: at.input,
+            frame: at.frame,
+            line: at.line,
+            ts: at.ts,
+            filter,
+            note: self.texts.get(note.as_ref()),
             excerpt,
-            time_basis,
-            ..
-        } = &t.event.kind
-        {
-            return Evidence::new(Pointer {
+        })
+    }
+
+    /// Where an event is: its input, frame or line, and time as the input gave it (what a
+    /// ladder step needs of its evidence, without making one).
+    pub(crate) fn place(&self, t: &Tagged) -> Place {
+        let input = self.names[t.input].clone();
+        match &t.event.kind {
+            EventKind::LogSignature {
+                line, time_basis, ..
+            } => Place {
                 input,
                 frame: None,
                 line: Some(*line),
@@ -124,39 +148,29 @@ impl<'a> Ctx<'a> {
                     ns: t.event.ts,
                     basis: *time_basis,
                 },
-                filter: None,
-                note,
-                excerpt: Some(excerpt[..].into()),
-            });
-        }
-        if let EventKind::CertificateFile { .. } = &t.event.kind {
-            return Evidence::new(Pointer {
+            },
+            EventKind::CertificateFile { .. } => Place {
                 input,
                 frame: None,
                 line: None,
-                ts,
-                filter: None,
-                note,
-                excerpt: None,
-            });
+                ts: Stamp::utc(t.event.ts),
+            },
+            _ => Place {
+                input,
+                frame: Some(t.event.frame),
+                line: None,
+                ts: Stamp::utc(t.event.ts),
+            },
         }
-        let filter = match (&t.event.kind, t.event.kind.stream()) {
-            (_, Some(s)) => Filter::Stream(s),
-            (EventKind::DnsQuery { name, .. } | EventKind::DnsResponse { name, .. }, None) => {
-                Filter::DnsName(name.clone())
-            }
-            _ => Filter::Frame(t.event.frame),
-        };
-        Evidence::new(Pointer {
-            input,
-            frame: Some(t.event.frame),
-            line: None,
-            ts,
-            filter: Some(filter),
-            note,
-            excerpt: None,
-        })
     }
+}
+
+/// Where an event is in its input.
+pub(crate) struct Place {
+    pub input: Arc<str>,
+    pub frame: Option<u64>,
+    pub line: Option<u64>,
+    pub ts: Stamp,
 }
 
 /// The failure or success of one phase, built up as connections are judged.

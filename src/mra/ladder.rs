@@ -311,8 +311,8 @@ fn drawn(
     let (cited, cited_cert) = (cited_by(false), cited_by(true));
     raw.into_iter()
         .map(|((t, from, to, label, mark), shift)| {
-            let ev = ctx.evidence(t, "");
-            let key = (ev.input.clone(), ev.frame, ev.line);
+            let at = ctx.place(t);
+            let key = (at.input.clone(), at.frame, at.line);
             let failed = match mark {
                 Mark::Bad => true,
                 Mark::Citable => cited.contains(&key),
@@ -321,16 +321,16 @@ fn drawn(
             };
             let shift_ns = shift.map(|s| s.ns);
             LadderStep {
-                ts: ev.ts,
+                ts: at.ts,
                 axis_ns: t.event.ts.saturating_add(shift_ns.unwrap_or(0)),
                 shift_ns,
                 from,
                 to,
-                label,
+                label: ctx.texts.get(&label),
                 failed,
-                input: ev.input.clone(),
-                frame: ev.frame,
-                line: ev.line,
+                input: at.input,
+                frame: at.frame,
+                line: at.line,
             }
         })
         .collect()

@@ -196,7 +196,8 @@ pub struct LadderStep {
     pub shift_ns: Option<i64>,
     pub from: Party,
     pub to: Party,
-    pub label: String,
+    /// Shared: a busy capture's ladders draw a million steps of a few dozen labels.
+    pub label: Arc<str>,
     /// The step shows the failure, or a failed phase cites it.
     pub failed: bool,
     pub input: Arc<str>,
