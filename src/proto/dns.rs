@@ -18,6 +18,19 @@ pub fn decode(
     dst: Endpoint,
     names: &mut Interner,
 ) -> Result<EventKind, String> {
+    decode_with(bytes, transport, src, dst, names, true)
+}
+
+/// `quick`: a query's question read at once when it can be (always, but in the test that
+/// holds it to the whole parse).
+fn decode_with(
+    bytes: &[u8],
+    transport: Transport,
+    src: Endpoint,
+    dst: Endpoint,
+    names: &mut Interner,
+    quick: bool,
+) -> Result<EventKind, String> {
     if bytes.len() < 12 {
         return Err(format!(
             "DNS message of {} bytes is shorter than its 12-byte header",
@@ -29,10 +42,25 @@ pub fn decode(
     let truncated = bytes[2] & 0x02 != 0;
     let rcode = bytes[3] & 0x0f;
     let (client, server) = if is_response { (dst, src) } else { (src, dst) };
+    // One buffer for the message's names (a name is at most 255 bytes, escapes aside).
+    let mut text = String::with_capacity(256);
+    // A query says only its question: read at once when its labels are plain text (what
+    // the whole parse would write for them), half of a busy capture's DNS decoding.
+    if quick
+        && !is_response
+        && let Some(qtype) = plain_question(bytes, &mut text)
+    {
+        return Ok(EventKind::DnsQuery {
+            transport,
+            client,
+            server,
+            id,
+            name: root_or(&text, names),
+            qtype,
+        });
+    }
     let (name, qtype, answers, additional) = match Packet::parse(bytes) {
         Ok(packet) => {
-            // One buffer for the message's names (a name is at most 255 bytes, escapes aside).
-            let mut text = String::with_capacity(256);
             let (name, qtype) = match packet.questions.first() {
                 Some(q) => (held(&q.qname, &mut text, names), u16::from(q.qtype)),
                 None => (names.get(""), 0),
@@ -116,10 +144,55 @@ fn to_record(
 /// then looked up.
 fn held(name: &simple_dns::Name<'_>, text: &mut String, names: &mut Interner) -> Arc<str> {
     name_text(name, text);
-    match text.as_str() {
+    root_or(text, names)
+}
+
+/// A name's text, held once; the root as tshark writes it.
+fn root_or(text: &str, names: &mut Interner) -> Arc<str> {
+    match text {
         "" | "." => names.get(ROOT),
         name => names.get(name),
     }
+}
+
+/// The first question's type, its name written into `text`, read from the wire without the
+/// whole parse: `None` when there is no question, or a label is not plain text (not UTF-8,
+/// or holding a dot or backslash, which the parse escapes), or the name is malformed. Its
+/// text is then what the parse (or, when that fails, `first_question`) writes.
+fn plain_question(bytes: &[u8], text: &mut String) -> Option<u16> {
+    if u16::from_be_bytes([bytes[4], bytes[5]]) == 0 {
+        return None;
+    }
+    text.clear();
+    let mut pos = 12;
+    let mut end = None;
+    for _ in 0..128 {
+        let len = *bytes.get(pos)? as usize;
+        match len {
+            0 => {
+                let end = end.unwrap_or(pos + 1);
+                return Some(u16::from_be_bytes([*bytes.get(end)?, *bytes.get(end + 1)?]));
+            }
+            l if l & 0xc0 == 0xc0 => {
+                let target = ((l & 0x3f) << 8) | *bytes.get(pos + 1)? as usize;
+                end.get_or_insert(pos + 2);
+                pos = target;
+            }
+            l if l < 64 => {
+                let label = std::str::from_utf8(bytes.get(pos + 1..pos + 1 + l)?).ok()?;
+                if label.contains(['.', '\\']) {
+                    return None;
+                }
+                if !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(label);
+                pos += 1 + l;
+            }
+            _ => return None,
+        }
+    }
+    None // a pointer loop
 }
 
 /// A name as simple-dns displays it (labels joined by dots, a dot or backslash inside a
@@ -299,6 +372,67 @@ mod tests {
             panic!("an SRV answer");
         };
         assert!(Arc::ptr_eq(owner, &a));
+    }
+
+    /// A query read at once says what the whole parse (or its salvage) says, on queries as
+    /// resolvers send them and on their corruptions.
+    #[test]
+    fn a_query_read_at_once_says_what_the_whole_parse_says() {
+        use proptest::prelude::*;
+        let label = prop::collection::vec(
+            prop::sample::select(vec![
+                b'a', b'z', b'-', b'_', b'0', b'.', b'\\', 0xc3, 0xa9, 0xff, 0x00, 0xc0, 63, 64,
+            ]),
+            0..12,
+        );
+        let query = (
+            prop::collection::vec(label, 0..5),
+            // Types the parse knows, and some it refuses (the question is then salvaged).
+            prop::sample::select(vec![1u16, 2, 5, 28, 33, 255, 999, 65_280]),
+            any::<bool>(),
+            // Corruptions: compression pointers (to the question itself: a loop), label
+            // lengths out of range, any byte.
+            prop::collection::vec(
+                (
+                    0usize..40,
+                    prop_oneof![
+                        prop::sample::select(vec![0xc0u8, 0x0c, 0x00, 0x3f, 0x40, 0x80]),
+                        any::<u8>(),
+                    ],
+                ),
+                0..4,
+            ),
+            0usize..40,
+            // The name ended by a compression pointer: to a zero in the header (the root),
+            // back to the name itself (a loop), past the message.
+            prop::option::of(prop::sample::select(vec![4u8, 12, 200])),
+        );
+        proptest!(ProptestConfig::with_cases(5000), |((labels, qtype, edns, flips, cut, pointer) in query)| {
+            let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, u8::from(edns)];
+            for l in &labels {
+                m.push(l.len() as u8);
+                m.extend_from_slice(l);
+            }
+            match pointer {
+                Some(to) => m.extend_from_slice(&[0xc0, to]),
+                None => m.push(0),
+            }
+            m.extend_from_slice(&qtype.to_be_bytes());
+            m.extend_from_slice(&[0, 1]);
+            if edns {
+                m.extend_from_slice(&[0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0]);
+            }
+            for (at, byte) in flips {
+                if let Some(b) = m.get_mut(12 + at) {
+                    *b = byte;
+                }
+            }
+            m.truncate(m.len().saturating_sub(cut % 4));
+            let (from, to) = (ep("192.0.2.10:40000"), ep("192.0.2.53:53"));
+            let quick = super::decode_with(&m, Transport::Udp, from, to, &mut Interner::default(), true);
+            let whole = super::decode_with(&m, Transport::Udp, from, to, &mut Interner::default(), false);
+            prop_assert_eq!(format!("{quick:?}"), format!("{whole:?}"));
+        });
     }
 
     #[test]
