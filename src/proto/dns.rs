@@ -164,35 +164,18 @@ fn plain_question(bytes: &[u8], text: &mut String) -> Option<u16> {
         return None;
     }
     text.clear();
-    let mut pos = 12;
-    let mut end = None;
-    for _ in 0..128 {
-        let len = *bytes.get(pos)? as usize;
-        match len {
-            0 => {
-                let end = end.unwrap_or(pos + 1);
-                return Some(u16::from_be_bytes([*bytes.get(end)?, *bytes.get(end + 1)?]));
-            }
-            l if l & 0xc0 == 0xc0 => {
-                let target = ((l & 0x3f) << 8) | *bytes.get(pos + 1)? as usize;
-                end.get_or_insert(pos + 2);
-                pos = target;
-            }
-            l if l < 64 => {
-                let label = std::str::from_utf8(bytes.get(pos + 1..pos + 1 + l)?).ok()?;
-                if label.contains(['.', '\\']) {
-                    return None;
-                }
-                if !text.is_empty() {
-                    text.push('.');
-                }
-                text.push_str(label);
-                pos += 1 + l;
-            }
-            _ => return None,
+    let end = walk_name(bytes, 12, |label| {
+        let label = std::str::from_utf8(label).ok()?;
+        if label.contains(['.', '\\']) {
+            return None;
         }
-    }
-    None // a pointer loop
+        if !text.is_empty() {
+            text.push('.');
+        }
+        text.push_str(label);
+        Some(())
+    })?;
+    Some(u16::from_be_bytes([*bytes.get(end)?, *bytes.get(end + 1)?]))
 }
 
 /// A name as simple-dns displays it (labels joined by dots, a dot or backslash inside a
@@ -238,30 +221,41 @@ fn shown(name: String) -> String {
 }
 
 /// A possibly compressed name starting at `pos`; returns it and the offset after it.
-fn read_name(bytes: &[u8], mut pos: usize) -> Option<(String, usize)> {
+fn read_name(bytes: &[u8], pos: usize) -> Option<(String, usize)> {
     let mut labels: Vec<String> = Vec::new();
+    let end = walk_name(bytes, pos, |label| {
+        labels.push(String::from_utf8_lossy(label).into_owned());
+        Some(())
+    })?;
+    Some((labels.join("."), end))
+}
+
+/// The labels of a possibly compressed name starting at `pos`, each handed to `label` (which
+/// may stop the walk with `None`); returns the offset after the name. `None` when the name
+/// is cut short, has a label length out of range, or its pointers loop.
+fn walk_name(
+    bytes: &[u8],
+    mut pos: usize,
+    mut label: impl FnMut(&[u8]) -> Option<()>,
+) -> Option<usize> {
     let mut end = None;
     for _ in 0..128 {
         let len = *bytes.get(pos)? as usize;
         match len {
-            0 => {
-                let end = end.unwrap_or(pos + 1);
-                return Some((labels.join("."), end));
-            }
+            0 => return Some(end.unwrap_or(pos + 1)),
             l if l & 0xc0 == 0xc0 => {
                 let target = ((l & 0x3f) << 8) | *bytes.get(pos + 1)? as usize;
                 end.get_or_insert(pos + 2);
                 pos = target;
             }
             l if l < 64 => {
-                let label = bytes.get(pos + 1..pos + 1 + l)?;
-                labels.push(String::from_utf8_lossy(label).into_owned());
+                label(bytes.get(pos + 1..pos + 1 + l)?)?;
                 pos += 1 + l;
             }
             _ => return None,
         }
     }
-    None // pointer loop
+    None // a pointer loop
 }
 
 #[cfg(test)]
