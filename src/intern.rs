@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 /// Texts held once however often they are said (a busy capture's DNS names, the sentences
 /// its sessions repeat), up to a bound: past [`Interner::MAX`] different texts, a text is
-/// copied and not held.
+/// copied and not held. foldhash's per-process seed: a crafted capture cannot aim at its
+/// collisions.
 #[derive(Default)]
-/// foldhash's per-process seed: a crafted capture cannot aim at its collisions.
 pub struct Interner(foldhash::HashSet<Arc<str>>);
 
 impl Interner {
