@@ -797,6 +797,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn icmp_codes_are_named_per_family() {
+        let v4 = |c| Unreachable::from_code(false, c).as_str();
+        let v6 = |c| Unreachable::from_code(true, c).as_str();
+        assert_eq!(
+            [v4(0), v4(1), v4(3), v4(9), v4(10), v4(13), v4(4)],
+            [
+                "network unreachable",
+                "host unreachable",
+                "port unreachable",
+                "administratively prohibited",
+                "administratively prohibited",
+                "administratively prohibited",
+                "unreachable",
+            ]
+        );
+        assert_eq!(
+            [v6(0), v6(1), v6(3), v6(4), v6(5)],
+            [
+                "no route",
+                "administratively prohibited",
+                "address unreachable",
+                "port unreachable",
+                "unreachable",
+            ]
+        );
+    }
+
+    #[test]
     fn event_lines_name_their_codes() {
         let ev = Event {
             frame: 2,

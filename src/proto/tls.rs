@@ -659,6 +659,34 @@ mod tests {
         assert_eq!(events[0].frame, (bytes.len() as u64).div_ceil(7));
     }
 
+    /// A record holding one whole message and the start of the next: the first is read
+    /// where it lies, the part waits for the next record.
+    #[test]
+    fn a_message_and_part_of_the_next_in_one_record() {
+        let first = handshake(1, &client_hello_body("a.example.com", &[0x0303]));
+        let second = handshake(1, &client_hello_body("b.example.com", &[0x0304]));
+        let (head, tail) = second.split_at(20);
+        let mut bytes = record(22, &[first, head.to_vec()].concat());
+        bytes.extend(record(22, tail));
+        let mut t = TlsStream::new(5);
+        let events = feed_all(&mut t, Side::Client, &bytes, 1000);
+        let snis: Vec<_> = events
+            .iter()
+            .map(|e| match &e.kind {
+                EventKind::TlsClientHello { sni, .. } => sni.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            snis,
+            [
+                Some("a.example.com".to_string()),
+                Some("b.example.com".to_string())
+            ]
+        );
+        assert!(t.dirs[0].handshake.is_empty(), "nothing left waiting");
+    }
+
     #[test]
     fn plaintext_alert_and_encrypted_alert() {
         let mut t = TlsStream::new(0);
