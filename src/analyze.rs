@@ -7,7 +7,7 @@ use crate::model::Tagged;
 use crate::model::{Event, EventKind};
 use crate::mra;
 use crate::proto::keylog::KeyLog;
-use crate::report::{InputReport, Report, SCHEMA, Tool};
+use crate::report::{InputReport, Ladders, Report, SCHEMA, Tool};
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
@@ -832,7 +832,27 @@ pub fn place_times(decoded: &mut [Decoded], options: &Options) -> Vec<crate::rep
 }
 
 /// Place the inputs' times, then judge them: what `analyze` does after decoding.
-pub fn judge(mut decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) -> Report {
+/// Judge decoded inputs into the report, every session's ladder drawn unless
+/// `options.skip_ladders`.
+pub fn judge(decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) -> Report {
+    judge_then(decoded, catalog, options, |mut report, ladders| {
+        if !options.skip_ladders {
+            report.sessions.par_iter_mut().for_each(|s| ladders.draw(s));
+        }
+        report
+    })
+}
+
+/// Judge decoded inputs into the report, with no ladder drawn, and hand it to `then` with
+/// what draws them (nothing when `options.skip_ladders`): a report written as its ladders
+/// are drawn holds a batch of them at a time (`Report::write_json_drawing`), and HTML draws
+/// only the sessions it shows.
+pub fn judge_then<R>(
+    mut decoded: Vec<Decoded>,
+    catalog: &Catalog,
+    options: &Options,
+    then: impl FnOnce(Report, &dyn Ladders) -> R,
+) -> R {
     let mut notes = place_times(&mut decoded, options);
     let mut trust = options.trust.clone();
     let mut focus = crate::mra::FocusSpec {
@@ -888,7 +908,15 @@ pub fn judge(mut decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) ->
             }),
         }
     }
-    report(decoded, catalog, &trust, &focus, &options.edges, notes)
+    report_then(
+        decoded,
+        catalog,
+        &trust,
+        &focus,
+        &options.edges,
+        notes,
+        then,
+    )
 }
 
 /// The one UTC offset every Expressway log writes its headers in, as a zone and its name
@@ -939,8 +967,8 @@ pub struct Options {
     pub at: Option<crate::time::Moment>,
     /// Expressway-E's names or addresses (`--edge`), for captures without discovery.
     pub edges: Vec<crate::mra::EdgeSpec>,
-    /// The chosen output draws no ladder (text, the verdict line, a scan's rows): none is
-    /// built.
+    /// The chosen output draws no ladder (text, the verdict line, a scan's rows): `judge`
+    /// draws none.
     pub skip_ladders: bool,
 }
 
@@ -954,16 +982,17 @@ fn latest_time(i: &InputReport) -> Option<i64> {
     }
 }
 
-/// Judge decoded inputs into the report.
+/// Judge decoded inputs into the report, handed to `then` with what draws its ladders.
 /// `notes`: findings about the inputs themselves (how their times were placed), listed first.
-pub fn report(
+fn report_then<R>(
     decoded: Vec<Decoded>,
     catalog: &Catalog,
     trust: &Trust,
     focus: &crate::mra::FocusSpec,
     edges: &[crate::mra::EdgeSpec],
     notes: Vec<crate::report::Finding>,
-) -> Report {
+    then: impl FnOnce(Report, &dyn Ladders) -> R,
+) -> R {
     let names: Vec<String> = decoded.iter().map(|d| d.input.path.clone()).collect();
     let (inputs, tagged) = tag_all(decoded);
     let anchors = crate::certs::anchor_sets(&tagged, &trust.ca);
@@ -979,34 +1008,47 @@ pub fn report(
                 (d.as_secs() / 86_400 * 86_400) as i64 * 1_000_000_000
             }),
     };
-    let analysis = mra::analyze(&names, &tagged, catalog, &anchors, &clock, focus, edges);
-    let domain = analysis
-        .sessions
-        .iter()
-        .rev()
-        .find_map(|s| s.domain.clone());
-    let certificates = crate::certs::section(&names, &tagged, &anchors, domain.as_deref(), &clock);
-    let report = Report {
-        schema: SCHEMA,
-        tool: Tool {
-            name: "mradiag",
-            version: env!("CARGO_PKG_VERSION"),
+    let (names, anchors) = (&names, &anchors);
+    let out = mra::analyze(
+        names,
+        &tagged,
+        catalog,
+        anchors,
+        &clock,
+        focus,
+        edges,
+        |analysis, ladders| {
+            let domain = analysis
+                .sessions
+                .iter()
+                .rev()
+                .find_map(|s| s.domain.clone());
+            let certificates =
+                crate::certs::section(names, &tagged, anchors, domain.as_deref(), &clock);
+            let report = Report {
+                schema: SCHEMA,
+                tool: Tool {
+                    name: "mradiag",
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+                inputs,
+                verdict: analysis.verdict,
+                phases: analysis.phases,
+                sessions: analysis.sessions,
+                users: analysis.users,
+                focus: analysis.focus,
+                findings: notes.into_iter().chain(analysis.findings).collect(),
+                certificates,
+            };
+            then(report, ladders)
         },
-        inputs,
-        verdict: analysis.verdict,
-        phases: analysis.phases,
-        sessions: analysis.sessions,
-        users: analysis.users,
-        focus: analysis.focus,
-        findings: notes.into_iter().chain(analysis.findings).collect(),
-        certificates,
-    };
+    );
     // Freeing a busy input's events (every string and field map) took a tenth of a bundle's
-    // judging, with the report ready: done off this thread, by the pool.
+    // judging, with the report done: off this thread, by the pool.
     if tagged.len() >= DROP_ASIDE {
         rayon::spawn(move || drop(tagged));
     }
-    report
+    out
 }
 
 /// Every input's events tagged with their input, in one vector, without holding a busy

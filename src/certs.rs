@@ -226,6 +226,45 @@ pub fn anchor_sets(events: &[crate::model::Tagged], user_ca: &[Vec<u8>]) -> Vec<
 }
 
 /// The certificate section: every distinct chain a server sent, validated against `sets`.
+/// A value per connection, by input and stream number; the first one given is kept.
+struct ByStream<T> {
+    by_input: Vec<Vec<Option<T>>>,
+    /// Stream numbers count connections, so none reaches the number of events; a number
+    /// past it (never made by our decoders) is ignored rather than allocated for.
+    bound: u64,
+}
+
+impl<T: Copy> ByStream<T> {
+    fn new(bound: usize) -> Self {
+        ByStream {
+            by_input: Vec::new(),
+            bound: bound as u64,
+        }
+    }
+
+    fn first(&mut self, input: usize, stream: u64, value: T) {
+        if stream >= self.bound {
+            return;
+        }
+        if self.by_input.len() <= input {
+            self.by_input.resize_with(input + 1, Vec::new);
+        }
+        let streams = &mut self.by_input[input];
+        let at = stream as usize;
+        if streams.len() <= at {
+            streams.resize(at + 1, None);
+        }
+        streams[at].get_or_insert(value);
+    }
+
+    fn get(&self, input: usize, stream: u64) -> Option<&T> {
+        self.by_input
+            .get(input)?
+            .get(usize::try_from(stream).ok()?)?
+            .as_ref()
+    }
+}
+
 pub fn section(
     inputs: &[String],
     events: &[crate::model::Tagged],
@@ -239,21 +278,22 @@ pub fn section(
     let mut seen: foldhash::HashSet<(Option<crate::model::Endpoint>, &str)> = Default::default();
     let mut out = Vec::new();
     // Each connection's server and SNI, found once: looked up per certificate, a capture of
-    // many TLS connections would be read once per certificate.
-    // (Looked up, never iterated: a fast hash leaks no order.)
-    let mut servers = foldhash::HashMap::default();
-    let mut snis = foldhash::HashMap::default();
+    // many TLS connections would be read once per certificate. By input and stream number
+    // (counted from 0 as Wireshark does, so a vector, not a map: a busy capture's hundred
+    // thousand connections made maps of 16 MB).
+    let mut servers: ByStream<crate::model::Endpoint> = ByStream::new(events.len());
+    let mut snis: ByStream<&str> = ByStream::new(events.len());
     for o in events {
         match &o.event.kind {
             EventKind::TcpConnection { stream, server, .. } => {
-                servers.entry((o.input, *stream)).or_insert(*server);
+                servers.first(o.input, *stream, *server);
             }
             EventKind::TlsClientHello {
                 stream,
                 sni: Some(sni),
                 ..
             } => {
-                snis.entry((o.input, *stream)).or_insert(sni.as_str());
+                snis.first(o.input, *stream, sni.as_str());
             }
             _ => {}
         }
@@ -268,11 +308,11 @@ pub fn section(
             continue;
         };
         let Some(leaf) = chain.first() else { continue };
-        let server = servers.get(&(t.input, *stream)).copied();
+        let server = servers.get(t.input, *stream).copied();
         if !seen.insert((server, leaf.sha256.as_str())) {
             continue;
         }
-        let sni: Option<String> = snis.get(&(t.input, *stream)).map(|s| s.to_string());
+        let sni: Option<String> = snis.get(t.input, *stream).map(|s| s.to_string());
         let traversal = server.and_then(|s| traversal_rule(leaf, s, sni.as_deref()));
         let server = server.map(|s| s.to_string()).unwrap_or_default();
         let at = t.event.ts.div_euclid(1_000_000_000);

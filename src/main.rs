@@ -724,9 +724,6 @@ fn main() -> ExitCode {
             let decoded =
                 analyze::decode_inputs_with_keys(&inputs.inputs, &inputs.keylogs, &catalog);
             let readable = analyze::any_readable(&decoded);
-            // Only JSON and HTML draw the ladders.
-            options.skip_ladders = !matches!(format, Format::Json | Format::Html);
-            let report = analyze::judge(decoded, &catalog, &options);
             // A file named with -o is not a terminal.
             let colour = colour.wanted(output.is_none());
             use mradiag::report::Format as Rendering;
@@ -737,52 +734,55 @@ fn main() -> ExitCode {
                 Format::Md => Rendering::Markdown,
                 Format::Html => Rendering::Html,
             };
-            let code = exit_code(readable && !missing, &report);
+            // Judged without ladders; JSON draws them as it writes each session, HTML only
+            // those it shows, the others none.
+            options.skip_ladders = !matches!(format, Format::Json | Format::Html);
             // Nothing readable because the inputs named do not exist: the errors said on
             // standard error are the whole answer, as grep's are.
             if missing && !readable {
                 return ExitCode::from(2);
             }
-            // JSON is written as it is serialized: a busy capture's report is a hundred
-            // megabytes of text, which need not be held whole beside the report.
-            if let Rendering::Json = rendering {
-                let written = match &output {
-                    Some(path) => std::fs::File::create(path)
-                        .and_then(|file| report.write_json(file))
-                        .map_err(|e| {
-                            std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-                        }),
-                    None => report.write_json(&mut stdout),
-                };
-                std::mem::forget(report);
-                written.map(|_| code)
-            } else {
-                let text = match format {
-                    Format::Html => mradiag::report::html::render_with(
-                        &report,
-                        &mradiag::report::html::Cover {
-                            title,
-                            case: case_id,
-                            generated: Some(generated_at()),
-                        },
-                    ),
-                    _ => rendering.render(&report),
-                };
-                // The process ends next: freeing every session and certificate one by one would
-                // only delay the exit (a few percent of a busy capture's run).
-                std::mem::forget(report);
-                match &output {
-                    // Nothing is written anywhere but the file the user named.
-                    Some(path) => {
-                        std::fs::write(path, text.as_bytes())
-                            .map(|_| code)
+            analyze::judge_then(decoded, &catalog, &options, |mut report, ladders| {
+                let code = exit_code(readable && !missing, &report);
+                // JSON is written as it is serialized: a busy capture's report is a hundred
+                // megabytes of text, which need not be held whole beside the report.
+                let written = if let Rendering::Json = rendering {
+                    match &output {
+                        Some(path) => std::fs::File::create(path)
+                            .and_then(|file| report.write_json_drawing(file, ladders))
                             .map_err(|e| {
                                 std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-                            })
+                            }),
+                        None => report.write_json_drawing(&mut stdout, ladders),
                     }
-                    None => stdout.write_all(text.as_bytes()).map(|_| code),
-                }
-            }
+                } else {
+                    let text = match format {
+                        Format::Html => {
+                            report.draw_shown(ladders);
+                            mradiag::report::html::render_with(
+                                &report,
+                                &mradiag::report::html::Cover {
+                                    title,
+                                    case: case_id,
+                                    generated: Some(generated_at()),
+                                },
+                            )
+                        }
+                        _ => rendering.render(&report),
+                    };
+                    match &output {
+                        // Nothing is written anywhere but the file the user named.
+                        Some(path) => std::fs::write(path, text.as_bytes()).map_err(|e| {
+                            std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                        }),
+                        None => stdout.write_all(text.as_bytes()),
+                    }
+                };
+                // The process ends next: freeing every session and certificate one by one
+                // would only delay the exit (a few percent of a busy capture's run).
+                std::mem::forget(report);
+                written.map(|_| code)
+            })
         }
         Command::Events { inputs } => {
             let mut decoded =

@@ -4,11 +4,29 @@
 
 use mradiag::analyze;
 use mradiag::logs::signatures::Catalog;
-use mradiag::report::{Report, Status};
+use mradiag::report::{Ladders, Report, Status};
 use mradiag::synth::bundle::{BundleSpec, FaultKind, Generated, Planted, generate};
 use std::path::PathBuf;
 
 fn judge(g: &Generated, name: &str, options: &analyze::Options) -> Report {
+    judge_then(g, name, options, |mut report, ladders| {
+        if !options.skip_ladders {
+            for s in &mut report.sessions {
+                ladders.draw(s);
+            }
+        }
+        report
+    })
+}
+
+/// The generated boxes' logs written as a bundle's files (named after `name`: the report
+/// says their paths), decoded and judged, handed to `then` with what draws the ladders.
+fn judge_then<R>(
+    g: &Generated,
+    name: &str,
+    options: &analyze::Options,
+    then: impl FnOnce(Report, &dyn Ladders) -> R,
+) -> R {
     let dir = std::env::temp_dir().join(format!("mradiag-users-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut paths: Vec<PathBuf> = Vec::new();
@@ -20,13 +38,9 @@ fn judge(g: &Generated, name: &str, options: &analyze::Options) -> Report {
         std::fs::write(&path, &b.log).unwrap();
         paths.push(path);
     }
-    let report = analyze::judge(
-        analyze::decode_inputs(&paths, Catalog::builtin()),
-        Catalog::builtin(),
-        options,
-    );
+    let decoded = analyze::decode_inputs(&paths, Catalog::builtin());
     std::fs::remove_dir_all(&dir).unwrap();
-    report
+    analyze::judge_then(decoded, Catalog::builtin(), options, then)
 }
 
 fn failing(report: &Report) -> Vec<String> {
@@ -323,4 +337,92 @@ fn without_ladders_the_judgement_is_the_same() {
         v
     };
     assert_eq!(strip(&drawn), strip(&bare));
+}
+
+/// JSON draws each session's ladder as it writes it, a batch at a time, and HTML only the
+/// sessions it shows: the bytes are those of a report whose ladders were all drawn first.
+/// Hundreds of sessions (more than one batch), a focused user judged again with the box
+/// lines of its time, and certificate-free log sessions of every kind.
+#[test]
+fn ladders_drawn_as_the_report_is_written_are_the_ladders_drawn_whole() {
+    let planted: Vec<Planted> = FaultKind::ALL
+        .iter()
+        .chain([&FaultKind::Xcp7400])
+        .enumerate()
+        .map(|(n, &kind)| Planted {
+            user: 10 + n * 37,
+            kind,
+            at_s: 900 + n as u64 * 600,
+            recover_after_s: None,
+        })
+        .collect();
+    let g = generate(&BundleSpec {
+        seed: 31,
+        users: 300,
+        minutes: 120,
+        planted: planted.clone(),
+        also_healthy: false,
+        routine_per_minute: 0,
+    });
+    let xcp = planted
+        .iter()
+        .find(|p| p.kind == FaultKind::Xcp7400)
+        .unwrap();
+    let cover = mradiag::report::html::Cover {
+        title: None,
+        case: None,
+        generated: None,
+    };
+    for users in [Vec::new(), vec![g.users[xcp.user].clone()]] {
+        let options = analyze::Options {
+            users,
+            ..Default::default()
+        };
+        let whole = judge(&g, "drawn", &options);
+        // More than one batch of the writer's (256).
+        assert!(
+            whole.sessions.len() > 300,
+            "{} sessions",
+            whole.sessions.len()
+        );
+        if !options.users.is_empty() {
+            let focus = whole.focus.as_ref().map(|f| f.summary.as_str());
+            assert!(
+                focus.is_some_and(|f| f.contains("lines about no one in its time")),
+                "{focus:?}"
+            );
+            // Its ladder draws the lines it was judged again with, not only the user's own.
+            let id = whole.verdict.session.unwrap();
+            let ladder = &whole.sessions[id - 1].ladder;
+            assert!(
+                ladder.iter().any(|s| s.label.contains("xcp-7400")),
+                "{:?}",
+                ladder.iter().map(|s| &s.label).collect::<Vec<_>>()
+            );
+        }
+        assert!(whole.sessions.iter().all(|s| !s.ladder.is_empty()));
+        let written = judge_then(&g, "drawn", &options, |mut report, ladders| {
+            let mut out = Vec::new();
+            report.write_json_drawing(&mut out, ladders).unwrap();
+            // Written and let go: the report keeps no ladder.
+            assert!(report.sessions.iter().all(|s| s.ladder.is_empty()));
+            String::from_utf8(out).unwrap()
+        });
+        assert!(
+            written == whole.to_json(),
+            "{:?}: JSON differs",
+            options.users
+        );
+        let html = judge_then(&g, "drawn", &options, |mut report, ladders| {
+            report.draw_shown(ladders);
+            let drawn = report.sessions.iter().filter(|s| !s.ladder.is_empty());
+            assert!(drawn.count() <= mradiag::report::FAILED_SHOWN + 1);
+            mradiag::report::html::render_with(&report, &cover)
+        });
+        assert!(
+            html == mradiag::report::html::render_with(&whole, &cover),
+            "{:?}: HTML differs",
+            options.users
+        );
+    }
 }

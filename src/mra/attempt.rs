@@ -9,6 +9,7 @@ use super::context::PhaseState;
 use super::discovery::{
     CUP_PREFIX, EDGE_PREFIX, Transaction, UDS_PREFIX, discovery_phase, short, srv_domain,
 };
+use super::ladder::Drawing;
 use super::phases::{connection_phase, inside_tls, sip_in_clear};
 use super::split::Attempt;
 use super::{clock, cookie, eview, ladder, logs, verdict};
@@ -166,6 +167,7 @@ fn scope<'a>(
 type Judged<'a> = (&'a Connection<'a>, Judgement<'a>);
 
 /// Judge one attempt a capture shows, with the log lines of its time.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn judge(
     ctx: &Ctx<'_>,
     id: usize,
@@ -174,6 +176,7 @@ pub(super) fn judge(
     txs: &[Transaction<'_>],
     conns: &[Connection<'_>],
     hits: &[&Tagged],
+    drawing: Drawing,
 ) -> Session {
     let mut findings: Vec<Finding> = Vec::new();
     let s = scope(txs, conns, client, attempt, ctx);
@@ -197,20 +200,26 @@ pub(super) fn judge(
     cookie::check(ctx, &names_used(ctx, &s, hits), hits, &mut states[1]);
     let (offsets, to_capture) = clock::offsets(ctx, &s.conns);
     findings.extend(offsets);
-    let mut ladder_txs: Vec<&Transaction<'_>> = s.srv.clone();
-    ladder_txs.extend(s.edge_lookups.iter().chain(&s.uds_lookups).copied());
-    let ladder = ladder::build(
-        ctx,
-        &ladder_txs,
-        &s.conns,
-        &sip_in_clear_of(ctx, client, attempt),
-        hits,
-        &ladder::Places {
-            edge_ips: &s.edge_ips,
-            shifts: &to_capture.with(&ctx.between_logs),
-        },
-        &states,
-    );
+    let ladder = match drawing {
+        Drawing::Skip => ladder::Drawn::default(),
+        Drawing::Draw => ladder::build(
+            ctx,
+            &s.srv
+                .iter()
+                .chain(&s.edge_lookups)
+                .chain(&s.uds_lookups)
+                .copied()
+                .collect::<Vec<&Transaction<'_>>>(),
+            &s.conns,
+            &sip_in_clear_of(ctx, client, attempt),
+            hits,
+            &ladder::Places {
+                edge_ips: &s.edge_ips,
+                shifts: &to_capture.with(&ctx.between_logs),
+            },
+            &states,
+        ),
+    };
     verdict::finish(
         &ctx.texts,
         verdict::Frame {

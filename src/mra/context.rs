@@ -33,8 +33,6 @@ pub(crate) struct Ctx<'a> {
     pub(crate) edges: super::edges::Edges,
     /// How far Expressway-C's log runs from Expressway-E's, for the ladders.
     pub(crate) between_logs: super::clock::Shifts,
-    /// Whether the sessions' ladders are built (the chosen output draws them).
-    pub(crate) ladders: bool,
     /// What is written about each certificate chain, made once.
     pub(crate) chain_words: super::connection::ChainWords,
     /// Per client, its A and AAAA lookups: indices into the transactions, in their order.
@@ -96,7 +94,6 @@ impl<'a> Ctx<'a> {
             edges,
             dumps,
             between_logs: super::clock::Shifts::default(),
-            ladders: true,
             address_lookups: Default::default(),
             chain_words: Default::default(),
             texts: Texts::default(),

@@ -36,6 +36,14 @@ fn is_certificate_problem(problem: &str) -> bool {
     )
 }
 
+/// Whether a session's judging draws its ladder: only when a report that shows it is written
+/// (`super::drawing`), not while every session is judged.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Drawing {
+    Skip,
+    Draw,
+}
+
 /// Where the servers of this attempt sit on the ladder, and the logs' clock corrections.
 pub struct Places<'a> {
     pub edge_ips: &'a BTreeSet<IpAddr>,
@@ -72,9 +80,6 @@ pub fn build<'t>(
     places: &Places<'_>,
     states: &[PhaseState],
 ) -> Drawn {
-    if !ctx.ladders {
-        return Drawn::default();
-    }
     let mut raw = dns_steps(txs);
     // A connection's (or a datagram's) step between the client and the server it went to.
     let mut push_step = |t: &'t Tagged, server: Party, port: u16, stage: Stage| {

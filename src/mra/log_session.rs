@@ -2,6 +2,7 @@
 
 use super::context::{Ctx, PhaseState};
 use super::files::FileProblem;
+use super::ladder::Drawing;
 use super::users::{LogAttempt, Who};
 use super::{cookie, ladder, logs, verdict};
 use crate::faults::Phase;
@@ -16,6 +17,7 @@ pub(super) fn log_session(
     hits: &[&Tagged],
     problems: &[FileProblem],
     who: &Who,
+    drawing: Drawing,
 ) -> Session {
     let mut states: Vec<PhaseState> = Phase::ALL
         .iter()
@@ -32,22 +34,26 @@ pub(super) fn log_session(
         .collect();
     cookie::check(ctx, &used_names, hits, &mut states[1]);
     apply_file_problems(problems, &mut states, &mut findings);
-    let mut ladder = ladder::build(
-        ctx,
-        &[],
-        &[],
-        &[],
-        hits,
-        &ladder::Places {
-            edge_ips: &BTreeSet::new(),
-            shifts: &ctx.between_logs,
-        },
-        &states,
-    );
-    if ctx.ladders {
-        ladder.steps.extend(problems.iter().map(file_note));
-    }
-    ladder.steps.sort_by_key(|step| step.axis_ns);
+    let ladder = match drawing {
+        Drawing::Skip => ladder::Drawn::default(),
+        Drawing::Draw => {
+            let mut ladder = ladder::build(
+                ctx,
+                &[],
+                &[],
+                &[],
+                hits,
+                &ladder::Places {
+                    edge_ips: &BTreeSet::new(),
+                    shifts: &ctx.between_logs,
+                },
+                &states,
+            );
+            ladder.steps.extend(problems.iter().map(file_note));
+            ladder.steps.sort_by_key(|step| step.axis_ns);
+            ladder
+        }
+    };
     let times: Vec<i64> = hits
         .iter()
         .map(|t| t.event.ts)
@@ -149,13 +155,14 @@ fn file_note(f: &FileProblem) -> LadderStep {
 
 /// A focused attempt from logs, judged again with the lines about no one (a box's failed
 /// link, an alarm) that failed in its time: what broke beside the user's own lines. Says
-/// what was added, for the focus summary.
-pub(super) fn with_box_lines(
+/// what was added, for the focus summary, and the lines it was judged on (its ladder is
+/// drawn from them).
+pub(super) fn with_box_lines<'t>(
     ctx: &Ctx<'_>,
     sessions: &mut [Session],
-    lines_of: &[Option<&LogAttempt<'_>>],
+    lines_of: &[Option<&LogAttempt<'t>>],
     i: usize,
-) -> Option<String> {
+) -> Option<(String, Vec<&'t Tagged>)> {
     let own = lines_of[i]?;
     let (lo, hi) = (
         sessions[i].start_ns.saturating_sub(logs::MARGIN_NS),
@@ -183,10 +190,13 @@ pub(super) fn with_box_lines(
     }
     hits.sort_by_key(|t| (t.event.ts, t.input));
     let (id, attempt) = (sessions[i].id, sessions[i].attempt);
-    sessions[i] = log_session(ctx, id, &hits, &[], &own.who);
+    sessions[i] = log_session(ctx, id, &hits, &[], &own.who, Drawing::Skip);
     sessions[i].attempt = attempt;
-    Some(format!(
-        "; judged with the Expressway lines about no one in its time: {}",
-        added.join(", ")
+    Some((
+        format!(
+            "; judged with the Expressway lines about no one in its time: {}",
+            added.join(", ")
+        ),
+        hits,
     ))
 }

@@ -10,6 +10,7 @@ mod connection;
 mod context;
 mod cookie;
 mod discovery;
+mod drawing;
 mod dumps;
 mod edges;
 mod eview;
@@ -30,6 +31,7 @@ use crate::report::{Finding, PhaseResult, Session, Severity, Status, Verdict};
 use connection::Connection;
 use context::Ctx;
 use discovery::Transaction;
+use drawing::{Drawer, Made};
 pub use edges::EdgeSpec;
 use log_session::{log_session, with_box_lines};
 use rayon::prelude::*;
@@ -46,7 +48,11 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
-pub fn analyze(
+/// Judges the events into an [`Analysis`] and hands it to `then`, with what draws its
+/// sessions' ladders (none is drawn while judging): the report is written while what the
+/// ladders are drawn from is still at hand.
+#[allow(clippy::too_many_arguments)]
+pub fn analyze<R>(
     inputs: &[String],
     events: &[Tagged],
     catalog: &Catalog,
@@ -54,9 +60,9 @@ pub fn analyze(
     clock: &crate::certs::Clock<'_>,
     focus: &sessions::FocusSpec,
     edges: &[EdgeSpec],
-) -> Analysis {
+    then: impl FnOnce(Analysis, &dyn crate::report::Ladders) -> R,
+) -> R {
     let mut ctx = Ctx::new(inputs, events, catalog, anchors, edges);
-    ctx.ladders = !focus.skip_ladders;
     let mut txs = discovery::transactions(events);
     let mut conns = split::connections(events);
     // Expressway-E's own capture beside a client's: paired with it, not judged again.
@@ -86,7 +92,8 @@ pub fn analyze(
     );
     ctx.between_logs = c_onto_e;
     let ctx = ctx;
-    let captured = capture_sessions(&ctx, &txs, &conns, &hits, &whos);
+    let all_attempts = split::attempts(&txs, &conns, &ctx.edges);
+    let captured = capture_sessions(&ctx, &all_attempts, &txs, &conns, &hits, &whos);
     let (unplaced, unplaced_whos): (Vec<&Tagged>, Vec<Who>) = hits
         .iter()
         .zip(&whos)
@@ -105,9 +112,17 @@ pub fn analyze(
     // of certificates is not a failed sign-in.
     let (problems, undated): (Vec<_>, Vec<_>) = problems.into_iter().partition(|p| p.dated);
     let log_attempts = users::attempts(&unplaced, &unplaced_whos);
-    let mut sessions = captured.sessions;
-    let lines_of = add_log_sessions(&ctx, &mut sessions, &log_attempts, &problems);
-    let (mut sessions, lines_of) = in_time_order(sessions, lines_of);
+    let (mut sessions, mut made) = (captured.sessions, captured.made);
+    let lines_of = add_log_sessions(&ctx, &mut sessions, &mut made, &log_attempts, &problems);
+    let order = in_time_order(&mut sessions);
+    let lines_of: Vec<_> = order.iter().map(|&i| lines_of[i]).collect();
+    let mut made = {
+        let mut before: Vec<Option<Made<'_, '_>>> = made.into_iter().map(Some).collect();
+        order
+            .iter()
+            .filter_map(|&i| before[i].take())
+            .collect::<Vec<_>>()
+    };
     sessions::number_attempts(&mut sessions);
     let mut about_boxes = dumps::findings(&ctx);
     about_boxes.extend(undated.into_iter().map(|p| Finding {
@@ -125,11 +140,18 @@ pub fn analyze(
     let mut pick = sessions::pick(&sessions, &users, focus);
     if pick.focus.is_some()
         && let Some(i) = pick.session
-        && let Some(added) = with_box_lines(&ctx, &mut sessions, &lines_of, i)
+        && let Some((added, hits)) = with_box_lines(&ctx, &mut sessions, &lines_of, i)
         && let Some(f) = &mut pick.focus
     {
         f.summary.push_str(&added);
         users = sessions::table(&sessions);
+        if let Made::Lines {
+            hits: h, problems, ..
+        } = &mut made[i]
+        {
+            *h = std::borrow::Cow::Owned(hits);
+            *problems = &[];
+        }
     }
     about_boxes.extend(pick.notes.iter().cloned());
     let mut verdict = sessions::verdict_of(&sessions, &users, &pick);
@@ -161,19 +183,36 @@ pub fn analyze(
         Some(i) if pick.verdict.is_none() => sessions[i].phases.clone(),
         _ => unjudged_phases(sessions.is_empty()),
     };
-    Analysis {
+    let analysis = Analysis {
         verdict: verdict.unwrap_or_else(no_sign_in),
         phases,
         findings: top_findings(about_boxes, &sessions, pick.session),
         sessions,
         users,
         focus: pick.focus,
+    };
+    // What only judging needed goes before the report is made and written.
+    drop((lines_of, unplaced_whos, whos, other_box, edge_conns));
+    if focus.skip_ladders {
+        // Nothing will be drawn: what ladders are drawn from goes too.
+        drop(made);
+        drop((log_attempts, conns, txs, ctx));
+        return then(analysis, &drawing::None);
     }
+    let drawer = Drawer {
+        ctx: &ctx,
+        txs: &txs,
+        conns: &conns,
+        made,
+    };
+    then(analysis, &drawer)
 }
 
 /// The sessions a capture shows, with the log lines that fall in each one's time.
-struct Captured {
+struct Captured<'a, 't> {
     sessions: Vec<Session>,
+    /// What made each session, to draw its ladder.
+    made: Vec<Made<'a, 't>>,
     /// The capture's attempts (every one made a session).
     attempts: usize,
     /// Which log lines a capture session took.
@@ -182,15 +221,15 @@ struct Captured {
     skipped: usize,
 }
 
-fn capture_sessions(
+fn capture_sessions<'a, 't>(
     ctx: &Ctx<'_>,
+    all: &'a std::collections::BTreeMap<std::net::IpAddr, Vec<split::Attempt>>,
     txs: &[Transaction<'_>],
     conns: &[Connection<'_>],
-    hits: &[&Tagged],
+    hits: &[&'t Tagged],
     whos: &[Who],
-) -> Captured {
+) -> Captured<'a, 't> {
     let mut used = vec![false; hits.len()];
-    let all = split::attempts(txs, conns, &ctx.edges);
     let last_attempt_start = all.values().flatten().map(|a| a.start).max();
     // Past MAX_CAPTURE_ATTEMPTS (a SYN flood from a million addresses), only the latest are
     // judged: each session costs memory, and the report is for a person.
@@ -205,7 +244,7 @@ fn capture_sessions(
     // First, in order, which log lines go with which attempt (each line goes to one).
     let mut skipped = 0;
     let mut chosen: Vec<Chosen<'_>> = Vec::new();
-    for (client, attempts) in &all {
+    for (client, attempts) in all {
         for attempt in attempts {
             if cutoff.is_some_and(|c| attempt.start < c) || chosen.len() == MAX_CAPTURE_ATTEMPTS {
                 skipped += 1;
@@ -240,14 +279,27 @@ fn capture_sessions(
             });
         }
     }
+    let kept: Vec<Vec<&'t Tagged>> = chosen
+        .iter()
+        .map(|c| c.kept.iter().map(|&i| hits[i]).collect())
+        .collect();
     // Then every attempt is judged on its own: on all cores, collected in the same order.
     let sessions: Vec<Session> = chosen
         .par_iter()
+        .zip(&kept)
         .enumerate()
-        .map(|(i, c)| {
+        .map(|(i, (c, kept))| {
             let user = users::the_user(c.kept.iter().map(|&i| &whos[i]));
-            let kept: Vec<&Tagged> = c.kept.iter().map(|&i| hits[i]).collect();
-            let mut session = attempt::judge(ctx, i + 1, c.client, c.attempt, txs, conns, &kept);
+            let mut session = attempt::judge(
+                ctx,
+                i + 1,
+                c.client,
+                c.attempt,
+                txs,
+                conns,
+                kept,
+                ladder::Drawing::Skip,
+            );
             session.user = user.clone();
             if !c.others.is_empty() {
                 session.findings.push(users::others_note(
@@ -261,9 +313,20 @@ fn capture_sessions(
             session
         })
         .collect();
+    // What made each session, kept to draw its ladder when a report shows it.
+    let made = chosen
+        .iter()
+        .zip(kept)
+        .map(|(c, hits)| Made::Attempt {
+            client: c.client,
+            attempt: c.attempt,
+            hits,
+        })
+        .collect();
     Captured {
         attempts: sessions.len(),
         sessions,
+        made,
         used,
         skipped,
     }
@@ -288,8 +351,9 @@ const MAX_CAPTURE_ATTEMPTS: usize = 20_000;
 fn add_log_sessions<'a, 'b>(
     ctx: &Ctx<'_>,
     sessions: &mut Vec<Session>,
+    made: &mut Vec<Made<'b, 'a>>,
     log_attempts: &'b [LogAttempt<'a>],
-    problems: &[files::FileProblem],
+    problems: &'b [files::FileProblem],
 ) -> Vec<Option<&'b LogAttempt<'a>>> {
     if log_attempts.is_empty() && !problems.is_empty() {
         sessions.push(log_session(
@@ -298,7 +362,13 @@ fn add_log_sessions<'a, 'b>(
             &[],
             problems,
             &Who::Nobody,
+            ladder::Drawing::Skip,
         ));
+        made.push(Made::Lines {
+            hits: Default::default(),
+            problems,
+            who: std::borrow::Cow::Owned(Who::Nobody),
+        });
     }
     let with_problems = log_attempts
         .iter()
@@ -307,38 +377,58 @@ fn add_log_sessions<'a, 'b>(
     let mut lines_of = vec![None; sessions.len()];
     // Each attempt judged on its own, on every core, collected in order.
     let first_id = sessions.len() + 1;
+    let mine = |n: usize| -> &'b [files::FileProblem] {
+        if Some(n) == with_problems {
+            problems
+        } else {
+            &[]
+        }
+    };
     let judged: Vec<Session> = log_attempts
         .par_iter()
         .enumerate()
         .map(|(n, attempt)| {
-            let mine: &[files::FileProblem] = if Some(n) == with_problems {
-                problems
-            } else {
-                &[]
-            };
-            log_session(ctx, first_id + n, &attempt.hits, mine, &attempt.who)
+            log_session(
+                ctx,
+                first_id + n,
+                &attempt.hits,
+                mine(n),
+                &attempt.who,
+                ladder::Drawing::Skip,
+            )
         })
         .collect();
     sessions.extend(judged);
+    made.extend(
+        log_attempts
+            .iter()
+            .enumerate()
+            .map(|(n, attempt)| Made::Lines {
+                hits: std::borrow::Cow::Borrowed(&attempt.hits[..]),
+                problems: mine(n),
+                who: std::borrow::Cow::Borrowed(&attempt.who),
+            }),
+    );
     lines_of.extend(log_attempts.iter().map(Some));
     lines_of
 }
 
-/// Sessions by start time (then client), numbered again in that order; their log lines
-/// follow them. Sorted in place: a busy capture's twenty thousand sessions are 8 MB, and a
-/// sorted copy beside them was the run's peak.
-fn in_time_order<T: Copy>(mut sessions: Vec<Session>, lines_of: Vec<T>) -> (Vec<Session>, Vec<T>) {
+/// Sessions by start time (then client), numbered again in that order; returns each one's
+/// position before, for what follows them (their log lines, what made them). Sorted in
+/// place: a busy capture's twenty thousand sessions are 8 MB, and a sorted copy beside them
+/// was the run's peak.
+fn in_time_order(sessions: &mut [Session]) -> Vec<usize> {
     // The position before sorting breaks ties, so the unstable sort keeps their order.
     for (i, s) in sessions.iter_mut().enumerate() {
         s.id = i;
     }
     sessions
         .sort_unstable_by(|a, b| (a.start_ns, &a.client, a.id).cmp(&(b.start_ns, &b.client, b.id)));
-    let lines_of = sessions.iter().map(|s| lines_of[s.id]).collect();
+    let before = sessions.iter().map(|s| s.id).collect();
     for (i, s) in sessions.iter_mut().enumerate() {
         s.id = i + 1;
     }
-    (sessions, lines_of)
+    before
 }
 
 /// The phases when no session is the verdict's: none judged, and why.

@@ -28,7 +28,7 @@ pub struct FocusSpec {
     pub until: Option<i64>,
     /// How `at` was read (`09:50 read in UTC`), said in the focus summary.
     pub at_note: Option<String>,
-    /// The report will draw no ladder: none is built.
+    /// The report will draw no ladder: what they are drawn from is not kept for it.
     pub skip_ladders: bool,
 }
 

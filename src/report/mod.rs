@@ -336,7 +336,9 @@ pub struct Tool {
     pub version: &'static str,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Serialized through `Written`, which also writes a report whose ladders are drawn as it
+/// goes (`Report::write_json_drawing`).
+#[derive(Clone, Debug)]
 pub struct Report {
     pub schema: &'static str,
     pub tool: Tool,
@@ -346,11 +348,91 @@ pub struct Report {
     pub sessions: Vec<Session>,
     /// Every user's (or line's, client's) sign-ins, failing ones first.
     pub users: Vec<UserRow>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Written only when there is one.
     pub focus: Option<Focus>,
     pub findings: Vec<Finding>,
     /// Every chain a server sent, validated at the capture's time.
     pub certificates: Vec<crate::certs::CertificateReport>,
+}
+
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.written(SessionsOut::Held(&self.sessions)).serialize(s)
+    }
+}
+
+/// Draws sessions' ladders when asked, after judging: the judge keeps what made each
+/// session, so a report written with it holds one batch of ladders at a time rather than
+/// every one (a busy 4 GiB capture's sessions draw 1.6 million steps, 180 MB).
+pub trait Ladders: Sync {
+    /// Draws a session's ladder into it (`ladder`, `ladder_omitted`, `ladder_clock`).
+    fn draw(&self, session: &mut Session);
+}
+
+/// The report's fields in the schema's order, its sessions held or drawn as written.
+#[derive(Serialize)]
+struct Written<'a> {
+    schema: &'static str,
+    tool: &'a Tool,
+    inputs: &'a [InputReport],
+    verdict: &'a Verdict,
+    phases: &'a [PhaseResult],
+    sessions: SessionsOut<'a>,
+    users: &'a [UserRow],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    focus: Option<&'a Focus>,
+    findings: &'a [Finding],
+    certificates: &'a [crate::certs::CertificateReport],
+}
+
+enum SessionsOut<'a> {
+    Held(&'a [Session]),
+    /// Drawn a batch at a time, written, and their ladders let go.
+    Drawn {
+        sessions: std::cell::RefCell<&'a mut [Session]>,
+        ladders: &'a dyn Ladders,
+    },
+}
+
+/// Sessions whose ladders are drawn at once while a report is written: the next batch is
+/// drawn on another thread while this one is written (drawing takes half the time writing
+/// does), so two batches of ladders (200 steps of 112 bytes each at most) are held.
+const DRAW_BATCH: usize = 256;
+
+impl Serialize for SessionsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        match self {
+            SessionsOut::Held(sessions) => sessions.serialize(s),
+            SessionsOut::Drawn { sessions, ladders } => {
+                let mut sessions = sessions.borrow_mut();
+                let mut seq = s.serialize_seq(Some(sessions.len()))?;
+                let mut batches = sessions.chunks_mut(DRAW_BATCH);
+                let mut current = batches.next();
+                if let Some(first) = current.as_deref_mut() {
+                    first.iter_mut().for_each(|s| ladders.draw(s));
+                }
+                while let Some(batch) = current {
+                    let mut next = batches.next();
+                    // The writer stays on this thread (standard output's lock cannot move).
+                    std::thread::scope(|scope| {
+                        if let Some(next) = next.as_deref_mut() {
+                            scope.spawn(|| next.iter_mut().for_each(|s| ladders.draw(s)));
+                        }
+                        batch
+                            .iter()
+                            .try_for_each(|session| seq.serialize_element(session))
+                    })?;
+                    for session in batch {
+                        session.ladder = Vec::new();
+                        session.ladder_clock = Vec::new();
+                    }
+                    current = next;
+                }
+                seq.end()
+            }
+        }
+    }
 }
 
 impl Pointer {
@@ -469,11 +551,51 @@ impl Report {
 
     /// The JSON report written as it is serialized: the same bytes as [`Report::to_json`].
     pub fn write_json<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
-        use std::io::Write;
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-        serde_json::to_writer_pretty(&mut out, self)?;
-        out.write_all(b"\n")?;
-        out.flush()
+        write_pretty(out, self)
+    }
+
+    /// The JSON report written as it is serialized, each session's ladder drawn just before
+    /// it is written and let go after: the same bytes as drawing them all, then
+    /// [`Report::write_json`], with one batch of ladders held instead of all.
+    pub fn write_json_drawing<W: std::io::Write>(
+        &mut self,
+        out: W,
+        ladders: &dyn Ladders,
+    ) -> std::io::Result<()> {
+        let mut sessions = std::mem::take(&mut self.sessions);
+        let written = write_pretty(
+            out,
+            &self.written(SessionsOut::Drawn {
+                sessions: std::cell::RefCell::new(&mut sessions),
+                ladders,
+            }),
+        );
+        self.sessions = sessions;
+        written
+    }
+
+    /// Draws the ladders of the sessions a reader is shown ([`Report::shown_sessions`]),
+    /// the only ones HTML draws.
+    pub fn draw_shown(&mut self, ladders: &dyn Ladders) {
+        let ids: Vec<usize> = self.shown_sessions().0.iter().map(|s| s.id).collect();
+        for session in self.sessions.iter_mut().filter(|s| ids.contains(&s.id)) {
+            ladders.draw(session);
+        }
+    }
+
+    fn written<'a>(&'a self, sessions: SessionsOut<'a>) -> Written<'a> {
+        Written {
+            schema: self.schema,
+            tool: &self.tool,
+            inputs: &self.inputs,
+            verdict: &self.verdict,
+            phases: &self.phases,
+            sessions,
+            users: &self.users,
+            focus: self.focus.as_ref(),
+            findings: &self.findings,
+            certificates: &self.certificates,
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -481,6 +603,14 @@ impl Report {
         s.push('\n');
         s
     }
+}
+
+fn write_pretty<W: std::io::Write, T: Serialize>(out: W, value: &T) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 #[cfg(test)]
