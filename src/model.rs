@@ -182,7 +182,7 @@ impl Serialize for Event {
         struct Written<'a> {
             #[serde(skip_serializing_if = "is_zero")]
             frame: u64,
-            ts: String,
+            ts: &'a str,
             #[serde(flatten)]
             kind: &'a EventKind,
         }
@@ -190,9 +190,10 @@ impl Serialize for Event {
             EventKind::LogSignature { time_basis, .. } => *time_basis,
             _ => crate::time::TimeBasis::Utc,
         };
+        let ts = crate::time::written_on(self.ts, basis);
         Written {
             frame: self.frame,
-            ts: crate::time::format_on(self.ts, basis),
+            ts: ts.as_str(),
             kind: &self.kind,
         }
         .serialize(s)

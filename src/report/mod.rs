@@ -95,13 +95,13 @@ impl Stamp {
 
 impl fmt::Display for Stamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::time::format_on(self.ns, self.basis))
+        f.write_str(crate::time::written_on(self.ns, self.basis).as_str())
     }
 }
 
 impl Serialize for Stamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.serialize_str(crate::time::written_on(self.ns, self.basis).as_str())
     }
 }
 
