@@ -831,9 +831,8 @@ pub fn place_times(decoded: &mut [Decoded], options: &Options) -> Vec<crate::rep
     crate::align::align_local_logs(decoded)
 }
 
-/// Place the inputs' times, then judge them: what `analyze` does after decoding.
-/// Judge decoded inputs into the report, every session's ladder drawn unless
-/// `options.skip_ladders`.
+/// Place the inputs' times, then judge them: what `analyze` does after decoding. Every
+/// session's ladder is drawn, unless `options.skip_ladders`.
 pub fn judge(decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) -> Report {
     judge_then(decoded, catalog, options, |mut report, ladders| {
         if !options.skip_ladders {
@@ -843,8 +842,8 @@ pub fn judge(decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) -> Rep
     })
 }
 
-/// Judge decoded inputs into the report, with no ladder drawn, and hand it to `then` with
-/// what draws them (nothing when `options.skip_ladders`): a report written as its ladders
+/// Place the inputs' times and judge them into the report, with no ladder drawn, and hand
+/// it to `then` with what draws them (nothing when `options.skip_ladders`): a report written as its ladders
 /// are drawn holds a batch of them at a time (`Report::write_json_drawing`), and HTML draws
 /// only the sessions it shows.
 pub fn judge_then<R>(

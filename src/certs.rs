@@ -225,7 +225,6 @@ pub fn anchor_sets(events: &[crate::model::Tagged], user_ca: &[Vec<u8>]) -> Vec<
     sets
 }
 
-/// The certificate section: every distinct chain a server sent, validated against `sets`.
 /// A value per connection, by input and stream number; the first one given is kept.
 struct ByStream<T> {
     by_input: Vec<Vec<Option<T>>>,
@@ -265,6 +264,7 @@ impl<T: Copy> ByStream<T> {
     }
 }
 
+/// The certificate section: every distinct chain a server sent, validated against `sets`.
 pub fn section(
     inputs: &[String],
     events: &[crate::model::Tagged],
@@ -587,6 +587,24 @@ mod tests {
     use super::*;
     use crate::model::EventKind;
     use std::path::Path;
+
+    /// A connection's first server and SNI are kept, per input; streams nothing was given
+    /// for, and numbers no decoder makes (past the events' count), are none.
+    #[test]
+    fn connections_are_looked_up_by_input_and_stream() {
+        let mut by: ByStream<u16> = ByStream::new(10);
+        by.first(1, 3, 443);
+        by.first(1, 3, 8443);
+        by.first(0, 0, 5222);
+        by.first(2, 10, 5061);
+        assert_eq!(by.get(1, 3), Some(&443));
+        assert_eq!(by.get(0, 0), Some(&5222));
+        assert_eq!(by.get(0, 3), None);
+        assert_eq!(by.get(1, 2), None);
+        assert_eq!(by.get(2, 10), None);
+        assert_eq!(by.get(5, 0), None);
+        assert_eq!(by.get(1, u64::MAX), None);
+    }
 
     fn sample_chain(sample: &str) -> (Vec<crate::model::SharedCert>, i64) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -69,9 +69,9 @@ impl Drawer<'_, '_> {
 }
 
 /// Draws nothing: for a report that shows no ladder.
-pub(super) struct None;
+pub(super) struct NoLadders;
 
-impl Ladders for None {
+impl Ladders for NoLadders {
     fn draw(&self, _: &mut Session) {}
 }
 

@@ -197,7 +197,7 @@ pub fn analyze<R>(
         // Nothing will be drawn: what ladders are drawn from goes too.
         drop(made);
         drop((log_attempts, conns, txs, ctx));
-        return then(analysis, &drawing::None);
+        return then(analysis, &drawing::NoLadders);
     }
     let drawer = Drawer {
         ctx: &ctx,
