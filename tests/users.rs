@@ -9,24 +9,22 @@ use mradiag::synth::bundle::{BundleSpec, FaultKind, Generated, Planted, generate
 use std::path::PathBuf;
 
 fn judge(g: &Generated, name: &str, options: &analyze::Options) -> Report {
-    judge_then(g, name, options, |mut report, ladders| {
-        if !options.skip_ladders {
-            for s in &mut report.sessions {
-                ladders.draw(s);
-            }
-        }
-        report
-    })
+    analyze::judge(decoded(g, name), Catalog::builtin(), options)
 }
 
-/// The generated boxes' logs written as a bundle's files (named after `name`: the report
-/// says their paths), decoded and judged, handed to `then` with what draws the ladders.
+/// Judged as `judge` does, handed to `then` with what draws the ladders.
 fn judge_then<R>(
     g: &Generated,
     name: &str,
     options: &analyze::Options,
     then: impl FnOnce(Report, &dyn Ladders) -> R,
 ) -> R {
+    analyze::judge_then(decoded(g, name), Catalog::builtin(), options, then)
+}
+
+/// The generated boxes' logs written as a bundle's files (named after `name`: the report
+/// says their paths), then decoded.
+fn decoded(g: &Generated, name: &str) -> Vec<mradiag::decoded::Decoded> {
     let dir = std::env::temp_dir().join(format!("mradiag-users-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut paths: Vec<PathBuf> = Vec::new();
@@ -40,7 +38,7 @@ fn judge_then<R>(
     }
     let decoded = analyze::decode_inputs(&paths, Catalog::builtin());
     std::fs::remove_dir_all(&dir).unwrap();
-    analyze::judge_then(decoded, Catalog::builtin(), options, then)
+    decoded
 }
 
 fn failing(report: &Report) -> Vec<String> {
