@@ -3,6 +3,7 @@
 
 pub mod catalog_file;
 pub mod edge_config;
+pub mod fingerprints;
 pub mod generic;
 pub mod grammar;
 pub mod identity;

@@ -47,7 +47,8 @@ pub const MAX_LITERALS: usize = 127;
 /// over 71 literals on an Expressway-style log (aho-corasick's own heuristic stops at 64, to
 /// be safe with short, common literals; ours are long and rare). `None` without SIMD, or with
 /// too many literals: the scan then searches for the patterns themselves.
-/// `literals` sorted and without repeats: a match's pattern id is its index there.
+/// It finds where a line holds one of `literals`, but not which: it looks for parts of them,
+/// in the order `fingerprints::arrange` chose (their match ids mean nothing).
 pub fn searcher(literals: &[Vec<u8>]) -> Option<aho_corasick::packed::Searcher> {
     if literals.len() > MAX_LITERALS {
         return None;
@@ -56,7 +57,7 @@ pub fn searcher(literals: &[Vec<u8>]) -> Option<aho_corasick::packed::Searcher> 
         .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
         .heuristic_pattern_limits(false)
         .builder()
-        .extend(literals)
+        .extend(crate::logs::fingerprints::arrange(literals))
         .build()
 }
 
