@@ -148,8 +148,13 @@ fn the_two_thread_decoder_equals_the_stream() {
             .num_threads(2)
             .build()
             .unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         for cut in [bytes.len(), bytes.len() - 1000, 5 << 20] {
-            let stream = mradiag::capture::decode_with_keys(&bytes[..cut], keys.clone());
+            let stream =
+                one.install(|| mradiag::capture::decode_with_keys(&bytes[..cut], keys.clone()));
             let two = pool.install(|| {
                 mradiag::capture::decode_slice_with_keys(&bytes[..cut], Some(&|_| {}), keys.clone())
             });
@@ -177,6 +182,58 @@ fn the_two_thread_decoder_equals_the_stream() {
                 stream.events.len()
             );
             assert_same_decoding(&stream, &two, &what);
+        }
+    }
+}
+
+/// A stream (a capture file, standard input) is read on one thread and judged on another,
+/// its frames copied into blocks: the same frames, events, secrets and problems as on one
+/// thread, across block boundaries, with a pcapng's own secrets, whole or cut anywhere.
+#[test]
+fn a_stream_read_on_two_threads_equals_one_thread() {
+    use mradiag::synth::capture::{CaptureSpec, write_capture};
+    let pools = [1, 2].map(|n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+    });
+    let same = |bytes: &[u8], what: &str| {
+        let [one, two] = &pools;
+        let one = one.install(|| mradiag::capture::decode(bytes));
+        let two = two.install(|| mradiag::capture::decode(bytes));
+        assert_same_decoding(&one, &two, what);
+        one
+    };
+    let embedded = sample("samples/keylog-embedded-sip-403/capture.pcapng");
+    let whole = same(&embedded, "embedded secrets");
+    // Its secrets reached the judge: the SIP inside TLS was read.
+    assert!(
+        whole
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, mradiag::model::EventKind::SipResponse { .. })),
+        "no SIP response decrypted"
+    );
+    for cut in (0..embedded.len()).step_by(97) {
+        same(&embedded[..cut], &format!("embedded secrets cut at {cut}"));
+    }
+    // Several blocks (1 MiB each) of frames, pcap and pcapng, whole and cut mid-frame.
+    for pcapng in [false, true] {
+        let mut bytes = Vec::new();
+        write_capture(
+            CaptureSpec {
+                size_bytes: 6 << 20,
+                seed: 5,
+                pcapng,
+                keylog: false,
+            },
+            &mut bytes,
+        )
+        .unwrap();
+        for cut in [bytes.len(), bytes.len() - 333, 3 << 20] {
+            let one = same(&bytes[..cut], &format!("pcapng={pcapng} cut={cut}"));
+            assert!(one.info.frames > 1000, "pcapng={pcapng} cut={cut}");
         }
     }
 }

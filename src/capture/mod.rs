@@ -51,8 +51,25 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
     decode_with_keys(source, None)
 }
 
-/// [`decode`], decrypting the TLS connections whose secrets the key log holds.
+/// [`decode`], decrypting the TLS connections whose secrets the key log holds. With more
+/// than one thread (rayon's count), the frames are read on a second thread and handed to
+/// this one, copied into blocks, to be taken through the layers and judged: the output is
+/// the same either way.
 pub fn decode_with_keys<R: Read + Send>(source: R, keys: Option<Arc<KeyLog>>) -> Decoded {
+    // The source goes to the reading thread; if that thread cannot start, it comes back.
+    let source = std::sync::Mutex::new(Some(source));
+    if rayon::current_num_threads() >= 2
+        && let Some(decoded) = decode_stream_on_two_threads(&source, keys.clone())
+    {
+        return decoded;
+    }
+    match source.into_inner().ok().flatten() {
+        Some(source) => decode_stream_on_one_thread(source, keys),
+        None => unreachable!("the source is taken only by a reading thread that started"),
+    }
+}
+
+fn decode_stream_on_one_thread<R: Read + Send>(source: R, keys: Option<Arc<KeyLog>>) -> Decoded {
     let mut layers = Layers::default();
     let mut judge = Judge::new(keys);
     // A pcapng's own secrets come before its first packet: taken in before that packet.
@@ -77,6 +94,125 @@ pub fn decode_with_keys<R: Read + Send>(source: R, keys: Option<Arc<KeyLog>>) ->
         judge.take_secrets(secrets);
     }
     judge.finish(summary, layers.defrag.finish())
+}
+
+/// Frames read from a stream, on their way to the judging thread.
+enum Piece {
+    /// Frames' bytes one after the other, and where each is.
+    Frames(FrameBlock),
+    /// A pcapng's Decryption Secrets, for the frames after them.
+    Secrets(KeyLog),
+}
+
+/// Frames copied out of the reader's buffer (which the next read overwrites); handed back,
+/// emptied, to be filled again.
+#[derive(Default)]
+struct FrameBlock {
+    bytes: Vec<u8>,
+    frames: Vec<BlockFrame>,
+}
+
+/// A frame of a [`FrameBlock`]: its header fields and where its bytes are in the block.
+struct BlockFrame {
+    number: u64,
+    ts_ns: i64,
+    linktype: i32,
+    interface: u32,
+    orig_len: u32,
+    bytes: std::ops::Range<usize>,
+}
+
+/// Bytes of frames copied into a block before it is handed on (one frame larger than that
+/// makes its block larger).
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// `None` when no second thread could be started (the source is then still in `source`).
+fn decode_stream_on_two_threads<R: Read + Send>(
+    source: &std::sync::Mutex<Option<R>>,
+    keys: Option<Arc<KeyLog>>,
+) -> Option<Decoded> {
+    let (send, receive) = std::sync::mpsc::sync_channel::<Piece>(4);
+    let (recycle, spare) = std::sync::mpsc::channel::<FrameBlock>();
+    std::thread::scope(|scope| {
+        let reading = std::thread::Builder::new()
+            .name("mradiag-frames".into())
+            .spawn_scoped(scope, move || {
+                let source = source.lock().ok()?.take()?;
+                let mut block = FrameBlock::default();
+                // The secrets come before the frames they are for: the block before them goes
+                // first. A closed receiver means the judge is gone: nothing left to do.
+                let flush = |block: &mut FrameBlock| {
+                    if !block.frames.is_empty() {
+                        let next = spare.try_recv().unwrap_or_default();
+                        let _ = send.send(Piece::Frames(std::mem::replace(block, next)));
+                    }
+                };
+                let secrets = std::cell::RefCell::new(None::<KeyLog>);
+                let summary = reader::read_frames_with_secrets(
+                    source,
+                    |frame| {
+                        if let Some(keys) = secrets.borrow_mut().take() {
+                            flush(&mut block);
+                            let _ = send.send(Piece::Secrets(keys));
+                        }
+                        if block.bytes.len() + frame.data.len() > BLOCK_BYTES {
+                            flush(&mut block);
+                        }
+                        let start = block.bytes.len();
+                        block.bytes.extend_from_slice(frame.data);
+                        block.frames.push(BlockFrame {
+                            number: frame.number,
+                            ts_ns: frame.ts_ns,
+                            linktype: frame.linktype,
+                            interface: frame.interface,
+                            orig_len: frame.orig_len,
+                            bytes: start..block.bytes.len(),
+                        });
+                    },
+                    |text| {
+                        secrets
+                            .borrow_mut()
+                            .get_or_insert_default()
+                            .add_text(&String::from_utf8_lossy(text));
+                    },
+                );
+                flush(&mut block);
+                if let Some(keys) = secrets.into_inner() {
+                    let _ = send.send(Piece::Secrets(keys));
+                }
+                Some(summary)
+            })
+            .ok()?;
+        let mut layers = Layers::default();
+        let mut judge = Judge::new(keys);
+        for piece in receive {
+            match piece {
+                Piece::Secrets(keys) => judge.take_secrets(keys),
+                Piece::Frames(mut block) => {
+                    for f in &block.frames {
+                        let frame = reader::Frame {
+                            number: f.number,
+                            ts_ns: f.ts_ns,
+                            linktype: f.linktype,
+                            interface: f.interface,
+                            orig_len: f.orig_len,
+                            data: &block.bytes[f.bytes.clone()],
+                        };
+                        let layered = layers.layer(&frame, frame.data);
+                        judge.apply(frame_msg(&frame, layered));
+                    }
+                    block.bytes.clear();
+                    block.frames.clear();
+                    let _ = recycle.send(block);
+                }
+            }
+        }
+        // A panic in a decoder is a bug: it goes on as it would on one thread.
+        let summary = reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Some(judge.finish(summary, layers.defrag.finish()))
+    })
 }
 
 /// Decode a capture held in memory or mapped from a file: no copy of the bytes. `release`
