@@ -222,7 +222,7 @@ fn decode_file(path: &Path, err: Option<String>, with: &With<'_>) -> Vec<Decoded
         return vec![report_only(&display, "unreadable", Some(e))];
     }
     if path == Path::new("-") {
-        return decode_source("(stdin)".into(), std::io::stdin(), with);
+        return decode_source("(stdin)".into(), std::io::stdin(), None, with);
     }
     match File::open(path) {
         Ok(f) => match map_log(&f) {
@@ -246,7 +246,10 @@ fn decode_file(path: &Path, err: Option<String>, with: &With<'_>) -> Vec<Decoded
                     crate::logs::decode_slice(&map, Some(&release), with.catalog),
                 )]
             }
-            None => decode_source(display, f, with),
+            None => {
+                let size = f.metadata().ok().map(|m| m.len());
+                decode_source(display, f, size, with)
+            }
         },
         Err(e) => vec![report_only(
             &display,
@@ -288,7 +291,13 @@ fn map_log(file: &File) -> Option<memmap2::Mmap> {
 
 /// A top-level source: a capture streams from it (memory stays flat whatever its size); a
 /// zip is buffered (it needs to seek); anything else goes through `decode_stream`.
-fn decode_source<R: Read + Send>(display: String, source: R, with: &With<'_>) -> Vec<Decoded> {
+/// `size`, when known, decides whether a capture is worth a second thread.
+fn decode_source<R: Read + Send>(
+    display: String,
+    source: R,
+    size: Option<u64>,
+    with: &With<'_>,
+) -> Vec<Decoded> {
     let mut out = Vec::new();
     let mut reader = BufReader::with_capacity(BUFFER, source);
     let kind = match peek(&mut reader) {
@@ -302,7 +311,10 @@ fn decode_source<R: Read + Send>(display: String, source: R, with: &With<'_>) ->
         }
     };
     match kind {
-        Kind::Pcap | Kind::Pcapng => out.push(capture(display, reader, with.keys.clone())),
+        Kind::Pcap | Kind::Pcapng => out.push(capture_decoded(
+            display,
+            crate::capture::decode_sized(reader, size, with.keys.clone()),
+        )),
         Kind::Zip => match read_member(&mut reader, with) {
             Ok(bytes) => zip(&display, Cursor::new(bytes), 0, with, &mut out),
             Err(e) => out.push(report_only(&display, "archive", Some(e))),
@@ -328,10 +340,6 @@ fn peek(r: &mut dyn BufRead) -> std::io::Result<&[u8]> {
     // BufReader hands out what one read returned; decompressors may return little at first.
     let buf = r.fill_buf()?;
     Ok(&buf[..buf.len().min(SNIFF_LEN)])
-}
-
-fn capture<R: Read + Send>(name: String, reader: R, keys: Option<Arc<KeyLog>>) -> Decoded {
-    capture_decoded(name, crate::capture::decode_with_keys(reader, keys))
 }
 
 fn capture_decoded(name: String, decoded: crate::capture::Decoded) -> Decoded {
