@@ -271,10 +271,10 @@ fn newly_released(
 
 /// A log on disk, memory-mapped: scanned in place, its chunks on every core, without a copy.
 /// Anything else (a capture, an archive, not a regular file, a map that fails) is read as a
-/// stream. A capture is read, not mapped: its frames are decoded in order on one thread, and
-/// mapping it cost more than reading it (each page's first touch is a fault, about 11 ms per
-/// 100 MiB on the project's machine: a busy 100 MiB capture took 35 ms read against 40 ms
-/// mapped, on two threads, and a 1 GiB one 0.17 against 0.21 s).
+/// stream. A capture is read, not mapped: mapping it cost more than reading it (each page's
+/// first touch is a fault, about 11 ms per 100 MiB on the project's machine: read on one
+/// thread, a busy 100 MiB capture took 35 ms against 40 ms mapped on two, and a 1 GiB one
+/// 0.17 against 0.21 s).
 fn map_log(file: &File) -> Option<memmap2::Mmap> {
     let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() < 4 {
@@ -846,9 +846,9 @@ pub fn judge(decoded: Vec<Decoded>, catalog: &Catalog, options: &Options) -> Rep
 }
 
 /// Place the inputs' times and judge them into the report, with no ladder drawn, and hand
-/// it to `then` with what draws them (nothing when `options.skip_ladders`): a report written as its ladders
-/// are drawn holds a batch of them at a time (`Report::write_json_drawing`), and HTML draws
-/// only the sessions it shows.
+/// it to `then` with what draws them (nothing when `options.skip_ladders`): a report written
+/// as its ladders are drawn holds a batch of them at a time (`Report::write_json_drawing`),
+/// and HTML draws only the sessions it shows.
 pub fn judge_then<R>(
     mut decoded: Vec<Decoded>,
     catalog: &Catalog,
