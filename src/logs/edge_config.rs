@@ -107,30 +107,64 @@ fn container<'a>(xml: &'a str, tag: &str) -> &'a str {
 /// The content of the first `<tag>…</tag>` in `xml` (not `<tagOther>`); `None` when there is
 /// none, or it is self-closing, or cut before its end.
 fn inner<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
-    elements(xml, tag).into_iter().next()
+    Elements { rest: xml, tag }.next()
 }
 
 /// The contents of every `<tag>…</tag>` at any depth, in order; not nested in each other.
 fn elements<'a>(xml: &'a str, tag: &str) -> Vec<&'a str> {
-    let open = format!("<{tag}");
-    let close = format!("</{tag}>");
-    let mut out = Vec::new();
-    let mut rest = xml;
-    while let Some(i) = rest.find(&open) {
-        let after = &rest[i + open.len()..];
-        // `<tag>` or `<tag attr=…>`, not `<tagLonger>`.
-        let Some(gt) = after.find('>') else { break };
-        let head = &after[..gt];
-        if !(head.is_empty() || head.starts_with(char::is_whitespace)) || head.ends_with('/') {
-            rest = &after[gt + 1..];
-            continue;
+    Elements { rest: xml, tag }.collect()
+}
+
+/// The walk behind [`elements`], one element at a time (a summary asks for the first of a
+/// tag more often than for all of them).
+struct Elements<'a, 't> {
+    rest: &'a str,
+    tag: &'t str,
+}
+
+impl<'a> Iterator for Elements<'a, '_> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            let i = self.rest.find('<')?;
+            let after = &self.rest[i + 1..];
+            let Some(after) = after.strip_prefix(self.tag) else {
+                self.rest = after;
+                continue;
+            };
+            // `<tag>` or `<tag attr=…>`, not `<tagLonger>`.
+            let Some(gt) = after.find('>') else {
+                self.rest = "";
+                return None;
+            };
+            let head = &after[..gt];
+            if !(head.is_empty() || head.starts_with(char::is_whitespace)) || head.ends_with('/') {
+                self.rest = &after[gt + 1..];
+                continue;
+            }
+            let body = &after[gt + 1..];
+            let Some(end) = closing(body, self.tag) else {
+                self.rest = "";
+                return None;
+            };
+            self.rest = &body[end + 3 + self.tag.len()..];
+            return Some(&body[..end]);
         }
-        let body = &after[gt + 1..];
-        let Some(end) = body.find(&close) else { break };
-        out.push(&body[..end]);
-        rest = &body[end + close.len()..];
     }
-    out
+}
+
+/// Where `</tag>` starts in `body`.
+fn closing(body: &str, tag: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = body[from..].find("</") {
+        let at = from + i;
+        if body[at + 2..].starts_with(tag) && body[at + 2 + tag.len()..].starts_with('>') {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
 }
 
 #[cfg(test)]

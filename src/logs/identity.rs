@@ -22,10 +22,10 @@ pub const TOKEN: &str = "token_digest";
 /// The identity fields a record holds, each at most once (the first occurrence).
 pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    if let Some(user) = after(record, b"Authorization: Basic ").and_then(basic_user) {
+    if let Some(user) = after(record, Needle::AuthBasic).and_then(basic_user) {
         out.push((AUTH_USER, user));
     }
-    let forwarded = after(record, b"Client-ip: ").or_else(|| after(record, b"X-Forwarded-For: "));
+    let forwarded = after(record, Needle::ClientIp).or_else(|| after(record, Needle::ForwardedFor));
     if let Some(ip) = forwarded.and_then(|v| {
         let first = token(v, b",\r\n ");
         std::str::from_utf8(first)
@@ -35,20 +35,17 @@ pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
     }) {
         out.push((CLIENT_IP, ip.to_string()));
     }
-    if let Some(user) =
-        after(record, b"/cucm-uds/user/").and_then(|v| name(token(v, b"/?\"' {}\r\n")))
+    if let Some(user) = after(record, Needle::UdsUser).and_then(|v| name(token(v, b"/?\"' {}\r\n")))
     {
         out.push((UDS_USER, user));
     }
-    if let Some(user) =
-        after(record, b"+u.sip!userid.ccm.cisco.com=\"").and_then(|v| name(token(v, b"\"")))
-    {
+    if let Some(user) = after(record, Needle::SipUserId).and_then(|v| name(token(v, b"\""))) {
         out.push((SIP_USERID, user));
     }
-    if let Some(id) = after(record, b"\n Call-ID: ").and_then(|v| name(token(v, b" \r\n"))) {
+    if let Some(id) = after(record, Needle::CallId).and_then(|v| name(token(v, b" \r\n"))) {
         out.push((CALL_ID, id));
     }
-    let secret = after(record, b"X-Auth=").or_else(|| after(record, b"Authorization: Bearer "));
+    let secret = after(record, Needle::XAuth).or_else(|| after(record, Needle::AuthBearer));
     if let Some(secret) = secret
         .map(|v| token(v, b"; \r\n\""))
         .filter(|v| v.len() >= 8)
@@ -67,6 +64,18 @@ pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
 /// The needles, each searcher built once (building one costs more than a record's search).
 static FINDERS: std::sync::LazyLock<Vec<memmem::Finder<'static>>> =
     std::sync::LazyLock::new(|| NEEDLES.iter().map(|n| memmem::Finder::new(*n)).collect());
+/// Which of `NEEDLES`, by its place there.
+#[derive(Clone, Copy)]
+enum Needle {
+    AuthBasic,
+    ClientIp,
+    ForwardedFor,
+    UdsUser,
+    SipUserId,
+    CallId,
+    XAuth,
+    AuthBearer,
+}
 const NEEDLES: [&[u8]; 8] = [
     b"Authorization: Basic ",
     b"Client-ip: ",
@@ -79,9 +88,9 @@ const NEEDLES: [&[u8]; 8] = [
 ];
 
 /// The bytes after the first `needle` (one of `NEEDLES`), if any.
-fn after<'a>(hay: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
-    let i = NEEDLES.iter().position(|n| *n == needle)?;
-    FINDERS[i].find(hay).map(|at| &hay[at + needle.len()..])
+fn after(hay: &[u8], needle: Needle) -> Option<&[u8]> {
+    let i = needle as usize;
+    FINDERS[i].find(hay).map(|at| &hay[at + NEEDLES[i].len()..])
 }
 
 /// The bytes up to the first of `stops`.

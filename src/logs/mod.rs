@@ -536,6 +536,34 @@ fn excerpt_of(line: &str) -> String {
     }
 }
 
+/// [`excerpt_of`] a line's bytes read as text (bad UTF-8 replaced) and trimmed. Of a long
+/// line only the head it can show is converted: a bundle's lines run to kilobytes.
+fn line_excerpt(bytes: &[u8]) -> String {
+    // Room for the excerpt of a mostly ASCII line; one whose head holds too few characters
+    // is converted whole, below.
+    const HEAD: usize = EXCERPT + 16;
+    // The validation with an ASCII fast path first: most lines are ASCII.
+    let text = |bytes| match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    if bytes.len() > HEAD {
+        let head = text(&bytes[..HEAD]);
+        let head = head.trim_start();
+        if let Some((cut, _)) = head.char_indices().nth(EXCERPT) {
+            // The head's last character may stand for a sequence it cut: not relied on. A
+            // visible character after the cut, before it, means the whole line is longer
+            // than the excerpt once trimmed.
+            let mut after = head[cut..].chars();
+            after.next_back();
+            if after.any(|c| !c.is_whitespace()) {
+                return format!("{}…", &head[..cut]);
+            }
+        }
+    }
+    excerpt_of(text(bytes).trim())
+}
+
 /// Scans `text` into `events`; returns its count of line breaks (counted on from the last
 /// hit, whose line the scan already knows: one pass over the text, not two).
 fn scan_part(
@@ -552,9 +580,9 @@ fn scan_part(
     info.signatures += hits.len();
     let (lines_to, counted_from) = hits.last().map_or((0, 0), |h| (h.line - 1, h.line_range.0));
     let lines = lines_to + memchr::memchr_iter(b'\n', &text[counted_from..]).count() as u64;
-    for hit in &hits {
+    for hit in hits {
         let sig = &catalog.signatures[hit.signature];
-        let mut fields = hit.fields.clone();
+        let mut fields = hit.fields;
         let (phase, fault, severity) = match sig.generic {
             Some(kind) => {
                 let r = generic::read(kind, &fields, sig.phase);
@@ -574,8 +602,7 @@ fn scan_part(
         {
             info.hosts.push(host.clone());
         }
-        let line = String::from_utf8_lossy(&text[hit.line_range.0..hit.line_range.1]);
-        let excerpt = excerpt_of(line.trim());
+        let excerpt = line_excerpt(&text[hit.line_range.0..hit.line_range.1]);
         events.push(Event {
             frame: 0,
             ts: h.ts.unwrap_or(crate::time::UNKNOWN),
@@ -755,6 +782,33 @@ mod tests {
         assert_eq!(excerpt_of(&exact), exact);
         let long = format!("{exact}x");
         assert_eq!(excerpt_of(&long), format!("{exact}…"));
+    }
+
+    #[test]
+    fn a_long_line_excerpt_reads_only_its_head_and_equals_the_whole_lines() {
+        use proptest::prelude::*;
+        // Pieces that make the cases that matter: blanks at either end, characters of 1-4
+        // bytes, bad and cut sequences, around the excerpt's length.
+        let piece = prop::sample::select(vec![
+            &b"a"[..],
+            b" ",
+            b"\t",
+            "é".as_bytes(),
+            "→".as_bytes(),
+            "𝄞".as_bytes(),
+            "\u{2003}".as_bytes(), // an em space: whitespace beyond ASCII
+            b"\xff",
+            b"\xe2\x86",
+            b"\xf0\x9d",
+        ]);
+        let runs = prop::collection::vec((piece, 1usize..400), 1..6);
+        proptest!(ProptestConfig::with_cases(3000), |(runs in runs)| {
+            let line: Vec<u8> = runs.iter().flat_map(|(p, n)| p.repeat(*n)).collect();
+            prop_assert_eq!(
+                line_excerpt(&line),
+                excerpt_of(String::from_utf8_lossy(&line).trim())
+            );
+        });
     }
 
     #[test]
