@@ -204,7 +204,7 @@ pub fn header_offset(line: &[u8]) -> Option<i32> {
 
 /// Time and host of a record, from its header line (or its UTCTime field).
 pub fn header(record: &[u8]) -> Header {
-    let first_line = record.split(|&c| c == b'\n').next().unwrap_or(record);
+    let first_line = memchr::memchr(b'\n', record).map_or(record, |end| &record[..end]);
     let mut host = None;
     // Read only when the header does not say the time to the millisecond itself.
     let utc_field = || {

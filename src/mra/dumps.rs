@@ -73,7 +73,6 @@ impl Roles {
     /// E or C for a file or a log line's host as a dump states it (a dump of that host, else
     /// of the file's bundle); none when no dump says.
     pub fn stated(&self, input: &str, host: Option<&str>) -> Option<ExpresswayRole> {
-        let container = crate::input::container(input);
         host.and_then(|h| {
             // Compared in place (the stored labels are lowered): this runs for every line of
             // a bundle.
@@ -82,7 +81,14 @@ impl Roles {
                 .iter()
                 .find(|(l, _)| l.eq_ignore_ascii_case(label))
         })
-        .or_else(|| self.by_container.iter().find(|(c, _)| c == container))
+        .or_else(|| {
+            // Only when some dump was read: this runs for every line of a bundle too.
+            if self.by_container.is_empty() {
+                return None;
+            }
+            let container = crate::input::container(input);
+            self.by_container.iter().find(|(c, _)| c == container)
+        })
         .map(|(_, role)| *role)
     }
 

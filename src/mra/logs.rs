@@ -8,9 +8,12 @@ use crate::faults::Phase;
 use crate::model::Tagged;
 use crate::model::{EventKind, Role};
 use crate::report::{Evidence, Finding, Severity, Status};
+use std::borrow::Cow;
 
 /// Evidence lines kept per phase from logs.
 const MAX_LOG_EVIDENCE: usize = 4;
+/// Lines of a REGISTER or SERVICE trail kept as its evidence.
+const EVIDENCE_STEPS: usize = 6;
 /// A log line belongs to a capture's attempt when within this margin of it (clock skew).
 pub const MARGIN_NS: i64 = 120 * 1_000_000_000;
 
@@ -106,7 +109,7 @@ const TRACED: [Traced; 2] = [
 pub(super) fn trail_step(
     role: Option<Role>,
     fields: &std::collections::BTreeMap<String, String>,
-) -> String {
+) -> Cow<'static, str> {
     let code = fields.get("code").map(String::as_str);
     let sending = fields.get("action").map(String::as_str) == Some("Sending");
     match (role, code) {
@@ -115,8 +118,10 @@ pub(super) fn trail_step(
         (_, None) if sending => "sent".into(),
         (_, None) if fields.contains_key("action") => "received".into(),
         (_, None) => "answered an error".into(),
-        (_, Some(code)) if fields.contains_key("action") && !sending => format!("got {code}"),
-        (_, Some(code)) => format!("answered {code}"),
+        (_, Some(code)) if fields.contains_key("action") && !sending => {
+            format!("got {code}").into()
+        }
+        (_, Some(code)) => format!("answered {code}").into(),
     }
 }
 
@@ -134,7 +139,7 @@ fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
                 .steps
                 .iter()
                 .zip(&trail.labels)
-                .take(6)
+                .take(EVIDENCE_STEPS)
                 .map(|(t, step)| ctx.evidence(t, step.clone()))
                 .collect();
             let method = traced.method;
@@ -226,10 +231,10 @@ fn by_call_id<'a>(
 /// (a registration refreshed for hours is one trail, not hundreds of steps).
 struct Trail<'a, 'b> {
     steps: &'b [&'a Tagged],
-    /// Each line as `host what at time`, for the evidence.
+    /// The first lines as `host what at time`, for the evidence.
     labels: Vec<String>,
-    /// (hop, how many times, first time, last time).
-    hops: Vec<(String, usize, i64, i64)>,
+    /// (host, what, how many times, first time, last time).
+    hops: Vec<(&'a str, Cow<'static, str>, usize, i64, i64)>,
     aor: Option<&'a String>,
     /// The last final response (`answered 200`, `got 408`).
     answered: Option<String>,
@@ -247,20 +252,22 @@ impl<'a, 'b> Trail<'a, 'b> {
             answered: None,
             moved: Default::default(),
         };
-        for t in steps {
+        for (i, t) in steps.iter().enumerate() {
             let EventKind::LogSignature { fields, host, .. } = &t.event.kind else {
                 unreachable!("only log lines are kept")
             };
             trail.aor = trail.aor.or(fields.get("aor"));
             let what = trail_step(t.event.kind.role(), fields);
             if what.starts_with("answered") || what.starts_with("got") {
-                trail.answered = Some(what.clone());
+                trail.answered = Some(what.to_string());
             }
-            let hop = format!("{} {what}", host.as_deref().unwrap_or("?"));
-            trail.labels.push(format!(
-                "{hop} at {}",
-                crate::time::format_clock_ms(t.event.ts)
-            ));
+            let host = host.as_deref().unwrap_or("?");
+            if i < EVIDENCE_STEPS {
+                trail.labels.push(format!(
+                    "{host} {what} at {}",
+                    crate::time::format_clock_ms(t.event.ts)
+                ));
+            }
             // The path is told on one clock; the evidence keeps the logged times.
             let shift = ctx.between_logs.of(ctx, t);
             let ts = t
@@ -275,12 +282,17 @@ impl<'a, 'b> Trail<'a, 'b> {
                     s.onto
                 ));
             }
-            match trail.hops.iter_mut().find(|(h, ..)| *h == hop) {
-                Some((_, n, _, last)) => {
+            // (A host name has no space: host and what are one hop's words as well.)
+            match trail
+                .hops
+                .iter_mut()
+                .find(|(h, w, ..)| *h == host && *w == what)
+            {
+                Some((.., n, _, last)) => {
                     *n += 1;
                     *last = ts;
                 }
-                None => trail.hops.push((hop, 1, ts, ts)),
+                None => trail.hops.push((host, what, 1, ts, ts)),
             }
         }
         trail
@@ -291,10 +303,10 @@ impl<'a, 'b> Trail<'a, 'b> {
         let path: Vec<String> = self
             .hops
             .iter()
-            .map(|(hop, n, first, last)| match n {
-                1 => format!("{hop} at {}", crate::time::format_clock_ms(*first)),
+            .map(|(host, what, n, first, last)| match n {
+                1 => format!("{host} {what} at {}", crate::time::format_clock_ms(*first)),
                 n => format!(
-                    "{hop} ×{n} ({}–{})",
+                    "{host} {what} ×{n} ({}–{})",
                     crate::time::format_clock_ms(*first),
                     crate::time::format_clock_ms(*last)
                 ),
@@ -310,27 +322,29 @@ impl<'a, 'b> Trail<'a, 'b> {
 }
 
 /// What one matched line means for its sign-in, as the catalog says, refined by context.
-struct LineMeaning {
+/// Borrowed from the catalog where it can be: it is worked out for every line, and kept for
+/// few.
+struct LineMeaning<'c> {
     phase: Phase,
-    fault: Option<String>,
-    meaning: String,
-    fix: Option<String>,
+    fault: Option<Cow<'c, str>>,
+    meaning: Cow<'c, str>,
+    fix: Option<Cow<'c, str>>,
 }
 
-fn meaning_of(
-    ctx: &Ctx<'_>,
+fn meaning_of<'c>(
+    ctx: &Ctx<'c>,
     signature: &str,
     phase: Phase,
-    fault: Option<&str>,
+    fault: Option<&'c str>,
     reading: Option<&String>,
     last_request: Option<Role>,
-) -> LineMeaning {
+) -> LineMeaning<'c> {
     let sig = ctx.catalog.get(signature);
     let mut line = LineMeaning {
         phase,
-        fault: fault.map(str::to_string),
-        meaning: sig.map_or(String::new(), |s| s.meaning.clone()),
-        fix: sig.map(|s| s.fix.clone()),
+        fault: fault.map(Cow::Borrowed),
+        meaning: sig.map_or(Cow::Borrowed(""), |s| Cow::Borrowed(s.meaning.as_str())),
+        fix: sig.map(|s| Cow::Borrowed(s.fix.as_str())),
     };
     // A generic line that names a fault says the fault's meaning, with what it read.
     if sig.is_some_and(|s| s.generic.is_some())
@@ -338,10 +352,10 @@ fn meaning_of(
     {
         let meaning = crate::faults::meaning_for(id).unwrap_or(id);
         line.meaning = match reading {
-            Some(r) => format!("{meaning} ({r})"),
-            None => meaning.to_string(),
+            Some(r) => Cow::Owned(format!("{meaning} ({r})")),
+            None => Cow::Borrowed(meaning),
         };
-        line.fix = crate::faults::fix_for(id).map(str::to_string);
+        line.fix = crate::faults::fix_for(id).map(Cow::Borrowed);
     }
     // A 403 that answers a voicemail request is the allow list, not the MRA domain.
     if line.fault.as_deref() == Some("provisioning.domain_not_enabled")
@@ -349,18 +363,24 @@ fn meaning_of(
     {
         let id = "voicemail.forbidden";
         line.phase = Phase::Voicemail;
-        line.fault = Some(id.to_string());
-        line.meaning = format!(
+        line.fault = Some(Cow::Borrowed(id));
+        line.meaning = Cow::Owned(format!(
             "{} (the 403 answers the client's voicemail request, after its edge configuration was served)",
             crate::faults::meaning_for(id).unwrap_or(id)
-        );
-        line.fix = crate::faults::fix_for(id).map(str::to_string);
+        ));
+        line.fix = crate::faults::fix_for(id).map(Cow::Borrowed);
     }
     line
 }
 
 /// A fault line fails its phase (or sharpens a generic handshake failure) and is evidence.
-fn fail_phase(ctx: &Ctx<'_>, t: &Tagged, line: &LineMeaning, note: String, state: &mut PhaseState) {
+fn fail_phase(
+    ctx: &Ctx<'_>,
+    t: &Tagged,
+    line: &LineMeaning,
+    note: impl FnOnce() -> String,
+    state: &mut PhaseState,
+) {
     let fault = line.fault.as_deref().expect("a fault line");
     let problem = fault.split_once('.').map(|(_, p)| p.to_string());
     // A generic handshake failure (from the capture or a log) gives way to a line that
@@ -378,13 +398,13 @@ fn fail_phase(ctx: &Ctx<'_>, t: &Tagged, line: &LineMeaning, note: String, state
         state.status = Status::Failed;
         state.problem = problem;
         state.summary = format!("{}{seen}", line.meaning);
-        state.meaning = Some(line.meaning.clone());
-        state.fix = line.fix.clone();
+        state.meaning = Some(line.meaning.to_string());
+        state.fix = line.fix.as_deref().map(str::to_string);
     }
     // Log lines first, then what the capture showed of the same phase.
     let from_logs = state.evidence.iter().filter(|e| e.line.is_some()).count();
     if from_logs < MAX_LOG_EVIDENCE {
-        state.evidence.insert(from_logs, ctx.evidence(t, note));
+        state.evidence.insert(from_logs, ctx.evidence(t, note()));
     }
 }
 
@@ -396,21 +416,29 @@ struct Noted {
 }
 
 impl Noted {
-    fn add(&mut self, signature: &str, ev: Evidence, severity: Severity, line: LineMeaning) {
+    /// `ev` is made only when kept: most lines of a busy log repeat a signature already
+    /// shown often enough.
+    fn add(
+        &mut self,
+        signature: &str,
+        ev: impl FnOnce() -> Evidence,
+        severity: Severity,
+        line: LineMeaning,
+    ) {
         match self.by_signature.iter_mut().find(|n| n.0 == signature) {
             Some((_, count, evidence, ..)) => {
                 *count += 1;
                 if evidence.len() < MAX_LOG_EVIDENCE {
-                    evidence.push(ev);
+                    evidence.push(ev());
                 }
             }
             None => self.by_signature.push((
                 signature.to_string(),
                 1,
-                vec![ev],
+                vec![ev()],
                 severity,
                 line.phase,
-                line.meaning,
+                line.meaning.into_owned(),
             )),
         }
     }
@@ -485,12 +513,12 @@ pub fn apply(
             fields.get("reading"),
             last_request,
         );
-        let note = note_of(signature, fields);
+        let note = || note_of(signature, fields);
         if *severity == Severity::Fault && line.fault.is_some() {
             let state = &mut states[phase_index(line.phase)];
             fail_phase(ctx, t, &line, note, state);
         } else {
-            noted.add(signature, ctx.evidence(t, note), *severity, line);
+            noted.add(signature, || ctx.evidence(t, note()), *severity, line);
         }
     }
     home_node(ctx, &ordered, &mut states[1]);

@@ -68,8 +68,10 @@ const SERVICE_PORTS: [u16; 6] = [2222, 5060, 5061, 5222, 7400, 8443];
 /// `alice`; `alice@example.com/jabber_1234` (a JID) → `alice`; `alice` → `alice`.
 pub fn user_from(value: &str) -> Option<String> {
     let value = value.trim().trim_start_matches('<').trim_end_matches('>');
-    // memmem, not `split_once`: its searcher's set-up costs more than most values' walk.
-    let value = match memchr::memmem::find(value.as_bytes(), b"/user/") {
+    // A searcher built once, not `split_once`'s: its set-up costs more than most values' walk.
+    static USER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"/user/"));
+    let value = match USER.find(value.as_bytes()) {
         Some(at) => {
             let rest = &value[at + 6..];
             rest.split(['/', '?']).next().unwrap_or(rest)
@@ -221,14 +223,21 @@ pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
         }
     }
     // Three rounds: each link found may open another (a Call-ID's user gives its client
-    // address a user, which names another request of that client).
+    // address a user, which names another request of that client). Each step only names
+    // lines that named no one, from what the others name: a round that names no more lines
+    // leaves the next ones nothing to do.
+    let named = |user: &[Option<Arc<str>>]| user.iter().filter(|u| u.is_some()).count();
     for _ in 0..3 {
+        let before = named(&user);
         by_shared(&keys, &mut user, |k| k.call_id.as_deref());
         by_shared(&keys, &mut user, |k| k.txn.as_deref());
         by_shared(&keys, &mut user, |k| k.endpoint.as_deref());
         by_shared(&keys, &mut user, |k| k.token.as_deref());
         by_client(hits, &keys, &mut user);
         by_number(hits, &keys, &mut user);
+        if named(&user) == before {
+            break;
+        }
     }
     keys.iter()
         .zip(user)
