@@ -2,6 +2,7 @@
 //! catalog hit with its line, time, host and fields.
 
 pub mod catalog_file;
+pub mod confirm;
 pub mod edge_config;
 pub mod fingerprints;
 pub mod generic;

@@ -3,7 +3,9 @@
 //! then the hit's own regex on its record for the named fields.
 
 use crate::faults::Phase;
+use crate::logs::confirm::Confirm;
 use crate::model::Severity;
+use regex_automata::util::captures::Captures;
 use regex_automata::{Input, MatchKind, PatternSet, meta};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -74,7 +76,7 @@ struct Compiled {
     /// Each signature's own regex: it confirms a candidate line and reads the named groups;
     /// built the first time a line holds one of its literals (a log meets a few signatures;
     /// building them all cost 6 ms of every run).
-    confirm: Vec<OnceLock<Option<regex::bytes::Regex>>>,
+    confirm: Vec<OnceLock<Option<Confirm>>>,
     field_res: Vec<Vec<(String, FieldFinder)>>,
 }
 
@@ -159,6 +161,9 @@ enum Finder {
         on_line: aho_corasick::AhoCorasick,
         /// Per literal, the signatures that require it.
         holders: Vec<Vec<usize>>,
+        /// How far into a literal Teddy's part of it starts, at most: Teddy finds the
+        /// leftmost part, so no literal on that line starts more than this before it.
+        reach: usize,
     },
     /// All patterns as one regex, for a catalog where some signature promises no literal;
     /// the same with overlapping semantics for "every signature on this line".
@@ -176,6 +181,11 @@ impl Finder {
         literals.sort();
         literals.dedup();
         let teddy = crate::logs::prefilter::searcher(&literals)?;
+        let reach = literals
+            .iter()
+            .map(|l| l.len() - crate::logs::fingerprints::rare_part(l).len())
+            .max()
+            .unwrap_or(0);
         let mut holders = vec![Vec::new(); literals.len()];
         for (sig, set) in sets.iter().enumerate() {
             for literal in set {
@@ -196,6 +206,7 @@ impl Finder {
             teddy,
             on_line,
             holders,
+            reach,
         })
     }
 }
@@ -331,6 +342,8 @@ impl Catalog {
         let mut at = 0usize;
         let mut matched = Vec::new();
         let mut set = PatternSet::new(self.signatures.len());
+        // Each signature's groups on the line it last matched, room made on its first.
+        let mut caps: Vec<Option<Captures>> = vec![None; self.signatures.len()];
         // The whole buffer is searched, for a rare literal when the catalog has them (else for
         // the patterns themselves); only a line found so is looked at, once, for every
         // signature it holds (leftmost-first matching alone would hide overlapping ones).
@@ -345,7 +358,13 @@ impl Catalog {
         while let Some(start) = next(at) {
             let (ls, le) = line_bounds(text, start);
             at = (le + 1).min(text.len());
-            c.on_line(&self.signatures, &text[ls..le], &mut set, &mut matched);
+            c.on_line(
+                &self.signatures,
+                (&text[ls..le], start - ls),
+                &mut set,
+                &mut caps,
+                &mut matched,
+            );
             if matched.is_empty() {
                 // A literal without its pattern around it.
                 if at >= text.len() {
@@ -372,7 +391,7 @@ impl Catalog {
                 }
                 let fields = c.fields(
                     sig,
-                    &self.signatures[sig].pattern,
+                    caps[sig].as_ref(),
                     &text[ls..le],
                     &text[record.0..record.1],
                 );
@@ -480,28 +499,32 @@ impl Signature {
 }
 
 impl Compiled {
-    /// Every signature whose pattern matches `line`, in catalog order, into `matched`.
+    /// Every signature whose pattern matches `line`, in catalog order, into `matched`, its
+    /// groups into `caps`. `found` is where in the line the search found it.
     fn on_line(
         &self,
         signatures: &[Signature],
-        line: &[u8],
+        (line, found): (&[u8], usize),
         set: &mut PatternSet,
+        caps: &mut [Option<Captures>],
         matched: &mut Vec<usize>,
     ) {
         matched.clear();
         match &self.finder {
             Finder::Literals {
-                on_line, holders, ..
+                on_line,
+                holders,
+                reach,
+                ..
             } => {
-                for m in on_line.find_overlapping_iter(line) {
+                // Literals can only start from `reach` before the part Teddy found.
+                let from = found.saturating_sub(*reach);
+                let input = aho_corasick::Input::new(line).range(from..);
+                for m in on_line.find_overlapping_iter(input) {
                     matched.extend(&holders[m.pattern().as_usize()]);
                 }
                 matched.sort_unstable();
                 matched.dedup();
-                matched.retain(|&sig| {
-                    self.confirm(sig, &signatures[sig].pattern)
-                        .is_some_and(|re| re.is_match(line))
-                });
             }
             Finder::Patterns { overlapping, .. } => {
                 set.clear();
@@ -509,36 +532,39 @@ impl Compiled {
                 matched.extend(set.iter().map(|p| p.as_usize()));
             }
         }
+        // Confirmed by the signature's own regex (which also reads its groups).
+        matched.retain(|&sig| {
+            self.confirm(sig, &signatures[sig].pattern)
+                .is_some_and(|re| re.matches(line, caps[sig].get_or_insert_with(|| re.captures())))
+        });
     }
 
     /// The signature's own regex, built the first time it is needed.
-    fn confirm(&self, sig: usize, pattern: &str) -> Option<&regex::bytes::Regex> {
+    fn confirm(&self, sig: usize, pattern: &str) -> Option<&Confirm> {
         // The built-in patterns compile (tested); a user's were built by `compile`.
         self.confirm[sig]
-            .get_or_init(|| regex::bytes::Regex::new(pattern).ok())
+            .get_or_init(|| Confirm::new(pattern))
             .as_ref()
     }
 
-    /// Named groups of the signature's own regex on the line, and its `Key="value"` fields
-    /// from the whole record.
+    /// Named groups of the signature's own regex on the line (`caps`, as `on_line` left
+    /// them), and its `Key="value"` fields from the whole record.
     fn fields(
         &self,
         sig: usize,
-        pattern: &str,
+        caps: Option<&Captures>,
         line: &[u8],
         record: &[u8],
     ) -> BTreeMap<String, String> {
         let mut fields = BTreeMap::new();
-        if let Some(confirm) = self.confirm(sig, pattern)
-            && let Some(caps) = confirm.captures(line)
+        if let Some(confirm) = self.confirm[sig].get().and_then(Option::as_ref)
+            && let Some(caps) = caps
         {
-            for name in confirm.capture_names().flatten() {
-                if let Some(v) = caps.name(name) {
-                    fields.insert(
-                        name.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
-                    );
-                }
+            for (name, value) in confirm.groups(caps, line) {
+                fields.insert(
+                    name.to_string(),
+                    String::from_utf8_lossy(value).trim().to_string(),
+                );
             }
         }
         // A group named `x_b64` is base64 (MRA puts domains and internal routes in URL
