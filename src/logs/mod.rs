@@ -66,6 +66,9 @@ pub struct Decoded {
 const EXCERPT: usize = 240;
 /// Bytes scanned at a time: memory stays flat however large the log.
 const CHUNK: usize = 8 << 20;
+/// Chunks read from a reader (an archive member being inflated) are smaller: each is copied
+/// into a buffer, and the few buffers in flight stay in cache.
+const READ_CHUNK: usize = 2 << 20;
 
 /// Decode a whole log held in memory (or mapped from a file), in place, chunk by chunk.
 pub fn decode(text: &[u8], catalog: &Catalog) -> Decoded {
@@ -213,7 +216,7 @@ impl<'r> Chunks<'r> {
             return Ok(None);
         }
         // The carried-over tail is shorter than the chunk it was cut from: new bytes follow.
-        let want = self.rest.len().max(CHUNK);
+        let want = self.rest.len().max(READ_CHUNK);
         if buf.len() < want {
             buf.resize(want, 0);
         }
@@ -521,12 +524,27 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
 fn chunk_boundary(buf: &[u8]) -> usize {
     let mut end = buf.len();
     while let Some(i) = memchr::memrchr(b'\n', &buf[..end]) {
-        match buf.get(i + 1) {
-            Some(b' ' | b'|' | b'\t') => end = i,
-            _ => return i + 1,
+        if may_continue(&buf[i + 1..]) {
+            end = i;
+        } else {
+            return i + 1;
         }
     }
     buf.len() // one record longer than the buffer: cut it anyway
+}
+
+/// Whether the line at the start of `rest` may continue the record before it, by the rule
+/// that widens a hit to its record (`signatures::is_continuation`: an indented line, or a
+/// block's marker on a line of its own, `HTTPMSG:`): it does, or it is cut off by the
+/// buffer's end too soon to tell (nothing of it yet, or `HTTPM`).
+fn may_continue(rest: &[u8]) -> bool {
+    let end = memchr::memchr(b'\n', rest);
+    let line = &rest[..end.unwrap_or(rest.len())];
+    signatures::is_continuation(line)
+        || end.is_none()
+            && [&b"HTTPMSG:"[..], b"SIPMSG:"]
+                .iter()
+                .any(|m| m.starts_with(line))
 }
 
 /// The first [`EXCERPT`] characters of a line, `…` after them when it is longer.
@@ -816,5 +834,41 @@ mod tests {
     fn a_chunk_never_ends_inside_a_continuation_block() {
         let buf = b"head 1\n SIPMSG:\n |x\nhead 2\n |y\n |z";
         assert_eq!(chunk_boundary(buf), 20);
+        // S9 writes the block's marker at the start of its own line.
+        let buf = b"head 1\nhead 2\nHTTPMSG:\n|HTTP/1.1 200 OK\n Content-Type: text/xml";
+        assert_eq!(chunk_boundary(buf), 7);
+        // Too little of the next line to tell: nothing of it, or the start of a marker.
+        assert_eq!(chunk_boundary(b"head 1\nhead 2\n"), 7);
+        assert_eq!(chunk_boundary(b"head 1\nhead 2\nHTTPM"), 7);
+        assert_eq!(chunk_boundary(b"head 1\nhead 2\nSIP"), 7);
+        assert_eq!(chunk_boundary(b"head 1\nhead 2\nH2026"), 14);
+    }
+
+    #[test]
+    fn wherever_a_chunk_is_cut_no_record_is_split() {
+        use proptest::prelude::*;
+        // Records as Expressway writes them: a header line, then none or some continuation
+        // lines, S21's (indented) or S9's (the marker on its own line, then `|` lines).
+        let record = prop::sample::select(vec![
+            &b"2026-11-26T05:51:18.587-05:00 e tvcs: Detail=\"x\"\n"[..],
+            b"2026-11-26T05:51:18.587-05:00 e tvcs: Detail=\"Sending Response\"\nHTTPMSG:\n|HTTP/1.1 200 OK\n Content-Type: text/xml\n \n <getEdgeConfigResponse/>\n |\n",
+            b"2026-11-26T05:51:18.587-05:00 e tvcs: Event=\"x\"\n SIPMSG:\n |REGISTER sip:a SIP/2.0\n |\n",
+            b"2026-11-26T05:51:18.587-05:00 e tvcs: Event=\"x\"\nSIPMSG:\n|SIP/2.0 200 OK\n",
+            b"\n",
+            b"HTTPMSGS are not this\n",
+        ]);
+        proptest!(ProptestConfig::with_cases(2000), |(records in prop::collection::vec(record, 1..8), at in any::<prop::sample::Index>())| {
+            let text = records.concat();
+            let filled = at.index(text.len()) + 1;
+            let cut = chunk_boundary(&text[..filled]);
+            prop_assert!(cut <= filled);
+            if cut < filled {
+                // A cut at a line's start, before a line that is not a continuation.
+                prop_assert!(cut > 0 && text[cut - 1] == b'\n');
+                let next = &text[cut..];
+                let line = &next[..memchr::memchr(b'\n', next).unwrap_or(next.len())];
+                prop_assert!(!signatures::is_continuation(line), "cut before {:?}", String::from_utf8_lossy(line));
+            }
+        });
     }
 }

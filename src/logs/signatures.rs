@@ -662,8 +662,9 @@ pub fn line_bounds(text: &[u8], pos: usize) -> (usize, usize) {
     (start, end)
 }
 
-/// Continuation lines of SIPMSG / HTTPMSG blocks start with a space or `|`.
-fn is_continuation(line: &[u8]) -> bool {
+/// Continuation lines of SIPMSG / HTTPMSG blocks start with a space or `|`, or are the
+/// block's marker on a line of its own. (A chunk of a log is never cut before one.)
+pub(crate) fn is_continuation(line: &[u8]) -> bool {
     // S9 writes the block's marker at the start of its own line (`HTTPMSG:`), S21 indented.
     matches!(line.first(), Some(b' ' | b'|' | b'\t'))
         || line.starts_with(b"HTTPMSG:")
