@@ -22,10 +22,13 @@ pub const TOKEN: &str = "token_digest";
 /// The identity fields a record holds, each at most once (the first occurrence).
 pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    if let Some(user) = after(record, Needle::AuthBasic).and_then(basic_user) {
+    let found = firsts(record);
+    // The bytes after a needle's first place.
+    let past = |needle: Needle| after(record, &found, needle);
+    if let Some(user) = past(Needle::AuthBasic).and_then(basic_user) {
         out.push((AUTH_USER, user));
     }
-    let forwarded = after(record, Needle::ClientIp).or_else(|| after(record, Needle::ForwardedFor));
+    let forwarded = past(Needle::ClientIp).or_else(|| past(Needle::ForwardedFor));
     if let Some(ip) = forwarded.and_then(|v| {
         let first = token(v, b",\r\n ");
         std::str::from_utf8(first)
@@ -35,17 +38,16 @@ pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
     }) {
         out.push((CLIENT_IP, ip.to_string()));
     }
-    if let Some(user) = after(record, Needle::UdsUser).and_then(|v| name(token(v, b"/?\"' {}\r\n")))
-    {
+    if let Some(user) = past(Needle::UdsUser).and_then(|v| name(token(v, b"/?\"' {}\r\n"))) {
         out.push((UDS_USER, user));
     }
-    if let Some(user) = after(record, Needle::SipUserId).and_then(|v| name(token(v, b"\""))) {
+    if let Some(user) = past(Needle::SipUserId).and_then(|v| name(token(v, b"\""))) {
         out.push((SIP_USERID, user));
     }
-    if let Some(id) = after(record, Needle::CallId).and_then(|v| name(token(v, b" \r\n"))) {
+    if let Some(id) = past(Needle::CallId).and_then(|v| name(token(v, b" \r\n"))) {
         out.push((CALL_ID, id));
     }
-    let secret = after(record, Needle::XAuth).or_else(|| after(record, Needle::AuthBearer));
+    let secret = past(Needle::XAuth).or_else(|| past(Needle::AuthBearer));
     if let Some(secret) = secret
         .map(|v| token(v, b"; \r\n\""))
         .filter(|v| v.len() >= 8)
@@ -61,9 +63,51 @@ pub fn identities(record: &[u8]) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The needles, each searcher built once (building one costs more than a record's search).
-static FINDERS: std::sync::LazyLock<Vec<memmem::Finder<'static>>> =
-    std::sync::LazyLock::new(|| NEEDLES.iter().map(|n| memmem::Finder::new(*n)).collect());
+/// All the needles in one pass (Teddy), built once; or, without SIMD, each searched for on its
+/// own.
+enum Searcher {
+    Together(aho_corasick::packed::Searcher),
+    Apart(Vec<memmem::Finder<'static>>),
+}
+
+static SEARCHER: std::sync::LazyLock<Searcher> = std::sync::LazyLock::new(|| {
+    aho_corasick::packed::Config::new()
+        .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+        .builder()
+        .extend(NEEDLES)
+        .build()
+        .map_or_else(
+            || Searcher::Apart(NEEDLES.iter().map(|n| memmem::Finder::new(*n)).collect()),
+            Searcher::Together,
+        )
+});
+
+/// Where each needle first occurs in `hay`. One pass finds them all: no needle can start
+/// inside another (tested), so the leftmost matches hide none.
+fn firsts(hay: &[u8]) -> [Option<usize>; NEEDLES.len()] {
+    let mut found = [None; NEEDLES.len()];
+    match &*SEARCHER {
+        Searcher::Together(teddy) => {
+            let mut left = NEEDLES.len();
+            for m in teddy.find_iter(hay) {
+                let slot = &mut found[m.pattern().as_usize()];
+                if slot.is_none() {
+                    *slot = Some(m.start());
+                    left -= 1;
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        Searcher::Apart(finders) => {
+            for (slot, finder) in found.iter_mut().zip(finders) {
+                *slot = finder.find(hay);
+            }
+        }
+    }
+    found
+}
 /// Which of `NEEDLES`, by its place there.
 #[derive(Clone, Copy)]
 enum Needle {
@@ -87,10 +131,10 @@ const NEEDLES: [&[u8]; 8] = [
     b"Authorization: Bearer ",
 ];
 
-/// The bytes after the first `needle` (one of `NEEDLES`), if any.
-fn after(hay: &[u8], needle: Needle) -> Option<&[u8]> {
+/// The bytes after the first `needle` (one of `NEEDLES`), if any, `found` by [`firsts`].
+fn after<'h>(hay: &'h [u8], found: &[Option<usize>], needle: Needle) -> Option<&'h [u8]> {
     let i = needle as usize;
-    FINDERS[i].find(hay).map(|at| &hay[at + NEEDLES[i].len()..])
+    found[i].map(|at| &hay[at + NEEDLES[i].len()..])
 }
 
 /// The bytes up to the first of `stops`.
@@ -126,6 +170,41 @@ mod tests {
             .into_iter()
             .find(|(k, _)| *k == field)
             .map(|(_, v)| v)
+    }
+
+    #[test]
+    fn no_needle_starts_inside_another() {
+        for (i, a) in NEEDLES.iter().enumerate() {
+            for (j, b) in NEEDLES.iter().enumerate() {
+                for k in 1..a.len() {
+                    let tail = &a[k..];
+                    assert!(
+                        i == j || !(b.starts_with(tail) || tail.starts_with(b)),
+                        "{:?} can start inside {:?}",
+                        String::from_utf8_lossy(b),
+                        String::from_utf8_lossy(a)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_finds_each_needles_first_place_as_searching_for_each_does() {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            prop::sample::select(NEEDLES.to_vec()).prop_map(<[u8]>::to_vec),
+            prop::sample::select(NEEDLES.to_vec())
+                .prop_flat_map(|n| (Just(n), 0..n.len()))
+                .prop_map(|(n, k)| n[k..].to_vec()),
+            prop::collection::vec(any::<u8>(), 0..12),
+        ];
+        proptest!(ProptestConfig::with_cases(2000), |(parts in prop::collection::vec(piece, 0..12))| {
+            let hay = parts.concat();
+            let apart: Vec<Option<usize>> =
+                NEEDLES.iter().map(|n| memmem::find(&hay, n)).collect();
+            prop_assert_eq!(firsts(&hay).to_vec(), apart);
+        });
     }
 
     #[test]
