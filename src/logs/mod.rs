@@ -551,8 +551,16 @@ fn may_continue(rest: &[u8]) -> bool {
 fn excerpt_of(line: &str) -> String {
     match line.char_indices().nth(EXCERPT) {
         None => line.to_owned(),
-        Some((cut, _)) => format!("{}…", &line[..cut]),
+        Some((cut, _)) => ellipsis(&line[..cut]),
     }
+}
+
+/// `head…`, built without the formatting machinery (a bundle cuts thousands of lines).
+fn ellipsis(head: &str) -> String {
+    let mut cut = String::with_capacity(head.len() + '…'.len_utf8());
+    cut.push_str(head);
+    cut.push('…');
+    cut
 }
 
 /// [`excerpt_of`] a line's bytes read as text (bad UTF-8 replaced) and trimmed. Of a long
@@ -576,7 +584,7 @@ fn line_excerpt(bytes: &[u8]) -> String {
             let mut after = head[cut..].chars();
             after.next_back();
             if after.any(|c| !c.is_whitespace()) {
-                return format!("{}…", &head[..cut]);
+                return ellipsis(&head[..cut]);
             }
         }
     }
