@@ -108,6 +108,7 @@ fn firsts(hay: &[u8]) -> [Option<usize>; NEEDLES.len()] {
     }
     found
 }
+
 /// Which of `NEEDLES`, by its place there.
 #[derive(Clone, Copy)]
 enum Needle {
