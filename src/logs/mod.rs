@@ -853,6 +853,53 @@ mod tests {
     }
 
     #[test]
+    fn records_written_as_s9_writes_them_keep_their_header_wherever_the_chunks_fall() {
+        // The marker on a line of its own, as in the 3,000-user bundle where a cut before it
+        // left the response's hit without a time, a host or its Txn-id.
+        let mut text = String::new();
+        let mut n = 0;
+        while text.len() < 3 * READ_CHUNK + 12345 {
+            let pad = "x".repeat(n % 997);
+            text.push_str(&format!(
+                "2026-11-26T05:51:18.587-05:00 mra-core-a traffic_server[2030]: UTCTime=\"2026-11-26 10:51:18,587\" Module=\"network.http.trafficserver\" Level=\"DEBUG\": Detail=\"Sending Response\" Txn-id=\"{n}\" Dst-ip=\"10.0.10.2\" Dst-port=\"35203\"\n\
+                 HTTPMSG:\n|HTTP/1.1 200 OK\n Content-Type: text/xml\n \n \
+                 <getEdgeConfigResponse version=\"1.0\"><serviceConfig><service><name>_cisco-uds</name><server><port>8443</port><address>cucm-pub.example.local{pad}</address></server></service></serviceConfig></getEdgeConfigResponse>\n |\n"
+            ));
+            n += 1;
+        }
+        let cat = Catalog::builtin();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut reader = text.as_bytes();
+            let read = pool.install(|| decode_reader(&mut reader, cat)).unwrap();
+            let txns: Vec<String> = read
+                .events
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EventKind::LogSignature {
+                        fields,
+                        host,
+                        time_basis,
+                        ..
+                    } => {
+                        assert!(
+                            host.is_some() && *time_basis != TimeBasis::Unknown,
+                            "{threads} threads: {e:?}"
+                        );
+                        fields.get("Txn-id").cloned()
+                    }
+                    _ => None,
+                })
+                .collect();
+            let want: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+            assert_eq!(txns, want, "{threads} threads");
+        }
+    }
+
+    #[test]
     fn wherever_a_chunk_is_cut_no_record_is_split() {
         use proptest::prelude::*;
         // Records as Expressway writes them: a header line, then none or some continuation
