@@ -542,7 +542,7 @@ fn may_continue(rest: &[u8]) -> bool {
     let line = &rest[..end.unwrap_or(rest.len())];
     signatures::is_continuation(line)
         || end.is_none()
-            && [&b"HTTPMSG:"[..], b"SIPMSG:"]
+            && signatures::BLOCK_MARKERS
                 .iter()
                 .any(|m| m.starts_with(line))
 }

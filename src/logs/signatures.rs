@@ -667,9 +667,11 @@ pub fn line_bounds(text: &[u8], pos: usize) -> (usize, usize) {
 pub(crate) fn is_continuation(line: &[u8]) -> bool {
     // S9 writes the block's marker at the start of its own line (`HTTPMSG:`), S21 indented.
     matches!(line.first(), Some(b' ' | b'|' | b'\t'))
-        || line.starts_with(b"HTTPMSG:")
-        || line.starts_with(b"SIPMSG:")
+        || BLOCK_MARKERS.iter().any(|m| line.starts_with(m))
 }
+
+/// The markers that open a message block, on a line of their own in S9's logs.
+pub(crate) const BLOCK_MARKERS: [&[u8]; 2] = [b"HTTPMSG:", b"SIPMSG:"];
 
 /// Widen a line to its whole record: back to the header line, forward over continuations.
 fn record_bounds(text: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
