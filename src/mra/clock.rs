@@ -11,7 +11,7 @@ use crate::faults::Phase;
 use crate::model::Tagged;
 use crate::model::{EventKind, Side};
 use crate::report::{Finding, Severity};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A log line and a connection further apart than this are not the same request, whatever
 /// the port (ports are reused).
@@ -147,39 +147,125 @@ type ByLog<T> = BTreeMap<usize, Vec<T>>;
 /// A logged request paired with the capture's connection: (log minus capture, line, connection).
 type Paired<'a, 'c> = (i64, &'a Tagged, &'c Connection<'a>);
 
+/// The get_edge_config requests Expressway logged with a time, indexed by time and by the
+/// client port logged: an attempt reads only the lines of its connections' ports and the
+/// hours around them, not every line of a bundle (a busy capture beside a day's bundle
+/// compared every attempt with every line).
+pub(crate) struct EdgeRequests<'a> {
+    /// In the events' order.
+    lines: Vec<&'a Tagged>,
+    /// (time, position in `lines`), sorted.
+    by_time: Vec<(i64, usize)>,
+    /// Per client port logged (`Src-port`), its lines as (time, position), sorted.
+    by_port: HashMap<u16, Vec<(i64, usize)>>,
+    /// Per log input, how many it logged: one request alone on each side pairs by time.
+    per_input: BTreeMap<usize, usize>,
+}
+
+impl<'a> EdgeRequests<'a> {
+    pub(crate) fn new(events: &'a [Tagged]) -> Self {
+        let lines: Vec<&Tagged> = events
+            .iter()
+            .filter(|t| t.event.kind.role() == Some(crate::model::Role::SignInStart))
+            .filter(|t| {
+                matches!(t.event.kind, EventKind::LogSignature { .. })
+                    && t.event.ts != crate::time::UNKNOWN
+            })
+            .collect();
+        let mut by_time: Vec<(i64, usize)> = Vec::with_capacity(lines.len());
+        let mut by_port: HashMap<u16, Vec<(i64, usize)>> = HashMap::new();
+        let mut per_input = BTreeMap::new();
+        for (i, t) in lines.iter().enumerate() {
+            by_time.push((t.event.ts, i));
+            *per_input.entry(t.input).or_default() += 1;
+            if let EventKind::LogSignature { fields, .. } = &t.event.kind
+                && let Some(port) = fields.get("Src-port").and_then(|p| p.parse::<u16>().ok())
+            {
+                by_port.entry(port).or_default().push((t.event.ts, i));
+            }
+        }
+        by_time.sort_unstable();
+        for marks in by_port.values_mut() {
+            marks.sort_unstable();
+        }
+        EdgeRequests {
+            lines,
+            by_time,
+            by_port,
+            per_input,
+        }
+    }
+
+    /// The lines timed from `lo` to `hi`, in the events' order.
+    fn between(&self, lo: i64, hi: i64) -> Vec<&'a Tagged> {
+        let first = self.by_time.partition_point(|&(t, _)| t < lo);
+        let last = self.by_time.partition_point(|&(t, _)| t <= hi);
+        let mut at: Vec<usize> = self.by_time[first..last].iter().map(|&(_, i)| i).collect();
+        at.sort_unstable();
+        at.into_iter().map(|i| self.lines[i]).collect()
+    }
+}
+
 /// One finding per Expressway log with matched requests: the median offset, log minus
 /// capture; and the corrections the ladder applies.
 pub fn offsets<'a>(ctx: &Ctx<'a>, conns: &[&Connection<'a>]) -> (Vec<Finding>, Shifts) {
-    let (mut pairs, lines) = by_port(ctx, conns);
-    let mut how: BTreeMap<usize, Matched> = pairs.keys().map(|&i| (i, Matched::Port)).collect();
-    // Logs whose ports match nothing (a NAT translated them): pair by the requests' spacing.
-    let edge: Vec<&Connection<'_>> = conns
-        .iter()
-        .copied()
-        .filter(|c| c.server.port == 8443)
-        .collect();
-    for (input, logged) in &lines {
-        if pairs.contains_key(input) || edge.is_empty() {
-            continue;
-        }
-        if let Some(found) = by_timing(logged, &edge) {
-            pairs.insert(*input, found);
-            how.insert(*input, Matched::Timing);
-        }
-    }
     let mut shifts = Shifts {
         capture: true,
         ..Shifts::default()
     };
-    let findings = pairs
+    // Each connection's request time, found once.
+    let requests: Vec<(i64, &Connection<'a>)> =
+        conns.iter().map(|&c| (request_of(c).event.ts, c)).collect();
+    let mut pairs = by_port(&ctx.edge_requests, &requests);
+    let mut how: BTreeMap<usize, Matched> = pairs.keys().map(|&i| (i, Matched::Port)).collect();
+    // Logs whose ports match nothing (a NAT translated them): pair by the requests' spacing,
+    // with the lines of the hours around them (no line pairs further than the skew).
+    let edge: Vec<(i64, &Connection<'_>)> = requests
+        .iter()
+        .copied()
+        .filter(|(_, c)| c.server.port == 8443)
+        .collect();
+    let (Some(earliest), Some(latest)) = (
+        edge.iter().map(|r| r.0).min(),
+        edge.iter().map(|r| r.0).max(),
+    ) else {
+        return (findings(ctx, pairs, &how, &mut shifts), shifts);
+    };
+    let mut lines: ByLog<&Tagged> = BTreeMap::new();
+    for line in ctx.edge_requests.between(
+        earliest.saturating_sub(MAX_SKEW_NS),
+        latest.saturating_add(MAX_SKEW_NS),
+    ) {
+        lines.entry(line.input).or_default().push(line);
+    }
+    for (input, logged) in &lines {
+        if pairs.contains_key(input) {
+            continue;
+        }
+        let alone = ctx.edge_requests.per_input[input] == 1 && edge.len() == 1;
+        if let Some(found) = by_timing(logged, &edge, alone) {
+            pairs.insert(*input, found);
+            how.insert(*input, Matched::Timing);
+        }
+    }
+    (findings(ctx, pairs, &how, &mut shifts), shifts)
+}
+
+/// A finding per log paired, its offset kept for the ladder.
+fn findings(
+    ctx: &Ctx<'_>,
+    pairs: ByLog<Paired<'_, '_>>,
+    how: &BTreeMap<usize, Matched>,
+    shifts: &mut Shifts,
+) -> Vec<Finding> {
+    pairs
         .into_iter()
         .map(|(input, found)| {
             let (finding, median) = offset_finding(ctx, input, found, how[&input]);
             shifts.by_input.insert(input, -median);
             finding
         })
-        .collect();
-    (findings, shifts)
+        .collect()
 }
 
 /// What a clock finding says of the ladder.
@@ -194,62 +280,61 @@ fn on_the_ladder(offset: i64, onto: &str) -> String {
     }
 }
 
-/// Per log input, the requests paired by the client's source port Expressway-E logged, and
-/// every request line with a time.
+/// Per log input, the requests paired by the client's source port Expressway-E logged, in
+/// the events' order: a line pairs with the one connection from its port within the skew.
 fn by_port<'a, 'c>(
-    ctx: &Ctx<'a>,
-    conns: &[&'c Connection<'a>],
-) -> (ByLog<Paired<'a, 'c>>, ByLog<&'a Tagged>) {
-    let mut pairs: BTreeMap<usize, Vec<Paired<'a, 'c>>> = BTreeMap::new();
-    let mut lines: BTreeMap<usize, Vec<&Tagged>> = BTreeMap::new();
-    for &line in &ctx.edge_requests {
-        let EventKind::LogSignature { fields, .. } = &line.event.kind else {
+    logged: &EdgeRequests<'a>,
+    requests: &[(i64, &'c Connection<'a>)],
+) -> ByLog<Paired<'a, 'c>> {
+    // (line, request) for every line from a request's port within the skew of it.
+    let mut near: Vec<(usize, usize)> = Vec::new();
+    for (r, &(ts, c)) in requests.iter().enumerate() {
+        let Some(marks) = logged.by_port.get(&c.client.port) else {
             continue;
         };
-        if line.event.ts == crate::time::UNKNOWN {
-            continue;
-        }
-        lines.entry(line.input).or_default().push(line);
-        let Some(port) = fields.get("Src-port").and_then(|p| p.parse::<u16>().ok()) else {
-            continue;
-        };
-        let matched: Vec<&Connection<'_>> = conns
-            .iter()
-            .copied()
-            .filter(|c| c.client.port == port)
-            .filter(|c| (line.event.ts - request_of(c).event.ts).abs() < MAX_SKEW_NS)
-            .collect();
-        // Two connections from the same port within the hour: not one request to pair.
-        if let [conn] = matched[..] {
-            pairs.entry(line.input).or_default().push((
-                line.event.ts - request_of(conn).event.ts,
-                line,
-                conn,
-            ));
+        let first = marks.partition_point(|&(t, _)| t <= ts - MAX_SKEW_NS);
+        near.extend(
+            marks[first..]
+                .iter()
+                .take_while(|&&(t, _)| t < ts + MAX_SKEW_NS)
+                .map(|&(_, l)| (l, r)),
+        );
+    }
+    near.sort_unstable();
+    let mut pairs: ByLog<Paired<'a, 'c>> = BTreeMap::new();
+    // Two connections from the same port within the hour: not one request to pair.
+    for same_line in near.chunk_by(|a, b| a.0 == b.0) {
+        if let [(l, r)] = same_line {
+            let (line, (ts, conn)) = (logged.lines[*l], requests[*r]);
+            pairs
+                .entry(line.input)
+                .or_default()
+                .push((line.event.ts - ts, line, conn));
         }
     }
-    (pairs, lines)
+    pairs
 }
 
-/// A log's requests paired with the capture's connections to 8443 by their spacing.
+/// A log's requests paired with the capture's connections to 8443 by their spacing; `alone`:
+/// the log and the capture hold one request each, which pair by time alone.
 fn by_timing<'a, 'c>(
     logged: &[&'a Tagged],
-    edge: &[&'c Connection<'a>],
+    edge: &[(i64, &'c Connection<'a>)],
+    alone: bool,
 ) -> Option<Vec<Paired<'a, 'c>>> {
     let log_marks: Vec<((), i64)> = logged.iter().map(|t| ((), t.event.ts)).collect();
-    let capture_marks: Vec<((), i64)> = edge.iter().map(|c| ((), request_of(c).event.ts)).collect();
+    let capture_marks: Vec<((), i64)> = edge.iter().map(|&(ts, _)| ((), ts)).collect();
     let chosen = crate::align::agreeing_pairs(
         &log_marks,
         &capture_marks,
         TIMING_WINDOW_NS,
         -MAX_SKEW_NS..=MAX_SKEW_NS,
     );
-    // One request on each side pairs by time alone; more must agree on their spacing.
-    let alone = logged.len() == 1 && edge.len() == 1;
+    // More than one request must agree on their spacing.
     (chosen.len() >= 2 || (chosen.len() == 1 && alone)).then(|| {
         chosen
             .into_iter()
-            .map(|(l, c, delta)| (delta, logged[l], edge[c]))
+            .map(|(l, c, delta)| (delta, logged[l], edge[c].1))
             .collect()
     })
 }

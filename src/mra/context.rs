@@ -20,7 +20,7 @@ pub(crate) struct Ctx<'a> {
     /// The SIP requests and responses among `events`, looked at once per attempt.
     pub(crate) sip: Vec<&'a Tagged>,
     /// The get_edge_config requests Expressway logged, for the clock offset of each attempt.
-    pub(crate) edge_requests: Vec<&'a Tagged>,
+    pub(crate) edge_requests: super::clock::EdgeRequests<'a>,
     /// Expressway-E's server certificate from a file, for chains TLS 1.3 hides.
     pub(crate) server_file: Option<(&'a Tagged, &'a [crate::model::SharedCert])>,
     /// Trust anchors, for a chain the client rejected without saying why.
@@ -84,10 +84,7 @@ impl<'a> Ctx<'a> {
                     )
                 })
                 .collect(),
-            edge_requests: events
-                .iter()
-                .filter(|t| t.event.kind.role() == Some(crate::model::Role::SignInStart))
-                .collect(),
+            edge_requests: super::clock::EdgeRequests::new(events),
             server_file: None,
             anchors,
             roles,

@@ -242,6 +242,19 @@ fn capture_sessions<'a, 't>(
         None
     };
     // First, in order, which log lines go with which attempt (each line goes to one).
+    // Lines by time, so that an attempt reads only those of its window, not every line of
+    // a bundle beside the capture; lines without a UTC time go to the last attempt: they
+    // cannot be placed.
+    let mut timed: Vec<(i64, usize)> = Vec::new();
+    let mut untimed: Vec<usize> = Vec::new();
+    for (i, t) in hits.iter().enumerate() {
+        if logs::placed_in_time(t) {
+            timed.push((t.event.ts, i));
+        } else {
+            untimed.push(i);
+        }
+    }
+    timed.sort_unstable();
     let mut skipped = 0;
     let mut chosen: Vec<Chosen<'_>> = Vec::new();
     for (client, attempts) in all {
@@ -250,20 +263,17 @@ fn capture_sessions<'a, 't>(
                 skipped += 1;
                 continue;
             }
-            // Log lines in this attempt's time window (lines without a UTC time go to the
-            // last attempt: they cannot be placed).
-            let mut mine: Vec<usize> = Vec::new();
-            for (i, t) in hits.iter().enumerate() {
-                let inside = if logs::placed_in_time(t) {
-                    t.event.ts >= attempt.start - logs::MARGIN_NS
-                        && t.event.ts <= attempt.end + logs::MARGIN_NS
-                } else {
-                    Some(attempt.start) == last_attempt_start
-                };
-                if inside && !used[i] {
-                    used[i] = true;
-                    mine.push(i);
-                }
+            // Log lines in this attempt's time window, in their order.
+            let first = timed.partition_point(|&(ts, _)| ts < attempt.start - logs::MARGIN_NS);
+            let last = timed.partition_point(|&(ts, _)| ts <= attempt.end + logs::MARGIN_NS);
+            let mut mine: Vec<usize> = timed[first..last].iter().map(|&(_, i)| i).collect();
+            if Some(attempt.start) == last_attempt_start {
+                mine.extend(&untimed);
+            }
+            mine.retain(|&i| !used[i]);
+            mine.sort_unstable();
+            for &i in &mine {
+                used[i] = true;
             }
             // Lines of several users in the window: the capture shows one sign-in. Keep the
             // user whose lines come nearest its start; the others make their own sessions.
