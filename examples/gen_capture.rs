@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example gen_capture -- --size-mb 1024 --out big.pcap [--pcapng] [--seed 7] [--keylog FILE]
-//! cargo run --release --example gen_capture -- --profile busy --size-mb 100 --out busy.pcap [--control-percent 15]
+//! cargo run --release --example gen_capture -- --profile busy --size-mb 100 --out busy.pcap [--control-percent 15] [--start-unix S]
 //! ```
 //! `--profile bulk` (the default) is a client-like capture whose bytes are almost all bulk
 //! payload; `--profile busy` a busy network's (`mradiag::synth::busy`): hundreds of clients'
@@ -27,6 +27,7 @@ fn main() -> std::io::Result<()> {
     let mut keylog_file: Option<String> = None;
     let mut busy: Option<BusySpec> = None;
     let mut control_percent = BusySpec::default().control_percent;
+    let mut start_us = BusySpec::default().start_us;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -43,13 +44,16 @@ fn main() -> std::io::Result<()> {
             "--control-percent" => {
                 control_percent = value().parse().expect("--control-percent N");
             }
+            "--start-unix" => {
+                start_us = value().parse::<u64>().expect("--start-unix SECONDS") * 1_000_000;
+            }
             "--keylog" => {
                 keylog_file = Some(value());
                 spec.keylog = true;
             }
             other => {
                 eprintln!(
-                    "unknown argument {other}\nusage: gen_capture [--profile bulk|busy] [--size-mb N] [--out FILE] [--pcapng] [--seed N] [--keylog FILE] [--control-percent N]"
+                    "unknown argument {other}\nusage: gen_capture [--profile bulk|busy] [--size-mb N] [--out FILE] [--pcapng] [--seed N] [--keylog FILE] [--control-percent N] [--start-unix S]"
                 );
                 std::process::exit(2);
             }
@@ -63,6 +67,8 @@ fn main() -> std::io::Result<()> {
                 seed: spec.seed,
                 pcapng: spec.pcapng,
                 control_percent,
+                start_us,
+                ..BusySpec::default()
             },
             file,
         )?,

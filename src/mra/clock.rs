@@ -196,6 +196,17 @@ impl<'a> EdgeRequests<'a> {
         }
     }
 
+    /// Per log input, how many lines are timed from `lo` to `hi`.
+    fn count_between(&self, lo: i64, hi: i64) -> BTreeMap<usize, usize> {
+        let first = self.by_time.partition_point(|&(t, _)| t < lo);
+        let last = self.by_time.partition_point(|&(t, _)| t <= hi);
+        let mut counts = BTreeMap::new();
+        for &(_, i) in &self.by_time[first..last] {
+            *counts.entry(self.lines[i].input).or_default() += 1;
+        }
+        counts
+    }
+
     /// The lines timed from `lo` to `hi`, in the events' order.
     fn between(&self, lo: i64, hi: i64) -> Vec<&'a Tagged> {
         let first = self.by_time.partition_point(|&(t, _)| t < lo);
@@ -217,6 +228,19 @@ pub fn offsets<'a>(ctx: &Ctx<'a>, conns: &[&Connection<'a>]) -> (Vec<Finding>, S
     let requests: Vec<(i64, &Connection<'a>)> =
         conns.iter().map(|&c| (request_of(c).event.ts, c)).collect();
     let mut pairs = by_port(&ctx.edge_requests, &requests);
+    if let (false, Some(earliest), Some(latest)) = (
+        pairs.is_empty(),
+        requests.iter().map(|r| r.0).min(),
+        requests.iter().map(|r| r.0).max(),
+    ) {
+        let near = ctx.edge_requests.count_between(
+            earliest.saturating_sub(MAX_SKEW_NS),
+            latest.saturating_add(MAX_SKEW_NS),
+        );
+        pairs.retain(|input, found| {
+            ports_tell(found, near.get(input).copied().unwrap_or(0), requests.len())
+        });
+    }
     let mut how: BTreeMap<usize, Matched> = pairs.keys().map(|&i| (i, Matched::Port)).collect();
     // Logs whose ports match nothing (a NAT translated them): pair by the requests' spacing,
     // with the lines of the hours around them (no line pairs further than the skew).
@@ -243,7 +267,8 @@ pub fn offsets<'a>(ctx: &Ctx<'a>, conns: &[&Connection<'a>]) -> (Vec<Finding>, S
             continue;
         }
         let alone = ctx.edge_requests.per_input[input] == 1 && edge.len() == 1;
-        if let Some(found) = by_timing(logged, &edge, alone) {
+        let span = latest - earliest + 2 * MAX_SKEW_NS;
+        if let Some(found) = by_timing(logged, &edge, alone, span) {
             pairs.insert(*input, found);
             how.insert(*input, Matched::Timing);
         }
@@ -316,12 +341,21 @@ fn by_port<'a, 'c>(
 }
 
 /// A log's requests paired with the capture's connections to 8443 by their spacing; `alone`:
-/// the log and the capture hold one request each, which pair by time alone.
+/// the log and the capture hold one request each, which pair by time alone. `logged` are the
+/// log's requests over `span` nanoseconds around the capture's.
 fn by_timing<'a, 'c>(
     logged: &[&'a Tagged],
     edge: &[(i64, &'c Connection<'a>)],
     alone: bool,
+    span: i64,
 ) -> Option<Vec<Paired<'a, 'c>>> {
+    let telling =
+        |agreeing: usize| chance_agreeing(logged.len(), span, edge.len(), agreeing) < CHANCE;
+    // A busy log's requests agree with any spacing somewhere in the hours around it: when
+    // even all of the capture's agreeing would not tell, they are not compared.
+    if !alone && !telling(edge.len()) {
+        return None;
+    }
     let log_marks: Vec<((), i64)> = logged.iter().map(|t| ((), t.event.ts)).collect();
     let capture_marks: Vec<((), i64)> = edge.iter().map(|&(ts, _)| ((), ts)).collect();
     let chosen = crate::align::agreeing_pairs(
@@ -330,13 +364,73 @@ fn by_timing<'a, 'c>(
         TIMING_WINDOW_NS,
         -MAX_SKEW_NS..=MAX_SKEW_NS,
     );
-    // More than one request must agree on their spacing.
-    (chosen.len() >= 2 || (chosen.len() == 1 && alone)).then(|| {
+    // More than one of the capture's requests must agree on their spacing, and more than
+    // chance would.
+    let agreeing = chosen
+        .iter()
+        .map(|&(_, c, _)| c)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let paired = (agreeing >= 2 && telling(agreeing)) || (chosen.len() == 1 && alone);
+    paired.then(|| {
         chosen
             .into_iter()
             .map(|(l, c, delta)| (delta, logged[l], edge[c].1))
             .collect()
     })
+}
+
+/// Pairings that chance would make this often or more are not said: a busy Expressway's
+/// log holds thousands of other clients' requests, some of which share a port or a spacing
+/// with the capture's.
+const CHANCE: f64 = 0.01;
+
+/// The client ports a request can come from: the narrowest common ephemeral range
+/// (Windows and macOS, 49152 to 65535), so that a collision is never underrated.
+const EPHEMERAL_PORTS: f64 = 16_384.0;
+
+/// How many offsets would, by chance, have `agreeing` of the capture's `marks` requests
+/// each meet one of `logged` requests spread at random over `span` nanoseconds: the
+/// offsets tried (the skew either way, a window at a time), times the ways to choose the
+/// agreeing requests, times the chance that each finds a logged one in its window.
+fn chance_agreeing(logged: usize, span: i64, marks: usize, agreeing: usize) -> f64 {
+    let hit = (logged as f64 * TIMING_WINDOW_NS as f64 / span.max(1) as f64).min(1.0);
+    let offsets = 2.0 * MAX_SKEW_NS as f64 / TIMING_WINDOW_NS as f64;
+    let ways = (0..agreeing.min(marks)).fold(1.0, |w, i| w * (marks - i) as f64 / (i + 1) as f64);
+    offsets * ways * hit.powi(agreeing as i32)
+}
+
+/// Whether a log's requests paired by port tell its clock: yes when another client's request
+/// from one of the `conns` ports among the `near` requests logged in the hours around them
+/// would be rare; else only when two or more pairs agree on the offset (a collision's offset
+/// is anything within the skew), and then those are kept.
+fn ports_tell(found: &mut Vec<Paired<'_, '_>>, near: usize, conns: usize) -> bool {
+    if collision_rare(near, conns) {
+        return true;
+    }
+    let offsets: Vec<i64> = found.iter().map(|p| p.0).collect();
+    let mut keep = agreeing_with_median(&offsets).into_iter();
+    found.retain(|_| keep.next().unwrap_or(false));
+    found.len() >= 2
+}
+
+/// Whether a request from one of `conns` ports among `near` requests of other clients would
+/// be rare.
+fn collision_rare(near: usize, conns: usize) -> bool {
+    conns as f64 * near as f64 / EPHEMERAL_PORTS < CHANCE
+}
+
+/// Which offsets lie within the timing window of their median.
+fn agreeing_with_median(offsets: &[i64]) -> Vec<bool> {
+    let mut sorted = offsets.to_vec();
+    sorted.sort_unstable();
+    let Some(&median) = sorted.get(sorted.len() / 2) else {
+        return Vec::new();
+    };
+    offsets
+        .iter()
+        .map(|o| (o - median).abs() <= TIMING_WINDOW_NS)
+        .collect()
 }
 
 /// The finding, and the median offset (log minus capture).
@@ -625,4 +719,48 @@ fn request_of<'a>(c: &Connection<'a>) -> &'a Tagged {
                 .find(|t| matches!(t.event.kind, EventKind::TlsHandshakeDone { .. }))
         })
         .unwrap_or(c.summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3_600_000_000_000;
+
+    #[test]
+    fn a_spacing_tells_in_a_quiet_log_and_not_in_a_busy_one() {
+        let span = 2 * HOUR + 60_000_000_000;
+        // The client's own two or three requests, alone in the hours around them.
+        assert!(chance_agreeing(2, span, 2, 2) < CHANCE);
+        assert!(chance_agreeing(3, span, 3, 3) < CHANCE);
+        // A busy Expressway-E: a thousand other requests in those hours match any two.
+        assert!(chance_agreeing(1000, span, 2, 2) >= CHANCE);
+        assert!(chance_agreeing(1000, span, 4, 4) >= CHANCE);
+        // ... but not five at once.
+        assert!(chance_agreeing(1000, span, 5, 5) < CHANCE);
+        // Fewer agreeing than the capture made tell less.
+        assert!(chance_agreeing(3, span, 6, 2) > chance_agreeing(3, span, 6, 3));
+        // So dense that every window holds a request: nothing tells.
+        assert!(chance_agreeing(1_000_000, span, 8, 8) >= CHANCE);
+    }
+
+    #[test]
+    fn a_port_tells_alone_only_where_collisions_are_rare() {
+        assert!(collision_rare(3, 3));
+        assert!(collision_rare(40, 4));
+        assert!(!collision_rare(100, 3));
+        assert!(!collision_rare(1000, 1));
+    }
+
+    #[test]
+    fn port_pairs_in_a_busy_log_keep_those_that_agree() {
+        let s = 1_000_000_000;
+        assert_eq!(
+            agreeing_with_median(&[-502 * s, 3 * s, 3 * s + s / 10, 900 * s]),
+            [false, true, true, false]
+        );
+        assert_eq!(agreeing_with_median(&[7 * s]), [true]);
+        assert_eq!(agreeing_with_median(&[-40 * s, 1900 * s]), [false, true]);
+        assert!(agreeing_with_median(&[]).is_empty());
+    }
 }

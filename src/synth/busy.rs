@@ -23,6 +23,12 @@ pub struct BusySpec {
     pub pcapng: bool,
     /// The share of the bytes that is not bulk payload, in percent (1 to 100).
     pub control_percent: u64,
+    /// The first frame's time, in microseconds since 1970 (by default 2026-11-24T16:00Z;
+    /// inside the certificates' validity, 2026-10-27 to 2027-11-26).
+    pub start_us: u64,
+    /// The first client port; the next connections take the ports after it (by default
+    /// 20000; Windows and macOS clients take theirs from 49152).
+    pub first_port: u16,
 }
 
 impl Default for BusySpec {
@@ -32,6 +38,8 @@ impl Default for BusySpec {
             seed: 7,
             pcapng: false,
             control_percent: 15,
+            start_us: BUSY_START_US,
+            first_port: 20_000,
         }
     }
 }
@@ -533,10 +541,10 @@ pub fn write_busy_capture<W: Write>(spec: BusySpec, w: W) -> std::io::Result<Tru
     let mut out = Out::new(w, spec.pcapng);
     // Inside the lab chain's validity (2026-10-27 to 2027-11-26), as a working deployment's
     // certificates are: the failures are the ones planted, not every chain out of date.
-    out.ts_us = BUSY_START_US;
+    out.ts_us = spec.start_us;
     let chain = chain_ders();
     let percent = spec.control_percent.clamp(1, 100);
-    let mut next_port = 20_000u16;
+    let mut next_port = spec.first_port;
     let mut bulk_total = 0u64;
     while out.truth.bytes < spec.size_bytes {
         let c = client(rng.below(CLIENTS as u64) as u32);

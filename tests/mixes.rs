@@ -1,0 +1,84 @@
+//! A capture beside Expressway bundles of the same hours that are not about its clients: an
+//! engineer's client capture and a customer's busy cluster, or Expressway-E's own tcpdump
+//! and a bundle of another day's cluster. Other clients' requests share ports and spacings
+//! with the capture's by chance; none of them may be said to be the capture's (a clock
+//! offset found that way is a confident wrong answer, and the ladder would shift every line
+//! by it).
+
+use mradiag::analyze;
+use mradiag::logs::signatures::Catalog;
+use mradiag::synth::bundle::{BundleSpec, generate};
+use mradiag::synth::busy::{BusySpec, write_busy_capture};
+use std::path::PathBuf;
+
+#[test]
+fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
+    for seed in 1..=3u64 {
+        let g = generate(&BundleSpec {
+            seed,
+            users: 800,
+            minutes: 90,
+            planted: Vec::new(),
+            also_healthy: true,
+            routine_per_minute: 0,
+        });
+        let dir = std::env::temp_dir().join(format!("mradiag-mixes-{}-{seed}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for b in &g.boxes {
+            let path = dir.join(format!(
+                "loggingsnapshot_{}_2026-11-26_08-00-00.txt",
+                b.host
+            ));
+            std::fs::write(&path, &b.log).unwrap();
+            paths.push(path);
+        }
+        // A busy network's sign-ins, from ten minutes into the logs.
+        let capture = dir.join("client.pcap");
+        let file = std::io::BufWriter::new(std::fs::File::create(&capture).unwrap());
+        write_busy_capture(
+            BusySpec {
+                size_bytes: 3 << 20,
+                seed,
+                control_percent: 100,
+                start_us: (g.start / 1_000 + 600_000_000) as u64,
+                // The ephemeral ports the bundle's clients use too: some collide.
+                first_port: 49_152,
+                ..BusySpec::default()
+            },
+            file,
+        )
+        .unwrap();
+        paths.push(capture);
+        let catalog = Catalog::builtin();
+        let decoded = analyze::decode_inputs(&paths, catalog);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let options = analyze::Options {
+            skip_ladders: true,
+            ..Default::default()
+        };
+        let report = analyze::judge(decoded, catalog, &options);
+        let attempts = report
+            .sessions
+            .iter()
+            .filter(|s| s.start_ns >= g.start)
+            .count();
+        assert!(
+            attempts > 20,
+            "seed {seed}: the capture's attempts fall in the logs' hours ({attempts})"
+        );
+        let offsets: Vec<&str> = report
+            .findings
+            .iter()
+            .chain(report.sessions.iter().flat_map(|s| &s.findings))
+            .filter(|f| f.id == "clock.offset")
+            .map(|f| f.summary.as_str())
+            .collect();
+        assert!(
+            offsets.is_empty(),
+            "seed {seed}: {} clock offsets from other clients' requests, the first: {}",
+            offsets.len(),
+            offsets[0]
+        );
+    }
+}
