@@ -67,6 +67,24 @@ fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
             attempts > 20,
             "seed {seed}: the capture's attempts fall in the logs' hours ({attempts})"
         );
+        // Hundreds of other users' lines fall in a busy capture's attempts: each note names
+        // a few and counts the rest.
+        let others: Vec<&str> = report
+            .sessions
+            .iter()
+            .flat_map(|s| &s.findings)
+            .filter(|f| f.id == "sessions.other_users")
+            .map(|f| f.summary.as_str())
+            .collect();
+        assert!(
+            others.iter().any(|s| s.contains(" more fall in")),
+            "seed {seed}"
+        );
+        assert!(
+            others.iter().all(|s| s.len() < 600),
+            "seed {seed}: {:?}",
+            others.iter().max_by_key(|s| s.len())
+        );
         let offsets: Vec<&str> = report
             .findings
             .iter()

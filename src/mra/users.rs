@@ -480,14 +480,15 @@ pub fn one_user_near(
     lines: &[usize],
     start: i64,
 ) -> (Vec<usize>, Vec<usize>) {
-    let mut first: Vec<(&str, i64)> = Vec::new();
+    // Each user's first line (a busy bundle's window holds hundreds of users).
+    let mut first: HashMap<&str, i64> = HashMap::default();
     for &i in lines {
         if let Who::User(user) = &whos[i] {
             let ts = hits[i].event.ts;
-            match first.iter_mut().find(|(u, _)| u == user) {
-                Some((_, at)) => *at = (*at).min(ts),
-                None => first.push((user, ts)),
-            }
+            first
+                .entry(user)
+                .and_modify(|at| *at = (*at).min(ts))
+                .or_insert(ts);
         }
     }
     if first.len() < 2 {
@@ -495,13 +496,16 @@ pub fn one_user_near(
     }
     let chosen = first
         .iter()
-        .min_by_key(|(u, ts)| (ts.abs_diff(start), *u))
+        .min_by_key(|(u, ts)| (ts.abs_diff(start), **u))
         .map(|(u, _)| u.to_string())
         .expect("two users or more");
     lines
         .iter()
         .partition(|&&i| !matches!(&whos[i], Who::User(u) if *u != chosen))
 }
+
+/// The other users a capture session's note names, before "and N more".
+const OTHERS_NAMED: usize = 8;
 
 /// Says which users' lines fell in a capture session's time but were judged apart.
 pub fn others_note(
@@ -511,21 +515,31 @@ pub fn others_note(
     others: &[usize],
     kept: Option<&str>,
 ) -> crate::report::Finding {
+    // In the order their lines come; a busy bundle's window names hundreds: the first few.
+    let mut seen: std::collections::HashSet<&str> = Default::default();
     let mut names: Vec<&str> = Vec::new();
     for &i in others {
         if let Who::User(u) = &whos[i]
-            && !names.contains(&u.as_str())
+            && seen.insert(u.as_str())
         {
             names.push(u);
         }
+    }
+    let mut listed = names
+        .iter()
+        .take(OTHERS_NAMED)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > OTHERS_NAMED {
+        listed.push_str(&format!(" and {} more", names.len() - OTHERS_NAMED));
     }
     crate::report::Finding {
         severity: Severity::Info,
         id: "sessions.other_users".into(),
         phase: crate::faults::Phase::Provisioning,
         summary: format!(
-            "log lines of {} fall in this capture's time but name other users than {}: judged in their own sessions (the capture's sign-in is taken as the user whose lines come nearest its start)",
-            names.join(", "),
+            "log lines of {listed} fall in this capture's time but name other users than {}: judged in their own sessions (the capture's sign-in is taken as the user whose lines come nearest its start)",
             kept.unwrap_or("the one kept")
         ),
         evidence: others
