@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side timing of mradiag against the tools people use today, on generated inputs of
 # the shapes users have, in one run (ratios, not absolute numbers, are what holds on a shared
-# machine). Sections (SECTIONS="bulk busy bundle scan startup" by default):
+# machine). Sections (SECTIONS="bulk busy bundle mix scan startup" by default):
 #   bulk    a client capture whose bytes are almost all payload (SIZE_MB, pcap and pcapng):
 #           mradiag analyze vs `tshark -T fields` (the same DNS/TCP/TLS facts) vs
 #           `tcpdump -nn -r`; and an Expressway-style log vs `rg -c -f` with the catalog's
@@ -13,6 +13,10 @@
 #           log of BUNDLE_USERS users over 8 hours, routine lines included, ~15 MB holding
 #           ~210 MB): analyze -q vs `tar -xOzf | rg -c -f` with the same patterns, and the
 #           floor: the same library inflating it alone (examples/inflate_only).
+#   mix     the busy capture's clients (BUSY_MB, from ten minutes into the bundle's hours, on
+#           Windows-style ports) beside the bundle section's four boxes, which are about
+#           other users: analyze -q of both together vs each alone (mixing must not cost
+#           more than its parts).
 #   scan    CASES case folders (a 1 MB busy capture each): `scan` vs the sum of the
 #           single-case runs divided by the cores; peak RSS at a fifth of the cases and at all.
 #   startup analyze -q of a tiny capture (a sample's), 20 runs.
@@ -31,7 +35,7 @@ BUSY_MB=${BUSY_MB:-100}
 BUNDLE_USERS=${BUNDLE_USERS:-3000}
 CASES=${CASES:-1000}
 RUNS=${RUNS:-3}
-SECTIONS=${SECTIONS:-bulk busy bundle scan startup}
+SECTIONS=${SECTIONS:-bulk busy bundle mix scan startup}
 WORK=${WORK:-/tmp/mradiag-bench}
 mkdir -p "$WORK"
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -198,10 +202,13 @@ if want busy; then
   echo "analyze -q / events (decoding):   $(ratio "${MEDIAN[busy-analyze-q]}" "${MEDIAN[busy-events]}")"
 fi
 
-if want bundle; then
-  DIR=$WORK/bundle-$BUNDLE_USERS-$(sha256sum src/synth/bundle.rs | sha256sum | cut -c1-12)
+DIR=$WORK/bundle-$BUNDLE_USERS-$(sha256sum src/synth/bundle.rs | sha256sum | cut -c1-12)
+if want bundle || want mix; then
   [ -d "$DIR" ] || $GEN/gen_bundle --out "$DIR" --users "$BUNDLE_USERS" --minutes 480 \
     --routine-per-minute 1500 --no-truth
+fi
+
+if want bundle; then
   BUNDLE=$(ls "$DIR"/diagnostic_log_*.tar.gz | head -1)
   hits=$("$BIN" events "$BUNDLE" | wc -l)
   rg_hits=$(tar -xOzf "$BUNDLE" | rg -c -f "$WORK/patterns.txt")
@@ -217,6 +224,20 @@ if want bundle; then
   echo "tar | rg / analyze -q:            $(ratio "${MEDIAN[bundle-tar-rg]}" "${MEDIAN[bundle-analyze-q]}")"
   echo "analyze -q / inflating alone:     $(ratio "${MEDIAN[bundle-analyze-q]}" "${MEDIAN[bundle-inflate-only]}")"
   echo "1 thread / 2 threads:             $(ratio "${MEDIAN[bundle-analyze-q-1-thread]}" "${MEDIAN[bundle-analyze-q]}")"
+fi
+
+if want mix; then
+  # The bundle generator's logs start at 2026-11-26T08:00Z (synth::bundle's T0_S).
+  MIXCAP=$WORK/busy-mix-$BUSY_MB-$(sha256sum src/synth/busy.rs | sha256sum | cut -c1-12).pcap
+  [ -s "$MIXCAP" ] || $GEN/gen_capture --profile busy --size-mb "$BUSY_MB" --out "$MIXCAP" \
+    --start-unix $((1795680000 + 600)) --first-port 49152 2>/dev/null
+  echo
+  echo "== mix: a $BUSY_MB MiB busy capture beside the $BUNDLE_USERS-user bundle's four boxes, same hours"
+  bench mix-analyze-q "$BIN" analyze -q "$MIXCAP" "$DIR"
+  bench mix-capture-alone "$BIN" analyze -q "$MIXCAP"
+  bench mix-bundle-alone "$BIN" analyze -q "$DIR"
+  race
+  echo "together / (each alone, summed):  $(python3 -c "print(f'{${MEDIAN[mix-analyze-q]} / (${MEDIAN[mix-capture-alone]} + ${MEDIAN[mix-bundle-alone]}):8.2f}x')")"
 fi
 
 if want scan; then

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example gen_capture -- --size-mb 1024 --out big.pcap [--pcapng] [--seed 7] [--keylog FILE]
-//! cargo run --release --example gen_capture -- --profile busy --size-mb 100 --out busy.pcap [--control-percent 15] [--start-unix S]
+//! cargo run --release --example gen_capture -- --profile busy --size-mb 100 --out busy.pcap [--control-percent 15] [--start-unix S] [--first-port P]
 //! ```
 //! `--profile bulk` (the default) is a client-like capture whose bytes are almost all bulk
 //! payload; `--profile busy` a busy network's (`mradiag::synth::busy`): hundreds of clients'
@@ -28,6 +28,7 @@ fn main() -> std::io::Result<()> {
     let mut busy: Option<BusySpec> = None;
     let mut control_percent = BusySpec::default().control_percent;
     let mut start_us = BusySpec::default().start_us;
+    let mut first_port = BusySpec::default().first_port;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -47,13 +48,14 @@ fn main() -> std::io::Result<()> {
             "--start-unix" => {
                 start_us = value().parse::<u64>().expect("--start-unix SECONDS") * 1_000_000;
             }
+            "--first-port" => first_port = value().parse().expect("--first-port P"),
             "--keylog" => {
                 keylog_file = Some(value());
                 spec.keylog = true;
             }
             other => {
                 eprintln!(
-                    "unknown argument {other}\nusage: gen_capture [--profile bulk|busy] [--size-mb N] [--out FILE] [--pcapng] [--seed N] [--keylog FILE] [--control-percent N] [--start-unix S]"
+                    "unknown argument {other}\nusage: gen_capture [--profile bulk|busy] [--size-mb N] [--out FILE] [--pcapng] [--seed N] [--keylog FILE] [--control-percent N] [--start-unix S] [--first-port P]"
                 );
                 std::process::exit(2);
             }
@@ -68,7 +70,7 @@ fn main() -> std::io::Result<()> {
                 pcapng: spec.pcapng,
                 control_percent,
                 start_us,
-                ..BusySpec::default()
+                first_port,
             },
             file,
         )?,

@@ -445,7 +445,7 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
     let mut items: Vec<(usize, std::collections::BTreeMap<String, String>)> = http
         .iter()
         .map(|&i| match &events[i].kind {
-            EventKind::LogSignature { line, fields, .. } => (*line as usize, (**fields).clone()),
+            EventKind::LogSignature { line, fields, .. } => (*line as usize, fields.to_map()),
             _ => unreachable!("filtered above"),
         })
         .collect();
@@ -473,7 +473,7 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
             joined.remove("reading");
             let r = generic::read(generic::Generic::HttpOutcome, &joined, sig.phase);
             joined.insert("reading".into(), r.why);
-            (*phase, *severity, **fields) = (r.phase, r.severity, joined);
+            (*phase, *severity, *fields) = (r.phase, r.severity, joined.into());
             *fault = r.fault.map(String::into_boxed_str);
         }
     }
@@ -641,7 +641,7 @@ fn scan_part(
                 severity,
                 time_basis: h.basis,
                 host: h.host.map(String::into_boxed_str),
-                fields: Box::new(fields),
+                fields: fields.into(),
                 excerpt: excerpt.into(),
                 role: sig.role,
             },

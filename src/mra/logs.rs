@@ -106,10 +106,7 @@ const TRACED: [Traced; 2] = [
 ];
 
 /// What one line of a trail says: `received`, `sent`, `answered 200`, `got 408`.
-pub(super) fn trail_step(
-    role: Option<Role>,
-    fields: &std::collections::BTreeMap<String, String>,
-) -> Cow<'static, str> {
+pub(super) fn trail_step(role: Option<Role>, fields: &crate::model::Fields) -> Cow<'static, str> {
     let code = fields.get("code").map(String::as_str);
     let sending = fields.get("action").map(String::as_str) == Some("Sending");
     match (role, code) {
@@ -543,7 +540,7 @@ pub fn apply(
 }
 
 /// `signature (key=value, …)`, or the signature alone when the line gave no fields.
-fn note_of(signature: &str, fields: &std::collections::BTreeMap<String, String>) -> String {
+fn note_of(signature: &str, fields: &crate::model::Fields) -> String {
     use std::fmt::Write;
     let mut note = String::from(signature);
     for (i, (k, v)) in fields.iter().enumerate() {
@@ -629,13 +626,13 @@ mod tests {
     fn a_note_lists_the_fields_after_the_signature() {
         let mut fields = std::collections::BTreeMap::new();
         assert_eq!(
-            note_of("sip-register-received", &fields),
+            note_of("sip-register-received", &fields.clone().into()),
             "sip-register-received"
         );
         fields.insert("call_id".to_string(), "a@b".to_string());
         fields.insert("aor".to_string(), "sip:u@x".to_string());
         assert_eq!(
-            note_of("sip-register-received", &fields),
+            note_of("sip-register-received", &fields.clone().into()),
             "sip-register-received (aor=sip:u@x, call_id=a@b)"
         );
     }
