@@ -606,7 +606,8 @@ pub enum EventKind {
         time_basis: crate::time::TimeBasis,
         host: Option<Box<str>>,
         fields: Fields,
-        excerpt: Box<str>,
+        /// Shared: every evidence citing the line points at this one copy.
+        excerpt: Arc<str>,
         /// What the judge relies on this line for (the catalog's `role`).
         #[serde(skip_serializing_if = "Option::is_none")]
         role: Option<Role>,

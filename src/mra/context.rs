@@ -102,7 +102,7 @@ impl<'a> Ctx<'a> {
     pub(crate) fn evidence(&self, t: &Tagged, note: impl AsRef<str>) -> Evidence {
         let at = self.place(t);
         let (filter, excerpt) = match &t.event.kind {
-            EventKind::LogSignature { excerpt, .. } => (None, Some(excerpt[..].into())),
+            EventKind::LogSignature { excerpt, .. } => (None, Some(excerpt.clone())),
             EventKind::CertificateFile { .. } => (None, None),
             kind => (
                 Some(match (kind, kind.stream()) {

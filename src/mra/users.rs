@@ -722,7 +722,7 @@ mod tests {
                     time_basis: crate::logs::grammar::TimeBasis::Utc,
                     host: None,
                     fields: Default::default(),
-                    excerpt: Box::default(),
+                    excerpt: "".into(),
                     role: match signature {
                         "edge-config-request" => Some(crate::model::Role::SignInStart),
                         "sip-register-accepted" => Some(crate::model::Role::RegisterAccepted),
