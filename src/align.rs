@@ -217,6 +217,34 @@ fn infer(logs: &[Mark], captures: &[Mark]) -> Option<Inferred> {
     })
 }
 
+/// Pairings by timing that chance would make this often or more are not said: a busy
+/// Expressway's log or capture holds thousands of other clients' requests, some of which
+/// share a spacing with the capture's.
+pub(crate) const CHANCE: f64 = 0.01;
+
+/// The least time log marks are taken to be spread over: two or three marks tell their
+/// spacing against the minutes around a sign-in, not against their own spread. Short: a
+/// busy log's marks are taken at their own density (five hundred in five minutes).
+const MIN_SPREAD_NS: i64 = 120 * 1_000_000_000;
+
+/// How many offsets would, by chance, have `agreeing` of the capture's `marks` each meet one
+/// of `logged` log marks to within `window`, were the log marks spread at random over
+/// `spread` (theirs, at least two minutes): the offsets tried (a window at a time), times
+/// the ways to choose the agreeing marks, times the chance that each meets a log mark.
+pub(crate) fn chance_agreeing(
+    logged: usize,
+    spread: i64,
+    marks: usize,
+    agreeing: usize,
+    window: i64,
+) -> f64 {
+    let span = spread.max(MIN_SPREAD_NS).max(window) as f64;
+    let hit = (logged as f64 * window as f64 / span).min(1.0);
+    let offsets = span / window as f64;
+    let ways = (0..agreeing.min(marks)).fold(1.0, |w, i| w * (marks - i) as f64 / (i + 1) as f64);
+    offsets * ways * hit.powi(agreeing as i32)
+}
+
 /// Log marks paired with capture marks of the same key at the offset (log time minus capture
 /// time, within `reach`) most log marks agree on to within `window`: one pair per log mark
 /// (the one nearest that offset), as (log index, capture index, offset), in log order. The
@@ -516,6 +544,33 @@ fn log_evidence(decoded: &[Decoded], m: &Mark, zone_ns: i64, note: String) -> Ev
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spacing_tells_in_a_quiet_log_and_not_in_a_busy_one() {
+        const S: i64 = 1_000_000_000;
+        const W: i64 = S / 4;
+        let hours = 2 * 3600 * S;
+        let chance =
+            |logged, spread, marks, agreeing| chance_agreeing(logged, spread, marks, agreeing, W);
+        // The client's own two or three requests, alone in the hours around them, or a few
+        // seconds apart in a short log.
+        assert!(chance(2, hours, 2, 2) < CHANCE);
+        assert!(chance(3, hours, 3, 3) < CHANCE);
+        assert!(chance(2, 5 * S, 2, 2) < CHANCE);
+        // A busy Expressway-E: a thousand other requests in those hours match any two...
+        assert!(chance(1000, hours, 2, 2) >= CHANCE);
+        assert!(chance(1000, hours, 4, 4) >= CHANCE);
+        // ... but not five at once.
+        assert!(chance(1000, hours, 5, 5) < CHANCE);
+        // Three hundred in a ten-minute diagnostic log, or five hundred in five minutes of
+        // Expressway-E's capture, are denser: four agreeing, or all ten, is chance.
+        assert!(chance(300, 600 * S, 4, 4) >= CHANCE);
+        assert!(chance(511, 284 * S, 10, 10) >= CHANCE);
+        // Fewer agreeing than the capture made tell less.
+        assert!(chance(3, hours, 6, 2) > chance(3, hours, 6, 3));
+        // So dense that every window holds a mark: nothing tells.
+        assert!(chance(1_000_000, hours, 8, 8) >= CHANCE);
+    }
 
     fn mark(key: Key, secs: i64) -> Mark {
         Mark {

@@ -100,3 +100,55 @@ fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
         );
     }
 }
+
+/// Expressway-E's capture of a busy hour holds other clients' connections at every spacing:
+/// a client capture of the same hour whose clients it did not see is not paired with it.
+#[test]
+fn an_expressway_capture_of_other_clients_is_not_paired_with_the_client_capture() {
+    for seed in 1..=3u64 {
+        let dir =
+            std::env::temp_dir().join(format!("mradiag-mixes-e-{}-{seed}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Expressway-E's own capture of a busy hour, and a capture of a few other clients'
+        // sign-ins in the same hour.
+        let write = |name: &str, size_bytes: u64, seed: u64| {
+            let path = dir.join(name);
+            let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+            write_busy_capture(
+                BusySpec {
+                    size_bytes,
+                    seed,
+                    control_percent: 100,
+                    ..BusySpec::default()
+                },
+                file,
+            )
+            .unwrap();
+            path
+        };
+        let paths = vec![
+            write(
+                "eth0_diagnostic_logging_tcpdump00_expe01_2026-11-24.pcap",
+                4 << 20,
+                seed,
+            ),
+            write("client.pcap", 48 << 10, seed + 100),
+        ];
+        let catalog = Catalog::builtin();
+        let decoded = analyze::decode_inputs(&paths, catalog);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let options = analyze::Options {
+            skip_ladders: true,
+            ..Default::default()
+        };
+        let report = analyze::judge(decoded, catalog, &options);
+        assert!(!report.sessions.is_empty(), "seed {seed}: no session");
+        let paired: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.id == "capture.expressway_view")
+            .map(|f| f.summary.as_str())
+            .collect();
+        assert!(paired.is_empty(), "seed {seed}: {paired:?}");
+    }
+}

@@ -7,6 +7,7 @@
 
 use super::connection::Connection;
 use super::context::Ctx;
+use crate::align::CHANCE;
 use crate::faults::Phase;
 use crate::model::Tagged;
 use crate::model::{EventKind, Side};
@@ -267,8 +268,7 @@ pub fn offsets<'a>(ctx: &Ctx<'a>, conns: &[&Connection<'a>]) -> (Vec<Finding>, S
             continue;
         }
         let alone = ctx.edge_requests.per_input[input] == 1 && edge.len() == 1;
-        let span = latest - earliest + 2 * MAX_SKEW_NS;
-        if let Some(found) = by_timing(logged, &edge, alone, span) {
+        if let Some(found) = by_timing(logged, &edge, alone) {
             pairs.insert(*input, found);
             how.insert(*input, Matched::Timing);
         }
@@ -342,15 +342,18 @@ fn by_port<'a, 'c>(
 
 /// A log's requests paired with the capture's connections to 8443 by their spacing; `alone`:
 /// the log and the capture hold one request each, which pair by time alone. `logged` are the
-/// log's requests over `span` nanoseconds around the capture's.
+/// log's requests in the hours around the capture's.
 fn by_timing<'a, 'c>(
     logged: &[&'a Tagged],
     edge: &[(i64, &'c Connection<'a>)],
     alone: bool,
-    span: i64,
 ) -> Option<Vec<Paired<'a, 'c>>> {
-    let telling =
-        |agreeing: usize| chance_agreeing(logged.len(), span, edge.len(), agreeing) < CHANCE;
+    let times = logged.iter().map(|t| t.event.ts);
+    let spread = times.clone().max().unwrap_or(0) - times.min().unwrap_or(0);
+    let telling = |agreeing: usize| {
+        crate::align::chance_agreeing(logged.len(), spread, edge.len(), agreeing, TIMING_WINDOW_NS)
+            < CHANCE
+    };
     // A busy log's requests agree with any spacing somewhere in the hours around it: when
     // even all of the capture's agreeing would not tell, they are not compared.
     if !alone && !telling(edge.len()) {
@@ -380,25 +383,9 @@ fn by_timing<'a, 'c>(
     })
 }
 
-/// Pairings that chance would make this often or more are not said: a busy Expressway's
-/// log holds thousands of other clients' requests, some of which share a port or a spacing
-/// with the capture's.
-const CHANCE: f64 = 0.01;
-
 /// The client ports a request can come from: the narrowest common ephemeral range
 /// (Windows and macOS, 49152 to 65535), so that a collision is never underrated.
 const EPHEMERAL_PORTS: f64 = 16_384.0;
-
-/// How many offsets would, by chance, have `agreeing` of the capture's `marks` requests
-/// each meet one of `logged` requests spread at random over `span` nanoseconds: the
-/// offsets tried (the skew either way, a window at a time), times the ways to choose the
-/// agreeing requests, times the chance that each finds a logged one in its window.
-fn chance_agreeing(logged: usize, span: i64, marks: usize, agreeing: usize) -> f64 {
-    let hit = (logged as f64 * TIMING_WINDOW_NS as f64 / span.max(1) as f64).min(1.0);
-    let offsets = 2.0 * MAX_SKEW_NS as f64 / TIMING_WINDOW_NS as f64;
-    let ways = (0..agreeing.min(marks)).fold(1.0, |w, i| w * (marks - i) as f64 / (i + 1) as f64);
-    offsets * ways * hit.powi(agreeing as i32)
-}
 
 /// Whether a log's requests paired by port tell its clock: yes when another client's request
 /// from one of the `conns` ports among the `near` requests logged in the hours around them
@@ -724,25 +711,6 @@ fn request_of<'a>(c: &Connection<'a>) -> &'a Tagged {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const HOUR: i64 = 3_600_000_000_000;
-
-    #[test]
-    fn a_spacing_tells_in_a_quiet_log_and_not_in_a_busy_one() {
-        let span = 2 * HOUR + 60_000_000_000;
-        // The client's own two or three requests, alone in the hours around them.
-        assert!(chance_agreeing(2, span, 2, 2) < CHANCE);
-        assert!(chance_agreeing(3, span, 3, 3) < CHANCE);
-        // A busy Expressway-E: a thousand other requests in those hours match any two.
-        assert!(chance_agreeing(1000, span, 2, 2) >= CHANCE);
-        assert!(chance_agreeing(1000, span, 4, 4) >= CHANCE);
-        // ... but not five at once.
-        assert!(chance_agreeing(1000, span, 5, 5) < CHANCE);
-        // Fewer agreeing than the capture made tell less.
-        assert!(chance_agreeing(3, span, 6, 2) > chance_agreeing(3, span, 6, 3));
-        // So dense that every window holds a request: nothing tells.
-        assert!(chance_agreeing(1_000_000, span, 8, 8) >= CHANCE);
-    }
 
     #[test]
     fn a_port_tells_alone_only_where_collisions_are_rare() {

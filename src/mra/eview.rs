@@ -37,14 +37,41 @@ pub fn pairings(ctx: &Ctx<'_>, client: &[Connection<'_>], edge: &[Connection<'_>
         let marks = |cs: &[&Connection<'_>]| -> Vec<(u16, i64)> {
             cs.iter().map(|c| (c.server.port, c.start_ts)).collect()
         };
+        // A busy Expressway-E's capture holds other clients' connections at every spacing:
+        // a pairing chance would make is not said (`align::chance_agreeing`), and when even
+        // all of the client's connections agreeing would not tell, none are compared.
+        let alone = mine.len() == 1 && theirs.len() == 1;
+        let (Some(first), Some(last)) = (
+            theirs.iter().map(|c| c.start_ts).min(),
+            theirs.iter().map(|c| c.start_ts).max(),
+        ) else {
+            continue;
+        };
+        let near: Vec<i64> = mine
+            .iter()
+            .map(|c| c.start_ts)
+            .filter(|t| (first - REACH_NS..=last + REACH_NS).contains(t))
+            .collect();
+        let spread = near.iter().max().unwrap_or(&0) - near.iter().min().unwrap_or(&0);
+        let telling = |agreeing: usize| {
+            crate::align::chance_agreeing(near.len(), spread, theirs.len(), agreeing, WINDOW_NS)
+                < crate::align::CHANCE
+        };
+        if !alone && !telling(theirs.len()) {
+            continue;
+        }
         let pairs = crate::align::agreeing_pairs(
             &marks(&mine),
             &marks(&theirs),
             WINDOW_NS,
             -REACH_NS..=REACH_NS,
         );
-        let alone = mine.len() == 1 && theirs.len() == 1;
-        if pairs.len() < 2 && !(pairs.len() == 1 && alone) {
+        let agreeing = pairs
+            .iter()
+            .map(|&(_, c, _)| c)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        if !((agreeing >= 2 && telling(agreeing)) || (pairs.len() == 1 && alone)) {
             continue;
         }
         let mut offsets: Vec<i64> = pairs.iter().map(|p| p.2).collect();
