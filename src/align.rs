@@ -197,12 +197,39 @@ struct Inferred {
     pairs: Vec<(usize, usize)>,
 }
 
-/// The offset most log marks agree on (within [`WINDOW_NS`]), rounded to the quarter hour.
+/// A key other clients share: the capture or Expressway-E's log holds it more than this many
+/// times as often as the client's log does (plus [`SHARED_KEY_SLACK`] retries). A busy
+/// Expressway-E logs thousands of get_edge_config requests for the client's domain; a log
+/// mark of such a key meets one of them at any offset, and would name any zone.
+const SHARED_KEY_RATIO: usize = 4;
+const SHARED_KEY_SLACK: usize = 4;
+
+/// The offset most log marks agree on (within [`WINDOW_NS`]), rounded to the quarter hour;
+/// log marks of keys others share ([`SHARED_KEY_RATIO`]) are not used.
 fn infer(logs: &[Mark], captures: &[Mark]) -> Option<Inferred> {
-    let log_keys: Vec<(&Key, i64)> = logs.iter().map(|m| (&m.key, m.ts)).collect();
+    let mut in_logs: HashMap<&Key, usize> = HashMap::new();
+    for m in logs {
+        *in_logs.entry(&m.key).or_default() += 1;
+    }
+    let mut in_captures: HashMap<&Key, usize> = HashMap::new();
+    for m in captures {
+        *in_captures.entry(&m.key).or_default() += 1;
+    }
+    let usable: Vec<usize> = (0..logs.len())
+        .filter(|&l| {
+            let key = &logs[l].key;
+            in_captures.get(key).copied().unwrap_or(0)
+                <= SHARED_KEY_RATIO * in_logs[key] + SHARED_KEY_SLACK
+        })
+        .collect();
+    let log_keys: Vec<(&Key, i64)> = usable.iter().map(|&l| (&logs[l].key, logs[l].ts)).collect();
     let capture_keys: Vec<(&Key, i64)> = captures.iter().map(|m| (&m.key, m.ts)).collect();
     let reach = ZONE_MIN_NS - QUARTER_HOUR_NS..=ZONE_MAX_NS + QUARTER_HOUR_NS;
-    let chosen = agreeing_pairs(&log_keys, &capture_keys, WINDOW_NS, reach);
+    let chosen: Vec<(usize, usize, i64)> =
+        agreeing_pairs(&log_keys, &capture_keys, WINDOW_NS, reach)
+            .into_iter()
+            .map(|(l, c, delta)| (usable[l], c, delta))
+            .collect();
     let mut deltas: Vec<i64> = chosen.iter().map(|p| p.2).collect();
     deltas.sort_unstable();
     let offset = *deltas.get(deltas.len() / 2)?;
@@ -673,6 +700,20 @@ mod tests {
             .len(),
             1
         );
+    }
+
+    #[test]
+    fn a_key_a_busy_expressway_logs_for_everyone_names_no_zone() {
+        let edge = || Key::EdgeConfig("dWMuZXhhbXBsZS5vcmc".into());
+        // Expressway-E's log: 2,000 users' requests for the domain over eight hours.
+        let captures: Vec<Mark> = (0..2000).map(|i| mark(edge(), i * 14)).collect();
+        // The client's log: two requests, whatever its zone.
+        let logs = [mark(edge(), 5 * 3600 + 7), mark(edge(), 5 * 3600 + 9)];
+        assert!(infer(&logs, &captures).is_none());
+        // As often in both (one client's day): it pairs.
+        let captures: Vec<Mark> = (0..6).map(|i| mark(edge(), i * 3600)).collect();
+        let logs: Vec<Mark> = (0..6).map(|i| mark(edge(), i * 3600 - 3 * 3600)).collect();
+        assert_eq!(infer(&logs, &captures).unwrap().zone_ns, -3 * 3600 * SECOND);
     }
 
     #[test]

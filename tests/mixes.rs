@@ -152,3 +152,65 @@ fn an_expressway_capture_of_other_clients_is_not_paired_with_the_client_capture(
         assert!(paired.is_empty(), "seed {seed}: {paired:?}");
     }
 }
+
+/// A user's Jabber log (local times, no zone) beside a busy cluster's bundle of the same
+/// domain: Expressway-E logged thousands of get_edge_config requests for that domain, and
+/// one of them meets the user's at any offset. No zone may be inferred from them.
+#[test]
+fn a_jabber_log_takes_no_zone_from_a_busy_bundle_of_its_domain() {
+    use base64::Engine;
+    for seed in 1..=3u64 {
+        let g = generate(&BundleSpec {
+            seed,
+            users: 800,
+            minutes: 90,
+            planted: Vec::new(),
+            also_healthy: true,
+            routine_per_minute: 0,
+        });
+        let domain = g
+            .shape
+            .split("domain ")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .expect("the shape names the domain");
+        let route = base64::engine::general_purpose::STANDARD_NO_PAD.encode(domain);
+        let dir =
+            std::env::temp_dir().join(format!("mradiag-mixes-j-{}-{seed}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for b in &g.boxes {
+            let path = dir.join(format!(
+                "loggingsnapshot_{}_2026-11-26_08-00-00.txt",
+                b.host
+            ));
+            std::fs::write(&path, &b.log).unwrap();
+            paths.push(path);
+        }
+        // Lines as Jabber for Windows writes them (samples/merged-capture-jabber-zone).
+        let jabber = dir.join("csf-unified.log");
+        let mut log = String::new();
+        for (n, at) in ["06:19:54,668", "06:20:31,204"].iter().enumerate() {
+            log.push_str(&format!(
+                "2026-11-26 {at} INFO  [0x00002fd0] [etutils\\src\\http\\CurlHttpUtils.cpp(1087)] [csf.httpclient] [csf::http::CurlHttpUtils::configureEasyRequest] - *-----* Configuring request #{n} GET https://expe.{domain}:8443/{route}/get_edge_config?service_name=_cisco-uds&service_name=_cuplogin\n"
+            ));
+        }
+        std::fs::write(&jabber, log).unwrap();
+        paths.push(jabber);
+        let catalog = Catalog::builtin();
+        let decoded = analyze::decode_inputs(&paths, catalog);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let options = analyze::Options {
+            skip_ladders: true,
+            ..Default::default()
+        };
+        let report = analyze::judge(decoded, catalog, &options);
+        let zones: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.id == "clock.local_zone")
+            .map(|f| f.summary.as_str())
+            .collect();
+        assert!(zones.is_empty(), "seed {seed}: {zones:?}");
+    }
+}
