@@ -13,7 +13,8 @@ use std::path::PathBuf;
 
 #[test]
 fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
-    for seed in 1..=3u64 {
+    let (mut same_domain, mut other_domain) = (0, 0);
+    for seed in [1u64, 4, 8] {
         let g = generate(&BundleSpec {
             seed,
             users: 800,
@@ -67,24 +68,49 @@ fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
             attempts > 20,
             "seed {seed}: the capture's attempts fall in the logs' hours ({attempts})"
         );
-        // Hundreds of other users' lines fall in a busy capture's attempts: each note names
-        // a few and counts the rest.
-        let others: Vec<&str> = report
-            .sessions
-            .iter()
-            .flat_map(|s| &s.findings)
-            .filter(|f| f.id == "sessions.other_users")
-            .map(|f| f.summary.as_str())
-            .collect();
-        assert!(
-            others.iter().any(|s| s.contains(" more fall in")),
-            "seed {seed}"
-        );
-        assert!(
-            others.iter().all(|s| s.len() < 600),
-            "seed {seed}: {:?}",
-            others.iter().max_by_key(|s| s.len())
-        );
+        let domain = g
+            .shape
+            .split("domain ")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .expect("the shape names the domain");
+        let captured = |s: &&mradiag::report::Session| {
+            s.client.starts_with("10.2.") || s.client.starts_with("fd00::1:")
+        };
+        if domain == "example.com" {
+            // The capture's deployment (its clients look up _collab-edge._tls.example.com):
+            // hundreds of its other users' lines fall in a busy capture's attempts, and each
+            // note names a few and counts the rest.
+            same_domain += 1;
+            let others: Vec<&str> = report
+                .sessions
+                .iter()
+                .flat_map(|s| &s.findings)
+                .filter(|f| f.id == "sessions.other_users")
+                .map(|f| f.summary.as_str())
+                .collect();
+            assert!(
+                others.iter().any(|s| s.contains(" more fall in")),
+                "seed {seed}"
+            );
+            assert!(
+                others.iter().all(|s| s.len() < 600),
+                "seed {seed}: {:?}",
+                others.iter().max_by_key(|s| s.len())
+            );
+        } else {
+            // Another deployment's (its requests name {domain}): none of its users or lines
+            // is taken for a capture's sign-in.
+            other_domain += 1;
+            let joined: Vec<String> = report
+                .sessions
+                .iter()
+                .filter(captured)
+                .filter(|s| s.user.is_some())
+                .map(|s| format!("{} as {:?}: {}", s.client, s.user, s.verdict.summary))
+                .collect();
+            assert!(joined.is_empty(), "seed {seed}: {joined:?}");
+        }
         let offsets: Vec<&str> = report
             .findings
             .iter()
@@ -99,6 +125,11 @@ fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
             offsets[0]
         );
     }
+    // The seeds give both: a bundle of the capture's deployment, and of another.
+    assert!(
+        same_domain > 0 && other_domain > 0,
+        "{same_domain} / {other_domain}"
+    );
 }
 
 /// Expressway-E's capture of a busy hour holds other clients' connections at every spacing:

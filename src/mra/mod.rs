@@ -26,7 +26,7 @@ mod verdict;
 
 use crate::faults::Phase;
 use crate::logs::signatures::Catalog;
-use crate::model::Tagged;
+use crate::model::{EventKind, Tagged};
 use crate::report::{Finding, PhaseResult, Session, Severity, Status, Verdict};
 use connection::Connection;
 use context::Ctx;
@@ -36,6 +36,7 @@ pub use edges::EdgeSpec;
 use log_session::{log_session, with_box_lines};
 use rayon::prelude::*;
 pub use sessions::FocusSpec;
+use std::collections::{BTreeMap, BTreeSet};
 use users::{LogAttempt, Who};
 
 /// Everything the judge produces, before it is wrapped into the report.
@@ -255,6 +256,21 @@ fn capture_sessions<'a, 't>(
         }
     }
     timed.sort_unstable();
+    // The service domains each log's get_edge_config requests name: an attempt for another
+    // domain is another deployment's sign-in, and that log's lines are not its own (a
+    // capture beside another cluster's bundle took its users' faults for the capture's).
+    let mut domains_of: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    for t in hits {
+        if let EventKind::LogSignature { fields, .. } = &t.event.kind
+            && t.event.kind.role() == Some(crate::model::Role::SignInStart)
+            && let Some(domain) = fields.get("domain")
+        {
+            domains_of
+                .entry(t.input)
+                .or_default()
+                .insert(domain.trim_end_matches('.').to_ascii_lowercase());
+        }
+    }
     let mut skipped = 0;
     let mut chosen: Vec<Chosen<'_>> = Vec::new();
     for (client, attempts) in all {
@@ -270,7 +286,17 @@ fn capture_sessions<'a, 't>(
             if Some(attempt.start) == last_attempt_start {
                 mine.extend(&untimed);
             }
-            mine.retain(|&i| !used[i]);
+            let sought: BTreeSet<String> = attempt
+                .srv
+                .iter()
+                .filter_map(|&i| discovery::srv_domain(&txs[i].name))
+                .map(|(_, d)| d.to_ascii_lowercase())
+                .collect();
+            let same_deployment = |input: usize| match domains_of.get(&input) {
+                Some(named) if !sought.is_empty() => !named.is_disjoint(&sought),
+                _ => true,
+            };
+            mine.retain(|&i| !used[i] && same_deployment(hits[i].input));
             mine.sort_unstable();
             for &i in &mine {
                 used[i] = true;
