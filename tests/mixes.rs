@@ -98,6 +98,17 @@ fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
                 "seed {seed}: {:?}",
                 others.iter().max_by_key(|s| s.len())
             );
+            // None of the bundle's users is the capture's clients', and nothing ties one to
+            // them: no capture session is said to be a user's (the nearest of dozens in the
+            // window would be a guess naming the wrong person, with their faults).
+            let guessed: Vec<String> = report
+                .sessions
+                .iter()
+                .filter(captured)
+                .filter(|s| s.user.is_some())
+                .map(|s| format!("{} as {:?}", s.client, s.user))
+                .collect();
+            assert!(guessed.len() <= 2, "seed {seed}: {guessed:?}");
         } else {
             // Another deployment's (its requests name {domain}): none of its users or lines
             // is taken for a capture's sign-in.

@@ -403,7 +403,7 @@ fn ports_tell(found: &mut Vec<Paired<'_, '_>>, near: usize, conns: usize) -> boo
 
 /// Whether a request from one of `conns` ports among `near` requests of other clients would
 /// be rare.
-fn collision_rare(near: usize, conns: usize) -> bool {
+pub(crate) fn collision_rare(near: usize, conns: usize) -> bool {
     conns as f64 * near as f64 / EPHEMERAL_PORTS < CHANCE
 }
 

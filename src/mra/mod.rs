@@ -303,15 +303,26 @@ fn capture_sessions<'a, 't>(
             }
             // Lines of several users in the window: the capture shows one sign-in. Keep the
             // user whose lines come nearest its start; the others make their own sessions.
-            let (kept, others) = users::one_user_near(hits, whos, &mine, attempt.start);
+            let ports: Vec<u16> = attempt
+                .conns
+                .iter()
+                .map(|&i| conns[i].client.port)
+                .collect();
+            let tied = users::tied_by_port(hits, whos, &mine, &ports);
+            let (kept, others) = users::one_user_near(hits, whos, &mine, attempt.start, tied);
             for &i in &others {
                 used[i] = false;
             }
+            let by_port = tied.is_some_and(|t| {
+                kept.iter()
+                    .any(|&i| matches!(&whos[i], Who::User(u) if u == t))
+            });
             chosen.push(Chosen {
                 client: *client,
                 attempt,
                 kept,
                 others,
+                by_port,
             });
         }
     }
@@ -344,6 +355,7 @@ fn capture_sessions<'a, 't>(
                     whos,
                     &c.others,
                     user.as_deref(),
+                    c.by_port,
                 ));
             }
             session
@@ -375,6 +387,8 @@ struct Chosen<'a> {
     attempt: &'a split::Attempt,
     kept: Vec<usize>,
     others: Vec<usize>,
+    /// The kept user's line was logged from one of the attempt's client ports.
+    by_port: bool,
 }
 
 /// The most sign-in attempts a capture has judged (the latest ones).

@@ -17,6 +17,7 @@ use crate::model::Tagged;
 use crate::model::{EventKind, Role};
 use crate::report::{Party, Severity};
 use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -472,13 +473,17 @@ pub fn the_user<'w>(whos: impl IntoIterator<Item = &'w Who>) -> Option<String> {
 }
 
 /// Lines (indices into `hits`) in a capture attempt's window that name several users: the
-/// capture shows one sign-in, so the user whose first line comes nearest the attempt's start
-/// keeps theirs (and the lines naming no user); the other users' lines are handed back.
+/// capture shows one sign-in. The user `tied` to it (a line logged from one of its
+/// connections' client ports) keeps theirs; else, among a few users, the one whose first line
+/// comes nearest the attempt's start; among more than [`NEAR_USERS_GUESSED`], nobody (a busy
+/// cluster's window holds dozens: the nearest would be a guess that names the wrong person).
+/// The kept user's lines and the lines naming no user are kept; the rest handed back.
 pub fn one_user_near(
     hits: &[&Tagged],
     whos: &[Who],
     lines: &[usize],
     start: i64,
+    tied: Option<&str>,
 ) -> (Vec<usize>, Vec<usize>) {
     // Each user's first line (a busy bundle's window holds hundreds of users).
     let mut first: HashMap<&str, i64> = HashMap::default();
@@ -494,14 +499,56 @@ pub fn one_user_near(
     if first.len() < 2 {
         return (lines.to_vec(), Vec::new());
     }
-    let chosen = first
-        .iter()
-        .min_by_key(|(u, ts)| (ts.abs_diff(start), **u))
-        .map(|(u, _)| u.to_string())
-        .expect("two users or more");
+    let chosen = match tied {
+        Some(user) if first.contains_key(user) => Some(user.to_string()),
+        _ if first.len() > NEAR_USERS_GUESSED => None,
+        _ => first
+            .iter()
+            .min_by_key(|(u, ts)| (ts.abs_diff(start), **u))
+            .map(|(u, _)| u.to_string()),
+    };
     lines
         .iter()
-        .partition(|&&i| !matches!(&whos[i], Who::User(u) if *u != chosen))
+        .partition(|&&i| !matches!(&whos[i], Who::User(u) if Some(u.as_str()) != chosen.as_deref()))
+}
+
+/// The most users in a capture attempt's window among whom the nearest is taken for its
+/// sign-in when nothing ties one to it.
+pub const NEAR_USERS_GUESSED: usize = 3;
+
+/// The user lines logged from these client ports name, when exactly one user's are: the port
+/// Expressway-E logged (`Src-port`) is the capture's connection's, unless a NAT changed it.
+/// Where other clients' ports collide often (a busy window: dozens of lines with ports), one
+/// line is not enough: two of the attempt's ports must tie the same user. `ports` are the
+/// attempt's connections' client ports.
+pub fn tied_by_port<'w>(
+    hits: &[&Tagged],
+    whos: &'w [Who],
+    lines: &[usize],
+    ports: &[u16],
+) -> Option<&'w str> {
+    let mut ties: BTreeMap<&str, BTreeSet<u16>> = BTreeMap::new();
+    let mut with_port = 0usize;
+    for &i in lines {
+        let EventKind::LogSignature { fields, .. } = &hits[i].event.kind else {
+            continue;
+        };
+        let Some(port) = fields.get("Src-port").and_then(|p| p.parse::<u16>().ok()) else {
+            continue;
+        };
+        with_port += 1;
+        if let Who::User(user) = &whos[i]
+            && ports.contains(&port)
+        {
+            ties.entry(user).or_default().insert(port);
+        }
+    }
+    let mut ties = ties.into_iter();
+    let (Some((user, tied)), None) = (ties.next(), ties.next()) else {
+        return None;
+    };
+    let rare = super::clock::collision_rare(with_port, ports.len());
+    (rare || tied.len() >= 2).then_some(user)
 }
 
 /// The other users a capture session's note names, before "and N more".
@@ -514,6 +561,7 @@ pub fn others_note(
     whos: &[Who],
     others: &[usize],
     kept: Option<&str>,
+    by_port: bool,
 ) -> crate::report::Finding {
     // In the order their lines come; a busy bundle's window names hundreds: the first few.
     let mut seen: std::collections::HashSet<&str> = Default::default();
@@ -534,14 +582,22 @@ pub fn others_note(
     if names.len() > OTHERS_NAMED {
         listed.push_str(&format!(" and {} more", names.len() - OTHERS_NAMED));
     }
+    let summary = match kept {
+        Some(kept) if by_port => format!(
+            "log lines of {listed} fall in this capture's time but name other users than {kept}: judged in their own sessions (the capture's sign-in is {kept}'s: Expressway-E logged their request from the capture's client port)"
+        ),
+        Some(kept) => format!(
+            "log lines of {listed} fall in this capture's time but name other users than {kept}: judged in their own sessions (the capture's sign-in is taken as the user whose lines come nearest its start)"
+        ),
+        None => format!(
+            "log lines of {listed} fall in this capture's time, and no line ties one of them to the capture's client (a client port Expressway-E logged): none is taken for its sign-in, each is judged in its own session (--user focuses one)"
+        ),
+    };
     crate::report::Finding {
         severity: Severity::Info,
         id: "sessions.other_users".into(),
         phase: crate::faults::Phase::Provisioning,
-        summary: format!(
-            "log lines of {listed} fall in this capture's time but name other users than {}: judged in their own sessions (the capture's sign-in is taken as the user whose lines come nearest its start)",
-            kept.unwrap_or("the one kept")
-        ),
+        summary,
         evidence: others
             .iter()
             .take(3)
@@ -812,6 +868,74 @@ mod tests {
         assert!(!is_number("alice"));
         assert!(!is_number("4011a"));
         assert!(!is_number("+"));
+    }
+
+    /// A request line from `port`, by `user`, `secs` after the attempt's start.
+    fn from_port(secs: i64, port: Option<u16>, user: &str) -> (Tagged, Who) {
+        let mut t = line(
+            secs as u64,
+            secs * 1_000_000_000,
+            "edge-config-request",
+            Severity::Info,
+        );
+        if let (Some(port), EventKind::LogSignature { fields, .. }) = (port, &mut t.event.kind) {
+            *fields =
+                std::collections::BTreeMap::from([("Src-port".to_string(), port.to_string())])
+                    .into();
+        }
+        (t, Who::User(user.into()))
+    }
+
+    fn near(lines: &[(Tagged, Who)], ports: &[u16]) -> (Option<String>, Vec<usize>) {
+        let hits: Vec<&Tagged> = lines.iter().map(|(t, _)| t).collect();
+        let whos: Vec<Who> = lines.iter().map(|(_, w)| w.clone()).collect();
+        let all: Vec<usize> = (0..lines.len()).collect();
+        let tied = tied_by_port(&hits, &whos, &all, ports);
+        let (kept, _) = one_user_near(&hits, &whos, &all, 0, tied);
+        (the_user(kept.iter().map(|&i| &whos[i])), kept)
+    }
+
+    #[test]
+    fn a_capture_takes_the_user_its_port_ties_else_the_nearest_of_a_few_else_nobody() {
+        // Two users: the nearest.
+        let few = [from_port(5, None, "alice"), from_port(40, None, "bob")];
+        assert_eq!(near(&few, &[]).0.as_deref(), Some("alice"));
+        // bob's request came from the capture's connection's port: bob, however far.
+        let tied = [
+            from_port(5, Some(50001), "alice"),
+            from_port(40, Some(61000), "bob"),
+        ];
+        assert_eq!(near(&tied, &[61000]).0.as_deref(), Some("bob"));
+        // A busy cluster: a dozen users in the window, no port: nobody, and no line of
+        // theirs is kept.
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"];
+        let crowd = || -> Vec<(Tagged, Who)> {
+            names
+                .iter()
+                .enumerate()
+                .map(|(n, u)| from_port(n as i64 * 7, Some(50000 + n as u16), u))
+                .collect()
+        };
+        let busy = crowd();
+        assert_eq!(near(&busy, &[]), (None, Vec::new()));
+        // ... unless one line is from the capture's port.
+        assert_eq!(near(&busy, &[50009]).0.as_deref(), Some("j"));
+        // A hundred lines with ports in the window: another client's port is met by chance
+        // often, and one line ties nobody; two of the attempt's ports, the same user.
+        let hundred = || -> Vec<(Tagged, Who)> {
+            (0..100)
+                .map(|n| from_port(n, Some(40000 + n as u16), &format!("u{n}")))
+                .collect()
+        };
+        let ports = [40007, 52001, 52002, 52003];
+        assert_eq!(near(&hundred(), &ports).0, None);
+        let mut again = hundred();
+        again.push(from_port(3, Some(52002), "u7"));
+        assert_eq!(near(&again, &ports).0.as_deref(), Some("u7"));
+        // Two users from the capture's ports (a NAT's reuse): neither is tied.
+        let mut two = crowd();
+        two[3] = from_port(21, Some(50009), "d");
+        assert_eq!(near(&two, &[50009]).0, None);
     }
 
     #[test]
