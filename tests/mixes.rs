@@ -7,33 +7,65 @@
 
 use mradiag::analyze;
 use mradiag::logs::signatures::Catalog;
-use mradiag::synth::bundle::{BundleSpec, generate};
+use mradiag::report::Report;
+use mradiag::synth::bundle::{BundleSpec, Generated, generate};
 use mradiag::synth::busy::{BusySpec, write_busy_capture};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-#[test]
-fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
-    let (mut same_domain, mut other_domain) = (0, 0);
-    for seed in [1u64, 4, 8] {
-        let g = generate(&BundleSpec {
-            seed,
-            users: 800,
-            minutes: 90,
-            planted: Vec::new(),
-            also_healthy: true,
-            routine_per_minute: 0,
-        });
-        let dir = std::env::temp_dir().join(format!("mradiag-mixes-{}-{seed}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut paths: Vec<PathBuf> = Vec::new();
-        for b in &g.boxes {
+/// A generated cluster of 800 users over 90 minutes (shape, domain and hosts from the seed),
+/// its boxes' logs written into `dir` as a bundle's files.
+fn bundle_in(dir: &Path, seed: u64) -> (Generated, Vec<PathBuf>) {
+    let g = generate(&BundleSpec {
+        seed,
+        users: 800,
+        minutes: 90,
+        planted: Vec::new(),
+        also_healthy: true,
+        routine_per_minute: 0,
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    let paths = g
+        .boxes
+        .iter()
+        .map(|b| {
             let path = dir.join(format!(
                 "loggingsnapshot_{}_2026-11-26_08-00-00.txt",
                 b.host
             ));
             std::fs::write(&path, &b.log).unwrap();
-            paths.push(path);
-        }
+            path
+        })
+        .collect();
+    (g, paths)
+}
+
+/// The service domain the generator chose.
+fn domain_of(g: &Generated) -> &str {
+    g.shape
+        .split("domain ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .expect("the shape names the domain")
+}
+
+/// The files decoded and judged (no ladders), then `dir` removed.
+fn judged(paths: &[PathBuf], dir: &Path) -> Report {
+    let catalog = Catalog::builtin();
+    let decoded = analyze::decode_inputs(paths, catalog);
+    std::fs::remove_dir_all(dir).unwrap();
+    let options = analyze::Options {
+        skip_ladders: true,
+        ..Default::default()
+    };
+    analyze::judge(decoded, catalog, &options)
+}
+
+#[test]
+fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
+    let (mut same_domain, mut other_domain) = (0, 0);
+    for seed in [1u64, 4, 8] {
+        let dir = std::env::temp_dir().join(format!("mradiag-mixes-{}-{seed}", std::process::id()));
+        let (g, mut paths) = bundle_in(&dir, seed);
         // A busy network's sign-ins, from ten minutes into the logs.
         let capture = dir.join("client.pcap");
         let file = std::io::BufWriter::new(std::fs::File::create(&capture).unwrap());
@@ -51,14 +83,7 @@ fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
         )
         .unwrap();
         paths.push(capture);
-        let catalog = Catalog::builtin();
-        let decoded = analyze::decode_inputs(&paths, catalog);
-        std::fs::remove_dir_all(&dir).unwrap();
-        let options = analyze::Options {
-            skip_ladders: true,
-            ..Default::default()
-        };
-        let report = analyze::judge(decoded, catalog, &options);
+        let report = judged(&paths, &dir);
         let attempts = report
             .sessions
             .iter()
@@ -68,12 +93,7 @@ fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
             attempts > 20,
             "seed {seed}: the capture's attempts fall in the logs' hours ({attempts})"
         );
-        let domain = g
-            .shape
-            .split("domain ")
-            .nth(1)
-            .and_then(|rest| rest.split(',').next())
-            .expect("the shape names the domain");
+        let domain = domain_of(&g);
         let captured = |s: &&mradiag::report::Session| {
             s.client.starts_with("10.2.") || s.client.starts_with("fd00::1:")
         };
@@ -176,14 +196,7 @@ fn an_expressway_capture_of_other_clients_is_not_paired_with_the_client_capture(
             ),
             write("client.pcap", 48 << 10, seed + 100),
         ];
-        let catalog = Catalog::builtin();
-        let decoded = analyze::decode_inputs(&paths, catalog);
-        std::fs::remove_dir_all(&dir).unwrap();
-        let options = analyze::Options {
-            skip_ladders: true,
-            ..Default::default()
-        };
-        let report = analyze::judge(decoded, catalog, &options);
+        let report = judged(&paths, &dir);
         assert!(!report.sessions.is_empty(), "seed {seed}: no session");
         let paired: Vec<&str> = report
             .findings
@@ -202,33 +215,11 @@ fn an_expressway_capture_of_other_clients_is_not_paired_with_the_client_capture(
 fn a_jabber_log_takes_no_zone_from_a_busy_bundle_of_its_domain() {
     use base64::Engine;
     for seed in 1..=3u64 {
-        let g = generate(&BundleSpec {
-            seed,
-            users: 800,
-            minutes: 90,
-            planted: Vec::new(),
-            also_healthy: true,
-            routine_per_minute: 0,
-        });
-        let domain = g
-            .shape
-            .split("domain ")
-            .nth(1)
-            .and_then(|rest| rest.split(',').next())
-            .expect("the shape names the domain");
-        let route = base64::engine::general_purpose::STANDARD_NO_PAD.encode(domain);
         let dir =
             std::env::temp_dir().join(format!("mradiag-mixes-j-{}-{seed}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut paths: Vec<PathBuf> = Vec::new();
-        for b in &g.boxes {
-            let path = dir.join(format!(
-                "loggingsnapshot_{}_2026-11-26_08-00-00.txt",
-                b.host
-            ));
-            std::fs::write(&path, &b.log).unwrap();
-            paths.push(path);
-        }
+        let (g, mut paths) = bundle_in(&dir, seed);
+        let domain = domain_of(&g);
+        let route = base64::engine::general_purpose::STANDARD_NO_PAD.encode(domain);
         // Lines as Jabber for Windows writes them (samples/merged-capture-jabber-zone).
         let jabber = dir.join("csf-unified.log");
         let mut log = String::new();
@@ -239,14 +230,7 @@ fn a_jabber_log_takes_no_zone_from_a_busy_bundle_of_its_domain() {
         }
         std::fs::write(&jabber, log).unwrap();
         paths.push(jabber);
-        let catalog = Catalog::builtin();
-        let decoded = analyze::decode_inputs(&paths, catalog);
-        std::fs::remove_dir_all(&dir).unwrap();
-        let options = analyze::Options {
-            skip_ladders: true,
-            ..Default::default()
-        };
-        let report = analyze::judge(decoded, catalog, &options);
+        let report = judged(&paths, &dir);
         let zones: Vec<&str> = report
             .findings
             .iter()
