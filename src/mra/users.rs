@@ -507,9 +507,14 @@ pub fn one_user_near(
             .min_by_key(|(u, ts)| (ts.abs_diff(start), **u))
             .map(|(u, _)| u.to_string()),
     };
-    lines
-        .iter()
-        .partition(|&&i| !matches!(&whos[i], Who::User(u) if Some(u.as_str()) != chosen.as_deref()))
+    // Nobody taken in a crowd: a line of a directory number or a client address is some other
+    // sign-in of that crowd too; only the boxes' own lines stay.
+    let crowd = chosen.is_none();
+    lines.iter().partition(|&&i| match &whos[i] {
+        Who::User(u) => Some(u.as_str()) == chosen.as_deref(),
+        Who::Line(_) | Who::Client(_) => !crowd,
+        Who::Nobody => true,
+    })
 }
 
 /// The most users in a capture attempt's window among whom the nearest is taken for its
@@ -918,6 +923,19 @@ mod tests {
         };
         let busy = crowd();
         assert_eq!(near(&busy, &[]), (None, Vec::new()));
+        // ... nor a line of a number or an address in that crowd; a box's line stays.
+        let mut mixed = crowd();
+        mixed.push((from_port(3, None, "x").0, Who::Line("4001".into())));
+        mixed.push((
+            from_port(4, None, "x").0,
+            Who::Client("198.51.100.7".parse().unwrap()),
+        ));
+        mixed.push((from_port(5, None, "x").0, Who::Nobody));
+        assert_eq!(near(&mixed, &[]), (None, vec![14]));
+        // Among a few users, they stay with the nearest, as before.
+        let mut few_mixed = vec![from_port(5, None, "alice"), from_port(40, None, "bob")];
+        few_mixed.push((from_port(6, None, "x").0, Who::Line("4001".into())));
+        assert_eq!(near(&few_mixed, &[]), (Some("alice".into()), vec![0, 2]));
         // ... unless one line is from the capture's port.
         assert_eq!(near(&busy, &[50009]).0.as_deref(), Some("j"));
         // A hundred lines with ports in the window: another client's port is met by chance
