@@ -249,6 +249,26 @@ fn infer(logs: &[Mark], captures: &[Mark]) -> Option<Inferred> {
 /// share a spacing with the capture's.
 pub(crate) const CHANCE: f64 = 0.01;
 
+/// The client ports a request can come from: the narrowest common ephemeral range
+/// (Windows and macOS, 49152 to 65535), so that a collision is never underrated.
+const EPHEMERAL_PORTS: f64 = 16_384.0;
+
+/// Whether another client's request from one of `ports` client ports, among `near` requests
+/// logged around them, would be rare.
+pub(crate) fn collision_rare(near: usize, ports: usize) -> bool {
+    ports as f64 * near as f64 / EPHEMERAL_PORTS < CHANCE
+}
+
+/// How many capture marks found a log mark in [`agreeing_pairs`]' answer: what
+/// [`chance_agreeing`] weighs (several log marks can meet one capture mark).
+pub(crate) fn capture_marks_agreeing(pairs: &[(usize, usize, i64)]) -> usize {
+    pairs
+        .iter()
+        .map(|&(_, c, _)| c)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
 /// The least time log marks are taken to be spread over: two or three marks tell their
 /// spacing against the minutes around a sign-in, not against their own spread. Short: a
 /// busy log's marks are taken at their own density (five hundred in five minutes).
@@ -571,6 +591,14 @@ fn log_evidence(decoded: &[Decoded], m: &Mark, zone_ns: i64, note: String) -> Ev
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_port_tells_alone_only_where_collisions_are_rare() {
+        assert!(collision_rare(3, 3));
+        assert!(collision_rare(40, 4));
+        assert!(!collision_rare(100, 3));
+        assert!(!collision_rare(1000, 1));
+    }
 
     #[test]
     fn a_spacing_tells_in_a_quiet_log_and_not_in_a_busy_one() {

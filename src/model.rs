@@ -650,10 +650,6 @@ impl Fields {
         self.0.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// As a map, to be changed.
     pub fn to_map(&self) -> std::collections::BTreeMap<String, String> {
         self.0.iter().cloned().collect()

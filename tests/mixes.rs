@@ -48,6 +48,17 @@ fn domain_of(g: &Generated) -> &str {
         .expect("the shape names the domain")
 }
 
+/// What the report says under `id`, at the top and in every session.
+fn said<'r>(report: &'r Report, id: &str) -> Vec<&'r str> {
+    report
+        .findings
+        .iter()
+        .chain(report.sessions.iter().flat_map(|s| &s.findings))
+        .filter(|f| f.id == id)
+        .map(|f| f.summary.as_str())
+        .collect()
+}
+
 /// The files decoded and judged (no ladders), then `dir` removed.
 fn judged(paths: &[PathBuf], dir: &Path) -> Report {
     let catalog = Catalog::builtin();
@@ -102,13 +113,7 @@ fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
             // hundreds of its other users' lines fall in a busy capture's attempts, and each
             // note names a few and counts the rest.
             same_domain += 1;
-            let others: Vec<&str> = report
-                .sessions
-                .iter()
-                .flat_map(|s| &s.findings)
-                .filter(|f| f.id == "sessions.other_users")
-                .map(|f| f.summary.as_str())
-                .collect();
+            let others: Vec<&str> = said(&report, "sessions.other_users");
             assert!(
                 others.iter().any(|s| s.contains(" more fall in")),
                 "seed {seed}"
@@ -142,13 +147,7 @@ fn other_clients_requests_in_a_busy_bundle_are_never_paired_with_the_capture() {
                 .collect();
             assert!(joined.is_empty(), "seed {seed}: {joined:?}");
         }
-        let offsets: Vec<&str> = report
-            .findings
-            .iter()
-            .chain(report.sessions.iter().flat_map(|s| &s.findings))
-            .filter(|f| f.id == "clock.offset")
-            .map(|f| f.summary.as_str())
-            .collect();
+        let offsets: Vec<&str> = said(&report, "clock.offset");
         assert!(
             offsets.is_empty(),
             "seed {seed}: {} clock offsets from other clients' requests, the first: {}",
@@ -198,12 +197,7 @@ fn an_expressway_capture_of_other_clients_is_not_paired_with_the_client_capture(
         ];
         let report = judged(&paths, &dir);
         assert!(!report.sessions.is_empty(), "seed {seed}: no session");
-        let paired: Vec<&str> = report
-            .findings
-            .iter()
-            .filter(|f| f.id == "capture.expressway_view")
-            .map(|f| f.summary.as_str())
-            .collect();
+        let paired: Vec<&str> = said(&report, "capture.expressway_view");
         assert!(paired.is_empty(), "seed {seed}: {paired:?}");
     }
 }
@@ -231,12 +225,7 @@ fn a_jabber_log_takes_no_zone_from_a_busy_bundle_of_its_domain() {
         std::fs::write(&jabber, log).unwrap();
         paths.push(jabber);
         let report = judged(&paths, &dir);
-        let zones: Vec<&str> = report
-            .findings
-            .iter()
-            .filter(|f| f.id == "clock.local_zone")
-            .map(|f| f.summary.as_str())
-            .collect();
+        let zones: Vec<&str> = said(&report, "clock.local_zone");
         assert!(zones.is_empty(), "seed {seed}: {zones:?}");
     }
 }

@@ -369,11 +369,7 @@ fn by_timing<'a, 'c>(
     );
     // More than one of the capture's requests must agree on their spacing, and more than
     // chance would.
-    let agreeing = chosen
-        .iter()
-        .map(|&(_, c, _)| c)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    let agreeing = crate::align::capture_marks_agreeing(&chosen);
     let paired = (agreeing >= 2 && telling(agreeing)) || (chosen.len() == 1 && alone);
     paired.then(|| {
         chosen
@@ -383,28 +379,18 @@ fn by_timing<'a, 'c>(
     })
 }
 
-/// The client ports a request can come from: the narrowest common ephemeral range
-/// (Windows and macOS, 49152 to 65535), so that a collision is never underrated.
-const EPHEMERAL_PORTS: f64 = 16_384.0;
-
 /// Whether a log's requests paired by port tell its clock: yes when another client's request
 /// from one of the `conns` ports among the `near` requests logged in the hours around them
 /// would be rare; else only when two or more pairs agree on the offset (a collision's offset
 /// is anything within the skew), and then those are kept.
 fn ports_tell(found: &mut Vec<Paired<'_, '_>>, near: usize, conns: usize) -> bool {
-    if collision_rare(near, conns) {
+    if crate::align::collision_rare(near, conns) {
         return true;
     }
     let offsets: Vec<i64> = found.iter().map(|p| p.0).collect();
     let mut keep = agreeing_with_median(&offsets).into_iter();
     found.retain(|_| keep.next().unwrap_or(false));
     found.len() >= 2
-}
-
-/// Whether a request from one of `conns` ports among `near` requests of other clients would
-/// be rare.
-pub(crate) fn collision_rare(near: usize, conns: usize) -> bool {
-    conns as f64 * near as f64 / EPHEMERAL_PORTS < CHANCE
 }
 
 /// Which offsets lie within the timing window of their median.
@@ -711,14 +697,6 @@ fn request_of<'a>(c: &Connection<'a>) -> &'a Tagged {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_port_tells_alone_only_where_collisions_are_rare() {
-        assert!(collision_rare(3, 3));
-        assert!(collision_rare(40, 4));
-        assert!(!collision_rare(100, 3));
-        assert!(!collision_rare(1000, 1));
-    }
 
     #[test]
     fn port_pairs_in_a_busy_log_keep_those_that_agree() {

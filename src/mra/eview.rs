@@ -66,11 +66,7 @@ pub fn pairings(ctx: &Ctx<'_>, client: &[Connection<'_>], edge: &[Connection<'_>
             WINDOW_NS,
             -REACH_NS..=REACH_NS,
         );
-        let agreeing = pairs
-            .iter()
-            .map(|&(_, c, _)| c)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
+        let agreeing = crate::align::capture_marks_agreeing(&pairs);
         if !((agreeing >= 2 && telling(agreeing)) || (pairs.len() == 1 && alone)) {
             continue;
         }

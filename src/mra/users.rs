@@ -552,7 +552,7 @@ pub fn tied_by_port<'w>(
     let (Some((user, tied)), None) = (ties.next(), ties.next()) else {
         return None;
     };
-    let rare = super::clock::collision_rare(with_port, ports.len());
+    let rare = crate::align::collision_rare(with_port, ports.len());
     (rare || tied.len() >= 2).then_some(user)
 }
 
