@@ -18,6 +18,16 @@ readme truncated-capture "happy-tls12 cut half-way through the server's first XM
 alert=$(tshark -r "$HERE/tls-untrusted/capture.pcap" -Y 'tls.alert_message.desc' -T fields -e frame.number | head -1)
 craft drop "$HERE/tls-untrusted/capture.pcap" "$HERE/tls-untrusted-silent/capture.pcap" "$alert"
 readme tls-untrusted-silent "tls-untrusted without the client's alert: the client just hangs up after Expressway-E's certificate from \"Temporary CA\", as some TLS stacks do. Only a path validation of the chain (no anchor set accepts it) tells why."
+# The same user signs in again a minute later, from other ports, and this time the REGISTER
+# is answered 200 OK: the first attempt's 403 must stay its own.
+mkdir -p "$HERE/sip-register-403-then-ok"
+craft retry "$HERE/sip-register-rejected/capture.pcap" "$HERE/sip-register-403-then-ok/capture.pcap" 60
+readme sip-register-403-then-ok "sip-register-rejected, then the same client's second sign-in 60 s later (a copy of the first from ports 1000 higher, under Call-ID 2-…, the REGISTER answered 200 OK). Each attempt is judged on its own: the second's 200 OK does not make the first one's REGISTER ok."
+# A SIP scanner's OPTIONS to Expressway-E after the client's provisioning: another sender's
+# datagram, which proves nothing of the client's edge configuration.
+mkdir -p "$HERE/provisioning-only-sip-scanner"
+craft scanner "$HERE/provisioning-only/capture.pcap" "$HERE/provisioning-only-sip-scanner/capture.pcap" 10.77.0.10
+readme provisioning-only-sip-scanner "provisioning-only, then a SIP scanner's OPTIONS over UDP to Expressway-E's 5060 (svmap's \"friendly-scanner\", from 203.0.113.66), as every Internet-facing SIP server receives. It is not the client's: the client still never connected after provisioning."
 # The client's key log carried inside the capture, as Wireshark's editcap injects it: a
 # pcapng Decryption Secrets Block before the first packet, no keys.log beside it.
 mkdir -p "$HERE/keylog-embedded-sip-403"

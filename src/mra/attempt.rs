@@ -39,6 +39,9 @@ struct Scope<'a> {
     edge_tunnels: BTreeSet<(usize, crate::model::Endpoint)>,
     domain: Option<String>,
     cached_discovery: bool,
+    /// The attempt's client, and when its next attempt starts.
+    client: IpAddr,
+    until: i64,
 }
 
 impl Scope<'_> {
@@ -161,6 +164,8 @@ fn scope<'a>(
         edge_tunnels,
         domain,
         cached_discovery,
+        client,
+        until: attempt.until,
     }
 }
 
@@ -195,7 +200,7 @@ pub(super) fn judge(
         .any(|(_, j)| matches!(j, Judgement::Ok { .. }));
     let disc = discovery(ctx, &s, &judged, &uds_conns, inside, &mut findings);
     let mut states = connection_states(ctx, &s, disc, &judged, &mut findings);
-    sip_in_clear(ctx, client, attempt, &ctx.sip, &mut states[3]);
+    sip_in_clear(ctx, client, attempt, &mut states[3]);
     logs::apply(ctx, hits, &mut states, &mut findings);
     cookie::check(ctx, &names_used(ctx, &s, hits), hits, &mut states[1]);
     let (offsets, to_capture) = clock::offsets(ctx, &s.conns);
@@ -494,16 +499,24 @@ fn edge_config_followed(
                 (c.summary, server)
             })
     });
-    // SIP over UDP has no connection: the client's first request to Expressway-E in clear.
+    // SIP over UDP has no connection: the client's first request to Expressway-E in clear,
+    // before its next attempt (another client's, or a later attempt's, proves nothing here).
     let after = s.conns.iter().map(|c| c.start_ts).min().unwrap_or(i64::MIN);
-    let datagram = ctx.sip.iter().find_map(|t| match &t.event.kind {
-        EventKind::SipRequest(r)
-            if r.stream.is_none() && t.event.ts > after && s.edge_ips.contains(&r.server.ip) =>
-        {
-            Some((*t, r.server))
-        }
-        _ => None,
-    });
+    let datagram = ctx
+        .sip
+        .of(s.client)
+        .iter()
+        .find_map(|t| match &t.event.kind {
+            EventKind::SipRequest(r)
+                if r.stream.is_none()
+                    && t.event.ts > after
+                    && t.event.ts < s.until
+                    && s.edge_ips.contains(&r.server.ip) =>
+            {
+                Some((*t, r.server))
+            }
+            _ => None,
+        });
     let next = match (connection, datagram) {
         (Some(c), Some(d)) => Some(if d.0.event.ts < c.0.event.ts { d } else { c }),
         (c, d) => c.or(d),
@@ -549,6 +562,7 @@ fn names_used(ctx: &Ctx<'_>, s: &Scope<'_>, hits: &[&Tagged]) -> Vec<(String, Ev
 /// The client's SIP over UDP in the attempt's time (no TCP stream ties it to a connection).
 fn sip_in_clear_of<'a>(ctx: &Ctx<'a>, client: IpAddr, attempt: &Attempt) -> Vec<&'a Tagged> {
     ctx.sip
+        .of(client)
         .iter()
         .copied()
         .filter(|t| t.event.ts >= attempt.start && t.event.ts <= attempt.end)

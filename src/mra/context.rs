@@ -17,8 +17,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) names: Vec<Arc<str>>,
     pub(crate) catalog: &'a Catalog,
     pub(crate) events: &'a [Tagged],
-    /// The SIP requests and responses among `events`, looked at once per attempt.
-    pub(crate) sip: Vec<&'a Tagged>,
+    /// The SIP requests and responses among `events`, by client: an attempt reads its
+    /// client's, not every one (a capture of desk phones registering in clear holds
+    /// thousands).
+    pub(crate) sip: SipByClient<'a>,
     /// The get_edge_config requests Expressway logged, for the clock offset of each attempt.
     pub(crate) edge_requests: super::clock::EdgeRequests<'a>,
     /// Expressway-E's server certificate from a file, for chains TLS 1.3 hides.
@@ -39,6 +41,30 @@ pub(crate) struct Ctx<'a> {
     pub(crate) address_lookups: std::collections::BTreeMap<std::net::IpAddr, Vec<usize>>,
     /// The sentences said of many sessions, held once.
     pub(crate) texts: Texts,
+}
+
+/// SIP requests and responses by the client's address, each client's in event order.
+#[derive(Default)]
+pub(crate) struct SipByClient<'a>(std::collections::HashMap<std::net::IpAddr, Vec<&'a Tagged>>);
+
+impl<'a> SipByClient<'a> {
+    fn new(events: &'a [Tagged]) -> Self {
+        let mut by: std::collections::HashMap<_, Vec<&Tagged>> = Default::default();
+        for t in events {
+            let client = match &t.event.kind {
+                EventKind::SipRequest(r) => r.client.ip,
+                EventKind::SipResponse(r) => r.client.ip,
+                _ => continue,
+            };
+            by.entry(client).or_default().push(t);
+        }
+        SipByClient(by)
+    }
+
+    /// The client's SIP messages, in event order.
+    pub(crate) fn of(&self, client: std::net::IpAddr) -> &[&'a Tagged] {
+        self.0.get(&client).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Texts said of many sessions (a phase's summary, an evidence's note, a fix), held once:
@@ -75,15 +101,7 @@ impl<'a> Ctx<'a> {
             names: inputs.iter().map(|i| Arc::from(i.as_str())).collect(),
             catalog,
             events,
-            sip: events
-                .iter()
-                .filter(|t| {
-                    matches!(
-                        t.event.kind,
-                        EventKind::SipRequest(_) | EventKind::SipResponse(_)
-                    )
-                })
-                .collect(),
+            sip: SipByClient::new(events),
             edge_requests: super::clock::EdgeRequests::new(events),
             server_file: None,
             anchors,

@@ -244,11 +244,9 @@ pub(super) fn sip_in_clear(
     ctx: &Ctx<'_>,
     client: IpAddr,
     attempt: &Attempt,
-    sip: &[&Tagged],
     state: &mut PhaseState,
 ) {
-    let registers = registers_of(client, attempt, sip);
-    let Some((_, (request, finals))) = registers.iter().next_back() else {
+    let Some((request, finals)) = last_registration(client, attempt, ctx.sip.of(client)) else {
         return;
     };
     let code_of = |t: &Tagged| match &t.event.kind {
@@ -303,17 +301,31 @@ pub(super) fn sip_in_clear(
     }
 }
 
+/// The attempt's last registration: a client registers again under another Call-ID, and the
+/// latest one says where the sign-in ended (not the greatest Call-ID).
+fn last_registration<'a>(
+    client: IpAddr,
+    attempt: &Attempt,
+    sip: &[&'a Tagged],
+) -> Option<Registration<'a>> {
+    registers_of(client, attempt, sip)
+        .into_values()
+        .max_by_key(|(request, finals)| request.or(finals.first().copied()).map(|t| t.event.ts))
+}
+
 /// A REGISTER in clear and its final responses.
 type Registration<'a> = (Option<&'a Tagged>, Vec<&'a Tagged>);
 
-/// The client's REGISTERs in clear since the attempt's start, by Call-ID.
+/// The client's REGISTERs in clear from the attempt's start to its next attempt's, by
+/// Call-ID (a later attempt's 200 OK is not this one's).
 fn registers_of<'a>(
     client: IpAddr,
     attempt: &Attempt,
     sip: &[&'a Tagged],
 ) -> BTreeMap<String, Registration<'a>> {
     let mut registers: BTreeMap<String, Registration<'a>> = BTreeMap::new();
-    for t in sip.iter().copied().filter(|t| t.event.ts >= attempt.start) {
+    let during = |t: &&Tagged| (attempt.start..attempt.until).contains(&t.event.ts);
+    for t in sip.iter().copied().filter(during) {
         match &t.event.kind {
             EventKind::SipRequest(r) if r.client.ip == client && r.method == "REGISTER" => {
                 registers
@@ -337,4 +349,102 @@ fn registers_of<'a>(
         }
     }
     registers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Endpoint, Event, SipRequest, SipResponse, Transport};
+
+    const CLIENT: &str = "10.0.0.5";
+
+    fn ends() -> (Endpoint, Endpoint) {
+        let at = |ip: &str, port| Endpoint {
+            ip: ip.parse().unwrap(),
+            port,
+        };
+        (at(CLIENT, 40000), at("198.51.100.7", 5060))
+    }
+
+    fn register(ts: i64, call_id: &str) -> Tagged {
+        let (client, server) = ends();
+        let kind = EventKind::SipRequest(Box::new(SipRequest {
+            transport: Transport::Udp,
+            stream: None,
+            client,
+            server,
+            method: "REGISTER".into(),
+            uri: "sip:example.com".into(),
+            call_id: Some(call_id.into()),
+            cseq: Some("1 REGISTER".into()),
+        }));
+        Tagged {
+            input: 0,
+            event: Event { frame: 0, ts, kind },
+        }
+    }
+
+    fn answer(ts: i64, call_id: &str, code: u16) -> Tagged {
+        let (client, server) = ends();
+        let kind = EventKind::SipResponse(Box::new(SipResponse {
+            transport: Transport::Udp,
+            stream: None,
+            client,
+            server,
+            code,
+            reason: String::new(),
+            call_id: Some(call_id.into()),
+            cseq: Some("1 REGISTER".into()),
+        }));
+        Tagged {
+            input: 0,
+            event: Event { frame: 0, ts, kind },
+        }
+    }
+
+    fn last_code(attempt: &Attempt, sip: &[Tagged]) -> Option<u16> {
+        let sip: Vec<&Tagged> = sip.iter().collect();
+        let (_, finals) = last_registration(CLIENT.parse().unwrap(), attempt, &sip)?;
+        finals.last().map(|t| match &t.event.kind {
+            EventKind::SipResponse(r) => r.code,
+            _ => 0,
+        })
+    }
+
+    #[test]
+    fn the_latest_registration_counts_not_the_greatest_call_id() {
+        // Registered under "b…", then again under "a…", refused: the sign-in ended refused.
+        let sip = [
+            register(1, "b-1@10.0.0.5"),
+            answer(2, "b-1@10.0.0.5", 200),
+            register(3, "a-2@10.0.0.5"),
+            answer(4, "a-2@10.0.0.5", 403),
+        ];
+        let attempt = Attempt {
+            until: i64::MAX,
+            ..Attempt::default()
+        };
+        assert_eq!(last_code(&attempt, &sip), Some(403));
+    }
+
+    #[test]
+    fn a_later_attempts_registration_is_not_this_ones() {
+        let sip = [
+            register(1, "1-1@10.0.0.5"),
+            answer(2, "1-1@10.0.0.5", 403),
+            register(60, "2-1@10.0.0.5"),
+            answer(61, "2-1@10.0.0.5", 200),
+        ];
+        let first = Attempt {
+            until: 50,
+            ..Attempt::default()
+        };
+        let second = Attempt {
+            start: 50,
+            until: i64::MAX,
+            ..Attempt::default()
+        };
+        assert_eq!(last_code(&first, &sip), Some(403));
+        assert_eq!(last_code(&second, &sip), Some(200));
+    }
 }

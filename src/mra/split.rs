@@ -43,6 +43,9 @@ pub(crate) struct Attempt {
     pub conns: Vec<usize>,
     pub start: i64,
     pub end: i64,
+    /// When the client's next attempt starts (`i64::MAX` for its last): what the client
+    /// sends in clear until then belongs to this one.
+    pub until: i64,
 }
 
 /// Split each client's MRA activity into attempts: a new SRV lookup after connections have
@@ -122,6 +125,13 @@ pub(super) fn attempts(
             current.end = current.end.max(end);
         }
         attempts.push(current);
+        let starts: Vec<i64> = attempts.iter().skip(1).map(|a| a.start).collect();
+        for (a, until) in attempts
+            .iter_mut()
+            .zip(starts.into_iter().chain([i64::MAX]))
+        {
+            a.until = until;
+        }
         out.insert(client, attempts);
     }
     out
