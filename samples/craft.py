@@ -11,6 +11,8 @@
                                      (the first frame's source) signs in again from other
                                      ports, under a new Call-ID, and a REGISTER's 403
                                      Forbidden becomes 200 OK (a user whose second try works)
+  craft.py shift SRC DST SECONDS     every frame SECONDS later (negative: earlier), as a capture
+                                     of another day or another machine's clock
   craft.py scanner SRC DST SERVER    a SIP scanner's OPTIONS over UDP to SERVER:5060, two
                                      seconds after the last frame (svmap's, as every
                                      Internet-facing SIP server receives), from 203.0.113.66
@@ -123,6 +125,15 @@ def retry(src, dst, seconds):
     open(dst, "wb").write(out)
 
 
+def shift(src, dst, seconds):
+    data = open(src, "rb").read()
+    out = bytearray(data[:24])
+    for _, _, header, frame in records(data):
+        sec, usec, caplen, origlen = struct.unpack("<IIII", header)
+        out += struct.pack("<IIII", sec + seconds, usec, caplen, origlen) + frame
+    open(dst, "wb").write(out)
+
+
 def scanner(src, dst, server):
     data = open(src, "rb").read()
     assert data[:4] == b"\xd4\xc3\xb2\xa1" and struct.unpack_from("<I", data, 20)[0] == 1, "LE Ethernet pcap only"
@@ -160,4 +171,4 @@ if __name__ == "__main__":
     if cmd == "scanner":
         scanner(src, dst, arg)
     else:
-        {"vlan": vlan, "truncate": truncate, "drop": drop, "retry": retry}[cmd](src, dst, int(arg))
+        {"vlan": vlan, "truncate": truncate, "drop": drop, "retry": retry, "shift": shift}[cmd](src, dst, int(arg))

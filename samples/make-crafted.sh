@@ -28,6 +28,17 @@ readme sip-register-403-then-ok "sip-register-rejected, then the same client's s
 mkdir -p "$HERE/provisioning-only-sip-scanner"
 craft scanner "$HERE/provisioning-only/capture.pcap" "$HERE/provisioning-only-sip-scanner/capture.pcap" 10.77.0.10
 readme provisioning-only-sip-scanner "provisioning-only, then a SIP scanner's OPTIONS over UDP to Expressway-E's 5060 (svmap's \"friendly-scanner\", from 203.0.113.66), as every Internet-facing SIP server receives. It is not the client's: the client still never connected after provisioning."
+# Two users' captures of one incident, each laptop behind its own home router at the same
+# private address: bob's (tcp-8443-refused, moved to the second before alice's) fails, then
+# alice's (keylog-happy-tls13, with its key log) signs in. Bob's failure is not alice's retry.
+D="$HERE/two-captures-one-address"
+mkdir -p "$D"
+cp "$HERE/keylog-happy-tls13/capture.pcap" "$D/alice.pcap"
+cp "$HERE/keylog-happy-tls13/keys.log" "$D/alice-keys.log"
+first() { tshark -r "$1" -c 1 -T fields -e frame.time_epoch | cut -d. -f1; }
+craft shift "$HERE/tcp-8443-refused/capture.pcap" "$D/bob.pcap" \
+  $(($(first "$D/alice.pcap") - $(first "$HERE/tcp-8443-refused/capture.pcap") - 1))
+readme two-captures-one-address "Two users' captures of one incident, side by side: alice.pcap (keylog-happy-tls13, with its key log) signs in; bob.pcap (tcp-8443-refused, moved to the second before alice's) is refused on 8443. Both laptops sit behind home routers that gave them the same private address, 10.77.0.2. Each capture's client is its own: bob's refusal is not a failure alice recovered from a second later, and the verdict is bob's failure."
 # The client's key log carried inside the capture, as Wireshark's editcap injects it: a
 # pcapng Decryption Secrets Block before the first packet, no keys.log beside it.
 mkdir -p "$HERE/keylog-embedded-sip-403"

@@ -39,8 +39,9 @@ struct Scope<'a> {
     edge_tunnels: BTreeSet<(usize, crate::model::Endpoint)>,
     domain: Option<String>,
     cached_discovery: bool,
-    /// The attempt's client, and when its next attempt starts.
+    /// The attempt's client, the capture it is in, and when its next attempt starts.
     client: IpAddr,
+    input: usize,
     until: i64,
 }
 
@@ -86,7 +87,10 @@ fn scope<'a>(
     let uds_targets = targets_of(&uds_txs);
     // This client's address lookups only (an index: a busy capture has thousands of
     // attempts and of lookups).
-    let mine: &[usize] = ctx.address_lookups.get(&client).map_or(&[], Vec::as_slice);
+    let mine: &[usize] = ctx
+        .address_lookups
+        .get(&(client, attempt.input))
+        .map_or(&[], Vec::as_slice);
     let lookups = |names: &[(u16, String)]| -> Vec<&'a Transaction<'a>> {
         mine.iter()
             .map(|&i| &txs[i])
@@ -165,6 +169,7 @@ fn scope<'a>(
         domain,
         cached_discovery,
         client,
+        input: attempt.input,
         until: attempt.until,
     }
 }
@@ -504,7 +509,7 @@ fn edge_config_followed(
     let after = s.conns.iter().map(|c| c.start_ts).min().unwrap_or(i64::MIN);
     let datagram = ctx
         .sip
-        .of(s.client)
+        .of((s.client, s.input))
         .iter()
         .find_map(|t| match &t.event.kind {
             EventKind::SipRequest(r)
@@ -562,7 +567,7 @@ fn names_used(ctx: &Ctx<'_>, s: &Scope<'_>, hits: &[&Tagged]) -> Vec<(String, Ev
 /// The client's SIP over UDP in the attempt's time (no TCP stream ties it to a connection).
 fn sip_in_clear_of<'a>(ctx: &Ctx<'a>, client: IpAddr, attempt: &Attempt) -> Vec<&'a Tagged> {
     ctx.sip
-        .of(client)
+        .of((client, attempt.input))
         .iter()
         .copied()
         .filter(|t| t.event.ts >= attempt.start && t.event.ts <= attempt.end)

@@ -38,14 +38,15 @@ pub(crate) struct Ctx<'a> {
     /// What is written about each certificate chain, made once.
     pub(crate) chain_words: super::connection::ChainWords,
     /// Per client, its A and AAAA lookups: indices into the transactions, in their order.
-    pub(crate) address_lookups: std::collections::BTreeMap<std::net::IpAddr, Vec<usize>>,
+    pub(crate) address_lookups: std::collections::BTreeMap<super::split::Client, Vec<usize>>,
     /// The sentences said of many sessions, held once.
     pub(crate) texts: Texts,
 }
 
-/// SIP requests and responses by the client's address, each client's in event order.
+/// SIP requests and responses by client (its address in one input), each client's in event
+/// order.
 #[derive(Default)]
-pub(crate) struct SipByClient<'a>(std::collections::HashMap<std::net::IpAddr, Vec<&'a Tagged>>);
+pub(crate) struct SipByClient<'a>(std::collections::HashMap<super::split::Client, Vec<&'a Tagged>>);
 
 impl<'a> SipByClient<'a> {
     fn new(events: &'a [Tagged]) -> Self {
@@ -56,13 +57,13 @@ impl<'a> SipByClient<'a> {
                 EventKind::SipResponse(r) => r.client.ip,
                 _ => continue,
             };
-            by.entry(client).or_default().push(t);
+            by.entry((client, t.input)).or_default().push(t);
         }
         SipByClient(by)
     }
 
     /// The client's SIP messages, in event order.
-    pub(crate) fn of(&self, client: std::net::IpAddr) -> &[&'a Tagged] {
+    pub(crate) fn of(&self, client: super::split::Client) -> &[&'a Tagged] {
         self.0.get(&client).map_or(&[], Vec::as_slice)
     }
 }

@@ -79,7 +79,10 @@ pub fn analyze<R>(
     ctx.edges.resolve(&txs);
     for (i, t) in txs.iter().enumerate() {
         if matches!(t.qtype, 1 | 28) {
-            ctx.address_lookups.entry(t.client).or_default().push(i);
+            ctx.address_lookups
+                .entry((t.client, t.first().input))
+                .or_default()
+                .push(i);
         }
     }
     let (hits, other_box): (Vec<&Tagged>, Vec<&Tagged>) = events
@@ -224,7 +227,7 @@ struct Captured<'a, 't> {
 
 fn capture_sessions<'a, 't>(
     ctx: &Ctx<'_>,
-    all: &'a std::collections::BTreeMap<std::net::IpAddr, Vec<split::Attempt>>,
+    all: &'a std::collections::BTreeMap<split::Client, Vec<split::Attempt>>,
     txs: &[Transaction<'_>],
     conns: &[Connection<'_>],
     hits: &[&'t Tagged],
@@ -273,7 +276,7 @@ fn capture_sessions<'a, 't>(
     }
     let mut skipped = 0;
     let mut chosen: Vec<Chosen<'_>> = Vec::new();
-    for (client, attempts) in all {
+    for ((client, _), attempts) in all {
         for attempt in attempts {
             if cutoff.is_some_and(|c| attempt.start < c) || chosen.len() == MAX_CAPTURE_ATTEMPTS {
                 skipped += 1;
@@ -330,6 +333,13 @@ fn capture_sessions<'a, 't>(
         .iter()
         .map(|c| c.kept.iter().map(|&i| hits[i]).collect())
         .collect();
+    // Addresses that clients of more than one capture have: each session names its capture.
+    let shared: BTreeSet<std::net::IpAddr> = all
+        .keys()
+        .zip(all.keys().skip(1))
+        .filter(|(a, b)| a.0 == b.0)
+        .map(|(a, _)| a.0)
+        .collect();
     // Then every attempt is judged on its own: on all cores, collected in the same order.
     let sessions: Vec<Session> = chosen
         .par_iter()
@@ -348,6 +358,9 @@ fn capture_sessions<'a, 't>(
                 ladder::Drawing::Skip,
             );
             session.user = user.clone();
+            if shared.contains(&c.client) {
+                session.capture = Some(ctx.inputs[c.attempt.input].clone());
+            }
             if !c.others.is_empty() {
                 session.findings.push(users::others_note(
                     ctx,

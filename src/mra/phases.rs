@@ -246,7 +246,9 @@ pub(super) fn sip_in_clear(
     attempt: &Attempt,
     state: &mut PhaseState,
 ) {
-    let Some((request, finals)) = last_registration(client, attempt, ctx.sip.of(client)) else {
+    let Some((request, finals)) =
+        last_registration(client, attempt, ctx.sip.of((client, attempt.input)))
+    else {
         return;
     };
     let code_of = |t: &Tagged| match &t.event.kind {

@@ -45,9 +45,10 @@ pub fn who_of(s: &Session) -> Who {
     if let Some(n) = &s.line {
         return Who::Line(n.clone());
     }
-    match s.client.parse() {
-        Ok(ip) => Who::Client(ip),
-        Err(_) => Who::Nobody,
+    match (s.client.parse(), &s.capture) {
+        (Ok(ip), None) => Who::Client(ip),
+        (Ok(ip), Some(capture)) => Who::ClientIn(ip, capture.clone()),
+        (Err(_), _) => Who::Nobody,
     }
 }
 
@@ -195,7 +196,7 @@ fn matches(who: &Who, wanted: &str) -> bool {
     match who {
         Who::User(u) => key.as_deref() == Some(u.as_str()),
         Who::Line(n) => key.as_deref() == Some(n.as_str()),
-        Who::Client(ip) => wanted.trim().parse().ok() == Some(*ip),
+        Who::Client(ip) | Who::ClientIn(ip, _) => wanted.trim().parse().ok() == Some(*ip),
         Who::Nobody => false,
     }
 }
@@ -564,6 +565,7 @@ mod tests {
         Session {
             id,
             client: "(from logs)".into(),
+            capture: None,
             user: (!who.is_empty()).then(|| who.to_string()),
             line: None,
             attempt: 1,

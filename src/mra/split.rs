@@ -36,9 +36,16 @@ pub(super) fn connections(events: &[Tagged]) -> Vec<Connection<'_>> {
         .collect()
 }
 
+/// A client: its address in one capture. Two captures recorded at once may hold two machines
+/// behind two NATs with the same private address (two users' laptops at home on
+/// 192.168.1.10): one's failure is not the other's retry.
+pub(crate) type Client = (IpAddr, usize);
+
 /// One sign-in attempt: its SRV lookups and connections, by index.
 #[derive(Default)]
 pub(crate) struct Attempt {
+    /// The capture it was seen in.
+    pub input: usize,
     pub srv: Vec<usize>,
     pub conns: Vec<usize>,
     pub start: i64,
@@ -54,7 +61,7 @@ pub(super) fn attempts(
     txs: &[Transaction<'_>],
     conns: &[Connection<'_>],
     edges: &Edges,
-) -> BTreeMap<IpAddr, Vec<Attempt>> {
+) -> BTreeMap<Client, Vec<Attempt>> {
     enum Item {
         Srv(usize),
         Conn(usize),
@@ -67,12 +74,12 @@ pub(super) fn attempts(
             _ => conns[*i].start_ts,
         },
     };
-    let mut items: BTreeMap<IpAddr, Vec<(i64, Item)>> = BTreeMap::new();
+    let mut items: BTreeMap<Client, Vec<(i64, Item)>> = BTreeMap::new();
     let mut srv_targets: BTreeSet<String> = BTreeSet::new();
     for (i, tx) in txs.iter().enumerate() {
         if let Some((prefix, _)) = srv_domain(&tx.name) {
             items
-                .entry(tx.client)
+                .entry((tx.client, tx.first().input))
                 .or_default()
                 .push((tx.ts, Item::Srv(i)));
             if prefix != CUP_PREFIX {
@@ -96,7 +103,7 @@ pub(super) fn attempts(
             || edges.counts(c)
         {
             items
-                .entry(c.client.ip)
+                .entry((c.client.ip, c.input))
                 .or_default()
                 .push((c.start_ts, Item::Conn(i)));
         }
@@ -105,7 +112,10 @@ pub(super) fn attempts(
     for (client, mut list) in items {
         list.sort_by_key(|(ts, _)| *ts);
         let mut attempts: Vec<Attempt> = Vec::new();
-        let mut current = Attempt::default();
+        let mut current = Attempt {
+            input: client.1,
+            ..Attempt::default()
+        };
         for (ts, item) in list {
             let end = end_of(&item).max(ts);
             let empty = current.srv.is_empty() && current.conns.is_empty();
@@ -116,6 +126,7 @@ pub(super) fn attempts(
                 Item::Srv(i) => {
                     if !current.conns.is_empty() {
                         attempts.push(std::mem::take(&mut current));
+                        current.input = client.1;
                         current.start = ts;
                     }
                     current.srv.push(i);
@@ -227,7 +238,7 @@ mod tests {
         let conns = connections(events);
         let all = attempts(&txs, &conns, &Edges::default());
         let client: IpAddr = CLIENT.parse().unwrap();
-        all[&client]
+        all[&(client, 0)]
             .iter()
             .map(|a| (a.start / S, a.end / S, a.srv.len(), a.conns.len()))
             .collect()

@@ -32,6 +32,8 @@ pub enum Who {
     /// A directory number no line ties to a user.
     Line(String),
     Client(IpAddr),
+    /// A client address that more than one capture holds: the capture's.
+    ClientIn(IpAddr, String),
     Nobody,
 }
 
@@ -41,6 +43,7 @@ impl Who {
             Who::User(u) => u.clone(),
             Who::Line(n) => format!("line {n}"),
             Who::Client(ip) => format!("client {ip}"),
+            Who::ClientIn(ip, capture) => format!("client {ip} in {capture}"),
             Who::Nobody => "(no user named)".into(),
         }
     }
@@ -49,7 +52,7 @@ impl Who {
         match self {
             Who::User(_) => "user",
             Who::Line(_) => "line",
-            Who::Client(_) => "client",
+            Who::Client(_) | Who::ClientIn(..) => "client",
             Who::Nobody => "none",
         }
     }
@@ -512,7 +515,7 @@ pub fn one_user_near(
     let crowd = chosen.is_none();
     lines.iter().partition(|&&i| match &whos[i] {
         Who::User(u) => Some(u.as_str()) == chosen.as_deref(),
-        Who::Line(_) | Who::Client(_) => !crowd,
+        Who::Line(_) | Who::Client(_) | Who::ClientIn(..) => !crowd,
         Who::Nobody => true,
     })
 }

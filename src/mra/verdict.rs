@@ -77,6 +77,7 @@ pub fn finish(
     Session {
         id: frame.id,
         client: frame.client,
+        capture: None,
         user: frame.user,
         line: frame.line,
         attempt: 1,

@@ -252,7 +252,7 @@ fn session(out: &mut String, s: &Session, many: bool, offset: Option<i32>) {
             out,
             "<h2>Session {}: client {}{}{} · {} – {}</h2>",
             s.id,
-            esc(&s.client),
+            esc(&s.client_label()),
             match (&s.user, &s.line) {
                 (Some(u), _) => format!(", user {}", esc(u)),
                 (None, Some(n)) => format!(", line {}", esc(n)),

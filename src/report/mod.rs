@@ -211,6 +211,10 @@ pub struct LadderStep {
 pub struct Session {
     pub id: usize,
     pub client: String,
+    /// The capture the client was seen in, when another capture holds a client of the same
+    /// address (two machines behind two NATs, or one machine's captures of two times).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
     /// The user the session's log lines are about (a user name, an AOR's user part), when
     /// the logs hold lines about users.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,6 +248,16 @@ pub struct Session {
     /// Its times are local, as a log without a zone wrote them (no `Z`): `--tz` places them.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub local_time: bool,
+}
+
+impl Session {
+    /// `10.77.0.2`, or `10.77.0.2 in b.pcap` when another capture holds that address too.
+    pub fn client_label(&self) -> String {
+        match &self.capture {
+            Some(capture) => format!("{} in {capture}", self.client),
+            None => self.client.clone(),
+        }
+    }
 }
 
 fn is_zero(n: &usize) -> bool {

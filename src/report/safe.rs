@@ -107,6 +107,7 @@ impl MakeSafe for LadderStep {
 impl MakeSafe for Session {
     fn make_safe(&mut self) {
         self.client.make_safe();
+        self.capture.make_safe();
         self.user.make_safe();
         self.line.make_safe();
         self.domain.make_safe();

@@ -194,7 +194,7 @@ pub fn render_with(report: &Report, color: bool) -> String {
             out,
             "\nsession {}: client {}{user}{attempt}{domain}, {}–{} {zone}",
             s.id,
-            s.client,
+            s.client_label(),
             clock(&s.start),
             clock(&s.end)
         );
