@@ -514,16 +514,22 @@ pub fn verdict_of(sessions: &[Session], rows: &[UserRow], pick: &Pick) -> Option
             (_, true) | (Status::Failed, _) => format!("{}: {}", who.label(), v.summary).into(),
             (Status::Ok, false) => {
                 let recovered = rows.iter().filter(|r| r.recovered_from.is_some()).count();
-                format!(
-                    "no user's latest sign-in failed ({}{})",
-                    population(rows),
-                    if recovered > 0 {
-                        format!(", {recovered} recovered after a failure")
-                    } else {
-                        String::new()
-                    }
-                )
-                .into()
+                // An ok beside sign-ins the inputs cannot settle says how many: "ok" is
+                // about those that could be judged.
+                let unsettled = rows
+                    .iter()
+                    .filter(|r| r.last_result == Status::Inconclusive)
+                    .count();
+                let mut counts = population(rows);
+                if recovered > 0 {
+                    counts.push_str(&format!(", {recovered} recovered after a failure"));
+                }
+                if unsettled > 0 {
+                    counts.push_str(&format!(
+                        ", {unsettled} whose latest sign-in is inconclusive"
+                    ));
+                }
+                format!("no user's latest sign-in failed ({counts})").into()
             }
             _ => v.summary,
         };
@@ -621,6 +627,21 @@ mod tests {
             Some("sip.register_rejected")
         );
         assert_eq!(rows[0].who, "bob", "failing rows first");
+    }
+
+    #[test]
+    fn an_ok_beside_unsettled_sign_ins_counts_them() {
+        let mut unsettled = session(2, "bob", 10, None);
+        unsettled.verdict.status = Status::Inconclusive;
+        let sessions = vec![session(1, "alice", 0, None), unsettled];
+        let (v, _) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(v.status, Status::Ok);
+        assert!(
+            v.summary
+                .ends_with("(2 users, 1 whose latest sign-in is inconclusive)"),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]
