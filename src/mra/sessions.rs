@@ -323,12 +323,41 @@ fn focused(
         focus.users.join(", ")
     };
     let Some(at) = focus.at else {
-        let i = *candidates.last().expect("not empty");
-        let summary = format!(
-            "{who_text}: {} attempt(s); the verdict is the latest, session {}",
-            candidates.len(),
-            sessions[i].id
-        );
+        // One name for several (an address two captures' machines share): their latest
+        // sign-ins are judged as without focus, an unrecovered failure first.
+        let matched: Vec<(&Who, &Vec<usize>)> = by
+            .iter()
+            .filter(|(who, _)| focus.users.iter().any(|u| matches(who, u)))
+            .collect();
+        let failing = matched
+            .iter()
+            .filter_map(|(who, list)| outcome(sessions, who, list).failing)
+            .max_by_key(|&i| (sessions[i].start_ns, i));
+        let i = match failing {
+            Some(i) if matched.len() > 1 => i,
+            _ => *candidates.last().expect("not empty"),
+        };
+        let summary = if matched.len() > 1 {
+            let names: Vec<String> = matched.iter().map(|(who, _)| who.label()).collect();
+            format!(
+                "{who_text} names {} ({}): {} attempt(s); the verdict is {}, session {}",
+                matched.len(),
+                names.join("; "),
+                candidates.len(),
+                if failing.is_some() {
+                    "the latest failure not followed by a success"
+                } else {
+                    "the latest"
+                },
+                sessions[i].id
+            )
+        } else {
+            format!(
+                "{who_text}: {} attempt(s); the verdict is the latest, session {}",
+                candidates.len(),
+                sessions[i].id
+            )
+        };
         return Found {
             shown: Some(i),
             settled: true,
@@ -627,6 +656,28 @@ mod tests {
             Some("sip.register_rejected")
         );
         assert_eq!(rows[0].who, "bob", "failing rows first");
+    }
+
+    #[test]
+    fn a_focus_on_an_address_two_captures_share_takes_the_failure_not_the_latest() {
+        let in_capture = |id, start, fault, capture: &str| {
+            let mut s = session(id, "", start, fault);
+            s.client = "10.77.0.2".into();
+            s.capture = Some(capture.into());
+            s
+        };
+        // Bob's laptop is refused, then Alice's, at the same private address, signs in.
+        let sessions = vec![
+            in_capture(1, 0, Some("provisioning.tcp_refused"), "bob.pcap"),
+            in_capture(2, 1, None, "alice.pcap"),
+        ];
+        let focus = FocusSpec {
+            users: vec!["10.77.0.2".into()],
+            ..Default::default()
+        };
+        let (v, _) = verdict(&sessions, &focus);
+        assert_eq!(v.fault.as_deref(), Some("provisioning.tcp_refused"));
+        assert_eq!(v.session, Some(1));
     }
 
     #[test]
