@@ -39,6 +39,13 @@ first() { tshark -r "$1" -c 1 -T fields -e frame.time_epoch | cut -d. -f1; }
 craft shift "$HERE/tcp-8443-refused/capture.pcap" "$D/bob.pcap" \
   $(($(first "$D/alice.pcap") - $(first "$HERE/tcp-8443-refused/capture.pcap") - 1))
 readme two-captures-one-address "Two users' captures of one incident, side by side: alice.pcap (keylog-happy-tls13, with its key log) signs in; bob.pcap (tcp-8443-refused, moved to the second before alice's) is refused on 8443. Both laptops sit behind home routers that gave them the same private address, 10.77.0.2. Each capture's client is its own: bob's refusal is not a failure alice recovered from a second later, and the verdict is bob's failure."
+# Expressway-E's bundle with an expired server certificate beside a test client's capture
+# taken inside the office: that sign-in never meets Expressway-E.
+D="$HERE/inside-client-beside-expired-edge-cert"
+mkdir -p "$D"
+cp "$HERE/bundle-server-cert-expired/"diagnostic_log_expe_*.tar.gz "$HERE/inside-network/capture.pcap" "$D/"
+printf '# %s\n\n%s\n\nCrafted by `samples/make-crafted.sh` from the two samples named above (copied side by side).\n' \
+  inside-client-beside-expired-edge-cert "Expressway-E's bundle (bundle-server-cert-expired: its server certificate expired a month before) beside a test client's capture taken inside the office (inside-network: _cisco-uds answers, the client signs in to CUCM directly and never meets Expressway-E). The inside sign-in says nothing of MRA: the expired certificate is still the fault, not a failure some later sign-in got past." >"$D/README.md"
 # The client's key log carried inside the capture, as Wireshark's editcap injects it: a
 # pcapng Decryption Secrets Block before the first packet, no keys.log beside it.
 mkdir -p "$HERE/keylog-embedded-sip-403"

@@ -230,6 +230,7 @@ pub(super) fn judge(
             &states,
         ),
     };
+    let reached_edge = !inside && s.conns.iter().any(|c| s.reaches_edge(c));
     verdict::finish(
         &ctx.texts,
         verdict::Frame {
@@ -243,6 +244,7 @@ pub(super) fn judge(
             inside,
             ladder,
             from_capture: true,
+            reached_edge,
             local_time: false,
         },
         states,

@@ -84,6 +84,7 @@ pub(super) fn log_session(
         inside: false,
         ladder,
         from_capture: false,
+        reached_edge: false,
         // Lines of a log without a zone that nothing placed: their times stay local.
         local_time: !hits.is_empty()
             && hits.iter().all(|t| {

@@ -84,8 +84,13 @@ fn got_past(sessions: &[Session], i: usize) -> bool {
         .any(|s| s.start_ns > sessions[i].end_ns && passed(s, &sessions[i]))
 }
 
-/// `later` shows ok the phase `failure` failed.
+/// `later` shows ok the phase `failure` failed. A captured sign-in counts only when it went
+/// through Expressway-E: one inside the network finds `_cisco-uds` and CUCM, which says
+/// nothing of MRA's discovery or of Expressway-E.
 fn passed(later: &Session, failure: &Session) -> bool {
+    if later.from_capture && !later.reached_edge {
+        return false;
+    }
     failure.verdict.phase.is_some_and(|phase| {
         later
             .phases
@@ -628,6 +633,7 @@ mod tests {
             ladder_omitted: 0,
             ladder_clock: Vec::new(),
             from_capture: false,
+            reached_edge: false,
             local_time: false,
         }
     }
@@ -678,6 +684,26 @@ mod tests {
         let (v, _) = verdict(&sessions, &focus);
         assert_eq!(v.fault.as_deref(), Some("provisioning.tcp_refused"));
         assert_eq!(v.session, Some(1));
+    }
+
+    #[test]
+    fn a_sign_in_inside_the_network_gets_past_no_mra_failure() {
+        // A Jabber log: no _collab-edge record (no user named); then a client inside the
+        // office whose discovery (_cisco-uds) went fine, never meeting Expressway-E.
+        let mut inside = session(2, "", 10, None);
+        inside.client = "10.77.0.2".into();
+        inside.from_capture = true;
+        let sessions = vec![
+            session(1, "", 0, Some("discovery.collab_edge_missing")),
+            inside,
+        ];
+        let (v, _) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(v.fault.as_deref(), Some("discovery.collab_edge_missing"));
+        // The same sign-in through Expressway-E does get past it.
+        let mut through = sessions;
+        through[1].reached_edge = true;
+        let (v, _) = verdict(&through, &FocusSpec::default());
+        assert_eq!(v.status, Status::Ok);
     }
 
     #[test]

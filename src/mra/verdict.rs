@@ -20,6 +20,8 @@ pub struct Frame {
     pub inside: bool,
     pub ladder: super::ladder::Drawn,
     pub from_capture: bool,
+    /// A captured attempt that connected to Expressway-E.
+    pub reached_edge: bool,
     /// The times are local ones no zone places (a Jabber log alone).
     pub local_time: bool,
 }
@@ -93,6 +95,7 @@ pub fn finish(
         ladder_omitted: frame.ladder.omitted,
         ladder_clock: frame.ladder.clock,
         from_capture: frame.from_capture,
+        reached_edge: frame.reached_edge,
         local_time: frame.local_time,
     }
 }

@@ -245,6 +245,10 @@ pub struct Session {
     /// Whether a capture shows this sign-in (else it was pieced together from logs).
     #[serde(skip)]
     pub from_capture: bool,
+    /// A captured sign-in that connected to Expressway-E (not one inside the network, nor
+    /// one that stopped at discovery): only such a sign-in shows the MRA path working.
+    #[serde(skip)]
+    pub reached_edge: bool,
     /// Its times are local, as a log without a zone wrote them (no `Z`): `--tz` places them.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub local_time: bool,
