@@ -91,6 +91,12 @@ fn passed(later: &Session, failure: &Session) -> bool {
     if later.from_capture && !later.reached_edge {
         return false;
     }
+    // Another deployment's sign-in (another service domain) says nothing of this one's boxes.
+    if let (Some(a), Some(b)) = (&later.domain, &failure.domain)
+        && !a.eq_ignore_ascii_case(b)
+    {
+        return false;
+    }
     failure.verdict.phase.is_some_and(|phase| {
         later
             .phases
@@ -703,6 +709,23 @@ mod tests {
         let mut through = sessions;
         through[1].reached_edge = true;
         let (v, _) = verdict(&through, &FocusSpec::default());
+        assert_eq!(v.status, Status::Ok);
+    }
+
+    #[test]
+    fn another_domains_sign_in_gets_past_no_failure() {
+        // Expressway-C of uc.example.org refused on 7400 (no user named); a later sign-in of
+        // example.com, another deployment, went through.
+        let mut failure = session(1, "", 0, Some("xmpp.backend_unreachable"));
+        failure.domain = Some("uc.example.org".into());
+        let mut other = session(2, "alice", 10, None);
+        other.domain = Some("example.com".into());
+        let sessions = vec![failure, other];
+        let (v, _) = verdict(&sessions, &FocusSpec::default());
+        assert_eq!(v.fault.as_deref(), Some("xmpp.backend_unreachable"));
+        let mut same = sessions;
+        same[1].domain = Some("UC.example.org".into());
+        let (v, _) = verdict(&same, &FocusSpec::default());
         assert_eq!(v.status, Status::Ok);
     }
 
