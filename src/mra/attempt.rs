@@ -574,8 +574,8 @@ fn sip_in_clear_of<'a>(ctx: &Ctx<'a>, client: IpAddr, attempt: &Attempt) -> Vec<
         .copied()
         .filter(|t| t.event.ts >= attempt.start && t.event.ts <= attempt.end)
         .filter(|t| match &t.event.kind {
-            EventKind::SipRequest(r) => r.stream.is_none() && r.client.ip == client,
-            EventKind::SipResponse(r) => r.stream.is_none() && r.client.ip == client,
+            EventKind::SipRequest(r) => r.stream.is_none(),
+            EventKind::SipResponse(r) => r.stream.is_none(),
             _ => false,
         })
         .collect()

@@ -246,8 +246,7 @@ pub(super) fn sip_in_clear(
     attempt: &Attempt,
     state: &mut PhaseState,
 ) {
-    let Some((request, finals)) =
-        last_registration(client, attempt, ctx.sip.of((client, attempt.input)))
+    let Some((request, finals)) = last_registration(attempt, ctx.sip.of((client, attempt.input)))
     else {
         return;
     };
@@ -304,13 +303,10 @@ pub(super) fn sip_in_clear(
 }
 
 /// The attempt's last registration: a client registers again under another Call-ID, and the
-/// latest one says where the sign-in ended (not the greatest Call-ID).
-fn last_registration<'a>(
-    client: IpAddr,
-    attempt: &Attempt,
-    sip: &[&'a Tagged],
-) -> Option<Registration<'a>> {
-    registers_of(client, attempt, sip)
+/// latest one says where the sign-in ended (not the greatest Call-ID). `sip`: the client's
+/// messages ([`super::context::SipByClient`]).
+fn last_registration<'a>(attempt: &Attempt, sip: &[&'a Tagged]) -> Option<Registration<'a>> {
+    registers_of(attempt, sip)
         .into_values()
         .max_by_key(|(request, finals)| request.or(finals.first().copied()).map(|t| t.event.ts))
 }
@@ -320,16 +316,12 @@ type Registration<'a> = (Option<&'a Tagged>, Vec<&'a Tagged>);
 
 /// The client's REGISTERs in clear from the attempt's start to its next attempt's, by
 /// Call-ID (a later attempt's 200 OK is not this one's).
-fn registers_of<'a>(
-    client: IpAddr,
-    attempt: &Attempt,
-    sip: &[&'a Tagged],
-) -> BTreeMap<String, Registration<'a>> {
+fn registers_of<'a>(attempt: &Attempt, sip: &[&'a Tagged]) -> BTreeMap<String, Registration<'a>> {
     let mut registers: BTreeMap<String, Registration<'a>> = BTreeMap::new();
     let during = |t: &&Tagged| (attempt.start..attempt.until).contains(&t.event.ts);
     for t in sip.iter().copied().filter(during) {
         match &t.event.kind {
-            EventKind::SipRequest(r) if r.client.ip == client && r.method == "REGISTER" => {
+            EventKind::SipRequest(r) if r.method == "REGISTER" => {
                 registers
                     .entry(r.call_id.clone().unwrap_or_default())
                     .or_default()
@@ -337,9 +329,7 @@ fn registers_of<'a>(
                     .get_or_insert(t);
             }
             EventKind::SipResponse(r)
-                if r.client.ip == client
-                    && r.code >= 200
-                    && r.cseq.as_deref().is_some_and(|s| s.ends_with("REGISTER")) =>
+                if r.code >= 200 && r.cseq.as_deref().is_some_and(|s| s.ends_with("REGISTER")) =>
             {
                 registers
                     .entry(r.call_id.clone().unwrap_or_default())
@@ -361,11 +351,18 @@ mod tests {
     const CLIENT: &str = "10.0.0.5";
 
     fn ends() -> (Endpoint, Endpoint) {
-        let at = |ip: &str, port| Endpoint {
+        let end = |ip: &str, port| Endpoint {
             ip: ip.parse().unwrap(),
             port,
         };
-        (at(CLIENT, 40000), at("198.51.100.7", 5060))
+        (end(CLIENT, 40000), end("198.51.100.7", 5060))
+    }
+
+    fn at(ts: i64, kind: EventKind) -> Tagged {
+        Tagged {
+            input: 0,
+            event: Event { frame: 0, ts, kind },
+        }
     }
 
     fn register(ts: i64, call_id: &str) -> Tagged {
@@ -380,10 +377,7 @@ mod tests {
             call_id: Some(call_id.into()),
             cseq: Some("1 REGISTER".into()),
         }));
-        Tagged {
-            input: 0,
-            event: Event { frame: 0, ts, kind },
-        }
+        at(ts, kind)
     }
 
     fn answer(ts: i64, call_id: &str, code: u16) -> Tagged {
@@ -398,15 +392,12 @@ mod tests {
             call_id: Some(call_id.into()),
             cseq: Some("1 REGISTER".into()),
         }));
-        Tagged {
-            input: 0,
-            event: Event { frame: 0, ts, kind },
-        }
+        at(ts, kind)
     }
 
     fn last_code(attempt: &Attempt, sip: &[Tagged]) -> Option<u16> {
         let sip: Vec<&Tagged> = sip.iter().collect();
-        let (_, finals) = last_registration(CLIENT.parse().unwrap(), attempt, &sip)?;
+        let (_, finals) = last_registration(attempt, &sip)?;
         finals.last().map(|t| match &t.event.kind {
             EventKind::SipResponse(r) => r.code,
             _ => 0,
