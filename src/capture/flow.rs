@@ -20,6 +20,9 @@ const SERVER_PORTS: [u16; 9] = [53, 443, 5060, 5061, 5222, 5269, 7400, 8443, 700
 
 enum App {
     Unknown,
+    /// First bytes too few to tell the protocol (a head cut in small TCP segments): each
+    /// side's, held until they tell it (at most [`SNIFF_MAX`]).
+    Undecided(Box<[Vec<u8>; 2]>),
     /// TLS, and the protocol its decrypted records carry (unknown without keys).
     Tls(Box<TlsStream>, Box<App>),
     Http([HttpDirection; 2]),
@@ -232,7 +235,12 @@ impl FlowTable {
                 );
                 if matches!(
                     app,
-                    App::Tls(..) | App::Http(_) | App::Proxy(_) | App::Xmpp(_) | App::Dns(_)
+                    App::Tls(..)
+                        | App::Http(_)
+                        | App::Proxy(_)
+                        | App::Xmpp(_)
+                        | App::Dns(_)
+                        | App::Undecided(_)
                 ) {
                     *app = App::Opaque;
                 }
@@ -337,27 +345,88 @@ struct Ends<'k> {
     inside_tls: bool,
 }
 
+/// How many first bytes of one side are held while they could still start a protocol: past
+/// the longest start the probes look for, with white space before an XML one.
+const SNIFF_MAX: usize = 64;
+
+/// The protocol a conversation's first bytes (from `side`) show; `None` while they are too
+/// few to tell.
+fn recognise(ends: &Ends<'_>, side: Side, bytes: &[u8]) -> Option<App> {
+    // Inside TLS: HTTP, XMPP or SIP; outside: DNS, TLS, XMPP or SIP.
+    let clear = !ends.inside_tls;
+    let client = side == Side::Client;
+    Some(if clear && ends.server.port == 53 {
+        App::Dns(Default::default())
+    } else if clear && client && proxy::probe(bytes) {
+        App::Proxy(Default::default())
+    } else if clear && tls::probe(bytes) {
+        App::Tls(Box::new(tls_stream(ends)), Box::new(App::Unknown))
+    } else if !clear && http::probe(bytes) {
+        App::Http(Default::default())
+    } else if xmpp::probe(bytes) {
+        App::Xmpp(XmppStream::new(ends.stream))
+    } else if sip::probe(bytes) {
+        App::Sip(Default::default())
+    } else if bytes.len() < SNIFF_MAX
+        && ((clear && client && proxy::could_start(bytes))
+            || (clear && tls::could_start(bytes))
+            || (!clear && http::could_start(bytes))
+            || xmpp::could_start(bytes)
+            || sip::could_start(bytes))
+    {
+        return None;
+    } else {
+        App::Opaque
+    })
+}
+
 fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut Emit<'_>) {
-    let stream = ends.stream;
-    if let App::Unknown = app {
-        // Inside TLS: HTTP, XMPP or SIP; outside: DNS, TLS, XMPP or SIP.
-        let clear = !ends.inside_tls;
-        *app = if clear && ends.server.port == 53 {
-            App::Dns(Default::default())
-        } else if clear && side == Side::Client && proxy::probe(bytes) {
-            App::Proxy(Default::default())
-        } else if clear && tls::probe(bytes) {
-            App::Tls(Box::new(tls_stream(ends)), Box::new(App::Unknown))
-        } else if !clear && http::probe(bytes) {
-            App::Http(Default::default())
-        } else if xmpp::probe(bytes) {
-            App::Xmpp(XmppStream::new(stream))
-        } else if sip::probe(bytes) {
-            App::Sip(Default::default())
-        } else {
-            App::Opaque
-        };
+    if !matches!(app, App::Unknown | App::Undecided(_)) {
+        return feed_known(app, ends, side, bytes, out);
     }
+    let mut held = match std::mem::replace(app, App::Unknown) {
+        App::Undecided(held) => held,
+        _ => Box::default(),
+    };
+    let mine = &mut held[side as usize];
+    let first: &[u8] = if mine.is_empty() {
+        bytes
+    } else {
+        mine.extend_from_slice(bytes);
+        mine
+    };
+    let Some(found) = recognise(ends, side, first) else {
+        if held[side as usize].is_empty() {
+            held[side as usize] = bytes.to_vec();
+        }
+        *app = App::Undecided(held);
+        return;
+    };
+    *app = found;
+    // The other side's bytes held came first.
+    let other = 1 - side as usize;
+    let other_side = if other == 0 {
+        Side::Client
+    } else {
+        Side::Server
+    };
+    let theirs = std::mem::take(&mut held[other]);
+    if !theirs.is_empty() {
+        feed_known(app, ends, other_side, &theirs, out);
+    }
+    let mine = std::mem::take(&mut held[side as usize]);
+    feed_known(
+        app,
+        ends,
+        side,
+        if mine.is_empty() { bytes } else { &mine },
+        out,
+    );
+}
+
+/// Bytes for a conversation whose protocol is known (or given up on).
+fn feed_known(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut Emit<'_>) {
+    let stream = ends.stream;
     match app {
         App::Tls(t, inner) => {
             t.feed(side, bytes, out);
@@ -459,7 +528,8 @@ fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut 
             feed_decrypted(&mut t, &mut inner, ends, out);
             *app = App::Tls(t, inner);
         }
-        App::Unknown | App::Opaque | App::Ended => {}
+        App::Unknown | App::Undecided(_) => feed_app(app, ends, side, bytes, out),
+        App::Opaque | App::Ended => {}
     }
 }
 
@@ -627,6 +697,51 @@ mod tests {
         assert!(
             kinds.iter().any(|k| matches!(k,
                 EventKind::TlsClientHello { sni: Some(s), .. } if s == "expe1.example.com")),
+            "{kinds:?}"
+        );
+    }
+
+    /// `payload` from the client in segments of `size` bytes, after a handshake.
+    fn cut_into(payload: &[u8], size: usize) -> Vec<EventKind> {
+        let mut segments: Vec<(bool, u8, &[u8])> =
+            vec![(true, TCP_SYN, b""), (false, TCP_SYN | TCP_ACK, b"")];
+        segments.extend(payload.chunks(size).map(|c| (true, TCP_ACK, c)));
+        run(&segments)
+    }
+
+    #[test]
+    fn a_head_cut_into_segments_of_a_few_bytes_is_still_recognised() {
+        let register = b"REGISTER sip:example.com SIP/2.0\r\nCall-ID: a1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
+        let xmpp = b"<?xml version='1.0'?><stream:stream to='example.com' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
+        let connect = b"CONNECT expe1.example.com:8443 HTTP/1.1\r\n\r\n";
+        for size in [1, 3, 7] {
+            let kinds = cut_into(register, size);
+            assert!(
+                kinds
+                    .iter()
+                    .any(|k| matches!(k, EventKind::SipRequest(r) if r.method == "REGISTER")),
+                "{size}: {kinds:?}"
+            );
+            let kinds = cut_into(xmpp, size);
+            assert!(
+                kinds
+                    .iter()
+                    .any(|k| matches!(k, EventKind::XmppStreamOpen { .. })),
+                "{size}: {kinds:?}"
+            );
+            let kinds = cut_into(connect, size);
+            assert!(
+                kinds
+                    .iter()
+                    .any(|k| matches!(k, EventKind::ProxyConnect { port: 8443, .. })),
+                "{size}: {kinds:?}"
+            );
+        }
+        // Bytes that start nothing known are given up on at once; those that could start
+        // something are held no further than a few dozen bytes.
+        let kinds = cut_into(&[b'R'; 200], 1);
+        assert!(
+            !kinds.iter().any(|k| matches!(k, EventKind::SipRequest(_))),
             "{kinds:?}"
         );
     }

@@ -69,17 +69,7 @@ pub fn strip_link(linktype: i32, data: &[u8]) -> Result<(&[u8], Vlans), LinkErro
             if data.len() < 14 {
                 return Err(LinkError::Truncated);
             }
-            let mut et = u16::from_be_bytes([data[12], data[13]]);
-            let mut rest = &data[14..];
-            while matches!(et, 0x8100 | 0x88a8 | 0x9100) {
-                if rest.len() < 4 {
-                    return Err(LinkError::Truncated);
-                }
-                vlans.push(u16::from_be_bytes([rest[0], rest[1]]) & 0x0fff);
-                et = u16::from_be_bytes([rest[2], rest[3]]);
-                rest = &rest[4..];
-            }
-            (et, rest)
+            (u16::from_be_bytes([data[12], data[13]]), &data[14..])
         }
         LINKTYPE_LINUX_SLL => {
             if data.len() < 16 {
@@ -119,6 +109,17 @@ pub fn strip_link(linktype: i32, data: &[u8]) -> Result<(&[u8], Vlans), LinkErro
         }
         other => return Err(LinkError::UnsupportedLinktype(other)),
     };
+    // VLAN tags follow any header that names an EtherType: libpcap puts the tag the kernel
+    // took off back after a cooked (SLL, SLL2) header too, as `tcpdump -i any` writes it.
+    let (mut ethertype, mut rest) = (ethertype, rest);
+    while matches!(ethertype, 0x8100 | 0x88a8 | 0x9100) {
+        if rest.len() < 4 {
+            return Err(LinkError::Truncated);
+        }
+        vlans.push(u16::from_be_bytes([rest[0], rest[1]]) & 0x0fff);
+        ethertype = u16::from_be_bytes([rest[2], rest[3]]);
+        rest = &rest[4..];
+    }
     match ethertype {
         0x0800 | 0x86dd => Ok((rest, vlans)),
         other => Err(LinkError::NotIp(other)),
@@ -304,6 +305,24 @@ mod tests {
         let (ip, vlans) = strip_link(LINKTYPE_ETHERNET, &frame).unwrap();
         assert_eq!((vlans.ids(), vlans.count), (&[1, 2, 3, 4][..], 6));
         assert!(decode_ip(ip).is_some());
+    }
+
+    #[test]
+    fn strips_a_vlan_tag_after_cooked_headers() {
+        // SLL: packet type, ARPHRD_ETHER, address length and address, then EtherType 802.1Q.
+        let mut sll = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 0x0a, 0, 0, 0x81, 0x00];
+        sll.extend_from_slice(&[0x00, 0x64, 0x08, 0x00]);
+        sll.extend(ipv4_udp());
+        let (ip, vlans) = strip_link(LINKTYPE_LINUX_SLL, &sll).unwrap();
+        assert_eq!(vlans.ids(), &[100]);
+        assert!(decode_ip(ip).is_some());
+        let mut sll2 = vec![0x81, 0x00];
+        sll2.extend_from_slice(&[0u8; 18]);
+        sll2.extend_from_slice(&[0x00, 0x07, 0x86, 0xdd]);
+        assert_eq!(
+            strip_link(LINKTYPE_LINUX_SLL2, &sll2).unwrap().1.ids(),
+            &[7]
+        );
     }
 
     #[test]

@@ -87,17 +87,32 @@ pub(super) fn attempts(
             }
         }
     }
+    let is_target =
+        |name: &str| srv_targets.contains(&name.trim_end_matches('.').to_ascii_lowercase());
     let target_ips: BTreeSet<IpAddr> = txs
         .iter()
-        .filter(|t| srv_targets.contains(t.name.as_ref()))
+        .filter(|t| is_target(&t.name))
         .flat_map(|t| t.addresses())
         .collect();
+    // Once SRV answers name Expressway-E, a connection on an MRA port that shows it is for
+    // another server is another application's (a home Wi-Fi controller's 8443): to the
+    // address of a name the client looked up that no SRV answer gave, or naming such a
+    // host in its ClientHello.
+    let other_ips: BTreeSet<IpAddr> = txs
+        .iter()
+        .filter(|t| !srv_targets.is_empty() && srv_domain(&t.name).is_none() && !is_target(&t.name))
+        .flat_map(|t| t.addresses())
+        .filter(|ip| !target_ips.contains(ip))
+        .collect();
+    let another_servers = |c: &Connection<'_>| {
+        !srv_targets.is_empty()
+            && !target_ips.contains(&c.server.ip)
+            && (other_ips.contains(&c.server.ip) || c.sni().is_some_and(|sni| !is_target(&sni)))
+    };
     for (i, c) in conns.iter().enumerate() {
         // Through a proxy, the tunnel's target is what the client meant to reach.
-        let tunnel_to_target = c
-            .tunnel()
-            .is_some_and(|(_, host, _)| srv_targets.contains(host));
-        if MRA_PORTS.contains(&c.port())
+        let tunnel_to_target = c.tunnel().is_some_and(|(_, host, _)| is_target(host));
+        if (MRA_PORTS.contains(&c.port()) && !another_servers(c))
             || target_ips.contains(&c.server.ip)
             || tunnel_to_target
             || edges.counts(c)
@@ -204,7 +219,10 @@ mod tests {
     }
 
     fn a_answer(frame: u64, ts: i64, id: u16, addr: &str) -> Tagged {
-        let name = "expe.example.com";
+        a_answer_for(frame, ts, id, "expe.example.com", addr)
+    }
+
+    fn a_answer_for(frame: u64, ts: i64, id: u16, name: &str, addr: &str) -> Tagged {
         let a = DnsRecord::A {
             name: name.into(),
             addr: addr.parse().unwrap(),
@@ -278,5 +296,25 @@ mod tests {
             connection(4, S, 1, at("192.0.2.80", 443), 30 * S),
         ];
         assert_eq!(cut(&events), vec![(0, 2, 1, 1)]);
+    }
+
+    #[test]
+    fn an_mra_port_of_another_named_server_is_not_the_sign_in() {
+        let controller = "192.0.2.44";
+        let events = [
+            srv_answer(1, 0, 1),
+            // The laptop's Wi-Fi controller on 8443, looked up by its own name.
+            a_answer_for(2, S / 2, 3, "unifi.home.example", controller),
+            connection(3, S, 0, at(controller, 8443), 2 * S),
+            connection(4, 2 * S, 1, at(EDGE, 8443), 3 * S),
+        ];
+        assert_eq!(cut(&events), vec![(0, 3, 1, 1)]);
+        // Without SRV answers naming Expressway-E, every 8443 may be it (cached discovery).
+        let cached = [
+            a_answer_for(2, S / 2, 3, "unifi.home.example", controller),
+            connection(3, S, 0, at(controller, 8443), 2 * S),
+            connection(4, 2 * S, 1, at(EDGE, 8443), 3 * S),
+        ];
+        assert_eq!(cut(&cached), vec![(1, 3, 0, 2)]);
     }
 }

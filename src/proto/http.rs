@@ -25,13 +25,17 @@ pub enum Head {
 }
 
 pub fn probe(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"HTTP/1.")
-        || [
-            "GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ",
-        ]
-        .iter()
-        .any(|m| bytes.starts_with(m.as_bytes()))
+    STARTS.iter().any(|m| bytes.starts_with(m.as_bytes()))
 }
+
+/// Too few bytes to tell, but the start of what [`probe`] takes.
+pub fn could_start(bytes: &[u8]) -> bool {
+    STARTS.iter().any(|m| m.as_bytes().starts_with(bytes))
+}
+
+const STARTS: [&str; 8] = [
+    "HTTP/1.", "GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ",
+];
 
 #[derive(Default)]
 enum Body {

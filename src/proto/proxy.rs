@@ -9,6 +9,12 @@ pub fn probe(bytes: &[u8]) -> bool {
     bytes.starts_with(b"CONNECT ")
 }
 
+/// Too few bytes to tell, but the start of what [`probe`] takes (a head cut in small TCP
+/// segments).
+pub fn could_start(bytes: &[u8]) -> bool {
+    b"CONNECT ".starts_with(bytes)
+}
+
 /// What one side's bytes completed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Step {

@@ -43,6 +43,14 @@ pub fn probe(bytes: &[u8]) -> bool {
         .any(|m| bytes.starts_with(m.as_bytes()) && bytes.get(m.len()) == Some(&b' '))
 }
 
+/// Too few bytes to tell, but the start of what [`probe`] takes.
+pub fn could_start(bytes: &[u8]) -> bool {
+    b"SIP/2.0 ".starts_with(bytes)
+        || METHODS
+            .iter()
+            .any(|m| bytes.len() <= m.len() && m.as_bytes().starts_with(bytes))
+}
+
 /// Parse the head of one message (`head` = start line and headers, without the blank line).
 pub fn parse_head(head: &[u8]) -> Option<Message> {
     let text = String::from_utf8_lossy(head);

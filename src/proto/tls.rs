@@ -30,6 +30,15 @@ pub fn probe(bytes: &[u8]) -> bool {
     bytes.len() >= 3 && matches!(bytes[0], 20..=23) && bytes[1] == 3 && bytes[2] <= 4
 }
 
+/// Too few bytes to tell, but the start of what [`probe`] takes.
+pub fn could_start(bytes: &[u8]) -> bool {
+    match bytes {
+        [] => true,
+        [kind] | [kind, 3] => matches!(kind, 20..=23),
+        _ => false,
+    }
+}
+
 /// A ClientHello's record starting here: a handshake record of TLS 1.0–1.3 whose first
 /// message is a ClientHello. Stricter than `probe`, as it is tried in the middle of a
 /// conversation (TLS after another protocol's STARTTLS or a proxy's CONNECT), where tshark

@@ -13,6 +13,12 @@ pub fn probe(bytes: &[u8]) -> bool {
     trimmed.starts_with(b"<?xml") || trimmed.starts_with(b"<stream:stream")
 }
 
+/// Too few bytes to tell, but the start of what [`probe`] takes (white space alone too).
+pub fn could_start(bytes: &[u8]) -> bool {
+    let trimmed = trim_start(bytes);
+    b"<?xml".starts_with(trimmed) || b"<stream:stream".starts_with(trimmed)
+}
+
 fn trim_start(b: &[u8]) -> &[u8] {
     let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
     &b[n..]

@@ -1,0 +1,814 @@
+//! The same sign-in, captured the ways the field captures it, is judged the same. Every
+//! sample whose capture is a classic pcap is rewritten as the field writes captures
+//! (pcapng, nanosecond and big-endian pcap, VLAN and QinQ tags, Linux cooked headers from
+//! `tcpdump -i any`, a SPAN port's duplicated frames) and beside the traffic a real laptop
+//! sends while Jabber signs in (ARP, SSDP, a browser's DNS lookup and HTTPS connection from
+//! the same address). The verdict, its fault, every phase and every session's verdict must
+//! not move: a fault that vanishes under a VLAN tag is a failed sign-in reported as ok.
+
+mod common;
+
+use mradiag::analyze;
+use mradiag::logs::signatures::Catalog;
+use mradiag::report::Report;
+use std::path::{Path, PathBuf};
+
+/// A classic pcap, read whatever its byte order and time resolution.
+struct Pcap {
+    linktype: u32,
+    snaplen: u32,
+    frames: Vec<Frame>,
+}
+
+#[derive(Clone)]
+struct Frame {
+    ts_ns: i64,
+    orig_len: u32,
+    data: Vec<u8>,
+}
+
+fn read_pcap(bytes: &[u8]) -> Option<Pcap> {
+    let magic: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    let (big, nanos) = match magic {
+        [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
+        [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
+        [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
+        [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
+        _ => return None,
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let (snaplen, linktype) = (u32_at(16)?, u32_at(20)?);
+    let mut frames = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let (sec, frac, incl, orig) = (
+            u32_at(at)?,
+            u32_at(at + 4)?,
+            u32_at(at + 8)?,
+            u32_at(at + 12)?,
+        );
+        let data = bytes.get(at + 16..at + 16 + incl as usize)?.to_vec();
+        let frac_ns = if nanos {
+            frac as i64
+        } else {
+            frac as i64 * 1000
+        };
+        frames.push(Frame {
+            ts_ns: sec as i64 * 1_000_000_000 + frac_ns,
+            orig_len: orig,
+            data,
+        });
+        at += 16 + incl as usize;
+    }
+    Some(Pcap {
+        linktype,
+        snaplen,
+        frames,
+    })
+}
+
+fn write_pcap(p: &Pcap, big: bool, nanos: bool) -> Vec<u8> {
+    let w = |out: &mut Vec<u8>, v: u32| {
+        out.extend_from_slice(&if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        })
+    };
+    let mut out = Vec::new();
+    w(&mut out, if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 });
+    let version = if big { [0, 2, 0, 4] } else { [2, 0, 4, 0] };
+    out.extend_from_slice(&version);
+    out.extend_from_slice(&[0; 8]);
+    w(&mut out, p.snaplen);
+    w(&mut out, p.linktype);
+    for f in &p.frames {
+        let sec = f.ts_ns.div_euclid(1_000_000_000) as u32;
+        let ns = f.ts_ns.rem_euclid(1_000_000_000) as u32;
+        w(&mut out, sec);
+        w(&mut out, if nanos { ns } else { ns / 1000 });
+        w(&mut out, f.data.len() as u32);
+        w(&mut out, f.orig_len);
+        out.extend_from_slice(&f.data);
+    }
+    out
+}
+
+/// pcapng as dumpcap writes it: a section header, one interface (microseconds unless
+/// `nanos`, said by `if_tsresol`), enhanced packet blocks.
+fn write_pcapng(p: &Pcap, nanos: bool) -> Vec<u8> {
+    fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+        let padded = body.len().div_ceil(4) * 4;
+        let len = (12 + padded) as u32;
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(body);
+        out.resize(out.len() + padded - body.len(), 0);
+        out.extend_from_slice(&len.to_le_bytes());
+    }
+    let mut out = Vec::new();
+    let mut shb = 0x1a2b_3c4d_u32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    block(&mut out, 0x0a0d_0d0a, &shb);
+    let mut idb = (p.linktype as u16).to_le_bytes().to_vec();
+    idb.extend_from_slice(&[0, 0]);
+    idb.extend_from_slice(&p.snaplen.to_le_bytes());
+    if nanos {
+        // if_tsresol = 9, then opt_endofopt.
+        idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+    }
+    block(&mut out, 1, &idb);
+    for f in &p.frames {
+        let units = if nanos { f.ts_ns } else { f.ts_ns / 1000 } as u64;
+        let mut epb = 0u32.to_le_bytes().to_vec();
+        epb.extend_from_slice(&((units >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(units as u32).to_le_bytes());
+        epb.extend_from_slice(&(f.data.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&f.orig_len.to_le_bytes());
+        epb.extend_from_slice(&f.data);
+        block(&mut out, 6, &epb);
+    }
+    out
+}
+
+const ETHERNET: u32 = 1;
+
+/// Each Ethernet frame with 802.1Q tags (outer first) after its MAC addresses.
+fn tagged(p: &Pcap, tags: &[[u8; 4]]) -> Option<Pcap> {
+    (p.linktype == ETHERNET).then(|| Pcap {
+        frames: p
+            .frames
+            .iter()
+            .map(|f| {
+                let mut data = f.data[..12].to_vec();
+                tags.iter().for_each(|t| data.extend_from_slice(t));
+                data.extend_from_slice(&f.data[12..]);
+                let grown = 4 * tags.len() as u32;
+                Frame {
+                    ts_ns: f.ts_ns,
+                    orig_len: f.orig_len + grown,
+                    data,
+                }
+            })
+            .collect(),
+        snaplen: p.snaplen + 8,
+        ..*p
+    })
+}
+
+/// Ethernet frames as `tcpdump -i any` writes them: Linux cooked (SLL) headers.
+fn cooked(p: &Pcap) -> Option<Pcap> {
+    (p.linktype == ETHERNET).then(|| Pcap {
+        linktype: 113,
+        snaplen: p.snaplen,
+        frames: p
+            .frames
+            .iter()
+            .map(|f| {
+                // Packet type 0 ("to us"), ARPHRD_ETHER, the source MAC, the EtherType.
+                let mut data = vec![0, 0, 0, 1, 0, 6];
+                data.extend_from_slice(&f.data[6..12]);
+                data.extend_from_slice(&[0, 0]);
+                data.extend_from_slice(&f.data[12..]);
+                Frame {
+                    ts_ns: f.ts_ns,
+                    orig_len: f.orig_len + 2,
+                    data,
+                }
+            })
+            .collect(),
+    })
+}
+
+/// A SPAN port's copy of every frame, at the same time.
+fn duplicated(p: &Pcap) -> Pcap {
+    Pcap {
+        frames: p
+            .frames
+            .iter()
+            .flat_map(|f| [f.clone(), f.clone()])
+            .collect(),
+        ..*p
+    }
+}
+
+fn ip_checksum(header: &[u8]) -> u16 {
+    let mut sum: u32 = header
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]) as u32)
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// An Ethernet frame of IPv4 `proto` from `src` to `dst` carrying `l4`.
+fn ipv4_frame(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8], id: u16) -> Vec<u8> {
+    let mut f = vec![0x02, 0, 0, 0, 0, 0x0b, 0x02, 0, 0, 0, 0, 0x0a, 0x08, 0x00];
+    let mut ip = vec![0x45, 0];
+    ip.extend_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
+    ip.extend_from_slice(&id.to_be_bytes());
+    ip.extend_from_slice(&[0x40, 0, 64, proto, 0, 0]);
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&dst);
+    let sum = ip_checksum(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(l4);
+    f
+}
+
+fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut u = sport.to_be_bytes().to_vec();
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(payload);
+    u
+}
+
+fn tcp(sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut t = sport.to_be_bytes().to_vec();
+    t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xfa, 0xf0, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    t
+}
+
+fn tls_record(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![kind, 3, 3];
+    r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    r.extend_from_slice(body);
+    r
+}
+
+fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut h = vec![kind];
+    h.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    h.extend_from_slice(body);
+    tls_record(22, &h)
+}
+
+fn client_hello(sni: &str) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[0x5a; 32]);
+    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    let name = sni.as_bytes();
+    let mut ext = vec![0, 0];
+    ext.extend_from_slice(&((name.len() + 5) as u16).to_be_bytes());
+    ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
+    ext.push(0);
+    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    ext.extend_from_slice(name);
+    ext.extend_from_slice(&[0, 0x2b, 0, 3, 2, 3, 4]);
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    handshake(1, &body)
+}
+
+fn server_hello() -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[0xa5; 32]);
+    body.extend_from_slice(&[0, 0x13, 0x01, 0, 0, 6, 0, 0x2b, 0, 2, 3, 4]);
+    let mut out = handshake(2, &body);
+    out.extend_from_slice(&tls_record(20, &[1]));
+    out.extend_from_slice(&tls_record(23, &[0x33; 80]));
+    out
+}
+
+/// A DNS query for `name`'s A record (answered with `answer` when given).
+fn dns(id: u16, name: &str, answer: Option<[u8; 4]>) -> Vec<u8> {
+    let mut m = id.to_be_bytes().to_vec();
+    m.extend_from_slice(if answer.is_some() {
+        &[0x81, 0x80]
+    } else {
+        &[0x01, 0x00]
+    });
+    m.extend_from_slice(&[0, 1, 0, answer.is_some() as u8, 0, 0, 0, 0]);
+    for label in name.split('.') {
+        m.push(label.len() as u8);
+        m.extend_from_slice(label.as_bytes());
+    }
+    m.extend_from_slice(&[0, 0, 1, 0, 1]);
+    if let Some(a) = answer {
+        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+        m.extend_from_slice(&a);
+    }
+    m
+}
+
+/// The client's own address and its DNS server: the first DNS query's ends.
+fn client_and_resolver(p: &Pcap) -> Option<([u8; 4], [u8; 4])> {
+    p.frames.iter().find_map(|f| {
+        let d = &f.data;
+        (d.len() > 42 && d[12..14] == [8, 0] && d[23] == 17 && d[36..38] == [0, 53])
+            .then(|| (d[26..30].try_into().unwrap(), d[30..34].try_into().unwrap()))
+    })
+}
+
+/// Another site the laptop talks to: its name, address and port.
+struct Site {
+    name: &'static str,
+    addr: [u8; 4],
+    port: u16,
+}
+
+/// A web site a browser opens while Jabber signs in.
+const WEB: Site = Site {
+    name: "www.example.org",
+    addr: [198, 51, 100, 80],
+    port: 443,
+};
+
+/// Another application's server on an MRA port: a home Wi-Fi controller's 8443.
+const CONTROLLER: Site = Site {
+    name: "unifi.home.example",
+    addr: [192, 0, 2, 44],
+    port: 8443,
+};
+
+/// What a laptop sends beside Jabber: an ARP request, an SSDP search, and a lookup of
+/// `site` and an HTTPS connection to it, from the client's own address.
+fn laptop_noise(client: [u8; 4], resolver: [u8; 4], site: &Site) -> Vec<Vec<u8>> {
+    let web = site.addr;
+    let (cp, sp) = (50_123u16, site.port);
+    let (c0, s0) = (1_000u32, 9_000u32);
+    let hello = client_hello(site.name);
+    let answer = server_hello();
+    let mut arp = vec![0xff; 6];
+    arp.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x0a, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1]);
+    arp.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x0a]);
+    arp.extend_from_slice(&client);
+    arp.extend_from_slice(&[0; 6]);
+    arp.extend_from_slice(&[client[0], client[1], client[2], 1]);
+    let ssdp = b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n";
+    let c_end = c0 + 1 + hello.len() as u32;
+    let s_end = s0 + 1 + answer.len() as u32;
+    vec![
+        arp,
+        ipv4_frame(
+            client,
+            [239, 255, 255, 250],
+            17,
+            &udp(51_000, 1900, ssdp),
+            7,
+        ),
+        ipv4_frame(
+            client,
+            resolver,
+            17,
+            &udp(51_001, 53, &dns(0x7777, site.name, None)),
+            8,
+        ),
+        ipv4_frame(
+            resolver,
+            client,
+            17,
+            &udp(53, 51_001, &dns(0x7777, site.name, Some(web))),
+            9,
+        ),
+        ipv4_frame(client, web, 6, &tcp(cp, sp, c0, 0, 0x02, &[]), 10),
+        ipv4_frame(web, client, 6, &tcp(sp, cp, s0, c0 + 1, 0x12, &[]), 11),
+        ipv4_frame(client, web, 6, &tcp(cp, sp, c0 + 1, s0 + 1, 0x10, &[]), 12),
+        ipv4_frame(
+            client,
+            web,
+            6,
+            &tcp(cp, sp, c0 + 1, s0 + 1, 0x18, &hello),
+            13,
+        ),
+        ipv4_frame(
+            web,
+            client,
+            6,
+            &tcp(sp, cp, s0 + 1, c_end, 0x18, &answer),
+            14,
+        ),
+        ipv4_frame(client, web, 6, &tcp(cp, sp, c_end, s_end, 0x11, &[]), 15),
+        ipv4_frame(
+            web,
+            client,
+            6,
+            &tcp(sp, cp, s_end, c_end + 1, 0x11, &[]),
+            16,
+        ),
+        ipv4_frame(
+            client,
+            web,
+            6,
+            &tcp(cp, sp, c_end + 1, s_end + 1, 0x10, &[]),
+            17,
+        ),
+    ]
+}
+
+/// The capture with the laptop's other traffic between its frames, one noise frame after
+/// each of the first ones, at the time of the frame before it.
+fn with_noise(p: &Pcap, site: &Site) -> Option<Pcap> {
+    if p.linktype != ETHERNET {
+        return None;
+    }
+    let (client, resolver) = client_and_resolver(p)?;
+    let mut noise = laptop_noise(client, resolver, site).into_iter();
+    let mut frames = Vec::new();
+    for f in &p.frames {
+        frames.push(f.clone());
+        if let Some(data) = noise.next() {
+            frames.push(Frame {
+                ts_ns: f.ts_ns,
+                orig_len: data.len() as u32,
+                data,
+            });
+        }
+    }
+    frames.extend(noise.map(|data| Frame {
+        ts_ns: p.frames.last().map_or(0, |f| f.ts_ns),
+        orig_len: data.len() as u32,
+        data,
+    }));
+    Some(Pcap { frames, ..*p })
+}
+
+/// Where an Ethernet frame's IP header starts (past any VLAN tags), and its version.
+fn ip_start(frame: &[u8]) -> Option<(usize, u8)> {
+    let mut at = 12;
+    loop {
+        match frame.get(at..at + 2)? {
+            [0x81, 0x00] | [0x88, 0xa8] => at += 4,
+            [0x08, 0x00] => return Some((at + 2, 4)),
+            [0x86, 0xdd] => return Some((at + 2, 6)),
+            _ => return None,
+        }
+    }
+}
+
+/// A whole TCP segment's parts: (IP header start, TCP header start, payload start), when
+/// the frame is Ethernet, IPv4 or IPv6 without extension headers, and not cut short.
+fn tcp_parts(f: &Frame) -> Option<(usize, usize, usize)> {
+    let d = &f.data;
+    if d.len() as u32 != f.orig_len {
+        return None;
+    }
+    let (ip, version) = ip_start(d)?;
+    let (tcp, ip_len) = match version {
+        4 if *d.get(ip + 9)? == 6 && d.get(ip + 6..ip + 8)? == [0x40, 0]
+            || d.get(ip + 6..ip + 8)? == [0, 0] =>
+        {
+            (
+                ip + (d[ip] as usize & 0x0f) * 4,
+                u16::from_be_bytes([d[ip + 2], d[ip + 3]]) as usize,
+            )
+        }
+        6 if *d.get(ip + 6)? == 6 => (
+            ip + 40,
+            40 + u16::from_be_bytes([d[ip + 4], d[ip + 5]]) as usize,
+        ),
+        _ => return None,
+    };
+    if version == 4 && d[ip + 9] != 6 {
+        return None;
+    }
+    let payload = tcp + (*d.get(tcp + 12)? as usize >> 4) * 4;
+    (ip + ip_len == d.len() && payload <= d.len()).then_some((ip, tcp, payload))
+}
+
+/// Each TCP segment's payload cut into segments of at most `mss` bytes (a small MSS on
+/// a VPN path), with their sequence numbers; PSH and FIN only on the last.
+fn resegmented(p: &Pcap, mss: usize) -> Option<Pcap> {
+    if p.linktype != ETHERNET {
+        return None;
+    }
+    let mut frames = Vec::new();
+    for f in &p.frames {
+        let Some((ip, tcp, payload)) = tcp_parts(f).filter(|&(.., at)| f.data.len() - at > mss)
+        else {
+            frames.push(f.clone());
+            continue;
+        };
+        let d = &f.data;
+        let seq = u32::from_be_bytes(d[tcp + 4..tcp + 8].try_into().unwrap());
+        let chunks: Vec<&[u8]> = d[payload..].chunks(mss).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let mut data = d[..payload].to_vec();
+            data.extend_from_slice(chunk);
+            let offset = (i * mss) as u32;
+            data[tcp + 4..tcp + 8].copy_from_slice(&seq.wrapping_add(offset).to_be_bytes());
+            if i + 1 < chunks.len() {
+                data[tcp + 13] &= !0x09;
+            }
+            if d[ip] >> 4 == 4 {
+                let len = (data.len() - ip) as u16;
+                data[ip + 2..ip + 4].copy_from_slice(&len.to_be_bytes());
+                data[ip + 10..ip + 12].copy_from_slice(&[0, 0]);
+                let sum = ip_checksum(&data[ip..tcp]);
+                data[ip + 10..ip + 12].copy_from_slice(&sum.to_be_bytes());
+            } else {
+                let len = (data.len() - ip - 40) as u16;
+                data[ip + 4..ip + 6].copy_from_slice(&len.to_be_bytes());
+            }
+            frames.push(Frame {
+                ts_ns: f.ts_ns,
+                orig_len: data.len() as u32,
+                data,
+            });
+        }
+    }
+    Some(Pcap { frames, ..*p })
+}
+
+/// Two data segments of one direction that follow each other delivered the other way
+/// round (the later one captured first, at the earlier one's time).
+fn reordered(p: &Pcap) -> Option<Pcap> {
+    if p.linktype != ETHERNET {
+        return None;
+    }
+    let flow = |f: &Frame| {
+        let (ip, tcp, payload) = tcp_parts(f)?;
+        let addrs = if f.data[ip] >> 4 == 4 {
+            ip + 12..ip + 20
+        } else {
+            ip + 8..ip + 40
+        };
+        (payload < f.data.len()).then(|| (f.data[addrs].to_vec(), f.data[tcp..tcp + 4].to_vec()))
+    };
+    let mut frames = p.frames.clone();
+    let mut i = 0;
+    while i + 1 < frames.len() {
+        if let (Some(a), Some(b)) = (flow(&frames[i]), flow(&frames[i + 1]))
+            && a == b
+        {
+            let ts = frames[i].ts_ns;
+            frames.swap(i, i + 1);
+            frames[i].ts_ns = ts;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    Some(Pcap { frames, ..*p })
+}
+
+type Rewrite = fn(&Pcap) -> Option<Vec<u8>>;
+
+const REWRITES: &[(&str, Rewrite)] = &[
+    ("pcapng", |p| Some(write_pcapng(p, false))),
+    ("pcapng, nanoseconds", |p| Some(write_pcapng(p, true))),
+    ("pcap, nanoseconds", |p| Some(write_pcap(p, false, true))),
+    ("pcap, big-endian", |p| Some(write_pcap(p, true, false))),
+    ("802.1Q VLAN 100", |p| {
+        tagged(p, &[[0x81, 0x00, 0x00, 0x64]]).map(|t| write_pcap(&t, false, false))
+    }),
+    ("QinQ 802.1ad 20 / 802.1Q 100", |p| {
+        tagged(p, &[[0x88, 0xa8, 0x00, 0x14], [0x81, 0x00, 0x00, 0x64]])
+            .map(|t| write_pcap(&t, false, false))
+    }),
+    ("Linux cooked (tcpdump -i any)", |p| {
+        cooked(p).map(|t| write_pcap(&t, false, false))
+    }),
+    ("every frame twice (SPAN)", |p| {
+        Some(write_pcap(&duplicated(p), false, false))
+    }),
+    ("beside a laptop's browsing", |p| {
+        with_noise(p, &WEB).map(|t| write_pcap(&t, false, false))
+    }),
+    ("beside another application's 8443", |p| {
+        with_noise(p, &CONTROLLER).map(|t| write_pcap(&t, false, false))
+    }),
+    ("TCP segments of at most 536 bytes", |p| {
+        resegmented(p, 536).map(|t| write_pcap(&t, false, false))
+    }),
+    ("TCP segments of at most 7 bytes", |p| {
+        resegmented(p, 7).map(|t| write_pcap(&t, false, false))
+    }),
+    ("consecutive data segments reordered", |p| {
+        reordered(p).map(|t| write_pcap(&t, false, false))
+    }),
+];
+
+/// What must not move: the verdict, its fault and phases, and each session's.
+fn judgement(r: &Report) -> String {
+    let status = |v: &mradiag::report::Verdict| {
+        format!(
+            "{} {}",
+            serde_json::to_value(v.status)
+                .unwrap()
+                .as_str()
+                .unwrap_or("?"),
+            v.fault.as_deref().unwrap_or("-")
+        )
+    };
+    let phases = |p: &[mradiag::report::PhaseResult]| {
+        p.iter()
+            .map(|p| {
+                serde_json::to_value(p.status)
+                    .unwrap()
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut out = format!("{} [{}]", status(&r.verdict), phases(&r.phases));
+    for s in &r.sessions {
+        out += &format!(
+            "; session {} {} [{}]",
+            s.client,
+            status(&s.verdict),
+            phases(&s.phases)
+        );
+    }
+    out
+}
+
+fn judged(dir: &Path, files: &[PathBuf]) -> Report {
+    let catalog = Catalog::builtin();
+    let decoded = analyze::decode_inputs(files, catalog);
+    let options = analyze::Options {
+        skip_ladders: true,
+        ..common::sample_options(dir)
+    };
+    analyze::judge(decoded, catalog, &options)
+}
+
+/// The samples with one classic pcap capture (and key logs or bundles beside it).
+fn samples() -> Vec<(PathBuf, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.join("expect.toml").exists() {
+            continue;
+        }
+        let captures: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| std::fs::read(p).ok().and_then(|b| read_pcap(&b)).is_some())
+            .collect();
+        if let [capture] = captures.as_slice() {
+            found.push((dir.clone(), capture.clone()));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The sample's other inputs: key logs, bundles.
+fn beside(dir: &Path, capture: &Path) -> Vec<PathBuf> {
+    let mut others: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p != capture
+                && p.is_file()
+                && !matches!(
+                    p.file_name().and_then(|n| n.to_str()),
+                    Some("README.md" | "expect.toml" | "tshark-facts.txt")
+                )
+        })
+        .collect();
+    others.sort();
+    others
+}
+
+#[test]
+fn a_sign_in_captured_the_ways_the_field_captures_it_is_judged_the_same() {
+    let samples = samples();
+    assert!(samples.len() >= 40, "only {} samples found", samples.len());
+    let work = std::env::temp_dir().join(format!("mradiag-metamorphic-{}", std::process::id()));
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (dir, capture) in &samples {
+        let others = beside(dir, capture);
+        let mut files = others.clone();
+        files.push(capture.clone());
+        files.sort();
+        let want = judgement(&judged(dir, &files));
+        let pcap = read_pcap(&std::fs::read(capture).unwrap()).unwrap();
+        for (name, rewrite) in REWRITES {
+            let Some(bytes) = rewrite(&pcap) else {
+                continue;
+            };
+            std::fs::create_dir_all(&work).unwrap();
+            let rewritten = work.join(capture.file_name().unwrap());
+            std::fs::write(&rewritten, bytes).unwrap();
+            let mut files = others.clone();
+            files.push(rewritten);
+            files.sort();
+            let got = judgement(&judged(dir, &files));
+            checked += 1;
+            if got != want {
+                // To look at one: MRADIAG_KEEP_REWRITES=DIR keeps each rewrite judged otherwise.
+                if let Some(keep) = std::env::var_os("MRADIAG_KEEP_REWRITES") {
+                    let slug: String = name
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                        .collect();
+                    let sample = dir.file_name().unwrap().to_string_lossy();
+                    let kept = Path::new(&keep).join(format!("{sample}--{slug}"));
+                    std::fs::create_dir_all(&kept).unwrap();
+                    for f in &files {
+                        std::fs::copy(f, kept.join(f.file_name().unwrap())).unwrap();
+                    }
+                }
+                problems.push(format!(
+                    "{} as {name}:\n    {got}\n  but as written:\n    {want}",
+                    dir.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    assert!(checked >= 300, "only {checked} rewrites checked");
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} rewrites judged differently:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// What a capture that saw less of a failing sign-in may hold: each one of its frames lost
+/// (a busy SPAN port), or every frame cut at a snap length (`tcpdump -s`).
+fn with_less(p: &Pcap) -> Vec<(String, Pcap)> {
+    let lost = (0..p.frames.len()).map(|i| {
+        let mut frames = p.frames.clone();
+        frames.remove(i);
+        (format!("without frame {}", i + 1), Pcap { frames, ..*p })
+    });
+    let cut = [60usize, 68, 96, 128, 256, 600].into_iter().map(|snap| {
+        let frames = p
+            .frames
+            .iter()
+            .map(|f| Frame {
+                data: f.data[..f.data.len().min(snap)].to_vec(),
+                ..f.clone()
+            })
+            .collect();
+        (
+            format!("cut at {snap} bytes"),
+            Pcap {
+                frames,
+                snaplen: snap as u32,
+                ..*p
+            },
+        )
+    });
+    lost.chain(cut).collect()
+}
+
+/// A capture that saw less says less, never that a failed sign-in worked: the verdict may
+/// become inconclusive or another fault, but never ok.
+#[test]
+fn a_capture_that_saw_less_of_a_failure_never_reads_ok() {
+    let work = std::env::temp_dir().join(format!("mradiag-lossy-{}", std::process::id()));
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (dir, capture) in samples() {
+        let others: Vec<PathBuf> = beside(&dir, &capture);
+        let mut files = others.clone();
+        files.push(capture.clone());
+        let before = judged(&dir, &files);
+        if serde_json::to_value(before.verdict.status).unwrap() != "failed" {
+            continue;
+        }
+        let pcap = read_pcap(&std::fs::read(&capture).unwrap()).unwrap();
+        for (less, pcap) in with_less(&pcap) {
+            let bytes = write_pcap(&pcap, false, false);
+            std::fs::create_dir_all(&work).unwrap();
+            let rewritten = work.join(capture.file_name().unwrap());
+            std::fs::write(&rewritten, bytes).unwrap();
+            let mut files = others.clone();
+            files.push(rewritten);
+            let after = judged(&dir, &files);
+            checked += 1;
+            if serde_json::to_value(after.verdict.status).unwrap() == "ok" {
+                problems.push(format!(
+                    "{} {less}: ok ({}), but {} as written",
+                    dir.file_name().unwrap().to_string_lossy(),
+                    after.verdict.summary,
+                    before.verdict.fault.as_deref().unwrap_or("-"),
+                ));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    assert!(checked >= 500, "only {checked} captures checked");
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} captures that saw less read ok:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
