@@ -11,6 +11,7 @@ mod common;
 use mradiag::analyze;
 use mradiag::logs::signatures::Catalog;
 use mradiag::report::Report;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// A classic pcap, read whatever its byte order and time resolution.
@@ -808,6 +809,206 @@ fn a_capture_that_saw_less_of_a_failure_never_reads_ok() {
     assert!(
         problems.is_empty(),
         "{} of {checked} captures that saw less read ok:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// An archive's members: (path inside it, bytes).
+type Members = Vec<(String, Vec<u8>)>;
+
+fn unpack(path: &Path) -> Option<Members> {
+    let bytes = std::fs::read(path).ok()?;
+    let name = path.file_name()?.to_str()?;
+    let mut members = Vec::new();
+    if name.ends_with(".tar.gz") {
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+        for entry in archive.entries().ok()? {
+            let mut entry = entry.ok()?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let path = entry.path().ok()?.to_string_lossy().into_owned();
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).ok()?;
+            members.push((path, data));
+        }
+    } else if name.ends_with(".zip") {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).ok()?;
+            if entry.is_dir() {
+                continue;
+            }
+            let path = entry.name().ok()?.into_owned();
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).ok()?;
+            members.push((path, data));
+        }
+    } else {
+        return None;
+    }
+    Some(members)
+}
+
+fn tar_of(members: &Members) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_764_166_650);
+        h.set_cksum();
+        b.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn gzip_of(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn zip_of(members: &Members) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in members {
+        w.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// A text member's lines ended with CR LF (a bundle that went through a Windows machine).
+fn crlf(members: &Members) -> Members {
+    members
+        .iter()
+        .map(|(name, data)| {
+            let mut out = Vec::with_capacity(data.len() + data.len() / 40);
+            for &b in data {
+                if b == b'\n' && out.last() != Some(&b'\r') {
+                    out.push(b'\r');
+                }
+                out.push(b);
+            }
+            (name.clone(), out)
+        })
+        .collect()
+}
+
+/// How an engineer may hand over the same archive: (its file name, its bytes) or, for a
+/// folder, its files by path.
+enum Handed {
+    File(String, Vec<u8>),
+    Folder(Members),
+}
+
+type Repack = fn(&str, &Members) -> Handed;
+
+/// The archive's name without `.tar.gz` or `.zip`.
+fn stem(name: &str) -> &str {
+    name.trim_end_matches(".tar.gz").trim_end_matches(".zip")
+}
+
+const REPACKS: &[(&str, Repack)] = &[
+    ("unpacked into a folder", |_, m| Handed::Folder(m.clone())),
+    ("repacked as a zip", |name, m| {
+        Handed::File(format!("{}.zip", stem(name)), zip_of(m))
+    }),
+    ("repacked as a tar.gz", |name, m| {
+        Handed::File(format!("{}.tar.gz", stem(name)), gzip_of(&tar_of(m)))
+    }),
+    ("as a plain tar", |name, m| {
+        Handed::File(format!("{}.tar", stem(name)), tar_of(m))
+    }),
+    ("under a folder inside the archive", |name, m| {
+        let nested = m
+            .iter()
+            .map(|(p, d)| (format!("tmp/{}/{p}", stem(name)), d.clone()))
+            .collect();
+        Handed::File(format!("{}.zip", stem(name)), zip_of(&nested))
+    }),
+    ("with CR LF line ends", |name, m| {
+        Handed::File(format!("{}.zip", stem(name)), zip_of(&crlf(m)))
+    }),
+    ("each member gzipped alone", |_, m| {
+        Handed::Folder(
+            m.iter()
+                .map(|(p, d)| (format!("{p}.gz"), gzip_of(d)))
+                .collect(),
+        )
+    }),
+];
+
+/// The same bundles and logs handed over another way (unpacked, repacked as zip or tar,
+/// nested one folder down, their lines ended with CR LF, each file gzipped alone) are
+/// judged the same.
+#[test]
+fn a_bundle_handed_over_another_way_is_judged_the_same() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| d.join("expect.toml").exists())
+        .collect();
+    dirs.sort();
+    let work = std::env::temp_dir().join(format!("mradiag-repacked-{}", std::process::id()));
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for dir in &dirs {
+        let inputs = beside(dir, Path::new(""));
+        let archives: Vec<(PathBuf, Members)> = inputs
+            .iter()
+            .filter_map(|p| Some((p.clone(), unpack(p)?)))
+            .collect();
+        if archives.is_empty() {
+            continue;
+        }
+        let want = judgement(&judged(dir, &inputs));
+        for (how, repack) in REPACKS {
+            let _ = std::fs::remove_dir_all(&work);
+            std::fs::create_dir_all(&work).unwrap();
+            let mut files: Vec<PathBuf> = inputs
+                .iter()
+                .filter(|p| !archives.iter().any(|(a, _)| a == *p))
+                .cloned()
+                .collect();
+            for (path, members) in &archives {
+                let name = path.file_name().unwrap().to_str().unwrap();
+                match repack(name, members) {
+                    Handed::File(name, bytes) => {
+                        let to = work.join(name);
+                        std::fs::write(&to, bytes).unwrap();
+                        files.push(to);
+                    }
+                    Handed::Folder(members) => {
+                        let folder = work.join(stem(name));
+                        for (p, d) in members {
+                            let to = folder.join(p);
+                            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+                            std::fs::write(&to, d).unwrap();
+                        }
+                        files.push(folder);
+                    }
+                }
+            }
+            files.sort();
+            let got = judgement(&judged(dir, &files));
+            checked += 1;
+            if got != want {
+                problems.push(format!(
+                    "{} {how}:\n    {got}\n  but as written:\n    {want}",
+                    dir.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    assert!(checked >= 150, "only {checked} repacks checked");
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} repacks judged differently:\n{}",
         problems.len(),
         problems.join("\n")
     );
