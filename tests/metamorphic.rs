@@ -1013,3 +1013,78 @@ fn a_bundle_handed_over_another_way_is_judged_the_same() {
         problems.join("\n")
     );
 }
+
+/// Inputs named in another order, and under other names (an engineer's `input1.zip` for a
+/// bundle repacked, `input2.pcapng` for a pcap), are judged the same: what a file says is
+/// in its bytes and in the names its bundle gives its members, not in its own name or its
+/// place on the command line.
+#[test]
+fn inputs_in_another_order_and_under_other_names_are_judged_the_same() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| d.join("expect.toml").exists())
+        .collect();
+    dirs.sort();
+    let work = std::env::temp_dir().join(format!("mradiag-renamed-{}", std::process::id()));
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for dir in &dirs {
+        let inputs = beside(dir, Path::new(""));
+        if inputs.is_empty() {
+            continue;
+        }
+        let want = judgement(&judged(dir, &inputs));
+        let mut reversed = inputs.clone();
+        reversed.reverse();
+        let mut tries = vec![("in reverse order", reversed)];
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).unwrap();
+        let mut renamed = Vec::new();
+        for (i, path) in inputs.iter().enumerate() {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let to = match unpack(path) {
+                // What the bundle calls its files stays (Expressway's own capture is
+                // known by its name there); the archive is repacked under a name of nothing.
+                Some(members) => {
+                    let to = work.join(format!("input{}.zip", i + 1));
+                    std::fs::write(&to, zip_of(&members)).unwrap();
+                    to
+                }
+                None => {
+                    let ext = if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+                        ".pcapng".to_string()
+                    } else {
+                        Path::new(name)
+                            .extension()
+                            .map_or(String::new(), |e| format!(".{}", e.to_string_lossy()))
+                    };
+                    let to = work.join(format!("input{}{ext}", i + 1));
+                    std::fs::copy(path, &to).unwrap();
+                    to
+                }
+            };
+            renamed.push(to);
+        }
+        tries.push(("under other names", renamed));
+        for (how, files) in tries {
+            let got = judgement(&judged(dir, &files));
+            checked += 1;
+            if got != want {
+                problems.push(format!(
+                    "{} {how}:\n    {got}\n  but as written:\n    {want}",
+                    dir.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    assert!(checked >= 150, "only {checked} inputs checked");
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} judged differently:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
