@@ -189,6 +189,32 @@ fn cooked(p: &Pcap) -> Option<Pcap> {
     })
 }
 
+/// Ethernet frames as a tap or a NIC that keeps them whole writes them: short ones padded
+/// to 60 bytes, and every one with its 4-byte frame check sequence after the IP packet.
+fn with_trailers(p: &Pcap) -> Option<Pcap> {
+    (p.linktype == ETHERNET).then(|| Pcap {
+        frames: p
+            .frames
+            .iter()
+            .map(|f| {
+                let mut data = f.data.clone();
+                if data.len() < 60 {
+                    data.resize(60, 0);
+                }
+                data.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+                let grown = (data.len() - f.data.len()) as u32;
+                Frame {
+                    ts_ns: f.ts_ns,
+                    orig_len: f.orig_len + grown,
+                    data,
+                }
+            })
+            .collect(),
+        snaplen: p.snaplen + 64,
+        ..*p
+    })
+}
+
 /// A SPAN port's copy of every frame, at the same time.
 fn duplicated(p: &Pcap) -> Pcap {
     Pcap {
@@ -576,6 +602,9 @@ const REWRITES: &[(&str, Rewrite)] = &[
     }),
     ("Linux cooked (tcpdump -i any)", |p| {
         cooked(p).map(|t| write_pcap(&t, false, false))
+    }),
+    ("padded to 60 bytes, with a frame check sequence", |p| {
+        with_trailers(p).map(|t| write_pcap(&t, false, false))
     }),
     ("every frame twice (SPAN)", |p| {
         Some(write_pcap(&duplicated(p), false, false))
@@ -1084,6 +1113,59 @@ fn inputs_in_another_order_and_under_other_names_are_judged_the_same() {
     assert!(
         problems.is_empty(),
         "{} of {checked} judged differently:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// The rewrites that keep every byte above the link layer (file formats, time resolution,
+/// byte order, VLAN tags, cooked headers, trailers) decode to the same events, field for
+/// field, at the same frames: not only the verdict.
+#[test]
+fn a_capture_in_another_format_or_framing_decodes_to_the_same_events() {
+    let lossless = [
+        "pcapng",
+        "pcapng, nanoseconds",
+        "pcap, nanoseconds",
+        "pcap, big-endian",
+        "802.1Q VLAN 100",
+        "QinQ 802.1ad 20 / 802.1Q 100",
+        "Linux cooked (tcpdump -i any)",
+        "padded to 60 bytes, with a frame check sequence",
+    ];
+    let events = |bytes: &[u8]| -> Vec<String> {
+        mradiag::capture::decode(bytes)
+            .events
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect()
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (dir, capture) in samples() {
+        let bytes = std::fs::read(&capture).unwrap();
+        let want = events(&bytes);
+        let pcap = read_pcap(&bytes).unwrap();
+        for (name, rewrite) in REWRITES.iter().filter(|(n, _)| lossless.contains(n)) {
+            let Some(rewritten) = rewrite(&pcap) else {
+                continue;
+            };
+            let got = events(&rewritten);
+            checked += 1;
+            if let Some(i) = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i)) {
+                problems.push(format!(
+                    "{} as {name}: event {i} is\n    {}\n  but as written\n    {}",
+                    dir.file_name().unwrap().to_string_lossy(),
+                    got.get(i).map_or("(none)", String::as_str),
+                    want.get(i).map_or("(none)", String::as_str),
+                ));
+            }
+        }
+    }
+    assert!(checked >= 300, "only {checked} rewrites checked");
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} rewrites decoded differently:\n{}",
         problems.len(),
         problems.join("\n")
     );
