@@ -554,6 +554,106 @@ fn resegmented(p: &Pcap, mss: usize) -> Option<Pcap> {
     Some(Pcap { frames, ..*p })
 }
 
+/// A frame's TCP segment with `payload` in place of its own, at sequence number `seq`, the
+/// IP length (and IPv4 checksum) set to match.
+fn with_payload(f: &Frame, parts: (usize, usize, usize), seq: u32, payload: &[u8]) -> Frame {
+    let (ip, tcp, at) = parts;
+    let mut data = f.data[..at].to_vec();
+    data.extend_from_slice(payload);
+    data[tcp + 4..tcp + 8].copy_from_slice(&seq.to_be_bytes());
+    if data[ip] >> 4 == 4 {
+        let len = (data.len() - ip) as u16;
+        data[ip + 2..ip + 4].copy_from_slice(&len.to_be_bytes());
+        data[ip + 10..ip + 12].copy_from_slice(&[0, 0]);
+        let sum = ip_checksum(&data[ip..tcp]);
+        data[ip + 10..ip + 12].copy_from_slice(&sum.to_be_bytes());
+    } else {
+        let len = (data.len() - ip - 40) as u16;
+        data[ip + 4..ip + 6].copy_from_slice(&len.to_be_bytes());
+    }
+    Frame {
+        ts_ns: f.ts_ns,
+        orig_len: data.len() as u32,
+        data,
+    }
+}
+
+/// After each data segment, a keep-alive from the same side as Windows sends it: the last
+/// byte already sent again, as one byte of garbage.
+fn with_keepalives(p: &Pcap) -> Option<Pcap> {
+    if p.linktype != ETHERNET {
+        return None;
+    }
+    let mut frames = Vec::new();
+    for f in &p.frames {
+        frames.push(f.clone());
+        if let Some(parts) = tcp_parts(f).filter(|&(.., at)| at < f.data.len())
+            && f.data[parts.1 + 13] & 0x07 == 0
+        {
+            let (tcp, at) = (parts.1, parts.2);
+            let seq = u32::from_be_bytes(f.data[tcp + 4..tcp + 8].try_into().unwrap());
+            let next = seq.wrapping_add((f.data.len() - at) as u32);
+            let mut probe = with_payload(f, parts, next.wrapping_sub(1), &[0]);
+            probe.data[tcp + 13] = 0x10;
+            frames.push(probe);
+        }
+    }
+    Some(Pcap { frames, ..*p })
+}
+
+/// Data segments of one direction that follow each other in the capture as one large
+/// segment, as a capture on the sending host shows them (segmentation offload).
+fn coalesced(p: &Pcap) -> Option<Pcap> {
+    if p.linktype != ETHERNET {
+        return None;
+    }
+    let key = |f: &Frame| {
+        let (ip, tcp, at) = tcp_parts(f)?;
+        let addrs = if f.data[ip] >> 4 == 4 {
+            ip + 12..ip + 20
+        } else {
+            ip + 8..ip + 40
+        };
+        let flags = f.data[tcp + 13];
+        (at < f.data.len() && flags & 0x07 == 0).then(|| {
+            let seq = u32::from_be_bytes(f.data[tcp + 4..tcp + 8].try_into().unwrap());
+            (
+                f.data[addrs].to_vec(),
+                f.data[tcp..tcp + 4].to_vec(),
+                seq,
+                (ip, tcp, at),
+            )
+        })
+    };
+    let mut frames: Vec<Frame> = Vec::new();
+    // The segment being grown: its frame's place, first sequence number and payload.
+    let mut open: Option<(usize, u32, Vec<u8>)> = None;
+    for f in &p.frames {
+        let k = key(f);
+        if let (Some((addrs, ports, seq, parts)), Some((at, first, payload))) = (&k, &mut open) {
+            let last = &frames[*at];
+            let (la, lp, ..) = key(last).unwrap();
+            if *addrs == la
+                && *ports == lp
+                && *seq == first.wrapping_add(payload.len() as u32)
+                && payload.len() + f.data.len() < 60_000
+            {
+                payload.extend_from_slice(&f.data[parts.2..]);
+                let grown = with_payload(last, key(last).unwrap().3, *first, payload);
+                frames[*at] = grown;
+                continue;
+            }
+        }
+        frames.push(f.clone());
+        open = k.map(|(.., seq, parts)| (frames.len() - 1, seq, f.data[parts.2..].to_vec()));
+    }
+    Some(Pcap {
+        frames,
+        snaplen: 65_535,
+        ..*p
+    })
+}
+
 /// Two data segments of one direction that follow each other delivered the other way
 /// round (the later one captured first, at the earlier one's time).
 fn reordered(p: &Pcap) -> Option<Pcap> {
@@ -620,6 +720,12 @@ const REWRITES: &[(&str, Rewrite)] = &[
     }),
     ("TCP segments of at most 7 bytes", |p| {
         resegmented(p, 7).map(|t| write_pcap(&t, false, false))
+    }),
+    ("keep-alives of one garbage byte", |p| {
+        with_keepalives(p).map(|t| write_pcap(&t, false, false))
+    }),
+    ("consecutive data segments coalesced (offload)", |p| {
+        coalesced(p).map(|t| write_pcap(&t, false, false))
     }),
     ("consecutive data segments reordered", |p| {
         reordered(p).map(|t| write_pcap(&t, false, false))
@@ -719,6 +825,8 @@ fn a_sign_in_captured_the_ways_the_field_captures_it_is_judged_the_same() {
     let work = std::env::temp_dir().join(format!("mradiag-metamorphic-{}", std::process::id()));
     let mut problems = Vec::new();
     let mut checked = 0;
+    // How many samples each rewrite changed: one that changes nothing proves nothing.
+    let mut changed: std::collections::BTreeMap<&str, usize> = Default::default();
     for (dir, capture) in &samples {
         let others = beside(dir, capture);
         let mut files = others.clone();
@@ -726,10 +834,14 @@ fn a_sign_in_captured_the_ways_the_field_captures_it_is_judged_the_same() {
         files.sort();
         let want = judgement(&judged(dir, &files));
         let pcap = read_pcap(&std::fs::read(capture).unwrap()).unwrap();
+        let as_written = write_pcap(&pcap, false, false);
         for (name, rewrite) in REWRITES {
             let Some(bytes) = rewrite(&pcap) else {
                 continue;
             };
+            if bytes != as_written {
+                *changed.entry(*name).or_default() += 1;
+            }
             std::fs::create_dir_all(&work).unwrap();
             let rewritten = work.join(capture.file_name().unwrap());
             std::fs::write(&rewritten, bytes).unwrap();
@@ -761,6 +873,10 @@ fn a_sign_in_captured_the_ways_the_field_captures_it_is_judged_the_same() {
     }
     let _ = std::fs::remove_dir_all(&work);
     assert!(checked >= 300, "only {checked} rewrites checked");
+    for (name, _) in REWRITES {
+        let n = changed.get(name).copied().unwrap_or(0);
+        assert!(n >= 10, "{name} changed only {n} samples");
+    }
     assert!(
         problems.is_empty(),
         "{} of {checked} rewrites judged differently:\n{}",
