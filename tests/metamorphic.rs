@@ -1042,6 +1042,56 @@ fn crlf(members: &Members) -> Members {
         .collect()
 }
 
+/// Each Expressway line's header time written in another zone (UTC−05:00), the same
+/// instant: boxes set to another time zone. Other lines as they are.
+fn rezoned(members: &Members) -> Members {
+    let header = regex::bytes::Regex::new(
+        r"(?m)^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?([+-]\d\d:\d\d|Z) ",
+    )
+    .unwrap();
+    let zone = jiff::tz::TimeZone::fixed(jiff::tz::Offset::from_seconds(-5 * 3600).unwrap());
+    members
+        .iter()
+        .map(|(name, data)| {
+            let text = header.replace_all(data, |c: &regex::bytes::Captures<'_>| {
+                let whole = std::str::from_utf8(&c[0]).unwrap().trim_end();
+                let at: jiff::Timestamp = whole.parse().unwrap();
+                let local = at.to_zoned_datetime(zone.clone());
+                let fraction = c.get(2).map_or(String::new(), |f| {
+                    let digits = f.len() - 1;
+                    let ns = format!("{:09}", local.subsec_nanosecond());
+                    format!(".{}", &ns[..digits.min(9)])
+                });
+                format!("{}{fraction}-05:00 ", local.strftime("%Y-%m-%dT%H:%M:%S")).into_bytes()
+            });
+            (name.clone(), text.into_owned())
+        })
+        .collect()
+}
+
+/// A Jabber log rotated once more, halfway: its first lines one file older (`.log.1`, the
+/// older ones each one further), the rest in `.log`, as a problem report holds them.
+fn rotated(members: &Members) -> Members {
+    let older = |name: &str| -> Option<(String, u32)> {
+        let (base, n) = name.rsplit_once(".log.")?;
+        Some((format!("{base}.log"), n.parse().ok()?))
+    };
+    let mut out = Members::new();
+    for (name, data) in members {
+        if let Some((base, n)) = older(name) {
+            out.push((format!("{base}.{}", n + 1), data.clone()));
+        } else if name.ends_with(".log") {
+            let newlines: Vec<usize> = memchr::memchr_iter(b'\n', data).collect();
+            let cut = newlines.get(newlines.len() / 2).map_or(0, |at| at + 1);
+            out.push((format!("{name}.1"), data[..cut].to_vec()));
+            out.push((name.clone(), data[cut..].to_vec()));
+        } else {
+            out.push((name.clone(), data.clone()));
+        }
+    }
+    out
+}
+
 /// How an engineer may hand over the same archive: (its file name, its bytes) or, for a
 /// folder, its files by path.
 enum Handed {
@@ -1076,6 +1126,12 @@ const REPACKS: &[(&str, Repack)] = &[
     }),
     ("with CR LF line ends", |name, m| {
         Handed::File(format!("{}.zip", stem(name)), zip_of(&crlf(m)))
+    }),
+    ("written in another time zone", |name, m| {
+        Handed::File(format!("{}.zip", stem(name)), zip_of(&rezoned(m)))
+    }),
+    ("its Jabber log rotated halfway", |name, m| {
+        Handed::File(format!("{}.zip", stem(name)), zip_of(&rotated(m)))
     }),
     ("each member gzipped alone", |_, m| {
         Handed::Folder(
@@ -1284,5 +1340,15 @@ fn a_capture_in_another_format_or_framing_decodes_to_the_same_events() {
         "{} of {checked} rewrites decoded differently:\n{}",
         problems.len(),
         problems.join("\n")
+    );
+}
+
+#[test]
+fn a_header_rezoned_is_the_same_instant() {
+    let line = b"2026-11-26T15:17:30.250+01:00 expe tvcs: UTCTime=\"2026-11-26 14:17:30,250\"\n2026-11-26 14:17:30,000 INFO  jabber\n".to_vec();
+    let out = rezoned(&vec![("log.txt".into(), line)]);
+    assert_eq!(
+        String::from_utf8_lossy(&out[0].1),
+        "2026-11-26T09:17:30.250-05:00 expe tvcs: UTCTime=\"2026-11-26 14:17:30,250\"\n2026-11-26 14:17:30,000 INFO  jabber\n"
     );
 }
