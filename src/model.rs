@@ -599,7 +599,9 @@ pub enum EventKind {
     /// A log line that matches a catalog signature.
     LogSignature {
         line: u64,
-        signature: Box<str>,
+        /// Shared with the catalog that found the line (`Catalog::shared_id`): its lookup
+        /// by this id then goes by address, not by hashing the text.
+        signature: Arc<str>,
         phase: crate::faults::Phase,
         fault: Option<Box<str>>,
         severity: Severity,
@@ -631,11 +633,12 @@ pub struct Fields(Box<[(String, String)]>);
 
 impl Fields {
     pub fn get(&self, name: &str) -> Option<&String> {
-        let at = self
-            .0
-            .binary_search_by(|(k, _)| k.as_str().cmp(name))
-            .ok()?;
-        Some(&self.0[at].1)
+        // A hit holds a handful of fields: their lengths tell most of them apart without
+        // comparing bytes (a binary search compared bytes at every step).
+        self.0
+            .iter()
+            .find(|(k, _)| k.len() == name.len() && k == name)
+            .map(|(_, v)| v)
     }
 
     pub fn contains_key(&self, name: &str) -> bool {

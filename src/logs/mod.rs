@@ -635,7 +635,7 @@ fn scan_part(
             ts: h.ts.unwrap_or(crate::time::UNKNOWN),
             kind: EventKind::LogSignature {
                 line: lines_before + hit.line,
-                signature: sig.id.as_str().into(),
+                signature: catalog.shared_id(hit.signature),
                 phase,
                 fault: fault.map(String::into_boxed_str),
                 severity,

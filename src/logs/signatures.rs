@@ -9,7 +9,7 @@ use regex_automata::util::captures::Captures;
 use regex_automata::{Input, MatchKind, PatternSet, meta};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub const BUILTIN: &str = include_str!("catalog.toml");
 
@@ -67,6 +67,11 @@ pub struct Catalog {
     pub signatures: Vec<Signature>,
     /// Each signature's place by id: the judge looks one up for every log line it reads.
     by_id: foldhash::HashMap<String, usize>,
+    /// Each signature's id, held once and shared by the lines it finds.
+    ids: Vec<Arc<str>>,
+    /// Each signature's place by where its shared id is: a line's lookup without hashing
+    /// its id (the ids live as long as the catalog, so an address names one of them).
+    by_address: foldhash::HashMap<usize, usize>,
     /// The matchers, built on the first scan: a run without a log never pays for them.
     compiled: OnceLock<Result<Compiled, String>>,
 }
@@ -278,16 +283,36 @@ impl Catalog {
                 ));
             }
         }
+        Ok(Catalog::indexed(signatures, OnceLock::new()))
+    }
+
+    fn indexed(signatures: Vec<Signature>, compiled: OnceLock<Result<Compiled, String>>) -> Self {
         let by_id = signatures
             .iter()
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
-        Ok(Catalog {
+        let ids: Vec<Arc<str>> = signatures
+            .iter()
+            .map(|s| Arc::from(s.id.as_str()))
+            .collect();
+        let by_address = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_ptr() as usize, i))
+            .collect();
+        Catalog {
             signatures,
             by_id,
-            compiled: OnceLock::new(),
-        })
+            ids,
+            by_address,
+            compiled,
+        }
+    }
+
+    /// Signature `sig`'s id, shared: what a line it finds carries.
+    pub fn shared_id(&self, sig: usize) -> Arc<str> {
+        self.ids[sig].clone()
     }
 
     /// Whether signature `sig`, its pattern matching in `record`, applies to it (its family,
@@ -298,6 +323,11 @@ impl Catalog {
 
     /// The signature with this id.
     pub fn get(&self, id: &str) -> Option<&Signature> {
+        if let Some(&i) = self.by_address.get(&(id.as_ptr() as usize))
+            && self.ids[i].len() == id.len()
+        {
+            return Some(&self.signatures[i]);
+        }
         self.by_id.get(id).map(|&i| &self.signatures[i])
     }
 
@@ -798,13 +828,29 @@ mod tests {
     }
 
     #[test]
+    fn a_signature_is_found_by_its_shared_id_and_by_its_text_alike() {
+        let catalog = Catalog::builtin();
+        for (i, s) in catalog.signatures.iter().enumerate() {
+            let shared = catalog.shared_id(i);
+            assert!(std::ptr::eq(catalog.get(&shared).unwrap(), s));
+            assert!(std::ptr::eq(catalog.get(&s.id.clone()).unwrap(), s));
+            // A prefix at the shared id's address is another text.
+            assert!(
+                catalog
+                    .get(&shared[..shared.len() - 1])
+                    .is_none_or(|o| o.id != s.id)
+            );
+        }
+        assert!(catalog.get("no-such-signature").is_none());
+    }
+
+    #[test]
     fn with_and_without_the_prefilter_the_same_hits() {
         let with = Catalog::builtin();
-        let without = Catalog {
-            signatures: with.signatures.clone(),
-            by_id: with.by_id.clone(),
-            compiled: OnceLock::from(Compiled::build(&with.signatures, false)),
-        };
+        let without = Catalog::indexed(
+            with.signatures.clone(),
+            OnceLock::from(Compiled::build(&with.signatures, false)),
+        );
         assert!(matches!(
             without.compiled().unwrap().finder,
             Finder::Patterns { .. }
