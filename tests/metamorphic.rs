@@ -1092,6 +1092,45 @@ fn rotated(members: &Members) -> Members {
     out
 }
 
+/// A Jabber log as Jabber on iOS writes it (the research notes' S5, S24): source paths with
+/// forward slashes, function names without their classes, `INFO` not padded. Other
+/// members as they are.
+fn as_ios(members: &Members) -> Members {
+    let header = regex::bytes::Regex::new(
+        r"(?m)^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (\w+) +(\[0x[0-9a-f]+\]) \[([^\]]*)\] (\[[^\]]*\]) \[(?:[\w:~]+::)?([\w~]+)\] - ",
+    )
+    .unwrap();
+    members
+        .iter()
+        .map(|(name, data)| {
+            if !name.contains(".log") {
+                return (name.clone(), data.clone());
+            }
+            let text = header.replace_all(data, |c: &regex::bytes::Captures<'_>| {
+                let path: Vec<u8> = c[4]
+                    .iter()
+                    .map(|&b| if b == b'\\' { b'/' } else { b })
+                    .collect();
+                let mut out = Vec::new();
+                out.extend_from_slice(&c[1]);
+                out.push(b' ');
+                out.extend_from_slice(&c[2]);
+                out.push(b' ');
+                out.extend_from_slice(&c[3]);
+                out.extend_from_slice(b" [");
+                out.extend_from_slice(&path);
+                out.extend_from_slice(b"] ");
+                out.extend_from_slice(&c[5]);
+                out.extend_from_slice(b" [");
+                out.extend_from_slice(&c[6]);
+                out.extend_from_slice(b"] - ");
+                out
+            });
+            (name.clone(), text.into_owned())
+        })
+        .collect()
+}
+
 /// How an engineer may hand over the same archive: (its file name, its bytes) or, for a
 /// folder, its files by path.
 enum Handed {
@@ -1132,6 +1171,9 @@ const REPACKS: &[(&str, Repack)] = &[
     }),
     ("its Jabber log rotated halfway", |name, m| {
         Handed::File(format!("{}.zip", stem(name)), zip_of(&rotated(m)))
+    }),
+    ("its Jabber log as iOS writes it", |name, m| {
+        Handed::File(format!("{}.zip", stem(name)), zip_of(&as_ios(m)))
     }),
     ("each member gzipped alone", |_, m| {
         Handed::Folder(
@@ -1350,5 +1392,15 @@ fn a_header_rezoned_is_the_same_instant() {
     assert_eq!(
         String::from_utf8_lossy(&out[0].1),
         "2026-11-26T09:17:30.250-05:00 expe tvcs: UTCTime=\"2026-11-26 14:17:30,250\"\n2026-11-26 14:17:30,000 INFO  jabber\n"
+    );
+}
+
+#[test]
+fn a_jabber_line_as_ios_writes_it() {
+    let line = b"2026-11-26 14:17:30,500 INFO  [0x00000c94] [vices\\impl\\DiscoveryHandlerImpl.cpp(402)] [service-discovery] [CSFUnified::DiscoveryHandlerImpl::start] - starting\n".to_vec();
+    let out = as_ios(&vec![("Logs/csf-unified.log".into(), line)]);
+    assert_eq!(
+        String::from_utf8_lossy(&out[0].1),
+        "2026-11-26 14:17:30,500 INFO [0x00000c94] [vices/impl/DiscoveryHandlerImpl.cpp(402)] [service-discovery] [start] - starting\n"
     );
 }
