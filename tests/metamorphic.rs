@@ -1404,3 +1404,85 @@ fn a_jabber_line_as_ios_writes_it() {
         "2026-11-26 14:17:30,500 INFO [0x00000c94] [vices/impl/DiscoveryHandlerImpl.cpp(402)] [service-discovery] [start] - starting\n"
     );
 }
+
+/// A bundle that lost one of the lines a signature reads (a log rotated away under it, a
+/// line cut by a full disk) says less, never that a failed sign-in worked: each failing
+/// sample's archives lose such lines one at a time, and the verdict is never ok.
+#[test]
+fn a_bundle_that_lost_a_telling_line_never_reads_ok() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| d.join("expect.toml").exists())
+        .collect();
+    dirs.sort();
+    let catalog = Catalog::builtin();
+    let work = std::env::temp_dir().join(format!("mradiag-lostline-{}", std::process::id()));
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for dir in &dirs {
+        let inputs = beside(dir, Path::new(""));
+        let before = judged(dir, &inputs);
+        if serde_json::to_value(before.verdict.status).unwrap() != "failed" {
+            continue;
+        }
+        for (a, archive) in inputs.iter().enumerate() {
+            let Some(members) = unpack(archive) else {
+                continue;
+            };
+            for (m, (member, text)) in members.iter().enumerate() {
+                let hits: Vec<u64> = mradiag::logs::decode(text, catalog)
+                    .events
+                    .iter()
+                    .filter_map(|e| match &e.kind {
+                        mradiag::model::EventKind::LogSignature { line, .. } => Some(*line),
+                        _ => None,
+                    })
+                    .collect();
+                // A dozen of them spread over the log, three in a log of hundreds of users:
+                // every one took minutes (4,911 lines lost, none read ok, when tried).
+                let tries = if text.len() > 200_000 { 3 } else { 12 };
+                let step = hits.len().div_ceil(tries).max(1);
+                for line in hits.into_iter().step_by(step) {
+                    let kept: Vec<u8> = text
+                        .split_inclusive(|&b| b == b'\n')
+                        .enumerate()
+                        .filter(|(i, _)| *i as u64 + 1 != line)
+                        .flat_map(|(_, l)| l.iter().copied())
+                        .collect();
+                    let mut less = members.clone();
+                    less[m].1 = kept;
+                    let _ = std::fs::remove_dir_all(&work);
+                    std::fs::create_dir_all(&work).unwrap();
+                    let name = archive.file_name().unwrap().to_str().unwrap();
+                    let to = work.join(format!("{}.zip", stem(name)));
+                    std::fs::write(&to, zip_of(&less)).unwrap();
+                    let mut files = inputs.clone();
+                    files[a] = to;
+                    let after = judged(dir, &files);
+                    checked += 1;
+                    if serde_json::to_value(after.verdict.status).unwrap() == "ok" {
+                        problems.push(format!(
+                            "{} without {member} line {line}: ok ({}), but {} with it",
+                            dir.file_name().unwrap().to_string_lossy(),
+                            after.verdict.summary,
+                            before.verdict.fault.as_deref().unwrap_or("-"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    assert!(
+        checked >= 150,
+        "only {checked} bundles that lost a line checked"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} bundles that lost a line read ok:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
