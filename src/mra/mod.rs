@@ -277,7 +277,8 @@ fn capture_sessions<'a, 't>(
     }
     let mut skipped = 0;
     let mut chosen: Vec<Chosen<'_>> = Vec::new();
-    for ((client, _), attempts) in all {
+    for (&key, attempts) in all {
+        let client = &key.0;
         for attempt in attempts {
             if cutoff.is_some_and(|c| attempt.start < c) || chosen.len() == MAX_CAPTURE_ATTEMPTS {
                 skipped += 1;
@@ -300,7 +301,13 @@ fn capture_sessions<'a, 't>(
                 Some(named) if !sought.is_empty() => !named.is_disjoint(&sought),
                 _ => true,
             };
-            mine.retain(|&i| !used[i] && same_deployment(hits[i].input));
+            // A SIP line of another dialog than those the capture shows this client in
+            // (decrypted, or in clear) is another client's, however near in time.
+            let dialogs = dialogs_of(ctx, key, attempt);
+            let same_dialog = |i: usize| {
+                dialogs.is_empty() || call_id_of(hits[i]).is_none_or(|id| dialogs.contains(id))
+            };
+            mine.retain(|&i| !used[i] && same_deployment(hits[i].input) && same_dialog(i));
             mine.sort_unstable();
             for &i in &mine {
                 used[i] = true;
@@ -391,6 +398,33 @@ fn capture_sessions<'a, 't>(
         made,
         used,
         skipped,
+    }
+}
+
+/// The SIP dialogs (Call-IDs) the capture shows `client` in during `attempt` (until its next
+/// one): decrypted, or in clear.
+fn dialogs_of<'a>(
+    ctx: &Ctx<'a>,
+    client: split::Client,
+    attempt: &split::Attempt,
+) -> BTreeSet<&'a str> {
+    ctx.sip
+        .of(client)
+        .iter()
+        .filter(|t| (attempt.start..attempt.until).contains(&t.event.ts))
+        .filter_map(|t| match &t.event.kind {
+            EventKind::SipRequest(r) => r.call_id.as_deref(),
+            EventKind::SipResponse(r) => r.call_id.as_deref(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The Call-ID a log line names.
+fn call_id_of(t: &Tagged) -> Option<&str> {
+    match &t.event.kind {
+        EventKind::LogSignature { fields, .. } => fields.get("call_id").map(String::as_str),
+        _ => None,
     }
 }
 
