@@ -284,10 +284,19 @@ fn capture_sessions<'a, 't>(
                 skipped += 1;
                 continue;
             }
-            // Log lines in this attempt's time window, in their order.
+            // Log lines in this attempt's time window, in their order; of the lines in the
+            // windows of several of the client's attempts (retries seconds apart), those
+            // nearer another one's time are that one's: a REGISTER refused after the retry
+            // is not the refused 8443's before it.
             let first = timed.partition_point(|&(ts, _)| ts < attempt.start - logs::MARGIN_NS);
             let last = timed.partition_point(|&(ts, _)| ts <= attempt.end + logs::MARGIN_NS);
-            let mut mine: Vec<usize> = timed[first..last].iter().map(|&(_, i)| i).collect();
+            let mut mine: Vec<usize> = timed[first..last]
+                .iter()
+                .filter(|&&(ts, _)| {
+                    nearest_attempt(attempts, ts).is_none_or(|a| std::ptr::eq(a, attempt))
+                })
+                .map(|&(_, i)| i)
+                .collect();
             if Some(attempt.start) == last_attempt_start {
                 mine.extend(&untimed);
             }
@@ -399,6 +408,25 @@ fn capture_sessions<'a, 't>(
         used,
         skipped,
     }
+}
+
+/// Of a client's attempts (in time order) whose windows hold time `ts`, the one nearest it:
+/// none inside its span, the later one on a tie (a retry inside a long-lived connection's
+/// span is the more telling). Only the attempts around `ts` are looked at: a flood of
+/// thousands would make every line walk them all.
+fn nearest_attempt(attempts: &[split::Attempt], ts: i64) -> Option<&split::Attempt> {
+    let distance = |a: &split::Attempt| {
+        if ts < a.start {
+            a.start - ts
+        } else {
+            ts.saturating_sub(a.end).max(0)
+        }
+    };
+    let at = attempts.partition_point(|a| a.start <= ts);
+    attempts[at.saturating_sub(4)..(at + 4).min(attempts.len())]
+        .iter()
+        .filter(|a| distance(a) <= logs::MARGIN_NS)
+        .min_by_key(|a| (distance(a), std::cmp::Reverse(a.start)))
 }
 
 /// The SIP dialogs (Call-IDs) the capture shows `client` in during `attempt` (until its next
@@ -576,4 +604,40 @@ fn top_findings(
                 .cloned()
         }))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000_000;
+
+    fn attempt(start: i64, end: i64) -> split::Attempt {
+        split::Attempt {
+            start: start * S,
+            end: end * S,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_log_line_goes_to_the_nearest_of_the_clients_attempts() {
+        // A refused 8443 at 100 s, its retry at 101 s signing in until 102 s.
+        let attempts = [attempt(100, 100), attempt(101, 102)];
+        let nearest = |ts: i64| nearest_attempt(&attempts, ts).map(|a| a.start / S);
+        // A REGISTER refused 20 s later is the retry's, not the refused attempt's.
+        assert_eq!(nearest(122 * S), Some(101));
+        // Lines before the first, and inside each span, are that attempt's.
+        assert_eq!(nearest(40 * S), Some(100));
+        assert_eq!(nearest(100 * S), Some(100));
+        assert_eq!(nearest(101 * S + S / 2), Some(101));
+        // Past the margin, no attempt's.
+        assert_eq!(nearest(102 * S + logs::MARGIN_NS + 1), None);
+        // Inside a long-lived attempt's span, a retry that also holds the time is nearer.
+        let long = [attempt(0, 3600), attempt(1800, 1801)];
+        assert_eq!(
+            nearest_attempt(&long, 1800 * S).map(|a| a.start / S),
+            Some(1800)
+        );
+    }
 }
