@@ -1069,6 +1069,55 @@ fn rezoned(members: &Members) -> Members {
         .collect()
 }
 
+/// Every time the logs write moved by `ms` (a box whose clock is off): Expressway headers
+/// (in their own zone) and `UTCTime` fields, Jabber's local times. Other bytes as they are.
+fn clock_off(members: &Members, ms: i64) -> Members {
+    let iso =
+        regex::bytes::Regex::new(r"(?m)^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})([+-]\d\d:\d\d|Z) ")
+            .unwrap();
+    let plain =
+        regex::bytes::Regex::new(r#"(?m)(^|UTCTime=")(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})"#)
+            .unwrap();
+    let span = jiff::SignedDuration::from_millis(ms);
+    members
+        .iter()
+        .map(|(name, data)| {
+            let text = iso.replace_all(data, |c: &regex::bytes::Captures<'_>| {
+                let zone = std::str::from_utf8(&c[2]).unwrap();
+                let at: jiff::Timestamp = format!("{}{zone}", std::str::from_utf8(&c[1]).unwrap())
+                    .parse()
+                    .unwrap();
+                let offset = if zone == "Z" {
+                    jiff::tz::Offset::UTC
+                } else {
+                    let sign = if zone.starts_with('-') { -1 } else { 1 };
+                    let (h, m) = (&zone[1..3], &zone[4..6]);
+                    jiff::tz::Offset::from_seconds(
+                        sign * (h.parse::<i32>().unwrap() * 3600 + m.parse::<i32>().unwrap() * 60),
+                    )
+                    .unwrap()
+                };
+                let local = (at + span).to_zoned_datetime(jiff::tz::TimeZone::fixed(offset));
+                format!("{}{zone} ", local.strftime("%Y-%m-%dT%H:%M:%S%.3f")).into_bytes()
+            });
+            let text = plain.replace_all(&text, |c: &regex::bytes::Captures<'_>| {
+                let written = std::str::from_utf8(&c[2]).unwrap().replace(',', ".");
+                let at: jiff::civil::DateTime = written.replace(' ', "T").parse().unwrap();
+                let moved = at + span;
+                let mut out = c[1].to_vec();
+                out.extend_from_slice(
+                    moved
+                        .strftime("%Y-%m-%d %H:%M:%S,%3f")
+                        .to_string()
+                        .as_bytes(),
+                );
+                out
+            });
+            (name.clone(), text.into_owned())
+        })
+        .collect()
+}
+
 /// A Jabber log rotated once more, halfway: its first lines one file older (`.log.1`, the
 /// older ones each one further), the rest in `.log`, as a problem report holds them.
 fn rotated(members: &Members) -> Members {
@@ -1174,6 +1223,12 @@ const REPACKS: &[(&str, Repack)] = &[
     }),
     ("its Jabber log as iOS writes it", |name, m| {
         Handed::File(format!("{}.zip", stem(name)), zip_of(&as_ios(m)))
+    }),
+    ("its box's clock 7 s ahead", |name, m| {
+        Handed::File(format!("{}.zip", stem(name)), zip_of(&clock_off(m, 7_000)))
+    }),
+    ("its box's clock 4 s behind", |name, m| {
+        Handed::File(format!("{}.zip", stem(name)), zip_of(&clock_off(m, -4_000)))
     }),
     ("each member gzipped alone", |_, m| {
         Handed::Folder(
@@ -1678,5 +1733,15 @@ fn a_failure_captured_beside_another_machines_good_sign_in_is_still_the_verdict(
         "{} of {checked} failures judged otherwise beside a good sign-in:\n{}",
         problems.len(),
         problems.join("\n")
+    );
+}
+
+#[test]
+fn a_clock_moved_moves_every_time_a_log_writes() {
+    let text = b"2026-11-26T15:17:30.250+01:00 expe tvcs: UTCTime=\"2026-11-26 14:17:30,250\"\n2026-11-26 14:17:59,900 INFO  jabber\n".to_vec();
+    let out = clock_off(&vec![("log.txt".into(), text)], 7_000);
+    assert_eq!(
+        String::from_utf8_lossy(&out[0].1),
+        "2026-11-26T15:17:37.250+01:00 expe tvcs: UTCTime=\"2026-11-26 14:17:37,250\"\n2026-11-26 14:18:06,900 INFO  jabber\n"
     );
 }
