@@ -16,6 +16,10 @@
   craft.py scanner SRC DST SERVER    a SIP scanner's OPTIONS over UDP to SERVER:5060, two
                                      seconds after the last frame (svmap's, as every
                                      Internet-facing SIP server receives), from 203.0.113.66
+  craft.py cooked SRC DST 0           every Ethernet frame as `tcpdump -i any` writes it: a
+                                     Linux cooked (SLL) header in place of the Ethernet one,
+                                     any VLAN tag kept after it (libpcap puts back the tag the
+                                     kernel took off)
 Only little-endian microsecond pcap (what tcpdump writes here) is handled."""
 
 import struct
@@ -41,6 +45,19 @@ def vlan(src, dst, vid):
         sec, usec, caplen, origlen = struct.unpack("<IIII", header)
         frame = frame[:12] + tag + frame[12:]
         out += struct.pack("<IIII", sec, usec, caplen + 4, origlen + 4) + frame
+    open(dst, "wb").write(out)
+
+
+def cooked(src, dst, _unused):
+    data = open(src, "rb").read()
+    assert data[:4] == b"\xd4\xc3\xb2\xa1" and struct.unpack_from("<I", data, 20)[0] == 1, "LE Ethernet pcap only"
+    out = bytearray(data[:20]) + struct.pack("<I", 113)
+    for _, _, header, frame in records(data):
+        sec, usec, caplen, origlen = struct.unpack("<IIII", header)
+        # Packet type 0 (to us), ARPHRD_ETHER, a 6-byte address (the source MAC) padded to 8,
+        # then the EtherType and what followed it (a VLAN tag's TCI and inner type included).
+        sll = struct.pack(">HHH", 0, 1, 6) + frame[6:12] + b"\x00\x00" + frame[12:]
+        out += struct.pack("<IIII", sec, usec, caplen + 2, origlen + 2) + sll
     open(dst, "wb").write(out)
 
 
@@ -171,4 +188,4 @@ if __name__ == "__main__":
     if cmd == "scanner":
         scanner(src, dst, arg)
     else:
-        {"vlan": vlan, "truncate": truncate, "drop": drop, "retry": retry, "shift": shift}[cmd](src, dst, int(arg))
+        {"vlan": vlan, "cooked": cooked, "truncate": truncate, "drop": drop, "retry": retry, "shift": shift}[cmd](src, dst, int(arg))

@@ -10,6 +10,11 @@ readme() {
 mkdir -p "$HERE/vlan-tcp-refused" "$HERE/truncated-capture" "$HERE/tls-untrusted-silent"
 craft vlan "$HERE/tcp-8443-refused/capture.pcap" "$HERE/vlan-tcp-refused/capture.pcap" 100
 readme vlan-tcp-refused "tcp-8443-refused with an 802.1Q tag (VLAN 100) inserted in every frame, as a capture on a trunk port shows it. Nothing listens on 8443."
+# The same trunk capture as `tcpdump -i any` writes it: Linux cooked headers, the VLAN tag
+# after them.
+mkdir -p "$HERE/sll-vlan-tcp-refused"
+craft cooked "$HERE/vlan-tcp-refused/capture.pcap" "$HERE/sll-vlan-tcp-refused/capture.pcap" 0
+readme sll-vlan-tcp-refused "vlan-tcp-refused as \`tcpdump -i any\` on the trunk writes it: a Linux cooked (SLL) header in every frame, with EtherType 802.1Q and the VLAN tag after it, as libpcap puts back the tag the kernel took off. Nothing listens on 8443."
 # Cut inside the server's answer on 5222, after provisioning completed.
 frame=$(tshark -r "$HERE/happy-tls12/capture.pcap" -Y 'tcp.port == 5222 && tcp.len > 0' -T fields -e frame.number | sed -n 2p)
 craft truncate "$HERE/happy-tls12/capture.pcap" "$HERE/truncated-capture/capture.pcap" "$frame"
