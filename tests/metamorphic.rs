@@ -886,7 +886,8 @@ fn a_sign_in_captured_the_ways_the_field_captures_it_is_judged_the_same() {
 }
 
 /// What a capture that saw less of a failing sign-in may hold: each one of its frames lost
-/// (a busy SPAN port), or every frame cut at a snap length (`tcpdump -s`).
+/// (a busy SPAN port), every frame cut at a snap length (`tcpdump -s`), the capture
+/// started late or stopped early at each of its frames.
 fn with_less(p: &Pcap) -> Vec<(String, Pcap)> {
     let lost = (0..p.frames.len()).map(|i| {
         let mut frames = p.frames.clone();
@@ -911,7 +912,17 @@ fn with_less(p: &Pcap) -> Vec<(String, Pcap)> {
             },
         )
     });
-    lost.chain(cut).collect()
+    // Started late, or stopped early: every frame before (or after) the k-th left out.
+    let n = p.frames.len();
+    let late = (1..n).map(|k| {
+        let frames = p.frames[k..].to_vec();
+        (format!("started at frame {}", k + 1), Pcap { frames, ..*p })
+    });
+    let early = (1..n).map(|k| {
+        let frames = p.frames[..k].to_vec();
+        (format!("stopped after frame {k}"), Pcap { frames, ..*p })
+    });
+    lost.chain(cut).chain(late).chain(early).collect()
 }
 
 /// A capture that saw less says less, never that a failed sign-in worked: the verdict may
