@@ -14,6 +14,29 @@ use mradiag::report::Report;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+/// The problem, when a failing sample that saw less (`less`) reads ok.
+fn read_ok(dir: &Path, less: &str, before: &Report, after: &Report) -> Option<String> {
+    (serde_json::to_value(after.verdict.status).unwrap() == "ok").then(|| {
+        format!(
+            "{} {less}: ok ({}), but {} as written",
+            dir.file_name().unwrap().to_string_lossy(),
+            after.verdict.summary,
+            before.verdict.fault.as_deref().unwrap_or("-"),
+        )
+    })
+}
+
+/// Fails naming every problem at once, unless `checked` (at least `min`) `cases` held.
+fn all_held(problems: &[String], checked: usize, min: usize, cases: &str, failed: &str) {
+    assert!(checked >= min, "only {checked} {cases} checked");
+    assert!(
+        problems.is_empty(),
+        "{} of {checked} {failed}:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
 /// A classic pcap, read whatever its byte order and time resolution.
 struct Pcap {
     linktype: u32,
@@ -287,23 +310,6 @@ fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
     tls_record(22, &h)
 }
 
-fn client_hello(sni: &str) -> Vec<u8> {
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[0x5a; 32]);
-    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    let name = sni.as_bytes();
-    let mut ext = vec![0, 0];
-    ext.extend_from_slice(&((name.len() + 5) as u16).to_be_bytes());
-    ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
-    ext.push(0);
-    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
-    ext.extend_from_slice(name);
-    ext.extend_from_slice(&[0, 0x2b, 0, 3, 2, 3, 4]);
-    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    body.extend_from_slice(&ext);
-    handshake(1, &body)
-}
-
 fn server_hello() -> Vec<u8> {
     let mut body = vec![3, 3];
     body.extend_from_slice(&[0xa5; 32]);
@@ -371,7 +377,7 @@ fn laptop_noise(client: [u8; 4], resolver: [u8; 4], site: &Site) -> Vec<Vec<u8>>
     let web = site.addr;
     let (cp, sp) = (50_123u16, site.port);
     let (c0, s0) = (1_000u32, 9_000u32);
-    let hello = client_hello(site.name);
+    let hello = mradiag::synth::capture::client_hello(site.name, &[0x5a; 32]);
     let answer = server_hello();
     let mut arp = vec![0xff; 6];
     arp.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x0a, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1]);
@@ -778,6 +784,18 @@ fn judged(dir: &Path, files: &[PathBuf]) -> Report {
     analyze::judge(decoded, catalog, &options)
 }
 
+/// Every sample folder, in name order.
+fn sample_dirs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| d.join("expect.toml").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 /// The samples with one classic pcap capture (and key logs or bundles beside it).
 fn samples() -> Vec<(PathBuf, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
@@ -872,16 +890,16 @@ fn a_sign_in_captured_the_ways_the_field_captures_it_is_judged_the_same() {
         }
     }
     let _ = std::fs::remove_dir_all(&work);
-    assert!(checked >= 300, "only {checked} rewrites checked");
     for (name, _) in REWRITES {
         let n = changed.get(name).copied().unwrap_or(0);
         assert!(n >= 10, "{name} changed only {n} samples");
     }
-    assert!(
-        problems.is_empty(),
-        "{} of {checked} rewrites judged differently:\n{}",
-        problems.len(),
-        problems.join("\n")
+    all_held(
+        &problems,
+        checked,
+        300,
+        "rewrites",
+        "rewrites judged differently",
     );
 }
 
@@ -950,23 +968,16 @@ fn a_capture_that_saw_less_of_a_failure_never_reads_ok() {
             files.push(rewritten);
             let after = judged(&dir, &files);
             checked += 1;
-            if serde_json::to_value(after.verdict.status).unwrap() == "ok" {
-                problems.push(format!(
-                    "{} {less}: ok ({}), but {} as written",
-                    dir.file_name().unwrap().to_string_lossy(),
-                    after.verdict.summary,
-                    before.verdict.fault.as_deref().unwrap_or("-"),
-                ));
-            }
+            problems.extend(read_ok(&dir, &less, &before, &after));
         }
     }
     let _ = std::fs::remove_dir_all(&work);
-    assert!(checked >= 500, "only {checked} captures checked");
-    assert!(
-        problems.is_empty(),
-        "{} of {checked} captures that saw less read ok:\n{}",
-        problems.len(),
-        problems.join("\n")
+    all_held(
+        &problems,
+        checked,
+        500,
+        "captures",
+        "captures that saw less read ok",
     );
 }
 
@@ -1255,13 +1266,7 @@ const REPACKS: &[(&str, Repack)] = &[
 /// judged the same.
 #[test]
 fn a_bundle_handed_over_another_way_is_judged_the_same() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|d| d.join("expect.toml").exists())
-        .collect();
-    dirs.sort();
+    let dirs = sample_dirs();
     let work = std::env::temp_dir().join(format!("mradiag-repacked-{}", std::process::id()));
     let mut problems = Vec::new();
     let mut checked = 0;
@@ -1314,12 +1319,12 @@ fn a_bundle_handed_over_another_way_is_judged_the_same() {
         }
     }
     let _ = std::fs::remove_dir_all(&work);
-    assert!(checked >= 150, "only {checked} repacks checked");
-    assert!(
-        problems.is_empty(),
-        "{} of {checked} repacks judged differently:\n{}",
-        problems.len(),
-        problems.join("\n")
+    all_held(
+        &problems,
+        checked,
+        150,
+        "repacks",
+        "repacks judged differently",
     );
 }
 
@@ -1329,13 +1334,7 @@ fn a_bundle_handed_over_another_way_is_judged_the_same() {
 /// place on the command line.
 #[test]
 fn inputs_in_another_order_and_under_other_names_are_judged_the_same() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|d| d.join("expect.toml").exists())
-        .collect();
-    dirs.sort();
+    let dirs = sample_dirs();
     let work = std::env::temp_dir().join(format!("mradiag-renamed-{}", std::process::id()));
     let mut problems = Vec::new();
     let mut checked = 0;
@@ -1389,13 +1388,7 @@ fn inputs_in_another_order_and_under_other_names_are_judged_the_same() {
         }
     }
     let _ = std::fs::remove_dir_all(&work);
-    assert!(checked >= 150, "only {checked} inputs checked");
-    assert!(
-        problems.is_empty(),
-        "{} of {checked} judged differently:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    all_held(&problems, checked, 150, "inputs", "judged differently");
 }
 
 /// The rewrites that keep every byte above the link layer (file formats, time resolution,
@@ -1442,12 +1435,12 @@ fn a_capture_in_another_format_or_framing_decodes_to_the_same_events() {
             }
         }
     }
-    assert!(checked >= 300, "only {checked} rewrites checked");
-    assert!(
-        problems.is_empty(),
-        "{} of {checked} rewrites decoded differently:\n{}",
-        problems.len(),
-        problems.join("\n")
+    all_held(
+        &problems,
+        checked,
+        300,
+        "rewrites",
+        "rewrites decoded differently",
     );
 }
 
@@ -1476,13 +1469,7 @@ fn a_jabber_line_as_ios_writes_it() {
 /// sample's archives lose such lines one at a time, and the verdict is never ok.
 #[test]
 fn a_bundle_that_lost_a_telling_line_never_reads_ok() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|d| d.join("expect.toml").exists())
-        .collect();
-    dirs.sort();
+    let dirs = sample_dirs();
     let catalog = Catalog::builtin();
     let work = std::env::temp_dir().join(format!("mradiag-lostline-{}", std::process::id()));
     let mut problems = Vec::new();
@@ -1528,28 +1515,19 @@ fn a_bundle_that_lost_a_telling_line_never_reads_ok() {
                     files[a] = to;
                     let after = judged(dir, &files);
                     checked += 1;
-                    if serde_json::to_value(after.verdict.status).unwrap() == "ok" {
-                        problems.push(format!(
-                            "{} without {member} line {line}: ok ({}), but {} with it",
-                            dir.file_name().unwrap().to_string_lossy(),
-                            after.verdict.summary,
-                            before.verdict.fault.as_deref().unwrap_or("-"),
-                        ));
-                    }
+                    let less = format!("without {member} line {line}");
+                    problems.extend(read_ok(dir, &less, &before, &after));
                 }
             }
         }
     }
     let _ = std::fs::remove_dir_all(&work);
-    assert!(
-        checked >= 150,
-        "only {checked} bundles that lost a line checked"
-    );
-    assert!(
-        problems.is_empty(),
-        "{} of {checked} bundles that lost a line read ok:\n{}",
-        problems.len(),
-        problems.join("\n")
+    all_held(
+        &problems,
+        checked,
+        150,
+        "bundles that lost a line",
+        "bundles that lost a line read ok",
     );
 }
 
@@ -1738,12 +1716,12 @@ fn a_failure_captured_beside_another_machines_good_sign_in_is_still_the_verdict(
         }
     }
     let _ = std::fs::remove_dir_all(&work);
-    assert!(checked >= 150, "only {checked} failing captures checked");
-    assert!(
-        problems.is_empty(),
-        "{} of {checked} failures judged otherwise beside a good sign-in:\n{}",
-        problems.len(),
-        problems.join("\n")
+    all_held(
+        &problems,
+        checked,
+        150,
+        "failing captures",
+        "failures judged otherwise beside a good sign-in",
     );
 }
 

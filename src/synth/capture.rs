@@ -311,7 +311,8 @@ pub(super) fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
     record(22, &handshake_message(kind, body))
 }
 
-pub(crate) fn client_hello(sni: &str, random: &[u8; 32]) -> Vec<u8> {
+/// A TLS 1.2 ClientHello record naming `sni` (the tests' and generators' one).
+pub fn client_hello(sni: &str, random: &[u8; 32]) -> Vec<u8> {
     let mut b = vec![3, 3];
     b.extend_from_slice(random);
     b.push(0);
