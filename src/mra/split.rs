@@ -96,18 +96,27 @@ pub(super) fn attempts(
         .collect();
     // Once SRV answers name Expressway-E, a connection on an MRA port that shows it is for
     // another server is another application's (a home Wi-Fi controller's 8443): to the
-    // address of a name the client looked up that no SRV answer gave, or naming such a
-    // host in its ClientHello.
+    // address of a name the client looked up, or naming a host in its ClientHello, that is
+    // no SRV target and not in a target's domain (an Expressway-E peer the edge
+    // configuration names, `expe2.example.com` beside `expe1.example.com`, stays).
+    let foreign = |name: &str| {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        !srv_targets.contains(&name)
+            && !srv_targets.iter().any(|t| {
+                let domain = t.split_once('.').map_or(t.as_str(), |(_, d)| d);
+                name.ends_with(&format!(".{domain}"))
+            })
+    };
     let other_ips: BTreeSet<IpAddr> = txs
         .iter()
-        .filter(|t| !srv_targets.is_empty() && srv_domain(&t.name).is_none() && !is_target(&t.name))
+        .filter(|t| !srv_targets.is_empty() && srv_domain(&t.name).is_none() && foreign(&t.name))
         .flat_map(|t| t.addresses())
         .filter(|ip| !target_ips.contains(ip))
         .collect();
     let another_servers = |c: &Connection<'_>| {
         !srv_targets.is_empty()
             && !target_ips.contains(&c.server.ip)
-            && (other_ips.contains(&c.server.ip) || c.sni().is_some_and(|sni| !is_target(&sni)))
+            && (other_ips.contains(&c.server.ip) || c.sni().is_some_and(|sni| foreign(&sni)))
     };
     for (i, c) in conns.iter().enumerate() {
         // Through a proxy, the tunnel's target is what the client meant to reach.
@@ -309,6 +318,14 @@ mod tests {
             connection(4, 2 * S, 1, at(EDGE, 8443), 3 * S),
         ];
         assert_eq!(cut(&events), vec![(0, 3, 1, 1)]);
+        // An Expressway-E peer the edge configuration names, in the target's domain, is it.
+        let peer = [
+            srv_answer(1, 0, 1),
+            a_answer_for(2, S / 2, 3, "expe2.example.com", controller),
+            connection(3, S, 0, at(controller, 5061), 2 * S),
+            connection(4, 2 * S, 1, at(EDGE, 8443), 3 * S),
+        ];
+        assert_eq!(cut(&peer), vec![(0, 3, 1, 2)]);
         // Without SRV answers naming Expressway-E, every 8443 may be it (cached discovery).
         let cached = [
             a_answer_for(2, S / 2, 3, "unifi.home.example", controller),
