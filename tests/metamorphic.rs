@@ -1,10 +1,21 @@
-//! The same sign-in, captured the ways the field captures it, is judged the same. Every
-//! sample whose capture is a classic pcap is rewritten as the field writes captures
-//! (pcapng, nanosecond and big-endian pcap, VLAN and QinQ tags, Linux cooked headers from
-//! `tcpdump -i any`, a SPAN port's duplicated frames) and beside the traffic a real laptop
-//! sends while Jabber signs in (ARP, SSDP, a browser's DNS lookup and HTTPS connection from
-//! the same address). The verdict, its fault, every phase and every session's verdict must
-//! not move: a fault that vanishes under a VLAN tag is a failed sign-in reported as ok.
+//! The same sign-in, handed over the ways the field hands it over, is judged the same; and
+//! inputs that saw less of a failure never read ok. Our samples pass their own expectations:
+//! these tests ask whether they still pass as the field writes them.
+//!
+//! - Captures (every sample whose capture is a classic pcap): pcapng, nanosecond and
+//!   big-endian pcap, VLAN and QinQ tags, Linux cooked headers from `tcpdump -i any`, Ethernet
+//!   padding and frame check sequences, a SPAN port's duplicates, small TCP segments,
+//!   keep-alives, offload-coalesced and reordered segments, beside a laptop's other traffic:
+//!   the verdict, its fault, every phase and every session's verdict must not move (a fault
+//!   that vanishes under a VLAN tag is a failed sign-in reported as ok); where the bytes above
+//!   the link layer are kept, the events must not either (the real corpus's captures too).
+//! - Bundles and PRT zips unpacked, repacked, nested, with CR LF, in another time zone, with
+//!   the box's clock a few seconds off, a Jabber log rotated or written as iOS writes it;
+//!   inputs in another order and under other names: judged the same.
+//! - A failing capture that lost a frame, was cut at a snap length, started late or stopped
+//!   early, and a failing bundle that lost a line a signature reads: never ok.
+//! - A failing capture merged with another machine's good sign-in: its own sessions judged as
+//!   alone.
 
 mod common;
 
