@@ -1431,34 +1431,12 @@ fn inputs_in_another_order_and_under_other_names_are_judged_the_same() {
 /// field, at the same frames: not only the verdict.
 #[test]
 fn a_capture_in_another_format_or_framing_decodes_to_the_same_events() {
-    let events = |bytes: &[u8]| -> Vec<String> {
-        mradiag::capture::decode(bytes)
-            .events
-            .iter()
-            .map(|e| serde_json::to_string(e).unwrap())
-            .collect()
-    };
     let mut problems = Vec::new();
     let mut checked = 0;
     for (dir, capture) in samples() {
-        let bytes = std::fs::read(&capture).unwrap();
-        let want = events(&bytes);
-        let pcap = read_pcap(&bytes).unwrap();
-        for (name, rewrite) in REWRITES.iter().filter(|(n, _)| LOSSLESS.contains(n)) {
-            let Some(rewritten) = rewrite(&pcap) else {
-                continue;
-            };
-            let got = events(&rewritten);
-            checked += 1;
-            if let Some(i) = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i)) {
-                problems.push(format!(
-                    "{} as {name}: event {i} is\n    {}\n  but as written\n    {}",
-                    dir.file_name().unwrap().to_string_lossy(),
-                    got.get(i).map_or("(none)", String::as_str),
-                    want.get(i).map_or("(none)", String::as_str),
-                ));
-            }
-        }
+        let pcap = read_pcap(&std::fs::read(&capture).unwrap()).unwrap();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        checked += decoded_alike(&name, &pcap, &mut problems);
     }
     all_held(
         &problems,
@@ -1467,6 +1445,35 @@ fn a_capture_in_another_format_or_framing_decodes_to_the_same_events() {
         "rewrites",
         "rewrites decoded differently",
     );
+}
+
+/// The capture's lossless rewrites decoded, each against it as written: how many were
+/// compared; each difference (the first event that differs) added to `problems`.
+fn decoded_alike(name: &str, pcap: &Pcap, problems: &mut Vec<String>) -> usize {
+    let events = |bytes: &[u8]| -> Vec<String> {
+        mradiag::capture::decode(bytes)
+            .events
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect()
+    };
+    let want = events(&write_pcap(pcap, false, false));
+    let mut compared = 0;
+    for (how, rewrite) in REWRITES.iter().filter(|(n, _)| LOSSLESS.contains(n)) {
+        let Some(rewritten) = rewrite(pcap) else {
+            continue;
+        };
+        let got = events(&rewritten);
+        compared += 1;
+        if let Some(i) = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i)) {
+            problems.push(format!(
+                "{name} as {how}: event {i} is\n    {}\n  but as written\n    {}",
+                got.get(i).map_or("(none)", String::as_str),
+                want.get(i).map_or("(none)", String::as_str),
+            ));
+        }
+    }
+    compared
 }
 
 /// The same on the real captures of `../shared/corpus/real` (`MRADIAG_CORPUS` elsewhere):
@@ -1486,35 +1493,14 @@ fn real_captures_in_another_format_or_framing_decode_to_the_same_events() {
     };
     let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
     paths.sort();
-    let events = |bytes: &[u8]| -> Vec<String> {
-        mradiag::capture::decode(bytes)
-            .events
-            .iter()
-            .map(|e| serde_json::to_string(e).unwrap())
-            .collect()
-    };
     let mut problems = Vec::new();
     let mut checked = 0;
     for path in paths {
         let Some(pcap) = std::fs::read(&path).ok().and_then(|b| read_pcap(&b)) else {
             continue;
         };
-        let want = events(&write_pcap(&pcap, false, false));
-        for (name, rewrite) in REWRITES.iter().filter(|(n, _)| LOSSLESS.contains(n)) {
-            let Some(rewritten) = rewrite(&pcap) else {
-                continue;
-            };
-            let got = events(&rewritten);
-            checked += 1;
-            if let Some(i) = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i)) {
-                problems.push(format!(
-                    "{} as {name}: event {i} is\n    {}\n  but as written\n    {}",
-                    path.file_name().unwrap().to_string_lossy(),
-                    got.get(i).map_or("(none)", String::as_str),
-                    want.get(i).map_or("(none)", String::as_str),
-                ));
-            }
-        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        checked += decoded_alike(&name, &pcap, &mut problems);
     }
     all_held(
         &problems,
