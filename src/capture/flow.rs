@@ -404,13 +404,11 @@ fn feed_app(app: &mut App, ends: &Ends<'_>, side: Side, bytes: &[u8], out: &mut 
     };
     *app = found;
     // The other side's bytes held came first.
-    let other = 1 - side as usize;
-    let other_side = if other == 0 {
-        Side::Client
-    } else {
-        Side::Server
+    let other_side = match side {
+        Side::Client => Side::Server,
+        Side::Server => Side::Client,
     };
-    let theirs = std::mem::take(&mut held[other]);
+    let theirs = std::mem::take(&mut held[other_side as usize]);
     if !theirs.is_empty() {
         feed_known(app, ends, other_side, &theirs, out);
     }

@@ -311,8 +311,13 @@ fn capture_sessions<'a, 't>(
                 _ => true,
             };
             // A SIP line of another dialog than those the capture shows this client in
-            // (decrypted, or in clear) is another client's, however near in time.
-            let dialogs = dialogs_of(ctx, key, attempt);
+            // (decrypted, or in clear) is another client's, however near in time. (The
+            // client's SIP is walked only when a line in the window names a Call-ID.)
+            let dialogs = if mine.iter().any(|&i| call_id_of(hits[i]).is_some()) {
+                dialogs_of(ctx, key, attempt)
+            } else {
+                BTreeSet::new()
+            };
             let same_dialog = |i: usize| {
                 dialogs.is_empty() || call_id_of(hits[i]).is_none_or(|id| dialogs.contains(id))
             };

@@ -99,13 +99,13 @@ pub(super) fn attempts(
     // address of a name the client looked up, or naming a host in its ClientHello, that is
     // no SRV target and not in a target's domain (an Expressway-E peer the edge
     // configuration names, `expe2.example.com` beside `expe1.example.com`, stays).
+    let target_domains: Vec<String> = srv_targets
+        .iter()
+        .map(|t| format!(".{}", t.split_once('.').map_or(t.as_str(), |(_, d)| d)))
+        .collect();
     let foreign = |name: &str| {
         let name = name.trim_end_matches('.').to_ascii_lowercase();
-        !srv_targets.contains(&name)
-            && !srv_targets.iter().any(|t| {
-                let domain = t.split_once('.').map_or(t.as_str(), |(_, d)| d);
-                name.ends_with(&format!(".{domain}"))
-            })
+        !srv_targets.contains(&name) && !target_domains.iter().any(|d| name.ends_with(d.as_str()))
     };
     let other_ips: BTreeSet<IpAddr> = txs
         .iter()
