@@ -18,7 +18,9 @@ use super::packet::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment};
 /// Ports whose owner is the server when a connection's SYN was not captured.
 const SERVER_PORTS: [u16; 9] = [53, 443, 5060, 5061, 5222, 5269, 7400, 8443, 7001];
 
+#[derive(Default)]
 enum App {
+    #[default]
     Unknown,
     /// First bytes too few to tell the protocol (a head cut in small TCP segments): each
     /// side's, held until they tell it (at most [`SNIFF_MAX`]).
@@ -53,6 +55,16 @@ struct Conn {
     /// Why an ICMP destination-unreachable came back for this connection, if one did.
     icmp: Option<Unreachable>,
     bytes: [u64; 2],
+    /// Each side has sent its FIN.
+    fin_sent: [bool; 2],
+    /// What decoding a conversation needs, let go once both sides closed it with nothing
+    /// left behind a hole: a busy capture holds tens of thousands of finished connections.
+    live: Option<Box<Live>>,
+}
+
+/// A connection's decoding state: each direction's reassembly and the protocol found.
+#[derive(Default)]
+struct Live {
     reassembly: [Reassembler; 2],
     app: App,
 }
@@ -159,8 +171,8 @@ impl FlowTable {
                 first_fin: None,
                 icmp: None,
                 bytes: [0, 0],
-                reassembly: Default::default(),
-                app: App::Unknown,
+                fin_sent: [false; 2],
+                live: Some(Box::default()),
             });
             self.by_key.insert(k, self.conns.len() - 1);
             self.conns.len() - 1
@@ -177,7 +189,9 @@ impl FlowTable {
             let retransmission = conn.syn_count > 0;
             conn.syn_count += 1;
             conn.client_isn.get_or_insert(seg.seq);
-            conn.reassembly[0].start_at(seg.seq.wrapping_add(1));
+            if let Some(live) = &mut conn.live {
+                live.reassembly[0].start_at(seg.seq.wrapping_add(1));
+            }
             out.push(EventKind::TcpSyn {
                 stream,
                 client: conn.client,
@@ -190,25 +204,31 @@ impl FlowTable {
                 retransmission: conn.syn_ack,
             });
             conn.syn_ack = true;
-            conn.reassembly[1].start_at(seg.seq.wrapping_add(1));
+            if let Some(live) = &mut conn.live {
+                live.reassembly[1].start_at(seg.seq.wrapping_add(1));
+            }
         }
         if seg.flags & TCP_RST != 0 {
             conn.first_rst.get_or_insert(side);
             out.push(EventKind::TcpRst { stream, from: side });
         }
-        if seg.flags & TCP_FIN != 0 && conn.first_fin.is_none() {
+        let fin = seg.flags & TCP_FIN != 0;
+        if fin && conn.first_fin.is_none() {
             conn.first_fin = Some(side);
             out.push(EventKind::TcpFin { stream, from: side });
         }
         if !seg.payload.is_empty() && !syn && payload_ok {
             conn.bytes[side as usize] += seg.payload.len() as u64;
             let Conn {
-                reassembly,
-                app,
+                live: Some(live),
                 client,
                 server,
                 ..
-            } = conn;
+            } = conn
+            else {
+                return;
+            };
+            let Live { reassembly, app } = &mut **live;
             let ends = Ends {
                 stream,
                 client: *client,
@@ -246,6 +266,19 @@ impl FlowTable {
                 }
             }
         }
+        if fin {
+            let conn = &mut self.conns[index];
+            conn.fin_sent[side as usize] = true;
+            // Data past both FINs is no conversation's: the state is let go, not the count.
+            if conn.fin_sent == [true; 2]
+                && conn
+                    .live
+                    .as_ref()
+                    .is_some_and(|l| l.reassembly.iter().all(|r| r.pending_bytes() == 0))
+            {
+                conn.live = None;
+            }
+        }
     }
 
     /// Record an ICMP unreachable quoting a connection's packet; returns its stream.
@@ -273,10 +306,11 @@ impl FlowTable {
             } else {
                 TcpOutcome::Unanswered
             };
-            for (side, r) in [
-                (Side::Client, &c.reassembly[0]),
-                (Side::Server, &c.reassembly[1]),
-            ] {
+            let pending = c.live.as_ref().map(|l| &l.reassembly);
+            for (side, r) in [Side::Client, Side::Server]
+                .into_iter()
+                .zip(pending.into_iter().flatten())
+            {
                 if r.pending_bytes() > 0 {
                     events.push(crate::model::Event {
                         frame: c.last_frame,
@@ -697,6 +731,42 @@ mod tests {
                 EventKind::TlsClientHello { sni: Some(s), .. } if s == "expe1.example.com")),
             "{kinds:?}"
         );
+    }
+
+    /// A conversation both sides closed lets go of its decoding state: bytes after both FINs
+    /// are counted, not decoded. One side's FIN (a half-close) keeps it.
+    #[test]
+    fn bytes_after_both_fins_are_counted_not_decoded() {
+        let hello = crate::synth::capture::client_hello("expe1.example.com", &[7; 32]);
+        let hello_found = |kinds: &[EventKind]| {
+            kinds
+                .iter()
+                .any(|k| matches!(k, EventKind::TlsClientHello { .. }))
+        };
+        let client_bytes = |kinds: &[EventKind]| {
+            kinds.iter().find_map(|k| match k {
+                EventKind::TcpConnection { bytes_client, .. } => Some(*bytes_client),
+                _ => None,
+            })
+        };
+        let opened: [(bool, u8, &[u8]); 2] =
+            [(true, TCP_SYN, b""), (false, TCP_SYN | TCP_ACK, b"")];
+        let both = run(&[
+            opened[0],
+            opened[1],
+            (true, TCP_FIN | TCP_ACK, b""),
+            (false, TCP_FIN | TCP_ACK, b""),
+            (true, TCP_ACK, &hello),
+        ]);
+        assert!(!hello_found(&both), "{both:?}");
+        assert_eq!(client_bytes(&both), Some(hello.len() as u64));
+        let half = run(&[
+            opened[0],
+            opened[1],
+            (false, TCP_FIN | TCP_ACK, b""),
+            (true, TCP_ACK, &hello),
+        ]);
+        assert!(hello_found(&half), "{half:?}");
     }
 
     /// `payload` from the client in segments of `size` bytes, after a handshake.
