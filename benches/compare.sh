@@ -19,6 +19,8 @@
 #           more than its parts).
 #   scan    CASES case folders (a 1 MB busy capture each): `scan` vs the sum of the
 #           single-case runs divided by the cores; peak RSS at a fifth of the cases and at all.
+#           Then 4 heavy cases (each the bundle section's four boxes): `scan` vs one case
+#           alone, time and peak RSS.
 #   startup analyze -q of a tiny capture (a sample's), 20 runs.
 # Counts are checked against the generators' truth files (and rg's against mradiag's)
 # before timing. Prints min/median/max seconds, peak RSS and the ratios.
@@ -203,7 +205,7 @@ if want busy; then
 fi
 
 DIR=$WORK/bundle-$BUNDLE_USERS-$(sha256sum src/synth/bundle.rs | sha256sum | cut -c1-12)
-if want bundle || want mix; then
+if want bundle || want mix || want scan; then
   [ -d "$DIR" ] || $GEN/gen_bundle --out "$DIR" --users "$BUNDLE_USERS" --minutes 480 \
     --routine-per-minute 1500 --no-truth
 fi
@@ -264,6 +266,18 @@ if want scan; then
   echo "sum of $CASES single runs: $singles s; / $(nproc) cores: $(python3 -c "print(round($singles / $(nproc), 3))") s"
   echo "scan / (singles / cores):         $(python3 -c "print(f'{${MEDIAN[scan-all]} / ($singles / $(nproc)):8.2f}x')")"
   echo "peak RSS, all / a fifth:          ${RSS[scan-all]} / ${RSS[scan-fifth]} KiB"
+  # Heavy cases: each the bundle section's four boxes. Each takes its turn alone, so the
+  # scan holds no more than one of them does.
+  HEAVY=$WORK/cases-heavy
+  rm -rf "$HEAVY"
+  for c in 1 2 3 4; do mkdir -p "$HEAVY/c$c" && cp -al "$DIR"/*.tar.gz "$HEAVY/c$c/"; done
+  echo
+  echo "== scan: 4 heavy cases, each four boxes' multi-user bundles ($BUNDLE_USERS users)"
+  bench scan-heavy "$BIN" scan -q "$HEAVY"
+  bench heavy-case-alone "$BIN" analyze -q "$HEAVY/c1"
+  race
+  echo "scan / (4 x one case):            $(python3 -c "print(f'{${MEDIAN[scan-heavy]} / (4 * ${MEDIAN[heavy-case-alone]}):8.2f}x')")"
+  echo "peak RSS, scan / one case:        ${RSS[scan-heavy]} / ${RSS[heavy-case-alone]} KiB"
 fi
 
 if want startup; then

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
@@ -228,9 +229,58 @@ fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row
     }
 }
 
-/// Analyse every case on `jobs` threads (0: one per core) and hand each row to `emit` in case
-/// order as soon as it and every case before it are done, so output streams yet stays the same
-/// whatever the thread count; a progress bar on standard error when it is a terminal (and
+/// What the cases analysed at once may hold, by [`case_weight`]: a case heavier than its
+/// share (this over the threads) is analysed alone. Such a case takes every core by itself
+/// anyway (a capture's two threads, a log's chunks, archives inflated beside their scanning),
+/// and two at once would add up: four boxes' multi-user bundles hold 180 MiB, and two such
+/// cases side by side peaked at 350 MiB.
+const AT_ONCE: u64 = 192 << 20;
+
+/// About what analysing a case holds at its peak, from its files' sizes on disk (nothing is
+/// opened: a FIFO would block): an archive inflates to some 14 times its size, and a
+/// multi-user Expressway log holds about a third of its size in hits (15 MB of `.tar.gz`:
+/// 63 MiB); a capture holds about a twentieth (a busy 1 GiB: 65 MiB).
+fn case_weight(case: &Path) -> u64 {
+    crate::input::expand(&[case.to_path_buf()])
+        .iter()
+        .filter(|(_, err)| err.is_none())
+        .filter_map(|(f, _)| Some((f, std::fs::metadata(f).ok()?.len())))
+        .map(|(f, len)| {
+            let extension = f
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            match extension.as_str() {
+                "gz" | "tgz" | "zip" => len * 4,
+                "pcap" | "pcapng" | "cap" => len / 16,
+                _ => len / 3,
+            }
+        })
+        .sum()
+}
+
+/// The cases' turns, in order: each heavy case alone, the light ones between them together.
+fn turns(heavy: &[bool]) -> Vec<std::ops::Range<usize>> {
+    let mut turns = Vec::new();
+    let mut start = 0;
+    while start < heavy.len() {
+        let end = if heavy[start] {
+            start + 1
+        } else {
+            heavy[start..]
+                .iter()
+                .position(|&h| h)
+                .map_or(heavy.len(), |n| start + n)
+        };
+        turns.push(start..end);
+        start = end;
+    }
+    turns
+}
+
+/// Analyse every case on `jobs` threads (0: one per core), a heavy one alone (see [`AT_ONCE`]),
+/// and hand each row to `emit` in case order as soon as it and every case before it are done,
+/// so output streams yet stays the same whatever the thread count; a progress bar on standard error when it is a terminal (and
 /// `progress` is asked for). Stops at the first error `emit` returns (a closed pipe).
 pub fn run(
     cases: &[PathBuf],
@@ -270,15 +320,22 @@ pub fn run(
         // The workers stop taking new cases once the receiver is gone (an emit error).
         scope.spawn(move || {
             pool.install(|| {
-                cases
+                let share = AT_ONCE / rayon::current_num_threads().max(1) as u64;
+                let heavy: Vec<bool> = cases
                     .par_iter()
-                    .enumerate()
-                    .try_for_each_with(sender, |sender, (i, case)| {
-                        // A send fails only once the receiver has stopped: stop too.
-                        sender
-                            .send((i, analyze_case(case, roots, catalog, options)))
-                            .map_err(drop)
-                    })
+                    .map(|case| case_weight(case) > share)
+                    .collect();
+                // A send fails only once the receiver has stopped: stop too.
+                let one = |sender: &mut Sender<_>, i: usize| {
+                    sender
+                        .send((i, analyze_case(&cases[i], roots, catalog, options)))
+                        .map_err(drop)
+                };
+                for turn in turns(&heavy) {
+                    turn.into_par_iter()
+                        .try_for_each_with(sender.clone(), one)?;
+                }
+                Ok::<(), ()>(())
             })
         });
         let mut waiting = BTreeMap::new();
@@ -598,6 +655,41 @@ mod tests {
         });
         assert_eq!(outcome.unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
         assert_eq!(calls, 2, "nothing emitted after the failure");
+    }
+
+    #[test]
+    fn heavy_cases_take_their_turn_alone_and_light_ones_share_theirs() {
+        let (f, t) = (false, true);
+        assert_eq!(
+            turns(&[f, f, t, f, t, t, f]),
+            vec![0..2, 2..3, 3..4, 4..5, 5..6, 6..7]
+        );
+        assert_eq!(turns(&[f, f, f]), vec![0..3]);
+        assert!(turns(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_case_weighs_what_its_files_will_hold() {
+        let dir = std::env::temp_dir().join(format!("mradiag-weight-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("logs")).unwrap();
+        // Sparse files: only their sizes are read.
+        for (name, len) in [
+            ("diagnostic_log_expe01.tar.gz", 10 << 20),
+            ("client.pcap", 160 << 20),
+            ("logs/loggingsnapshot.txt", 30 << 20),
+        ] {
+            std::fs::File::create(dir.join(name))
+                .unwrap()
+                .set_len(len)
+                .unwrap();
+        }
+        assert_eq!(case_weight(&dir), (40 + 10 + 10) << 20);
+        assert_eq!(case_weight(&dir.join("client.pcap")), 10 << 20);
+        // Two such cases would hold more than the scan's share of two threads: one at a time.
+        assert!(case_weight(&dir) <= AT_ONCE / 2);
+        assert!(case_weight(&dir) * 2 > AT_ONCE / 2);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -293,13 +293,16 @@ const UNNAMED: &str = "";
 
 /// The one user named by `candidates` (time, user) near `ts`: within seconds (one sign-in's
 /// steps), else within the window; none when two users are as near (a shared NAT).
+/// Timed candidates are in time order (see [`address_votes`]); untimed, in any.
 fn only_user_near(candidates: &[(i64, Arc<str>)], ts: i64, timed: bool) -> Option<&Arc<str>> {
     let within = |window: i64| {
         let mut found: Option<&Arc<str>> = None;
-        for (at, u) in candidates {
-            if timed && at.abs_diff(ts) > window as u64 {
-                continue;
-            }
+        let near = if timed {
+            around(candidates, ts, window)
+        } else {
+            candidates
+        };
+        for (_, u) in near {
             // Someone unnamed signs in from there too: the address tells them apart from nobody.
             if &**u == UNNAMED {
                 return Err(());
@@ -326,10 +329,7 @@ fn only_user_near(candidates: &[(i64, Arc<str>)], ts: i64, timed: bool) -> Optio
 fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<Arc<str>>]) {
     let (direct, linked) = address_votes(hits, keys, user);
     let near = |list: Option<&Vec<(i64, Arc<str>)>>, ts: i64| {
-        list.is_some_and(|l| {
-            l.iter()
-                .any(|(at, _)| at.abs_diff(ts) <= LINK_WINDOW_NS as u64)
-        })
+        list.is_some_and(|l| !around(l, ts, LINK_WINDOW_NS).is_empty())
     };
     let users_at = users_at(&direct, &linked);
     let registers = register_times(hits, keys, user);
@@ -347,9 +347,9 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<Arc<str>>]) {
             // that one user's in the whole input and their REGISTER follows within seconds.
             if let Some([only]) = users_at.get(&ip).map(Vec::as_slice)
                 && registers.get(&ip).is_some_and(|list| {
-                    list.iter().any(|(rts, ru)| {
-                        ru == only && *rts > ts && rts.abs_diff(ts) <= SAME_SIGN_IN_NS as u64
-                    })
+                    around(list, ts, SAME_SIGN_IN_NS)
+                        .iter()
+                        .any(|(rts, ru)| ru == only && *rts > ts)
                 })
             {
                 found.push((i, Arc::from(*only)));
@@ -403,11 +403,23 @@ fn address_votes(hits: &[&Tagged], keys: &[Keys], user: &[Option<Arc<str>>]) -> 
                 .push((t.event.ts, unnamed.clone()));
         }
     }
+    // Stable: lines of one instant keep their order (no answer depends on it).
+    for list in direct.values_mut().chain(linked.values_mut()) {
+        list.sort_by_key(|(at, _)| *at);
+    }
     (direct, linked)
 }
 
-/// Per client address: (time, user) of the lines that name one.
+/// Per client address: (time, user) of the lines that name one, in time order.
 type Votes = HashMap<IpAddr, Vec<(i64, Arc<str>)>>;
+
+/// The entries of a time-ordered list within `window` of `ts` (a shared address, Expressway-E's
+/// own or a NAT's, has thousands: each line looks only at those near it).
+fn around<T>(list: &[(i64, T)], ts: i64, window: i64) -> &[(i64, T)] {
+    let from = list.partition_point(|(at, _)| *at < ts.saturating_sub(window));
+    let to = list.partition_point(|(at, _)| *at <= ts.saturating_add(window));
+    &list[from..to.max(from)]
+}
 
 /// Who was ever named at each address.
 fn users_at<'v>(direct: &'v Votes, linked: &'v Votes) -> HashMap<IpAddr, Vec<&'v str>> {
@@ -425,7 +437,7 @@ fn users_at<'v>(direct: &'v Votes, linked: &'v Votes) -> HashMap<IpAddr, Vec<&'v
     users_at
 }
 
-/// Each address's REGISTER times and users, looked up per sign-in start (not scanned).
+/// Each address's REGISTER times and users, in time order, looked up per sign-in start.
 fn register_times<'u>(
     hits: &[&Tagged],
     keys: &[Keys],
@@ -438,6 +450,9 @@ fn register_times<'u>(
         {
             registers.entry(ip).or_default().push((t.event.ts, u));
         }
+    }
+    for list in registers.values_mut() {
+        list.sort_by_key(|(at, _)| *at);
     }
     registers
 }
