@@ -627,26 +627,28 @@ pub enum EventKind {
 
 /// A log hit's named fields, sorted by name: two words in the event and one allocation of
 /// exactly its pairs (a `BTreeMap` took a 544-byte node for two fields: a bundle's hundred
-/// thousand hits held 70 MB of them). Written as a JSON object, as the map was.
+/// thousand hits held 70 MB of them). A name is held once per thread that read it and shared
+/// by every hit that has it (the same few dozen names, a `String` each, were a tenth of a
+/// multi-user bundle's memory). Written as a JSON object, as the map was.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Fields(Box<[(String, String)]>);
+pub struct Fields(Box<[(Arc<str>, Box<str>)]>);
 
 impl Fields {
-    pub fn get(&self, name: &str) -> Option<&String> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         // A hit holds a handful of fields: their lengths tell most of them apart without
         // comparing bytes (a binary search compared bytes at every step).
         self.0
             .iter()
-            .find(|(k, _)| k.len() == name.len() && k == name)
-            .map(|(_, v)| v)
+            .find(|(k, _)| k.len() == name.len() && &**k == name)
+            .map(|(_, v)| &**v)
     }
 
     pub fn contains_key(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
-        self.0.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (&**k, &**v))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -655,19 +657,45 @@ impl Fields {
 
     /// As a map, to be changed.
     pub fn to_map(&self) -> std::collections::BTreeMap<String, String> {
-        self.0.iter().cloned().collect()
+        self.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
+}
+
+/// The shared copy of a field's name (see [`Fields`]): names are few, and looked up per
+/// thread so that scanning threads never wait on one another.
+fn field_name(name: &str) -> Arc<str> {
+    thread_local! {
+        static NAMES: std::cell::RefCell<std::collections::HashMap<Box<str>, Arc<str>>> =
+            Default::default();
+    }
+    NAMES.with_borrow_mut(|names| {
+        if let Some(shared) = names.get(name) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(name);
+        // A catalog names a few dozen fields; a hostile one cannot grow this past a bound.
+        if names.len() < 4096 {
+            names.insert(name.into(), shared.clone());
+        }
+        shared
+    })
 }
 
 impl From<std::collections::BTreeMap<String, String>> for Fields {
     fn from(map: std::collections::BTreeMap<String, String>) -> Self {
-        Fields(map.into_iter().collect())
+        Fields(
+            map.into_iter()
+                .map(|(k, v)| (field_name(&k), v.into_boxed_str()))
+                .collect(),
+        )
     }
 }
 
 impl std::ops::Index<&str> for Fields {
-    type Output = String;
-    fn index(&self, name: &str) -> &String {
+    type Output = str;
+    fn index(&self, name: &str) -> &str {
         self.get(name)
             .unwrap_or_else(|| panic!("no field {name:?}"))
     }

@@ -479,7 +479,7 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
     }
     // An outcome line with no cause of its own says nothing a specific fault line of the
     // same request does not say better.
-    let specific_faults: Vec<(&String, u64)> = events
+    let specific_faults: Vec<(&str, u64)> = events
         .iter()
         .filter_map(|e| match &e.kind {
             EventKind::LogSignature {
@@ -889,7 +889,7 @@ mod tests {
                             host.is_some() && *time_basis != TimeBasis::Unknown,
                             "{threads} threads: {e:?}"
                         );
-                        fields.get("Txn-id").cloned()
+                        fields.get("Txn-id").map(str::to_string)
                     }
                     _ => None,
                 })

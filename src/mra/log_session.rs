@@ -61,7 +61,7 @@ pub(super) fn log_session(
         .filter(|&ts| ts != crate::time::UNKNOWN)
         .collect();
     let domain = hits.iter().find_map(|t| match &t.event.kind {
-        EventKind::LogSignature { fields, .. } => fields.get("domain").cloned(),
+        EventKind::LogSignature { fields, .. } => fields.get("domain").map(str::to_string),
         _ => None,
     });
     let frame = verdict::Frame {

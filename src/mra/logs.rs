@@ -107,8 +107,8 @@ const TRACED: [Traced; 2] = [
 
 /// What one line of a trail says: `received`, `sent`, `answered 200`, `got 408`.
 pub(super) fn trail_step(role: Option<Role>, fields: &crate::model::Fields) -> Cow<'static, str> {
-    let code = fields.get("code").map(String::as_str);
-    let sending = fields.get("action").map(String::as_str) == Some("Sending");
+    let code = fields.get("code");
+    let sending = fields.get("action") == Some("Sending");
     match (role, code) {
         (Some(Role::RegisterReceived), _) => "received".into(),
         (Some(Role::RegisterAccepted), _) => "answered 200".into(),
@@ -215,7 +215,7 @@ fn by_call_id<'a>(
             continue;
         }
         if let Some(id) = fields.get("call_id") {
-            if !trails.contains_key(id.as_str()) {
+            if !trails.contains_key(id) {
                 order.push(id);
             }
             trails.entry(id).or_default().push(t);
@@ -232,7 +232,7 @@ struct Trail<'a, 'b> {
     labels: Vec<String>,
     /// (host, what, how many times, first time, last time).
     hops: Vec<(&'a str, Cow<'static, str>, usize, i64, i64)>,
-    aor: Option<&'a String>,
+    aor: Option<&'a str>,
     /// The last final response (`answered 200`, `got 408`).
     answered: Option<String>,
     /// The clock corrections its times took, as said after the path.
@@ -333,7 +333,7 @@ fn meaning_of<'c>(
     signature: &str,
     phase: Phase,
     fault: Option<&'c str>,
-    reading: Option<&String>,
+    reading: Option<&str>,
     last_request: Option<Role>,
 ) -> LineMeaning<'c> {
     let sig = ctx.catalog.get(signature);

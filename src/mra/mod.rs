@@ -456,7 +456,7 @@ fn dialogs_of<'a>(
 /// The Call-ID a log line names.
 fn call_id_of(t: &Tagged) -> Option<&str> {
     match &t.event.kind {
-        EventKind::LogSignature { fields, .. } => fields.get("call_id").map(String::as_str),
+        EventKind::LogSignature { fields, .. } => fields.get("call_id"),
         _ => None,
     }
 }

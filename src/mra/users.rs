@@ -123,9 +123,9 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
         return Keys::default();
     };
     let mut k = Keys {
-        call_id: fields.get("call_id").cloned(),
+        call_id: fields.get("call_id").map(str::to_string),
         txn: fields.get("Txn-id").map(|id| format!("{}/{id}", t.input)),
-        token: fields.get(identity::TOKEN).cloned(),
+        token: fields.get(identity::TOKEN).map(str::to_string),
         ..Keys::default()
     };
     let sig = ctx.catalog.get(signature);
