@@ -24,6 +24,7 @@ use std::sync::Arc;
 /// Keys are users, addresses and Call-IDs of every line: a fast hash (no untrusted key can
 /// choose its bucket to any effect beyond slowness on one run).
 type HashMap<K, V> = foldhash::HashMap<K, V>;
+type HashSet<K> = foldhash::HashSet<K>;
 
 /// Who a log line, a session, an attempt is about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -262,9 +263,22 @@ fn is_jabber(ctx: &Ctx<'_>, t: &Tagged) -> bool {
 /// Every line of a Call-ID (or of an HTTP transaction) is the user one of them names (when
 /// they name only one).
 fn by_shared(keys: &[Keys], user: &mut [Option<Arc<str>>], key: impl Fn(&Keys) -> Option<&str>) {
+    // Only the keys of lines still unnamed are worth gathering votes for: after the first
+    // round a few hundred of a bundle's hundred thousand.
+    let wanted: HashSet<&str> = keys
+        .iter()
+        .zip(user.iter())
+        .filter(|(_, u)| u.is_none())
+        .filter_map(|(k, _)| key(k))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
     let mut named: HashMap<&str, Option<Arc<str>>> = HashMap::default();
     for (k, u) in keys.iter().zip(user.iter()) {
-        if let (Some(id), Some(u)) = (key(k), u) {
+        if let (Some(id), Some(u)) = (key(k), u)
+            && wanted.contains(id)
+        {
             named
                 .entry(id)
                 .and_modify(|have| {
@@ -327,12 +341,23 @@ fn only_user_near(candidates: &[(i64, Arc<str>)], ts: i64, timed: bool) -> Optio
 /// first: a refresh REGISTER that got its user through its Call-ID says less of who else
 /// signs in from that address; it is heard only when no such line is near.
 fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<Arc<str>>]) {
-    let (direct, linked) = address_votes(hits, keys, user);
+    // Votes are gathered only at the addresses of lines still unnamed.
+    let wanted: HashSet<IpAddr> = hits
+        .iter()
+        .zip(keys)
+        .zip(user.iter())
+        .filter(|((t, _), u)| u.is_none() && t.event.ts != crate::time::UNKNOWN)
+        .filter_map(|((_, k), _)| k.client)
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let (direct, linked) = address_votes(hits, keys, user, &wanted);
     let near = |list: Option<&Vec<(i64, Arc<str>)>>, ts: i64| {
         list.is_some_and(|l| !around(l, ts, LINK_WINDOW_NS).is_empty())
     };
     let users_at = users_at(&direct, &linked);
-    let registers = register_times(hits, keys, user);
+    let registers = register_times(hits, keys, user, &wanted);
     let mut found: Vec<(usize, Arc<str>)> = Vec::new();
     for (i, (t, k)) in hits.iter().zip(keys).enumerate() {
         let ts = t.event.ts;
@@ -370,17 +395,22 @@ fn by_client(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<Arc<str>>]) {
     }
 }
 
-/// Per client address, the users its timed lines name: by lines that name their user
-/// themselves (with the unnamed sign-in starts, which compete with them), and by lines
+/// Per client address of `wanted`, the users its timed lines name: by lines that name their
+/// user themselves (with the unnamed sign-in starts, which compete with them), and by lines
 /// linked to a user some other way.
-fn address_votes(hits: &[&Tagged], keys: &[Keys], user: &[Option<Arc<str>>]) -> (Votes, Votes) {
+fn address_votes(
+    hits: &[&Tagged],
+    keys: &[Keys],
+    user: &[Option<Arc<str>>],
+    wanted: &HashSet<IpAddr>,
+) -> (Votes, Votes) {
     let mut direct: Votes = HashMap::default();
     let mut linked: Votes = HashMap::default();
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
         let (Some(ip), Some(u)) = (k.client, u) else {
             continue;
         };
-        if t.event.ts == crate::time::UNKNOWN {
+        if t.event.ts == crate::time::UNKNOWN || !wanted.contains(&ip) {
             continue;
         }
         let to = if k.user.is_some() {
@@ -396,6 +426,7 @@ fn address_votes(hits: &[&Tagged], keys: &[Keys], user: &[Option<Arc<str>>]) -> 
         if let (Some(ip), None) = (k.client, u)
             && t.event.kind.role() == Some(Role::SignInStart)
             && t.event.ts != crate::time::UNKNOWN
+            && wanted.contains(&ip)
         {
             direct
                 .entry(ip)
@@ -442,11 +473,13 @@ fn register_times<'u>(
     hits: &[&Tagged],
     keys: &[Keys],
     user: &'u [Option<Arc<str>>],
+    wanted: &HashSet<IpAddr>,
 ) -> HashMap<IpAddr, Vec<(i64, &'u str)>> {
     let mut registers: HashMap<IpAddr, Vec<(i64, &str)>> = HashMap::default();
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
         if t.event.kind.role().and_then(Role::trail) == Some("REGISTER")
             && let (Some(ip), Some(u)) = (k.client, u)
+            && wanted.contains(&ip)
         {
             registers.entry(ip).or_default().push((t.event.ts, u));
         }
@@ -460,9 +493,20 @@ fn register_times<'u>(
 /// A directory number is the line of the user whose registration carried it (by Call-ID or
 /// client address): its other lines are that user's, unless the number is several users'.
 fn by_number(hits: &[&Tagged], keys: &[Keys], user: &mut [Option<Arc<str>>]) {
+    let wanted: HashSet<&str> = keys
+        .iter()
+        .zip(user.iter())
+        .filter(|(_, u)| u.is_none())
+        .filter_map(|(k, _)| k.number.as_deref())
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
     let mut named: HashMap<&str, Vec<(i64, Arc<str>)>> = HashMap::default();
     for ((t, k), u) in hits.iter().zip(keys).zip(user.iter()) {
-        if let (Some(n), Some(u)) = (&k.number, u) {
+        if let (Some(n), Some(u)) = (&k.number, u)
+            && wanted.contains(n.as_str())
+        {
             named.entry(n).or_default().push((t.event.ts, u.clone()));
         }
     }
