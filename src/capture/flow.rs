@@ -55,8 +55,8 @@ struct Conn {
     /// Why an ICMP destination-unreachable came back for this connection, if one did.
     icmp: Option<Unreachable>,
     bytes: [u64; 2],
-    /// Each side has sent its FIN.
-    fin_sent: [bool; 2],
+    /// Where each side's data ends: the sequence number of its FIN.
+    fin_at: [Option<u32>; 2],
     /// What decoding a conversation needs, let go once both sides closed it with nothing
     /// left behind a hole: a busy capture holds tens of thousands of finished connections.
     live: Option<Box<Live>>,
@@ -171,7 +171,7 @@ impl FlowTable {
                 first_fin: None,
                 icmp: None,
                 bytes: [0, 0],
-                fin_sent: [false; 2],
+                fin_at: [None; 2],
                 live: Some(Box::default()),
             });
             self.by_key.insert(k, self.conns.len() - 1);
@@ -216,6 +216,10 @@ impl FlowTable {
         if fin && conn.first_fin.is_none() {
             conn.first_fin = Some(side);
             out.push(EventKind::TcpFin { stream, from: side });
+        }
+        if fin {
+            conn.fin_at[side as usize]
+                .get_or_insert(seg.seq.wrapping_add(seg.payload.len() as u32));
         }
         if !seg.payload.is_empty() && !syn && payload_ok {
             conn.bytes[side as usize] += seg.payload.len() as u64;
@@ -266,18 +270,15 @@ impl FlowTable {
                 }
             }
         }
-        if fin {
-            let conn = &mut self.conns[index];
-            conn.fin_sent[side as usize] = true;
-            // Data past both FINs is no conversation's: the state is let go, not the count.
-            if conn.fin_sent == [true; 2]
-                && conn
-                    .live
-                    .as_ref()
-                    .is_some_and(|l| l.reassembly.iter().all(|r| r.pending_bytes() == 0))
-            {
-                conn.live = None;
-            }
+        // Once both sides' data has all arrived up to their FINs (a segment reordered behind
+        // a FIN still comes first), nothing more belongs to the conversation: its state is let
+        // go, and what still comes is counted, not decoded.
+        let conn = &mut self.conns[index];
+        if let ([Some(client_end), Some(server_end)], Some(live)) = (conn.fin_at, &conn.live)
+            && live.reassembly[0].complete_to(client_end)
+            && live.reassembly[1].complete_to(server_end)
+        {
+            conn.live = None;
         }
     }
 
@@ -767,6 +768,57 @@ mod tests {
             (true, TCP_ACK, &hello),
         ]);
         assert!(hello_found(&half), "{half:?}");
+    }
+
+    /// A segment the capture shows after both FINs, though it was sent before its side's
+    /// FIN (reordered on the way to the capture point), is still the conversation's.
+    #[test]
+    fn data_reordered_behind_both_fins_is_still_decoded() {
+        let (client, server) = (at("10.0.0.5", 40000), at("10.0.0.9", 8443));
+        let hello = crate::synth::capture::client_hello("expe1.example.com", &[7; 32]);
+        let end = 1001 + hello.len() as u32;
+        let mut table = FlowTable::default();
+        let mut events = Vec::new();
+        let segments: [(bool, u8, u32, &[u8]); 5] = [
+            (true, TCP_SYN, 1000, b""),
+            (false, TCP_SYN | TCP_ACK, 5000, b""),
+            (true, TCP_FIN | TCP_ACK, end, b""),
+            (false, TCP_FIN | TCP_ACK, 5001, b""),
+            (true, TCP_ACK, 1001, &hello),
+        ];
+        for (frame, (from_client, flags, seq, payload)) in segments.into_iter().enumerate() {
+            let (src, dst) = if from_client {
+                (client, server)
+            } else {
+                (server, client)
+            };
+            let seg = TcpSegment {
+                sport: src.port,
+                dport: dst.port,
+                seq,
+                ack: 0,
+                flags,
+                payload,
+            };
+            let mut out = Emit {
+                frame: frame as u64 + 1,
+                ts: 0,
+                events: &mut events,
+                names: &mut Default::default(),
+            };
+            table.on_segment(src, dst, &seg, true, &mut out);
+        }
+        assert!(
+            table.conns[0].live.is_none(),
+            "complete to both FINs: let go"
+        );
+        table.finish(&mut events);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::TlsClientHello { .. })),
+            "{events:?}"
+        );
     }
 
     /// `payload` from the client in segments of `size` bytes, after a handshake.

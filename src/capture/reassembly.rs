@@ -108,6 +108,11 @@ impl Reassembler {
         self.pending_bytes
     }
 
+    /// Every byte before sequence number `end` has been delivered, and none waits beyond it.
+    pub fn complete_to(&self, end: u32) -> bool {
+        self.started && self.next_seq == end && self.pending_bytes == 0
+    }
+
     fn advance(&mut self, frame: u64, bytes: &[u8], deliver: &mut impl FnMut(u64, &[u8])) {
         deliver(frame, bytes);
         self.next += bytes.len() as u64;
