@@ -5,7 +5,8 @@
 //! - Captures (every sample whose capture is a classic pcap): pcapng, nanosecond and
 //!   big-endian pcap, VLAN and QinQ tags, Linux cooked headers from `tcpdump -i any`, Ethernet
 //!   padding and frame check sequences, a SPAN port's duplicates, small TCP segments,
-//!   keep-alives, offload-coalesced and reordered segments, beside a laptop's other traffic:
+//!   keep-alives, offload-coalesced and reordered segments, a side's last data captured after
+//!   the closing FINs, beside a laptop's other traffic:
 //!   the verdict, its fault, every phase and every session's verdict must not move (a fault
 //!   that vanishes under a VLAN tag is a failed sign-in reported as ok); where the bytes above
 //!   the link layer are kept, the events must not either (the real corpus's captures too).
@@ -715,6 +716,76 @@ fn reordered(p: &Pcap) -> Option<Pcap> {
     Some(Pcap { frames, ..*p })
 }
 
+/// Each side's last data segment of a connection closed both ways captured after the
+/// closing FINs, at the last one's time (sent before its side's FIN, delayed on the way to
+/// the capture point): the alert or answer that ends a failing exchange often is that one.
+fn data_after_fins(p: &Pcap) -> Option<Pcap> {
+    if p.linktype != ETHERNET {
+        return None;
+    }
+    // A direction: addresses and ports as they are in the frame.
+    let direction = |f: &Frame| {
+        let (ip, tcp, payload) = tcp_parts(f)?;
+        let addrs = if f.data[ip] >> 4 == 4 {
+            ip + 12..ip + 20
+        } else {
+            ip + 8..ip + 40
+        };
+        let flags = f.data[tcp + 13];
+        Some((
+            [f.data[addrs].to_vec(), f.data[tcp..tcp + 4].to_vec()],
+            flags & 0x01 != 0,
+            payload < f.data.len() && flags & 0x02 == 0,
+        ))
+    };
+    let reverse = |d: &[Vec<u8>; 2]| {
+        let half = d[0].len() / 2;
+        [
+            [&d[0][half..], &d[0][..half]].concat(),
+            [&d[1][2..], &d[1][..2]].concat(),
+        ]
+    };
+    let seen: Vec<_> = p.frames.iter().map(direction).collect();
+    let mut moved = vec![false; p.frames.len()];
+    let mut after: Vec<Vec<usize>> = vec![Vec::new(); p.frames.len()];
+    for (i, own) in seen.iter().enumerate() {
+        let Some((dir, _, true)) = own else { continue };
+        // The last data of its direction, whose FIN and the other side's both come later.
+        let later = |want: &[Vec<u8>; 2], fin: bool, data: bool| {
+            seen[i + 1..].iter().position(|s| {
+                s.as_ref()
+                    .is_some_and(|(d, f, p)| d == want && ((fin && *f) || (data && *p)))
+            })
+        };
+        if later(dir, false, true).is_some() {
+            continue;
+        }
+        let (Some(mine), Some(theirs)) =
+            (later(dir, true, false), later(&reverse(dir), true, false))
+        else {
+            continue;
+        };
+        moved[i] = true;
+        after[i + 1 + mine.max(theirs)].push(i);
+    }
+    if !moved.contains(&true) {
+        return None;
+    }
+    let mut frames = Vec::new();
+    for (i, f) in p.frames.iter().enumerate() {
+        if !moved[i] {
+            frames.push(f.clone());
+        }
+        for &j in &after[i] {
+            frames.push(Frame {
+                ts_ns: f.ts_ns,
+                ..p.frames[j].clone()
+            });
+        }
+    }
+    Some(Pcap { frames, ..*p })
+}
+
 type Rewrite = fn(&Pcap) -> Option<Vec<u8>>;
 
 const REWRITES: &[(&str, Rewrite)] = &[
@@ -758,6 +829,9 @@ const REWRITES: &[(&str, Rewrite)] = &[
     }),
     ("consecutive data segments reordered", |p| {
         reordered(p).map(|t| write_pcap(&t, false, false))
+    }),
+    ("each side's last data captured after both FINs", |p| {
+        data_after_fins(p).map(|t| write_pcap(&t, false, false))
     }),
 ];
 
