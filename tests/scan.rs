@@ -179,3 +179,57 @@ fn what_a_case_is_follows_the_stated_rule() {
     assert!(rows.contains("\"status\":\"skipped\""), "{rows}");
     std::fs::remove_dir_all(&root).ok();
 }
+
+/// A heavy case (by its files' sizes) takes its turn alone between light ones: the rows still
+/// come in case order, and the output is the same with one job or two.
+#[test]
+fn a_heavy_case_between_light_ones_keeps_the_order_and_the_output() {
+    let root = std::env::temp_dir().join(format!("mradiag-heavy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    for (name, kind) in [
+        ("a", "tls-untrusted"),
+        ("c", "happy-tls12"),
+        ("d", "tcp-8443-refused"),
+    ] {
+        std::fs::create_dir_all(root.join(name)).unwrap();
+        std::fs::copy(
+            samples.join(kind).join("capture.pcap"),
+            root.join(name).join("client.pcap"),
+        )
+        .unwrap();
+    }
+    // 30 MB on disk counted four times as an archive: heavier than a job's share. Sparse, and
+    // not an archive inside: read fast, and set aside as no evidence.
+    std::fs::create_dir_all(root.join("b")).unwrap();
+    std::fs::File::create(root.join("b").join("diagnostic_log_expe.tar.gz"))
+        .unwrap()
+        .set_len(30 << 20)
+        .unwrap();
+    let scan = |jobs: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mradiag"))
+            .args(["scan", "--format", "jsonl", "--jobs", jobs])
+            .arg(&root)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let two = scan("2");
+    assert_eq!(two, scan("1"));
+    let cases: Vec<String> = two
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["record"] == "case")
+        .map(|v| {
+            let c = v["case"].as_str().unwrap();
+            format!("{}={}", &c[c.len() - 1..], v["status"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(cases.len(), 4, "{two}");
+    assert!(
+        cases[0].starts_with("a=") && cases[3].starts_with("d="),
+        "{cases:?}"
+    );
+    assert!(cases[1].starts_with("b="), "{cases:?}");
+    std::fs::remove_dir_all(&root).ok();
+}
