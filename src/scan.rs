@@ -232,14 +232,14 @@ fn row(case: &Path, report: &Report, readable: bool, errors: Vec<String>) -> Row
 /// What the cases analysed at once may hold, by [`case_weight`]: a case heavier than its
 /// share (this over the threads) is analysed alone. Such a case takes every core by itself
 /// anyway (a capture's two threads, a log's chunks, archives inflated beside their scanning),
-/// and two at once would add up: four boxes' multi-user bundles hold 180 MiB, and two such
-/// cases side by side peaked at 350 MiB.
+/// and two at once would add up: four boxes' multi-user bundles hold 170 MiB, and two such
+/// cases side by side peaked at 355 MiB.
 const AT_ONCE: u64 = 192 << 20;
 
 /// About what analysing a case holds at its peak, from its files' sizes on disk (nothing is
 /// opened: a FIFO would block): an archive inflates to some 14 times its size, and a
 /// multi-user Expressway log holds about a third of its size in hits (15 MB of `.tar.gz`:
-/// 63 MiB); a capture holds about a twentieth (a busy 1 GiB: 65 MiB).
+/// 59 MiB); a capture about a sixteenth (a busy 1 GiB: 64 MiB).
 fn case_weight(case: &Path) -> u64 {
     crate::input::expand(&[case.to_path_buf()])
         .iter()
@@ -280,8 +280,9 @@ fn turns(heavy: &[bool]) -> Vec<std::ops::Range<usize>> {
 
 /// Analyse every case on `jobs` threads (0: one per core), a heavy one alone (see [`AT_ONCE`]),
 /// and hand each row to `emit` in case order as soon as it and every case before it are done,
-/// so output streams yet stays the same whatever the thread count; a progress bar on standard error when it is a terminal (and
-/// `progress` is asked for). Stops at the first error `emit` returns (a closed pipe).
+/// so output streams yet stays the same whatever the thread count; a progress bar on standard
+/// error when it is a terminal (and `progress` is asked for). Stops at the first error `emit`
+/// returns (a closed pipe).
 pub fn run(
     cases: &[PathBuf],
     roots: &[PathBuf],
@@ -686,9 +687,16 @@ mod tests {
         }
         assert_eq!(case_weight(&dir), (40 + 10 + 10) << 20);
         assert_eq!(case_weight(&dir.join("client.pcap")), 10 << 20);
-        // Two such cases would hold more than the scan's share of two threads: one at a time.
+        // One box's bundle beside a capture is light: two such cases run side by side.
         assert!(case_weight(&dir) <= AT_ONCE / 2);
-        assert!(case_weight(&dir) * 2 > AT_ONCE / 2);
+        // Four boxes' bundles are heavy: such a case runs alone.
+        for other in ["expe02", "expc01", "expc02"] {
+            std::fs::File::create(dir.join(format!("diagnostic_log_{other}.tar.gz")))
+                .unwrap()
+                .set_len(10 << 20)
+                .unwrap();
+        }
+        assert!(case_weight(&dir) > AT_ONCE / 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
