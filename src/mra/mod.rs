@@ -279,6 +279,7 @@ fn capture_sessions<'a, 't>(
     let mut chosen: Vec<Chosen<'_>> = Vec::new();
     for (&key, attempts) in all {
         let client = &key.0;
+        let reach = reaches(attempts);
         for attempt in attempts {
             if cutoff.is_some_and(|c| attempt.start < c) || chosen.len() == MAX_CAPTURE_ATTEMPTS {
                 skipped += 1;
@@ -293,7 +294,7 @@ fn capture_sessions<'a, 't>(
             let mut mine: Vec<usize> = timed[first..last]
                 .iter()
                 .filter(|&&(ts, _)| {
-                    nearest_attempt(attempts, ts).is_none_or(|a| std::ptr::eq(a, attempt))
+                    nearest_attempt(attempts, &reach, ts).is_none_or(|a| std::ptr::eq(a, attempt))
                 })
                 .map(|&(_, i)| i)
                 .collect();
@@ -415,11 +416,29 @@ fn capture_sessions<'a, 't>(
     }
 }
 
-/// Of a client's attempts (in time order) whose windows hold time `ts`, the one nearest it:
-/// none inside its span, the later one on a tie (a retry inside a long-lived connection's
-/// span is the more telling). Only the attempts around `ts` are looked at: a flood of
-/// thousands would make every line walk them all.
-fn nearest_attempt(attempts: &[split::Attempt], ts: i64) -> Option<&split::Attempt> {
+/// How far each of a client's attempts (in time order) and those before it reach: the
+/// latest end among them, so that a search back from a time stops where none reaches it.
+fn reaches(attempts: &[split::Attempt]) -> Vec<i64> {
+    attempts
+        .iter()
+        .scan(i64::MIN, |reach, a| {
+            *reach = (*reach).max(a.end);
+            Some(*reach)
+        })
+        .collect()
+}
+
+/// Of a client's attempts (in time order, `reach` from [`reaches`]) whose windows hold time
+/// `ts`, the one nearest it: none inside its span, the later one on a tie (a retry inside a
+/// long-lived connection's span is the more telling). Only the attempts that can hold `ts`
+/// are looked at: those starting by its window's end, back to where none before reaches its
+/// start (a flood of short retries is not walked; a long-lived attempt however far back is
+/// found).
+fn nearest_attempt<'a>(
+    attempts: &'a [split::Attempt],
+    reach: &[i64],
+    ts: i64,
+) -> Option<&'a split::Attempt> {
     let distance = |a: &split::Attempt| {
         if ts < a.start {
             a.start - ts
@@ -427,8 +446,9 @@ fn nearest_attempt(attempts: &[split::Attempt], ts: i64) -> Option<&split::Attem
             ts.saturating_sub(a.end).max(0)
         }
     };
-    let at = attempts.partition_point(|a| a.start <= ts);
-    attempts[at.saturating_sub(4)..(at + 4).min(attempts.len())]
+    let end = attempts.partition_point(|a| a.start <= ts.saturating_add(logs::MARGIN_NS));
+    let from = reach[..end].partition_point(|&r| r < ts.saturating_sub(logs::MARGIN_NS));
+    attempts[from..end]
         .iter()
         .filter(|a| distance(a) <= logs::MARGIN_NS)
         .min_by_key(|a| (distance(a), std::cmp::Reverse(a.start)))
@@ -629,7 +649,8 @@ mod tests {
     fn a_log_line_goes_to_the_nearest_of_the_clients_attempts() {
         // A refused 8443 at 100 s, its retry at 101 s signing in until 102 s.
         let attempts = [attempt(100, 100), attempt(101, 102)];
-        let nearest = |ts: i64| nearest_attempt(&attempts, ts).map(|a| a.start / S);
+        let reach = reaches(&attempts);
+        let nearest = |ts: i64| nearest_attempt(&attempts, &reach, ts).map(|a| a.start / S);
         // A REGISTER refused 20 s later is the retry's, not the refused attempt's.
         assert_eq!(nearest(122 * S), Some(101));
         // Lines before the first, and inside each span, are that attempt's.
@@ -641,8 +662,25 @@ mod tests {
         // Inside a long-lived attempt's span, a retry that also holds the time is nearer.
         let long = [attempt(0, 3600), attempt(1800, 1801)];
         assert_eq!(
-            nearest_attempt(&long, 1800 * S).map(|a| a.start / S),
+            nearest_attempt(&long, &reaches(&long), 1800 * S).map(|a| a.start / S),
             Some(1800)
         );
+    }
+
+    /// A long-lived attempt followed by many short retries: a line in the long one's span,
+    /// minutes from every retry, is the long one's however many retries came between; a line
+    /// a later retry also holds is that retry's.
+    #[test]
+    fn a_long_lived_attempt_is_found_behind_many_retries() {
+        let mut attempts = vec![attempt(0, 3600)];
+        attempts.extend((0..8).map(|n| attempt(600 + 10 * n, 601 + 10 * n)));
+        attempts.push(attempt(3000, 3001));
+        let reach = reaches(&attempts);
+        let nearest = |ts: i64| nearest_attempt(&attempts, &reach, ts).map(|a| a.start / S);
+        assert_eq!(nearest(2000 * S), Some(0));
+        assert_eq!(nearest(3000 * S), Some(3000));
+        assert_eq!(nearest(670 * S), Some(670));
+        // Past the long one's end and every retry's margin: no attempt's.
+        assert_eq!(nearest(3600 * S + logs::MARGIN_NS + 1), None);
     }
 }
