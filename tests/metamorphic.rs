@@ -631,6 +631,15 @@ fn with_keepalives(p: &Pcap) -> Option<Pcap> {
     Some(Pcap { frames, ..*p })
 }
 
+/// Where a frame's source and destination addresses are, its IP header at `ip`.
+fn address_range(f: &Frame, ip: usize) -> std::ops::Range<usize> {
+    if f.data[ip] >> 4 == 4 {
+        ip + 12..ip + 20
+    } else {
+        ip + 8..ip + 40
+    }
+}
+
 /// Data segments of one direction that follow each other in the capture as one large
 /// segment, as a capture on the sending host shows them (segmentation offload).
 fn coalesced(p: &Pcap) -> Option<Pcap> {
@@ -639,11 +648,7 @@ fn coalesced(p: &Pcap) -> Option<Pcap> {
     }
     let key = |f: &Frame| {
         let (ip, tcp, at) = tcp_parts(f)?;
-        let addrs = if f.data[ip] >> 4 == 4 {
-            ip + 12..ip + 20
-        } else {
-            ip + 8..ip + 40
-        };
+        let addrs = address_range(f, ip);
         let flags = f.data[tcp + 13];
         (at < f.data.len() && flags & 0x07 == 0).then(|| {
             let seq = u32::from_be_bytes(f.data[tcp + 4..tcp + 8].try_into().unwrap());
@@ -692,11 +697,7 @@ fn reordered(p: &Pcap) -> Option<Pcap> {
     }
     let flow = |f: &Frame| {
         let (ip, tcp, payload) = tcp_parts(f)?;
-        let addrs = if f.data[ip] >> 4 == 4 {
-            ip + 12..ip + 20
-        } else {
-            ip + 8..ip + 40
-        };
+        let addrs = address_range(f, ip);
         (payload < f.data.len()).then(|| (f.data[addrs].to_vec(), f.data[tcp..tcp + 4].to_vec()))
     };
     let mut frames = p.frames.clone();
@@ -726,11 +727,7 @@ fn data_after_fins(p: &Pcap) -> Option<Pcap> {
     // A direction: addresses and ports as they are in the frame.
     let direction = |f: &Frame| {
         let (ip, tcp, payload) = tcp_parts(f)?;
-        let addrs = if f.data[ip] >> 4 == 4 {
-            ip + 12..ip + 20
-        } else {
-            ip + 8..ip + 40
-        };
+        let addrs = address_range(f, ip);
         let flags = f.data[tcp + 13];
         Some((
             [f.data[addrs].to_vec(), f.data[tcp..tcp + 4].to_vec()],

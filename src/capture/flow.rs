@@ -661,6 +661,33 @@ mod tests {
         }
     }
 
+    /// One segment from `src` to `dst`, as frame `frame`.
+    fn feed(
+        table: &mut FlowTable,
+        events: &mut Vec<crate::model::Event>,
+        frame: u64,
+        (src, dst): (Endpoint, Endpoint),
+        seq: u32,
+        flags: u8,
+        payload: &[u8],
+    ) {
+        let seg = TcpSegment {
+            sport: src.port,
+            dport: dst.port,
+            seq,
+            ack: 0,
+            flags,
+            payload,
+        };
+        let mut out = Emit {
+            frame,
+            ts: 0,
+            events,
+            names: &mut Default::default(),
+        };
+        table.on_segment(src, dst, &seg, true, &mut out);
+    }
+
     /// Feed one connection's segments in order (each side's sequence numbers from 1000).
     fn run(segments: &[(bool, u8, &[u8])]) -> Vec<EventKind> {
         let (client, proxy) = (at("10.0.0.5", 40000), at("10.0.0.9", 3128));
@@ -673,21 +700,15 @@ mod tests {
             } else {
                 (proxy, client, 1)
             };
-            let seg = TcpSegment {
-                sport: src.port,
-                dport: dst.port,
-                seq: seq[side],
-                ack: 0,
-                flags: *flags,
+            feed(
+                &mut table,
+                &mut events,
+                frame as u64 + 1,
+                (src, dst),
+                seq[side],
+                *flags,
                 payload,
-            };
-            let mut out = Emit {
-                frame: frame as u64 + 1,
-                ts: 0,
-                events: &mut events,
-                names: &mut Default::default(),
-            };
-            table.on_segment(src, dst, &seg, true, &mut out);
+            );
             seq[side] = seq[side]
                 .wrapping_add(payload.len() as u32)
                 .wrapping_add(u32::from(*flags & TCP_SYN != 0));
@@ -792,21 +813,15 @@ mod tests {
             } else {
                 (server, client)
             };
-            let seg = TcpSegment {
-                sport: src.port,
-                dport: dst.port,
+            feed(
+                &mut table,
+                &mut events,
+                frame as u64 + 1,
+                (src, dst),
                 seq,
-                ack: 0,
                 flags,
                 payload,
-            };
-            let mut out = Emit {
-                frame: frame as u64 + 1,
-                ts: 0,
-                events: &mut events,
-                names: &mut Default::default(),
-            };
-            table.on_segment(src, dst, &seg, true, &mut out);
+            );
         }
         assert!(
             table.conns[0].live.is_none(),
