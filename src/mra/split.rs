@@ -87,8 +87,8 @@ pub(super) fn attempts(
             }
         }
     }
-    let is_target =
-        |name: &str| srv_targets.contains(&name.trim_end_matches('.').to_ascii_lowercase());
+    let normal = |name: &str| name.trim_end_matches('.').to_ascii_lowercase();
+    let is_target = |name: &str| srv_targets.contains(&normal(name));
     let target_ips: BTreeSet<IpAddr> = txs
         .iter()
         .filter(|t| is_target(&t.name))
@@ -104,7 +104,7 @@ pub(super) fn attempts(
         .map(|t| format!(".{}", t.split_once('.').map_or(t.as_str(), |(_, d)| d)))
         .collect();
     let foreign = |name: &str| {
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let name = normal(name);
         !srv_targets.contains(&name) && !target_domains.iter().any(|d| name.ends_with(d.as_str()))
     };
     let other_ips: BTreeSet<IpAddr> = txs
