@@ -37,7 +37,7 @@ pub struct Reading {
 
 /// Read a generic line from its fields; `default` is the catalog entry's phase, used when
 /// the structure names none.
-pub fn read(kind: Generic, fields: &BTreeMap<String, String>, default: Phase) -> Reading {
+pub fn read(kind: Generic, fields: &impl Lookup, default: Phase) -> Reading {
     match kind {
         Generic::TlsPort => tls_port(fields, default),
         Generic::TcpPort => tcp_port(fields, default),
@@ -47,10 +47,28 @@ pub fn read(kind: Generic, fields: &BTreeMap<String, String>, default: Phase) ->
     }
 }
 
-fn field<'a>(fields: &'a BTreeMap<String, String>, names: &[&str]) -> Option<&'a str> {
+/// The fields a generic line is read from: a hit's as the scan gathered them, or a joined
+/// request's.
+pub trait Lookup {
+    fn field(&self, name: &str) -> Option<&str>;
+}
+
+impl Lookup for BTreeMap<String, String> {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.get(name).map(String::as_str)
+    }
+}
+
+impl Lookup for crate::model::FieldMap {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.get(name)
+    }
+}
+
+fn field<'a>(fields: &'a impl Lookup, names: &[&str]) -> Option<&'a str> {
     names
         .iter()
-        .find_map(|n| fields.get(*n))
+        .find_map(|n| fields.field(n))
         .map(|v| v.trim())
         .filter(|v| !v.is_empty())
 }
@@ -67,7 +85,7 @@ pub fn phase_of_port(port: u16) -> Option<Phase> {
 
 /// The server's port: `Dst-port` of an event line; for a TLS library line, the local port
 /// when Expressway was the server, else the remote one.
-fn port(fields: &BTreeMap<String, String>) -> Option<u16> {
+fn port(fields: &impl Lookup) -> Option<u16> {
     let name = match field(fields, &["server"]) {
         Some("true") => "local_port",
         Some(_) => "remote_port",
@@ -130,7 +148,7 @@ pub fn tls_problem(detail: &str) -> &'static str {
     }
 }
 
-fn tls_port(fields: &BTreeMap<String, String>, default: Phase) -> Reading {
+fn tls_port(fields: &impl Lookup, default: Phase) -> Reading {
     let detail = field(fields, &["Detail", "Reason", "reason"]).unwrap_or("");
     let Some(p) = port(fields) else {
         return warning(
@@ -152,7 +170,7 @@ fn tls_port(fields: &BTreeMap<String, String>, default: Phase) -> Reading {
     fault_reading(phase, problem, format!("TLS failure on port {p}: {detail}"))
 }
 
-fn tcp_port(fields: &BTreeMap<String, String>, default: Phase) -> Reading {
+fn tcp_port(fields: &impl Lookup, default: Phase) -> Reading {
     match port(fields) {
         Some(p) => warning(
             phase_of_port(p).unwrap_or(default),
@@ -188,7 +206,7 @@ fn phase_of_url(url: &str) -> Option<(Phase, bool)> {
 }
 
 /// What a curl outcome (a curl code, its message, or the client's result name) means.
-fn curl_problem(fields: &BTreeMap<String, String>) -> Option<(&'static str, String)> {
+fn curl_problem(fields: &impl Lookup) -> Option<(&'static str, String)> {
     let code: Option<u32> = field(fields, &["curl_code"]).and_then(|c| c.parse().ok());
     let text = [field(fields, &["curl_message"]), field(fields, &["result"])]
         .into_iter()
@@ -219,7 +237,7 @@ fn curl_problem(fields: &BTreeMap<String, String>) -> Option<(&'static str, Stri
     Some((problem, text))
 }
 
-fn http_outcome(fields: &BTreeMap<String, String>, default: Phase) -> Reading {
+fn http_outcome(fields: &impl Lookup, default: Phase) -> Reading {
     let url = field(fields, &["url"]).unwrap_or("");
     let status: u16 = field(fields, &["status"])
         .and_then(|s| s.parse().ok())
@@ -333,7 +351,7 @@ const ALARMS: &[(u32, Phase, &str)] = &[
     ),
 ];
 
-fn alarm(fields: &BTreeMap<String, String>, default: Phase) -> Reading {
+fn alarm(fields: &impl Lookup, default: Phase) -> Reading {
     let id: Option<u32> = field(fields, &["alarm", "Id"]).and_then(|v| v.parse().ok());
     match id.and_then(|id| ALARMS.iter().find(|(a, ..)| *a == id)) {
         Some((id, phase, what)) => warning(*phase, format!("alarm {id}: {what}")),
@@ -349,7 +367,7 @@ fn alarm(fields: &BTreeMap<String, String>, default: Phase) -> Reading {
     }
 }
 
-fn login_error(fields: &BTreeMap<String, String>) -> Reading {
+fn login_error(fields: &impl Lookup) -> Reading {
     let code = field(fields, &["lerr"]).unwrap_or("");
     let text = field(fields, &["reason"]).unwrap_or(code);
     let problem = match code {

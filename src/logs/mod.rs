@@ -100,7 +100,7 @@ pub fn decode_slice(text: &[u8], release: Option<&dyn Fn(usize)>, catalog: &Cata
         }
         let parts: Vec<Part> = bounds
             .par_iter()
-            .map(|&(a, b)| Part::scan(&text[a..b], catalog))
+            .map(|&(a, b)| Part::scan(&text[a..b], a == 0, catalog))
             .collect();
         for part in parts {
             scan.absorb(part);
@@ -122,8 +122,10 @@ pub fn decode_reader(reader: &mut dyn Read, catalog: &Catalog) -> std::io::Resul
     if scanners == 1 {
         let mut chunks = Chunks::new(reader);
         let mut buf = Vec::new();
+        let mut first = true;
         while let Some(len) = chunks.next_chunk(&mut buf)? {
-            scan.absorb(Part::scan(&buf[..len], catalog));
+            scan.absorb(Part::scan(&buf[..len], first, catalog));
+            first = false;
         }
         return Ok(scan.finish(catalog));
     }
@@ -146,7 +148,7 @@ pub fn decode_reader(reader: &mut dyn Read, catalog: &Catalog) -> std::io::Resul
                     let Ok(Ok((n, chunk, len))) = next else {
                         return;
                     };
-                    let part = Part::scan(&chunk[..len], catalog);
+                    let part = Part::scan(&chunk[..len], n == 0, catalog);
                     let _ = recycle.send(chunk);
                     if done.send((n, part)).is_err() {
                         return;
@@ -258,21 +260,25 @@ struct Part {
 }
 
 impl Part {
-    fn scan(part: &[u8], catalog: &Catalog) -> Part {
+    /// `first`: the log's first chunk, the only one whose head `Scan::absorb` reads (the
+    /// log's grammar, zone and first time); the others skip it.
+    fn scan(part: &[u8], first: bool, catalog: &Catalog) -> Part {
         let mut info = LogInfo::empty();
         let mut events = Vec::new();
         let lines = scan_part(part, 0, catalog, &mut info, &mut events);
+        let head = || part.split(|&c| c == b'\n').take(50);
         Part {
-            grammar: grammar::detect(part),
-            first: part
-                .split(|&c| c == b'\n')
-                .take(50)
-                .map(grammar::header)
-                .find(|h| h.ts.is_some()),
-            offset: part
-                .split(|&c| c == b'\n')
-                .take(50)
-                .find_map(grammar::header_offset),
+            grammar: if first {
+                grammar::detect(part)
+            } else {
+                Grammar::Text
+            },
+            first: first
+                .then(|| head().map(grammar::header).find(|h| h.ts.is_some()))
+                .flatten(),
+            offset: first
+                .then(|| head().find_map(grammar::header_offset))
+                .flatten(),
             last_ts: part
                 .rsplit(|&c| c == b'\n')
                 .take(50)
@@ -613,7 +619,7 @@ fn scan_part(
         let (phase, fault, severity) = match sig.generic {
             Some(kind) => {
                 let r = generic::read(kind, &fields, sig.phase);
-                fields.insert("reading".into(), r.why);
+                fields.insert("reading", r.why);
                 (r.phase, r.fault, r.severity)
             }
             None => (

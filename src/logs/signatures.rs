@@ -4,11 +4,10 @@
 
 use crate::faults::Phase;
 use crate::logs::confirm::Confirm;
-use crate::model::Severity;
+use crate::model::{FieldMap, Severity};
 use regex_automata::util::captures::Captures;
 use regex_automata::{Input, MatchKind, PatternSet, meta};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 pub const BUILTIN: &str = include_str!("catalog.toml");
@@ -225,7 +224,7 @@ pub struct Hit {
     /// Byte range of the matched line, and of its whole record (with continuation lines).
     pub line_range: (usize, usize),
     pub record_range: (usize, usize),
-    pub fields: BTreeMap<String, String>,
+    pub fields: FieldMap,
 }
 
 impl Catalog {
@@ -579,22 +578,13 @@ impl Compiled {
 
     /// Named groups of the signature's own regex on the line (`caps`, as `on_line` left
     /// them), and its `Key="value"` fields from the whole record.
-    fn fields(
-        &self,
-        sig: usize,
-        caps: Option<&Captures>,
-        line: &[u8],
-        record: &[u8],
-    ) -> BTreeMap<String, String> {
-        let mut fields = BTreeMap::new();
+    fn fields(&self, sig: usize, caps: Option<&Captures>, line: &[u8], record: &[u8]) -> FieldMap {
+        let mut fields = FieldMap::default();
         if let Some(confirm) = self.confirm[sig].get().and_then(Option::as_ref)
             && let Some(caps) = caps
         {
             for (name, value) in confirm.groups(caps, line) {
-                fields.insert(
-                    name.to_string(),
-                    String::from_utf8_lossy(value).trim().to_string(),
-                );
+                fields.insert(name, String::from_utf8_lossy(value).trim().to_string());
             }
         }
         // A group named `x_b64` is base64 (MRA puts domains and internal routes in URL
@@ -603,16 +593,18 @@ impl Compiled {
             .iter()
             .filter_map(|(k, v)| Some((k.strip_suffix("_b64")?.to_string(), decode_b64(v)?)))
             .collect();
-        fields.extend(decoded);
+        for (name, value) in decoded {
+            fields.insert(&name, value);
+        }
         if let Some(summary) = crate::logs::edge_config::summarize(record) {
-            fields.insert("edge_config".into(), summary);
+            fields.insert("edge_config", summary);
         }
         for (name, value) in crate::logs::identity::identities(record) {
-            fields.entry(name.to_string()).or_insert(value);
+            fields.insert_absent(name, value);
         }
         for (name, finder) in &self.field_res[sig] {
             if let Some(value) = finder.find(record) {
-                fields.insert(name.clone(), String::from_utf8_lossy(value).into_owned());
+                fields.insert(name, String::from_utf8_lossy(value).into_owned());
             }
         }
         fields
@@ -880,17 +872,11 @@ mod tests {
             .iter()
             .find(|h| cat.signatures[h.signature].id == "expc-uds-authentication-failed")
             .unwrap();
-        assert_eq!(
-            hit.fields.get("Username").map(String::as_str),
-            Some("alice")
-        );
+        assert_eq!(hit.fields.get("Username"), Some("alice"));
         let text = b"xwayc XCP_JABBERD[1]: Detail=\" Unable to connect to host '10.48.36.171', port 7400 :(111) Connection refused\"\n";
         let hit = &cat.scan(text)[0];
-        assert_eq!(
-            hit.fields.get("host").map(String::as_str),
-            Some("10.48.36.171")
-        );
-        assert_eq!(hit.fields.get("errno").map(String::as_str), Some("111"));
+        assert_eq!(hit.fields.get("host"), Some("10.48.36.171"));
+        assert_eq!(hit.fields.get("errno"), Some("111"));
     }
 
     #[test]
@@ -960,10 +946,7 @@ mod tests {
             .iter()
             .find(|h| cat.signatures[h.signature].id == "edge-config-request")
             .unwrap();
-        assert_eq!(
-            edge.fields.get("domain").map(String::as_str),
-            Some("example.com")
-        );
+        assert_eq!(edge.fields.get("domain"), Some("example.com"));
         // A relayed route, as Jabber logs it, decodes the same way.
         assert_eq!(
             decode_b64("aHBjbC5jby5pbi9odHRwLzEwLjE1LjAuMzMvNjk3MA").as_deref(),
@@ -977,10 +960,16 @@ mod tests {
             .find(|h| cat.signatures[h.signature].id == "jabber-http-request")
             .unwrap();
         assert_eq!(
-            request.fields.get("route").map(String::as_str),
+            request.fields.get("route"),
             Some("hpcl.co.in/http/10.15.0.33/6970")
         );
-        assert!(request.fields["url"].starts_with("https://vcse-test1.ucis.co.in:8443/"));
+        assert!(
+            request
+                .fields
+                .get("url")
+                .unwrap()
+                .starts_with("https://vcse-test1.ucis.co.in:8443/")
+        );
         assert_eq!(
             decode_b64("ZeW50LXBhLmNvbQ"),
             None,
