@@ -125,13 +125,19 @@ pub(super) fn trail_step(role: Option<Role>, fields: &crate::model::Fields) -> C
 /// REGISTERs and SERVICEs followed by Call-ID through every Expressway whose log holds them
 /// (E, then C, then the answers back): one note per Call-ID with its path and final
 /// response, and a warning for one that was received but never answered in these logs.
-fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
+/// `ordered`: the sign-in's lines in the order they happened.
+fn trails(ctx: &Ctx<'_>, ordered: &[&&Tagged], findings: &mut Vec<Finding>) {
     const SHOWN: usize = 20;
-    let ordered = in_time_order(ctx, hits);
     for traced in &TRACED {
-        let (order, trails) = by_call_id(&ordered, traced.method);
+        let (order, trails) = by_call_id(ordered, traced.method);
         for (n, call_id) in order.iter().enumerate() {
             let trail = Trail::of(ctx, &trails[call_id]);
+            // An answered trail past the first few is only counted: nothing to write.
+            let (severity, id) = match trail.answered {
+                None => (Severity::Warning, traced.unanswered),
+                Some(_) if n < SHOWN => (Severity::Info, traced.trail),
+                Some(_) => continue,
+            };
             let evidence = trail
                 .steps
                 .iter()
@@ -144,25 +150,20 @@ fn trails(ctx: &Ctx<'_>, hits: &[&Tagged], findings: &mut Vec<Finding>) {
                 trail.path(),
                 trail.aor.map_or(String::new(), |a| format!(", {a}")),
             );
-            match trail.answered {
-                None => findings.push(Finding {
-                    severity: Severity::Warning,
-                    id: traced.unanswered.into(),
-                    phase: Phase::Sip,
-                    summary: format!(
-                        "{method} {call_id}{aor}: {path}, and no final response in these logs (CUCM or the next hop never answered, or the logs end first)",
-                    ),
-                    evidence,
-                }),
-                Some(_) if n < SHOWN => findings.push(Finding {
-                    severity: Severity::Info,
-                    id: traced.trail.into(),
-                    phase: Phase::Sip,
-                    summary: format!("{method} {call_id}{aor}: {path}"),
-                    evidence,
-                }),
-                Some(_) => {}
-            }
+            let summary = if trail.answered.is_none() {
+                format!(
+                    "{method} {call_id}{aor}: {path}, and no final response in these logs (CUCM or the next hop never answered, or the logs end first)",
+                )
+            } else {
+                format!("{method} {call_id}{aor}: {path}")
+            };
+            findings.push(Finding {
+                severity,
+                id: id.into(),
+                phase: Phase::Sip,
+                summary,
+                evidence,
+            });
         }
         if order.len() > SHOWN {
             findings.push(Finding {
@@ -534,7 +535,7 @@ pub fn apply(
             evidence: evidence.clone(),
         });
     }
-    trails(ctx, hits, findings);
+    trails(ctx, &ordered, findings);
     ok_from_lines(ctx, &noted, states, findings);
     noted.into_findings(findings);
 }
