@@ -1004,4 +1004,35 @@ mod tests {
         assert_eq!(v["name"], "\"qtype\":1,x");
         assert_eq!(qtype_name(99), "TYPE99");
     }
+
+    #[test]
+    fn gathered_fields_keep_the_last_value_set_and_come_out_sorted_as_a_map_would() {
+        let mut gathered = FieldMap::default();
+        let mut map = std::collections::BTreeMap::new();
+        for (name, value, replace) in [
+            ("url", "https://a/", true),
+            ("host", "expe1", true),
+            ("url", "https://b/", true),
+            ("auth_user", "alice", false),
+            ("host", "expe2", false),
+            ("Txn-id", "7", true),
+            ("ho", "short name", true),
+        ] {
+            if replace {
+                gathered.insert(name, value.to_string());
+                map.insert(name.to_string(), value.to_string());
+            } else {
+                gathered.insert_absent(name, value.to_string());
+                map.entry(name.to_string())
+                    .or_insert_with(|| value.to_string());
+            }
+        }
+        assert_eq!(gathered.get("url"), Some("https://b/"));
+        assert_eq!(gathered.get("host"), Some("expe1"));
+        assert!(gathered.contains_key("ho") && !gathered.contains_key("h"));
+        let fields = Fields::from(gathered);
+        assert_eq!(fields, Fields::from(map.clone()));
+        let names: Vec<&str> = fields.iter().map(|(k, _)| k).collect();
+        assert_eq!(names, ["Txn-id", "auth_user", "ho", "host", "url"]);
+    }
 }
