@@ -101,20 +101,37 @@ fn decode_paths(
         .collect();
     let named: Vec<Decoded> = keylogs.iter().map(|p| read_keylog(p, &mut keys)).collect();
     let with = With::new(catalog, (!keys.is_empty()).then(|| Arc::new(keys)));
-    let per_file: Vec<Vec<Decoded>> = files
-        .par_iter()
-        .zip(read_first.par_iter_mut())
-        .map(|((path, err), first)| match first.take() {
-            Some(keylog) => vec![keylog],
-            None => decode_file(path, err.clone(), &with),
-        })
-        .collect();
-    let mut out: Vec<Decoded> = per_file.into_iter().flatten().chain(named).collect();
     let given: std::collections::HashSet<String> = paths
         .iter()
         .filter(|_| named_by_user)
         .map(|p| p.display().to_string())
         .collect();
+    let per_file: Vec<Vec<Decoded>> = files
+        .par_iter()
+        .zip(read_first.par_iter_mut())
+        .map(|((path, err), first)| {
+            let display = path.display().to_string();
+            match first.take() {
+                Some(keylog) => vec![keylog],
+                // A document found beside the inputs is set aside unread: scanning it would
+                // only be thrown away, and its first text would build the catalog's
+                // matchers (a case folder's README tripled a run's time).
+                None if err.is_none()
+                    && !given.contains(&display)
+                    && let Some(why) = document_by_name(&display)
+                    && sniffs_as_text(path) =>
+                {
+                    let mut d = report_only(&display, "text", None);
+                    d.input
+                        .anomalies
+                        .push(format!("{why}: not read as evidence"));
+                    vec![d]
+                }
+                None => decode_file(path, err.clone(), &with),
+            }
+        })
+        .collect();
+    let mut out: Vec<Decoded> = per_file.into_iter().flatten().chain(named).collect();
     for d in out.iter_mut().filter(|d| !given.contains(&d.input.path)) {
         set_aside_if_not_evidence(d);
     }
@@ -136,13 +153,8 @@ fn set_aside_if_not_evidence(d: &mut Decoded) {
     let Some(info) = &d.input.log else {
         return;
     };
-    let file = d.input.path.rsplit(['/', ':']).next().unwrap_or_default();
-    let extension = file
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let why = if NOT_LOGS.contains(&extension.as_str()) {
-        format!("a document or script by its name (.{extension})")
+    let why = if let Some(why) = document_by_name(&d.input.path) {
+        why
     } else if info.grammar == crate::logs::grammar::Grammar::Text {
         "no Expressway or Jabber log header in it".to_string()
     } else {
@@ -155,6 +167,28 @@ fn set_aside_if_not_evidence(d: &mut Decoded) {
     d.input
         .anomalies
         .push(format!("{why}: not read as evidence"));
+}
+
+/// Why a file (or archive member) is a document or a script by its name, if it is one.
+fn document_by_name(path: &str) -> Option<String> {
+    let file = path.rsplit(['/', ':']).next().unwrap_or_default();
+    let extension = file
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    NOT_LOGS
+        .contains(&extension.as_str())
+        .then(|| format!("a document or script by its name (.{extension})"))
+}
+
+/// Whether a file's first bytes are text (what would be read as a log).
+fn sniffs_as_text(path: &Path) -> bool {
+    let mut head = [0u8; SNIFF_LEN];
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let n = f.read(&mut head).unwrap_or(0);
+    input::sniff(&head[..n]) == Kind::Text
 }
 
 /// A key log among the inputs: a regular file whose first entry is one.

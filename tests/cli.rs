@@ -1185,3 +1185,33 @@ fn json_streams_the_same_bytes_wherever_it_goes() {
     assert_eq!(code_bad, 2);
     assert!(err.contains("/nonexistent-dir/r.json"), "{err}");
 }
+
+/// A README quoting a failure, found in a case folder, is set aside without being read as a
+/// log (its name says it is a document); the same file named on the command line is searched.
+#[test]
+fn a_document_found_beside_the_inputs_is_set_aside_and_one_named_is_searched() {
+    let dir = std::env::temp_dir().join(format!("mradiag-docs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let readme = dir.join("README.md");
+    std::fs::write(
+        &readme,
+        "Seen on the user's laptop:\n2026-11-26 14:17:39,100 INFO [0x00000c94] [vices\\impl\\DiscoveryHandlerImpl.cpp(668)] [service-discovery] [CSFUnified::DiscoveryHandlerImpl::evaluateServiceDiscoveryResult] - ServiceDiscoveryHandlerResult return code FAILED_NO_SRV_RECORDS_FOUND\n",
+    )
+    .unwrap();
+    let inputs = |path: &std::path::Path| {
+        let (_, out, _) = mradiag(&["analyze", "--format", "json", path.to_str().unwrap()]);
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        report["inputs"][0].clone()
+    };
+    let found = inputs(&dir);
+    let named = inputs(&readme);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(found["kind"], "text", "{found}");
+    assert_eq!(found["events"], 0);
+    assert_eq!(
+        found["anomalies"][0],
+        "a document or script by its name (.md): not read as evidence"
+    );
+    assert_eq!(named["kind"], "log", "{named}");
+    assert!(named["events"].as_u64().unwrap() >= 1, "{named}");
+}
