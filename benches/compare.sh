@@ -21,7 +21,7 @@
 #           single-case runs divided by the cores; peak RSS at a fifth of the cases and at all.
 #           Then 4 heavy cases (each the bundle section's four boxes): `scan` vs one case
 #           alone, time and peak RSS.
-#   startup analyze -q of a tiny capture (a sample's), 20 runs.
+#   startup analyze -q of a tiny capture (a sample's), alone and in its case folder, 50 runs.
 # Counts are checked against the generators' truth files (and rg's against mradiag's)
 # before timing. Prints min/median/max seconds, peak RSS and the ratios.
 #
@@ -287,6 +287,11 @@ if want startup; then
   start=$(date +%s%N)
   for _ in $(seq 50); do "$BIN" analyze -q samples/happy-tls12/capture.pcap >/dev/null || true; done
   echo "startup-analyze-q              mean $(python3 -c "print(round(($(date +%s%N) - $start) / 50e6, 1))") ms"
+  # The same capture in its case folder, beside the sample's README.md and expect.toml
+  # (documents: set aside unread).
+  start=$(date +%s%N)
+  for _ in $(seq 50); do "$BIN" analyze -q samples/happy-tls12 >/dev/null || true; done
+  echo "startup-folder-analyze-q       mean $(python3 -c "print(round(($(date +%s%N) - $start) / 50e6, 1))") ms"
   start=$(date +%s%N)
   for _ in $(seq 50); do /bin/true; done
   echo "(spawning /bin/true            mean $(python3 -c "print(round(($(date +%s%N) - $start) / 50e6, 1))") ms)"
