@@ -7,12 +7,26 @@ use super::edges::Edges;
 use crate::model::{EventKind, Tagged};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 pub(super) fn connections(events: &[Tagged]) -> Vec<Connection<'_>> {
-    let mut by_stream: BTreeMap<(usize, u64), Vec<&Tagged>> = BTreeMap::new();
+    // Counted first, so that each connection's list holds exactly its events: grown one at a
+    // time, a busy 4 GiB capture's 80,000 lists and the map's nodes took 23 MiB.
+    let mut counts: HashMap<(usize, u64), usize> = HashMap::default();
     for t in events {
         if let Some(s) = t.event.kind.stream() {
-            by_stream.entry((t.input, s)).or_default().push(t);
+            *counts.entry((t.input, s)).or_default() += 1;
+        }
+    }
+    let mut by_stream: HashMap<(usize, u64), Vec<&Tagged>> = counts
+        .into_iter()
+        .map(|(stream, n)| (stream, Vec::with_capacity(n)))
+        .collect();
+    for t in events {
+        if let Some(s) = t.event.kind.stream()
+            && let Some(list) = by_stream.get_mut(&(t.input, s))
+        {
+            list.push(t);
         }
     }
     events
