@@ -183,22 +183,22 @@ fn document_by_name(path: &str) -> Option<String> {
 
 /// Whether a file's first bytes are text (what would be read as a log).
 fn sniffs_as_text(path: &Path) -> bool {
-    let mut head = [0u8; SNIFF_LEN];
-    let Ok(mut f) = File::open(path) else {
-        return false;
-    };
-    let n = f.read(&mut head).unwrap_or(0);
-    input::sniff(&head[..n]) == Kind::Text
+    head_of(path).is_some_and(|head| input::sniff(&head) == Kind::Text)
 }
 
 /// A key log among the inputs: a regular file whose first entry is one.
 fn is_keylog(path: &Path) -> bool {
-    let mut head = [0u8; SNIFF_LEN];
-    let Ok(mut f) = File::open(path) else {
-        return false;
-    };
-    let n = f.read(&mut head).unwrap_or(0);
-    input::sniff(&head[..n]) == Kind::Text && crate::proto::keylog::looks_like_keylog(&head[..n])
+    head_of(path).is_some_and(|head| {
+        input::sniff(&head) == Kind::Text && crate::proto::keylog::looks_like_keylog(&head)
+    })
+}
+
+/// A file's first bytes (as many as sniffing reads), `None` when it cannot be opened.
+fn head_of(path: &Path) -> Option<Vec<u8>> {
+    let mut head = vec![0u8; SNIFF_LEN];
+    let n = File::open(path).ok()?.read(&mut head).unwrap_or(0);
+    head.truncate(n);
+    Some(head)
 }
 
 /// Read a key log into `keys`; its report says how many handshakes it has secrets for, and
