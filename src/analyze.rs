@@ -113,13 +113,12 @@ fn decode_paths(
             let display = path.display().to_string();
             match first.take() {
                 Some(keylog) => vec![keylog],
-                // A document found beside the inputs is set aside unread: scanning it would
-                // only be thrown away, and its first text would build the catalog's
-                // matchers (a case folder's README tripled a run's time).
+                // A document or a short note found beside the inputs is set aside without
+                // a scan: the scan would only be thrown away, and its first text would build
+                // the catalog's matchers (a case folder's README tripled a run's time).
                 None if err.is_none()
                     && !given.contains(&display)
-                    && let Some(why) = document_by_name(&display)
-                    && sniffs_as_text(path) =>
+                    && let Some(why) = not_a_log_unread(path, &display) =>
                 {
                     let mut d = report_only(&display, "text", None);
                     d.input
@@ -156,7 +155,7 @@ fn set_aside_if_not_evidence(d: &mut Decoded) {
     let why = if let Some(why) = document_by_name(&d.input.path) {
         why
     } else if info.grammar == crate::logs::grammar::Grammar::Text {
-        "no Expressway or Jabber log header in it".to_string()
+        NO_HEADER.to_string()
     } else {
         return;
     };
@@ -181,10 +180,26 @@ fn document_by_name(path: &str) -> Option<String> {
         .then(|| format!("a document or script by its name (.{extension})"))
 }
 
-/// Whether a file's first bytes are text (what would be read as a log).
-fn sniffs_as_text(path: &Path) -> bool {
-    head_of(path).is_some_and(|head| input::sniff(&head) == Kind::Text)
+/// Why a file found beside the inputs is no log, when that is known without scanning it:
+/// a text named as a document or a script, or a text short enough to be judged whole by
+/// its first lines (what `set_aside_if_not_evidence` would say after the scan).
+fn not_a_log_unread(path: &Path, display: &str) -> Option<String> {
+    if !head_of(path).is_some_and(|head| input::sniff(&head) == Kind::Text) {
+        return None;
+    }
+    if let Some(why) = document_by_name(display) {
+        return Some(why);
+    }
+    let mut text = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(crate::logs::SHORT_TEXT as u64 + 1)
+        .read_to_end(&mut text)
+        .ok()?;
+    crate::logs::is_short_headerless_text(&text).then(|| NO_HEADER.to_string())
 }
+
+const NO_HEADER: &str = "no Expressway or Jabber log header in it";
 
 /// A key log among the inputs: a regular file whose first entry is one.
 fn is_keylog(path: &Path) -> bool {

@@ -1187,9 +1187,10 @@ fn json_streams_the_same_bytes_wherever_it_goes() {
 }
 
 /// A README quoting a failure, found in a case folder, is set aside without being read as a
-/// log (its name says it is a document); the same file named on the command line is searched.
+/// log (its name says it is a document), and a note without a log header for lacking one; the
+/// README named on the command line is searched.
 #[test]
-fn a_document_found_beside_the_inputs_is_set_aside_and_one_named_is_searched() {
+fn a_document_or_note_found_beside_the_inputs_is_set_aside_and_one_named_is_searched() {
     let dir = std::env::temp_dir().join(format!("mradiag-docs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let readme = dir.join("README.md");
@@ -1198,14 +1199,26 @@ fn a_document_found_beside_the_inputs_is_set_aside_and_one_named_is_searched() {
         "Seen on the user's laptop:\n2026-11-26 14:17:39,100 INFO [0x00000c94] [vices\\impl\\DiscoveryHandlerImpl.cpp(668)] [service-discovery] [CSFUnified::DiscoveryHandlerImpl::evaluateServiceDiscoveryResult] - ServiceDiscoveryHandlerResult return code FAILED_NO_SRV_RECORDS_FOUND\n",
     )
     .unwrap();
+    // A note without a log header: set aside too, for lacking one.
+    std::fs::write(
+        dir.join("notes.txt"),
+        "Called the user, 403 again after the password reset. Expressway-E expe1.\n",
+    )
+    .unwrap();
     let inputs = |path: &std::path::Path| {
         let (_, out, _) = mradiag(&["analyze", "--format", "json", path.to_str().unwrap()]);
         let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-        report["inputs"][0].clone()
+        report["inputs"].clone()
     };
-    let found = inputs(&dir);
-    let named = inputs(&readme);
+    let all = inputs(&dir);
+    let (found, note) = (all[0].clone(), all[1].clone());
+    let named = inputs(&readme)[0].clone();
     std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(note["kind"], "text", "{note}");
+    assert_eq!(
+        note["anomalies"][0],
+        "no Expressway or Jabber log header in it: not read as evidence"
+    );
     assert_eq!(found["kind"], "text", "{found}");
     assert_eq!(found["events"], 0);
     assert_eq!(

@@ -70,6 +70,18 @@ const CHUNK: usize = 8 << 20;
 /// into a buffer, and the few buffers in flight stay in cache.
 const READ_CHUNK: usize = 2 << 20;
 
+/// The longest text [`is_short_headerless_text`] decides on: one chunk, every byte of it
+/// looked at for a dump.
+pub const SHORT_TEXT: usize = DUMP_SNIFF;
+
+/// Whether `text` is a short text that decoding would find to be no log: no Expressway or
+/// Jabber header among its first lines and no configuration dump. Exactly what decoding
+/// would say (a text this short is one chunk), without the catalog: a note found beside the
+/// inputs need not build the catalog's matchers to be set aside.
+pub fn is_short_headerless_text(text: &[u8]) -> bool {
+    text.len() <= SHORT_TEXT && grammar::detect(text) == Grammar::Text && !is_dump(text)
+}
+
 /// Decode a whole log held in memory (or mapped from a file), in place, chunk by chunk.
 pub fn decode(text: &[u8], catalog: &Catalog) -> Decoded {
     decode_slice(text, None, catalog)
@@ -660,6 +672,36 @@ fn scan_part(
 mod tests {
     use super::*;
     use crate::synth::log::{LogSpec, write_log};
+
+    #[test]
+    fn a_short_text_is_called_headerless_exactly_when_decoding_finds_no_log() {
+        let cat = Catalog::builtin();
+        let texts: [&[u8]; 6] = [
+            b"Ticket 123: user cannot sign in from home since Monday.\nCalled twice.\n",
+            b"2026-11-26T14:17:39.100+00:00 expe traffic_server[1]: Detail=\"Sending Response\" Status=\"403\"\n",
+            b"2026-11-26 14:17:39,100 INFO [0x00000c94] [vices\\impl\\DiscoveryHandlerImpl.cpp(668)] [service-discovery] [x] - return code FAILED_NO_SRV_RECORDS_FOUND\n",
+            b"*c xConfiguration SystemUnit Name: \"expe1\"\n*c xConfiguration Zones Zone 1 Name: \"Traversal\"\n",
+            b"some notes\n*s SystemUnit Software Version: \"X14.3\"\n",
+            b"",
+        ];
+        for text in texts {
+            let decoded = decode(text, cat);
+            assert_eq!(
+                is_short_headerless_text(text),
+                decoded.info.grammar == Grammar::Text,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        // Both answers are among them: a note, and an Expressway line and a dump.
+        assert!(is_short_headerless_text(texts[0]));
+        assert!(!is_short_headerless_text(texts[1]) && !is_short_headerless_text(texts[3]));
+        let long = b"notes without a header\n".repeat(SHORT_TEXT);
+        assert!(
+            !is_short_headerless_text(&long),
+            "too long to decide from its head"
+        );
+    }
 
     #[test]
     fn chunked_decoding_equals_whole_buffer_scanning() {
