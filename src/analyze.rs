@@ -184,16 +184,20 @@ fn document_by_name(path: &str) -> Option<String> {
 /// a text named as a document or a script, or a text short enough to be judged whole by
 /// its first lines (what `set_aside_if_not_evidence` would say after the scan).
 fn not_a_log_unread(path: &Path, display: &str) -> Option<String> {
-    if !head_of(path).is_some_and(|head| input::sniff(&head) == Kind::Text) {
+    // One open: the head first, the rest of a short text only when its name says nothing.
+    let mut file = File::open(path).ok()?;
+    let mut text = Vec::new();
+    (&mut file)
+        .take(SNIFF_LEN as u64)
+        .read_to_end(&mut text)
+        .ok()?;
+    if input::sniff(&text) != Kind::Text {
         return None;
     }
     if let Some(why) = document_by_name(display) {
         return Some(why);
     }
-    let mut text = Vec::new();
-    File::open(path)
-        .ok()?
-        .take(crate::logs::SHORT_TEXT as u64 + 1)
+    file.take((crate::logs::SHORT_TEXT + 1 - text.len()) as u64)
         .read_to_end(&mut text)
         .ok()?;
     crate::logs::is_short_headerless_text(&text).then(|| NO_HEADER.to_string())

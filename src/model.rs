@@ -686,7 +686,7 @@ fn field_name(name: &str) -> Arc<str> {
 /// A hit's fields while the scan gathers them: names shared as in [`Fields`], a name set twice
 /// keeping its last value, made [`Fields`] (sorted by name) when done. A handful per hit: a
 /// list searched by length and name costs less than a map's nodes and owned keys, which were
-/// a twentieth of a bundle's scan.
+/// 4% of a bundle's CPU samples (perf, one thread).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldMap(Vec<(Arc<str>, String)>);
 

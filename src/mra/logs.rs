@@ -133,9 +133,13 @@ fn trails(ctx: &Ctx<'_>, ordered: &[&&Tagged], findings: &mut Vec<Finding>) {
         for (n, call_id) in order.iter().enumerate() {
             let trail = Trail::of(ctx, &trails[call_id]);
             // An answered trail past the first few is only counted: nothing to write.
-            let (severity, id) = match trail.answered {
-                None => (Severity::Warning, traced.unanswered),
-                Some(_) if n < SHOWN => (Severity::Info, traced.trail),
+            let (severity, id, unanswered) = match trail.answered {
+                None => (
+                    Severity::Warning,
+                    traced.unanswered,
+                    ", and no final response in these logs (CUCM or the next hop never answered, or the logs end first)",
+                ),
+                Some(_) if n < SHOWN => (Severity::Info, traced.trail, ""),
                 Some(_) => continue,
             };
             let evidence = trail
@@ -150,18 +154,11 @@ fn trails(ctx: &Ctx<'_>, ordered: &[&&Tagged], findings: &mut Vec<Finding>) {
                 trail.path(),
                 trail.aor.map_or(String::new(), |a| format!(", {a}")),
             );
-            let summary = if trail.answered.is_none() {
-                format!(
-                    "{method} {call_id}{aor}: {path}, and no final response in these logs (CUCM or the next hop never answered, or the logs end first)",
-                )
-            } else {
-                format!("{method} {call_id}{aor}: {path}")
-            };
             findings.push(Finding {
                 severity,
                 id: id.into(),
                 phase: Phase::Sip,
-                summary,
+                summary: format!("{method} {call_id}{aor}: {path}{unanswered}"),
                 evidence,
             });
         }

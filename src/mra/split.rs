@@ -11,7 +11,7 @@ type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 pub(super) fn connections(events: &[Tagged]) -> Vec<Connection<'_>> {
     // Counted first, so that each connection's list holds exactly its events: grown one at a
-    // time, a busy 4 GiB capture's 80,000 lists and the map's nodes took 23 MiB.
+    // time in a B-tree, the lists of a busy 4 GiB capture held 4 MiB more at its peak.
     let mut counts: HashMap<(usize, u64), usize> = HashMap::default();
     for t in events {
         if let Some(s) = t.event.kind.stream() {
