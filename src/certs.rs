@@ -293,7 +293,7 @@ pub fn section(
                 sni: Some(sni),
                 ..
             } => {
-                snis.first(o.input, *stream, sni.as_str());
+                snis.first(o.input, *stream, sni);
             }
             _ => {}
         }
@@ -875,8 +875,8 @@ mod tests {
                 stream,
                 sni: Some("expe1.example.com".into()),
                 legacy_version: 0x0303,
-                supported_versions: Vec::new(),
-                alpn: Vec::new(),
+                supported_versions: Box::default(),
+                alpn: Box::default(),
             });
             push(EventKind::TlsCertificate {
                 stream,

@@ -68,6 +68,7 @@ pub struct Tagged {
     pub input: usize,
     pub event: Event,
 }
+pub use arcstr::ArcStr;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -231,6 +232,38 @@ pub enum DnsRecord {
         name: Arc<str>,
         rtype: u16,
     },
+}
+
+/// A DNS message's section that is most often empty: no allocation then, and one thin
+/// pointer in the event (the event kind's largest variant) otherwise. Reads as a slice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Records(Option<Box<Box<[DnsRecord]>>>);
+
+impl std::ops::Deref for Records {
+    type Target = [DnsRecord];
+    fn deref(&self) -> &[DnsRecord] {
+        self.0.as_deref().map_or(&[], |r| r)
+    }
+}
+
+impl<'a> IntoIterator for &'a Records {
+    type Item = &'a DnsRecord;
+    type IntoIter = std::slice::Iter<'a, DnsRecord>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl From<Vec<DnsRecord>> for Records {
+    fn from(records: Vec<DnsRecord>) -> Self {
+        Records((!records.is_empty()).then(|| Box::new(records.into_boxed_slice())))
+    }
+}
+
+impl Serialize for Records {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 /// How a TCP connection attempt ended, as far as the capture shows.
@@ -428,8 +461,9 @@ pub enum EventKind {
         rcode: u8,
         truncated: bool,
         answers: Box<[DnsRecord]>,
-        /// The additional section (glue addresses for SRV targets often come here).
-        additional: Box<[DnsRecord]>,
+        /// The additional section (glue addresses for SRV targets often come here; most
+        /// answers have none).
+        additional: Records,
     },
     /// An ICMP/ICMPv6 destination-unreachable quoting a packet we can name.
     IcmpUnreachable {
@@ -465,7 +499,8 @@ pub enum EventKind {
         client: Endpoint,
         server: Endpoint,
         outcome: TcpOutcome,
-        syn_count: u32,
+        /// Counted up to 65,535.
+        syn_count: u16,
         first_rst: Option<Side>,
         first_fin: Option<Side>,
         bytes_client: u64,
@@ -478,10 +513,10 @@ pub enum EventKind {
     },
     TlsClientHello {
         stream: u64,
-        sni: Option<String>,
+        sni: Option<Box<str>>,
         legacy_version: u16,
-        supported_versions: Vec<u16>,
-        alpn: Vec<String>,
+        supported_versions: Box<[u16]>,
+        alpn: Box<[Box<str>]>,
     },
     TlsServerHello {
         stream: u64,
@@ -603,10 +638,13 @@ pub enum EventKind {
         /// by this id then goes by address, not by hashing the text.
         signature: Arc<str>,
         phase: crate::faults::Phase,
-        fault: Option<Box<str>>,
+        /// Shared with the catalog's signature; a thin pointer, as `host` is (a bundle holds
+        /// a hundred thousand hits).
+        fault: Option<ArcStr>,
         severity: Severity,
         time_basis: crate::time::TimeBasis,
-        host: Option<Box<str>>,
+        /// Shared by the lines of one box.
+        host: Option<ArcStr>,
         fields: Fields,
         /// Shared: every evidence citing the line points at this one copy.
         excerpt: Arc<str>,
@@ -764,7 +802,7 @@ impl Serialize for Fields {
 
 // A busy capture holds a million events: every byte of the largest variant is a megabyte.
 // Rare large events are boxed to keep it so.
-const _: () = assert!(std::mem::size_of::<EventKind>() <= 96);
+const _: () = assert!(std::mem::size_of::<EventKind>() <= 88);
 
 impl EventKind {
     /// The Wireshark `tcp.stream` index the event belongs to, if any.
@@ -986,7 +1024,7 @@ mod tests {
                 rcode: 3,
                 truncated: false,
                 answers: Box::default(),
-                additional: Box::default(),
+                additional: Default::default(),
             },
         };
         let line = event_line("a.pcap", &ev);
@@ -1003,6 +1041,24 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["name"], "\"qtype\":1,x");
         assert_eq!(qtype_name(99), "TYPE99");
+    }
+
+    #[test]
+    fn a_dns_section_holds_nothing_when_empty_and_reads_and_writes_as_its_records() {
+        let empty = Records::from(Vec::new());
+        assert!(empty.0.is_none() && empty.is_empty());
+        assert_eq!(serde_json::to_string(&empty).unwrap(), "[]");
+        let glue = vec![DnsRecord::A {
+            name: "expe1.example.com".into(),
+            addr: "192.0.2.10".parse().unwrap(),
+        }];
+        let held = Records::from(glue.clone());
+        assert_eq!(&held[..], &glue[..]);
+        assert_eq!(
+            serde_json::to_string(&held).unwrap(),
+            serde_json::to_string(&glue).unwrap()
+        );
+        assert_eq!((&held).into_iter().count(), 1);
     }
 
     #[test]

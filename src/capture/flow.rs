@@ -47,7 +47,8 @@ struct Conn {
     first_ts: i64,
     last_frame: u64,
     last_ts: i64,
-    syn_count: u32,
+    /// Counted up to 65,535 (a flood of retransmitted SYNs stops there).
+    syn_count: u16,
     client_isn: Option<u32>,
     syn_ack: bool,
     first_rst: Option<Side>,
@@ -187,7 +188,7 @@ impl FlowTable {
         let stream = conn.stream;
         if syn && !ack {
             let retransmission = conn.syn_count > 0;
-            conn.syn_count += 1;
+            conn.syn_count = conn.syn_count.saturating_add(1);
             conn.client_isn.get_or_insert(seg.seq);
             if let Some(live) = &mut conn.live {
                 live.reassembly[0].start_at(seg.seq.wrapping_add(1));
@@ -750,7 +751,7 @@ mod tests {
         );
         assert!(
             kinds.iter().any(|k| matches!(k,
-                EventKind::TlsClientHello { sni: Some(s), .. } if s == "expe1.example.com")),
+                EventKind::TlsClientHello { sni: Some(s), .. } if &**s == "expe1.example.com")),
             "{kinds:?}"
         );
     }

@@ -12,7 +12,7 @@ pub mod prefilter;
 pub mod signatures;
 pub mod xconf;
 
-use crate::model::{Event, EventKind};
+use crate::model::{ArcStr, Event, EventKind};
 use grammar::{Grammar, TimeBasis};
 use signatures::Catalog;
 use std::collections::BTreeMap;
@@ -492,7 +492,7 @@ fn join_requests(catalog: &Catalog, events: &mut Vec<Event>) {
             let r = generic::read(generic::Generic::HttpOutcome, &joined, sig.phase);
             joined.insert("reading".into(), r.why);
             (*phase, *severity, *fields) = (r.phase, r.severity, joined.into());
-            *fault = r.fault.map(String::into_boxed_str);
+            *fault = r.fault.map(ArcStr::from);
         }
     }
     // An outcome line with no cause of its own says nothing a specific fault line of the
@@ -609,6 +609,19 @@ fn line_excerpt(bytes: &[u8]) -> String {
     excerpt_of(text(bytes).trim())
 }
 
+/// The shared copy of a line's host: a part of a log names one box, or a few.
+fn shared_host(hosts: &mut Vec<ArcStr>, host: String) -> ArcStr {
+    if let Some(known) = hosts.iter().find(|h| h.as_str() == host) {
+        return known.clone();
+    }
+    let shared = ArcStr::from(host);
+    // A hostile log could name a new host on every line: past a few, each is its own.
+    if hosts.len() < 16 {
+        hosts.push(shared.clone());
+    }
+    shared
+}
+
 /// Scans `text` into `events`; returns its count of line breaks (counted on from the last
 /// hit, whose line the scan already knows: one pass over the text, not two).
 fn scan_part(
@@ -625,6 +638,7 @@ fn scan_part(
     info.signatures += hits.len();
     let (lines_to, counted_from) = hits.last().map_or((0, 0), |h| (h.line - 1, h.line_range.0));
     let lines = lines_to + memchr::memchr_iter(b'\n', &text[counted_from..]).count() as u64;
+    let mut hosts = Vec::new();
     for hit in hits {
         let sig = &catalog.signatures[hit.signature];
         let mut fields = hit.fields;
@@ -632,13 +646,9 @@ fn scan_part(
             Some(kind) => {
                 let r = generic::read(kind, &fields, sig.phase);
                 fields.insert("reading", r.why);
-                (r.phase, r.fault, r.severity)
+                (r.phase, r.fault.map(ArcStr::from), r.severity)
             }
-            None => (
-                sig.phase,
-                (!sig.fault.is_empty()).then(|| sig.fault.clone()),
-                sig.severity,
-            ),
+            None => (sig.phase, catalog.shared_fault(hit.signature), sig.severity),
         };
         let record = &text[hit.record_range.0..hit.record_range.1];
         let h = grammar::header(record);
@@ -655,10 +665,10 @@ fn scan_part(
                 line: lines_before + hit.line,
                 signature: catalog.shared_id(hit.signature),
                 phase,
-                fault: fault.map(String::into_boxed_str),
+                fault,
                 severity,
                 time_basis: h.basis,
-                host: h.host.map(String::into_boxed_str),
+                host: h.host.map(|h| shared_host(&mut hosts, h)),
                 fields: fields.into(),
                 excerpt: excerpt.into(),
                 role: sig.role,

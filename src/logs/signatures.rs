@@ -4,7 +4,7 @@
 
 use crate::faults::Phase;
 use crate::logs::confirm::Confirm;
-use crate::model::{FieldMap, Severity};
+use crate::model::{ArcStr, FieldMap, Severity};
 use regex_automata::util::captures::Captures;
 use regex_automata::{Input, MatchKind, PatternSet, meta};
 use serde::Deserialize;
@@ -68,6 +68,8 @@ pub struct Catalog {
     by_id: foldhash::HashMap<String, usize>,
     /// Each signature's id, held once and shared by the lines it finds.
     ids: Vec<Arc<str>>,
+    /// Each signature's fault, held once and shared likewise.
+    faults: Vec<Option<ArcStr>>,
     /// Each signature's place by where its shared id is: a line's lookup without hashing
     /// its id (the ids live as long as the catalog, so an address names one of them).
     by_address: foldhash::HashMap<usize, usize>,
@@ -295,6 +297,10 @@ impl Catalog {
             .iter()
             .map(|s| Arc::from(s.id.as_str()))
             .collect();
+        let faults = signatures
+            .iter()
+            .map(|s| (!s.fault.is_empty()).then(|| ArcStr::from(s.fault.as_str())))
+            .collect();
         let by_address = ids
             .iter()
             .enumerate()
@@ -304,9 +310,15 @@ impl Catalog {
             signatures,
             by_id,
             ids,
+            faults,
             by_address,
             compiled,
         }
+    }
+
+    /// Signature `sig`'s fault, shared, if it names one.
+    pub fn shared_fault(&self, sig: usize) -> Option<ArcStr> {
+        self.faults[sig].clone()
     }
 
     /// Signature `sig`'s id, shared: what a line it finds carries.

@@ -102,7 +102,7 @@ impl<'a> Story<'a> {
 /// How the TCP connection ended, from its summary event.
 struct TcpEnd<'s> {
     outcome: TcpOutcome,
-    syn_count: u32,
+    syn_count: u16,
     first_rst: Option<Side>,
     first_fin: Option<Side>,
     icmp: Option<&'s str>,
@@ -228,7 +228,7 @@ impl<'a> Connection<'a> {
 
     pub fn sni(&self) -> Option<String> {
         self.events.iter().find_map(|t| match &t.event.kind {
-            EventKind::TlsClientHello { sni, .. } => sni.clone(),
+            EventKind::TlsClientHello { sni, .. } => sni.as_deref().map(str::to_string),
             _ => None,
         })
     }

@@ -223,7 +223,7 @@ mod tests {
                 rcode: 0,
                 truncated: false,
                 answers: Box::new([record]),
-                additional: Box::default(),
+                additional: Default::default(),
             },
         )
     }

@@ -476,7 +476,7 @@ fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32], Option
     let random = <[u8; 32]>::try_from(ch.random).ok()?;
     let mut sni = None;
     let mut supported_versions = Vec::new();
-    let mut alpn = Vec::new();
+    let mut alpn: Box<[Box<str>]> = Box::default();
     let mut bad: Vec<String> = Vec::new();
     let mut rest = ch.ext.unwrap_or_default();
     while !rest.is_empty() {
@@ -514,7 +514,7 @@ fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32], Option
                 TlsExtension::SNI(names) => {
                     sni = names
                         .first()
-                        .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                        .map(|(_, n)| String::from_utf8_lossy(n).into());
                 }
                 TlsExtension::SupportedVersions(v) => {
                     supported_versions = v.iter().map(|v| v.0).collect()
@@ -522,7 +522,7 @@ fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32], Option
                 TlsExtension::ALPN(protos) => {
                     alpn = protos
                         .iter()
-                        .map(|p| String::from_utf8_lossy(p).into_owned())
+                        .map(|p| String::from_utf8_lossy(p).into())
                         .collect();
                 }
                 _ => {}
@@ -540,7 +540,7 @@ fn client_hello(stream: u64, body: &[u8]) -> Option<(EventKind, [u8; 32], Option
             stream,
             sni,
             legacy_version: ch.version.0,
-            supported_versions,
+            supported_versions: supported_versions.into(),
             alpn,
         },
         random,
@@ -660,8 +660,8 @@ mod tests {
                 supported_versions,
                 ..
             } => {
-                assert_eq!(sni, "expe.example.com");
-                assert_eq!(supported_versions, &vec![0x0304, 0x0303]);
+                assert_eq!(&**sni, "expe.example.com");
+                assert_eq!(supported_versions[..], [0x0304, 0x0303]);
             }
             other => panic!("{other:?}"),
         }
@@ -682,7 +682,7 @@ mod tests {
         let snis: Vec<_> = events
             .iter()
             .map(|e| match &e.kind {
-                EventKind::TlsClientHello { sni, .. } => sni.clone(),
+                EventKind::TlsClientHello { sni, .. } => sni.as_deref().map(str::to_string),
                 other => panic!("{other:?}"),
             })
             .collect();
@@ -777,7 +777,7 @@ mod tests {
                 ..
             } => {
                 assert_eq!(sni.as_deref(), Some("expe1.example.com"));
-                assert_eq!(supported_versions, vec![0x0304, 0x0303]);
+                assert_eq!(supported_versions[..], [0x0304, 0x0303]);
             }
             other => panic!("{other:?}"),
         }
