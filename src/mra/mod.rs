@@ -72,7 +72,8 @@ pub fn analyze<R>(
         .map(|n| eview::is_expressway_capture(n))
         .collect();
     let mut edge_conns = Vec::new();
-    if conns.iter().any(|c| !edge_view[c.input]) {
+    // Most runs hold no Expressway-E capture: their connections stay where they are.
+    if edge_view.contains(&true) && conns.iter().any(|c| !edge_view[c.input]) {
         (edge_conns, conns) = conns.into_iter().partition(|c| edge_view[c.input]);
         txs.retain(|t| !edge_view[t.first().input]);
     }

@@ -76,10 +76,15 @@ pub fn user_from(value: &str) -> Option<String> {
     // A searcher built once, not `split_once`'s: its set-up costs more than most values' walk.
     static USER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"/user/"));
+    // The separators are ASCII: cut at their bytes, not by decoding characters (a bundle
+    // names a hundred thousand lines' users).
+    fn before(text: &str, at: Option<usize>) -> &str {
+        at.map_or(text, |i| &text[..i])
+    }
     let value = match USER.find(value.as_bytes()) {
         Some(at) => {
             let rest = &value[at + 6..];
-            rest.split(['/', '?']).next().unwrap_or(rest)
+            before(rest, memchr::memchr2(b'/', b'?', rest.as_bytes()))
         }
         None => value,
     };
@@ -87,8 +92,15 @@ pub fn user_from(value: &str) -> Option<String> {
         .strip_prefix("sip:")
         .or_else(|| value.strip_prefix("sips:"))
         .unwrap_or(value);
-    let local = value.split(['@', '/']).next().unwrap_or(value).trim();
-    (!local.is_empty() && !local.contains(char::is_whitespace)).then(|| local.to_lowercase())
+    let local = before(value, memchr::memchr2(b'@', b'/', value.as_bytes())).trim();
+    if local.is_empty() {
+        return None;
+    }
+    if local.is_ascii() {
+        return (!local.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b))
+            .then(|| local.to_ascii_lowercase());
+    }
+    (!local.contains(char::is_whitespace)).then(|| local.to_lowercase())
 }
 
 /// A directory number: digits, perhaps after a `+` (E.164), and nothing else.
@@ -99,21 +111,22 @@ pub fn is_number(local: &str) -> bool {
 
 /// What one line says of who it is about.
 #[derive(Default, Debug, Clone, PartialEq)]
-struct Keys {
+/// What a line tells of who it is about; the shared keys are the line's own text.
+struct Keys<'a> {
     user: Option<String>,
     number: Option<String>,
     client: Option<IpAddr>,
-    call_id: Option<String>,
-    /// An HTTP transaction on one box (`input/Txn-id`): a request and its answer.
-    txn: Option<String>,
-    /// The client's address and port as Expressway-E logged them (`ip:port`): a request and
-    /// its answer on one connection.
-    endpoint: Option<String>,
+    call_id: Option<&'a str>,
+    /// An HTTP transaction on one box (input, Txn-id): a request and its answer.
+    txn: Option<(usize, &'a str)>,
+    /// The client's address and port as Expressway-E logged them: a request and its answer
+    /// on one connection.
+    endpoint: Option<(IpAddr, u16)>,
     /// The digest of the X-Auth cookie or bearer token a request carries: one client's session.
-    token: Option<String>,
+    token: Option<&'a str>,
 }
 
-fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
+fn keys<'a>(ctx: &Ctx<'_>, t: &'a Tagged) -> Keys<'a> {
     let EventKind::LogSignature {
         signature,
         fields,
@@ -124,9 +137,9 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
         return Keys::default();
     };
     let mut k = Keys {
-        call_id: fields.get("call_id").map(str::to_string),
-        txn: fields.get("Txn-id").map(|id| format!("{}/{id}", t.input)),
-        token: fields.get(identity::TOKEN).map(str::to_string),
+        call_id: fields.get("call_id"),
+        txn: fields.get("Txn-id").map(|id| (t.input, id)),
+        token: fields.get(identity::TOKEN),
         ..Keys::default()
     };
     let sig = ctx.catalog.get(signature);
@@ -181,7 +194,7 @@ fn keys(ctx: &Ctx<'_>, t: &Tagged) -> Keys {
             .and_then(|p| p.trim().parse::<u16>().ok())
             .filter(|p| *p >= 1024 && !SERVICE_PORTS.contains(p) && !(7001..=7010).contains(p));
         if let (Some(ip), Some(port)) = (k.client, port) {
-            k.endpoint = Some(format!("{ip}:{port}"));
+            k.endpoint = Some((ip, port));
         }
     }
     k
@@ -232,12 +245,28 @@ pub fn link(ctx: &Ctx<'_>, hits: &[&Tagged]) -> Vec<Who> {
     // lines that named no one, from what the others name: a round that names no more lines
     // leaves the next ones nothing to do.
     let named = |user: &[Option<Arc<str>>]| user.iter().filter(|u| u.is_some()).count();
+    // The shared keys as numbers, once (one pass of hashing each, side by side): the rounds
+    // then go by index, not by hashing every line's Call-ID again.
+    let ((call_id, txn), (endpoint, token)) = rayon::join(
+        || {
+            rayon::join(
+                || numbered(&keys, |k| k.call_id),
+                || numbered(&keys, |k| k.txn),
+            )
+        },
+        || {
+            rayon::join(
+                || numbered(&keys, |k| k.endpoint),
+                || numbered(&keys, |k| k.token),
+            )
+        },
+    );
+    let shared = [call_id, txn, endpoint, token];
     for _ in 0..3 {
         let before = named(&user);
-        by_shared(&keys, &mut user, |k| k.call_id.as_deref());
-        by_shared(&keys, &mut user, |k| k.txn.as_deref());
-        by_shared(&keys, &mut user, |k| k.endpoint.as_deref());
-        by_shared(&keys, &mut user, |k| k.token.as_deref());
+        for key in &shared {
+            by_shared(key, &mut user);
+        }
         by_client(hits, &keys, &mut user);
         by_number(hits, &keys, &mut user);
         if named(&user) == before {
@@ -260,44 +289,81 @@ fn is_jabber(ctx: &Ctx<'_>, t: &Tagged) -> bool {
         if ctx.catalog.get(signature).is_some_and(|s| s.log == "jabber"))
 }
 
+/// One key's values numbered from 0 in the order lines first hold them: `of[i]` is line
+/// `i`'s (`NONE` when it holds none), `count` how many values there are.
+struct Numbered {
+    of: Vec<u32>,
+    count: usize,
+}
+
+const NONE: u32 = u32::MAX;
+
+fn numbered<'a, K: std::hash::Hash + Eq>(
+    keys: &[Keys<'a>],
+    key: impl Fn(&Keys<'a>) -> Option<K>,
+) -> Numbered {
+    let mut ids: HashMap<K, u32> = HashMap::default();
+    let of = keys
+        .iter()
+        .map(|k| match key(k) {
+            Some(value) => {
+                let next = ids.len() as u32;
+                *ids.entry(value).or_insert(next)
+            }
+            None => NONE,
+        })
+        .collect();
+    Numbered {
+        of,
+        count: ids.len(),
+    }
+}
+
 /// Every line of a Call-ID (or of an HTTP transaction) is the user one of them names (when
 /// they name only one).
-fn by_shared(keys: &[Keys], user: &mut [Option<Arc<str>>], key: impl Fn(&Keys) -> Option<&str>) {
-    // Only the keys of lines still unnamed are worth gathering votes for: after the first
-    // round a few hundred of a bundle's hundred thousand.
-    let wanted: HashSet<&str> = keys
-        .iter()
-        .zip(user.iter())
-        .filter(|(_, u)| u.is_none())
-        .filter_map(|(k, _)| key(k))
-        .collect();
-    if wanted.is_empty() {
-        return;
-    }
-    let mut named: HashMap<&str, Option<Arc<str>>> = HashMap::default();
-    for (k, u) in keys.iter().zip(user.iter()) {
-        if let (Some(id), Some(u)) = (key(k), u)
-            && wanted.contains(id)
-        {
-            named
-                .entry(id)
-                .and_modify(|have| {
-                    if have.as_ref().is_some_and(|h| h != u) {
-                        *have = None
-                    }
-                })
-                .or_insert_with(|| Some(u.clone()));
+fn by_shared(key: &Numbered, user: &mut [Option<Arc<str>>]) {
+    // Only the values of lines still unnamed are worth gathering votes for: after the first
+    // round a few hundred of a bundle's hundred thousand lines.
+    let mut wanted = vec![false; key.count];
+    let mut any = false;
+    for (&id, u) in key.of.iter().zip(user.iter()) {
+        if u.is_none() && id != NONE {
+            wanted[id as usize] = true;
+            any = true;
         }
     }
-    let named: HashMap<&str, Arc<str>> = named
-        .into_iter()
-        .filter_map(|(id, u)| Some((id, u?)))
-        .collect();
-    for (k, u) in keys.iter().zip(user.iter_mut()) {
-        if u.is_none()
-            && let Some(found) = key(k).and_then(|id| named.get(id))
-        {
-            *u = Some(found.clone());
+    if !any {
+        return;
+    }
+    // Per value: the line whose user the others named agree with, or none when two disagree.
+    const UNSEEN: u32 = u32::MAX;
+    const DISAGREE: u32 = u32::MAX - 1;
+    let mut named = vec![UNSEEN; key.count];
+    for (line, (&id, u)) in key.of.iter().zip(user.iter()).enumerate() {
+        let Some(u) = u else {
+            continue;
+        };
+        if id == NONE || !wanted[id as usize] {
+            continue;
+        }
+        let slot = &mut named[id as usize];
+        match *slot {
+            UNSEEN => *slot = line as u32,
+            DISAGREE => {}
+            first => {
+                if user[first as usize].as_ref().is_some_and(|h| h != u) {
+                    *slot = DISAGREE;
+                }
+            }
+        }
+    }
+    for line in 0..user.len() {
+        let id = key.of[line];
+        if user[line].is_none() && id != NONE {
+            let by = named[id as usize];
+            if by != UNSEEN && by != DISAGREE {
+                user[line] = user[by as usize].clone();
+            }
         }
     }
 }
@@ -811,6 +877,38 @@ fn box_lines_join_their_only_attempt(mut attempts: Vec<LogAttempt<'_>>) -> Vec<L
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `user_from` as it was written first, by characters: the byte cuts must agree with it.
+    fn user_from_by_chars(value: &str) -> Option<String> {
+        let value = value.trim().trim_start_matches('<').trim_end_matches('>');
+        let value = match value.split_once("/user/") {
+            Some((_, rest)) => rest.split(['/', '?']).next().unwrap_or(rest),
+            None => value,
+        };
+        let value = value
+            .strip_prefix("sip:")
+            .or_else(|| value.strip_prefix("sips:"))
+            .unwrap_or(value);
+        let local = value.split(['@', '/']).next().unwrap_or(value).trim();
+        (!local.is_empty() && !local.contains(char::is_whitespace)).then(|| local.to_lowercase())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_user_is_cut_from_its_value_as_by_characters(
+            parts in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "/user/", "sip:", "sips:", "@", "/", "?", "<", ">", " ", "\t", "\u{0b}",
+                    "\u{a0}", "\u{2003}", "\u{c9}", "\u{e9}", "\u{130}", "Alice", "bob", "7",
+                    "example.com", "https://10.0.40.5:8443/cucm-uds",
+                ][..]),
+                0..8,
+            )
+        ) {
+            let value = parts.concat();
+            proptest::prop_assert_eq!(user_from(&value), user_from_by_chars(&value), "{:?}", value);
+        }
+    }
 
     #[test]
     fn users_are_named_alike_from_aors_urls_jids_and_names() {
