@@ -22,6 +22,9 @@
 #           Then 4 heavy cases (each the bundle section's four boxes): `scan` vs one case
 #           alone, time and peak RSS.
 #   startup analyze -q of a tiny capture (a sample's), alone and in its case folder, 50 runs.
+#   growth  (not run by default: ~5.5 GB of captures, minutes to make) busy captures of
+#           GROW_MB sizes (1024 4096): time and peak RSS of analyze -q, events and JSON at
+#           each, and how the peak grows per GiB.
 # Counts are checked against the generators' truth files (and rg's against mradiag's)
 # before timing. Prints min/median/max seconds, peak RSS and the ratios.
 #
@@ -37,6 +40,7 @@ BUSY_MB=${BUSY_MB:-100}
 BUNDLE_USERS=${BUNDLE_USERS:-3000}
 CASES=${CASES:-1000}
 RUNS=${RUNS:-3}
+GROW_MB=${GROW_MB:-1024 4096}
 SECTIONS=${SECTIONS:-bulk busy bundle mix scan startup}
 WORK=${WORK:-/tmp/mradiag-bench}
 mkdir -p "$WORK"
@@ -295,4 +299,25 @@ if want startup; then
   start=$(date +%s%N)
   for _ in $(seq 50); do /bin/true; done
   echo "(spawning /bin/true            mean $(python3 -c "print(round(($(date +%s%N) - $start) / 50e6, 1))") ms)"
+fi
+
+if want growth; then
+  declare -A GROW_RSS
+  for mb in $GROW_MB; do
+    GROW=$WORK/busy-$mb-$(sha256sum src/synth/busy.rs src/synth/capture.rs | sha256sum | cut -c1-12).pcap
+    [ -s "$GROW" ] || $GEN/gen_capture --profile busy --size-mb "$mb" --out "$GROW" 2>/dev/null
+    echo
+    echo "== growth: a $mb MiB busy capture"
+    bench "grow-$mb-analyze-q" "$BIN" analyze -q "$GROW"
+    bench "grow-$mb-events" "$BIN" events "$GROW"
+    bench "grow-$mb-json" "$BIN" analyze --format json "$GROW"
+    race
+    for c in analyze-q events json; do GROW_RSS[$c]+="$mb:${RSS[grow-$mb-$c]} "; done
+  done
+  for c in analyze-q events json; do
+    echo "peak RSS growth, $c: $(python3 -c "
+pts = [tuple(map(int, p.split(':'))) for p in '${GROW_RSS[$c]}'.split()]
+(a, ra), (b, rb) = pts[0], pts[-1]
+print(f'{ra // 1024} MiB at {a} MiB, {rb // 1024} MiB at {b} MiB: {(rb - ra) / 1024 / ((b - a) / 1024):.1f} MiB per GiB')")"
+  done
 fi
