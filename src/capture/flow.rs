@@ -689,6 +689,33 @@ mod tests {
         table.on_segment(src, dst, &seg, true, &mut out);
     }
 
+    /// A flood of retransmitted SYNs is counted up to what the summary holds, not wrapped.
+    #[test]
+    fn syns_past_65535_are_counted_as_65535() {
+        let (client, server) = (at("10.0.0.5", 40000), at("192.0.2.7", 8443));
+        let mut table = FlowTable::default();
+        let mut events = Vec::new();
+        for frame in 1..=70_000 {
+            feed(
+                &mut table,
+                &mut events,
+                frame,
+                (client, server),
+                1000,
+                TCP_SYN,
+                b"",
+            );
+        }
+        table.finish(&mut events);
+        let summary = events.iter().find_map(|e| match &e.kind {
+            EventKind::TcpConnection {
+                syn_count, outcome, ..
+            } => Some((*syn_count, *outcome)),
+            _ => None,
+        });
+        assert_eq!(summary, Some((u16::MAX, TcpOutcome::Unanswered)));
+    }
+
     /// Feed one connection's segments in order (each side's sequence numbers from 1000).
     fn run(segments: &[(bool, u8, &[u8])]) -> Vec<EventKind> {
         let (client, proxy) = (at("10.0.0.5", 40000), at("10.0.0.9", 3128));
