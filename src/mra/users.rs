@@ -109,9 +109,9 @@ pub fn is_number(local: &str) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// What one line says of who it is about.
+/// What one line says of who it is about; the keys it shares with other lines are borrowed
+/// from the line.
 #[derive(Default, Debug, Clone, PartialEq)]
-/// What a line tells of who it is about; the shared keys are the line's own text.
 struct Keys<'a> {
     user: Option<String>,
     number: Option<String>,
