@@ -138,6 +138,130 @@ struct BlockFrame {
 /// makes its block larger).
 const BLOCK_BYTES: usize = 1 << 20;
 
+/// The bytes already read from a stream, then the stream: one read call gives the head and
+/// what follows it, as the stream's own first read would (pcap-parser tells a format by its
+/// first read).
+struct Replay<R> {
+    head: [u8; 24],
+    at: usize,
+    len: usize,
+    rest: R,
+}
+
+impl<R: Read> Read for Replay<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (self.len - self.at).min(buf.len());
+        if n == 0 {
+            return self.rest.read(buf);
+        }
+        buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
+        self.at += n;
+        if n == buf.len() {
+            return Ok(n);
+        }
+        // A failure after the head is met again by the next read.
+        Ok(n + self.rest.read(&mut buf[n..]).unwrap_or(0))
+    }
+}
+
+/// Reads into `buf` until it is full or the source ends (or fails: what was read is kept, and
+/// the reader after it meets the failure again); how many bytes it read.
+fn read_up_to(source: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match source.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+/// A classic pcap's records after its header, read into `block` and handed on by `full`
+/// (which leaves the next block in its place) as each fills: frames are where the file's
+/// bytes landed. A record cut by the block's end moves to the next block's start; one larger
+/// than a block gets a block of its size. Problems as pcap-parser's path words them.
+fn read_legacy_into_blocks(
+    mut source: impl Read,
+    head: reader::LegacyHead,
+    block: &mut FrameBlock,
+    mut full: impl FnMut(&mut FrameBlock),
+) -> reader::ReadSummary {
+    let mut summary = reader::ReadSummary {
+        format: Some(head.format()),
+        linktypes: vec![head.linktype],
+        ..Default::default()
+    };
+    // The file offset of `block.bytes[pos]`, the next record's start.
+    let mut offset: u64 = 24;
+    let (mut pos, mut filled) = (0usize, 0usize);
+    block.frames.clear();
+    if block.bytes.len() < BLOCK_BYTES {
+        block.bytes.resize(BLOCK_BYTES, 0);
+    }
+    loop {
+        // Every whole record read so far.
+        let mut claimed = None;
+        while let Some(h) = block
+            .bytes
+            .get(pos..pos + 16)
+            .filter(|_| pos + 16 <= filled)
+        {
+            let (ts_ns, caplen, orig_len) = head.record(h.try_into().expect("16 bytes"));
+            let size = 16 + caplen;
+            if size > reader::MAX_BUFFER {
+                summary.problems.push((offset, reader::corrupt_claim(size)));
+                return summary;
+            }
+            if pos + size > filled {
+                claimed = Some(size);
+                break;
+            }
+            summary.frames += 1;
+            block.frames.push(BlockFrame {
+                number: summary.frames,
+                ts_ns,
+                linktype: head.linktype,
+                interface: 0,
+                orig_len,
+                bytes: pos + 16..pos + size,
+            });
+            pos += size;
+            offset += size as u64;
+        }
+        // Room for more: the part of a record left at the block's end starts the next block.
+        if filled == block.bytes.len() {
+            let tail = filled - pos;
+            let size = BLOCK_BYTES.max(claimed.unwrap_or(0));
+            let carried = block.bytes[pos..filled].to_vec();
+            full(block);
+            block.frames.clear();
+            if block.bytes.len() < size {
+                block.bytes.resize(size, 0);
+            }
+            block.bytes[..tail].copy_from_slice(&carried);
+            (pos, filled) = (0, tail);
+        }
+        match source.read(&mut block.bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                summary.problems.push((offset, "read error".into()));
+                return summary;
+            }
+        }
+    }
+    if pos < filled {
+        summary
+            .problems
+            .push((offset, reader::cut_record(summary.frames, filled - pos)));
+    }
+    summary
+}
+
 /// `None` when no second thread could be started (the source is then still in `source`).
 fn decode_stream_on_two_threads<R: Read + Send>(
     source: &std::sync::Mutex<Option<R>>,
@@ -149,13 +273,35 @@ fn decode_stream_on_two_threads<R: Read + Send>(
         let reading = std::thread::Builder::new()
             .name("mradiag-frames".into())
             .spawn_scoped(scope, move || {
-                let source = source.lock().ok()?.take()?;
+                let mut source = source.lock().ok()?.take()?;
                 let mut block = FrameBlock::default();
+                // A classic pcap's records are read straight into the blocks: no parser's
+                // buffer and no copy of each frame (the reading thread was the longer one).
+                let mut head = [0u8; 24];
+                let got = read_up_to(&mut source, &mut head);
+                if let Some(legacy) = reader::legacy_head(&head[..got]) {
+                    let summary = read_legacy_into_blocks(source, legacy, &mut block, |full| {
+                        let mut next = spare.try_recv().unwrap_or_default();
+                        next.frames.clear();
+                        let _ = send.send(Piece::Frames(std::mem::replace(full, next)));
+                    });
+                    if !block.frames.is_empty() {
+                        let _ = send.send(Piece::Frames(block));
+                    }
+                    return Some(summary);
+                }
+                let source = Replay {
+                    head,
+                    at: 0,
+                    len: got,
+                    rest: source,
+                };
                 // The secrets come before the frames they are for: the block before them goes
                 // first. A closed receiver means the judge is gone: nothing left to do.
                 let flush = |block: &mut FrameBlock| {
                     if !block.frames.is_empty() {
-                        let next = spare.try_recv().unwrap_or_default();
+                        let mut next = spare.try_recv().unwrap_or_default();
+                        next.bytes.clear();
                         let _ = send.send(Piece::Frames(std::mem::replace(block, next)));
                     }
                 };
@@ -213,7 +359,7 @@ fn decode_stream_on_two_threads<R: Read + Send>(
                         let layered = layers.layer(&frame, frame.data);
                         judge.apply(frame_msg(&frame, layered));
                     }
-                    block.bytes.clear();
+                    // The bytes stay as they are: the reading thread fills them again.
                     block.frames.clear();
                     let _ = recycle.send(block);
                 }
@@ -754,6 +900,126 @@ fn on_datagram(src: Endpoint, dst: Endpoint, payload: &[u8], out: &mut Emit<'_>)
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A classic pcap rewritten in another byte order and/or with nanosecond times, record by
+    /// record (the input: little-endian microseconds, as the generator writes).
+    fn rewritten(le_us: &[u8], big_endian: bool, nanos: bool) -> Vec<u8> {
+        let word = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let le = |at: usize| u32::from_le_bytes(le_us[at..at + 4].try_into().unwrap());
+        let mut out = Vec::with_capacity(le_us.len());
+        out.extend(word(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
+        out.extend(&word((le(4) & 0xffff) << 16 | le(4) >> 16)[..]);
+        for at in [8, 12, 16, 20] {
+            out.extend(word(le(at)));
+        }
+        let mut pos = 24;
+        while pos + 16 <= le_us.len() {
+            let caplen = le(pos + 8) as usize;
+            let frac = if nanos {
+                le(pos + 4) * 1000
+            } else {
+                le(pos + 4)
+            };
+            for v in [le(pos), frac, le(pos + 8), le(pos + 12)] {
+                out.extend(word(v));
+            }
+            out.extend(&le_us[pos + 16..(pos + 16 + caplen).min(le_us.len())]);
+            pos += 16 + caplen;
+        }
+        out
+    }
+
+    /// What the input's line and events say, to compare two decodings.
+    fn decoded_text(d: &Decoded) -> String {
+        format!("{:?}\n{:?}", d.info, d.events)
+    }
+
+    /// A classic pcap read straight into the blocks decodes as pcap-parser's path reads it:
+    /// both byte orders, micro- and nanoseconds, records across the blocks' ends, one larger
+    /// than a block, a file cut inside a record or its header, a record claiming too much; and
+    /// what is not a classic pcap, handed back whole to the parser.
+    #[test]
+    fn a_classic_pcap_read_into_blocks_decodes_as_the_parser_reads_it() {
+        let mut busy = Vec::new();
+        crate::synth::busy::write_busy_capture(
+            crate::synth::busy::BusySpec {
+                size_bytes: 3 << 20,
+                ..Default::default()
+            },
+            &mut busy,
+        )
+        .unwrap();
+        let record = |caplen: usize, data: u8| {
+            let mut r = Vec::new();
+            r.extend(1_795_000_000u32.to_le_bytes());
+            r.extend(5u32.to_le_bytes());
+            r.extend((caplen as u32).to_le_bytes());
+            r.extend((caplen as u32).to_le_bytes());
+            r.extend(std::iter::repeat_n(data, caplen));
+            r
+        };
+        let first_records = 24 + 3 * 16 + 1000;
+        let mut cases: Vec<(&str, Vec<u8>)> = vec![
+            ("little-endian µs", busy.clone()),
+            ("big-endian µs", rewritten(&busy, true, false)),
+            ("little-endian ns", rewritten(&busy, false, true)),
+            ("big-endian ns", rewritten(&busy, true, true)),
+            ("cut inside a record", busy[..busy.len() - 7].to_vec()),
+            ("cut inside a record's header", busy[..24 + 10].to_vec()),
+            ("cut inside the file's header", busy[..20].to_vec()),
+            ("the header alone", busy[..24].to_vec()),
+        ];
+        let mut large = busy[..first_records.min(busy.len())].to_vec();
+        large.truncate(24);
+        large.extend(record(60, 0x45));
+        large.extend(record(1_500_000, 0));
+        large.extend(record(60, 0x45));
+        cases.push(("a record larger than a block", large.clone()));
+        let mut claims = large[..24].to_vec();
+        claims.extend(record(60, 0x45));
+        let mut bad = record(16, 0);
+        bad[8..12].copy_from_slice(&(5u32 << 20).to_le_bytes());
+        claims.extend(bad);
+        cases.push(("a record claiming 5 MiB", claims));
+        // Not a classic pcap: its first bytes are handed back to pcap-parser's path.
+        let mut pcapng = Vec::new();
+        crate::synth::busy::write_busy_capture(
+            crate::synth::busy::BusySpec {
+                size_bytes: 2 << 20,
+                pcapng: true,
+                ..Default::default()
+            },
+            &mut pcapng,
+        )
+        .unwrap();
+        cases.push(("pcapng", pcapng.clone()));
+        cases.push(("pcapng cut", pcapng[..pcapng.len() / 2].to_vec()));
+        cases.push((
+            "garbage",
+            b"not a capture at all, longer than a header".to_vec(),
+        ));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for (name, bytes) in cases {
+            let blocks = pool.install(|| {
+                decode_stream_on_two_threads(
+                    &std::sync::Mutex::new(Some(std::io::Cursor::new(bytes.clone()))),
+                    None,
+                )
+            });
+            let blocks = blocks.expect("a second thread");
+            let parser = decode_stream_on_one_thread(std::io::Cursor::new(bytes.clone()), None);
+            assert_eq!(decoded_text(&blocks), decoded_text(&parser), "{name}");
+        }
+    }
 
     fn event(frame: u64, tag: u64) -> Event {
         Event {

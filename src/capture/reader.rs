@@ -66,7 +66,84 @@ const INITIAL_BUFFER: usize = 1 << 18;
 const MAX_TS_OFFSET_S: u64 = 10_000_000_000;
 /// No capture record is legitimately larger (snaplen is at most 256 KiB in practice); a larger
 /// claimed length is corruption, reported instead of allocated.
-const MAX_BUFFER: usize = 1 << 22;
+pub(crate) const MAX_BUFFER: usize = 1 << 22;
+
+/// A classic pcap's file header (its first 24 bytes), when `head` is one of the four usual
+/// kinds (either byte order, micro- or nanoseconds): what reading its records needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LegacyHead {
+    pub big_endian: bool,
+    pub nanos: bool,
+    pub linktype: i32,
+}
+
+pub(crate) fn legacy_head(head: &[u8]) -> Option<LegacyHead> {
+    let magic: [u8; 4] = head.get(..4)?.try_into().ok()?;
+    let (big_endian, nanos) = match magic {
+        [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
+        [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
+        [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
+        [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
+        _ => return None,
+    };
+    let linktype: [u8; 4] = head.get(20..24)?.try_into().ok()?;
+    Some(LegacyHead {
+        big_endian,
+        nanos,
+        linktype: if big_endian {
+            i32::from_be_bytes(linktype)
+        } else {
+            i32::from_le_bytes(linktype)
+        },
+    })
+}
+
+impl LegacyHead {
+    pub fn format(self) -> CaptureFormat {
+        if self.nanos {
+            CaptureFormat::PcapNanosecond
+        } else {
+            CaptureFormat::Pcap
+        }
+    }
+
+    /// A record's header (16 bytes): its time in ns, captured and original lengths.
+    pub fn record(self, h: &[u8; 16]) -> (i64, usize, u32) {
+        let word = |at: usize| {
+            let b = [h[at], h[at + 1], h[at + 2], h[at + 3]];
+            if self.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let frac = if self.nanos {
+            word(4) as i64
+        } else {
+            word(4) as i64 * 1000
+        };
+        (
+            word(0) as i64 * 1_000_000_000 + frac,
+            word(8) as usize,
+            word(12),
+        )
+    }
+}
+
+/// What a file cut inside a record says (the record's bytes present counted from its start).
+pub(crate) fn cut_record(frames: u64, left: usize) -> String {
+    format!(
+        "file ends inside the record after frame {frames} ({left} bytes of it present); every complete frame before it was read"
+    )
+}
+
+/// What a record claiming more than any real one says (`claimed`: its length with header).
+pub(crate) fn corrupt_claim(claimed: usize) -> String {
+    format!(
+        "a record here claims {claimed} bytes, more than {} MiB: the file is corrupt from this offset on",
+        MAX_BUFFER >> 20
+    )
+}
 
 /// Read every frame of a pcap or pcapng stream, calling `on_frame` for each.
 pub fn read_frames<R: Read + Send>(source: R, on_frame: impl FnMut(&Frame<'_>)) -> ReadSummary {
@@ -469,13 +546,9 @@ fn read_blocks<R: PcapReaderIterator + ?Sized>(
             Err(PcapError::Incomplete(_)) => {
                 if reader.reader_exhausted() {
                     let left = reader.data().len();
-                    summary.problems.push((
-                        offset,
-                        format!(
-                            "file ends inside the record after frame {} ({left} bytes of it present); every complete frame before it was read",
-                            summary.frames
-                        ),
-                    ));
+                    summary
+                        .problems
+                        .push((offset, cut_record(summary.frames, left)));
                     break;
                 }
                 if reader.refill().is_err() {
@@ -513,15 +586,8 @@ fn read_blocks<R: PcapReaderIterator + ?Sized>(
                 // A corrupt length claims more than is left: say corrupt, not cut, when the
                 // claim is beyond any real record.
                 let problem = match claimed_len(reader.data(), summary.format, big_endian) {
-                    Some(c) if c > MAX_BUFFER => format!(
-                        "a record here claims {c} bytes, more than {} MiB: the file is corrupt from this offset on",
-                        MAX_BUFFER >> 20
-                    ),
-                    _ => format!(
-                        "file ends inside the record after frame {} ({} bytes of it present); every complete frame before it was read",
-                        summary.frames,
-                        reader.data().len()
-                    ),
+                    Some(c) if c > MAX_BUFFER => corrupt_claim(c),
+                    _ => cut_record(summary.frames, reader.data().len()),
                 };
                 summary.problems.push((offset, problem));
                 break;
