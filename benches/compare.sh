@@ -314,7 +314,8 @@ if want growth; then
     race
     for c in analyze-q events json; do GROW_RSS[$c]+="$mb:${RSS[grow-$mb-$c]} "; done
   done
-  for c in analyze-q events json; do
+  # How the peak grows needs two sizes at least.
+  for c in $([ "$(echo "$GROW_MB" | wc -w)" -ge 2 ] && echo analyze-q events json); do
     echo "peak RSS growth, $c: $(python3 -c "
 pts = [tuple(map(int, p.split(':'))) for p in '${GROW_RSS[$c]}'.split()]
 (a, ra), (b, rb) = pts[0], pts[-1]

@@ -231,18 +231,22 @@ fn read_legacy_into_blocks(
             pos += size;
             offset += size as u64;
         }
-        // Room for more: the part of a record left at the block's end starts the next block.
+        // Room for more: the part of a record left at the block's end starts the next block;
+        // a block holding only the start of one record larger than it grows instead.
         if filled == block.bytes.len() {
             let tail = filled - pos;
+            if !block.frames.is_empty() {
+                let carried = block.bytes[pos..filled].to_vec();
+                full(block);
+                block.frames.clear();
+                block.bytes.resize(block.bytes.len().max(BLOCK_BYTES), 0);
+                block.bytes[..tail].copy_from_slice(&carried);
+                (pos, filled) = (0, tail);
+            }
             let size = BLOCK_BYTES.max(claimed.unwrap_or(0));
-            let carried = block.bytes[pos..filled].to_vec();
-            full(block);
-            block.frames.clear();
             if block.bytes.len() < size {
                 block.bytes.resize(size, 0);
             }
-            block.bytes[..tail].copy_from_slice(&carried);
-            (pos, filled) = (0, tail);
         }
         match source.read(&mut block.bytes[filled..]) {
             Ok(0) => break,
@@ -981,6 +985,10 @@ mod tests {
         large.extend(record(1_500_000, 0));
         large.extend(record(60, 0x45));
         cases.push(("a record larger than a block", large.clone()));
+        let mut first_large = large[..24].to_vec();
+        first_large.extend(record(2_500_000, 0));
+        first_large.extend(record(60, 0x45));
+        cases.push(("a first record larger than a block", first_large));
         let mut claims = large[..24].to_vec();
         claims.extend(record(60, 0x45));
         let mut bad = record(16, 0);
