@@ -121,7 +121,7 @@ impl FlowTable {
         &mut self,
         src: Endpoint,
         dst: Endpoint,
-        seg: &TcpSegment<'_>,
+        seg: &TcpSegment<&[u8]>,
         payload_ok: bool,
         out: &mut Emit<'_>,
     ) {
@@ -969,7 +969,7 @@ mod tests {
                 seq: 1000,
                 ack: 0,
                 flags: TCP_SYN,
-                payload: &[],
+                payload: &[][..],
             };
             table.on_segment(client, server, &syn, true, &mut out);
             // A hole of one byte at 1001, then 5 × 50 KB behind it: 250 KB waiting.
@@ -980,7 +980,7 @@ mod tests {
                     seq: 1002 + i * 50_000,
                     ack: 0,
                     flags: TCP_ACK,
-                    payload: &chunk,
+                    payload: &chunk[..],
                 };
                 table.on_segment(client, server, &seg, true, &mut out);
                 assert!(table.held <= MAX_HELD_OUT_OF_ORDER, "{}", table.held);

@@ -71,7 +71,8 @@ pub fn decode_sized<R: Read + Send>(
     let source = std::sync::Mutex::new(Some(source));
     if rayon::current_num_threads() >= 2
         && size.is_none_or(|s| s >= PIPELINE_MIN as u64)
-        && let Some(decoded) = decode_stream_on_two_threads(&source, keys.clone())
+        && let Some(decoded) =
+            decode_stream_on_two_threads(&source, keys.clone(), LayerOn::Balanced)
     {
         return decoded;
     }
@@ -82,7 +83,6 @@ pub fn decode_sized<R: Read + Send>(
 }
 
 fn decode_stream_on_one_thread<R: Read + Send>(source: R, keys: Option<Arc<KeyLog>>) -> Decoded {
-    let mut layers = Layers::default();
     let mut judge = Judge::new(keys);
     // A pcapng's own secrets come before its first packet: taken in before that packet.
     let embedded: std::cell::RefCell<Option<KeyLog>> = Default::default();
@@ -92,8 +92,7 @@ fn decode_stream_on_one_thread<R: Read + Send>(source: R, keys: Option<Arc<KeyLo
             if let Some(secrets) = embedded.borrow_mut().take() {
                 judge.take_secrets(secrets);
             }
-            let layered = layers.layer(frame, frame.data);
-            judge.apply(frame_msg(frame, layered));
+            judge.apply(frame_msg(frame, layer(frame, frame.data)));
         },
         |block| {
             embedded
@@ -105,7 +104,7 @@ fn decode_stream_on_one_thread<R: Read + Send>(source: R, keys: Option<Arc<KeyLo
     if let Some(secrets) = embedded.take() {
         judge.take_secrets(secrets);
     }
-    judge.finish(summary, layers.defrag.finish())
+    judge.finish(summary)
 }
 
 /// Frames read from a stream, on their way to the judging thread.
@@ -116,12 +115,36 @@ enum Piece {
     Secrets(KeyLog),
 }
 
-/// Frames copied out of the reader's buffer (which the next read overwrites); handed back,
+/// Frames read into one buffer (a classic pcap's records as the file holds them, a pcapng's
+/// frames copied out of the reader's buffer), layered on the reading thread: handed back,
 /// emptied, to be filled again.
 #[derive(Default)]
 struct FrameBlock {
     bytes: Vec<u8>,
     frames: Vec<BlockFrame>,
+    /// Each frame as the link and IP layers left it, its payload a range of `bytes`, when the
+    /// reading thread layered the block ([`FrameBlock::layer`]); else empty.
+    layered: Vec<Layered<std::ops::Range<usize>>>,
+}
+
+impl FrameBlock {
+    /// Runs the link and IP layers over the block's frames, before it crosses threads.
+    fn layer(&mut self) {
+        self.layered.clear();
+        let base = self.bytes.as_ptr() as usize;
+        for f in &self.frames {
+            let frame = f.frame(&self.bytes);
+            let layered = layer(&frame, frame.data);
+            // An empty payload may be a static empty slice, not in the block.
+            self.layered.push(layered.map_payload(|p| {
+                if p.is_empty() {
+                    return 0..0;
+                }
+                let at = p.as_ptr() as usize - base;
+                at..at + p.len()
+            }));
+        }
+    }
 }
 
 /// A frame of a [`FrameBlock`]: its header fields and where its bytes are in the block.
@@ -132,6 +155,19 @@ struct BlockFrame {
     interface: u32,
     orig_len: u32,
     bytes: std::ops::Range<usize>,
+}
+
+impl BlockFrame {
+    fn frame<'a>(&self, block: &'a [u8]) -> reader::Frame<'a> {
+        reader::Frame {
+            number: self.number,
+            ts_ns: self.ts_ns,
+            linktype: self.linktype,
+            interface: self.interface,
+            orig_len: self.orig_len,
+            data: &block[self.bytes.clone()],
+        }
+    }
 }
 
 /// Bytes of frames copied into a block before it is handed on (one frame larger than that
@@ -266,19 +302,55 @@ fn read_legacy_into_blocks(
     summary
 }
 
+/// Which thread runs the link and IP layers over a stream's blocks (they hold no state: a
+/// block can be layered on either, and the output is the same).
+#[derive(Clone, Copy, Debug)]
+enum LayerOn {
+    /// The reading thread layers a block when the judging one is behind (a block already
+    /// waits for it), else the judging thread does: each thread's share follows the machine
+    /// and the capture (the judging thread was the longer one on a busy capture; layering
+    /// everything on the reading thread made it the longer one).
+    Balanced,
+    /// Always the reading thread, or always the judging thread (tests).
+    #[cfg(test)]
+    Reading,
+    #[cfg(test)]
+    Judging,
+}
+
 /// `None` when no second thread could be started (the source is then still in `source`).
 fn decode_stream_on_two_threads<R: Read + Send>(
     source: &std::sync::Mutex<Option<R>>,
     keys: Option<Arc<KeyLog>>,
+    layer_on: LayerOn,
 ) -> Option<Decoded> {
     let (send, receive) = std::sync::mpsc::sync_channel::<Piece>(4);
     let (recycle, spare) = std::sync::mpsc::channel::<FrameBlock>();
+    // Blocks sent and not yet taken by the judging thread.
+    let waiting = std::sync::atomic::AtomicUsize::new(0);
+    let (waiting, judge_waits) = (&waiting, &waiting);
     std::thread::scope(|scope| {
         let reading = std::thread::Builder::new()
             .name("mradiag-frames".into())
             .spawn_scoped(scope, move || {
+                use std::sync::atomic::Ordering::Relaxed;
                 let mut source = source.lock().ok()?.take()?;
                 let mut block = FrameBlock::default();
+                // A closed receiver means the judge is gone: nothing left to do.
+                let hand_on = |mut block: FrameBlock| {
+                    let here = match layer_on {
+                        LayerOn::Balanced => waiting.load(Relaxed) > 0,
+                        #[cfg(test)]
+                        LayerOn::Reading => true,
+                        #[cfg(test)]
+                        LayerOn::Judging => false,
+                    };
+                    if here {
+                        block.layer();
+                    }
+                    waiting.fetch_add(1, Relaxed);
+                    let _ = send.send(Piece::Frames(block));
+                };
                 // A classic pcap's records are read straight into the blocks: no parser's
                 // buffer and no copy of each frame (the reading thread was the longer one).
                 let mut head = [0u8; 24];
@@ -287,10 +359,10 @@ fn decode_stream_on_two_threads<R: Read + Send>(
                     let summary = read_legacy_into_blocks(source, legacy, &mut block, |full| {
                         let mut next = spare.try_recv().unwrap_or_default();
                         next.frames.clear();
-                        let _ = send.send(Piece::Frames(std::mem::replace(full, next)));
+                        hand_on(std::mem::replace(full, next));
                     });
                     if !block.frames.is_empty() {
-                        let _ = send.send(Piece::Frames(block));
+                        hand_on(block);
                     }
                     return Some(summary);
                 }
@@ -301,12 +373,12 @@ fn decode_stream_on_two_threads<R: Read + Send>(
                     rest: source,
                 };
                 // The secrets come before the frames they are for: the block before them goes
-                // first. A closed receiver means the judge is gone: nothing left to do.
+                // first.
                 let flush = |block: &mut FrameBlock| {
                     if !block.frames.is_empty() {
                         let mut next = spare.try_recv().unwrap_or_default();
                         next.bytes.clear();
-                        let _ = send.send(Piece::Frames(std::mem::replace(block, next)));
+                        hand_on(std::mem::replace(block, next));
                     }
                 };
                 let secrets = std::cell::RefCell::new(None::<KeyLog>);
@@ -345,26 +417,31 @@ fn decode_stream_on_two_threads<R: Read + Send>(
                 Some(summary)
             })
             .ok()?;
-        let mut layers = Layers::default();
         let mut judge = Judge::new(keys);
         for piece in receive {
             match piece {
                 Piece::Secrets(keys) => judge.take_secrets(keys),
                 Piece::Frames(mut block) => {
-                    for f in &block.frames {
-                        let frame = reader::Frame {
-                            number: f.number,
-                            ts_ns: f.ts_ns,
-                            linktype: f.linktype,
-                            interface: f.interface,
-                            orig_len: f.orig_len,
-                            data: &block.bytes[f.bytes.clone()],
-                        };
-                        let layered = layers.layer(&frame, frame.data);
-                        judge.apply(frame_msg(&frame, layered));
+                    judge_waits.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    let FrameBlock {
+                        bytes,
+                        frames,
+                        layered,
+                    } = &mut block;
+                    if layered.is_empty() {
+                        for f in frames.iter() {
+                            let frame = f.frame(bytes);
+                            judge.apply(frame_msg(&frame, layer(&frame, frame.data)));
+                        }
+                    } else {
+                        for (f, layered) in frames.iter().zip(layered.drain(..)) {
+                            let frame = f.frame(bytes);
+                            let layered = layered.map_payload(|at| &bytes[at]);
+                            judge.apply(frame_msg(&frame, layered));
+                        }
                     }
                     // The bytes stay as they are: the reading thread fills them again.
-                    block.frames.clear();
+                    frames.clear();
                     let _ = recycle.send(block);
                 }
             }
@@ -373,7 +450,7 @@ fn decode_stream_on_two_threads<R: Read + Send>(
         let summary = reading
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        Some(judge.finish(summary, layers.defrag.finish()))
+        Some(judge.finish(summary))
     })
 }
 
@@ -436,13 +513,11 @@ fn decode_slice_keyed(
     {
         return decoded;
     }
-    let mut layers = Layers::default();
     let mut judge = Judge::new(keys);
     let summary = reader::read_frames_slice(data, release, |frame| {
-        let layered = layers.layer(frame, frame.data);
-        judge.apply(frame_msg(frame, layered));
+        judge.apply(frame_msg(frame, layer(frame, frame.data)));
     });
-    judge.finish(summary, layers.defrag.finish())
+    judge.finish(summary)
 }
 
 /// `None` when no second thread could be started (the caller then decodes on this one).
@@ -456,14 +531,13 @@ fn decode_on_two_threads(
         let reading = std::thread::Builder::new()
             .name("mradiag-frames".into())
             .spawn_scoped(scope, move || {
-                let mut layers = Layers::default();
                 let mut batch = Vec::with_capacity(BATCH);
                 let summary = reader::read_frames_slice(data, None, |frame| {
                     // The frame borrows the reader; the same bytes, borrowed from `data`, can
                     // cross to the other thread.
                     let at = frame.data.as_ptr() as usize - data.as_ptr() as usize;
                     let bytes = &data[at..at + frame.data.len()];
-                    let mut msg = frame_msg(frame, layers.layer(frame, bytes));
+                    let mut msg = frame_msg(frame, layer(frame, bytes));
                     msg.at = at;
                     batch.push(msg);
                     if batch.len() == BATCH {
@@ -472,7 +546,7 @@ fn decode_on_two_threads(
                     }
                 });
                 let _ = send.send(batch);
-                (summary, layers.defrag.finish())
+                summary
             })
             .ok()?;
         let mut judge = Judge::new(keys);
@@ -491,10 +565,10 @@ fn decode_on_two_threads(
             }
         }
         // A panic in a decoder is a bug: it goes on as it would on one thread.
-        let (summary, given_up) = reading
+        let summary = reading
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Some(judge.finish(summary, given_up))
+        Some(judge.finish(summary))
     })
 }
 
@@ -510,10 +584,10 @@ struct FrameMsg<'a> {
     truncated: bool,
     /// Where the frame's bytes start in the data (pipelined decoding only).
     at: usize,
-    layered: Layered<'a>,
+    layered: Layered<&'a [u8]>,
 }
 
-fn frame_msg<'a>(frame: &reader::Frame<'_>, layered: Layered<'a>) -> FrameMsg<'a> {
+fn frame_msg<'a>(frame: &reader::Frame<'_>, layered: Layered<&'a [u8]>) -> FrameMsg<'a> {
     FrameMsg {
         number: frame.number,
         ts: frame.ts_ns,
@@ -523,79 +597,90 @@ fn frame_msg<'a>(frame: &reader::Frame<'_>, layered: Layered<'a>) -> FrameMsg<'a
     }
 }
 
-enum Layered<'a> {
-    /// A link type we do not decode; `first` the first frame of it.
-    Unsupported { linktype: i32, first: bool },
+/// A frame as the link and IP layers left it (what they know of it alone: they hold no state,
+/// so a frame can be layered on any thread); `P` its transport payload: the bytes, or where
+/// they are in a block of frames crossing threads.
+enum Layered<P> {
+    /// A link type we do not decode.
+    Unsupported { linktype: i32 },
     /// ARP, LLDP and friends: not ours.
     NotIp,
     /// The link or IP header could not be read.
     Undecoded,
-    /// A fragment kept until its datagram is whole.
-    Waiting,
+    /// An IP fragment, for the judging thread's defragmenter: `ip` the IP packet.
+    Fragment {
+        src: IpAddr,
+        dst: IpAddr,
+        ip: P,
+        complete: bool,
+    },
     Ip {
         src: IpAddr,
         dst: IpAddr,
-        transport: L4<'a>,
-        complete: bool,
-    },
-    /// A datagram rebuilt from fragments.
-    Reassembled {
-        src: IpAddr,
-        dst: IpAddr,
-        ip_number: etherparse::IpNumber,
-        payload: Vec<u8>,
+        transport: L4<P>,
         complete: bool,
     },
 }
 
-/// The first stage: link layer, IP, fragment reassembly.
-#[derive(Default)]
-struct Layers {
-    defrag: defrag::Defragmenter,
-    unsupported: Vec<i32>,
-}
-
-impl Layers {
-    /// `bytes` are the frame's bytes, borrowed for as long as the caller needs them.
-    fn layer<'a>(&mut self, frame: &reader::Frame<'_>, bytes: &'a [u8]) -> Layered<'a> {
-        let ip = match packet::strip_link(frame.linktype, bytes) {
-            Ok((ip, _vlans)) => ip,
-            Err(LinkError::UnsupportedLinktype(lt)) => {
-                let first = !self.unsupported.contains(&lt);
-                if first {
-                    self.unsupported.push(lt);
-                }
-                return Layered::Unsupported {
-                    linktype: lt,
-                    first,
-                };
-            }
-            Err(LinkError::NotIp(_)) => return Layered::NotIp,
-            Err(LinkError::Truncated) => return Layered::Undecoded,
-        };
-        let Some(pkt) = packet::decode_ip(ip) else {
-            return Layered::Undecoded;
-        };
-        let truncated = (frame.data.len() as u64) < frame.orig_len as u64;
-        let complete = !pkt.incomplete && !truncated;
-        if pkt.fragmented && !truncated {
-            return match self.defrag.push(ip, frame.ts_ns) {
-                Some((ip_number, payload)) => Layered::Reassembled {
-                    src: pkt.src,
-                    dst: pkt.dst,
-                    ip_number,
-                    payload,
-                    complete,
-                },
-                None => Layered::Waiting,
-            };
+impl<P> Layered<P> {
+    fn map_payload<Q>(self, f: impl FnOnce(P) -> Q) -> Layered<Q> {
+        match self {
+            Layered::Unsupported { linktype } => Layered::Unsupported { linktype },
+            Layered::NotIp => Layered::NotIp,
+            Layered::Undecoded => Layered::Undecoded,
+            Layered::Fragment {
+                src,
+                dst,
+                ip,
+                complete,
+            } => Layered::Fragment {
+                src,
+                dst,
+                ip: f(ip),
+                complete,
+            },
+            Layered::Ip {
+                src,
+                dst,
+                transport,
+                complete,
+            } => Layered::Ip {
+                src,
+                dst,
+                transport: transport.map_payload(f),
+                complete,
+            },
         }
-        Layered::Ip {
+    }
+}
+
+/// The first stage: link layer and IP. `bytes` are the frame's bytes, borrowed for as long as
+/// the caller needs them.
+fn layer<'a>(frame: &reader::Frame<'_>, bytes: &'a [u8]) -> Layered<&'a [u8]> {
+    let ip = match packet::strip_link(frame.linktype, bytes) {
+        Ok((ip, _vlans)) => ip,
+        Err(LinkError::UnsupportedLinktype(linktype)) => return Layered::Unsupported { linktype },
+        Err(LinkError::NotIp(_)) => return Layered::NotIp,
+        Err(LinkError::Truncated) => return Layered::Undecoded,
+    };
+    let Some(pkt) = packet::decode_ip(ip) else {
+        return Layered::Undecoded;
+    };
+    let truncated = (frame.data.len() as u64) < frame.orig_len as u64;
+    let complete = !pkt.incomplete && !truncated;
+    if pkt.fragmented && !truncated {
+        return Layered::Fragment {
             src: pkt.src,
             dst: pkt.dst,
-            transport: pkt.transport,
+            ip,
             complete,
-        }
+        };
+    }
+    Layered::Ip {
+        src: pkt.src,
+        dst: pkt.dst,
+        transport: pkt.transport,
+        complete,
     }
 }
 
@@ -609,6 +694,11 @@ struct Judge {
     /// The limit on events, read once (it is checked on every frame).
     max_events: usize,
     events_capped: bool,
+    /// IP fragments, kept until their datagram is whole (frames come here in order, whichever
+    /// thread layered them).
+    defrag: defrag::Defragmenter,
+    /// The link types met that we do not decode (said once each).
+    unsupported: Vec<i32>,
 }
 
 impl Judge {
@@ -620,6 +710,8 @@ impl Judge {
             names: Default::default(),
             max_events: crate::limits::get().events,
             events_capped: false,
+            defrag: Default::default(),
+            unsupported: Vec::new(),
         }
     }
 
@@ -630,6 +722,12 @@ impl Judge {
     }
 
     fn apply(&mut self, msg: FrameMsg<'_>) {
+        // A fragment goes to its datagram even once events are no longer kept: the datagrams
+        // given up on are said at the end.
+        let rebuilt = match &msg.layered {
+            Layered::Fragment { ip, .. } => self.defrag.push(ip, msg.ts),
+            _ => None,
+        };
         let info = &mut self.info;
         info.first_ts.get_or_insert(msg.ts);
         info.last_ts = Some(msg.ts);
@@ -663,9 +761,10 @@ impl Judge {
             names: &mut self.names,
         };
         match msg.layered {
-            Layered::Unsupported { linktype, first } => {
+            Layered::Unsupported { linktype } => {
                 info.undecoded_frames += 1;
-                if first {
+                if !self.unsupported.contains(&linktype) {
+                    self.unsupported.push(linktype);
                     out.anomaly(
                         "unsupported_link_type",
                         format!("link type {linktype} is not decoded; its frames are skipped"),
@@ -673,7 +772,7 @@ impl Judge {
                     );
                 }
             }
-            Layered::NotIp | Layered::Waiting => {}
+            Layered::NotIp => {}
             Layered::Undecoded => info.undecoded_frames += 1,
             Layered::Ip {
                 src,
@@ -681,28 +780,28 @@ impl Judge {
                 transport,
                 complete,
             } => dispatch(src, dst, transport, complete, &mut self.flows, &mut out),
-            Layered::Reassembled {
-                src,
-                dst,
-                ip_number,
-                payload,
-                complete,
+            Layered::Fragment {
+                src, dst, complete, ..
             } => {
-                let mut incomplete = false;
-                let transport = packet::decode_transport(ip_number, &payload, &mut incomplete);
-                dispatch(src, dst, transport, complete, &mut self.flows, &mut out);
+                if let Some((ip_number, payload)) = rebuilt {
+                    let mut incomplete = false;
+                    let transport = packet::decode_transport(ip_number, &payload, &mut incomplete);
+                    dispatch(src, dst, transport, complete, &mut self.flows, &mut out);
+                }
             }
         }
     }
 
-    /// `fragments_given_up`: IP datagrams whose fragments never all came.
-    fn finish(self, summary: reader::ReadSummary, fragments_given_up: u64) -> Decoded {
+    fn finish(self, summary: reader::ReadSummary) -> Decoded {
         let Judge {
             mut info,
             mut events,
             flows,
+            mut defrag,
             ..
         } = self;
+        // IP datagrams whose fragments never all came.
+        let fragments_given_up = defrag.finish();
         // Events so far came in frame order; what is added now (connections' summaries at
         // their first frame, the capture's anomalies) is merged into them.
         let in_order = events.len();
@@ -816,7 +915,7 @@ fn sort_by_frame(events: &mut [Event]) {
 fn dispatch(
     src_ip: IpAddr,
     dst_ip: IpAddr,
-    transport: L4<'_>,
+    transport: L4<&[u8]>,
     complete: bool,
     flows: &mut flow::FlowTable,
     out: &mut Emit<'_>,
@@ -944,10 +1043,74 @@ mod tests {
         format!("{:?}\n{:?}", d.info, d.events)
     }
 
+    /// A classic pcap's DNS answers over UDP and IPv4 (no VLAN tag), each sent as two IP
+    /// fragments (every other pair second fragment first), and one first fragment whose rest
+    /// never comes: datagrams rebuilt on the reading thread cross to the judging one.
+    fn fragmented_dns(pcap: &[u8]) -> Vec<u8> {
+        let le = |at: usize| u32::from_le_bytes(pcap[at..at + 4].try_into().unwrap()) as usize;
+        let mut out = pcap[..24].to_vec();
+        let mut record = |ts: &[u8], frame: &[u8]| {
+            out.extend(ts);
+            out.extend((frame.len() as u32).to_le_bytes());
+            out.extend((frame.len() as u32).to_le_bytes());
+            out.extend(frame);
+        };
+        let (mut pos, mut pairs) = (24, 0);
+        while pos + 16 <= pcap.len() && pairs < 40 {
+            let caplen = le(pos + 8);
+            let frame = &pcap[pos + 16..pos + 16 + caplen];
+            let ts = &pcap[pos..pos + 8];
+            pos += 16 + caplen;
+            let dns_over_udp4 = frame.len() > 14 + 20 + 8 + 24
+                && frame[12..14] == [0x08, 0x00]
+                && frame[14] == 0x45
+                && frame[23] == 17
+                && frame[34..36] == [0, 53];
+            if !dns_over_udp4 {
+                continue;
+            }
+            let (link, ip) = frame.split_at(14);
+            let (header, payload) = ip.split_at(20);
+            // The first fragment carries 16 bytes (a multiple of 8), the second the rest.
+            let part = |offset: usize, bytes: &[u8], more: bool| {
+                let mut h = header.to_vec();
+                h[2..4].copy_from_slice(&((20 + bytes.len()) as u16).to_be_bytes());
+                h[4..6].copy_from_slice(&(pairs as u16 + 7000).to_be_bytes());
+                let flags = (offset / 8) as u16 | if more { 0x2000 } else { 0 };
+                h[6..8].copy_from_slice(&flags.to_be_bytes());
+                [link, &h, bytes].concat()
+            };
+            let (first, second) = (
+                part(0, &payload[..16], true),
+                part(16, &payload[16..], false),
+            );
+            if pairs % 2 == 0 {
+                record(ts, &first);
+                record(ts, &second);
+            } else {
+                record(ts, &second);
+                record(ts, &first);
+            }
+            if pairs == 0 {
+                let mut dangling = part(0, &payload[..16], true);
+                dangling[14 + 4] ^= 0xff;
+                record(ts, &dangling);
+            }
+            pairs += 1;
+        }
+        assert_eq!(
+            pairs, 40,
+            "the busy capture has DNS answers over UDP and IPv4"
+        );
+        out
+    }
+
     /// A classic pcap read straight into the blocks decodes as pcap-parser's path reads it:
     /// both byte orders, micro- and nanoseconds, records across the blocks' ends, one larger
-    /// than a block, a file cut inside a record or its header, a record claiming too much; and
-    /// what is not a classic pcap, handed back whole to the parser.
+    /// than a block, a file cut inside a record or its header, a record claiming too much, IP
+    /// fragments, a link type we do not decode; and what is not a classic pcap, handed back
+    /// whole to the parser. The blocks layered on the reading thread, the judging one, or
+    /// both.
     #[test]
     fn a_classic_pcap_read_into_blocks_decodes_as_the_parser_reads_it() {
         let mut busy = Vec::new();
@@ -978,7 +1141,11 @@ mod tests {
             ("cut inside a record's header", busy[..24 + 10].to_vec()),
             ("cut inside the file's header", busy[..20].to_vec()),
             ("the header alone", busy[..24].to_vec()),
+            ("IP fragments", fragmented_dns(&busy)),
         ];
+        let mut unknown_link = busy[..4096].to_vec();
+        unknown_link[20..24].copy_from_slice(&147u32.to_le_bytes());
+        cases.push(("an unsupported link type", unknown_link));
         let mut large = busy[..first_records.min(busy.len())].to_vec();
         large.truncate(24);
         large.extend(record(60, 0x45));
@@ -1017,15 +1184,31 @@ mod tests {
             .build()
             .unwrap();
         for (name, bytes) in cases {
-            let blocks = pool.install(|| {
-                decode_stream_on_two_threads(
-                    &std::sync::Mutex::new(Some(std::io::Cursor::new(bytes.clone()))),
-                    None,
-                )
-            });
-            let blocks = blocks.expect("a second thread");
             let parser = decode_stream_on_one_thread(std::io::Cursor::new(bytes.clone()), None);
-            assert_eq!(decoded_text(&blocks), decoded_text(&parser), "{name}");
+            // Layered on either thread, or on both as they keep pace.
+            for layer_on in [LayerOn::Reading, LayerOn::Judging, LayerOn::Balanced] {
+                let blocks = pool.install(|| {
+                    decode_stream_on_two_threads(
+                        &std::sync::Mutex::new(Some(std::io::Cursor::new(bytes.clone()))),
+                        None,
+                        layer_on,
+                    )
+                });
+                let blocks = blocks.expect("a second thread");
+                let (got, want) = (decoded_text(&blocks), decoded_text(&parser));
+                assert_eq!(got, want, "{name}, layered on {layer_on:?}");
+            }
+            if name == "IP fragments" {
+                // 40 answers rebuilt, and the datagram given up on said.
+                let said = |what: &str| {
+                    parser
+                        .events
+                        .iter()
+                        .filter(|e| format!("{:?}", e.kind).starts_with(what))
+                        .count()
+                };
+                assert_eq!((said("DnsResponse"), said("Anomaly")), (40, 1), "{name}");
+            }
         }
     }
 

@@ -126,14 +126,16 @@ pub fn strip_link(linktype: i32, data: &[u8]) -> Result<(&[u8], Vlans), LinkErro
     }
 }
 
+/// A TCP segment's header fields and its payload: the bytes (`&[u8]`), or where they are
+/// in a block of frames while they cross to another thread (see [`Transport::map_payload`]).
 #[derive(Debug)]
-pub struct TcpSegment<'a> {
+pub struct TcpSegment<P> {
     pub sport: u16,
     pub dport: u16,
     pub seq: u32,
     pub ack: u32,
     pub flags: u8,
-    pub payload: &'a [u8],
+    pub payload: P,
 }
 
 pub const TCP_FIN: u8 = 0x01;
@@ -142,12 +144,12 @@ pub const TCP_RST: u8 = 0x04;
 pub const TCP_ACK: u8 = 0x10;
 
 #[derive(Debug)]
-pub enum Transport<'a> {
-    Tcp(TcpSegment<'a>),
+pub enum Transport<P> {
+    Tcp(TcpSegment<P>),
     Udp {
         sport: u16,
         dport: u16,
-        payload: &'a [u8],
+        payload: P,
     },
     /// Destination unreachable, with the quoted packet's addresses and ports.
     IcmpUnreachable {
@@ -161,11 +163,53 @@ pub enum Transport<'a> {
     Other,
 }
 
+impl<P> Transport<P> {
+    /// The same headers with the payload in another form: a range of the bytes of the block
+    /// a frame is in, to cross threads with it, then the bytes again.
+    pub fn map_payload<Q>(self, f: impl FnOnce(P) -> Q) -> Transport<Q> {
+        match self {
+            Transport::Tcp(seg) => Transport::Tcp(TcpSegment {
+                sport: seg.sport,
+                dport: seg.dport,
+                seq: seg.seq,
+                ack: seg.ack,
+                flags: seg.flags,
+                payload: f(seg.payload),
+            }),
+            Transport::Udp {
+                sport,
+                dport,
+                payload,
+            } => Transport::Udp {
+                sport,
+                dport,
+                payload: f(payload),
+            },
+            Transport::IcmpUnreachable {
+                quoted_tcp,
+                src,
+                dst,
+                sport,
+                dport,
+                reason,
+            } => Transport::IcmpUnreachable {
+                quoted_tcp,
+                src,
+                dst,
+                sport,
+                dport,
+                reason,
+            },
+            Transport::Other => Transport::Other,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Packet<'a> {
     pub src: IpAddr,
     pub dst: IpAddr,
-    pub transport: Transport<'a>,
+    pub transport: Transport<&'a [u8]>,
     /// A fragment that is not the first one, or an IP packet cut short by the snaplen.
     pub fragmented: bool,
     pub incomplete: bool,
@@ -196,7 +240,7 @@ pub fn decode_transport<'a>(
     ip_number: IpNumber,
     data: &'a [u8],
     incomplete: &mut bool,
-) -> Transport<'a> {
+) -> Transport<&'a [u8]> {
     match ip_number {
         IpNumber::TCP => match parse_tcp(data) {
             Some(seg) => Transport::Tcp(seg),
@@ -216,7 +260,7 @@ pub fn decode_transport<'a>(
     }
 }
 
-fn parse_tcp(data: &[u8]) -> Option<TcpSegment<'_>> {
+fn parse_tcp(data: &[u8]) -> Option<TcpSegment<&[u8]>> {
     if data.len() < 20 {
         return None;
     }
@@ -234,7 +278,7 @@ fn parse_tcp(data: &[u8]) -> Option<TcpSegment<'_>> {
     })
 }
 
-fn parse_icmp_unreachable(data: &[u8], v6: bool) -> Transport<'_> {
+fn parse_icmp_unreachable(data: &[u8], v6: bool) -> Transport<&[u8]> {
     if data.len() < 8 {
         return Transport::Other;
     }
