@@ -1,6 +1,7 @@
 //! A capture file in, our events out: reader → link/IP/transport → flows and reassembly →
 //! protocol decoders. Memory does not grow with the bulk payload: encrypted bytes are skipped.
 
+mod blocks;
 pub mod defrag;
 pub mod flow;
 pub mod packet;
@@ -10,6 +11,10 @@ pub mod reassembly;
 use crate::model::{Endpoint, Event, EventKind, Transport};
 use crate::proto::keylog::KeyLog;
 use crate::proto::{Emit, dns, sip};
+use blocks::{
+    BLOCK_BYTES, BlockFrame, FrameBlock, Replay, read_legacy_into_blocks, read_pcapng_into_blocks,
+    read_up_to,
+};
 use packet::{LinkError, Transport as L4};
 use std::io::Read;
 use std::net::IpAddr;
@@ -107,199 +112,15 @@ fn decode_stream_on_one_thread<R: Read + Send>(source: R, keys: Option<Arc<KeyLo
     judge.finish(summary)
 }
 
+/// A pcapng's first four bytes (a section header's type), in either byte order.
+const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+
 /// Frames read from a stream, on their way to the judging thread.
 enum Piece {
     /// Frames' bytes one after the other, and where each is.
     Frames(FrameBlock),
     /// A pcapng's Decryption Secrets, for the frames after them.
     Secrets(KeyLog),
-}
-
-/// Frames read into one buffer (a classic pcap's records as the file holds them, a pcapng's
-/// frames copied out of the reader's buffer), layered on the reading thread: handed back,
-/// emptied, to be filled again.
-#[derive(Default)]
-struct FrameBlock {
-    bytes: Vec<u8>,
-    frames: Vec<BlockFrame>,
-    /// Each frame as the link and IP layers left it, its payload a range of `bytes`, when the
-    /// reading thread layered the block ([`FrameBlock::layer`]); else empty.
-    layered: Vec<Layered<std::ops::Range<usize>>>,
-}
-
-impl FrameBlock {
-    /// Runs the link and IP layers over the block's frames, before it crosses threads.
-    fn layer(&mut self) {
-        self.layered.clear();
-        let base = self.bytes.as_ptr() as usize;
-        for f in &self.frames {
-            let frame = f.frame(&self.bytes);
-            let layered = layer(&frame, frame.data);
-            // An empty payload may be a static empty slice, not in the block.
-            self.layered.push(layered.map_payload(|p| {
-                if p.is_empty() {
-                    return 0..0;
-                }
-                let at = p.as_ptr() as usize - base;
-                at..at + p.len()
-            }));
-        }
-    }
-}
-
-/// A frame of a [`FrameBlock`]: its header fields and where its bytes are in the block.
-struct BlockFrame {
-    number: u64,
-    ts_ns: i64,
-    linktype: i32,
-    interface: u32,
-    orig_len: u32,
-    bytes: std::ops::Range<usize>,
-}
-
-impl BlockFrame {
-    fn frame<'a>(&self, block: &'a [u8]) -> reader::Frame<'a> {
-        reader::Frame {
-            number: self.number,
-            ts_ns: self.ts_ns,
-            linktype: self.linktype,
-            interface: self.interface,
-            orig_len: self.orig_len,
-            data: &block[self.bytes.clone()],
-        }
-    }
-}
-
-/// Bytes of frames copied into a block before it is handed on (one frame larger than that
-/// makes its block larger).
-const BLOCK_BYTES: usize = 1 << 20;
-
-/// The bytes already read from a stream, then the stream: one read call gives the head and
-/// what follows it, as the stream's own first read would (pcap-parser tells a format by its
-/// first read).
-struct Replay<R> {
-    head: [u8; 24],
-    at: usize,
-    len: usize,
-    rest: R,
-}
-
-impl<R: Read> Read for Replay<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = (self.len - self.at).min(buf.len());
-        if n == 0 {
-            return self.rest.read(buf);
-        }
-        buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
-        self.at += n;
-        if n == buf.len() {
-            return Ok(n);
-        }
-        // A failure after the head is met again by the next read.
-        Ok(n + self.rest.read(&mut buf[n..]).unwrap_or(0))
-    }
-}
-
-/// Reads into `buf` until it is full or the source ends (or fails: what was read is kept, and
-/// the reader after it meets the failure again); how many bytes it read.
-fn read_up_to(source: &mut impl Read, buf: &mut [u8]) -> usize {
-    let mut got = 0;
-    while got < buf.len() {
-        match source.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
-    got
-}
-
-/// A classic pcap's records after its header, read into `block` and handed on by `full`
-/// (which leaves the next block in its place) as each fills: frames are where the file's
-/// bytes landed. A record cut by the block's end moves to the next block's start; one larger
-/// than a block gets a block of its size. Problems as pcap-parser's path words them.
-fn read_legacy_into_blocks(
-    mut source: impl Read,
-    head: reader::LegacyHead,
-    block: &mut FrameBlock,
-    mut full: impl FnMut(&mut FrameBlock),
-) -> reader::ReadSummary {
-    let mut summary = reader::ReadSummary {
-        format: Some(head.format()),
-        linktypes: vec![head.linktype],
-        ..Default::default()
-    };
-    // The file offset of `block.bytes[pos]`, the next record's start.
-    let mut offset: u64 = 24;
-    let (mut pos, mut filled) = (0usize, 0usize);
-    block.frames.clear();
-    if block.bytes.len() < BLOCK_BYTES {
-        block.bytes.resize(BLOCK_BYTES, 0);
-    }
-    loop {
-        // Every whole record read so far.
-        let mut claimed = None;
-        while let Some(h) = block
-            .bytes
-            .get(pos..pos + 16)
-            .filter(|_| pos + 16 <= filled)
-        {
-            let (ts_ns, caplen, orig_len) = head.record(h.try_into().expect("16 bytes"));
-            let size = 16 + caplen;
-            if size > reader::MAX_BUFFER {
-                summary.problems.push((offset, reader::corrupt_claim(size)));
-                return summary;
-            }
-            if pos + size > filled {
-                claimed = Some(size);
-                break;
-            }
-            summary.frames += 1;
-            block.frames.push(BlockFrame {
-                number: summary.frames,
-                ts_ns,
-                linktype: head.linktype,
-                interface: 0,
-                orig_len,
-                bytes: pos + 16..pos + size,
-            });
-            pos += size;
-            offset += size as u64;
-        }
-        // Room for more: the part of a record left at the block's end starts the next block;
-        // a block holding only the start of one record larger than it grows instead.
-        if filled == block.bytes.len() {
-            let tail = filled - pos;
-            if !block.frames.is_empty() {
-                let carried = block.bytes[pos..filled].to_vec();
-                full(block);
-                block.frames.clear();
-                block.bytes.resize(block.bytes.len().max(BLOCK_BYTES), 0);
-                block.bytes[..tail].copy_from_slice(&carried);
-                (pos, filled) = (0, tail);
-            }
-            let size = BLOCK_BYTES.max(claimed.unwrap_or(0));
-            if block.bytes.len() < size {
-                block.bytes.resize(size, 0);
-            }
-        }
-        match source.read(&mut block.bytes[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => {
-                summary.problems.push((offset, "read error".into()));
-                return summary;
-            }
-        }
-    }
-    if pos < filled {
-        summary
-            .problems
-            .push((offset, reader::cut_record(summary.frames, filled - pos)));
-    }
-    summary
 }
 
 /// Which thread runs the link and IP layers over a stream's blocks (they hold no state: a
@@ -366,10 +187,43 @@ fn decode_stream_on_two_threads<R: Read + Send>(
                     }
                     return Some(summary);
                 }
+                let mut first = head[..got].to_vec();
+                let secrets = std::cell::RefCell::new(None::<KeyLog>);
+                let add_secrets = |text: &[u8]| {
+                    secrets
+                        .borrow_mut()
+                        .get_or_insert_default()
+                        .add_text(&String::from_utf8_lossy(text));
+                };
+                // A pcapng's blocks are read in place too. Its secrets come before its first
+                // frame, or are not used.
+                if first.starts_with(&PCAPNG_MAGIC) {
+                    first.resize(BLOCK_BYTES, 0);
+                    let more = read_up_to(&mut source, &mut first[got..]);
+                    first.truncate(got + more);
+                    if reader::starts_pcapng(&first) {
+                        let send_secrets = || {
+                            if let Some(keys) = secrets.borrow_mut().take() {
+                                let _ = send.send(Piece::Secrets(keys));
+                            }
+                        };
+                        let summary = read_pcapng_into_blocks(
+                            source,
+                            first,
+                            &|| spare.try_recv().unwrap_or_default(),
+                            &|block| {
+                                send_secrets();
+                                hand_on(block);
+                            },
+                            add_secrets,
+                        );
+                        send_secrets();
+                        return Some(summary);
+                    }
+                }
                 let source = Replay {
-                    head,
+                    head: first,
                     at: 0,
-                    len: got,
                     rest: source,
                 };
                 // The secrets come before the frames they are for: the block before them goes
@@ -381,7 +235,6 @@ fn decode_stream_on_two_threads<R: Read + Send>(
                         hand_on(std::mem::replace(block, next));
                     }
                 };
-                let secrets = std::cell::RefCell::new(None::<KeyLog>);
                 let summary = reader::read_frames_with_secrets(
                     source,
                     |frame| {
@@ -403,12 +256,7 @@ fn decode_stream_on_two_threads<R: Read + Send>(
                             bytes: start..block.bytes.len(),
                         });
                     },
-                    |text| {
-                        secrets
-                            .borrow_mut()
-                            .get_or_insert_default()
-                            .add_text(&String::from_utf8_lossy(text));
-                    },
+                    add_secrets,
                 );
                 flush(&mut block);
                 if let Some(keys) = secrets.into_inner() {
@@ -1105,6 +953,237 @@ mod tests {
         out
     }
 
+    /// A stream that gives at most `most` bytes a read, as a pipe may.
+    struct Trickle {
+        bytes: std::io::Cursor<Vec<u8>>,
+        most: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let most = self.most.min(buf.len());
+            self.bytes.read(&mut buf[..most])
+        }
+    }
+
+    /// `bytes` decoded on two threads (read into blocks, layered on either thread or both; read
+    /// whole and a few KiB a read) as on one thread through pcap-parser's reader; that decoding.
+    fn read_in_blocks_as_by_the_parser(name: &str, bytes: &[u8]) -> Decoded {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let parser = decode_stream_on_one_thread(std::io::Cursor::new(bytes.to_vec()), None);
+        let want = decoded_text(&parser);
+        for most in [usize::MAX, 4093] {
+            for layer_on in [LayerOn::Reading, LayerOn::Judging, LayerOn::Balanced] {
+                let source = Trickle {
+                    bytes: std::io::Cursor::new(bytes.to_vec()),
+                    most,
+                };
+                let blocks = pool.install(|| {
+                    decode_stream_on_two_threads(
+                        &std::sync::Mutex::new(Some(source)),
+                        None,
+                        layer_on,
+                    )
+                });
+                let got = decoded_text(&blocks.expect("a second thread"));
+                assert_eq!(
+                    got, want,
+                    "{name}, layered on {layer_on:?}, {most} bytes a read"
+                );
+            }
+        }
+        parser
+    }
+
+    /// A pcapng in either byte order: a section header, then `blocks` (type, body), each
+    /// padded to 4 bytes and framed by its length.
+    fn pcapng(big_endian: bool, blocks: &[(u32, Vec<u8>)]) -> Vec<u8> {
+        let word = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut shb = word(0x1a2b_3c4d).to_vec();
+        shb.extend(if big_endian {
+            [0, 1, 0, 0]
+        } else {
+            [1, 0, 0, 0]
+        });
+        shb.extend([0xff; 8]);
+        let mut out = Vec::new();
+        for (kind, body) in std::iter::once(&(0x0a0d_0d0a, shb)).chain(blocks) {
+            let padded = body.len().div_ceil(4) * 4;
+            let len = (12 + padded) as u32;
+            out.extend(word(*kind));
+            out.extend(word(len));
+            out.extend(body);
+            out.resize(out.len() + padded - body.len(), 0);
+            out.extend(word(len));
+        }
+        out
+    }
+
+    /// Blocks of a pcapng (for [`pcapng`]): an Ethernet interface, a packet on interface 0,
+    /// TLS key log secrets.
+    fn ng_interface(big_endian: bool) -> (u32, Vec<u8>) {
+        let mut body = if big_endian {
+            [0u8, 1, 0, 0].to_vec()
+        } else {
+            [1u8, 0, 0, 0].to_vec()
+        };
+        body.extend(if big_endian {
+            65535u32.to_be_bytes()
+        } else {
+            65535u32.to_le_bytes()
+        });
+        (1, body)
+    }
+
+    fn ng_packet(big_endian: bool, ts_us: u64, frame: &[u8]) -> (u32, Vec<u8>) {
+        let word = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut body = Vec::new();
+        for v in [
+            0,
+            (ts_us >> 32) as u32,
+            ts_us as u32,
+            frame.len() as u32,
+            frame.len() as u32,
+        ] {
+            body.extend(word(v));
+        }
+        body.extend(frame);
+        (6, body)
+    }
+
+    fn ng_secrets(keylog: &str) -> (u32, Vec<u8>) {
+        let mut body = 0x544c_534bu32.to_le_bytes().to_vec();
+        body.extend((keylog.len() as u32).to_le_bytes());
+        body.extend(keylog.as_bytes());
+        (10, body)
+    }
+
+    /// The frames of a little-endian, microsecond classic pcap: (time in µs, bytes).
+    fn frames_of(pcap: &[u8]) -> Vec<(u64, &[u8])> {
+        let le = |at: usize| u32::from_le_bytes(pcap[at..at + 4].try_into().unwrap());
+        let mut frames = Vec::new();
+        let mut pos = 24;
+        while pos + 16 <= pcap.len() {
+            let caplen = le(pos + 8) as usize;
+            let ts = le(pos) as u64 * 1_000_000 + le(pos + 4) as u64;
+            frames.push((ts, &pcap[pos + 16..(pos + 16 + caplen).min(pcap.len())]));
+            pos += 16 + caplen;
+        }
+        frames
+    }
+
+    /// A pcapng read straight into the blocks decodes as pcap-parser's path reads it: our
+    /// samples' (two interfaces; TLS secrets in the file), cut anywhere; both byte orders;
+    /// two sections; packets larger than a block, first or not; a packet claiming too much;
+    /// secrets after the first packet (not used).
+    #[test]
+    fn a_pcapng_read_into_blocks_decodes_as_the_parser_reads_it() {
+        let samples = env!("CARGO_MANIFEST_DIR");
+        for sample in ["pcapng-two-interfaces", "keylog-embedded-sip-403"] {
+            let path = format!("{samples}/samples/{sample}/capture.pcapng");
+            let bytes = std::fs::read(&path).expect("our sample");
+            read_in_blocks_as_by_the_parser(sample, &bytes);
+            for cut in (29..bytes.len()).step_by(997) {
+                read_in_blocks_as_by_the_parser(&format!("{sample} cut at {cut}"), &bytes[..cut]);
+            }
+        }
+        let mut busy = Vec::new();
+        crate::synth::busy::write_busy_capture(
+            crate::synth::busy::BusySpec {
+                size_bytes: 3 << 20,
+                ..Default::default()
+            },
+            &mut busy,
+        )
+        .unwrap();
+        let frames = frames_of(&busy);
+        // A DNS answer, padded: its event is there only if the packet was read whole.
+        let answer = frames
+            .iter()
+            .map(|(_, frame)| *frame)
+            .find(|f| f.len() > 42 && f[12..14] == [8, 0] && f[23] == 17 && f[34..36] == [0, 53])
+            .expect("a DNS answer over IPv4");
+        let padded = |len: usize| [answer, &vec![0; len - answer.len()]].concat();
+        let large = padded(1_500_000);
+        let packets = |be: bool, range: std::ops::Range<usize>| -> Vec<(u32, Vec<u8>)> {
+            frames[range]
+                .iter()
+                .map(|(ts, frame)| ng_packet(be, *ts, frame))
+                .collect()
+        };
+        let keylog = "CLIENT_RANDOM 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f\n";
+        for be in [false, true] {
+            let order = if be { "big-endian" } else { "little-endian" };
+            let all = frames.len();
+            let mut blocks = vec![ng_secrets(keylog), ng_interface(be)];
+            blocks.extend(packets(be, 0..all));
+            let whole = pcapng(be, &blocks);
+            read_in_blocks_as_by_the_parser(&format!("{order}, every frame"), &whole);
+            let cut = &whole[..whole.len() - 5];
+            read_in_blocks_as_by_the_parser(&format!("{order}, cut"), cut);
+            // Two sections: the second's interfaces numbered from 0 again.
+            let mut two = pcapng(
+                be,
+                &[&[ng_interface(be)], &packets(be, 0..200)[..]].concat(),
+            );
+            two.extend(pcapng(
+                !be,
+                &[&[ng_interface(!be)], &packets(!be, 200..400)[..]].concat(),
+            ));
+            read_in_blocks_as_by_the_parser(&format!("{order}, two sections"), &two);
+            let mut blocks = vec![ng_interface(be)];
+            blocks.extend(packets(be, 0..300));
+            blocks.push(ng_packet(be, 1, &large));
+            blocks.extend(packets(be, 300..600));
+            blocks.push(ng_secrets(keylog));
+            blocks.extend(packets(be, 600..700));
+            let with_large = pcapng(be, &blocks);
+            read_in_blocks_as_by_the_parser(&format!("{order}, a large packet"), &with_large);
+            let mut blocks = vec![ng_interface(be), ng_packet(be, 1, &padded(2_500_000))];
+            blocks.extend(packets(be, 0..100));
+            read_in_blocks_as_by_the_parser(&format!("{order}, first large"), &pcapng(be, &blocks));
+            // Packets of 600 KB: one a block, the next cut by its end.
+            let mut blocks = vec![ng_interface(be)];
+            for ts in 0..4 {
+                blocks.push(ng_packet(be, ts, &padded(600_000)));
+            }
+            read_in_blocks_as_by_the_parser(
+                &format!("{order}, 600 KB packets"),
+                &pcapng(be, &blocks),
+            );
+            // A packet block claiming 5 MiB, after 300 packets.
+            let mut claims = pcapng(
+                be,
+                &[&[ng_interface(be)], &packets(be, 0..300)[..]].concat(),
+            );
+            let mut bad = pcapng(be, &packets(be, 300..302));
+            let claim = 5u32 << 20;
+            let first_packet = pcapng(be, &[]).len();
+            bad[first_packet + 4..first_packet + 8].copy_from_slice(&if be {
+                claim.to_be_bytes()
+            } else {
+                claim.to_le_bytes()
+            });
+            claims.extend(&bad[pcapng(be, &[]).len()..]);
+            read_in_blocks_as_by_the_parser(&format!("{order}, a claim of 5 MiB"), &claims);
+        }
+    }
+
     /// A classic pcap read straight into the blocks decodes as pcap-parser's path reads it:
     /// both byte orders, micro- and nanoseconds, records across the blocks' ends, one larger
     /// than a block, a file cut inside a record or its header, a record claiming too much, IP
@@ -1179,25 +1258,8 @@ mod tests {
             "garbage",
             b"not a capture at all, longer than a header".to_vec(),
         ));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
         for (name, bytes) in cases {
-            let parser = decode_stream_on_one_thread(std::io::Cursor::new(bytes.clone()), None);
-            // Layered on either thread, or on both as they keep pace.
-            for layer_on in [LayerOn::Reading, LayerOn::Judging, LayerOn::Balanced] {
-                let blocks = pool.install(|| {
-                    decode_stream_on_two_threads(
-                        &std::sync::Mutex::new(Some(std::io::Cursor::new(bytes.clone()))),
-                        None,
-                        layer_on,
-                    )
-                });
-                let blocks = blocks.expect("a second thread");
-                let (got, want) = (decoded_text(&blocks), decoded_text(&parser));
-                assert_eq!(got, want, "{name}, layered on {layer_on:?}");
-            }
+            let parser = read_in_blocks_as_by_the_parser(name, &bytes);
             if name == "IP fragments" {
                 // 40 answers rebuilt, and the datagram given up on said.
                 let said = |what: &str| {

@@ -332,10 +332,38 @@ fn enhanced_packet_le(data: &[u8]) -> Option<(&[u8], PcapBlockOwned<'_>)> {
     ))
 }
 
+/// The pcapng block at the start of `data`, parsed in the current section's byte order (a
+/// section header sets it), as pcap-parser's reader parses it.
+pub(crate) fn ng_block<'a>(
+    data: &'a [u8],
+    big_endian: &mut bool,
+) -> nom::IResult<&'a [u8], PcapBlockOwned<'a>, PcapError<&'a [u8]>> {
+    if !*big_endian && let Some(epb) = enhanced_packet_le(data) {
+        return Ok(epb);
+    }
+    let parse = if *big_endian {
+        parse_block_be
+    } else {
+        parse_block_le
+    };
+    parse(data).map(|(rest, b)| {
+        if let Block::SectionHeader(shb) = &b {
+            *big_endian = shb.big_endian();
+        }
+        (rest, PcapBlockOwned::from(b))
+    })
+}
+
+/// Whether `head`, a stream's first bytes, starts with a section header pcap-parser's reader
+/// takes (it looks at its buffer's first read, at most this reader's first buffer).
+pub(crate) fn starts_pcapng(head: &[u8]) -> bool {
+    parse_sectionheaderblock(&head[..head.len().min(INITIAL_BUFFER)]).is_ok()
+}
+
 impl PcapReaderIterator for SliceReader<'_> {
     fn next(&mut self) -> Result<(usize, PcapBlockOwned<'_>), PcapError<&[u8]>> {
         let data = &self.data[self.pos..];
-        let parsed = match &self.format {
+        let parsed = match &mut self.format {
             SliceFormat::Legacy { header, .. } if self.pos == 0 => {
                 return Ok((header.size(), PcapBlockOwned::from(header.clone())));
             }
@@ -343,24 +371,7 @@ impl PcapReaderIterator for SliceReader<'_> {
             SliceFormat::Legacy { parse, .. } => {
                 parse(data).map(|(rest, b)| (rest, PcapBlockOwned::from(b)))
             }
-            SliceFormat::Ng { big_endian: false } if let Some(epb) = enhanced_packet_le(data) => {
-                Ok(epb)
-            }
-            SliceFormat::Ng { big_endian } => {
-                let parse = if *big_endian {
-                    parse_block_be
-                } else {
-                    parse_block_le
-                };
-                parse(data).map(|(rest, b)| {
-                    if let Block::SectionHeader(shb) = &b {
-                        self.format = SliceFormat::Ng {
-                            big_endian: shb.big_endian(),
-                        };
-                    }
-                    (rest, PcapBlockOwned::from(b))
-                })
-            }
+            SliceFormat::Ng { big_endian } => ng_block(data, big_endian),
         };
         match parsed {
             Ok((rest, block)) => Ok((data.len() - rest.len(), block)),
@@ -401,8 +412,8 @@ impl PcapReaderIterator for SliceReader<'_> {
     }
 }
 
-/// The block loop both sources share.
-fn read_blocks<R: PcapReaderIterator + ?Sized>(
+/// The block loop every source shares.
+pub(crate) fn read_blocks<R: PcapReaderIterator + ?Sized>(
     reader: &mut R,
     mut on_frame: impl FnMut(&Frame<'_>),
     mut on_secrets: impl FnMut(&[u8]),
