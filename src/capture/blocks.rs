@@ -317,6 +317,9 @@ impl<R: Read> PcapReaderIterator for NgBlocks<'_, R> {
             if self.frames.borrow().is_empty() {
                 self.block.bytes.copy_within(self.pos..self.filled, 0);
             } else {
+                // As large as this one: pcap-parser's buffer never shrinks, and the block loop
+                // grows it by doubling what it grew last (a smaller block would meet a record
+                // it held before as one too large).
                 let mut next = (self.spare)();
                 next.bytes
                     .resize(self.block.bytes.len().max(BLOCK_BYTES), 0);

@@ -148,8 +148,7 @@ fn decode_stream_on_two_threads<R: Read + Send>(
     let (send, receive) = std::sync::mpsc::sync_channel::<Piece>(4);
     let (recycle, spare) = std::sync::mpsc::channel::<FrameBlock>();
     // Blocks sent and not yet taken by the judging thread.
-    let waiting = std::sync::atomic::AtomicUsize::new(0);
-    let (waiting, judge_waits) = (&waiting, &waiting);
+    let waiting = &std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let reading = std::thread::Builder::new()
             .name("mradiag-frames".into())
@@ -173,7 +172,7 @@ fn decode_stream_on_two_threads<R: Read + Send>(
                     let _ = send.send(Piece::Frames(block));
                 };
                 // A classic pcap's records are read straight into the blocks: no parser's
-                // buffer and no copy of each frame (the reading thread was the longer one).
+                // buffer and no copy of each frame.
                 let mut head = [0u8; 24];
                 let got = read_up_to(&mut source, &mut head);
                 if let Some(legacy) = reader::legacy_head(&head[..got]) {
@@ -270,7 +269,7 @@ fn decode_stream_on_two_threads<R: Read + Send>(
             match piece {
                 Piece::Secrets(keys) => judge.take_secrets(keys),
                 Piece::Frames(mut block) => {
-                    judge_waits.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    waiting.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                     let FrameBlock {
                         bytes,
                         frames,
@@ -795,14 +794,14 @@ fn dispatch(
             };
             on_datagram(src, dst, payload, out);
         }
-        L4::IcmpUnreachable {
-            quoted_tcp,
+        L4::IcmpUnreachable(packet::Quoted {
+            tcp,
             src,
             dst,
             sport,
             dport,
             reason,
-        } => {
+        }) => {
             let client = Endpoint {
                 ip: src,
                 port: sport,
@@ -811,7 +810,7 @@ fn dispatch(
                 ip: dst,
                 port: dport,
             };
-            let (transport, stream) = if quoted_tcp {
+            let (transport, stream) = if tcp {
                 (Transport::Tcp, flows.on_icmp(client, server, reason))
             } else {
                 (Transport::Udp, None)
@@ -951,6 +950,21 @@ mod tests {
             "the busy capture has DNS answers over UDP and IPv4"
         );
         out
+    }
+
+    /// A busy network's capture of about `size_bytes`, classic pcap or pcapng.
+    fn busy_capture(size_bytes: u64, pcapng: bool) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        crate::synth::busy::write_busy_capture(
+            crate::synth::busy::BusySpec {
+                size_bytes,
+                pcapng,
+                ..Default::default()
+            },
+            &mut bytes,
+        )
+        .unwrap();
+        bytes
     }
 
     /// A stream that gives at most `most` bytes a read, as a pipe may.
@@ -1102,15 +1116,7 @@ mod tests {
                 read_in_blocks_as_by_the_parser(&format!("{sample} cut at {cut}"), &bytes[..cut]);
             }
         }
-        let mut busy = Vec::new();
-        crate::synth::busy::write_busy_capture(
-            crate::synth::busy::BusySpec {
-                size_bytes: 3 << 20,
-                ..Default::default()
-            },
-            &mut busy,
-        )
-        .unwrap();
+        let busy = busy_capture(3 << 20, false);
         let frames = frames_of(&busy);
         // A DNS answer, padded: its event is there only if the packet was read whole.
         let answer = frames
@@ -1157,6 +1163,19 @@ mod tests {
             let mut blocks = vec![ng_interface(be), ng_packet(be, 1, &padded(2_500_000))];
             blocks.extend(packets(be, 0..100));
             read_in_blocks_as_by_the_parser(&format!("{order}, first large"), &pcapng(be, &blocks));
+            // Large packets again and again, after the blocks grew for the first.
+            let mut blocks = vec![ng_interface(be)];
+            for (n, size) in [1_500_000, 1_500_000, 3_000_000, 1_200_000]
+                .into_iter()
+                .enumerate()
+            {
+                blocks.extend(packets(be, n * 200..n * 200 + 200));
+                blocks.push(ng_packet(be, 1, &padded(size)));
+            }
+            read_in_blocks_as_by_the_parser(
+                &format!("{order}, large packets"),
+                &pcapng(be, &blocks),
+            );
             // Packets of 600 KB: one a block, the next cut by its end.
             let mut blocks = vec![ng_interface(be)];
             for ts in 0..4 {
@@ -1192,15 +1211,7 @@ mod tests {
     /// both.
     #[test]
     fn a_classic_pcap_read_into_blocks_decodes_as_the_parser_reads_it() {
-        let mut busy = Vec::new();
-        crate::synth::busy::write_busy_capture(
-            crate::synth::busy::BusySpec {
-                size_bytes: 3 << 20,
-                ..Default::default()
-            },
-            &mut busy,
-        )
-        .unwrap();
+        let busy = busy_capture(3 << 20, false);
         let record = |caplen: usize, data: u8| {
             let mut r = Vec::new();
             r.extend(1_795_000_000u32.to_le_bytes());
@@ -1242,16 +1253,7 @@ mod tests {
         claims.extend(bad);
         cases.push(("a record claiming 5 MiB", claims));
         // Not a classic pcap: its first bytes are handed back to pcap-parser's path.
-        let mut pcapng = Vec::new();
-        crate::synth::busy::write_busy_capture(
-            crate::synth::busy::BusySpec {
-                size_bytes: 2 << 20,
-                pcapng: true,
-                ..Default::default()
-            },
-            &mut pcapng,
-        )
-        .unwrap();
+        let pcapng = busy_capture(2 << 20, true);
         cases.push(("pcapng", pcapng.clone()));
         cases.push(("pcapng cut", pcapng[..pcapng.len() / 2].to_vec()));
         cases.push((

@@ -152,15 +152,19 @@ pub enum Transport<P> {
         payload: P,
     },
     /// Destination unreachable, with the quoted packet's addresses and ports.
-    IcmpUnreachable {
-        quoted_tcp: bool,
-        src: IpAddr,
-        dst: IpAddr,
-        sport: u16,
-        dport: u16,
-        reason: Unreachable,
-    },
+    IcmpUnreachable(Quoted),
     Other,
+}
+
+/// The packet an ICMP destination unreachable quotes, and why it was not delivered.
+#[derive(Debug)]
+pub struct Quoted {
+    pub tcp: bool,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub sport: u16,
+    pub dport: u16,
+    pub reason: Unreachable,
 }
 
 impl<P> Transport<P> {
@@ -185,21 +189,7 @@ impl<P> Transport<P> {
                 dport,
                 payload: f(payload),
             },
-            Transport::IcmpUnreachable {
-                quoted_tcp,
-                src,
-                dst,
-                sport,
-                dport,
-                reason,
-            } => Transport::IcmpUnreachable {
-                quoted_tcp,
-                src,
-                dst,
-                sport,
-                dport,
-                reason,
-            },
+            Transport::IcmpUnreachable(quoted) => Transport::IcmpUnreachable(quoted),
             Transport::Other => Transport::Other,
         }
     }
@@ -300,14 +290,14 @@ fn parse_icmp_unreachable(data: &[u8], v6: bool) -> Transport<&[u8]> {
         IpNumber::UDP => false,
         _ => return Transport::Other,
     };
-    Transport::IcmpUnreachable {
-        quoted_tcp,
+    Transport::IcmpUnreachable(Quoted {
+        tcp: quoted_tcp,
         src: quoted.source_addr(),
         dst: quoted.destination_addr(),
         sport: u16::from_be_bytes([qp.payload[0], qp.payload[1]]),
         dport: u16::from_be_bytes([qp.payload[2], qp.payload[3]]),
         reason,
-    }
+    })
 }
 
 #[cfg(test)]
