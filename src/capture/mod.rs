@@ -57,8 +57,8 @@ pub fn decode<R: Read + Send>(source: R) -> Decoded {
 }
 
 /// [`decode`], decrypting the TLS connections whose secrets the key log holds. With more
-/// than one thread (rayon's count), the frames are read on a second thread and handed to
-/// this one, copied into blocks, to be taken through the layers and judged: the output is
+/// than one thread (rayon's count), the frames are read on a second thread into blocks and
+/// handed to this one to be judged (layered on whichever thread keeps pace): the output is
 /// the same either way.
 pub fn decode_with_keys<R: Read + Send>(source: R, keys: Option<Arc<KeyLog>>) -> Decoded {
     decode_sized(source, None, keys)

@@ -1,7 +1,8 @@
 //! pcap / pcapng reader on top of pcap-parser: one frame at a time, per-interface timestamp
-//! resolution, and a truncated file still yields its complete frames. Two sources share one
-//! block loop: a stream (constant memory: archives, standard input) and a slice (a memory-
-//! mapped file or a member already in memory: no copy at all).
+//! resolution, and a truncated file still yields its complete frames. Three sources share one
+//! block loop: a stream through pcap-parser's reader (constant memory: a small file, anything
+//! `capture::blocks` does not read), a slice (a member already in memory: no copy at all) and
+//! a pcapng read into `capture::blocks`' blocks.
 
 use pcap_parser::nom;
 use pcap_parser::pcap::{
