@@ -1080,9 +1080,16 @@ mod tests {
         (6, body)
     }
 
-    fn ng_secrets(keylog: &str) -> (u32, Vec<u8>) {
-        let mut body = 0x544c_534bu32.to_le_bytes().to_vec();
-        body.extend((keylog.len() as u32).to_le_bytes());
+    fn ng_secrets(big_endian: bool, keylog: &str) -> (u32, Vec<u8>) {
+        let word = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut body = word(0x544c_534b).to_vec();
+        body.extend(word(keylog.len() as u32));
         body.extend(keylog.as_bytes());
         (10, body)
     }
@@ -1136,10 +1143,11 @@ mod tests {
         for be in [false, true] {
             let order = if be { "big-endian" } else { "little-endian" };
             let all = frames.len();
-            let mut blocks = vec![ng_secrets(keylog), ng_interface(be)];
+            let mut blocks = vec![ng_secrets(be, keylog), ng_interface(be)];
             blocks.extend(packets(be, 0..all));
             let whole = pcapng(be, &blocks);
-            read_in_blocks_as_by_the_parser(&format!("{order}, every frame"), &whole);
+            let decoded = read_in_blocks_as_by_the_parser(&format!("{order}, every frame"), &whole);
+            assert_eq!(decoded.info.embedded_secrets, Some(1), "{order}");
             let cut = &whole[..whole.len() - 5];
             read_in_blocks_as_by_the_parser(&format!("{order}, cut"), cut);
             // Two sections: the second's interfaces numbered from 0 again.
@@ -1156,7 +1164,7 @@ mod tests {
             blocks.extend(packets(be, 0..300));
             blocks.push(ng_packet(be, 1, &large));
             blocks.extend(packets(be, 300..600));
-            blocks.push(ng_secrets(keylog));
+            blocks.push(ng_secrets(be, keylog));
             blocks.extend(packets(be, 600..700));
             let with_large = pcapng(be, &blocks);
             read_in_blocks_as_by_the_parser(&format!("{order}, a large packet"), &with_large);
