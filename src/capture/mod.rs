@@ -851,16 +851,19 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// `v` in the byte order a test's capture is written in.
+    fn word(big_endian: bool, v: u32) -> [u8; 4] {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    }
+
     /// A classic pcap rewritten in another byte order and/or with nanosecond times, record by
     /// record (the input: little-endian microseconds, as the generator writes).
     fn rewritten(le_us: &[u8], big_endian: bool, nanos: bool) -> Vec<u8> {
-        let word = |v: u32| {
-            if big_endian {
-                v.to_be_bytes()
-            } else {
-                v.to_le_bytes()
-            }
-        };
+        let word = |v: u32| word(big_endian, v);
         let le = |at: usize| u32::from_le_bytes(le_us[at..at + 4].try_into().unwrap());
         let mut out = Vec::with_capacity(le_us.len());
         out.extend(word(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
@@ -1015,13 +1018,7 @@ mod tests {
     /// A pcapng in either byte order: a section header, then `blocks` (type, body), each
     /// padded to 4 bytes and framed by its length.
     fn pcapng(big_endian: bool, blocks: &[(u32, Vec<u8>)]) -> Vec<u8> {
-        let word = |v: u32| {
-            if big_endian {
-                v.to_be_bytes()
-            } else {
-                v.to_le_bytes()
-            }
-        };
+        let word = |v: u32| word(big_endian, v);
         let mut shb = word(0x1a2b_3c4d).to_vec();
         shb.extend(if big_endian {
             [0, 1, 0, 0]
@@ -1045,27 +1042,16 @@ mod tests {
     /// Blocks of a pcapng (for [`pcapng`]): an Ethernet interface, a packet on interface 0,
     /// TLS key log secrets.
     fn ng_interface(big_endian: bool) -> (u32, Vec<u8>) {
-        let mut body = if big_endian {
-            [0u8, 1, 0, 0].to_vec()
-        } else {
-            [1u8, 0, 0, 0].to_vec()
-        };
-        body.extend(if big_endian {
-            65535u32.to_be_bytes()
-        } else {
-            65535u32.to_le_bytes()
-        });
-        (1, body)
+        // Ethernet (1) in the first half-word, none reserved, then the snap length.
+        let ethernet = if big_endian { 1 << 16 } else { 1 };
+        (
+            1,
+            [word(big_endian, ethernet), word(big_endian, 65535)].concat(),
+        )
     }
 
     fn ng_packet(big_endian: bool, ts_us: u64, frame: &[u8]) -> (u32, Vec<u8>) {
-        let word = |v: u32| {
-            if big_endian {
-                v.to_be_bytes()
-            } else {
-                v.to_le_bytes()
-            }
-        };
+        let word = |v: u32| word(big_endian, v);
         let mut body = Vec::new();
         for v in [
             0,
@@ -1081,13 +1067,7 @@ mod tests {
     }
 
     fn ng_secrets(big_endian: bool, keylog: &str) -> (u32, Vec<u8>) {
-        let word = |v: u32| {
-            if big_endian {
-                v.to_be_bytes()
-            } else {
-                v.to_le_bytes()
-            }
-        };
+        let word = |v: u32| word(big_endian, v);
         let mut body = word(0x544c_534b).to_vec();
         body.extend(word(keylog.len() as u32));
         body.extend(keylog.as_bytes());
@@ -1264,12 +1244,30 @@ mod tests {
         let pcapng = busy_capture(2 << 20, true);
         cases.push(("pcapng", pcapng.clone()));
         cases.push(("pcapng cut", pcapng[..pcapng.len() / 2].to_vec()));
+        // Neither block reader takes a modified-format pcap (24-byte record headers): its
+        // frames are copied out of pcap-parser's reader into the blocks.
+        let mut modified = busy[..24].to_vec();
+        modified[..4].copy_from_slice(&0xa1b2_cd34u32.to_le_bytes());
+        for (ts, frame) in frames_of(&busy) {
+            for v in [(ts / 1_000_000) as u32, (ts % 1_000_000) as u32] {
+                modified.extend(v.to_le_bytes());
+            }
+            modified.extend((frame.len() as u32).to_le_bytes());
+            modified.extend((frame.len() as u32).to_le_bytes());
+            modified.extend([0; 8]);
+            modified.extend(frame);
+        }
+        let frames = frames_of(&busy).len() as u64;
+        cases.push(("modified format", modified));
         cases.push((
             "garbage",
             b"not a capture at all, longer than a header".to_vec(),
         ));
         for (name, bytes) in cases {
             let parser = read_in_blocks_as_by_the_parser(name, &bytes);
+            if name == "modified format" {
+                assert_eq!(parser.info.frames, frames, "{name}");
+            }
             if name == "IP fragments" {
                 // 40 answers rebuilt, and the datagram given up on said.
                 let said = |what: &str| {
