@@ -8,11 +8,13 @@
 #           patterns.
 #   busy    a busy network's capture (BUSY_MB, 15% control traffic: hundreds of clients'
 #           sign-ins, chains of 3-4 certificates, XMPP, SIP, failures of every kind):
-#           analyze -q, decoding alone (`events`), tshark, tcpdump.
+#           analyze -q, decoding alone (`events`), tshark, tcpdump, and the floor under any
+#           reader of the file: `dd` copying it to /dev/null.
 #   bundle  a multi-user Expressway-E bundle as Expressway writes it (a .tar.gz holding one
 #           log of BUNDLE_USERS users over 8 hours, routine lines included, ~15 MB holding
 #           ~210 MB): analyze -q vs `tar -xOzf | rg -c -f` with the same patterns, and the
-#           floor: the same library inflating it alone (examples/inflate_only).
+#           floor: the same library inflating it alone (examples/inflate_only); one thread's
+#           time over the cores is the best the same work could spread to.
 #   mix     the busy capture's clients (BUSY_MB, from ten minutes into the bundle's hours, on
 #           Windows-style ports) beside the bundle section's four boxes, which are about
 #           other users: analyze -q of both together vs each alone (mixing must not cost
@@ -202,8 +204,11 @@ if want busy; then
   bench busy-events "$BIN" events "$BUSY"
   bench busy-tshark tshark -n -r "$BUSY" -Y "$FILTER" -T fields "${FIELDS[@]}"
   bench busy-tcpdump tcpdump -nn -r "$BUSY"
+  # The floor under any reader of the file: its bytes copied from page cache, nothing done.
+  bench busy-read dd if="$BUSY" of=/dev/null bs=1M status=none
   race
   echo "tshark fields / analyze -q:       $(ratio "${MEDIAN[busy-tshark]}" "${MEDIAN[busy-analyze-q]}")"
+  echo "tshark fields / reading alone:    $(ratio "${MEDIAN[busy-tshark]}" "${MEDIAN[busy-read]}") (the most any reader of the file reaches)"
   echo "tcpdump -nn / analyze -q:         $(ratio "${MEDIAN[busy-tcpdump]}" "${MEDIAN[busy-analyze-q]}")"
   echo "analyze -q / events (decoding):   $(ratio "${MEDIAN[busy-analyze-q]}" "${MEDIAN[busy-events]}")"
 fi
@@ -230,6 +235,9 @@ if want bundle; then
   echo "tar | rg / analyze -q:            $(ratio "${MEDIAN[bundle-tar-rg]}" "${MEDIAN[bundle-analyze-q]}")"
   echo "analyze -q / inflating alone:     $(ratio "${MEDIAN[bundle-analyze-q]}" "${MEDIAN[bundle-inflate-only]}")"
   echo "1 thread / 2 threads:             $(ratio "${MEDIAN[bundle-analyze-q-1-thread]}" "${MEDIAN[bundle-analyze-q]}")"
+  # One thread's time is the work to do; spread perfectly over every core, that work cannot
+  # take less than this share of the inflate floor.
+  echo "best spread over $(nproc) cores / floor: $(ratio "$(python3 -c "print(${MEDIAN[bundle-analyze-q-1-thread]} / $(nproc))")" "${MEDIAN[bundle-inflate-only]}")"
 fi
 
 if want mix; then
