@@ -436,12 +436,18 @@ impl Serialize for SessionsOut<'_> {
                     let mut next = batches.next();
                     // The writer stays on this thread (standard output's lock cannot move).
                     std::thread::scope(|scope| {
-                        if let Some(next) = next.as_deref_mut() {
-                            scope.spawn(|| next.iter_mut().for_each(|s| ladders.draw(s)));
-                        }
-                        batch
+                        let drawing = next.as_deref_mut().map(|next| {
+                            scope.spawn(|| next.iter_mut().for_each(|s| ladders.draw(s)))
+                        });
+                        let written = batch
                             .iter()
-                            .try_for_each(|session| seq.serialize_element(session))
+                            .try_for_each(|session| seq.serialize_element(session));
+                        // Joined, so that the thread has ended (its thread-locals freed)
+                        // when the scope returns, not only its closure.
+                        if let Some(Err(panic)) = drawing.map(|d| d.join()) {
+                            std::panic::resume_unwind(panic);
+                        }
+                        written
                     })?;
                     for session in batch {
                         session.ladder = Vec::new();
